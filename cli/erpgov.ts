@@ -1,0 +1,57 @@
+/**
+ * erpgov: the pipeline's command-line tool.
+ *   erpgov start                       run the local pipeline (dynalite + EventBridge endpoint + functions)
+ *   erpgov send-example [DETAIL-TYPE]  put an example event on the running local bus
+ *   erpgov routes                      print the routing table
+ *   erpgov dlq list | rejected list    inspect dead letters and rejected entries
+ */
+import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
+import { runRoutesCommand } from './routes.ts';
+import { runSendExample } from './send-example.ts';
+import { runStart } from './start.ts';
+
+const USAGE = `usage: erpgov <command> [options]
+
+commands:
+  start                         run the pipeline locally (no AWS account needed)
+      --data-dir DIR            where state lives (default: $ERPGOV_DATA_DIR or ./.erpgov)
+      --port N                  EventBridge endpoint port (default: $ERPGOV_EVENTBRIDGE_PORT or 4010)
+      --dynamodb-port N         DynamoDB endpoint port (default: $ERPGOV_DYNAMODB_PORT or 4011)
+      --policy FILE             governance policy JSON (default: $ERPGOV_POLICY_FILE or the shipped defaults)
+  send-example [DETAIL-TYPE]    send one example event (default "Operation Audited") to the local endpoint
+      --endpoint URL            (default: http://127.0.0.1:4010)
+  routes                        print the routing table (functions, patterns, schedules)
+  dlq list                      deliveries that kept failing, with their last error
+  rejected list                 PutEvents entries refused at the door, with the reason
+      --data-dir DIR --json     (both inspection commands)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return runStart(rest);
+    case 'send-example':
+      return runSendExample(rest);
+    case 'routes':
+      return runRoutesCommand(rest);
+    case 'dlq':
+      return runDeadLetterCommand(rest);
+    case 'rejected':
+      return runRejectedCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`erpgov: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`erpgov: ${(err as Error).message}\n`);
+  return 1;
+});

@@ -1,0 +1,19 @@
+/** Defaults shared by the CLI commands; environment variables override them, flags override both. */
+import { resolve } from 'node:path';
+
+export const DEFAULT_EVENTBRIDGE_PORT = 4010;
+export const DEFAULT_DYNAMODB_PORT = 4011;
+
+export function dataDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.ERPGOV_DATA_DIR ?? '.erpgov');
+}
+
+export function portFrom(flag: string | undefined, envValue: string | undefined, fallback: number, name: string): number {
+  const raw = flag ?? envValue;
+  if (raw === undefined) return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${name}: "${raw}" is not a port number; allowed 0-65535 (0 picks a free port)`);
+  }
+  return port;
+}

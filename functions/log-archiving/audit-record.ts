@@ -1,0 +1,74 @@
+/**
+ * Turns any event on the bus into an audit record: who did what to which target, when and
+ * from which device, with the original event kept verbatim. Pure.
+ * Events that fail their schema are still recorded, flagged invalid with the reasons: the
+ * audit trail never drops what it received.
+ */
+import { validateDetail } from '../../schemas/registry.ts';
+
+export interface AuditRecord {
+  readonly eventId: string;
+  readonly source: string;
+  readonly detailType: string;
+  /** The event's own time (when the ERP says it happened). */
+  readonly occurredAt: string;
+  readonly recordedAt: string;
+  readonly actor: string | null;
+  readonly action: string;
+  readonly target: string | null;
+  readonly module: string | null;
+  readonly deviceId: string | null;
+  readonly recordCount: number | null;
+  readonly valid: boolean;
+  readonly invalidReason: string | null;
+  /** The event exactly as delivered, as JSON. */
+  readonly originalEvent: string;
+}
+
+// Which detail field names the actor, the target, the module and the device, in order of
+// preference. ERP facts name their people differently (grantedBy, approver, account...).
+const ACTOR_FIELDS = ['actor', 'performedBy', 'grantedBy', 'revokedBy', 'approver', 'requestedBy', 'deployedBy', 'modifiedBy', 'account', 'person'];
+const TARGET_FIELDS = ['target', 'account', 'grantee', 'person', 'employeeId', 'changeId', 'incidentId', 'backupId', 'configKey', 'module'];
+
+export function toAuditRecord(event: unknown, recordedAt: Date): AuditRecord {
+  const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const detail = (typeof e.detail === 'object' && e.detail !== null ? e.detail : {}) as Record<string, unknown>;
+  const eventId = typeof e.id === 'string' && e.id !== '' ? e.id : null;
+  const source = typeof e.source === 'string' ? e.source : '(missing source)';
+  const detailType = typeof e['detail-type'] === 'string' ? e['detail-type'] : '(missing detail-type)';
+  const occurredAt = typeof e.time === 'string' && !Number.isNaN(Date.parse(e.time)) ? e.time : recordedAt.toISOString();
+
+  let invalidReason: string | null = null;
+  if (eventId === null) invalidReason = 'the event has no id';
+  else if (typeof e.detail !== 'object' || e.detail === null) invalidReason = 'the event has no detail object';
+  else if (source !== 'aws.events') {
+    const check = validateDetail(detailType, detail);
+    if (!check.ok) invalidReason = check.message;
+  }
+
+  return {
+    eventId: eventId ?? `missing-id:${recordedAt.toISOString()}`,
+    source,
+    detailType,
+    occurredAt,
+    recordedAt: recordedAt.toISOString(),
+    actor: firstText(detail, ACTOR_FIELDS),
+    action: typeof detail.action === 'string' ? detail.action : detailType,
+    target: firstText(detail, TARGET_FIELDS),
+    module: typeof detail.module === 'string' ? detail.module : null,
+    deviceId: firstText(detail, ['deviceId', 'device']),
+    recordCount: typeof detail.recordCount === 'number' ? detail.recordCount : null,
+    valid: invalidReason === null,
+    invalidReason,
+    originalEvent: JSON.stringify(event),
+  };
+}
+
+function firstText(detail: Record<string, unknown>, fields: readonly string[]): string | null {
+  for (const field of fields) {
+    const v = detail[field];
+    if (typeof v === 'string' && v !== '') return v;
+    if (typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string') return (v as { id: string }).id;
+  }
+  return null;
+}

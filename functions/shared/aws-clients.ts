@@ -1,0 +1,23 @@
+/**
+ * AWS SDK clients, created once per process. Endpoints come from the standard
+ * `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_EVENTBRIDGE` variables, which the local
+ * runtime sets and AWS leaves unset, so the same code talks to dynalite or to DynamoDB.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+
+let documentClient: DynamoDBDocumentClient | undefined;
+let eventBridgeClient: EventBridgeClient | undefined;
+
+export function stateDocumentClient(): DynamoDBDocumentClient {
+  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return documentClient;
+}
+
+export function busClient(): EventBridgeClient {
+  eventBridgeClient ??= new EventBridgeClient({});
+  return eventBridgeClient;
+}

@@ -1,0 +1,133 @@
+/**
+ * The routing table: for every function, the event patterns and schedules that reach it.
+ * This is the only place a pattern is written. The CDK stack turns each rule into an
+ * EventBridge rule and each schedule into a scheduled rule; the local runtime routes with
+ * the same compiled patterns and fires the same schedules.
+ */
+import { compileEventPattern, type CompiledEventPattern } from './event-pattern/index.ts';
+import { parseScheduleExpression, type Schedule } from './schedule.ts';
+
+/** Name of the custom event bus ERP systems publish to (locally, the only bus the endpoint accepts). */
+export const EVENT_BUS_NAME = 'erpgov-bus';
+/** `source` prefix of events the pipeline itself emits (findings, commands). ERP systems use `erp.<system>`. */
+export const PIPELINE_SOURCE_PREFIX = 'erpgov.';
+
+export interface RuleDefinition {
+  /** Stable id, unique across the table; becomes part of the AWS rule's logical id. */
+  readonly id: string;
+  readonly description: string;
+  readonly eventPattern: Record<string, unknown>;
+}
+
+export interface ScheduleDefinition {
+  readonly id: string;
+  readonly description: string;
+  /** EventBridge schedule expression: `rate(5 minutes)` or `cron(0 2 1 * ? *)` (UTC). */
+  readonly expression: string;
+}
+
+export interface FunctionDefinition {
+  /** kebab-case; the function's folder under `functions/`. */
+  readonly name: string;
+  readonly description: string;
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly rules: readonly RuleDefinition[];
+  readonly schedules: readonly ScheduleDefinition[];
+  /** What the function may do to the state table: grants on AWS, nothing more. */
+  readonly stateAccess: 'read' | 'read-write';
+  /** Whether it puts events (findings, commands) back on the bus. */
+  readonly publishesEvents: boolean;
+  /** Access to the archive bucket (audit-log archive, exported reports). */
+  readonly archiveAccess: 'none' | 'write' | 'read-write';
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+export interface CompiledRule extends RuleDefinition {
+  readonly compiled: CompiledEventPattern;
+}
+export interface CompiledSchedule extends ScheduleDefinition {
+  readonly schedule: Schedule;
+}
+export interface RoutedFunction extends Omit<FunctionDefinition, 'rules' | 'schedules'> {
+  readonly rules: readonly CompiledRule[];
+  readonly schedules: readonly CompiledSchedule[];
+}
+
+export class RoutingTableError extends Error {
+  override name = 'RoutingTableError';
+  constructor(readonly problems: readonly string[]) {
+    super(`routing table is invalid:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/**
+ * Validates every definition (names, unique ids, patterns, schedule expressions) and compiles
+ * the patterns. Throws one error listing every problem, so a bad table fails tests and synth.
+ */
+export function buildRoutingTable(definitions: readonly FunctionDefinition[]): readonly RoutedFunction[] {
+  const problems: string[] = [];
+  const seenFunctions = new Set<string>();
+  const seenIds = new Set<string>();
+  const routed: RoutedFunction[] = [];
+  for (const fn of definitions) {
+    if (!KEBAB.test(fn.name)) problems.push(`function name "${fn.name}" must be kebab-case (a-z, 0-9, -)`);
+    if (seenFunctions.has(fn.name)) problems.push(`function "${fn.name}" is declared twice`);
+    seenFunctions.add(fn.name);
+    if (fn.rules.length === 0 && fn.schedules.length === 0) {
+      problems.push(`function "${fn.name}" has no rule and no schedule, so nothing would ever invoke it`);
+    }
+    const rules: CompiledRule[] = [];
+    for (const rule of fn.rules) {
+      if (!KEBAB.test(rule.id)) problems.push(`rule id "${rule.id}" of "${fn.name}" must be kebab-case`);
+      if (seenIds.has(rule.id)) problems.push(`rule/schedule id "${rule.id}" is used twice`);
+      seenIds.add(rule.id);
+      try {
+        rules.push({ ...rule, compiled: compileEventPattern(rule.eventPattern) });
+      } catch (err) {
+        problems.push(`rule "${rule.id}" of "${fn.name}": ${(err as Error).message}`);
+      }
+    }
+    const schedules: CompiledSchedule[] = [];
+    for (const sched of fn.schedules) {
+      if (!KEBAB.test(sched.id)) problems.push(`schedule id "${sched.id}" of "${fn.name}" must be kebab-case`);
+      if (seenIds.has(sched.id)) problems.push(`rule/schedule id "${sched.id}" is used twice`);
+      seenIds.add(sched.id);
+      try {
+        schedules.push({ ...sched, schedule: parseScheduleExpression(sched.expression) });
+      } catch (err) {
+        problems.push(`schedule "${sched.id}" of "${fn.name}": ${(err as Error).message}`);
+      }
+    }
+    routed.push({ ...fn, rules, schedules });
+  }
+  if (problems.length > 0) throw new RoutingTableError(problems);
+  return routed;
+}
+
+/** The product's functions. Later capabilities add their entries here, and only here. */
+export const functionDefinitions: readonly FunctionDefinition[] = [
+  {
+    name: 'log-archiving',
+    description: 'Audit trail (guide 6.1-6.4): every event on the bus becomes an append-only audit record.',
+    entry: 'functions/log-archiving/handler.ts',
+    rules: [
+      {
+        id: 'audit-every-event',
+        description: 'Every event from any source; an empty prefix matches every string.',
+        eventPattern: { source: [{ prefix: '' }] },
+      },
+    ],
+    schedules: [],
+    stateAccess: 'read-write',
+    publishesEvents: false,
+    archiveAccess: 'none',
+    timeoutSeconds: 30,
+    memoryMb: 512,
+  },
+];
+
+export const routingTable: readonly RoutedFunction[] = buildRoutingTable(functionDefinitions);

@@ -1,0 +1,277 @@
+/**
+ * The local event bus: a durable journal of accepted events, routing by the routing table,
+ * and deliveries to targets with retries, back-off and a dead-letter store.
+ *
+ * Guarantees (the same as EventBridge's): at-least-once delivery, no ordering. An event is
+ * journaled (fsync) before PutEvents answers, so an accepted event survives a crash; a
+ * delivery is marked settled only after the target returned (or the event was
+ * dead-lettered), so a crash in between means redelivery, which handlers absorb because
+ * they are idempotent on the event id.
+ */
+import { join } from 'node:path';
+import type { RoutedFunction } from '../infra/routes.ts';
+import { JsonlStore } from './jsonl-store.ts';
+import type { BusEvent } from './put-events.ts';
+
+export interface Target {
+  readonly name: string;
+  invoke(event: BusEvent): Promise<unknown>;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 30_000 };
+
+type JournalRecord =
+  | { readonly kind: 'event'; readonly event: BusEvent; readonly targets: readonly string[] }
+  | { readonly kind: 'settled'; readonly eventId: string; readonly target: string; readonly outcome: 'delivered' | 'dead-lettered' };
+
+export interface DeadLetter {
+  readonly deadLetteredAt: string;
+  readonly target: string;
+  readonly attempts: number;
+  readonly retryable: boolean;
+  readonly lastError: { readonly name: string; readonly message: string };
+  readonly event: BusEvent;
+}
+
+export interface BusStats {
+  accepted: number;
+  deliveries: number;
+  delivered: number;
+  retries: number;
+  deadLettered: number;
+  redeliveredAfterRestart: number;
+}
+
+export interface EventBusOptions {
+  readonly dataDir: string;
+  readonly routes: readonly RoutedFunction[];
+  readonly targets: ReadonlyMap<string, Target>;
+  readonly retry?: RetryPolicy;
+  /** Deliveries running at once across all targets. */
+  readonly concurrency?: number;
+  readonly onDeadLetter?: (letter: DeadLetter) => void;
+}
+
+/** Errors that retrying cannot fix: a bad event stays bad. */
+export function isRetryable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return true;
+  const e = err as { retryable?: unknown; name?: unknown };
+  if (e.retryable === false) return false;
+  return !['ZodError', 'ValidationError', 'InvalidEventError', 'ConfigurationError'].includes(String(e.name));
+}
+
+export function deadLetterStore(dataDir: string): JsonlStore<DeadLetter> {
+  return new JsonlStore<DeadLetter>(join(dataDir, 'bus', 'dead-letters.jsonl'));
+}
+
+interface Delivery {
+  readonly event: BusEvent;
+  readonly target: Target;
+  attempts: number;
+}
+
+export class LocalEventBus {
+  readonly stats: BusStats = { accepted: 0, deliveries: 0, delivered: 0, retries: 0, deadLettered: 0, redeliveredAfterRestart: 0 };
+  private readonly journal: JsonlStore<JournalRecord>;
+  private readonly deadLetters: JsonlStore<DeadLetter>;
+  private readonly retry: RetryPolicy;
+  private readonly concurrency: number;
+  private readonly ready: Delivery[] = [];
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly outstanding = new Map<string, Set<string>>(); // eventId → targets not yet settled
+  private readonly settledBuffer: JournalRecord[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private running = 0;
+  private journalLines = 0;
+  private stopping = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: EventBusOptions) {
+    this.journal = new JsonlStore<JournalRecord>(join(options.dataDir, 'bus', 'journal.jsonl'));
+    this.deadLetters = deadLetterStore(options.dataDir);
+    this.retry = options.retry ?? defaultRetryPolicy;
+    this.concurrency = options.concurrency ?? 8;
+  }
+
+  /** Re-queues deliveries that were accepted but not settled before the last stop or crash. */
+  recover(): number {
+    const pending = new Map<string, { event: BusEvent; targets: Set<string> }>();
+    for (const record of this.journal.readAll()) {
+      if (record.kind === 'event') pending.set(record.event.id, { event: record.event, targets: new Set(record.targets) });
+      else pending.get(record.eventId)?.targets.delete(record.target);
+    }
+    const survivors: JournalRecord[] = [];
+    let requeued = 0;
+    for (const { event, targets } of pending.values()) {
+      if (targets.size === 0) continue;
+      survivors.push({ kind: 'event', event, targets: [...targets] });
+      this.track(event, [...targets]);
+      requeued += targets.size;
+    }
+    // Compact: the journal keeps only what still has to be delivered.
+    this.journal.rewrite(survivors);
+    this.journalLines = survivors.length;
+    this.stats.redeliveredAfterRestart += requeued;
+    this.pump();
+    return requeued;
+  }
+
+  /** Names of the functions whose rules match the event. */
+  route(event: BusEvent): string[] {
+    return this.options.routes.filter((fn) => fn.rules.some((r) => r.compiled.matches(event))).map((fn) => fn.name);
+  }
+
+  /** Journals the events durably, then queues their deliveries. Resolves once they are safe on disk. */
+  accept(events: readonly BusEvent[]): void {
+    this.acceptRouted(events.map((event) => ({ event, targets: this.route(event) })));
+  }
+
+  /** For schedules: an event that goes to one named target, not through the rules. */
+  acceptFor(event: BusEvent, targetName: string): void {
+    this.acceptRouted([{ event, targets: [targetName] }]);
+  }
+
+  private acceptRouted(routed: readonly { event: BusEvent; targets: string[] }[]): void {
+    if (this.stopping) throw new Error('the bus is shutting down and accepts no more events');
+    const records: JournalRecord[] = routed.filter((r) => r.targets.length > 0).map((r) => ({ kind: 'event', event: r.event, targets: r.targets }));
+    this.journal.append(records);
+    this.journalLines += records.length;
+    this.stats.accepted += routed.length;
+    for (const r of routed) this.track(r.event, r.targets);
+    this.pump();
+  }
+
+  private track(event: BusEvent, targetNames: readonly string[]): void {
+    if (targetNames.length === 0) return;
+    this.outstanding.set(event.id, new Set(targetNames));
+    for (const name of targetNames) {
+      const target = this.options.targets.get(name);
+      if (!target) throw new Error(`no target named "${name}" is registered with the bus`);
+      this.ready.push({ event, target, attempts: 0 });
+    }
+  }
+
+  private pump(): void {
+    while (!this.stopping && this.running < this.concurrency && this.ready.length > 0) {
+      const delivery = this.ready.shift() as Delivery;
+      this.running++;
+      void this.deliver(delivery).finally(() => {
+        this.running--;
+        this.pump();
+        this.notifyIfIdle();
+      });
+    }
+  }
+
+  private async deliver(delivery: Delivery): Promise<void> {
+    delivery.attempts++;
+    this.stats.deliveries++;
+    try {
+      await delivery.target.invoke(delivery.event);
+      this.stats.delivered++;
+      this.settle(delivery, 'delivered');
+    } catch (err) {
+      const retryable = isRetryable(err);
+      if (retryable && delivery.attempts < this.retry.maxAttempts && !this.stopping) {
+        this.stats.retries++;
+        const delay = backoffDelay(this.retry, delivery.attempts);
+        const timer = setTimeout(() => {
+          this.retryTimers.delete(timer);
+          this.ready.push(delivery);
+          this.pump();
+        }, delay);
+        this.retryTimers.add(timer);
+        return;
+      }
+      if (this.stopping && retryable) return; // left pending in the journal: retried after restart
+      const letter: DeadLetter = {
+        deadLetteredAt: new Date().toISOString(),
+        target: delivery.target.name,
+        attempts: delivery.attempts,
+        retryable,
+        lastError: { name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) },
+        event: delivery.event,
+      };
+      this.deadLetters.append([letter]);
+      this.stats.deadLettered++;
+      this.settle(delivery, 'dead-lettered');
+      this.options.onDeadLetter?.(letter);
+    }
+  }
+
+  private settle(delivery: Delivery, outcome: 'delivered' | 'dead-lettered'): void {
+    const left = this.outstanding.get(delivery.event.id);
+    left?.delete(delivery.target.name);
+    if (left && left.size === 0) this.outstanding.delete(delivery.event.id);
+    // Settlement marks are flushed in batches: losing one in a crash only means a redelivery.
+    this.settledBuffer.push({ kind: 'settled', eventId: delivery.event.id, target: delivery.target.name, outcome });
+    this.flushTimer ??= setTimeout(() => this.flushSettled(), 50);
+  }
+
+  private flushSettled(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.outstanding.size === 0 && this.journalLines > 10_000) {
+      this.journal.rewrite([]); // nothing pending: the whole journal is history
+      this.journalLines = 0;
+      this.settledBuffer.length = 0;
+      return;
+    }
+    if (this.settledBuffer.length === 0) return;
+    this.journalLines += this.settledBuffer.length;
+    this.journal.append(this.settledBuffer.splice(0));
+  }
+
+  /** Deliveries accepted but not yet settled (in flight, queued or waiting to retry). */
+  get pendingDeliveries(): number {
+    let n = 0;
+    for (const targets of this.outstanding.values()) n += targets.size;
+    return n;
+  }
+
+  /** Resolves when nothing is queued, running or waiting to retry. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.running === 0 && this.ready.length === 0 && this.retryTimers.size === 0;
+  }
+
+  private notifyIfIdle(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * Graceful stop: no new events; deliveries in flight finish (up to `graceMs`); queued and
+   * retrying ones stay in the journal and are delivered after the next start. Nothing
+   * accepted is lost.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    this.ready.length = 0;
+    const deadline = Date.now() + graceMs;
+    while (this.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.flushSettled();
+    this.journal.close();
+    this.deadLetters.close();
+    this.notifyIfIdle();
+  }
+}
+
+/** Exponential back-off with full jitter, capped. */
+export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}

@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildRoutingTable } from '../../infra/routes.ts';
+import { backoffDelay, deadLetterStore, isRetryable, LocalEventBus, type Target } from '../../runtime/event-bus.ts';
+import type { BusEvent } from '../../runtime/put-events.ts';
+
+const routes = buildRoutingTable([
+  {
+    name: 'audit',
+    description: 'everything',
+    entry: 'unused.ts',
+    rules: [{ id: 'all', description: 'all', eventPattern: { source: [{ prefix: '' }] } }],
+    schedules: [],
+    stateAccess: 'read-write',
+    publishesEvents: false,
+    archiveAccess: 'none',
+    timeoutSeconds: 5,
+    memoryMb: 128,
+  },
+  {
+    name: 'access',
+    description: 'roles only',
+    entry: 'unused.ts',
+    rules: [{ id: 'roles', description: 'roles', eventPattern: { 'detail-type': ['Role Assigned', 'Role Revoked'] } }],
+    schedules: [],
+    stateAccess: 'read-write',
+    publishesEvents: false,
+    archiveAccess: 'none',
+    timeoutSeconds: 5,
+    memoryMb: 128,
+  },
+]);
+
+function event(id: string, detailType = 'Operation Audited'): BusEvent {
+  return { version: '0', id, 'detail-type': detailType, source: 'erp.sap', account: '000000000000', time: '2026-11-29T00:00:00Z', region: 'us-east-1', resources: [], detail: {} };
+}
+
+/** A target that records what it got and fails the first `failures` calls per event. */
+function recordingTarget(name: string, failures = 0, error: Error = new Error('ERP down')): Target & { seen: string[] } {
+  const attempts = new Map<string, number>();
+  const seen: string[] = [];
+  return {
+    name,
+    seen,
+    async invoke(e) {
+      const n = (attempts.get(e.id) ?? 0) + 1;
+      attempts.set(e.id, n);
+      if (n <= failures) throw error;
+      seen.push(e.id);
+    },
+  };
+}
+
+const fastRetry = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
+let dataDir: string;
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'erpgov-bus-'));
+});
+afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('LocalEventBus', () => {
+  it('routes each event to every function whose rule matches, and only those', async () => {
+    const audit = recordingTarget('audit');
+    const access = recordingTarget('access');
+    const bus = new LocalEventBus({ dataDir, routes, targets: new Map([['audit', audit], ['access', access]]), retry: fastRetry });
+    bus.recover();
+    bus.accept([event('e1'), event('e2', 'Role Assigned')]);
+    await bus.whenIdle();
+    expect(audit.seen.sort()).toEqual(['e1', 'e2']);
+    expect(access.seen).toEqual(['e2']);
+    expect(bus.pendingDeliveries).toBe(0);
+    await bus.stop();
+  });
+
+  it('retries transient failures with back-off and then delivers', async () => {
+    const audit = recordingTarget('audit', 2);
+    const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry });
+    bus.recover();
+    bus.accept([event('e1')]);
+    await bus.whenIdle();
+    expect(audit.seen).toEqual(['e1']);
+    expect(bus.stats).toMatchObject({ retries: 2, delivered: 1, deadLettered: 0 });
+    await bus.stop();
+  });
+
+  it('dead-letters a delivery that keeps failing, with attempts and last error', async () => {
+    const audit = recordingTarget('audit', 99);
+    const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry });
+    bus.recover();
+    bus.accept([event('e1')]);
+    await bus.whenIdle();
+    await bus.stop();
+    const letters = deadLetterStore(dataDir).readAll();
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ target: 'audit', attempts: 3, retryable: true, lastError: { message: 'ERP down' }, event: { id: 'e1' } });
+  });
+
+  it('does not retry validation errors', async () => {
+    const invalid = Object.assign(new Error('detail.account: required'), { name: 'ValidationError' });
+    const audit = recordingTarget('audit', 99, invalid);
+    const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry });
+    bus.recover();
+    bus.accept([event('e1')]);
+    await bus.whenIdle();
+    await bus.stop();
+    expect(bus.stats.retries).toBe(0);
+    expect(deadLetterStore(dataDir).readAll()[0]).toMatchObject({ attempts: 1, retryable: false });
+  });
+
+  it('redelivers, after a restart, what was accepted but not settled (nothing accepted is lost)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const stuck: Target = { name: 'audit', invoke: () => gate };
+    const first = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', stuck]]), retry: fastRetry, concurrency: 1 });
+    first.recover();
+    first.accept([event('e1'), event('e2'), event('e3')]);
+    // Stop with a tiny grace: e1 is still in flight, e2 and e3 are queued.
+    await first.stop(10);
+    release();
+
+    const audit = recordingTarget('audit');
+    const second = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry });
+    expect(second.recover()).toBe(3);
+    await second.whenIdle();
+    expect(audit.seen.sort()).toEqual(['e1', 'e2', 'e3']);
+    await second.stop();
+
+    // A third start has nothing left to do: the journal was compacted and settled.
+    const third = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', recordingTarget('audit')]]) });
+    expect(third.recover()).toBe(0);
+    await third.stop();
+  });
+
+  it('refuses events once stopping', async () => {
+    const bus = new LocalEventBus({ dataDir, routes, targets: new Map([['audit', recordingTarget('audit')], ['access', recordingTarget('access')]]) });
+    bus.recover();
+    await bus.stop();
+    expect(() => bus.accept([event('late')])).toThrow(/shutting down/);
+  });
+});
+
+describe('retry helpers', () => {
+  it('backs off exponentially with jitter, capped', () => {
+    const policy = { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 1000 };
+    expect(backoffDelay(policy, 1, () => 0)).toBe(50);
+    expect(backoffDelay(policy, 1, () => 1)).toBe(100);
+    expect(backoffDelay(policy, 3, () => 1)).toBe(400);
+    expect(backoffDelay(policy, 8, () => 1)).toBe(1000);
+  });
+
+  it('classifies errors', () => {
+    expect(isRetryable(new Error('socket hang up'))).toBe(true);
+    expect(isRetryable(Object.assign(new Error('x'), { name: 'ZodError' }))).toBe(false);
+    expect(isRetryable(Object.assign(new Error('x'), { retryable: false }))).toBe(false);
+  });
+});
