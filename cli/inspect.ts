@@ -16,7 +16,9 @@ function listOptions(args: string[]) {
 
 export function runDeadLetterCommand(args: string[]): number {
   const { dataDir, json } = listOptions(args);
-  const letters = deadLetterStore(dataDir).readAll();
+  const store = deadLetterStore(dataDir);
+  const letters = store.readAll();
+  warnUnreadable(store.file, store.unreadableLines);
   if (json) {
     process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
     return 0;
@@ -32,7 +34,9 @@ export function runDeadLetterCommand(args: string[]): number {
 
 export function runRejectedCommand(args: string[]): number {
   const { dataDir, json } = listOptions(args);
-  const rejected = rejectedStore(dataDir).readAll();
+  const store = rejectedStore(dataDir);
+  const rejected = store.readAll();
+  warnUnreadable(store.file, store.unreadableLines);
   if (json) {
     process.stdout.write(`${JSON.stringify(rejected, null, 2)}\n`);
     return 0;
@@ -43,4 +47,8 @@ export function runRejectedCommand(args: string[]): number {
     process.stdout.write(`- ${r.rejectedAt} ${String(e.Source)} / ${String(e.DetailType)}: ${r.errorCode}: ${r.errorMessage}\n`);
   }
   return 0;
+}
+
+function warnUnreadable(file: string, lines: readonly number[]): void {
+  if (lines.length > 0) process.stderr.write(`warning: ${file}: line(s) ${lines.join(', ')} are not JSON (torn by a crash?) and were skipped\n`);
 }

@@ -3,7 +3,7 @@
  * The local runtime keeps its journal of accepted events, its dead letters and its rejected
  * entries this way, so the CLI can read them whether or not the runtime is running.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export class JsonlStore<T> {
@@ -20,19 +20,23 @@ export class JsonlStore<T> {
     fsyncSync(fd);
   }
 
-  /** Every record in the file. A torn last line (a crash mid-write) is skipped, not fatal. */
+  /** Line numbers that were not JSON at the last `readAll` (torn writes from a crash). */
+  unreadableLines: number[] = [];
+
+  /**
+   * Every record in the file. A line torn by a crash mid-write is skipped and its number
+   * noted in `unreadableLines`, so one bad line never hides the records around it.
+   */
   readAll(): T[] {
+    this.unreadableLines = [];
     if (!existsSync(this.file)) return [];
-    const lines = readFileSync(this.file, 'utf8').split('\n');
     const records: T[] = [];
-    for (const [i, line] of lines.entries()) {
+    for (const [i, line] of readFileSync(this.file, 'utf8').split('\n').entries()) {
       if (line.trim() === '') continue;
       try {
         records.push(JSON.parse(line) as T);
-      } catch (err) {
-        if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l.trim() !== '')) {
-          throw new Error(`${this.file}: line ${i + 1} is not JSON (${(err as Error).message})`);
-        }
+      } catch {
+        this.unreadableLines.push(i + 1);
       }
     }
     return records;
@@ -59,7 +63,22 @@ export class JsonlStore<T> {
     if (this.fd === undefined) {
       mkdirSync(dirname(this.file), { recursive: true });
       this.fd = openSync(this.file, 'a');
+      // A crash may have left a torn last line: start on a fresh line so it stays the only bad one.
+      if (existsSync(this.file) && !endsWithNewline(this.file)) writeSync(this.fd, '\n');
     }
     return this.fd;
+  }
+}
+
+function endsWithNewline(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return true;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }
