@@ -3,8 +3,10 @@
  *   erpgov start                       run the local pipeline (dynalite + EventBridge endpoint + functions)
  *   erpgov send-example [DETAIL-TYPE]  put an example event on the running local bus
  *   erpgov routes                      print the routing table
+ *   erpgov audit verify | search       check and search the audit trail
  *   erpgov dlq list | rejected list    inspect dead letters and rejected entries
  */
+import { runAuditCommand } from './audit.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
 import { runRoutesCommand } from './routes.ts';
 import { runSendExample } from './send-example.ts';
@@ -21,6 +23,8 @@ commands:
   send-example [DETAIL-TYPE]    send one example event (default "Operation Audited") to the local endpoint
       --endpoint URL            (default: http://127.0.0.1:4010)
   routes                        print the routing table (functions, patterns, schedules)
+  audit verify [--from D --to D]   recompute the audit trail's hash chains; exit 1 on a broken link
+  audit search [KEYWORD] [--actor A --action A --module M --source S --from T --to T --limit N --json]
   dlq list                      deliveries that kept failing, with their last error
   rejected list                 PutEvents entries refused at the door, with the reason
       --data-dir DIR --json     (both inspection commands)
@@ -35,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
       return runSendExample(rest);
     case 'routes':
       return runRoutesCommand(rest);
+    case 'audit':
+      return runAuditCommand(rest);
     case 'dlq':
       return runDeadLetterCommand(rest);
     case 'rejected':

@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRoutingTable, functionDefinitions, routingTable } from '../../infra/routes.ts';
 import { stateTable } from '../../infra/state-table.ts';
+import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { exampleEvent } from '../../schemas/index.ts';
@@ -48,8 +49,7 @@ async function stop(): Promise<void> {
   await runtime.stop();
 }
 
-const auditRecord = async (eventId: string) =>
-  (await docs.send(new GetCommand({ TableName: stateTable.name, Key: { pk: `AUDIT#${eventId}`, sk: 'RECORD' } }))).Item;
+const auditRecord = async (eventId: string) => (await dynamoAuditTrailStore(docs, stateTable.name).get(eventId))?.record;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'erpgov-it-'));

@@ -1,0 +1,85 @@
+/**
+ * `erpgov audit verify [--from --to]`: recompute the hash chains; exit 1 naming the first
+ * broken link of each broken chain.
+ * `erpgov audit search [KEYWORD] [--actor --action --module --source --from --to --limit --json]`.
+ */
+import { parseArgs } from 'node:util';
+import { dynamoAuditTrailStore } from '../functions/log-archiving/audit-trail-store.ts';
+import { searchTrail, verifyTrail } from '../functions/log-archiving/audit-queries.ts';
+import { dataDirFrom } from './options.ts';
+import { withStateTable } from './state-access.ts';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const TIME = /^\d{4}-\d{2}-\d{2}(T[\d:.]+Z)?$/;
+
+export async function runAuditCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      endpoint: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      actor: { type: 'string' },
+      action: { type: 'string' },
+      module: { type: 'string' },
+      source: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const today = new Date().toISOString().slice(0, 10);
+  const from = values.from ?? new Date(Date.now() - 190 * 86_400_000).toISOString().slice(0, 10);
+  const to = values.to ?? today;
+  const pattern = sub === 'verify' ? DAY : TIME;
+  for (const [flag, value] of [['--from', from], ['--to', to]] as const) {
+    if (!pattern.test(value)) throw new Error(`${flag}: "${value}" is not ${sub === 'verify' ? 'a date YYYY-MM-DD' : 'a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM:SSZ'}`);
+  }
+  const access = { dataDir: dataDirFrom(values['data-dir']), ...(values.endpoint ? { endpoint: values.endpoint } : {}) };
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+
+  switch (sub) {
+    case 'verify':
+      return withStateTable(access, async ({ docs, tableName, via }) => {
+        const started = performance.now();
+        const report = await verifyTrail(dynamoAuditTrailStore(docs, tableName), from, to);
+        const seconds = (performance.now() - started) / 1000;
+        if (values.json) out(JSON.stringify(report, null, 2));
+        else {
+          out(`audit verify ${from}..${to} (${via}): ${report.chains} chains, ${report.records} records, ${(report.records / Math.max(seconds, 1e-9)).toFixed(0)} records/s`);
+          for (const b of report.broken) out(`BROKEN ${b.chainId} at link ${b.seq}: ${b.kind} — ${b.message}`);
+          out(report.broken.length === 0 ? 'OK: every chain is intact' : `${report.broken.length} chain(s) broken`);
+        }
+        return report.broken.length === 0 ? 0 : 1;
+      });
+    case 'search': {
+      const limit = values.limit === undefined ? 100 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit: "${values.limit}" is not a positive whole number`);
+      const filters = {
+        from,
+        to,
+        limit,
+        ...(positionals[0] ? { keyword: positionals.join(' ') } : {}),
+        ...(values.actor ? { actor: values.actor } : {}),
+        ...(values.action ? { action: values.action } : {}),
+        ...(values.module ? { module: values.module } : {}),
+        ...(values.source ? { source: values.source } : {}),
+      };
+      return withStateTable(access, async ({ docs, tableName }) => {
+        const records = await searchTrail(dynamoAuditTrailStore(docs, tableName), filters);
+        if (values.json) out(JSON.stringify(records, null, 2));
+        else {
+          for (const r of records) {
+            out(`${r.occurredAt} ${r.source} ${r.detailType} actor=${r.actor ?? '-'} action=${r.action} target=${r.target ?? '-'} module=${r.module ?? '-'}${r.recordCount !== null ? ` records=${r.recordCount}` : ''}${r.valid ? '' : ' INVALID'} id=${r.eventId}`);
+          }
+          out(`${records.length} record(s)`);
+        }
+        return 0;
+      });
+    }
+    default:
+      throw new Error(`unknown audit subcommand "${sub ?? ''}"; allowed: verify, search`);
+  }
+}

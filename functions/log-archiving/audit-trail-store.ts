@@ -1,0 +1,259 @@
+/**
+ * The audit trail in the state table: append-only, hash-chained, idempotent on the event id,
+ * and safe if the function dies between any two writes (dynalite and this design use no
+ * transactions; each step is a single-item conditional write that a redelivery can resume).
+ *
+ * Items:
+ *   AUDIT#<eventId> / CLAIM          which chain and seq the event went to; state claimed → linked
+ *   CHAIN#<chainId> / LINK#<seq>     the record, its previous hash and its hash
+ *   HEAD#<chainId>  / HEAD           last seq and hash of the chain (may lag one link after a crash)
+ * Chains are per source and arrival day, sharded by event id so concurrent writers rarely
+ * contend for the same head.
+ */
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AuditRecord } from './audit-record.ts';
+import { nextLink, type ChainHead, type ChainLink } from './hash-chain.ts';
+
+export const CHAIN_SHARDS = 8;
+/** How long a claim is honoured before another delivery may take over a crashed append. */
+const CLAIM_LEASE_MS = 60_000;
+const MAX_LINK_ATTEMPTS = 50;
+
+export type AppendOutcome = 'appended' | 'duplicate';
+
+export class AppendInProgressError extends Error {
+  override name = 'AppendInProgressError';
+  readonly retryable = true;
+}
+
+export interface AuditTrailStore {
+  append(record: AuditRecord, now: Date): Promise<AppendOutcome>;
+  get(eventId: string): Promise<ChainLink<AuditRecord> | undefined>;
+  readChain(chainId: string): Promise<ChainLink<AuditRecord>[]>;
+  readHead(chainId: string): Promise<ChainHead | undefined>;
+  /** Chain ids with a head on the given arrival day (YYYY-MM-DD). */
+  chainsOfDay(day: string): Promise<string[]>;
+  /** Records whose operation happened on the given day, in time order (eventually consistent index). */
+  recordsOccurredOn(day: string): Promise<AuditRecord[]>;
+}
+
+export function chainIdFor(record: Pick<AuditRecord, 'source' | 'eventId'>, arrival: Date): string {
+  const shard = createHash('sha256').update(record.eventId).digest().readUInt8(0) % CHAIN_SHARDS;
+  return `${record.source}/${arrival.toISOString().slice(0, 10)}/${shard}`;
+}
+
+const seqKey = (seq: number) => `LINK#${String(seq).padStart(12, '0')}`;
+
+interface Claim {
+  chainId: string;
+  state: 'claimed' | 'linked';
+  claimedAt: string;
+  seq?: number;
+}
+
+export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName: string): AuditTrailStore {
+  const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
+
+  async function getItem<T>(pk: string, sk: string): Promise<T | undefined> {
+    const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }));
+    return out.Item as T | undefined;
+  }
+
+  async function readHead(chainId: string): Promise<ChainHead | undefined> {
+    const item = await getItem<{ seq: number; hash: string }>(`HEAD#${chainId}`, 'HEAD');
+    return item ? { chainId, seq: item.seq, hash: item.hash } : undefined;
+  }
+
+  async function readLink(chainId: string, seq: number): Promise<ChainLink<AuditRecord> | undefined> {
+    const item = await getItem<StoredLink>(`CHAIN#${chainId}`, seqKey(seq));
+    return item ? fromStored(item) : undefined;
+  }
+
+  /** Moves the head forward to `link` unless it is already there or beyond. */
+  async function advanceHead(link: ChainLink<AuditRecord>): Promise<void> {
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: `HEAD#${link.chainId}`, sk: 'HEAD', seq: link.seq, hash: link.hash, gsi1pk: `CHAINS#${chainDay(link.chainId)}`, gsi1sk: link.chainId },
+          ConditionExpression: 'attribute_not_exists(pk) OR #seq < :seq',
+          ExpressionAttributeNames: { '#seq': 'seq' },
+          ExpressionAttributeValues: { ':seq': link.seq },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  async function claim(record: AuditRecord, now: Date): Promise<Claim | 'duplicate'> {
+    const fresh: Claim = { chainId: chainIdFor(record, now), state: 'claimed', claimedAt: now.toISOString() };
+    try {
+      await client.send(new PutCommand({ TableName: tableName, Item: { pk: `AUDIT#${record.eventId}`, sk: 'CLAIM', ...fresh }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return fresh;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const existing = (await getItem<Claim>(`AUDIT#${record.eventId}`, 'CLAIM')) as Claim;
+    if (existing.state === 'linked') return 'duplicate';
+    if (now.getTime() - Date.parse(existing.claimedAt) < CLAIM_LEASE_MS) {
+      throw new AppendInProgressError(`event ${record.eventId} is being recorded by another delivery; retry later`);
+    }
+    // The earlier delivery died mid-append: take over its claim (conditional on its timestamp).
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: `AUDIT#${record.eventId}`, sk: 'CLAIM' },
+        UpdateExpression: 'SET claimedAt = :now',
+        ConditionExpression: 'claimedAt = :then AND #state = :claimed',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':now': now.toISOString(), ':then': existing.claimedAt, ':claimed': 'claimed' },
+      }),
+    );
+    return existing;
+  }
+
+  async function markLinked(eventId: string, seq: number): Promise<void> {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: `AUDIT#${eventId}`, sk: 'CLAIM' },
+        UpdateExpression: 'SET #state = :linked, seq = :seq',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':linked': 'linked', ':seq': seq },
+      }),
+    );
+  }
+
+  async function queryIndex(partition: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': partition },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  return {
+    async append(record, now) {
+      const claimed = await claim(record, now);
+      if (claimed === 'duplicate') return 'duplicate';
+      const { chainId } = claimed;
+      if (claimed.seq !== undefined) {
+        // A crashed attempt said which slot it was taking: if the link is there, only the bookkeeping is left.
+        const there = await readLink(chainId, claimed.seq);
+        if (there?.record.eventId === record.eventId) {
+          await advanceHead(there);
+          await markLinked(record.eventId, there.seq);
+          return 'appended';
+        }
+      }
+      let head = await readHead(chainId);
+      for (let attempt = 0; attempt < MAX_LINK_ATTEMPTS; attempt++) {
+        const link = nextLink(chainId, head, record);
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: `AUDIT#${record.eventId}`, sk: 'CLAIM' },
+            UpdateExpression: 'SET seq = :seq',
+            ExpressionAttributeValues: { ':seq': link.seq },
+          }),
+        );
+        try {
+          await client.send(new PutCommand({ TableName: tableName, Item: toStored(link), ConditionExpression: 'attribute_not_exists(pk)' }));
+        } catch (err) {
+          if (!isConditionFailure(err)) throw err;
+          // Someone linked this slot first (or the head lagged after a crash): follow the chain.
+          const taken = (await readLink(chainId, link.seq)) as ChainLink<AuditRecord>;
+          await advanceHead(taken);
+          head = { chainId, seq: taken.seq, hash: taken.hash };
+          continue;
+        }
+        await advanceHead(link);
+        await markLinked(record.eventId, link.seq);
+        return 'appended';
+      }
+      throw new AppendInProgressError(`chain ${chainId} stayed contended for ${MAX_LINK_ATTEMPTS} attempts; retry later`);
+    },
+
+    async get(eventId) {
+      const c = await getItem<Claim>(`AUDIT#${eventId}`, 'CLAIM');
+      if (!c || c.state !== 'linked' || c.seq === undefined) return undefined;
+      return readLink(c.chainId, c.seq);
+    },
+
+    async readChain(chainId) {
+      const links: ChainLink<AuditRecord>[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :link)',
+            ExpressionAttributeValues: { ':pk': `CHAIN#${chainId}`, ':link': 'LINK#' },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) links.push(fromStored(item as StoredLink));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return links;
+    },
+
+    readHead,
+
+    async chainsOfDay(day) {
+      return (await queryIndex(`CHAINS#${day}`)).map((item) => String(item.gsi1sk)).sort();
+    },
+
+    async recordsOccurredOn(day) {
+      return (await queryIndex(`AUDITDAY#${day}`)).map((item) => (item as unknown as StoredLink).record);
+    },
+  };
+}
+
+interface StoredLink {
+  pk: string;
+  sk: string;
+  chainId: string;
+  seq: number;
+  prevHash: string;
+  hash: string;
+  record: AuditRecord;
+}
+
+function chainDay(chainId: string): string {
+  return chainId.split('/').at(-2) ?? 'unknown';
+}
+
+function toStored(link: ChainLink<AuditRecord>): Record<string, unknown> {
+  return {
+    pk: `CHAIN#${link.chainId}`,
+    sk: seqKey(link.seq),
+    chainId: link.chainId,
+    seq: link.seq,
+    prevHash: link.prevHash,
+    hash: link.hash,
+    record: link.record,
+    // Time-range reads for search: by the day the operation happened.
+    gsi1pk: `AUDITDAY#${link.record.occurredAt.slice(0, 10)}`,
+    gsi1sk: `${link.record.occurredAt}#${link.record.eventId}`,
+  };
+}
+
+function fromStored(item: StoredLink): ChainLink<AuditRecord> {
+  return { chainId: item.chainId, seq: item.seq, prevHash: item.prevHash, hash: item.hash, record: item.record };
+}

@@ -1,0 +1,105 @@
+/**
+ * Tamper evidence for the audit trail (guide 6.1/6.2). Records are hash-chained per chain
+ * (one chain per source and arrival day: writers for different sources and days never
+ * contend, and a day's chain is closed once the day is over). Each link hashes the previous
+ * link's hash and the record's canonical JSON; the chain head (last seq and hash) is stored
+ * apart. `verifyChain` recomputes everything and names the first broken link. Pure.
+ */
+import { createHash } from 'node:crypto';
+
+export interface ChainLink<R> {
+  readonly chainId: string;
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly record: R;
+}
+
+export interface ChainHead {
+  readonly chainId: string;
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export type TamperKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'head-mismatch';
+
+export interface BrokenLink {
+  readonly chainId: string;
+  readonly kind: TamperKind;
+  /** Position (1-based seq) where the chain first fails. */
+  readonly seq: number;
+  readonly message: string;
+}
+
+export type ChainVerdict = { readonly ok: true; readonly chainId: string; readonly links: number } | ({ readonly ok: false } & BrokenLink);
+
+/** JSON with object keys sorted at every level, so equal records always hash alike. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The hash a chain starts from: derived from its id, so a chain cannot be moved under another id. */
+export function genesisHash(chainId: string): string {
+  return sha256(`erpgov-audit-chain\n${chainId}`);
+}
+
+export function linkHash(chainId: string, seq: number, prevHash: string, record: unknown): string {
+  return sha256(`${prevHash}\n${canonicalJson({ chainId, seq, record })}`);
+}
+
+/** The link that follows `head` (or starts the chain when there is no head yet). */
+export function nextLink<R>(chainId: string, head: ChainHead | undefined, record: R): ChainLink<R> {
+  const seq = (head?.seq ?? 0) + 1;
+  const prevHash = head?.hash ?? genesisHash(chainId);
+  return { chainId, seq, prevHash, hash: linkHash(chainId, seq, prevHash, record), record };
+}
+
+/**
+ * Checks links in storage order (by seq key) against each other and against the head.
+ * Returns the first problem found, classified so an auditor knows what kind of tampering
+ * to look for.
+ */
+export function verifyChain<R>(chainId: string, links: readonly ChainLink<R>[], head: ChainHead | undefined): ChainVerdict {
+  const broken = (kind: TamperKind, seq: number, message: string): ChainVerdict => ({ ok: false, chainId, kind, seq, message });
+  const hashes = new Set(links.map((l) => l.hash));
+  let prevHash = genesisHash(chainId);
+  for (const [i, link] of links.entries()) {
+    const position = i + 1;
+    if (link.chainId !== chainId) return broken('inserted', position, `link at position ${position} belongs to chain ${link.chainId}`);
+    if (link.seq !== position) {
+      const belongsLater = links.some((other, j) => j > i && other.seq === position);
+      if (link.seq > position && belongsLater) return broken('reordered', position, `link at position ${position} claims seq ${link.seq}; seq ${position} comes later`);
+      if (link.seq > position) return broken('deleted', position, `link ${position} is missing: the chain jumps to seq ${link.seq}`);
+      if (links.some((other, j) => j !== i && other.seq === link.seq)) return broken('inserted', position, `seq ${link.seq} appears twice`);
+      return broken('reordered', position, `link at position ${position} claims seq ${link.seq}`);
+    }
+    if (linkHash(chainId, link.seq, link.prevHash, link.record) !== link.hash) {
+      return broken('edited', position, `link ${position} does not match its hash: its content was changed after it was written`);
+    }
+    if (link.prevHash !== prevHash) {
+      const kind: TamperKind = hashes.has(link.prevHash) ? 'reordered' : 'inserted';
+      return broken(kind, position, `link ${position} does not follow link ${position - 1} (its previous-hash points ${kind === 'reordered' ? 'to another link of this chain' : 'nowhere in this chain'})`);
+    }
+    prevHash = link.hash;
+  }
+  if (!head) {
+    return links.length === 0 ? { ok: true, chainId, links: 0 } : broken('head-mismatch', links.length, 'the chain has links but no stored head');
+  }
+  if (head.seq > links.length) return broken('truncated', links.length + 1, `the head says ${head.seq} links, only ${links.length} remain: the tail was deleted`);
+  if (head.seq < links.length) {
+    // The head may lag by one link after a crash between the two writes; more is tampering.
+    if (head.seq === links.length - 1 && links[head.seq - 1]?.hash === head.hash) return { ok: true, chainId, links: links.length };
+    return broken('inserted', head.seq + 1, `links after the head's seq ${head.seq} were added outside the writer`);
+  }
+  if (links.length > 0 && links[links.length - 1]?.hash !== head.hash) return broken('head-mismatch', links.length, "the last link's hash differs from the stored head");
+  return { ok: true, chainId, links: links.length };
+}
