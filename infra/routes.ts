@@ -128,6 +128,18 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
     timeoutSeconds: 30,
     memoryMb: 512,
   },
+  {
+    name: 'audit-archive',
+    description: 'Audit archive (guide 6.1): each closed day of the trail to compressed JSON Lines with a digest manifest.',
+    entry: 'functions/audit-archive/handler.ts',
+    rules: [],
+    schedules: [{ id: 'archive-audit-daily', description: 'Daily at 00:30 UTC, after the day closed.', expression: 'cron(30 0 * * ? *)' }],
+    stateAccess: 'read',
+    publishesEvents: false,
+    archiveAccess: 'write',
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+  },
 ];
 
 export const routingTable: readonly RoutedFunction[] = buildRoutingTable(functionDefinitions);

@@ -18,6 +18,7 @@ export interface IncomingEvent {
   readonly id?: unknown;
   readonly source?: unknown;
   readonly 'detail-type'?: unknown;
+  readonly time?: unknown;
 }
 
 export function eventBridgeHandler<E extends IncomingEvent, R>(serviceName: string, handle: (event: E, tools: HandlerTools) => Promise<R>) {
