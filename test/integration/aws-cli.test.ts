@@ -18,7 +18,7 @@ const haveAwsCli = await run('aws', ['--version']).then(
 );
 if (!haveAwsCli) console.warn('aws-cli.test: the AWS CLI is not installed (apt-get install awscli); skipping');
 
-const cliEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1', AWS_PAGER: '', AWS_EC2_METADATA_DISABLED: 'true' };
+const cliEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '', AWS_EC2_METADATA_DISABLED: 'true' };
 const aws = async (...args: string[]) => JSON.parse((await run('aws', [...args, '--output', 'json'], { env: cliEnv, timeout: 60_000 })).stdout);
 
 describe.runIf(haveAwsCli)('AWS CLI against the local runtime', () => {

@@ -1,0 +1,88 @@
+/**
+ * Loads the governance policy once, at start-up: a JSON file (partial, merged over the
+ * shipped defaults) named by `ERPGOV_POLICY_FILE`, or the defaults when none is named. A bad
+ * policy stops start-up with every problem listed as `key.path: value — what is allowed`,
+ * never a half-applied policy.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { policySchema, type Policy } from '../../schemas/policy.ts';
+import { describeIssues, formatProblem, type Problem } from '../../schemas/issues.ts';
+
+export type { Policy } from '../../schemas/policy.ts';
+
+export const POLICY_FILE_ENV = 'ERPGOV_POLICY_FILE';
+
+export class PolicyError extends Error {
+  override name = 'PolicyError';
+
+  /** `origin` names where the policy came from (a file path), for the message. */
+  constructor(
+    readonly problems: Problem[],
+    readonly origin = 'policy document',
+  ) {
+    super(`invalid governance policy (${origin}):\n${problems.map((problem) => `  - ${formatProblem(problem)}`).join('\n')}`);
+  }
+}
+
+/** Validates a policy document (a partial is fine), applies the defaults, and freezes the result. */
+export function parsePolicy(input: unknown, origin?: string): Policy {
+  const result = policySchema.safeParse(input, { reportInput: true });
+  if (!result.success) throw new PolicyError(describeIssues(result.error.issues, '', policySchema), origin);
+  return deepFreeze(result.data);
+}
+
+/** The shipped policy: the maintenance guide's figures. */
+export const defaultPolicy: Policy = parsePolicy({}, 'shipped defaults');
+
+// One parse per file for the life of the process: handlers call loadPolicy on every cold
+// start and the local runtime calls it once per function; the file is the same.
+const loaded = new Map<string, Policy>();
+
+/**
+ * The policy from `options.file`, else from the file named by `ERPGOV_POLICY_FILE`, else the
+ * defaults. Relative paths resolve against the working directory. Throws PolicyError naming
+ * the file when it cannot be read, is not JSON, or breaks the schema.
+ */
+export function loadPolicy(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): Policy {
+  const file = options.file ?? nonBlank((options.env ?? process.env)[POLICY_FILE_ENV]);
+  if (file === undefined) return defaultPolicy;
+  const fullPath = resolve(file);
+  const cached = loaded.get(fullPath);
+  if (cached !== undefined) return cached;
+  const policy = parsePolicy(readPolicyJson(file, fullPath), file);
+  loaded.set(fullPath, policy);
+  return policy;
+}
+
+/** Forgets loaded files, so a test (or a reload command) reads them again. */
+export function clearPolicyCache(): void {
+  loaded.clear();
+}
+
+function readPolicyJson(file: string, fullPath: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(fullPath, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
+    throw new PolicyError([{ path: 'policy file', value: file, message: `${reason}; check ${POLICY_FILE_ENV} or --policy` }], file);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new PolicyError([{ path: 'policy file', value: file, message: `is not valid JSON (${(err as Error).message})` }], file);
+  }
+}
+
+function nonBlank(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,27 @@
+/**
+ * Audit facts (guide area 6): any operation the ERP logs — data changes, deletes, exports,
+ * permission changes. The pipeline keeps them for the retention period (6.1), checks that
+ * high-risk operations (bulk deletes, sensitive exports) had a second person verify them
+ * (6.2), flags abnormal ones for internal audit (6.3), and finds behaviour patterns (6.4).
+ * Operations performed under a temporary grant are audited here too (2.4).
+ */
+import { z } from 'zod';
+import { deviceId, erpFact, identifier, label, moduleName } from './common.ts';
+
+export const operationOutcome = z.enum(['success', 'failure', 'denied']);
+
+export const operationAudited = erpFact('One audited ERP operation: who did what to which record, from which device (guide 6.1–6.4, 2.4).', {
+  actor: identifier('Account that performed the operation.'),
+  action: identifier('What was done, in the ERP\'s words, e.g. "delete", "export", "update", "approve", "permission-change".'),
+  target: identifier('What it was done to: record type or id, e.g. "sales-order", "customer-master", "SO-100234".'),
+  module: moduleName,
+  recordCount: z.number().int().nonnegative().optional().describe('Number of records affected; a delete above the policy\'s threshold is high-risk (6.2).'),
+  deviceId: deviceId.optional(),
+  outcome: operationOutcome.default('success').describe('"success", "failure", or "denied" (refused by the ERP\'s authorisation); "success" if absent.'),
+  verifiedBy: identifier('Account of the second person who verified a high-risk operation (6.2); absent means nobody did.').optional(),
+  dataCategory: label('Category of the data touched, e.g. "customer", "payroll"; exports of sensitive categories are high-risk (6.2).').optional(),
+  grantId: identifier('Temporary grant the operation ran under (2.4), if any.').optional(),
+  operationId: identifier('The ERP\'s own id for this log entry, to match it with the ERP\'s log.').optional(),
+  sourceIp: z.union([z.ipv4(), z.ipv6()]).optional().describe('Client IP address.'),
+});
+export type OperationAudited = z.infer<typeof operationAudited>;

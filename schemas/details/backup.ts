@@ -1,0 +1,74 @@
+/**
+ * Backup facts (guide area 1): backups of hot and cold data, off-site replication of hot data,
+ * and restore tests. They let the pipeline check the tiering (1.1: hot replicated in real
+ * time, cold fully backed up weekly and kept 3 years), that backups are restore-tested
+ * (1.2), and that backups and replication are encrypted (1.3).
+ */
+import { z } from 'zod';
+import { erpFact, identifier, inOrder, label, list, passedOrFailed, prose, timestamp } from './common.ts';
+
+/** Hot: today's orders and inventory, replicated in real time. Cold: history (e.g. finance records), backed up weekly. */
+export const dataTier = z.enum(['hot', 'cold']).describe('Data tier (1.1): "hot" = current operational data, "cold" = historical records.');
+export const backupKind = z.enum(['full', 'incremental', 'differential']).describe('Backup kind; only a full backup satisfies the weekly cold backup (1.1).');
+
+const system = identifier('System or database backed up, e.g. "sap-prd-hana", "kingdee-finance-db".');
+const backupId = identifier('Id of the backup set, as the backup tool names it.');
+
+export const backupCompleted = erpFact('A backup finished successfully (guide 1.1, 1.3).', {
+  backupId,
+  system,
+  tier: dataTier,
+  kind: backupKind,
+  sizeBytes: z.number().int().nonnegative().describe('Size of the backup in bytes; a sudden drop hints at an incomplete backup.'),
+  startedAt: timestamp('When the backup started.'),
+  finishedAt: timestamp('When the backup finished.'),
+  location: label('Where the backup is stored, e.g. "s3://erp-backups/prd/2026-03-01" or "offsite-dc-2:/vault".'),
+  offsite: z.boolean().optional().describe('Whether the location is off-site (another site or region).'),
+  encrypted: z.boolean().describe('Whether the backup is encrypted at rest (1.3).'),
+  encryption: label('Encryption used, e.g. "AES-256 (KMS key erp-backup)".').optional(),
+  retainUntil: timestamp('When the backup may be deleted; cold backups must be kept at least 3 years (1.1).').optional(),
+  dataClasses: list(label('Data class'), 'Classes of data inside, e.g. "orders", "finance", "payroll", "customer"; sensitive classes must be encrypted (1.3).').optional(),
+  checksum: label('Checksum of the backup set, e.g. "sha256:…".').optional(),
+}).superRefine(inOrder('startedAt', 'finishedAt'));
+export type BackupCompleted = z.infer<typeof backupCompleted>;
+
+export const backupFailed = erpFact('A backup failed (guide 1.1).', {
+  backupId: backupId.optional().describe('Id of the backup set, if one was started.'),
+  system,
+  tier: dataTier,
+  kind: backupKind,
+  startedAt: timestamp('When the backup started.').optional(),
+  error: prose('What went wrong, as the backup tool reported it.'),
+  errorCode: label('Error code from the backup tool.').optional(),
+});
+export type BackupFailed = z.infer<typeof backupFailed>;
+
+export const replicationState = z.enum(['in-sync', 'lagging', 'broken']);
+
+export const replicationStatus = erpFact('Status of the real-time replication of hot data to the off-site server (guide 1.1, 1.3).', {
+  system,
+  replica: label('The replica: off-site server, region or site, e.g. "dr-site-shenzhen".'),
+  state: replicationState.describe('"in-sync", "lagging" (behind, but applying), or "broken" (not applying at all).'),
+  lagSeconds: z.number().nonnegative().describe('How far the replica is behind the primary, in seconds; compared with the policy\'s maximum lag.'),
+  offsite: z.boolean().optional().describe('Whether the replica is off-site; 1.1 requires it.'),
+  encryptedInTransit: z.boolean().optional().describe('Whether the replication link is encrypted (1.3).'),
+});
+export type ReplicationStatus = z.infer<typeof replicationStatus>;
+
+export const restoreTestResult = erpFact('A backup was restored to check that it can be (guide 1.2).', {
+  testId: identifier('Id of the restore test.'),
+  backupId: backupId.describe('Backup set that was restored.'),
+  system,
+  restoredTo: label('Where it was restored, e.g. "restore-test-01 (isolated)".'),
+  outcome: passedOrFailed.describe('"passed" when the restored system opened and its checks held.'),
+  startedAt: timestamp('When the restore started.'),
+  finishedAt: timestamp('When the restore and its checks finished.'),
+  recordsVerified: z.number().int().nonnegative().optional().describe('Records checked after the restore (e.g. counts against the source).'),
+  testedBy: identifier('Account or person who ran the test.'),
+  failureReason: prose('Why the restore test failed; required when outcome is "failed".').optional(),
+}).superRefine(inOrder('startedAt', 'finishedAt')).superRefine((value, ctx) => {
+  if (value.outcome === 'failed' && value.failureReason === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['failureReason'], input: undefined, message: 'must say why when outcome is "failed" — a failed restore test is only useful with its reason' });
+  }
+});
+export type RestoreTestResult = z.infer<typeof restoreTestResult>;

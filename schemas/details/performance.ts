@@ -1,0 +1,64 @@
+/**
+ * Performance facts (guide area 3): resource and business metrics compared with thresholds
+ * (3.1 CPU, memory, free disk; 3.2 order latency, report duration), and the raw material for
+ * bottleneck hunting (3.3: slow SQL, the modules that fail most often).
+ */
+import { z } from 'zod';
+import { erpFact, identifier, label, list, moduleName, prose } from './common.ts';
+
+export const metricName = z.enum(['cpu', 'memory', 'disk-free', 'order-latency', 'report-duration']);
+export type MetricName = z.infer<typeof metricName>;
+
+/**
+ * Each metric has exactly one unit, and the sample must say it: a latency sent in
+ * milliseconds while the threshold is in seconds would otherwise pass silently as 1000× worse.
+ */
+export const metricUnits: Readonly<Record<MetricName, 'percent' | 'seconds'>> = {
+  cpu: 'percent',
+  memory: 'percent',
+  'disk-free': 'percent',
+  'order-latency': 'seconds',
+  'report-duration': 'seconds',
+};
+
+export const metricSample = erpFact('One measurement of a resource or business metric (guide 3.1, 3.2).', {
+  host: identifier('Server or instance measured, e.g. "erp-app-01"; for business metrics, the ERP instance.'),
+  metric: metricName.describe('What was measured: "cpu" and "memory" (percent used), "disk-free" (percent free), "order-latency" (seconds to process one order), "report-duration" (seconds to generate one report).'),
+  value: z.number().nonnegative().describe('The measured value, in `unit`.'),
+  unit: z.enum(['percent', 'seconds']).describe('"percent" for cpu, memory and disk-free (0–100); "seconds" for order-latency and report-duration.'),
+  statistic: z.enum(['sample', 'average', 'p95', 'p99', 'max']).optional().describe('How the value aggregates the measurement window; "sample" (a single reading) if absent.'),
+  windowSeconds: z.number().int().positive().optional().describe('Length of the aggregation window, in seconds.'),
+  module: moduleName.optional().describe('ERP module a business metric belongs to, e.g. "orders".'),
+  report: label('Report name, for report-duration, e.g. "month-end P&L".').optional(),
+  volume: identifier('Disk or volume, for disk-free, e.g. "/hana/data".').optional(),
+}).superRefine((sample, ctx) => {
+  const expected = metricUnits[sample.metric];
+  if (sample.unit !== expected) {
+    ctx.addIssue({ code: 'custom', path: ['unit'], input: sample.unit, message: `must be "${expected}" for metric "${sample.metric}"` });
+  } else if (expected === 'percent' && sample.value > 100) {
+    ctx.addIssue({ code: 'custom', path: ['value'], input: sample.value, message: 'must be at most 100 (a percentage)' });
+  }
+});
+export type MetricSample = z.infer<typeof metricSample>;
+
+export const slowQuery = erpFact('A database query ran slower than the APM\'s threshold (guide 3.3).', {
+  system: identifier('Database or ERP instance, e.g. "sap-prd-hana".'),
+  queryFingerprint: identifier('Stable id of the normalised statement, so repeated runs of one query group together.'),
+  statement: prose('Normalised SQL with literals stripped (never customer data), truncated as needed.').optional(),
+  durationSeconds: z.number().nonnegative().describe('How long the query ran, in seconds.'),
+  module: moduleName.optional().describe('ERP module that issued the query.'),
+  tables: list(identifier('Table'), 'Tables the query touched; candidates for an index.').optional(),
+  rowsExamined: z.number().int().nonnegative().optional().describe('Rows the database examined.'),
+  detectedBy: label('Tool that reported it, e.g. "new-relic", "pg_stat_statements".').optional(),
+});
+export type SlowQuery = z.infer<typeof slowQuery>;
+
+export const moduleError = erpFact('An ERP module raised errors (guide 3.3: find the modules that fail most often).', {
+  module: moduleName,
+  errorClass: identifier('Kind of error, stable across occurrences, e.g. "inventory-lock-conflict".'),
+  message: prose('Error message of the latest occurrence (no personal data).').optional(),
+  occurrences: z.number().int().positive().default(1).describe('How many times the error occurred in the window; 1 if absent.'),
+  windowSeconds: z.number().int().positive().optional().describe('Window the occurrences were counted over, in seconds.'),
+  host: identifier('Server that raised it.').optional(),
+});
+export type ModuleError = z.infer<typeof moduleError>;

@@ -1,0 +1,349 @@
+/**
+ * The governance policy: every figure of the maintenance guide as a validated field, with the
+ * guide's own figures as shipped defaults, so `policySchema.parse({})` is the full default
+ * policy. A policy file is a partial document merged over these defaults: each object level
+ * uses `prefault({})`, so a file that names only `performance.cpu.maxPercent` changes only
+ * that. Lists and maps (the job matrix, conflict pairs, role lists) are values: a file that
+ * gives one replaces the default one whole, because a merged matrix would mix two companies'
+ * jobs.
+ *
+ * Objects are strict: an unknown key is almost always a misspelling (`maxPercnt`) that would
+ * otherwise leave the default silently in force.
+ *
+ * Every rule carries `mode`: `enforce` raises findings and may issue commands (e.g. revoke a
+ * leaver's role); `report-only` evaluates the rule and reports, nothing more.
+ */
+import { z } from 'zod';
+import { ruleMode } from './details/common.ts';
+import { approverRole } from './details/change.ts';
+import { findingSeverity } from './details/pipeline.ts';
+import { incidentSeverity } from './details/incident.ts';
+
+/** Audit logs are kept at least 6 months (guide 6.1, China's Data Security Law). */
+export const MIN_AUDIT_RETENTION_DAYS = 183;
+
+/**
+ * A rule of the guide: its mode plus its figures, all defaulted. The cast on the prefault is
+ * safe because every figure has a default; the test `policySchema.parse({})` proves it.
+ */
+function rule<S extends z.ZodRawShape>(description: string, figures: S, defaultMode: z.infer<typeof ruleMode> = 'enforce') {
+  const shape = z.strictObject({
+    mode: ruleMode.default(defaultMode).describe('"enforce": findings and commands; "report-only": findings are reported, nothing is done.'),
+    ...figures,
+  });
+  return shape.prefault({} as z.input<typeof shape>).describe(description);
+}
+
+/** A group of rules (an area) or a nested set of figures; defaulted as a whole. */
+function group<S extends z.ZodRawShape>(description: string, members: S) {
+  const shape = z.strictObject(members);
+  return shape.prefault({} as z.input<typeof shape>).describe(description);
+}
+
+const days = (description: string, fallback: number) => z.number().int().positive().max(36_500).default(fallback).describe(description);
+const minutes = (description: string, fallback: number) => z.number().int().positive().max(527_040).default(fallback).describe(description);
+const percent = (description: string, fallback: number) => z.number().min(0).max(100).default(fallback).describe(description);
+const seconds = (description: string, fallback: number) => z.number().positive().max(86_400).default(fallback).describe(description);
+const names = (description: string, fallback: string[]) => z.array(z.string().trim().min(1)).default(fallback).describe(description);
+
+// ---------------------------------------------------------------------------------------
+// 1. Data security and backup
+const backup = group('Guide area 1: data security and backup.', {
+  hotReplication: rule('1.1 Hot data (today\'s orders, inventory) is replicated in real time to an off-site server.', {
+    maxLagSeconds: seconds('Largest acceptable replication lag, in seconds; "real time" allows a short delay, not minutes.', 60),
+    maxSilenceMinutes: minutes('A replication that has reported no status for this long counts as broken.', 15),
+    requireOffsite: z.boolean().default(true).describe('The replica must be off-site (another site or region).'),
+  }),
+  coldBackup: rule('1.1 Cold data (historical finance records) gets a full backup every week, kept at least 3 years.', {
+    fullBackupIntervalDays: days('Largest gap between two full cold backups, in days.', 7),
+    retentionDays: days('How long cold backups are kept, in days (3 years = 1095).', 1095),
+  }),
+  restoreTest: rule('1.2 Backups are restore-tested on a schedule, so that an unrestorable backup is found before it is needed.', {
+    intervalDays: days('Largest gap between two passed restore tests of a system, in days.', 30),
+  }),
+  encryption: rule('1.3 Sensitive data (customer records, payroll) is encrypted in transit and at rest.', {
+    required: z.boolean().default(true).describe('false switches the check off; report-only still checks and reports.'),
+    sensitiveDataClasses: names('Data classes that must be encrypted in every backup and replica.', ['customer', 'payroll', 'finance']),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------
+// 2. User permissions and access control
+const jobName = z.string().trim().min(1);
+const moduleNames = z.array(z.string().trim().min(1)).min(1, { message: 'must list at least one module — a job with no module should be removed from the matrix' });
+
+const sodConflict = z
+  .strictObject({
+    first: z.string().trim().min(1).describe('One permission of the pair.'),
+    second: z.string().trim().min(1).describe('The permission that must not be held together with `first`.'),
+    reason: z.string().trim().min(1).describe('Why the two must be held by different people.'),
+  })
+  .describe('Two permissions no single account may hold together (segregation of duties).');
+
+const access = group('Guide area 2: user permissions and access control.', {
+  leastPrivilege: rule('2.1 Least privilege: permissions follow the job (sales sees only orders; finance has no access to production planning).', {
+    jobModules: z
+      .record(jobName, moduleNames)
+      .default({
+        sales: ['orders'],
+        finance: ['finance', 'reporting'],
+        warehouse: ['inventory'],
+        purchasing: ['procurement', 'inventory'],
+        'production-planning': ['production-planning', 'inventory'],
+        hr: ['hr'],
+      })
+      .describe('Job → the ERP modules its roles may open. A role opening any other module is a finding. Replaces the default matrix whole.'),
+  }),
+  segregationOfDuties: rule('2.1 Least privilege: no account holds two permissions that let one person both do and approve.', {
+    conflicts: z
+      .array(sodConflict)
+      .default([
+        { first: 'vendor.create', second: 'payment.approve', reason: 'One person could create a fictitious vendor and pay it.' },
+        { first: 'order.create', second: 'order.approve', reason: 'One person could approve their own sales orders and discounts.' },
+        { first: 'journal.post', second: 'journal.approve', reason: 'One person could post and approve their own journal entries.' },
+      ])
+      .describe('Conflicting permission pairs.'),
+  }),
+  deviceBinding: rule('2.2 No shared accounts: one person, one account, bound to a device (MAC address).', {
+    required: z.boolean().default(true).describe('false switches the check off (e.g. no device ids available yet).'),
+    maxDevicesPerAccount: z.number().int().positive().max(100).default(1).describe('Devices one account may log in from.'),
+  }),
+  leaverMoverRevocation: rule('2.3 On transfer or departure, permissions are revoked (and reassigned) within 24 hours.', {
+    withinHours: z.number().positive().max(8760).default(24).describe('Hours from the departure or transfer taking effect until the old permissions must be gone.'),
+  }),
+  temporaryGrants: rule('2.4 Temporary grants (e.g. an external auditor) carry an expiry, and every operation under them is logged.', {
+    maxDurationDays: days('Longest a temporary grant may run, in days.', 30),
+  }),
+  permissionAudit: rule('2.5 A monthly permission audit finds redundant permissions: leavers never cleaned up, movers who kept old permissions.', {
+    dayOfMonth: z
+      .number()
+      .int()
+      .min(1)
+      .max(28, { message: 'must be between 1 and 28 so that the audit runs every month (February has 28 days)' })
+      .default(1)
+      .describe('Day of the month the audit report is produced (1–28).'),
+    unusedPermissionDays: days('A role not used for this many days is reported as redundant.', 90),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------
+// 3. Performance and resource monitoring
+const performance = group('Guide area 3: performance and resource monitoring.', {
+  cpu: rule('3.1 CPU use at most 75 %.', { maxPercent: percent('Highest acceptable CPU use, percent.', 75) }),
+  memory: rule('3.1 Memory use at most 85 %.', { maxPercent: percent('Highest acceptable memory use, percent.', 85) }),
+  diskFree: rule('3.1 Free disk at least 20 %.', { minPercent: percent('Lowest acceptable free disk space, percent.', 20) }),
+  orderLatency: rule('3.2 Order processing latency at most 2 s.', { maxSeconds: seconds('Slowest acceptable order processing, seconds.', 2) }),
+  reportDuration: rule('3.2 Report generation at most 30 s.', { maxSeconds: seconds('Slowest acceptable report generation, seconds.', 30) }),
+  sustainedBreachMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(1440)
+    .default(5)
+    .describe('A threshold counts as breached only when it stays breached this many minutes (a single spike is not a finding); 0 = any sample.'),
+  slowQueries: rule(
+    '3.3 Trace slow SQL (APM).',
+    { minSeconds: seconds('A query slower than this appears in the bottleneck report, seconds.', 5) },
+    'report-only',
+  ),
+  moduleErrors: rule(
+    '3.3 Find the modules that raise errors most often (e.g. inventory-lock conflicts).',
+    { reportTopModules: z.number().int().positive().max(100).default(5).describe('How many of the most error-prone modules the report lists.') },
+    'report-only',
+  ),
+});
+
+// ---------------------------------------------------------------------------------------
+// 4. Change management and version control
+const change = group('Guide area 4: change management and version control.', {
+  productionEnvironments: names('Environment names that mean production.', ['production', 'prod', 'prd']),
+  testEnvironments: names('Environment names where a change may be tested before production.', ['test', 'qas', 'uat', 'staging']),
+  signOff: rule('4.1 Every change has a change request signed off by both the business department and the IT lead.', {
+    requiredRoles: z.array(approverRole).min(1).default(['business', 'it']).describe('Sign-offs a change needs before production, one per role.'),
+  }),
+  testing: rule('4.2 A production change must first pass in the test environment.', {
+    required: z.boolean().default(true).describe('false switches the check off; report-only still checks and reports.'),
+  }),
+  rollbackPlan: rule('4.2 A production change must have a rollback plan.', {
+    required: z.boolean().default(true).describe('false switches the check off; report-only still checks and reports.'),
+  }),
+  artefacts: rule('4.3 Each change records its code version, configuration files and database scripts.', {
+    required: z
+      .array(z.enum(['codeVersion', 'configuration', 'databaseScripts']))
+      .default(['codeVersion', 'configuration', 'databaseScripts'])
+      .describe('Artefacts a production deployment must record.'),
+  }),
+  directProductionEdits: rule('4.4 No direct edits in production: changes go through version control (e.g. Git merges).', {
+    forbidden: z.boolean().default(true).describe('false switches the check off; report-only still checks and reports.'),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------
+// 5. Incident response and business continuity
+const severityLevel = (description: string, respondWithinMinutes: number, procedure: string) =>
+  group(`Severity level: ${description}`, {
+    description: z.string().trim().min(1).default(description).describe('What the level means.'),
+    respondWithinMinutes: minutes('Longest time from opening to acknowledgement, in minutes.', respondWithinMinutes),
+    procedure: z.string().trim().min(1).default(procedure).describe('What the responder does.'),
+  });
+
+const incident = group('Guide area 5: incident response and business continuity.', {
+  severityTable: rule('5.1 An incident severity table sets the response time and procedure for each level.', {
+    P1: severityLevel('whole system down', 15, 'Page on-call and the IT lead; switch order entry and payment to offline mode (5.2); open a bridge call; update the business every 30 minutes.'),
+    P2: severityLevel('a module is down (e.g. orders, inventory, payment)', 30, 'Page on-call; consider offline mode for the module; inform its business owner.'),
+    P3: severityLevel('degraded: a function is slow or failing for several users', 240, 'Ticket to the module team; workaround within the working day.'),
+    P4: severityLevel('one user cannot log in or work', 480, 'Service desk ticket; handle in turn.'),
+  } satisfies Record<z.infer<typeof incidentSeverity>, z.ZodType>),
+  drills: rule('5.3 A failure drill every quarter tests the team\'s response and the recovery speed.', {
+    intervalDays: days('Largest gap between two drills, in days.', 90),
+  }),
+  recoveryTimeObjective: rule('5.3 Recovery time objective measured by the drills.', {
+    minutes: minutes('Target recovery time, in minutes. The guide\'s example bank started at 4 h and reached 30 min through regular drills.', 240),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------
+// 6. Compliance audit and log management
+const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a 24-hour time HH:MM, e.g. "08:00"' });
+
+const audit = group('Guide area 6: compliance audit and log management.', {
+  retention: rule('6.1 All operation logs (logins, data changes, permission changes) are kept at least 6 months (Data Security Law).', {
+    days: days(`How long operation logs are kept, in days; at least ${MIN_AUDIT_RETENTION_DAYS} in enforce mode.`, MIN_AUDIT_RETENTION_DAYS),
+  }),
+  archive: group('Where logs go after their hot period.', {
+    moveToColdAfterDays: days('Operation logs move to cold (cheaper, write-once) storage after this many days.', 30),
+    coldRetentionDays: days('How long archived logs are kept in cold storage, in days; at least the retention above.', 1095),
+  }),
+  highRiskOperations: rule('6.2 High-risk operations (e.g. bulk deletes) require dual verification and always leave a trace.', {
+    bulkDeleteAboveRecords: z.number().int().nonnegative().default(100).describe('A delete of more records than this is high-risk.'),
+    adminRoles: names('Roles whose assignment or revocation is a high-risk permission change.', ['SAP_ALL', 'admin', 'system-administrator']),
+    sensitiveExportCategories: names('Data categories whose export is high-risk.', ['customer', 'payroll']),
+    dualVerification: group('A second person verifies a high-risk operation.', {
+      required: z.boolean().default(true).describe('false: high-risk operations are traced but need no second person.'),
+      windowMinutes: minutes('The second verification must come within this many minutes of the operation.', 30),
+    }),
+  }),
+  workingHours: rule(
+    '6.3 Abnormal operations are explained to internal audit; operations outside working hours are abnormal.',
+    {
+      timezone: z
+        .string()
+        .refine(isTimeZone, { message: 'must be an IANA time zone, e.g. "Asia/Shanghai"' })
+        .default('Asia/Shanghai')
+        .describe('IANA time zone of the working hours.'),
+      days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']).describe('Working days.'),
+      start: clockTime.default('08:00').describe('Start of the working day, HH:MM.'),
+      end: clockTime.default('20:00').describe('End of the working day, HH:MM; after start.'),
+    },
+    'report-only',
+  ),
+  failedLogins: rule('6.4 Behaviour patterns: repeated failed logins on one account.', {
+    maxFailures: z.number().int().positive().max(1000).default(5).describe('Failed logins tolerated within the window.'),
+    windowMinutes: minutes('Window the failures are counted over, in minutes.', 15),
+  }),
+  logAnalysisReport: rule('6.3 Internal audit regularly receives a log-analysis report explaining abnormal operations.', {
+    intervalDays: days('Days between two reports.', 30),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------
+// Notifications (skeleton: the notifier will grow this section)
+const channelList = (fallback: ('slack' | 'email')[]) => z.array(z.enum(['slack', 'email'])).default(fallback);
+
+const notifications = group('Where findings are sent; the console and the on-disk outbox always receive them.', {
+  channelsBySeverity: group('Channels per finding severity.', {
+    critical: channelList(['slack', 'email']),
+    high: channelList(['slack', 'email']),
+    medium: channelList(['slack']),
+    low: channelList([]),
+  } satisfies Record<z.infer<typeof findingSeverity>, z.ZodType>),
+});
+
+// ---------------------------------------------------------------------------------------
+/** The document's shape and defaults; `policySchema` adds the rules that relate fields. */
+const policyDocument = z
+  .strictObject({
+    $schema: z.string().optional().describe('Editor hint (e.g. "../schemas/json/policy.json"); ignored.'),
+    backup,
+    access,
+    performance,
+    change,
+    incident,
+    audit,
+    notifications,
+  })
+  .prefault({});
+
+export type Policy = z.output<typeof policyDocument>;
+/** A policy document as written in a file: every key optional. */
+export type PolicyInput = z.input<typeof policyDocument>;
+
+export const policySchema = policyDocument
+  // Relations between fields are judged only once every field is valid on its own: a
+  // malformed value is reported once, by its own rule, not again by a relation it is part of.
+  .superRefine(checkCrossFieldRules, { when: (payload) => payload.issues.length === 0 })
+  .describe('ERP governance policy: every figure of the maintenance guide, with the guide\'s figures as defaults. A file gives only what it changes.');
+
+/** Rules that relate several fields; each message says what is allowed and, where it comes from the guide, why. */
+function checkCrossFieldRules(policy: Policy, ctx: z.RefinementCtx): void {
+  const problem = (path: PropertyKey[], input: unknown, message: string) => ctx.addIssue({ code: 'custom', path, input, message });
+
+  const { retention, archive, workingHours } = policy.audit;
+  if (retention.mode === 'enforce' && retention.days < MIN_AUDIT_RETENTION_DAYS) {
+    problem(['audit', 'retention', 'days'], retention.days, `must be at least ${MIN_AUDIT_RETENTION_DAYS} in enforce mode (guide 6.1: logs kept ≥ 6 months)`);
+  }
+  if (archive.coldRetentionDays < retention.days) {
+    problem(['audit', 'archive', 'coldRetentionDays'], archive.coldRetentionDays, `must be at least audit.retention.days (${retention.days}): archived logs live out their retention in cold storage`);
+  }
+  // Zero-padded HH:MM times compare correctly as text.
+  if (workingHours.end <= workingHours.start) {
+    problem(['audit', 'workingHours', 'end'], workingHours.end, `must be after start (${workingHours.start}); working hours do not span midnight`);
+  }
+  duplicates(workingHours.days).forEach((i) => problem(['audit', 'workingHours', 'days', i], workingHours.days[i], 'must not repeat a day'));
+
+  policy.access.segregationOfDuties.conflicts.forEach((pair, i) => {
+    if (pair.first === pair.second) {
+      problem(['access', 'segregationOfDuties', 'conflicts', i, 'second'], pair.second, `must name a different permission than first ("${pair.first}"): a conflict is between two permissions`);
+    }
+  });
+
+  const { signOff } = policy.change;
+  duplicates(signOff.requiredRoles).forEach((i) => problem(['change', 'signOff', 'requiredRoles', i], signOff.requiredRoles[i], 'must not repeat a role'));
+  if (signOff.mode === 'enforce' && new Set(signOff.requiredRoles).size < 2) {
+    problem(['change', 'signOff', 'requiredRoles'], signOff.requiredRoles, 'must name at least two different roles in enforce mode (guide 4.1: the business department and the IT lead both sign off)');
+  }
+  const production = new Set(policy.change.productionEnvironments.map((name) => name.toLowerCase()));
+  policy.change.testEnvironments.forEach((name, i) => {
+    if (production.has(name.toLowerCase())) {
+      problem(['change', 'testEnvironments', i], name, 'must not also be a production environment (guide 4.2: test before production)');
+    }
+  });
+
+  const table = policy.incident.severityTable;
+  const levels = incidentSeverity.options; // most severe first
+  levels.slice(1).forEach((level, i) => {
+    const moreSevere = levels[i] as (typeof levels)[number];
+    if (table[level].respondWithinMinutes < table[moreSevere].respondWithinMinutes) {
+      problem(
+        ['incident', 'severityTable', level, 'respondWithinMinutes'],
+        table[level].respondWithinMinutes,
+        `must not be shorter than ${moreSevere}'s ${table[moreSevere].respondWithinMinutes}: a less severe level cannot demand a faster response`,
+      );
+    }
+  });
+}
+
+/** Indexes of items that already appeared earlier in the list. */
+function duplicates<T>(items: readonly T[]): number[] {
+  return items.flatMap((item, i) => (items.indexOf(item) < i ? [i] : []));
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,264 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { clearPolicyCache, defaultPolicy, loadPolicy, parsePolicy, PolicyError } from '../../functions/shared/policy.ts';
+import { policySchema } from '../../schemas/policy.ts';
+
+const tempDir = mkdtempSync(join(tmpdir(), 'erpgov-policy-test-'));
+afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
+beforeEach(() => clearPolicyCache());
+
+let fileCounter = 0;
+function policyFile(content: string): string {
+  const file = join(tempDir, `policy-${++fileCounter}.json`);
+  writeFileSync(file, content);
+  return file;
+}
+
+function policyError(input: unknown): PolicyError {
+  try {
+    parsePolicy(input);
+  } catch (err) {
+    if (err instanceof PolicyError) return err;
+    throw err;
+  }
+  throw new Error(`expected a PolicyError for ${JSON.stringify(input)}`);
+}
+
+describe('shipped defaults are the maintenance guide\'s figures', () => {
+  it('parses an empty document into the full default policy', () => {
+    expect(policySchema.parse({})).toEqual(defaultPolicy);
+    expect(policySchema.parse(undefined)).toEqual(defaultPolicy);
+    expect(Object.keys(defaultPolicy)).toEqual(['backup', 'access', 'performance', 'change', 'incident', 'audit', 'notifications']);
+  });
+
+  it('1. backup: weekly full cold backup kept 3 years, restore tests, encryption', () => {
+    const { backup } = defaultPolicy;
+    expect(backup.coldBackup.fullBackupIntervalDays).toBe(7);
+    expect(backup.coldBackup.retentionDays).toBe(1095);
+    expect(backup.hotReplication.maxLagSeconds).toBe(60);
+    expect(backup.hotReplication.requireOffsite).toBe(true);
+    expect(backup.restoreTest.intervalDays).toBe(30);
+    expect(backup.encryption.required).toBe(true);
+    expect(backup.encryption.sensitiveDataClasses).toEqual(expect.arrayContaining(['customer', 'payroll']));
+  });
+
+  it('2. access: job matrix, one device, 24 h revocation, monthly audit', () => {
+    const { access } = defaultPolicy;
+    expect(access.leastPrivilege.jobModules.sales).toEqual(['orders']);
+    expect(access.leastPrivilege.jobModules.finance).toEqual(['finance', 'reporting']);
+    expect(access.leastPrivilege.jobModules.finance).not.toContain('production-planning');
+    expect(access.segregationOfDuties.conflicts.length).toBeGreaterThan(0);
+    expect(access.deviceBinding).toMatchObject({ required: true, maxDevicesPerAccount: 1 });
+    expect(access.leaverMoverRevocation.withinHours).toBe(24);
+    expect(access.temporaryGrants.maxDurationDays).toBe(30);
+    expect(access.permissionAudit).toMatchObject({ dayOfMonth: 1, unusedPermissionDays: 90 });
+  });
+
+  it('3. performance: CPU 75 %, memory 85 %, free disk 20 %, orders 2 s, reports 30 s', () => {
+    const { performance } = defaultPolicy;
+    expect(performance.cpu.maxPercent).toBe(75);
+    expect(performance.memory.maxPercent).toBe(85);
+    expect(performance.diskFree.minPercent).toBe(20);
+    expect(performance.orderLatency.maxSeconds).toBe(2);
+    expect(performance.reportDuration.maxSeconds).toBe(30);
+    expect(performance.sustainedBreachMinutes).toBe(5);
+    expect(performance.slowQueries.mode).toBe('report-only');
+  });
+
+  it('4. change: business and IT sign-off, tested, rollback plan, artefacts, no direct production edits', () => {
+    const { change } = defaultPolicy;
+    expect(change.signOff.requiredRoles).toEqual(['business', 'it']);
+    expect(change.testing.required).toBe(true);
+    expect(change.rollbackPlan.required).toBe(true);
+    expect(change.artefacts.required).toEqual(['codeVersion', 'configuration', 'databaseScripts']);
+    expect(change.directProductionEdits.forbidden).toBe(true);
+    expect(change.productionEnvironments).toContain('production');
+  });
+
+  it('5. incident: severity table from P1 (15 min) to P4 (8 h), quarterly drills', () => {
+    const { incident } = defaultPolicy;
+    expect(incident.severityTable.P1.respondWithinMinutes).toBe(15);
+    expect(incident.severityTable.P2.respondWithinMinutes).toBe(30);
+    expect(incident.severityTable.P4.respondWithinMinutes).toBe(8 * 60);
+    expect(incident.severityTable.P1.description).toMatch(/whole system down/);
+    expect(incident.severityTable.P4.description).toMatch(/one user cannot log in/);
+    expect(incident.drills.intervalDays).toBe(90);
+    expect(incident.recoveryTimeObjective.minutes).toBe(240);
+  });
+
+  it('6. audit: logs kept 183 days, bulk delete above 100 records, working hours in Shanghai', () => {
+    const { audit } = defaultPolicy;
+    expect(audit.retention.days).toBe(183);
+    expect(audit.archive.coldRetentionDays).toBe(1095);
+    expect(audit.highRiskOperations.bulkDeleteAboveRecords).toBe(100);
+    expect(audit.highRiskOperations.dualVerification).toEqual({ required: true, windowMinutes: 30 });
+    expect(audit.workingHours).toMatchObject({ timezone: 'Asia/Shanghai', start: '08:00', end: '20:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] });
+    expect(audit.failedLogins).toMatchObject({ maxFailures: 5, windowMinutes: 15 });
+  });
+
+  it('every rule is enforced unless it is a report by nature', () => {
+    const modes = new Map<string, string>();
+    const walk = (node: unknown, path: string) => {
+      if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
+      for (const [key, child] of Object.entries(node)) {
+        if (key === 'mode') modes.set(path, child as string);
+        walk(child, path ? `${path}.${key}` : key);
+      }
+    };
+    walk(defaultPolicy, '');
+    const reportOnly = [...modes].filter(([, mode]) => mode === 'report-only').map(([path]) => path);
+    expect(reportOnly.sort()).toEqual(['audit.workingHours', 'performance.moduleErrors', 'performance.slowQueries']);
+    expect(modes.size).toBeGreaterThan(20);
+  });
+
+  it('is frozen, so no handler can change it for the others', () => {
+    expect(Object.isFrozen(defaultPolicy.performance.cpu)).toBe(true);
+    expect(() => {
+      (defaultPolicy.performance.cpu as { maxPercent: number }).maxPercent = 99;
+    }).toThrow(TypeError);
+  });
+});
+
+describe('a partial policy is merged over the defaults', () => {
+  it('changes only what it names', () => {
+    const policy = parsePolicy({ performance: { cpu: { maxPercent: 80 } } });
+    expect(policy.performance.cpu).toEqual({ mode: 'enforce', maxPercent: 80 });
+    expect(policy.performance.memory.maxPercent).toBe(85);
+    const expected = structuredClone(defaultPolicy);
+    expected.performance.cpu.maxPercent = 80;
+    expect(policy).toEqual(expected);
+  });
+
+  it('switches a rule to report-only without touching its figures', () => {
+    const policy = parsePolicy({ access: { leaverMoverRevocation: { mode: 'report-only' } } });
+    expect(policy.access.leaverMoverRevocation).toEqual({ mode: 'report-only', withinHours: 24 });
+  });
+
+  it('replaces lists and maps whole (a job matrix is the company\'s own)', () => {
+    const policy = parsePolicy({ access: { leastPrivilege: { jobModules: { cashier: ['pos'] } } } });
+    expect(policy.access.leastPrivilege.jobModules).toEqual({ cashier: ['pos'] });
+  });
+
+  it('overrides one severity level and keeps the others', () => {
+    const policy = parsePolicy({ incident: { severityTable: { P3: { respondWithinMinutes: 120 } } } });
+    expect(policy.incident.severityTable.P3.respondWithinMinutes).toBe(120);
+    expect(policy.incident.severityTable.P3.description).toBe(defaultPolicy.incident.severityTable.P3.description);
+    expect(policy.incident.severityTable.P1.respondWithinMinutes).toBe(15);
+  });
+
+  it('accepts a $schema editor hint', () => {
+    expect(parsePolicy({ $schema: '../schemas/json/policy.json' }).audit.retention.days).toBe(183);
+  });
+
+  it('allows short audit retention in report-only mode', () => {
+    expect(parsePolicy({ audit: { retention: { mode: 'report-only', days: 30 }, archive: { coldRetentionDays: 30 } } }).audit.retention.days).toBe(30);
+  });
+
+  it('parses the shipped example policy file', () => {
+    const policy = loadPolicy({ file: new URL('../../policy/example-policy.json', import.meta.url).pathname });
+    expect(policy.performance.cpu.maxPercent).toBe(80);
+    expect(policy.audit.workingHours.days).toContain('sat');
+    expect(policy.audit.retention.days).toBe(183);
+  });
+});
+
+describe('a bad policy is refused with the key path, the value and what is allowed', () => {
+  it.each([
+    [{ audit: { retention: { days: 30 } } }, 'audit.retention.days: 30 — must be at least 183 in enforce mode (guide 6.1: logs kept ≥ 6 months)'],
+    [{ audit: { retention: { days: 0 } } }, 'audit.retention.days: 0 — must be more than 0'],
+    [{ performance: { cpu: { maxPercent: 180 } } }, 'performance.cpu.maxPercent: 180 — must be at most 100'],
+    [{ performance: { cpu: { maxPercent: '80' } } }, 'performance.cpu.maxPercent: "80" — must be a number, not text'],
+    [{ performance: { cpu: { maxPercnt: 80 } } }, 'performance.cpu.maxPercnt: 80 — unknown key; allowed here: mode, maxPercent'],
+    [{ performnce: {} }, 'performnce: {} — unknown key; allowed here: $schema, backup, access, performance, change, incident, audit, notifications'],
+    [{ backup: { coldBackup: { mode: 'strict' } } }, 'backup.coldBackup.mode: "strict" — must be one of "enforce", "report-only"'],
+    [{ access: { leaverMoverRevocation: { withinHours: 0 } } }, 'access.leaverMoverRevocation.withinHours: 0 — must be more than 0'],
+    [
+      { access: { segregationOfDuties: { conflicts: [{ first: 'payment.approve', second: 'payment.approve', reason: 'x' }] } } },
+      'access.segregationOfDuties.conflicts[0].second: "payment.approve" — must name a different permission than first ("payment.approve"): a conflict is between two permissions',
+    ],
+    [{ access: { leastPrivilege: { jobModules: { sales: [] } } } }, 'access.leastPrivilege.jobModules.sales: [] — must list at least one module — a job with no module should be removed from the matrix'],
+    [{ access: { permissionAudit: { dayOfMonth: 31 } } }, 'access.permissionAudit.dayOfMonth: 31 — must be between 1 and 28 so that the audit runs every month (February has 28 days)'],
+    [{ audit: { workingHours: { start: '20:00', end: '08:00' } } }, 'audit.workingHours.end: "08:00" — must be after start (20:00); working hours do not span midnight'],
+    [{ audit: { workingHours: { start: '8am' } } }, 'audit.workingHours.start: "8am" — must be a 24-hour time HH:MM, e.g. "08:00"'],
+    [{ audit: { workingHours: { timezone: 'Shanghai' } } }, 'audit.workingHours.timezone: "Shanghai" — must be an IANA time zone, e.g. "Asia/Shanghai"'],
+    [{ audit: { archive: { coldRetentionDays: 100 } } }, 'audit.archive.coldRetentionDays: 100 — must be at least audit.retention.days (183): archived logs live out their retention in cold storage'],
+    [{ incident: { severityTable: { P2: { respondWithinMinutes: 10 } } } }, 'incident.severityTable.P2.respondWithinMinutes: 10 — must not be shorter than P1\'s 15: a less severe level cannot demand a faster response'],
+    [{ change: { signOff: { requiredRoles: ['it'] } } }, 'change.signOff.requiredRoles: ["it"] — must name at least two different roles in enforce mode (guide 4.1: the business department and the IT lead both sign off)'],
+    [{ change: { testEnvironments: ['test', 'PRD'] } }, 'change.testEnvironments[1]: "PRD" — must not also be a production environment (guide 4.2: test before production)'],
+    [[], '(document): [] — must be an object, not a list'],
+  ])('%j', (input, line) => {
+    const error = policyError(input);
+    expect(error.name).toBe('PolicyError');
+    expect(error.message).toContain(`  - ${line}`);
+    expect(error.problems).toHaveLength(1);
+  });
+
+  it('gives path, value and message separately in problems', () => {
+    expect(policyError({ audit: { retention: { days: 30 } } }).problems).toEqual([
+      { path: 'audit.retention.days', value: 30, message: 'must be at least 183 in enforce mode (guide 6.1: logs kept ≥ 6 months)' },
+    ]);
+  });
+
+  it('lists every problem at once', () => {
+    const error = policyError({ performance: { cpu: { maxPercent: -1 }, memory: { maxPercent: 101 } }, backup: { restoreTest: { intervalDays: 0 } } });
+    expect(error.problems.map((problem) => problem.path).sort()).toEqual(['backup.restoreTest.intervalDays', 'performance.cpu.maxPercent', 'performance.memory.maxPercent']);
+  });
+});
+
+describe('loadPolicy', () => {
+  it('returns the defaults when no file is named', () => {
+    expect(loadPolicy({ env: {} })).toBe(defaultPolicy);
+    expect(loadPolicy({ env: { ERPGOV_POLICY_FILE: '  ' } })).toBe(defaultPolicy);
+  });
+
+  it('honours ERPGOV_POLICY_FILE', () => {
+    const file = policyFile(JSON.stringify({ performance: { cpu: { maxPercent: 80 } } }));
+    expect(loadPolicy({ env: { ERPGOV_POLICY_FILE: file } }).performance.cpu.maxPercent).toBe(80);
+  });
+
+  it('prefers options.file over the environment', () => {
+    const fromEnv = policyFile(JSON.stringify({ performance: { cpu: { maxPercent: 70 } } }));
+    const fromOption = policyFile(JSON.stringify({ performance: { cpu: { maxPercent: 90 } } }));
+    expect(loadPolicy({ file: fromOption, env: { ERPGOV_POLICY_FILE: fromEnv } }).performance.cpu.maxPercent).toBe(90);
+  });
+
+  it('loads a file once and caches it by path', () => {
+    const file = policyFile(JSON.stringify({ performance: { cpu: { maxPercent: 70 } } }));
+    const first = loadPolicy({ file });
+    writeFileSync(file, JSON.stringify({ performance: { cpu: { maxPercent: 60 } } }));
+    expect(loadPolicy({ file })).toBe(first);
+    clearPolicyCache();
+    expect(loadPolicy({ file }).performance.cpu.maxPercent).toBe(60);
+  });
+
+  it('names a file that is not JSON', () => {
+    const file = policyFile('{ "performance": { "cpu": { "maxPercent": 80, } } }');
+    expect(() => loadPolicy({ file })).toThrow(PolicyError);
+    expect(() => loadPolicy({ file })).toThrow(new RegExp(`invalid governance policy \\(${escape(file)}\\)[\\s\\S]*is not valid JSON`));
+  });
+
+  it('names a file that does not exist', () => {
+    const file = join(tempDir, 'missing.json');
+    expect(() => loadPolicy({ env: { ERPGOV_POLICY_FILE: file } })).toThrow(new RegExp(`${escape(file)}[\\s\\S]*does not exist; check ERPGOV_POLICY_FILE`));
+  });
+
+  it('names the file and the key when the content is invalid', () => {
+    const file = policyFile(JSON.stringify({ audit: { retention: { days: 30 } } }));
+    let error: unknown;
+    try {
+      loadPolicy({ file });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(PolicyError);
+    expect((error as PolicyError).message).toBe(
+      `invalid governance policy (${file}):\n  - audit.retention.days: 30 — must be at least 183 in enforce mode (guide 6.1: logs kept ≥ 6 months)`,
+    );
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
