@@ -1,6 +1,7 @@
 /** `erpgov start`: the local pipeline in one process, until Ctrl-C (graceful: nothing accepted is lost). */
 import { parseArgs } from 'node:util';
 import { loadPolicy } from '../functions/shared/policy.ts';
+import { exampleEvent } from '../schemas/index.ts';
 import { routingTable } from '../infra/routes.ts';
 import { stateTable } from '../infra/state-table.ts';
 import { startLocalRuntime } from '../runtime/local-runtime.ts';
@@ -27,17 +28,14 @@ export async function runStart(args: string[]): Promise<number> {
   out(`  EventBridge API : ${runtime.eventBridgeUrl}   (bus "erpgov-bus")`);
   out(`  DynamoDB API    : ${runtime.dynamoDbUrl}   (table "${stateTable.name}")`);
   out(`  data            : ${dataDir}`);
-  out(`  policy          : ${env.ERPGOV_POLICY_FILE ?? 'shipped defaults'} (${Object.keys(policy).length} areas)`);
-  out(`  functions       : ${routingTable.map((f) => `${f.name} (${f.rules.length} rules, ${f.schedules.length} schedules)`).join(', ')}`);
+  out(`  policy          : ${env.ERPGOV_POLICY_FILE ?? 'shipped defaults'} (CPU ≤ ${policy.performance.cpu.maxPercent} %, leavers revoked within ${policy.access.leaverMoverRevocation.withinHours} h, logs kept ${policy.audit.retention.days} days)`);
+  out(`  functions       : ${routingTable.map((f) => `${f.name} (${plural(f.rules.length, 'rule')}, ${plural(f.schedules.length, 'schedule')})`).join(', ')}`);
   if (runtime.recoveredDeliveries > 0) out(`  recovered       : ${runtime.recoveredDeliveries} deliveries accepted before the last stop, redelivering`);
   out();
   out('Send a sample event (in another terminal):');
   out(`  npm run erpgov -- send-example --endpoint ${runtime.eventBridgeUrl}`);
   out('Or with the AWS CLI:');
-  out(
-    `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws events put-events --region ${runtime.region} --endpoint-url ${runtime.eventBridgeUrl} ` +
-      `--entries '[{"EventBusName":"erpgov-bus","Source":"erp.sap","DetailType":"Operation Audited","Detail":"{\\"schemaVersion\\":1,...}"}]'`,
-  );
+  out(`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws events put-events --region ${runtime.region} --endpoint-url ${runtime.eventBridgeUrl} --entries '${JSON.stringify([exampleEvent('Operation Audited')])}'`);
   out('Ctrl-C stops gracefully.');
 
   await new Promise<void>((resolve) => {
@@ -53,3 +51,5 @@ export async function runStart(args: string[]): Promise<number> {
   out(`stopped: ${s.accepted} events accepted, ${s.delivered} deliveries, ${s.retries} retries, ${s.deadLettered} dead-lettered, ${runtime.bus.pendingDeliveries} pending for next start`);
   return 0;
 }
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;

@@ -4,11 +4,12 @@
  * EventBridge rule and each schedule into a scheduled rule; the local runtime routes with
  * the same compiled patterns and fires the same schedules.
  */
+import { PIPELINE_EVENT_BUS_NAME } from '../schemas/envelope.ts';
 import { compileEventPattern, type CompiledEventPattern } from './event-pattern/index.ts';
 import { parseScheduleExpression, type Schedule } from './schedule.ts';
 
 /** Name of the custom event bus ERP systems publish to (locally, the only bus the endpoint accepts). */
-export const EVENT_BUS_NAME = 'erpgov-bus';
+export const EVENT_BUS_NAME = PIPELINE_EVENT_BUS_NAME;
 /** `source` prefix of events the pipeline itself emits (findings, commands). ERP systems use `erp.<system>`. */
 export const PIPELINE_SOURCE_PREFIX = 'erpgov.';
 

@@ -3,11 +3,13 @@
  * pipeline's contract check (the detail must validate against its registered schema).
  * Pure: no I/O, so every rule is unit-tested directly.
  */
+import { MAX_ENTRY_SIZE_BYTES, MAX_SOURCE_LENGTH, MAX_DETAIL_TYPE_LENGTH, MAX_RESOURCE_LENGTH, putEventsEntrySize } from '../schemas/envelope.ts';
 import { validateDetail } from '../schemas/registry.ts';
 
 /** Limits EventBridge documents for PutEvents. */
 export const MAX_ENTRIES_PER_REQUEST = 10;
-export const MAX_REQUEST_SIZE_BYTES = 256 * 1024;
+/** EventBridge applies its 256 KB limit to the sum of a request's entries. */
+export const MAX_REQUEST_SIZE_BYTES = MAX_ENTRY_SIZE_BYTES;
 
 /** The event as EventBridge delivers it to a target. */
 export interface BusEvent {
@@ -68,12 +70,16 @@ export function readPutEventsRequest(body: unknown): unknown[] {
 /** Entry size as EventBridge computes it: Time counts 14 bytes, then UTF-8 bytes of each text field. */
 export function entrySize(entry: unknown): number {
   if (typeof entry !== 'object' || entry === null) return 0;
+  // Entries are not checked yet: count only the text that is there.
   const e = entry as Record<string, unknown>;
-  const bytes = (v: unknown) => (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 0);
-  let size = e.Time !== undefined && e.Time !== null ? 14 : 0;
-  size += bytes(e.Source) + bytes(e.DetailType) + bytes(e.Detail);
-  if (Array.isArray(e.Resources)) for (const r of e.Resources) size += bytes(r);
-  return size;
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  return putEventsEntrySize({
+    Source: text(e.Source),
+    DetailType: text(e.DetailType),
+    Detail: text(e.Detail),
+    Resources: Array.isArray(e.Resources) ? e.Resources.map(text) : [],
+    ...(e.Time !== undefined && e.Time !== null ? { Time: new Date(0) } : {}),
+  });
 }
 
 const fail = (errorCode: string, errorMessage: string): EntryOutcome => ({ ok: false, errorCode, errorMessage });
@@ -94,12 +100,12 @@ export function entryToEvent(entry: unknown, id: string, receivedAt: Date, bus: 
     // listens: refusing it here is kinder than accepting an event that nothing will see.
     return fail('InvalidArgument', `Parameter EventBusName is not valid. Reason: it is required; set it to "${bus.eventBusName}" (the default bus has no governance rules).`);
   }
-  const source = textField(e, 'Source', 256);
+  const source = textField(e, 'Source', MAX_SOURCE_LENGTH);
   if (typeof source !== 'string') return source;
   if (source.startsWith('aws.')) {
     return fail('NotAuthorizedForSourceException', `Not authorized for the source ${source}: sources starting with "aws." are reserved for AWS services; ERP systems use "erp.<system>".`);
   }
-  const detailType = textField(e, 'DetailType', 128);
+  const detailType = textField(e, 'DetailType', MAX_DETAIL_TYPE_LENGTH);
   if (typeof detailType !== 'string') return detailType;
 
   if (typeof e.Detail !== 'string') return fail('InvalidArgument', 'Parameter Detail is not valid. Reason: Detail is a required argument and must be a string holding a JSON object.');
@@ -114,8 +120,8 @@ export function entryToEvent(entry: unknown, id: string, receivedAt: Date, bus: 
   }
 
   const resources = e.Resources ?? [];
-  if (!Array.isArray(resources) || resources.some((r) => typeof r !== 'string' || r.length === 0 || r.length > 2048)) {
-    return fail('InvalidArgument', 'Parameter Resources is not valid. Reason: it must be a list of non-empty strings (ARNs or ids) of at most 2048 characters.');
+  if (!Array.isArray(resources) || resources.some((r) => typeof r !== 'string' || r.length === 0 || r.length > MAX_RESOURCE_LENGTH)) {
+    return fail('InvalidArgument', `Parameter Resources is not valid. Reason: it must be a list of non-empty strings (ARNs or ids) of at most ${MAX_RESOURCE_LENGTH} characters.`);
   }
 
   const time = eventTime(e.Time, receivedAt);

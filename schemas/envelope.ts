@@ -6,6 +6,8 @@
 import { z } from 'zod';
 
 /** EventBridge's limit on one entry (and on a whole PutEvents request): 256 KB. */
+/** The pipeline's event bus: ERP systems put their events here (locally and on AWS). */
+export const PIPELINE_EVENT_BUS_NAME = 'erpgov-bus';
 export const MAX_ENTRY_SIZE_BYTES = 256 * 1024;
 export const MAX_DETAIL_TYPE_LENGTH = 128;
 export const MAX_EVENT_BUS_NAME_LENGTH = 1600;

@@ -3,6 +3,7 @@
  * generated JSON Schema), fixtures for tests, and what `erpgov send-example` sends. A test
  * checks that every one validates.
  */
+import { PIPELINE_EVENT_BUS_NAME } from './envelope.ts';
 import type { DetailInput, DetailTypeName } from './registry.ts';
 import type { PutEventsRequestEntry } from './envelope.ts';
 
@@ -301,11 +302,6 @@ export const detailExamples: { readonly [K in DetailTypeName]: DetailInput<K> } 
 /** The entry fields an example event sets; all plain strings, so it fits the AWS SDK's entry type too. */
 export type ExampleEntry = Required<Pick<PutEventsRequestEntry, 'Source' | 'DetailType' | 'Detail' | 'EventBusName'>>;
 
-/**
- * The pipeline's bus. The routing table (`infra/routes.ts`, EVENT_BUS_NAME) names the same bus;
- * it is not imported from there so that the contract does not depend on the infrastructure.
- */
-const EXAMPLE_EVENT_BUS_NAME = 'erpgov-bus';
 
 /** A complete PutEvents entry carrying the example of `detailType`. */
 export function exampleEvent(detailType: string, source = 'erp.sap'): ExampleEntry {
@@ -313,5 +309,5 @@ export function exampleEvent(detailType: string, source = 'erp.sap'): ExampleEnt
     throw new Error(`no example for detail-type "${detailType}"; known detail-types: ${Object.keys(detailExamples).join(', ')}`);
   }
   const detail = detailExamples[detailType as DetailTypeName];
-  return { Source: source, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: EXAMPLE_EVENT_BUS_NAME };
+  return { Source: source, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: PIPELINE_EVENT_BUS_NAME };
 }

@@ -46,13 +46,27 @@ const loaded = new Map<string, Policy>();
  */
 export function loadPolicy(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): Policy {
   const file = options.file ?? nonBlank((options.env ?? process.env)[POLICY_FILE_ENV]);
-  if (file === undefined) return defaultPolicy;
+  if (file === undefined) return inlinePolicy() ?? defaultPolicy;
   const fullPath = resolve(file);
   const cached = loaded.get(fullPath);
   if (cached !== undefined) return cached;
   const policy = parsePolicy(readPolicyJson(file, fullPath), file);
   loaded.set(fullPath, policy);
   return policy;
+}
+
+let inlined: Policy | undefined;
+
+/**
+ * On AWS there is no policy file: the stack validates the policy at synth and bakes its JSON
+ * into each bundle with esbuild's `define`, which replaces exactly the expression
+ * `process.env.ERPGOV_POLICY_INLINE` below.
+ */
+function inlinePolicy(): Policy | undefined {
+  const text = process.env.ERPGOV_POLICY_INLINE;
+  if (text === undefined || text === '') return undefined;
+  inlined ??= parsePolicy(JSON.parse(text) as unknown, 'the policy baked in at deploy');
+  return inlined;
 }
 
 /** Forgets loaded files, so a test (or a reload command) reads them again. */
