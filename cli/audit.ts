@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { dynamoAuditTrailStore } from '../functions/log-archiving/audit-trail-store.ts';
 import { searchTrail, verifyTrail } from '../functions/log-archiving/audit-queries.ts';
+import { loadPolicy } from '../functions/shared/policy.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
 
@@ -31,7 +32,8 @@ export async function runAuditCommand(args: string[]): Promise<number> {
     },
   });
   const today = new Date().toISOString().slice(0, 10);
-  const from = values.from ?? new Date(Date.now() - 190 * 86_400_000).toISOString().slice(0, 10);
+  // By default, everything still hot: the policy's retention window (6.1).
+  const from = values.from ?? new Date(Date.now() - loadPolicy().audit.retention.days * 86_400_000).toISOString().slice(0, 10);
   const to = values.to ?? today;
   const pattern = sub === 'verify' ? DAY : TIME;
   for (const [flag, value] of [['--from', from], ['--to', to]] as const) {

@@ -29,7 +29,8 @@ export class AppendInProgressError extends Error {
 }
 
 export interface AuditTrailStore {
-  append(record: AuditRecord, now: Date): Promise<AppendOutcome>;
+  /** `expiresAt` (epoch seconds): when the hot copy may go; TTL removes it on AWS after the archive has it. */
+  append(record: AuditRecord, now: Date, expiresAt?: number): Promise<AppendOutcome>;
   get(eventId: string): Promise<ChainLink<AuditRecord> | undefined>;
   readChain(chainId: string): Promise<ChainLink<AuditRecord>[]>;
   readHead(chainId: string): Promise<ChainHead | undefined>;
@@ -51,9 +52,12 @@ interface Claim {
   state: 'claimed' | 'linked';
   claimedAt: string;
   seq?: number;
+  /** Set when this delivery took over the claim of one that died mid-append. */
+  takenOver?: boolean;
 }
 
 export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName: string): AuditTrailStore {
+  const knownHeads = new Map<string, ChainHead>();
   const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 
   async function getItem<T>(pk: string, sk: string): Promise<T | undefined> {
@@ -72,12 +76,12 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
   }
 
   /** Moves the head forward to `link` unless it is already there or beyond. */
-  async function advanceHead(link: ChainLink<AuditRecord>): Promise<void> {
+  async function advanceHead(link: ChainLink<AuditRecord>, expiresAt: number | undefined): Promise<void> {
     try {
       await client.send(
         new PutCommand({
           TableName: tableName,
-          Item: { pk: `HEAD#${link.chainId}`, sk: 'HEAD', seq: link.seq, hash: link.hash, gsi1pk: `CHAINS#${chainDay(link.chainId)}`, gsi1sk: link.chainId },
+          Item: { pk: `HEAD#${link.chainId}`, sk: 'HEAD', seq: link.seq, hash: link.hash, gsi1pk: `CHAINS#${chainDay(link.chainId)}`, gsi1sk: link.chainId, expiresAt },
           ConditionExpression: 'attribute_not_exists(pk) OR #seq < :seq',
           ExpressionAttributeNames: { '#seq': 'seq' },
           ExpressionAttributeValues: { ':seq': link.seq },
@@ -88,10 +92,10 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     }
   }
 
-  async function claim(record: AuditRecord, now: Date): Promise<Claim | 'duplicate'> {
+  async function claim(record: AuditRecord, now: Date, expiresAt: number | undefined): Promise<Claim | 'duplicate'> {
     const fresh: Claim = { chainId: chainIdFor(record, now), state: 'claimed', claimedAt: now.toISOString() };
     try {
-      await client.send(new PutCommand({ TableName: tableName, Item: { pk: `AUDIT#${record.eventId}`, sk: 'CLAIM', ...fresh }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await client.send(new PutCommand({ TableName: tableName, Item: { pk: `AUDIT#${record.eventId}`, sk: 'CLAIM', ...fresh, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' }));
       return fresh;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
@@ -112,7 +116,36 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
         ExpressionAttributeValues: { ':now': now.toISOString(), ':then': existing.claimedAt, ':claimed': 'claimed' },
       }),
     );
-    return existing;
+    return { ...existing, takenOver: true };
+  }
+
+  async function linkAsHead(chainId: string, seq: number): Promise<ChainHead> {
+    const taken = (await readLink(chainId, seq)) as ChainLink<AuditRecord>;
+    return { chainId, seq: taken.seq, hash: taken.hash };
+  }
+
+  /** The link of `eventId` among the links written since `since` (newest first), if any. */
+  async function findRecentLink(chainId: string, eventId: string, since: string): Promise<ChainLink<AuditRecord> | undefined> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :link)',
+          ExpressionAttributeValues: { ':pk': `CHAIN#${chainId}`, ':link': 'LINK#' },
+          ScanIndexForward: false,
+          ConsistentRead: true,
+          Limit: 100,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of (page.Items ?? []) as StoredLink[]) {
+        if (item.record.eventId === eventId) return fromStored(item);
+        if (item.record.recordedAt < since) return undefined;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return undefined;
   }
 
   async function markLinked(eventId: string, seq: number): Promise<void> {
@@ -147,41 +180,35 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
   }
 
   return {
-    async append(record, now) {
-      const claimed = await claim(record, now);
+    async append(record, now, expiresAt) {
+      const claimed = await claim(record, now, expiresAt);
       if (claimed === 'duplicate') return 'duplicate';
       const { chainId } = claimed;
-      if (claimed.seq !== undefined) {
-        // A crashed attempt said which slot it was taking: if the link is there, only the bookkeeping is left.
-        const there = await readLink(chainId, claimed.seq);
-        if (there?.record.eventId === record.eventId) {
-          await advanceHead(there);
+      if (claimed.takenOver) {
+        // The delivery that died may have linked the record before it did: look for it.
+        const there = await findRecentLink(chainId, record.eventId, claimed.claimedAt);
+        if (there) {
+          await advanceHead(there, expiresAt);
           await markLinked(record.eventId, there.seq);
           return 'appended';
         }
       }
-      let head = await readHead(chainId);
+      // Start from the head this process last wrote (saves a read); a stale guess only costs a retry.
+      let head = knownHeads.get(chainId) ?? (await readHead(chainId));
       for (let attempt = 0; attempt < MAX_LINK_ATTEMPTS; attempt++) {
         const link = nextLink(chainId, head, record);
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: `AUDIT#${record.eventId}`, sk: 'CLAIM' },
-            UpdateExpression: 'SET seq = :seq',
-            ExpressionAttributeValues: { ':seq': link.seq },
-          }),
-        );
         try {
-          await client.send(new PutCommand({ TableName: tableName, Item: toStored(link), ConditionExpression: 'attribute_not_exists(pk)' }));
+          await client.send(new PutCommand({ TableName: tableName, Item: { ...toStored(link), expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' }));
         } catch (err) {
           if (!isConditionFailure(err)) throw err;
-          // Someone linked this slot first (or the head lagged after a crash): follow the chain.
-          const taken = (await readLink(chainId, link.seq)) as ChainLink<AuditRecord>;
-          await advanceHead(taken);
-          head = { chainId, seq: taken.seq, hash: taken.hash };
+          // Another writer took the slot. The stored head is usually current; if it lags
+          // (its writer died between link and head), follow the chain one link at a time.
+          const stored = await readHead(chainId);
+          head = stored && stored.seq >= link.seq ? stored : await linkAsHead(chainId, link.seq);
           continue;
         }
-        await advanceHead(link);
+        knownHeads.set(chainId, { chainId, seq: link.seq, hash: link.hash });
+        await advanceHead(link, expiresAt);
         await markLinked(record.eventId, link.seq);
         return 'appended';
       }

@@ -86,6 +86,23 @@ describe('audit trail store', () => {
     expect(await verifyTrail(store, day, day)).toMatchObject({ records: 2, broken: [] });
   });
 
+  it('links a record whose earlier delivery died after claiming it, before linking', async () => {
+    const { store, table } = await freshStore();
+    await docs.send(new PutCommand({ TableName: table, Item: { pk: 'AUDIT#evt-5', sk: 'CLAIM', chainId: chainIdFor(record(5), now), state: 'claimed', claimedAt: now.toISOString() } }));
+    expect(await store.append(record(5), new Date(now.getTime() + 120_000))).toBe('appended');
+    expect((await store.get('evt-5'))?.record.eventId).toBe('evt-5');
+    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 1, broken: [] });
+  });
+
+  it('keeps chains intact when several writers (Lambda containers) with stale head caches interleave', async () => {
+    const { table } = await freshStore();
+    const writers = [dynamoAuditTrailStore(docs, table), dynamoAuditTrailStore(docs, table), dynamoAuditTrailStore(docs, table)];
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(writers.map((w, k) => Promise.all(Array.from({ length: 8 }, (_, j) => w.append(record(1000 + round * 100 + k * 10 + j), now)))));
+    }
+    expect(await verifyTrail(writers[0] as AuditTrailStore, day, day)).toMatchObject({ records: 96, broken: [] });
+  });
+
   describe('verify catches tampering', () => {
     async function trailOf(n: number) {
       const { store, table } = await freshStore();

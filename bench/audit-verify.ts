@@ -1,0 +1,98 @@
+/**
+ * `audit verify` throughput on a large trail (default 1,000,000 records), against the raw
+ * dynalite read rate of the same items in the same run.
+ *   npx tsx bench/audit-verify.ts [--records 1000000]
+ * The trail is written straight into dynalite with BatchWriteItem (links computed with the
+ * real chain code), because appending a million records one by one through the function
+ * would measure the writer, not the verifier.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { AuditRecord } from '../functions/log-archiving/audit-record.ts';
+import { CHAIN_SHARDS, dynamoAuditTrailStore } from '../functions/log-archiving/audit-trail-store.ts';
+import { verifyTrail } from '../functions/log-archiving/audit-queries.ts';
+import { nextLink, type ChainHead } from '../functions/log-archiving/hash-chain.ts';
+import { stateTable } from '../infra/state-table.ts';
+import { ensureStateTable, startDynamoServer } from '../runtime/dynamo-server.ts';
+
+const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' } } });
+const total = Number(values.records);
+const day = '2026-11-28';
+const dir = mkdtempSync(join(tmpdir(), 'erpgov-verify-bench-'));
+const server = await startDynamoServer({ path: join(dir, 'dynamodb'), host: '127.0.0.1', port: 0 });
+const client = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+await ensureStateTable(client, stateTable);
+const docs = DynamoDBDocumentClient.from(client);
+
+const sources = ['erp.sap', 'erp.kingdee', 'erp.odoo', 'erp.yonyou'];
+const chainIds = sources.flatMap((s) => Array.from({ length: CHAIN_SHARDS }, (_, shard) => `${s}/${day}/${shard}`));
+const heads = new Map<string, ChainHead | undefined>();
+
+function record(i: number, source: string): AuditRecord {
+  return {
+    eventId: `bench-${i}`, source, detailType: 'Operation Audited', occurredAt: `${day}T${String(i % 24).padStart(2, '0')}:00:00Z`, recordedAt: `${day}T23:59:00.000Z`,
+    actor: `u${i % 5000}`, action: i % 7 ? 'update' : 'delete', target: `SO-${i}`, module: 'orders', deviceId: `dev-${i % 5000}`, recordCount: i % 300, valid: true, invalidReason: null,
+    originalEvent: JSON.stringify({ id: `bench-${i}`, source, 'detail-type': 'Operation Audited', detail: { actor: `u${i % 5000}`, target: `SO-${i}` } }),
+  };
+}
+
+console.log(`writing ${total} chained records into ${chainIds.length} chains ...`);
+const writeStart = performance.now();
+const pending: Promise<unknown>[] = [];
+let batch: Record<string, unknown>[] = [];
+const flush = async (items: Record<string, unknown>[]) => {
+  let request: Record<string, { PutRequest: { Item: Record<string, unknown> } }[]> = { [stateTable.name]: items.map((Item) => ({ PutRequest: { Item } })) };
+  while (Object.keys(request).length > 0) {
+    const out = await docs.send(new BatchWriteCommand({ RequestItems: request }));
+    request = (out.UnprocessedItems ?? {}) as typeof request;
+  }
+};
+for (let i = 0; i < total; i++) {
+  const chainId = chainIds[i % chainIds.length] as string;
+  const link = nextLink(chainId, heads.get(chainId), record(i, chainId.split('/')[0] as string));
+  heads.set(chainId, { chainId, seq: link.seq, hash: link.hash });
+  batch.push({ pk: `CHAIN#${chainId}`, sk: `LINK#${String(link.seq).padStart(12, '0')}`, chainId, seq: link.seq, prevHash: link.prevHash, hash: link.hash, record: link.record });
+  if (batch.length === 25) {
+    pending.push(flush(batch));
+    batch = [];
+    if (pending.length >= 8) await Promise.all(pending.splice(0));
+  }
+}
+if (batch.length) pending.push(flush(batch));
+await Promise.all(pending);
+for (const [chainId, head] of heads) {
+  await docs.send(new PutCommand({ TableName: stateTable.name, Item: { pk: `HEAD#${chainId}`, sk: 'HEAD', seq: head?.seq, hash: head?.hash, gsi1pk: `CHAINS#${day}`, gsi1sk: chainId } }));
+}
+const writeSeconds = (performance.now() - writeStart) / 1000;
+
+// Baseline: read every link once with plain paginated Queries, no hashing.
+const readStart = performance.now();
+let read = 0;
+for (const chainId of chainIds) {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await docs.send(new QueryCommand({ TableName: stateTable.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CHAIN#${chainId}` }, ExclusiveStartKey: startKey }));
+    read += page.Items?.length ?? 0;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+const readSeconds = (performance.now() - readStart) / 1000;
+
+const verifyStart = performance.now();
+const report = await verifyTrail(dynamoAuditTrailStore(docs, stateTable.name), day, day);
+const verifySeconds = (performance.now() - verifyStart) / 1000;
+if (report.records !== total || report.broken.length > 0) throw new Error(`verify saw ${report.records} records, ${report.broken.length} broken`);
+
+const row = (name: string, value: string) => console.log(`${name.padEnd(46)} ${value}`);
+row('records in the trail', `${total} in ${report.chains} chains (written in ${writeSeconds.toFixed(0)} s)`);
+row('baseline: raw dynalite Query read', `${(read / readSeconds).toFixed(0)} records/s`);
+row('audit verify (read + recompute every hash)', `${(total / verifySeconds).toFixed(0)} records/s (${verifySeconds.toFixed(1)} s)`);
+row('ratio verify / raw read', `${(readSeconds / verifySeconds).toFixed(2)}x`);
+
+docs.destroy();
+await new Promise((r) => server.server.close(r));
+rmSync(dir, { recursive: true, force: true });
