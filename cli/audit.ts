@@ -1,10 +1,12 @@
 /**
  * `erpgov audit verify [--from --to]`: recompute the hash chains; exit 1 naming the first
  * broken link of each broken chain.
- * `erpgov audit search [KEYWORD] [--actor --action --module --source --from --to --limit --json]`.
+ * `erpgov audit search [KEYWORD] [--actor --action --module --source --from --to --limit --json --athena]`;
+ * with --athena it prints the same search as Athena SQL over the archive's Glue table (AWS).
  */
 import { parseArgs } from 'node:util';
 import { dynamoAuditTrailStore } from '../functions/log-archiving/audit-trail-store.ts';
+import { athenaSearchSql } from '../functions/log-archiving/athena-search.ts';
 import { searchTrail, verifyTrail } from '../functions/log-archiving/audit-queries.ts';
 import { loadPolicy } from '../functions/shared/policy.ts';
 import { dataDirFrom } from './options.ts';
@@ -29,6 +31,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       source: { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'boolean' },
+      athena: { type: 'boolean' },
     },
   });
   const today = new Date().toISOString().slice(0, 10);
@@ -69,6 +72,11 @@ export async function runAuditCommand(args: string[]): Promise<number> {
         ...(values.module ? { module: values.module } : {}),
         ...(values.source ? { source: values.source } : {}),
       };
+      if (values.athena) {
+        // The same filters for the archive on AWS: print the SQL to run in Athena.
+        out(athenaSearchSql(filters));
+        return 0;
+      }
       return withStateTable(access, async ({ docs, tableName }) => {
         const records = await searchTrail(dynamoAuditTrailStore(docs, tableName), filters);
         if (values.json) out(JSON.stringify(records, null, 2));
