@@ -1,16 +1,20 @@
 /**
  * The shape every EventBridge-triggered function shares: a Powertools logger with the
- * Lambda context injected (via middy), one structured log line per failure, and the
- * function's own logic as a plain async function. Secrets never go to the log: only the
- * event's id, source and detail-type are logged, never its detail.
+ * Lambda context injected and Powertools metrics flushed per invocation (via middy), one
+ * structured log line per failure, and the function's own logic as a plain async function.
+ * Secrets never go to the log: only the event's id, source and detail-type are logged,
+ * never its detail.
  */
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 
 export interface HandlerTools {
   readonly logger: Logger;
+  readonly metrics: Metrics;
   readonly context: Context;
 }
 
@@ -19,14 +23,20 @@ export interface IncomingEvent {
   readonly source?: unknown;
   readonly 'detail-type'?: unknown;
   readonly time?: unknown;
+  readonly resources?: unknown;
+  readonly detail?: unknown;
 }
 
 export function eventBridgeHandler<E extends IncomingEvent, R>(serviceName: string, handle: (event: E, tools: HandlerTools) => Promise<R>) {
   const logger = new Logger({ serviceName });
+  const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ErpGovernance' });
   return middy(async (event: E, context: Context) => {
     try {
-      return await handle(event, { logger, context });
+      const result = await handle(event, { logger, metrics, context });
+      metrics.addMetric('EventsHandled', MetricUnit.Count, 1);
+      return result;
     } catch (err) {
+      metrics.addMetric('EventsFailed', MetricUnit.Count, 1);
       logger.error('event handling failed', {
         eventId: String(event?.id),
         source: String(event?.source),
@@ -35,5 +45,7 @@ export function eventBridgeHandler<E extends IncomingEvent, R>(serviceName: stri
       });
       throw err;
     }
-  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
 }
