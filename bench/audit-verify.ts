@@ -19,6 +19,8 @@ import { nextLink, type ChainHead } from '../functions/log-archiving/hash-chain.
 import { stateTable } from '../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from '../runtime/dynamo-server.ts';
 
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' } } });
 const total = Number(values.records);
 const day = '2026-11-28';

@@ -20,6 +20,8 @@ import { lambdaTarget } from '../runtime/lambda-invoker.ts';
 import { REPO_ROOT, startLocalRuntime } from '../runtime/local-runtime.ts';
 import { exampleEvent } from '../schemas/index.ts';
 
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values } = parseArgs({ options: { events: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '4' } } });
 const totalEvents = Number(values.events);
 const concurrency = Number(values.concurrency);
