@@ -1,0 +1,98 @@
+/**
+ * `erpgov start` as a user runs it: a separate process, its printed endpoints, the AWS SDK
+ * against them, and a SIGTERM in the middle of deliveries that loses nothing accepted.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
+import { stateTable } from '../../infra/state-table.ts';
+import { exampleEvent } from '../../schemas/index.ts';
+
+const bin = fileURLToPath(new URL('../../bin/erpgov.mjs', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'erpgov-cli-start-'));
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  eventBridgeUrl: string;
+  dynamoDbUrl: string;
+  output: () => string;
+}
+
+async function startCli(): Promise<Started> {
+  const child = spawn(process.execPath, [bin, 'start', '--data-dir', dataDir, '--port', '0', '--dynamodb-port', '0'], { env: { ...process.env, ERPGOV_POLICY_FILE: '' } });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += String(chunk)));
+  child.stderr.on('data', (chunk) => (output += String(chunk)));
+  const deadline = Date.now() + 30_000;
+  while (!/Ctrl-C stops gracefully/.test(output)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`erpgov start did not come up:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = (label: string) => (new RegExp(`${label}\\s*:\\s*(http://\\S+)`).exec(output)?.[1] ?? '');
+  return { child, eventBridgeUrl: url('EventBridge API'), dynamoDbUrl: url('DynamoDB API'), output: () => output };
+}
+
+async function stopCli(started: Started): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => started.child.once('exit', (code) => resolve(code)));
+  started.child.kill('SIGTERM');
+  return exited;
+}
+
+describe('erpgov start', () => {
+  it('prints its endpoints, takes events from the SDK, and after SIGTERM mid-delivery loses none', async () => {
+    const first = await startCli();
+    expect(first.output()).toMatch(/npm run erpgov -- send-example --endpoint http:\/\/127\.0\.0\.1:\d+/);
+    expect(first.output()).toMatch(/aws events put-events .*--endpoint-url http:\/\/127\.0\.0\.1:\d+ --entries '\[/);
+    const bus = new EventBridgeClient({ endpoint: first.eventBridgeUrl, region: 'us-east-1', credentials });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const out = await bus.send(new PutEventsCommand({ Entries: Array.from({ length: 10 }, () => exampleEvent('Operation Audited', 'erp.sap')) }));
+      expect(out.FailedEntryCount).toBe(0);
+      ids.push(...(out.Entries ?? []).map((e) => e.EventId as string));
+    }
+    bus.destroy();
+    // Stop at once: some deliveries are still queued. They must survive in the journal.
+    expect(await stopCli(first)).toBe(0);
+    expect(first.output()).toMatch(/stopped: 60 events accepted/);
+
+    const second = await startCli();
+    const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: second.dynamoDbUrl, region: 'us-east-1', credentials }));
+    const trail = dynamoAuditTrailStore(docs, stateTable.name);
+    const deadline = Date.now() + 30_000;
+    let missing = ids;
+    while (missing.length > 0 && Date.now() < deadline) {
+      const found = await Promise.all(missing.map(async (id) => ((await trail.get(id)) ? null : id)));
+      missing = found.filter((id): id is string => id !== null);
+      if (missing.length > 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    docs.destroy();
+    expect(await stopCli(second)).toBe(0);
+    expect(missing).toEqual([]);
+  }, 90_000);
+
+  it('stops at start-up on a bad policy, naming the key, the value and what is allowed', async () => {
+    const policyDir = mkdtempSync(join(tmpdir(), 'erpgov-bad-policy-'));
+    const file = join(policyDir, 'policy.json');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, JSON.stringify({ audit: { retention: { days: 30 } } }));
+    const child = spawn(process.execPath, [bin, 'start', '--data-dir', dataDir, '--port', '0', '--dynamodb-port', '0', '--policy', file]);
+    let output = '';
+    child.stdout.on('data', (c) => (output += String(c)));
+    child.stderr.on('data', (c) => (output += String(c)));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    rmSync(policyDir, { recursive: true, force: true });
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/audit\.retention\.days/);
+    expect(output).toMatch(/30/);
+    expect(output).toMatch(/183/);
+  }, 30_000);
+});
