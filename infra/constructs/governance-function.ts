@@ -1,0 +1,180 @@
+/**
+ * One governance Lambda, configured the same way for every function in the routing table:
+ * Node.js 24 on arm64, bundled locally by esbuild as ESM with the AWS SDK inside, source
+ * maps, X-Ray, its own log group and role, a dead-letter queue for failed asynchronous
+ * invocations, and alarms on errors and throttles. Access is added with the `bind*` methods,
+ * each of which sets the environment variable and grants exactly that access in one call.
+ */
+import { join } from 'node:path';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { RoutedFunction } from '../routes.ts';
+import { DeadLetterQueue } from './dead-letter-queue.ts';
+import { logicalIdOf } from './nag.ts';
+
+/** The metrics namespace every function publishes under (Powertools Metrics). */
+export const METRICS_NAMESPACE = 'ErpGovernance';
+
+/**
+ * ESM bundles have no `require`; a few CommonJS dependencies still call it for Node
+ * built-ins. The alias keeps the banner's binding from clashing with bundled code.
+ */
+const ESM_REQUIRE_SHIM = "import { createRequire as __erpgovCreateRequire } from 'node:module'; const require = __erpgovCreateRequire(import.meta.url);";
+
+export interface GovernanceFunctionProps {
+  readonly definition: RoutedFunction;
+  /** Absolute path of the repository: entries in the routing table are relative to it. */
+  readonly repoRoot: string;
+  /** The governance policy document (validated by the caller), baked into the bundle. */
+  readonly policyDocument: unknown;
+  readonly logRetention: logs.RetentionDays;
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+}
+
+export class GovernanceFunction extends Construct {
+  readonly definition: RoutedFunction;
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  /** Events the function failed on after Lambda's own asynchronous retries. */
+  readonly failedInvocations: DeadLetterQueue;
+
+  constructor(scope: Construct, id: string, props: GovernanceFunctionProps) {
+    super(scope, id);
+    const { definition, repoRoot } = props;
+    this.definition = definition;
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention });
+    // A role of our own instead of AWSLambdaBasicExecutionRole (a managed policy that may
+    // write to every log group in the account): this function writes to its log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${definition.name} governance function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.failedInvocations = new DeadLetterQueue(this, 'FailedInvocations', {
+      purpose: `${definition.name} failed on events after Lambda's asynchronous retries`,
+      alarmAction: props.alarmAction,
+    });
+
+    this.function = new NodejsFunction(this, 'Function', {
+      description: definition.description,
+      entry: join(repoRoot, definition.entry),
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: join(repoRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: definition.memoryMb,
+      timeout: Duration.seconds(definition.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      deadLetterQueueEnabled: true,
+      deadLetterQueue: this.failedInvocations.queue,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: definition.name,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_SHIM,
+        minify: true,
+        sourceMap: true,
+        // Stack traces need the mappings, not the sources: keeps the bundle small.
+        sourcesContent: false,
+        // Bundle the SDK (Middy's advice): a pinned, tree-shaken SDK starts faster than the runtime's.
+        bundleAwsSDK: true,
+        externalModules: [],
+        define: {
+          // functions/shared/policy.ts reads exactly this expression; the value is JS source.
+          'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policyDocument)),
+        },
+      },
+    });
+
+    // X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.
+    this.acknowledge('AwsSolutions-IAM5[Resource::*]', 'X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions, so AWS requires Resource "*".');
+
+    for (const [metricName, metric, why] of [
+      ['Errors', this.function.metricErrors(), 'the handler threw; Lambda retries asynchronous events twice, then they land in the failed-invocations queue'],
+      ['Throttles', this.function.metricThrottles(), 'invocations were throttled; check the account concurrency and burst of events'],
+    ] as const) {
+      const alarm = new cloudwatch.Alarm(this, metricName, {
+        alarmDescription: `${definition.name}: ${why}.`,
+        metric: metric.with({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (props.alarmAction) alarm.addAlarmAction(props.alarmAction);
+    }
+  }
+
+  /** STATE_TABLE_NAME, and read or read-write data access (with the table key, through the grant). */
+  bindStateTable(table: dynamodb.Table, access: RoutedFunction['stateAccess']): void {
+    this.function.addEnvironment('STATE_TABLE_NAME', table.tableName);
+    if (access === 'read-write') {
+      table.grantReadWriteData(this.role);
+      this.acknowledge('AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'Produced by Table.grantReadWriteData for the table\'s customer-managed key: DynamoDB re-encrypts items under the key on rotation.');
+      this.acknowledge('AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'Produced by Table.grantReadWriteData for the table\'s customer-managed key: DynamoDB needs data keys to write encrypted items.');
+    } else {
+      table.grantReadData(this.role);
+    }
+    this.acknowledge(
+      `AwsSolutions-IAM5[Resource::<${logicalIdOf(table)}.Arn>/index/*]`,
+      'Produced by the table grant: queries on the state table\'s own global secondary indexes (single-table design); no other table is reachable.',
+    );
+  }
+
+  /** EVENT_BUS_NAME, and events:PutEvents on that bus only when the function publishes. */
+  bindEventBus(bus: events.EventBus, publishes: boolean): void {
+    this.function.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+    if (publishes) bus.grantPutEventsTo(this.role);
+  }
+
+  /**
+   * ARCHIVE_BUCKET_NAME and object access per `archiveAccess`. Written out rather than
+   * `grantPut`/`grantReadWrite`, which would add object retention, legal hold, tagging,
+   * delete and wildcard actions the functions never use. `write` includes ListBucket
+   * because archive writers list what is already archived to stay idempotent.
+   */
+  bindArchive(bucket: s3.Bucket, key: kms.IKey, access: RoutedFunction['archiveAccess']): void {
+    if (access === 'none') return;
+    this.function.addEnvironment('ARCHIVE_BUCKET_NAME', bucket.bucketName);
+    const objectActions = access === 'read-write' ? ['s3:PutObject', 's3:GetObject'] : ['s3:PutObject'];
+    const keyActions = access === 'read-write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey'];
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: objectActions, resources: [bucket.arnForObjects('*')] }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: keyActions,
+        resources: [key.keyArn],
+        // The key also protects the state table: through this statement it serves S3 only.
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+    this.acknowledge(
+      `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/*]`,
+      'Archive objects have date-partitioned keys written by the function, so object access is granted on the archive bucket\'s objects; Object Lock keeps them immutable.',
+    );
+  }
+
+  private acknowledge(id: string, reason: string): void {
+    Validations.of(this.role).acknowledge({ id, reason });
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * The AWS stack, built from the routing table (infra/routes.ts), the state-table definition
+ * (infra/state-table.ts) and the governance policy, so nothing here repeats a pattern, a
+ * schedule, a key name or a retention figure. Environment-agnostic: no lookups, synthesises
+ * offline.
+ *
+ *   ERP systems ─PutEvents─▶ custom bus (archived for replay)
+ *                              └─ one rule per route ─▶ function   (DLQ + retry policy per target)
+ *   default bus ─ one scheduled rule per schedule ───▶ function   (DLQ + retry policy per target)
+ *   function ─▶ state table (KMS, PITR, TTL) · archive bucket (Object Lock) · bus (if it publishes)
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ARCHIVE_PREFIX } from '../functions/audit-archive/archive-batches.ts';
+import { parsePolicy, PolicyError, type Policy } from '../functions/shared/policy.ts';
+import { ArchiveBucket } from './constructs/archive-bucket.ts';
+import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
+import { GovernanceFunction } from './constructs/governance-function.ts';
+import { EVENT_BUS_NAME, routingTable as defaultRoutingTable, type RoutedFunction } from './routes.ts';
+import { stateTable as defaultStateTable, type StateTableDefinition } from './state-table.ts';
+
+export const STACK_ID = 'ErpGovernance';
+/** Context key naming a policy file (relative to the repository root) to bake into the functions. */
+export const POLICY_FILE_CONTEXT = 'policyFile';
+/** The repository root: routing-table entries and the policy file are relative to it. */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Events stay replayable from the bus archive for a year (longer than the audit retention minimum). */
+const EVENT_ARCHIVE_RETENTION_DAYS = 365;
+/**
+ * EventBridge retries a failed delivery (throttled or unavailable function) with backoff,
+ * up to this many times or this age, then moves the event to the target's dead-letter queue.
+ */
+const TARGET_RETRY_ATTEMPTS = 8;
+const TARGET_MAX_EVENT_AGE = Duration.hours(2);
+
+export interface GovernanceStackProps extends StackProps {
+  /** Default: the product's routing table. Tests pass their own. */
+  readonly routingTable?: readonly RoutedFunction[];
+  /** Default: the product's state-table definition. */
+  readonly stateTable?: StateTableDefinition;
+  /**
+   * The governance policy document (partial JSON, merged over the defaults). Default: the
+   * file named by the `policyFile` context value, else `{}` (the shipped defaults).
+   */
+  readonly policy?: unknown;
+  /** Default: this repository. */
+  readonly repoRoot?: string;
+  /** Retention of each function's log group. Default: three months. */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class GovernanceStack extends Stack {
+  readonly bus: events.EventBus;
+  readonly table: dynamodb.Table;
+  readonly archive: ArchiveBucket;
+  readonly alarmTopic: sns.Topic;
+  readonly functions: ReadonlyMap<string, GovernanceFunction>;
+  /** Every dead-letter queue in the stack: `route-<rule id>`, `schedule-<schedule id>`, `failed-invocations-<function>`. */
+  readonly deadLetterQueues: ReadonlyMap<string, DeadLetterQueue>;
+
+  constructor(scope: Construct, id: string, props: GovernanceStackProps = {}) {
+    super(scope, id, {
+      description: 'ERP governance pipeline: ERP events on EventBridge, one Lambda per governance area, DynamoDB state, S3 audit archive',
+      ...props,
+    });
+    const repoRoot = props.repoRoot ?? REPO_ROOT;
+    const routes = props.routingTable ?? defaultRoutingTable;
+    const { document: policyDocument, policy } = this.governancePolicy(repoRoot, props.policy);
+
+    const key = new kms.Key(this, 'Key', {
+      description: 'ERP governance pipeline: state table, audit archive and alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'ERP governance pipeline alarms', masterKey: key, enforceSSL: true });
+    // CloudWatch alarms publish to the encrypted topic only if CloudWatch may use the key.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    const alarmAction = new cloudwatchActions.SnsAction(this.alarmTopic);
+
+    this.bus = new events.EventBus(this, 'EventBus', { eventBusName: EVENT_BUS_NAME, description: 'ERP systems put their events here' });
+    // No event pattern: the archive keeps every event of the bus, for replay after a fix.
+    new events.CfnArchive(this, 'EventArchive', {
+      sourceArn: this.bus.eventBusArn,
+      description: `Every event on ${EVENT_BUS_NAME}, replayable`,
+      retentionDays: EVENT_ARCHIVE_RETENTION_DAYS,
+    });
+
+    this.table = this.stateTable(props.stateTable ?? defaultStateTable, key);
+
+    this.archive = new ArchiveBucket(this, 'Archive', {
+      encryptionKey: key,
+      lockDays: policy.audit.retention.days,
+      moveToColdAfterDays: policy.audit.archive.moveToColdAfterDays,
+      expireAfterDays: policy.audit.archive.coldRetentionDays,
+      auditPrefix: ARCHIVE_PREFIX,
+    });
+
+    const functions = new Map<string, GovernanceFunction>();
+    const deadLetterQueues = new Map<string, DeadLetterQueue>();
+    for (const definition of routes) {
+      const fn = new GovernanceFunction(this, pascal(definition.name), {
+        definition,
+        repoRoot,
+        policyDocument,
+        logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+        alarmAction,
+      });
+      fn.bindStateTable(this.table, definition.stateAccess);
+      fn.bindEventBus(this.bus, definition.publishesEvents);
+      fn.bindArchive(this.archive.bucket, key, definition.archiveAccess);
+      functions.set(definition.name, fn);
+      deadLetterQueues.set(`failed-invocations-${definition.name}`, fn.failedInvocations);
+
+      for (const rule of definition.rules) {
+        const route = new Construct(this, `Route${pascal(rule.id)}`);
+        const deadLetters = new DeadLetterQueue(route, 'DeadLetters', {
+          purpose: `events rule "${rule.id}" could not deliver to ${definition.name}`,
+          alarmAction,
+        });
+        // The table's pattern, passed through untouched: it already uses EventBridge's raw
+        // keys (`detail-type`) and operators; the L2 needs it only to validate the rule.
+        const pattern = rule.compiled.pattern;
+        const eventRule = new events.Rule(route, 'Rule', {
+          eventBus: this.bus,
+          description: rule.description,
+          eventPattern: pattern as events.EventPattern,
+          targets: [this.target(fn, deadLetters)],
+        });
+        (eventRule.node.defaultChild as events.CfnRule).eventPattern = pattern;
+        deadLetterQueues.set(`route-${rule.id}`, deadLetters);
+      }
+
+      for (const schedule of definition.schedules) {
+        const route = new Construct(this, `Schedule${pascal(schedule.id)}`);
+        const deadLetters = new DeadLetterQueue(route, 'DeadLetters', {
+          purpose: `schedule "${schedule.id}" could not invoke ${definition.name}`,
+          alarmAction,
+        });
+        // Scheduled rules live on the default bus (AWS allows schedules nowhere else). The
+        // input is EventBridge's own "Scheduled Event", the shape the local scheduler sends;
+        // its `resources[0]` is the rule's ARN, so the rule is named to end with the schedule
+        // id, which is how a function with several schedules tells them apart.
+        new events.Rule(route, 'Rule', {
+          ruleName: scheduledRuleName(this.stackName, schedule.id),
+          schedule: events.Schedule.expression(schedule.expression),
+          description: schedule.description,
+          targets: [this.target(fn, deadLetters)],
+        });
+        deadLetterQueues.set(`schedule-${schedule.id}`, deadLetters);
+      }
+    }
+    this.functions = functions;
+    this.deadLetterQueues = deadLetterQueues;
+
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Bus ERP systems put events on' });
+    new CfnOutput(this, 'EventBusArn', { value: this.bus.eventBusArn });
+    new CfnOutput(this, 'StateTableName', { value: this.table.tableName });
+    new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName, description: 'Audit archive and exported reports (Object Lock)' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe the on-call channel here' });
+    for (const [name, deadLetters] of deadLetterQueues) {
+      new CfnOutput(this, `DeadLetterQueueUrl${pascal(name)}`, { value: deadLetters.queue.queueUrl, description: `Dead letters of ${name}` });
+    }
+  }
+
+  private target(fn: GovernanceFunction, deadLetters: DeadLetterQueue): targets.LambdaFunction {
+    Validations.of(deadLetters.queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue: the DeadLetterConfig of an EventBridge rule target, which SQS3 does not recognise (it sees only SQS redrive policies and Lambda DLQs). Its alarm fires on the first message.',
+    });
+    return new targets.LambdaFunction(fn.function, {
+      deadLetterQueue: deadLetters.queue,
+      retryAttempts: TARGET_RETRY_ATTEMPTS,
+      maxEventAge: TARGET_MAX_EVENT_AGE,
+    });
+  }
+
+  private stateTable(definition: StateTableDefinition, key: kms.IKey): dynamodb.Table {
+    const attribute = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
+    const table = new dynamodb.Table(this, 'StateTable', {
+      partitionKey: attribute(definition.partitionKey),
+      sortKey: attribute(definition.sortKey),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+      timeToLiveAttribute: definition.ttlAttribute,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of definition.globalSecondaryIndexes) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: attribute(index.partitionKey),
+        sortKey: attribute(index.sortKey),
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    return table;
+  }
+
+  /**
+   * The policy document to bake in, validated now so that a bad policy fails synth with the
+   * key path and what is allowed, rather than every function at its first cold start.
+   */
+  private governancePolicy(repoRoot: string, given: unknown): { document: unknown; policy: Policy } {
+    if (given !== undefined) return { document: given, policy: parsePolicy(given, 'GovernanceStack props.policy') };
+    const file: unknown = this.node.tryGetContext(POLICY_FILE_CONTEXT);
+    if (file === undefined || file === '') return { document: {}, policy: parsePolicy({}, 'shipped defaults') };
+    if (typeof file !== 'string') {
+      throw new PolicyError([{ path: `context ${POLICY_FILE_CONTEXT}`, value: file, message: 'must be a path relative to the repository root' }]);
+    }
+    const document = readJsonFile(resolve(repoRoot, file), file);
+    return { document, policy: parsePolicy(document, file) };
+  }
+}
+
+function readJsonFile(fullPath: string, shown: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(fullPath, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
+    throw new PolicyError([{ path: 'policy file', value: shown, message: `${reason}; -c ${POLICY_FILE_CONTEXT}=<path> is relative to the repository root` }], shown);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new PolicyError([{ path: 'policy file', value: shown, message: `is not valid JSON (${(err as Error).message})` }], shown);
+  }
+}
+
+/** EventBridge's limit on a rule name. */
+const MAX_RULE_NAME_LENGTH = 64;
+
+/**
+ * `<stack name>-<schedule id>`: unique per account and region (the default bus is shared by
+ * every stack there), and ending with the schedule id. The stack name is shortened if needed,
+ * never the id.
+ */
+export function scheduledRuleName(stackName: string, scheduleId: string): string {
+  const room = MAX_RULE_NAME_LENGTH - scheduleId.length - 1;
+  if (room < 1) {
+    throw new Error(`schedule id "${scheduleId}" is ${scheduleId.length} characters; EventBridge rule names allow ${MAX_RULE_NAME_LENGTH}, so a schedule id may have at most ${MAX_RULE_NAME_LENGTH - 2}`);
+  }
+  return `${stackName.slice(0, room)}-${scheduleId}`;
+}
+
+/** `audit-every-event` → `AuditEveryEvent`: construct ids and output names. */
+function pascal(kebab: string): string {
+  return kebab
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

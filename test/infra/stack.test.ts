@@ -1,0 +1,411 @@
+/**
+ * Assertions on the synthesised CloudFormation template. Asset bundling is skipped
+ * (`aws:cdk:bundling-stacks: []`), so no esbuild runs here; `npm run synth` bundles for real.
+ * Every app gets the feature flags from cdk.json, as `cdk synth` would.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PolicyError } from '../../functions/shared/policy.ts';
+import { addGovernanceChecks } from '../../infra/constructs/nag.ts';
+import { buildRoutingTable, EVENT_BUS_NAME, RoutingTableError, routingTable, type FunctionDefinition, type RoutedFunction } from '../../infra/routes.ts';
+import { stateTable } from '../../infra/state-table.ts';
+import { GovernanceStack, REPO_ROOT, scheduledRuleName, STACK_ID, type GovernanceStackProps } from '../../infra/stack.ts';
+
+const cdkJsonContext = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, any>; Metadata?: Record<string, any> }>;
+
+function synthesize(props: GovernanceStackProps = {}, options: { checks?: boolean } = {}) {
+  const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+  if (options.checks ?? true) addGovernanceChecks(app);
+  const stack = new GovernanceStack(app, STACK_ID, props);
+  return { app, stack };
+}
+
+function resourcesOf(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
+
+function logicalIdOfBus(template: Template): string {
+  const [id] = Object.keys(resourcesOf(template, 'AWS::Events::EventBus'));
+  if (id === undefined) throw new Error('no event bus');
+  return id;
+}
+
+/** Rules on the custom bus, and scheduled rules (on the default bus). */
+function rules(template: Template) {
+  const all = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
+  const busId = logicalIdOfBus(template);
+  return {
+    all,
+    onBus: all.filter((r) => r.Properties?.EventBusName?.Ref === busId),
+    scheduled: all.filter((r) => r.Properties?.ScheduleExpression !== undefined),
+  };
+}
+
+function statements(template: Template): Array<{ Effect: string; Action: string | string[]; Resource: unknown; policy: string }> {
+  return Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, r]) =>
+    (r.Properties?.PolicyDocument.Statement as any[]).map((s) => ({ ...s, policy })),
+  );
+}
+
+const asArray = <T,>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** The policy statements attached to the role of the function with this routing-table name. */
+function statementsOfFunction(template: Template, name: string) {
+  const fn = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find((f) => f.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === name);
+  const roleId = fn?.Properties?.Role?.['Fn::GetAtt']?.[0] as string | undefined;
+  if (roleId === undefined) throw new Error(`no function ${name}`);
+  const policyIds = Object.entries(resourcesOf(template, 'AWS::IAM::Policy'))
+    .filter(([, p]) => (p.Properties?.Roles as any[]).some((r) => r.Ref === roleId))
+    .map(([id]) => id);
+  return statements(template).filter((s) => policyIds.includes(s.policy));
+}
+
+describe('the stack built from the product routing table', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = Template.fromStack(synthesize().stack);
+  });
+
+  it('has one rule on the custom bus per routing-table rule, with the pattern exactly as in the table', () => {
+    const expected = routingTable.flatMap((fn) => fn.rules.map((rule) => rule.eventPattern));
+    const actual = rules(template).onBus.map((r) => r.Properties?.EventPattern);
+    expect(actual).toHaveLength(expected.length);
+    expect(new Set(actual.map((p) => JSON.stringify(p)))).toEqual(new Set(expected.map((p) => JSON.stringify(p))));
+    expect(sortByJson(actual)).toEqual(sortByJson(expected));
+  });
+
+  it('has one scheduled rule per schedule, with the expression exactly as in the table', () => {
+    const expected = routingTable.flatMap((fn) => fn.schedules.map((s) => s.expression)).sort();
+    const scheduled = rules(template).scheduled;
+    expect(scheduled.map((r) => r.Properties?.ScheduleExpression).sort()).toEqual(expected);
+    // Scheduled rules live on the default bus.
+    for (const rule of scheduled) expect(rule.Properties?.EventBusName).toBeUndefined();
+    // A scheduled event's resources[0] is the rule ARN: functions with several schedules tell
+    // them apart by the rule name ending with the schedule id, as the local scheduler's do.
+    for (const fn of routingTable) {
+      for (const schedule of fn.schedules) {
+        const rule = scheduled.find((r) => r.Properties?.ScheduleExpression === schedule.expression && String(r.Properties?.Name).endsWith(`-${schedule.id}`));
+        expect(rule?.Properties?.Name, schedule.id).toBe(`${STACK_ID}-${schedule.id}`);
+      }
+    }
+    expect(rules(template).all).toHaveLength(routingTable.reduce((n, fn) => n + fn.rules.length + fn.schedules.length, 0));
+  });
+
+  it('gives every rule target a dead-letter queue and a retry policy', () => {
+    for (const rule of rules(template).all) {
+      const targets = rule.Properties?.Targets as any[];
+      expect(targets).toHaveLength(1);
+      for (const target of targets) {
+        expect(target.DeadLetterConfig?.Arn?.['Fn::GetAtt']?.[1]).toBe('Arn');
+        expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 });
+      }
+    }
+  });
+
+  it('has one Lambda per function: Node.js 24, arm64, active tracing, its log group, and the environment', () => {
+    const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
+    expect(functions).toHaveLength(routingTable.length);
+    const busId = logicalIdOfBus(template);
+    const [tableId] = Object.keys(resourcesOf(template, 'AWS::DynamoDB::Table'));
+    for (const definition of routingTable) {
+      const fn = functions.find((f) => f.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === definition.name);
+      expect(fn, definition.name).toBeDefined();
+      const props = fn?.Properties ?? {};
+      expect(props.Runtime).toBe('nodejs24.x');
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.Handler).toBe('index.handler');
+      expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(props.MemorySize).toBe(definition.memoryMb);
+      expect(props.Timeout).toBe(definition.timeoutSeconds);
+      expect(props.LoggingConfig?.LogGroup?.Ref).toMatch(/LogGroup/);
+      expect(props.DeadLetterConfig?.TargetArn).toBeDefined();
+      const env = props.Environment.Variables;
+      expect(env).toMatchObject({
+        STATE_TABLE_NAME: { Ref: tableId },
+        EVENT_BUS_NAME: { Ref: busId },
+        POWERTOOLS_SERVICE_NAME: definition.name,
+        POWERTOOLS_METRICS_NAMESPACE: 'ErpGovernance',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      expect('ARCHIVE_BUCKET_NAME' in env).toBe(definition.archiveAccess !== 'none');
+    }
+  });
+
+  it('names the custom bus from the routing table and archives all of its events', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: EVENT_BUS_NAME });
+    const archives = Object.values(resourcesOf(template, 'AWS::Events::Archive'));
+    expect(archives).toHaveLength(1);
+    expect(archives[0]?.Properties).toMatchObject({ SourceArn: { 'Fn::GetAtt': [logicalIdOfBus(template), 'Arn'] }, RetentionDays: 365 });
+    expect(archives[0]?.Properties?.EventPattern).toBeUndefined();
+  });
+
+  it('builds the state table from its definition: on demand, PITR, customer-managed KMS key, TTL, indexes, retained', () => {
+    const gsiAttributes = stateTable.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey]);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } },
+        TimeToLiveSpecification: { AttributeName: stateTable.ttlAttribute, Enabled: true },
+        KeySchema: [
+          { AttributeName: stateTable.partitionKey, KeyType: 'HASH' },
+          { AttributeName: stateTable.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith(
+          [stateTable.partitionKey, stateTable.sortKey, ...gsiAttributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        ),
+        GlobalSecondaryIndexes: stateTable.globalSecondaryIndexes.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('locks, versions, encrypts and ages the archive bucket, with access logs to a separate bucket', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 183 } } },
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } } }),
+          ],
+        },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('AccessLogs') }, LogFilePrefix: 'archive/' },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({ Prefix: 'audit/', Status: 'Enabled', Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 30 }], ExpirationInDays: 1095 }),
+            Match.objectLike({ Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }),
+          ]),
+        },
+      }),
+    });
+  });
+
+  it('denies plain-HTTP access to every bucket, queue and topic', () => {
+    const denyInsecure = Match.arrayWith([
+      Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
+    for (const [resourceType, policyType, reference] of [
+      ['AWS::S3::Bucket', 'AWS::S3::BucketPolicy', (p: any) => p.Bucket.Ref],
+      ['AWS::SQS::Queue', 'AWS::SQS::QueuePolicy', (p: any) => p.Queues[0].Ref],
+      ['AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', (p: any) => p.Topics[0].Ref],
+    ] as const) {
+      const protectedIds = Object.values(resourcesOf(template, policyType))
+        .filter((p) => denyInsecure.test(p.Properties?.PolicyDocument.Statement).isSuccess)
+        .map((p) => reference(p.Properties));
+      expect(new Set(protectedIds), resourceType).toEqual(new Set(Object.keys(resourcesOf(template, resourceType))));
+    }
+  });
+
+  it('encrypts every queue and the alarm topic, keeps dead letters 14 days, and alarms on each dead-letter queue', () => {
+    const queues = resourcesOf(template, 'AWS::SQS::Queue');
+    // A queue per rule target plus one per function for failed asynchronous invocations.
+    expect(Object.keys(queues)).toHaveLength(rules(template).all.length + routingTable.length);
+    const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
+    for (const [id, queue] of Object.entries(queues)) {
+      expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+      const alarm = alarms.find(
+        (a) => a.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Properties?.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0] === id,
+      );
+      expect(alarm?.Properties, id).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: expect.stringMatching(/^AlarmTopic/) }] });
+    }
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
+  });
+
+  it('alarms on errors and throttles of every function', () => {
+    const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
+    for (const metric of ['Errors', 'Throttles']) {
+      expect(alarms.filter((a) => a.Properties?.MetricName === metric && a.Properties?.Namespace === 'AWS/Lambda')).toHaveLength(routingTable.length);
+    }
+  });
+
+  it('grants least privilege: no wildcard actions, Resource "*" only for X-Ray, no managed policies, PutEvents only for publishers', () => {
+    for (const s of statements(template)) {
+      const actions = asArray(s.Action);
+      expect(actions.filter((a) => a === '*' || a.endsWith(':*')), s.policy).toEqual([]);
+      if (asArray(s.Resource).includes('*')) expect(actions.every((a) => a.startsWith('xray:')), `${s.policy}: ${actions.join(', ')} on *`).toBe(true);
+    }
+    for (const role of Object.values(resourcesOf(template, 'AWS::IAM::Role'))) {
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+    }
+    for (const definition of routingTable) {
+      const actions = statementsOfFunction(template, definition.name).flatMap((s) => asArray(s.Action));
+      expect(actions.includes('events:PutEvents'), definition.name).toBe(definition.publishesEvents);
+      expect(actions.includes('dynamodb:PutItem'), definition.name).toBe(definition.stateAccess === 'read-write');
+      expect(actions.includes('s3:PutObject'), definition.name).toBe(definition.archiveAccess !== 'none');
+      expect(actions.includes('s3:GetObject'), definition.name).toBe(definition.archiveAccess === 'read-write');
+    }
+  });
+
+  it('outputs the bus, table, bucket and every dead-letter queue URL', () => {
+    const outputs = template.findOutputs('*');
+    for (const name of ['EventBusName', 'EventBusArn', 'StateTableName', 'ArchiveBucketName', 'AlarmTopicArn']) expect(outputs).toHaveProperty(name);
+    const queueUrls = Object.values(outputs).filter((o: any) => o.Value?.Ref !== undefined && Object.keys(resourcesOf(template, 'AWS::SQS::Queue')).includes(o.Value.Ref));
+    expect(queueUrls).toHaveLength(Object.keys(resourcesOf(template, 'AWS::SQS::Queue')).length);
+  });
+});
+
+describe('the stack is generic over the routing table', () => {
+  const probe = 'test/fixtures/probe-handler.ts';
+  const definitions: FunctionDefinition[] = [
+    {
+      name: 'access-review',
+      description: 'publishes findings, reads and writes reports',
+      entry: probe,
+      rules: [
+        { id: 'admin-role-assigned', description: 'admin roles', eventPattern: { 'detail-type': ['Role Assigned'], detail: { roleName: [{ 'equals-ignore-case': 'sap_all' }] } } },
+        { id: 'erp-not-heartbeat', description: 'ERP, no heartbeats', eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': [{ 'anything-but': ['Heartbeat'] }] } },
+      ],
+      schedules: [{ id: 'access-review-hourly', description: 'hourly', expression: 'rate(1 hour)' }],
+      stateAccess: 'read-write',
+      publishesEvents: true,
+      archiveAccess: 'read-write',
+      timeoutSeconds: 60,
+      memoryMb: 256,
+    },
+    {
+      name: 'quiet-reader',
+      description: 'reads state only',
+      entry: probe,
+      rules: [{ id: 'backups', description: 'backup results', eventPattern: { source: ['erp.backup'], detail: { sizeBytes: [{ numeric: ['>', 0] }] } } }],
+      schedules: [],
+      stateAccess: 'read',
+      publishesEvents: false,
+      archiveAccess: 'none',
+      timeoutSeconds: 10,
+      memoryMb: 128,
+    },
+  ];
+  let table: readonly RoutedFunction[];
+  let template: Template;
+  beforeAll(() => {
+    table = buildRoutingTable(definitions);
+    template = Template.fromStack(synthesize({ routingTable: table }).stack);
+  });
+
+  it('passes raw EventBridge keys and operators through verbatim', () => {
+    const expected = definitions.flatMap((d) => d.rules.map((r) => r.eventPattern));
+    expect(sortByJson(rules(template).onBus.map((r) => r.Properties?.EventPattern))).toEqual(sortByJson(expected));
+    expect(rules(template).scheduled.map((r) => r.Properties?.ScheduleExpression)).toEqual(['rate(1 hour)']);
+    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(2);
+  });
+
+  it('grants PutEvents on the custom bus to the publisher only, and archive access per archiveAccess', () => {
+    const busArn = { 'Fn::GetAtt': [logicalIdOfBus(template), 'Arn'] };
+    const publisher = statementsOfFunction(template, 'access-review');
+    expect(publisher.filter((s) => asArray(s.Action).includes('events:PutEvents')).map((s) => s.Resource)).toEqual([busArn]);
+    expect(publisher.flatMap((s) => asArray(s.Action))).toEqual(expect.arrayContaining(['s3:PutObject', 's3:GetObject', 's3:ListBucket', 'dynamodb:PutItem']));
+
+    const reader = statementsOfFunction(template, 'quiet-reader').flatMap((s) => asArray(s.Action));
+    expect(reader).not.toContain('events:PutEvents');
+    expect(reader.filter((a) => a.startsWith('s3:'))).toEqual([]);
+    expect(reader.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'quiet-reader', ARCHIVE_BUCKET_NAME: Match.absent() }) },
+    });
+  });
+});
+
+describe('cdk-nag AwsSolutions checks', () => {
+  it('report no unacknowledged finding, error or warning', () => {
+    const { app, stack } = synthesize();
+    const assembly = app.synth();
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
+    expect(report.pluginReports).toEqual([]);
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+  });
+
+  it('fail synth on an unacknowledged finding (the check is live)', () => {
+    const { app, stack } = synthesize();
+    new sqs.Queue(stack, 'PlainQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+  });
+
+  it('write each acknowledgement and its reason into the template metadata', () => {
+    const template = Template.fromStack(synthesize().stack);
+    const acknowledged = Object.values(template.toJSON().Resources as Resources).flatMap(
+      (r) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? []) as Array<{ id: string; reason: string }>,
+    );
+    expect(new Set(acknowledged.map((a) => a.id.replace(/\[.*$/, '')))).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-SQS3']));
+    for (const a of acknowledged) expect(a.reason.length, a.id).toBeGreaterThan(40);
+  });
+});
+
+describe('scheduled rule names', () => {
+  it('end with the schedule id and fit EventBridge\'s 64 characters, shortening the stack name only', () => {
+    expect(scheduledRuleName('ErpGovernance', 'audit-behaviour-hourly')).toBe('ErpGovernance-audit-behaviour-hourly');
+    const long = scheduledRuleName('x'.repeat(100), 'archive-audit-daily');
+    expect(long).toHaveLength(64);
+    expect(long.endsWith('-archive-audit-daily')).toBe(true);
+    expect(() => scheduledRuleName('ErpGovernance', 'y'.repeat(63))).toThrow(/at most 62/);
+  });
+});
+
+describe('what fails synth', () => {
+  it('a routing table with an invalid event pattern', () => {
+    const bad: FunctionDefinition = {
+      name: 'bad',
+      description: 'uses an operator EventBridge does not have',
+      entry: 'test/fixtures/probe-handler.ts',
+      rules: [{ id: 'bad-rule', description: 'contains is not an operator', eventPattern: { source: [{ contains: 'x' }] } }],
+      schedules: [],
+      stateAccess: 'read',
+      publishesEvents: false,
+      archiveAccess: 'none',
+      timeoutSeconds: 10,
+      memoryMb: 128,
+    };
+    expect(() => buildRoutingTable([bad])).toThrow(RoutingTableError);
+    expect(() => buildRoutingTable([bad])).toThrow(/bad-rule/);
+  });
+
+  it('a governance policy that breaks the schema, naming the key', () => {
+    expect(() => synthesize({ policy: { audit: { retention: { days: 10 } } } }, { checks: false })).toThrow(PolicyError);
+    expect(() => synthesize({ policy: { audit: { retention: { days: 10 } } } }, { checks: false })).toThrow(/audit\.retention\.days/);
+  });
+
+  it('a policyFile context value that names no file', () => {
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], policyFile: 'policy/does-not-exist.json' } });
+    expect(() => new GovernanceStack(app, STACK_ID)).toThrow(/does-not-exist\.json.*does not exist/s);
+  });
+});
+
+describe('the policy drives the archive', () => {
+  it('takes Object Lock retention and lifecycle from the audit policy', () => {
+    const policy = { audit: { retention: { days: 400 }, archive: { moveToColdAfterDays: 60, coldRetentionDays: 2000 } } };
+    const template = Template.fromStack(synthesize({ policy }, { checks: false }).stack);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 400 } } },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 60 }], ExpirationInDays: 2000 })]) },
+    });
+  });
+
+  it('reads the policyFile context value relative to the repository root', () => {
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], policyFile: 'policy/example-policy.json' } });
+    expect(() => Template.fromStack(new GovernanceStack(app, STACK_ID))).not.toThrow();
+  });
+});
+
+function sortByJson(values: readonly unknown[]): unknown[] {
+  return [...values].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
