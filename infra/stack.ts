@@ -25,6 +25,7 @@ import { Construct } from 'constructs';
 import { ARCHIVE_PREFIX } from '../functions/audit-archive/archive-batches.ts';
 import { parsePolicy, PolicyError, type Policy } from '../functions/shared/policy.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
+import { AuditGlueTable } from './constructs/audit-glue-table.ts';
 import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { GovernanceFunction } from './constructs/governance-function.ts';
 import { EVENT_BUS_NAME, routingTable as defaultRoutingTable, type RoutedFunction } from './routes.ts';
@@ -115,6 +116,13 @@ export class GovernanceStack extends Stack {
       auditPrefix: ARCHIVE_PREFIX,
     });
 
+    // Auditors query the archive with Athena (guide 6.4), with the CLI's search filters.
+    const auditTable = new AuditGlueTable(this, 'AuditArchiveTable', {
+      bucket: this.archive.bucket,
+      recordsPrefix: `${ARCHIVE_PREFIX}/records`,
+      retentionDays: policy.audit.archive.coldRetentionDays,
+    });
+
     const functions = new Map<string, GovernanceFunction>();
     const deadLetterQueues = new Map<string, DeadLetterQueue>();
     for (const definition of routes) {
@@ -176,6 +184,7 @@ export class GovernanceStack extends Stack {
     new CfnOutput(this, 'EventBusArn', { value: this.bus.eventBusArn });
     new CfnOutput(this, 'StateTableName', { value: this.table.tableName });
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName, description: 'Audit archive and exported reports (Object Lock)' });
+    new CfnOutput(this, 'AuditAthenaTable', { value: `${auditTable.databaseName}.${auditTable.tableName}`, description: 'Glue table over the audit archive; `erpgov audit search --athena` prints queries for it' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe the on-call channel here' });
     for (const [name, deadLetters] of deadLetterQueues) {
       new CfnOutput(this, `DeadLetterQueueUrl${pascal(name)}`, { value: deadLetters.queue.queueUrl, description: `Dead letters of ${name}` });

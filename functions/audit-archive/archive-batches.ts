@@ -1,7 +1,8 @@
 /**
- * Turns a day's audit chains into archive batches (guide 6.1): compressed JSON Lines,
- * partitioned by date and source (Hive-style `date=/source=` so Athena and Glue read them as
- * partitions), and a manifest holding each batch's SHA-256 and the chain heads, so an
+ * Turns a day's audit chains into archive batches (guide 6.1): compressed JSON Lines, one
+ * file per source and chain under a Hive-style `date=` partition (Athena projects that
+ * partition; `source` is a column of every line, so a flat folder per day keeps the table
+ * simple and every query valid), and a manifest holding each batch's SHA-256 and the chain heads, so an
  * archived day can be verified without the hot table. Pure apart from gzip.
  */
 import { createHash } from 'node:crypto';
@@ -42,7 +43,7 @@ export function buildBatches(day: string, chains: readonly { links: readonly Cha
     const shard = chain.chainId.split('/').at(-1);
     const body = gzipSync(chain.links.map(archiveLine).join('\n') + '\n', { level: 6 });
     batches.push({
-      key: `${ARCHIVE_PREFIX}/records/date=${day}/source=${encodeURIComponent(source)}/chain-${shard}.jsonl.gz`,
+      key: `${ARCHIVE_PREFIX}/records/date=${day}/${encodeURIComponent(source)}.chain-${shard}.jsonl.gz`,
       source,
       chainId: chain.chainId,
       records: chain.links.length,

@@ -5,7 +5,7 @@
  */
 import type { SearchFilters } from './audit-queries.ts';
 
-export const AUDIT_GLUE_TABLE = 'audit_records';
+export const AUDIT_GLUE_TABLE = 'erpgov_audit.audit_records';
 
 const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
 

@@ -256,6 +256,20 @@ describe('the stack built from the product routing table', () => {
     }
   });
 
+  it('puts a Glue table over the audit archive: projected date partition, JSON lines, the archive\'s columns', () => {
+    const tables = Object.values(resourcesOf(template, 'AWS::Glue::Table'));
+    expect(tables).toHaveLength(1);
+    const input = tables[0]?.Properties?.TableInput;
+    expect(input.Name).toBe('audit_records');
+    expect(input.PartitionKeys).toEqual([expect.objectContaining({ Name: 'date' })]);
+    expect(input.Parameters).toMatchObject({ 'projection.enabled': 'true', 'projection.date.type': 'date', 'projection.date.format': 'yyyy-MM-dd' });
+    expect(JSON.stringify(input.Parameters['storage.location.template'])).toContain('/audit/records/date=${date}/');
+    expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    // Every filter `erpgov audit search --athena` uses is a column of the table.
+    const columns = (input.StorageDescriptor.Columns as { Name: string }[]).map((c) => c.Name);
+    for (const column of ['occurredat', 'source', 'actor', 'action', 'module', 'originalevent', 'eventid', 'chain_id', 'seq']) expect(columns).toContain(column);
+  });
+
   it('outputs the bus, table, bucket and every dead-letter queue URL', () => {
     const outputs = template.findOutputs('*');
     for (const name of ['EventBusName', 'EventBusArn', 'StateTableName', 'ArchiveBucketName', 'AlarmTopicArn']) expect(outputs).toHaveProperty(name);

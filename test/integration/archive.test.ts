@@ -90,7 +90,7 @@ describe('archive run', () => {
     expect(manifest.batches.reduce((n, b) => n + b.records, 0)).toBe(30);
     expect(new Set(manifest.batches.map((b) => b.source))).toEqual(new Set(['erp.sap', 'erp.odoo']));
     for (const batch of manifest.batches) {
-      expect(batch.key).toMatch(/^audit\/records\/date=2026-11-28\/source=erp\.(sap|odoo)\/chain-\d\.jsonl\.gz$/);
+      expect(batch.key).toMatch(/^audit\/records\/date=2026-11-28\/erp\.(sap|odoo)\.chain-\d\.jsonl\.gz$/);
       const body = (await archive.get(batch.key)) as Uint8Array;
       expect(verifyBatchDigest(body, batch.sha256)).toBe(true);
       const lines = gunzipSync(body).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
