@@ -141,6 +141,27 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
     timeoutSeconds: 900,
     memoryMb: 1024,
   },
+  {
+    name: 'audit-analysis',
+    description: 'Audit analysis (guide 6.2-6.4, 3.3): dual verification of high-risk operations; hourly behaviour analysis of the audit trail.',
+    entry: 'functions/audit-analysis/handler.ts',
+    rules: [
+      {
+        id: 'audit-high-risk-facts',
+        description: 'Operations that may be high-risk and their verifications, from ERP systems only: the function\'s own findings (erpgov.*) never come back to it.',
+        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Operation Audited', 'Role Assigned', 'Role Revoked', 'Operation Verified'] },
+      },
+    ],
+    schedules: [
+      { id: 'audit-high-risk-sweep', description: 'Every 5 minutes: high-risk operations whose verification window has passed.', expression: 'rate(5 minutes)' },
+      { id: 'audit-behaviour-hourly', description: 'Hourly: behaviour analysis of the last closed hour of the audit trail.', expression: 'rate(1 hour)' },
+    ],
+    stateAccess: 'read-write',
+    publishesEvents: true,
+    archiveAccess: 'none',
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+  },
 ];
 
 export const routingTable: readonly RoutedFunction[] = buildRoutingTable(functionDefinitions);

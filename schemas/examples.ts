@@ -258,6 +258,12 @@ export const detailExamples: { readonly [K in DetailTypeName]: DetailInput<K> } 
     verifiedBy: 'sales.head.zhao',
     operationId: 'log-88120317',
   },
+  'Operation Verified': {
+    schemaVersion: 1,
+    operationId: 'log-88120317',
+    verifier: 'sales.head.zhao',
+    comment: 'Cleanup of cancelled 2019 sales orders, change request CR-2211.',
+  },
   // pipeline
   'Finding Raised': {
     schemaVersion: 1,

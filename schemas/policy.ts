@@ -221,7 +221,11 @@ const audit = group('Guide area 6: compliance audit and log management.', {
     sensitiveExportCategories: names('Data categories whose export is high-risk.', ['customer', 'payroll']),
     dualVerification: group('A second person verifies a high-risk operation.', {
       required: z.boolean().default(true).describe('false: high-risk operations are traced but need no second person.'),
-      windowMinutes: minutes('The second verification must come within this many minutes of the operation.', 30),
+      windowMinutes: minutes('The second verification must come within this many minutes of the operation (before it, as an approval, or after it, as a review).', 30),
+      authorisedVerifiers: names(
+        'Accounts allowed to verify a high-risk operation, e.g. department heads and the IT lead. Empty: any account other than the actor may verify. A verification by the actor or by an account not on a non-empty list is itself a finding.',
+        [],
+      ),
     }),
   }),
   workingHours: rule(
@@ -239,8 +243,20 @@ const audit = group('Guide area 6: compliance audit and log management.', {
     'report-only',
   ),
   failedLogins: rule('6.4 Behaviour patterns: repeated failed logins on one account.', {
-    maxFailures: z.number().int().positive().max(1000).default(5).describe('Failed logins tolerated within the window.'),
+    maxFailures: z.number().int().positive().max(1000).default(5).describe('Failed logins on one account within the window that raise a finding: this many or more.'),
     windowMinutes: minutes('Window the failures are counted over, in minutes.', 15),
+  }),
+  behaviourAnalysis: rule('6.4 Behaviour patterns in the audit trail: bursts of deletes or exports against the account\'s own baseline, logins from a device not bound to the account.', {
+    baselineDays: days('Days before the analysed hour that make an account\'s baseline (its usual hourly rate, its known devices); at most audit.retention.days.', 14),
+    burstFactor: z.number().min(1).max(1000).default(3).describe('An hour with more deletes (or exports) than this many times the account\'s baseline hourly average is a burst.'),
+    minimumBurst: z.number().int().positive().max(1_000_000).default(20).describe('A burst needs more than this many operations in the hour, whatever the baseline (a quiet account\'s first few operations are no burst).'),
+    burstActions: names('Operation Audited actions counted for bursts, each on its own, compared case-insensitively.', ['delete', 'export']),
+    boundDevices: z
+      .record(z.string().trim().min(1), z.array(z.string().trim().min(1)).min(1, { message: 'must list at least one device; remove the account to fall back to its known devices' }))
+      .default({})
+      .describe(
+        'Account → the devices (MAC addresses or fingerprints) it is bound to (guide 2.2), e.g. from the asset register. An account listed here may log in only from these; an account not listed is bound to the devices it logged in from successfully during its baseline (trust on first use). Replaces the default map whole.',
+      ),
   }),
   logAnalysisReport: rule('6.3 Internal audit regularly receives a log-analysis report explaining abnormal operations.', {
     intervalDays: days('Days between two reports.', 30),
@@ -301,6 +317,16 @@ function checkCrossFieldRules(policy: Policy, ctx: z.RefinementCtx): void {
     problem(['audit', 'workingHours', 'end'], workingHours.end, `must be after start (${workingHours.start}); working hours do not span midnight`);
   }
   duplicates(workingHours.days).forEach((i) => problem(['audit', 'workingHours', 'days', i], workingHours.days[i], 'must not repeat a day'));
+  const { authorisedVerifiers } = policy.audit.highRiskOperations.dualVerification;
+  duplicates(authorisedVerifiers).forEach((i) =>
+    problem(['audit', 'highRiskOperations', 'dualVerification', 'authorisedVerifiers', i], authorisedVerifiers[i], 'must not repeat an account'),
+  );
+  const { behaviourAnalysis } = policy.audit;
+  if (behaviourAnalysis.baselineDays > retention.days) {
+    problem(['audit', 'behaviourAnalysis', 'baselineDays'], behaviourAnalysis.baselineDays, `must be at most audit.retention.days (${retention.days}): the baseline is read from the audit trail, which keeps no more`);
+  }
+  const burstActions = behaviourAnalysis.burstActions.map((action) => action.toLowerCase());
+  duplicates(burstActions).forEach((i) => problem(['audit', 'behaviourAnalysis', 'burstActions', i], behaviourAnalysis.burstActions[i], 'must not repeat an action'));
 
   policy.access.segregationOfDuties.conflicts.forEach((pair, i) => {
     if (pair.first === pair.second) {

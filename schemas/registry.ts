@@ -19,7 +19,7 @@ import {
   configurationModified,
 } from './details/change.ts';
 import { drillCompleted, incidentAcknowledged, incidentOpened, incidentResolved } from './details/incident.ts';
-import { operationAudited } from './details/audit.ts';
+import { operationAudited, operationVerified } from './details/audit.ts';
 import { commandIssued, findingRaised, findingResolved } from './details/pipeline.ts';
 import { detailExamples } from './examples.ts';
 import { describeIssues, formatProblem, formatValue } from './issues.ts';
@@ -29,7 +29,7 @@ export type { BackupCompleted, BackupFailed, ReplicationStatus, RestoreTestResul
 export type { MetricSample, SlowQuery, ModuleError } from './details/performance.ts';
 export type { ChangeRequested, ChangeApproved, ChangeRejected, ChangeTested, ChangeDeployed, ChangeRolledBack, ConfigurationModified } from './details/change.ts';
 export type { IncidentOpened, IncidentAcknowledged, IncidentResolved, DrillCompleted } from './details/incident.ts';
-export type { OperationAudited } from './details/audit.ts';
+export type { OperationAudited, OperationVerified } from './details/audit.ts';
 export type { FindingRaised, FindingResolved, CommandIssued } from './details/pipeline.ts';
 export type { GuideArea } from './details/common.ts';
 
@@ -65,6 +65,7 @@ const contract = {
   'Drill Completed': { area: 'incident', controls: ['5.3'], schema: drillCompleted },
 
   'Operation Audited': { area: 'audit', controls: ['6.1', '6.2', '6.3', '6.4', '2.4'], schema: operationAudited },
+  'Operation Verified': { area: 'audit', controls: ['6.2'], schema: operationVerified },
 
   'Finding Raised': { area: 'pipeline', controls: [], schema: findingRaised },
   'Finding Resolved': { area: 'pipeline', controls: [], schema: findingResolved },

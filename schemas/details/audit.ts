@@ -6,7 +6,7 @@
  * Operations performed under a temporary grant are audited here too (2.4).
  */
 import { z } from 'zod';
-import { deviceId, erpFact, identifier, label, moduleName } from './common.ts';
+import { deviceId, erpFact, identifier, label, moduleName, prose } from './common.ts';
 
 export const operationOutcome = z.enum(['success', 'failure', 'denied']);
 
@@ -25,3 +25,10 @@ export const operationAudited = erpFact('One audited ERP operation: who did what
   sourceIp: z.union([z.ipv4(), z.ipv6()]).optional().describe('Client IP address.'),
 });
 export type OperationAudited = z.infer<typeof operationAudited>;
+
+export const operationVerified = erpFact('A second person verified a high-risk operation (guide 6.2): the dual verification, sent apart from the operation itself. It may reach the pipeline before or after the operation; both orders are matched.', {
+  operationId: identifier('The ERP\'s id of the verified operation: its Operation Audited.operationId. For an operation whose event carries no operationId (e.g. Role Assigned), the EventBridge event id PutEvents returned for that event.'),
+  verifier: identifier('Account of the person who verified. Counts only if it is not the operation\'s actor, is on the policy\'s authorised verifiers (when that list is not empty), and verified within the policy\'s window.'),
+  comment: prose('What the verifier checked, e.g. "cleanup of cancelled 2019 orders, ticket CR-2211".').optional(),
+});
+export type OperationVerified = z.infer<typeof operationVerified>;

@@ -93,7 +93,7 @@ describe('shipped defaults are the maintenance guide\'s figures', () => {
     expect(audit.retention.days).toBe(183);
     expect(audit.archive.coldRetentionDays).toBe(1095);
     expect(audit.highRiskOperations.bulkDeleteAboveRecords).toBe(100);
-    expect(audit.highRiskOperations.dualVerification).toEqual({ required: true, windowMinutes: 30 });
+    expect(audit.highRiskOperations.dualVerification).toEqual({ required: true, windowMinutes: 30, authorisedVerifiers: [] });
     expect(audit.workingHours).toMatchObject({ timezone: 'Asia/Shanghai', start: '08:00', end: '20:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] });
     expect(audit.failedLogins).toMatchObject({ maxFailures: 5, windowMinutes: 15 });
   });

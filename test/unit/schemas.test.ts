@@ -40,12 +40,12 @@ describe('event contract registry', () => {
         'Metric Sample', 'Slow Query', 'Module Error',
         'Change Requested', 'Change Approved', 'Change Rejected', 'Change Tested', 'Change Deployed', 'Change Rolled Back', 'Configuration Modified',
         'Incident Opened', 'Incident Acknowledged', 'Incident Resolved', 'Drill Completed',
-        'Operation Audited',
+        'Operation Audited', 'Operation Verified',
         'Finding Raised', 'Finding Resolved', 'Command Issued',
       ].sort(),
     );
     expect(Object.values(detailTypesByArea).flat().sort()).toEqual([...knownDetailTypes].sort());
-    expect(detailTypesByArea.audit).toEqual(['Operation Audited']);
+    expect(detailTypesByArea.audit).toEqual(['Operation Audited', 'Operation Verified']);
     expect(detailTypesByArea.pipeline).toEqual(['Finding Raised', 'Finding Resolved', 'Command Issued']);
   });
 

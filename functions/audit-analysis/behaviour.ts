@@ -1,0 +1,349 @@
+/**
+ * Behaviour analysis over the audit trail (guide 3.3, 6.3, 6.4). Pure: records in, findings
+ * out, for one analysis window (an hour, normally). Each rule's finding id is stable for the
+ * same violation, so a re-run over the same window updates findings rather than adding them.
+ *
+ * Only valid records from ERP systems count: the pipeline's own events (`erpgov.*`, schedules)
+ * are not behaviour, and a record that failed its contract cannot be read reliably.
+ *
+ * Rules:
+ * - 6.3 operations outside working hours: one finding per actor and local day (policy time
+ *   zone), re-raised with the day's growing evidence whenever the window adds to it.
+ * - 6.4 bursts: an account's deletes (or exports) in the window against its OWN baseline, the
+ *   hourly average over the `baselineDays` before the window; a burst is more than
+ *   max(average × burstFactor, minimumBurst). A zero baseline leaves the minimum.
+ * - 6.4 failed logins: `maxFailures` or more failures on one account within `windowMinutes`
+ *   (sliding; a run that reaches the threshold inside the window).
+ * - 6.4 logins from an unbound device: the devices bound to an account are the policy's
+ *   register (`boundDevices`) when it lists the account, otherwise the devices the account
+ *   logged in from successfully during its baseline (trust on first use). An account with
+ *   neither has no binding yet: its first logins establish it and raise nothing.
+ * - 3.3 the modules raising the most Module Error occurrences: the top N of the window, "medium"
+ *   when a top module also bursts against its own baseline, "low" otherwise.
+ */
+import type { FindingRaised } from '../../schemas/registry.ts';
+import type { AuditRecord } from '../log-archiving/audit-record.ts';
+import type { Policy } from '../shared/policy.ts';
+import { DETECTED_BY, evidenceEventIds, stableFindingId } from './findings.ts';
+import { isWithinWorkingHours, localTime } from './local-time.ts';
+
+export interface AnalysisWindow {
+  readonly from: Date;
+  /** Exclusive. */
+  readonly to: Date;
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/** Facts a person performs on the ERP; logins and metrics are judged by their own rules. */
+const OPERATION_DETAIL_TYPES: ReadonlySet<string> = new Set(['Operation Audited', 'Role Assigned', 'Role Revoked']);
+const PIPELINE_SOURCES = /^(erpgov\.|aws\.)/;
+
+/**
+ * How far before the window `records` must reach: the start of the window's local day (any
+ * zone, daylight saving included) and the failed-login window.
+ */
+export function contextStart(window: AnalysisWindow, policy: Policy): Date {
+  return new Date(window.from.getTime() - Math.max(36 * HOUR_MS, policy.audit.failedLogins.windowMinutes * MINUTE_MS));
+}
+
+/** Where the baseline begins: `baselineDays` before the window. */
+export function baselineStart(window: AnalysisWindow, policy: Policy): Date {
+  return new Date(window.from.getTime() - policy.audit.behaviourAnalysis.baselineDays * DAY_MS);
+}
+
+interface TrailFact {
+  readonly eventId: string;
+  readonly detailType: string;
+  readonly time: number;
+  readonly actor: string | null;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * `records`: the window's records plus context before it (see `contextStart`).
+ * `baselineRecords`: the baseline period's records (see `baselineStart`).
+ * Supersets are fine: each rule takes only the records its period covers.
+ */
+export function analyseBehaviour(records: readonly AuditRecord[], baselineRecords: readonly AuditRecord[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+  const from = window.from.getTime();
+  const to = window.to.getTime();
+  const facts = toFacts(records).filter((f) => f.time < to);
+  const inWindow = facts.filter((f) => f.time >= from);
+  const since = baselineStart(window, policy).getTime();
+  const baseline = toFacts(baselineRecords).filter((f) => f.time >= since && f.time < from);
+  return [
+    ...operationsOutsideWorkingHours(facts, policy, window),
+    ...deleteAndExportBursts(inWindow, baseline, policy, window),
+    ...repeatedFailedLogins(facts, policy, window),
+    ...loginsFromUnboundDevices(inWindow, baseline, policy, window),
+    ...errorProneModules(inWindow, baseline, policy, window),
+  ];
+}
+
+function toFacts(records: readonly AuditRecord[]): TrailFact[] {
+  const seen = new Set<string>();
+  const facts: TrailFact[] = [];
+  for (const record of records) {
+    if (!record.valid || PIPELINE_SOURCES.test(record.source) || seen.has(record.eventId)) continue;
+    seen.add(record.eventId);
+    const time = Date.parse(record.occurredAt);
+    const detail = detailOf(record.originalEvent);
+    if (Number.isNaN(time) || detail === undefined) continue;
+    facts.push({ eventId: record.eventId, detailType: record.detailType, time, actor: record.actor, detail });
+  }
+  return facts.sort((a, b) => a.time - b.time);
+}
+
+function detailOf(originalEvent: string): Record<string, unknown> | undefined {
+  try {
+    const detail = (JSON.parse(originalEvent) as { detail?: unknown }).detail;
+    return typeof detail === 'object' && detail !== null && !Array.isArray(detail) ? (detail as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+const windowFacts = (window: AnalysisWindow) => ({ windowFrom: window.from.toISOString(), windowTo: window.to.toISOString() });
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string | undefined): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    if (key === undefined) continue;
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+// ---------------------------------------------------------------------------------------
+// 6.3 Operations outside working hours
+
+function operationsOutsideWorkingHours(facts: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+  const hours = policy.audit.workingHours;
+  const outside = facts.filter((f) => OPERATION_DETAIL_TYPES.has(f.detailType) && f.actor !== null && !isWithinWorkingHours(f.time, hours));
+  const byActorAndDay = groupBy(outside, (f) => JSON.stringify([f.actor, localTime(f.time, hours.timezone).date]));
+  const findings: FindingRaised[] = [];
+  for (const [key, group] of byActorAndDay) {
+    // Raised (again) only when this window adds to the day; earlier windows raised the rest.
+    if (!group.some((f) => f.time >= window.from.getTime())) continue;
+    const [actor, date] = JSON.parse(key) as [string, string];
+    const first = localTime(group[0]?.time ?? 0, hours.timezone);
+    const last = localTime(group.at(-1)?.time ?? 0, hours.timezone);
+    findings.push({
+      schemaVersion: 1,
+      findingId: stableFindingId('6.3', 'outside-working-hours', actor, date),
+      control: '6.3',
+      title: 'Operations outside working hours',
+      severity: 'medium',
+      mode: hours.mode,
+      subject: { type: 'account', id: actor },
+      evidence: {
+        summary: `${actor} performed ${group.length} operation(s) outside working hours on ${date} (${first.weekday}), ${first.clock}–${last.clock} ${hours.timezone}; working hours are ${hours.days.join(',')} ${hours.start}–${hours.end}.`,
+        eventIds: evidenceEventIds(group.map((f) => f.eventId)),
+        facts: { localDate: date, weekday: first.weekday, timezone: hours.timezone, operations: group.length, firstLocalTime: first.clock, lastLocalTime: last.clock, workingDays: [...hours.days], start: hours.start, end: hours.end },
+      },
+      detectedBy: DETECTED_BY,
+    });
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------
+// 6.4 Bursts of deletes or exports against the account's own baseline
+
+interface BurstThreshold {
+  readonly baselineHourlyAverage: number;
+  readonly threshold: number;
+}
+
+/** max(baseline average over the window's length × factor, minimum): more than this is a burst. */
+export function burstThreshold(baselineCount: number, policy: Policy, window: AnalysisWindow): BurstThreshold {
+  const { baselineDays, burstFactor, minimumBurst } = policy.audit.behaviourAnalysis;
+  const baselineHourlyAverage = baselineCount / (baselineDays * 24);
+  const windowHours = (window.to.getTime() - window.from.getTime()) / HOUR_MS;
+  return { baselineHourlyAverage, threshold: Math.max(baselineHourlyAverage * windowHours * burstFactor, minimumBurst) };
+}
+
+function deleteAndExportBursts(inWindow: readonly TrailFact[], baseline: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+  const rule = policy.audit.behaviourAnalysis;
+  const findings: FindingRaised[] = [];
+  const actionOf = (f: TrailFact) => (f.detailType === 'Operation Audited' ? text(f.detail.action)?.toLowerCase() : undefined);
+  for (const action of new Set(rule.burstActions.map((a) => a.toLowerCase()))) {
+    const accountOf = (f: TrailFact) => (actionOf(f) === action ? text(f.detail.actor) : undefined);
+    const usual = groupBy(baseline, accountOf);
+    for (const [account, operations] of groupBy(inWindow, accountOf)) {
+      const { baselineHourlyAverage, threshold } = burstThreshold(usual.get(account)?.length ?? 0, policy, window);
+      if (operations.length <= threshold) continue;
+      findings.push({
+        schemaVersion: 1,
+        findingId: stableFindingId('6.4', 'burst', account, action, window.from.toISOString()),
+        control: '6.4',
+        title: `Burst of ${action} operations`,
+        severity: 'high',
+        mode: rule.mode,
+        subject: { type: 'account', id: account },
+        evidence: {
+          summary: `${account} ran ${operations.length} ${action} operation(s) between ${window.from.toISOString()} and ${window.to.toISOString()}; more than ${round(threshold)} (its ${rule.baselineDays}-day hourly average ${round(baselineHourlyAverage, 3)} × ${rule.burstFactor}, at least ${rule.minimumBurst}).`,
+          eventIds: evidenceEventIds(operations.map((f) => f.eventId)),
+          facts: { action, operations: operations.length, threshold: round(threshold), baselineHourlyAverage: round(baselineHourlyAverage, 3), baselineDays: rule.baselineDays, burstFactor: rule.burstFactor, minimumBurst: rule.minimumBurst, ...windowFacts(window) },
+        },
+        detectedBy: DETECTED_BY,
+      });
+    }
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------
+// 6.4 Repeated failed logins
+
+function repeatedFailedLogins(facts: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+  const rule = policy.audit.failedLogins;
+  const span = rule.windowMinutes * MINUTE_MS;
+  const from = window.from.getTime();
+  const failures = facts.filter((f) => f.detailType === 'Login' && f.detail.outcome === 'failure' && f.time >= from - span);
+  const findings: FindingRaised[] = [];
+  for (const [account, attempts] of groupBy(failures, (f) => text(f.detail.account))) {
+    // Sliding window over the account's failures (time order): every run of at least
+    // maxFailures within `span` that ends inside the analysis window counts.
+    const counted = new Set<number>();
+    let mostInOneWindow = 0;
+    let start = 0;
+    attempts.forEach((attempt, end) => {
+      while (attempt.time - (attempts[start]?.time ?? attempt.time) > span) start++;
+      const run = end - start + 1;
+      if (run >= rule.maxFailures && attempt.time >= from) {
+        for (let i = start; i <= end; i++) counted.add(i);
+        mostInOneWindow = Math.max(mostInOneWindow, run);
+      }
+    });
+    if (counted.size === 0) continue;
+    const involved = [...counted].sort((a, b) => a - b).flatMap((i) => attempts[i] ?? []);
+    const reasons: Record<string, number> = {};
+    for (const f of involved) {
+      const reason = text(f.detail.failureReason) ?? 'unspecified';
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+    }
+    findings.push({
+      schemaVersion: 1,
+      findingId: stableFindingId('6.4', 'failed-logins', account, window.from.toISOString()),
+      control: '6.4',
+      title: 'Repeated failed logins',
+      severity: 'high',
+      mode: rule.mode,
+      subject: { type: 'account', id: account },
+      evidence: {
+        summary: `${account} had ${mostInOneWindow} failed logins within ${rule.windowMinutes} min (threshold ${rule.maxFailures}); ${involved.length} failure(s) from ${new Date(involved[0]?.time ?? from).toISOString()} to ${new Date(involved.at(-1)?.time ?? from).toISOString()}.`,
+        eventIds: evidenceEventIds(involved.map((f) => f.eventId)),
+        facts: { failures: involved.length, mostInOneWindow, maxFailures: rule.maxFailures, windowMinutes: rule.windowMinutes, failureReasons: reasons, ...windowFacts(window) },
+      },
+      detectedBy: DETECTED_BY,
+    });
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------
+// 6.4 Logins from a device not bound to the account (guide 2.2)
+
+/** MAC addresses compare without case or separators (3C:52:82:4A:9F:10 = 3c-52-82-4a-9f-10); other fingerprints as given. */
+export function normaliseDeviceId(deviceId: string): string {
+  const bare = deviceId.trim().replace(/[-:.]/g, '');
+  return /^[0-9a-f]{12}$/i.test(bare) ? bare.toLowerCase() : deviceId.trim();
+}
+
+function loginsFromUnboundDevices(inWindow: readonly TrailFact[], baseline: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+  if (!policy.access.deviceBinding.required) return [];
+  const rule = policy.audit.behaviourAnalysis;
+  const successfulLogin = (f: TrailFact) => f.detailType === 'Login' && f.detail.outcome === 'success' && text(f.detail.deviceId) !== undefined;
+  const accountOf = (f: TrailFact) => text(f.detail.account);
+  const deviceOf = (f: TrailFact) => normaliseDeviceId(text(f.detail.deviceId) ?? '');
+
+  const knownDevices = new Map<string, Set<string>>();
+  for (const [account, logins] of groupBy(baseline.filter(successfulLogin), accountOf)) knownDevices.set(account, new Set(logins.map(deviceOf)));
+  const registered = new Map(Object.entries(rule.boundDevices).map(([account, devices]) => [account.toLowerCase(), new Set(devices.map(normaliseDeviceId))]));
+
+  const findings: FindingRaised[] = [];
+  for (const [account, logins] of groupBy(inWindow.filter(successfulLogin), accountOf)) {
+    const fromRegister = registered.get(account.toLowerCase());
+    const bound = fromRegister ?? knownDevices.get(account);
+    // No register entry and no login in the baseline: the first use establishes the binding.
+    if (bound === undefined || bound.size === 0) continue;
+    const strays = logins.filter((f) => !bound.has(deviceOf(f)));
+    if (strays.length === 0) continue;
+    const devices = [...new Set(strays.map((f) => text(f.detail.deviceId) ?? ''))];
+    const bindingSource = fromRegister ? 'policy' : 'first-use';
+    findings.push({
+      schemaVersion: 1,
+      findingId: stableFindingId('6.4', 'unbound-device', account, window.from.toISOString()),
+      control: '6.4',
+      title: 'Login from a device not bound to the account',
+      severity: 'high',
+      mode: rule.mode,
+      subject: { type: 'account', id: account },
+      evidence: {
+        summary: `${account} logged in ${strays.length} time(s) from ${devices.join(', ')}, not among its bound device(s) (${bindingSource === 'policy' ? 'policy register' : `seen in its last ${rule.baselineDays} days`}); guide 2.2 binds each account to its device.`,
+        eventIds: evidenceEventIds(strays.map((f) => f.eventId)),
+        facts: { devices, boundDevices: [...bound].sort(), bindingSource, logins: strays.length, ...windowFacts(window) },
+      },
+      detectedBy: DETECTED_BY,
+    });
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------
+// 3.3 The modules that raise errors most often
+
+function errorProneModules(inWindow: readonly TrailFact[], baseline: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+  const rule = policy.performance.moduleErrors;
+  const moduleOf = (f: TrailFact) => (f.detailType === 'Module Error' ? text(f.detail.module) : undefined);
+  const occurrences = (f: TrailFact) => (typeof f.detail.occurrences === 'number' && f.detail.occurrences > 0 ? f.detail.occurrences : 1);
+  const sum = (facts: readonly TrailFact[]) => facts.reduce((n, f) => n + occurrences(f), 0);
+
+  const usual = groupBy(baseline, moduleOf);
+  const ranked = [...groupBy(inWindow, moduleOf)]
+    .map(([module, errors]) => ({ module, errors, count: sum(errors) }))
+    .sort((a, b) => b.count - a.count || (a.module < b.module ? -1 : 1))
+    .slice(0, rule.reportTopModules);
+  if (ranked.length === 0) return [];
+
+  const topModules = ranked.map(({ module, errors, count }) => {
+    const { baselineHourlyAverage, threshold } = burstThreshold(sum(usual.get(module) ?? []), policy, window);
+    const errorClasses: Record<string, number> = {};
+    for (const f of errors) {
+      const errorClass = text(f.detail.errorClass) ?? 'unspecified';
+      errorClasses[errorClass] = (errorClasses[errorClass] ?? 0) + occurrences(f);
+    }
+    return { module, errors: count, events: errors.length, errorClasses, baselineHourlyAverage: round(baselineHourlyAverage, 3), rising: count > threshold };
+  });
+  const rising = topModules.filter((m) => m.rising);
+  const commonest = (classes: Record<string, number>) => Object.entries(classes).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unspecified';
+  return [
+    {
+      schemaVersion: 1,
+      findingId: stableFindingId('3.3', 'module-errors', window.from.toISOString()),
+      control: '3.3',
+      title: 'Modules raising the most errors',
+      severity: rising.length > 0 ? 'medium' : 'low',
+      mode: rule.mode,
+      subject: { type: 'report', id: 'module-errors', name: 'Modules raising the most errors' },
+      evidence: {
+        summary:
+          `Most errors between ${window.from.toISOString()} and ${window.to.toISOString()}: ` +
+          topModules.map((m) => `${m.module} ${m.errors} (mostly ${commonest(m.errorClasses)})`).join(', ') +
+          (rising.length > 0 ? `; well above their usual rate: ${rising.map((m) => m.module).join(', ')}.` : '.'),
+        eventIds: evidenceEventIds(ranked.flatMap((m) => m.errors.map((f) => f.eventId))),
+        facts: { topModules, reportTopModules: rule.reportTopModules, ...windowFacts(window) },
+      },
+      detectedBy: DETECTED_BY,
+    },
+  ];
+}

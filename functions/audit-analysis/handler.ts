@@ -1,0 +1,79 @@
+/**
+ * audit-analysis (guide 6.2, 6.3, 6.4, 3.3): dual verification of high-risk operations, and
+ * the hourly behaviour analysis of the audit trail. Findings go on the bus as "Finding Raised".
+ *
+ * Thin: parse the event, dispatch — ERP facts to the high-risk flow, the two schedules to the
+ * sweep and the behaviour analysis — with the event's own time as "now" for schedules (so a
+ * delayed or replayed fire, or a test's `scheduler.tick`, decides the same way).
+ */
+import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
+import { validateDetail } from '../../schemas/registry.ts';
+import { dynamoAuditTrailStore } from '../log-archiving/audit-trail-store.ts';
+import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
+import { readFunctionConfig } from '../shared/config.ts';
+import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { eventBridgePublisher } from '../shared/event-publisher.ts';
+import { loadPolicy } from '../shared/policy.ts';
+import { analyseClosedHours, BEHAVIOUR_ANALYSIS_SCHEDULE } from './analyse-hours.ts';
+import { dynamoBehaviourCursor, dynamoHighRiskStore } from './analysis-state.ts';
+import { HIGH_RISK_DETAIL_TYPES } from './high-risk.ts';
+import { HIGH_RISK_SWEEP_SCHEDULE, recordHighRiskFact, sweepOverdueOperations } from './verify-high-risk.ts';
+
+/** Retrying cannot fix a malformed event: the bus dead-letters it for inspection at once. */
+export class InvalidEventError extends Error {
+  override name = 'InvalidEventError';
+  readonly retryable = false;
+}
+
+const config = readFunctionConfig();
+const policy = loadPolicy();
+const documents = stateDocumentClient();
+const publisher = eventBridgePublisher(busClient(), config.eventBusName);
+const highRisk = { store: dynamoHighRiskStore(documents, config.stateTableName), publisher, policy };
+const behaviour = {
+  trail: dynamoAuditTrailStore(documents, config.stateTableName),
+  cursor: dynamoBehaviourCursor(documents, config.stateTableName),
+  publisher,
+  policy,
+};
+
+export const handler = eventBridgeHandler('audit-analysis', async (event: IncomingEvent, { logger }) => {
+  const envelope = parseEnvelope(event);
+  if (envelope.source === 'aws.events') {
+    const firedAt = new Date(envelope.time);
+    const rule = envelope.resources[0] ?? '';
+    if (rule.endsWith(HIGH_RISK_SWEEP_SCHEDULE)) {
+      const findings = await sweepOverdueOperations(highRisk, firedAt);
+      logger.info('high-risk sweep', { firedAt: envelope.time, findingIds: findings.map((f) => f.findingId) });
+      return { schedule: HIGH_RISK_SWEEP_SCHEDULE, findings: findings.length };
+    }
+    if (rule.endsWith(BEHAVIOUR_ANALYSIS_SCHEDULE)) {
+      const { windows, findings } = await analyseClosedHours(behaviour, firedAt);
+      logger.info('behaviour analysis', { firedAt: envelope.time, hours: windows.length, findingIds: findings.map((f) => f.findingId) });
+      return { schedule: BEHAVIOUR_ANALYSIS_SCHEDULE, hours: windows.length, findings: findings.length };
+    }
+    throw new InvalidEventError(`scheduled event from rule "${rule}" names none of this function's schedules (${HIGH_RISK_SWEEP_SCHEDULE}, ${BEHAVIOUR_ANALYSIS_SCHEDULE}); the rule's name must end with its schedule id`);
+  }
+
+  const detailType = envelope['detail-type'];
+  if (!HIGH_RISK_DETAIL_TYPES.includes(detailType)) {
+    throw new InvalidEventError(`detail-type "${detailType}" is not routed to audit-analysis; expected one of ${HIGH_RISK_DETAIL_TYPES.join(', ')}`);
+  }
+  const check = validateDetail(detailType, envelope.detail);
+  if (!check.ok) {
+    // Paths only: the values may be personal data, and this message is logged.
+    throw new InvalidEventError(`${detailType} event ${envelope.id} breaks its contract at ${check.issues.map((i) => i.path).join(', ')}`);
+  }
+  const fact = { eventId: envelope.id, source: envelope.source, detailType, occurredAt: envelope.time, detail: check.detail as Record<string, unknown> };
+  const findings = await recordHighRiskFact(highRisk, fact, new Date());
+  if (findings.length > 0) logger.info('high-risk findings raised', { eventId: envelope.id, findingIds: findings.map((f) => f.findingId) });
+  return { eventId: envelope.id, findings: findings.length };
+});
+
+function parseEnvelope(event: IncomingEvent): EventEnvelope {
+  const parsed = eventEnvelope.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidEventError(`not an EventBridge event: ${parsed.error.issues.map((i) => i.path.join('.') || '(event)').join(', ')} malformed`);
+  }
+  return parsed.data;
+}
