@@ -27,7 +27,7 @@ export interface AuditRecord {
 
 // Which detail field names the actor, the target, the module and the device, in order of
 // preference. ERP facts name their people differently (grantedBy, approver, account...).
-const ACTOR_FIELDS = ['actor', 'performedBy', 'grantedBy', 'revokedBy', 'approver', 'requestedBy', 'deployedBy', 'modifiedBy', 'testedBy', 'rolledBackBy', 'acknowledgedBy', 'resolvedBy', 'reportedBy', 'account', 'person'];
+const ACTOR_FIELDS = ['actor', 'performedBy', 'grantedBy', 'revokedBy', 'approver', 'verifier', 'requestedBy', 'deployedBy', 'modifiedBy', 'testedBy', 'rolledBackBy', 'acknowledgedBy', 'resolvedBy', 'reportedBy', 'account', 'person'];
 const TARGET_FIELDS = ['target', 'account', 'grantee', 'person', 'employeeId', 'changeId', 'incidentId', 'backupId', 'testId', 'drillId', 'findingId', 'commandId', 'configKey', 'system', 'module'];
 
 export function toAuditRecord(event: unknown, recordedAt: Date): AuditRecord {

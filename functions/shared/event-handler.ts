@@ -30,7 +30,7 @@ export interface IncomingEvent {
 export function eventBridgeHandler<E extends IncomingEvent, R>(serviceName: string, handle: (event: E, tools: HandlerTools) => Promise<R>) {
   const logger = new Logger({ serviceName });
   const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ErpGovernance' });
-  return middy(async (event: E, context: Context) => {
+  const handler = middy(async (event: E, context: Context) => {
     try {
       const result = await handle(event, { logger, metrics, context });
       metrics.addMetric('EventsHandled', MetricUnit.Count, 1);
@@ -45,7 +45,8 @@ export function eventBridgeHandler<E extends IncomingEvent, R>(serviceName: stri
       });
       throw err;
     }
-  })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  // The local runtime disables metrics and runs invocations concurrently in one process,
+  // where a shared Metrics store would be flushed by whichever invocation ends first.
+  return process.env.POWERTOOLS_METRICS_DISABLED === 'true' ? handler : handler.use(logMetrics(metrics));
 }
