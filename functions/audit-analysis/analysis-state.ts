@@ -10,8 +10,8 @@
  *
  * One partition per operation: a single Query returns the operation with all its verifications.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, UpdateCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, queryAll } from '../shared/dynamo-access.ts';
 import type { HighRiskOperation, OperationStatus, Verification } from './high-risk.ts';
 
 export interface HighRiskStore {
@@ -38,7 +38,6 @@ export interface BehaviourCursor {
 const OPEN_INDEX = 'HIGHRISK#OPEN';
 const operationPk = (key: string) => `HIGHRISK#${key}`;
 
-const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 
 /** Runs a conditional write; false when its condition did not hold. */
 async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
@@ -81,44 +80,23 @@ export function dynamoHighRiskStore(client: DynamoDBDocumentClient, tableName: s
     async read(operationKey) {
       let operation: HighRiskOperation | undefined;
       const verifications: Verification[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': operationPk(operationKey) },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          if (item.sk === 'OPERATION') operation = toOperation(item);
-          else if (String(item.sk).startsWith('VERIFICATION#')) verifications.push(toVerification(item));
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const items = await queryAll(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': operationPk(operationKey) }, ConsistentRead: true });
+      for (const item of items) {
+        if (item.sk === 'OPERATION') operation = toOperation(item);
+        else if (String(item.sk).startsWith('VERIFICATION#')) verifications.push(toVerification(item));
+      }
       return { operation, verifications };
     },
 
     async overdueOperationKeys(now) {
-      const keys: string[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: 'gsi1',
-            // `<decideAfter ISO>#key` sorts before the bare `now` ISO exactly when decideAfter < now.
-            KeyConditionExpression: 'gsi1pk = :open AND gsi1sk < :now',
-            ExpressionAttributeValues: { ':open': OPEN_INDEX, ':now': now.toISOString() },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) keys.push(String(item.operationKey));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return keys;
+      const items = await queryAll(client, {
+        TableName: tableName,
+        IndexName: 'gsi1',
+        // `<decideAfter ISO>#key` sorts before the bare `now` ISO exactly when decideAfter < now.
+        KeyConditionExpression: 'gsi1pk = :open AND gsi1sk < :now',
+        ExpressionAttributeValues: { ':open': OPEN_INDEX, ':now': now.toISOString() },
+      });
+      return items.map((item) => String(item.operationKey));
     },
 
     async transition(operationKey, from, to) {

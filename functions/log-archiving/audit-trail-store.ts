@@ -11,8 +11,8 @@
  * contend for the same head.
  */
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, queryAll, queryPages } from '../shared/dynamo-access.ts';
 import type { AuditRecord } from './audit-record.ts';
 import { nextLink, type ChainHead, type ChainLink } from './hash-chain.ts';
 
@@ -58,7 +58,6 @@ interface Claim {
 
 export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName: string): AuditTrailStore {
   const knownHeads = new Map<string, ChainHead>();
-  const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 
   async function getItem<T>(pk: string, sk: string): Promise<T | undefined> {
     const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }));
@@ -126,25 +125,13 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
 
   /** The link of `eventId` among the links written since `since` (newest first), if any. */
   async function findRecentLink(chainId: string, eventId: string, since: string): Promise<ChainLink<AuditRecord> | undefined> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :link)',
-          ExpressionAttributeValues: { ':pk': `CHAIN#${chainId}`, ':link': 'LINK#' },
-          ScanIndexForward: false,
-          ConsistentRead: true,
-          Limit: 100,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of (page.Items ?? []) as StoredLink[]) {
+    const newestFirst = { TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :link)', ExpressionAttributeValues: { ':pk': `CHAIN#${chainId}`, ':link': 'LINK#' }, ScanIndexForward: false, ConsistentRead: true, Limit: 100 };
+    for await (const page of queryPages(client, newestFirst)) {
+      for (const item of page as unknown as StoredLink[]) {
         if (item.record.eventId === eventId) return fromStored(item);
         if (item.record.recordedAt < since) return undefined;
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return undefined;
   }
 
@@ -160,24 +147,8 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     );
   }
 
-  async function queryIndex(partition: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :p',
-          ExpressionAttributeValues: { ':p': partition },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
-  }
+  const queryIndex = (partition: string) =>
+    queryAll(client, { TableName: tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': partition } });
 
   return {
     async append(record, now, expiresAt) {
@@ -222,22 +193,13 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     },
 
     async readChain(chainId) {
-      const links: ChainLink<AuditRecord>[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :link)',
-            ExpressionAttributeValues: { ':pk': `CHAIN#${chainId}`, ':link': 'LINK#' },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) links.push(fromStored(item as StoredLink));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return links;
+      const items = await queryAll(client, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :link)',
+        ExpressionAttributeValues: { ':pk': `CHAIN#${chainId}`, ':link': 'LINK#' },
+        ConsistentRead: true,
+      });
+      return items.map((item) => fromStored(item as unknown as StoredLink));
     },
 
     readHead,
