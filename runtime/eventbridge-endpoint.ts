@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { compileEventPattern, InvalidEventPatternError } from '../infra/event-pattern/index.ts';
 import type { RoutedFunction } from '../infra/routes.ts';
+import { INGRESS_SOURCE } from '../schemas/details/pipeline.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import type { JsonlStore } from './jsonl-store.ts';
 import { ApiError, entryToEvent, readPutEventsRequest, type BusEvent, type BusIdentity, type EntryOutcome } from './put-events.ts';
@@ -98,14 +99,31 @@ function putEvents(options: EndpointOptions, body: unknown) {
   });
   // Rejections are kept before answering, like acceptances: the caller's view and the disk agree.
   options.rejected.append(rejected);
+  // ...and go on the bus as "Entry Rejected", so the audit trail records them too (raw, flagged
+  // invalid): the trail never drops anything the pipeline received.
+  const rejectionEvents = rejected.map((r) => rejectionEvent(r, receivedAt, options.identity));
   try {
-    options.bus.accept(accepted);
+    options.bus.accept([...accepted, ...rejectionEvents]);
   } catch (err) {
     throw new ApiError('ServiceUnavailableException', `the local bus is not accepting events: ${(err as Error).message}`, 503);
   }
   return {
     FailedEntryCount: rejected.length,
     Entries: outcomes.map((o) => (o.ok ? { EventId: o.event.id } : { ErrorCode: o.errorCode, ErrorMessage: o.errorMessage })),
+  };
+}
+
+function rejectionEvent(r: RejectedEntry, receivedAt: Date, identity: BusIdentity): BusEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Entry Rejected',
+    source: INGRESS_SOURCE,
+    account: identity.account,
+    time: receivedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: identity.region,
+    resources: [],
+    detail: { schemaVersion: 1, errorCode: r.errorCode, errorMessage: r.errorMessage, entry: r.entry },
   };
 }
 

@@ -303,6 +303,12 @@ export const detailExamples: { readonly [K in DetailTypeName]: DetailInput<K> } 
     reason: 'E-20391 left on 2026-03-01; guide 2.3 requires revocation within 24 h.',
     executeBy: '2026-03-02T18:00:00+08:00',
   },
+  'Entry Rejected': {
+    schemaVersion: 1,
+    errorCode: 'InvalidDetail',
+    errorMessage: 'detail.expiresAt: "tomorrow" — must be an ISO-8601 date-time with offset, e.g. 2026-03-01T09:30:00+08:00',
+    entry: { EventBusName: 'erpgov-bus', Source: 'erp.sap', DetailType: 'Temporary Grant Issued', Detail: '{"schemaVersion":1,"expiresAt":"tomorrow"}' },
+  },
 };
 
 /** The entry fields an example event sets; all plain strings, so it fits the AWS SDK's entry type too. */

@@ -4,6 +4,7 @@
  * Events that fail their schema are still recorded, flagged invalid with the reasons: the
  * audit trail never drops what it received.
  */
+import { INGRESS_SOURCE } from '../../schemas/details/pipeline.ts';
 import { validateDetail } from '../../schemas/registry.ts';
 
 export interface AuditRecord {
@@ -32,6 +33,8 @@ const TARGET_FIELDS = ['target', 'account', 'grantee', 'person', 'employeeId', '
 
 export function toAuditRecord(event: unknown, recordedAt: Date): AuditRecord {
   const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const rejection = rejectedEntryOf(e);
+  if (rejection) return rejectedEntryRecord(e, rejection, recordedAt);
   const detail = (typeof e.detail === 'object' && e.detail !== null ? e.detail : {}) as Record<string, unknown>;
   const eventId = typeof e.id === 'string' && e.id !== '' ? e.id : null;
   const source = typeof e.source === 'string' ? e.source : '(missing source)';
@@ -52,15 +55,22 @@ export function toAuditRecord(event: unknown, recordedAt: Date): AuditRecord {
     detailType,
     occurredAt,
     recordedAt: recordedAt.toISOString(),
+    ...whoWhatWhere(detail, detailType),
+    valid: invalidReason === null,
+    invalidReason,
+    originalEvent: JSON.stringify(event),
+  };
+}
+
+/** Who did what to which target, in which module, from which device, to how many records. */
+function whoWhatWhere(detail: Record<string, unknown>, detailType: string) {
+  return {
     actor: firstText(detail, ACTOR_FIELDS),
     action: typeof detail.action === 'string' ? detail.action : detailType,
     target: firstText(detail, TARGET_FIELDS),
     module: typeof detail.module === 'string' ? detail.module : null,
     deviceId: firstText(detail, ['deviceId', 'device']),
     recordCount: typeof detail.recordCount === 'number' ? detail.recordCount : null,
-    valid: invalidReason === null,
-    invalidReason,
-    originalEvent: JSON.stringify(event),
   };
 }
 
@@ -71,4 +81,41 @@ function firstText(detail: Record<string, unknown>, fields: readonly string[]): 
     if (typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string') return (v as { id: string }).id;
   }
   return null;
+}
+
+/** The refused entry inside an "Entry Rejected" event from the bus's own ingress, if this is one. */
+function rejectedEntryOf(e: Record<string, unknown>): { errorCode: string; errorMessage: string; entry: Record<string, unknown> } | undefined {
+  if (e.source !== INGRESS_SOURCE || e['detail-type'] !== 'Entry Rejected') return undefined;
+  const d = e.detail as { errorCode?: unknown; errorMessage?: unknown; entry?: unknown } | undefined;
+  return {
+    errorCode: String(d?.errorCode),
+    errorMessage: String(d?.errorMessage),
+    entry: (typeof d?.entry === 'object' && d.entry !== null ? d.entry : {}) as Record<string, unknown>,
+  };
+}
+
+/**
+ * A refused entry is recorded as what the ERP tried to say (its Source, DetailType and whatever
+ * of its Detail parses), flagged invalid with the reason it was refused.
+ */
+function rejectedEntryRecord(e: Record<string, unknown>, r: NonNullable<ReturnType<typeof rejectedEntryOf>>, recordedAt: Date): AuditRecord {
+  let detail: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = typeof r.entry.Detail === 'string' ? JSON.parse(r.entry.Detail) : undefined;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) detail = parsed as Record<string, unknown>;
+  } catch {
+    // Malformed detail: the raw text stays in originalEvent.
+  }
+  const detailType = typeof r.entry.DetailType === 'string' ? r.entry.DetailType : '(missing detail-type)';
+  return {
+    eventId: String(e.id),
+    source: typeof r.entry.Source === 'string' ? r.entry.Source : '(missing source)',
+    detailType,
+    occurredAt: typeof e.time === 'string' ? e.time : recordedAt.toISOString(),
+    recordedAt: recordedAt.toISOString(),
+    ...whoWhatWhere(detail, detailType),
+    valid: false,
+    invalidReason: `refused at the bus: ${r.errorCode}: ${r.errorMessage}`,
+    originalEvent: JSON.stringify(e),
+  };
 }

@@ -104,3 +104,17 @@ export const commandIssued = erpFact('The pipeline asks an ERP connector to act,
   }
 });
 export type CommandIssued = z.infer<typeof commandIssued>;
+
+/**
+ * An entry the bus refused (malformed detail, unknown detail-type, schema failure...), put
+ * back on the bus by the local endpoint so the audit trail records it too, raw and flagged
+ * invalid: the trail never drops anything it received (guide 6.1).
+ */
+export const INGRESS_SOURCE = 'erpgov.ingress';
+
+export const entryRejected = erpFact('An entry PutEvents refused, with the reason and the entry as received.', {
+  errorCode: identifier('The per-entry error code the caller got, e.g. "InvalidDetail".'),
+  errorMessage: prose('The reason, naming the field and what is allowed.'),
+  entry: z.unknown().describe('The PutEvents entry exactly as received (Source, DetailType, Detail text, ...).'),
+});
+export type EntryRejected = z.infer<typeof entryRejected>;

@@ -99,6 +99,15 @@ describe('PutEvents through the local runtime', () => {
     expect(kept.map((r) => r.errorCode)).toEqual(['MalformedDetail', 'MalformedDetail', 'UnknownDetailType', 'InvalidDetail', 'ResourceNotFoundException', 'InvalidArgument']);
     await runtime.bus.whenIdle();
     expect(await auditRecord(ok?.EventId as string)).toBeDefined();
+    // The audit trail keeps the refused entries too: raw, flagged invalid, with the reason.
+    const trail = dynamoAuditTrailStore(docs, stateTable.name);
+    const today = new Date().toISOString().slice(0, 10);
+    const invalid = (await trail.recordsOccurredOn(today)).filter((r) => !r.valid);
+    const coffee = invalid.find((r) => r.detailType === 'Coffee Brewed');
+    expect(coffee).toMatchObject({ source: 'erp.odoo', invalidReason: expect.stringContaining('UnknownDetailType') });
+    expect(JSON.parse(coffee?.originalEvent as string).detail.entry.DetailType).toBe('Coffee Brewed');
+    expect(invalid.find((r) => r.invalidReason?.includes('not JSON'))).toMatchObject({ detailType: 'Login', source: 'erp.odoo' });
+    expect(invalid.find((r) => r.source === '(missing source)')).toBeDefined();
   });
 
   it('refuses more than 10 entries and more than 256 KB as the whole request, like EventBridge', async () => {
