@@ -136,7 +136,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
     rules: [],
     schedules: [{ id: 'archive-audit-daily', description: 'Daily at 00:30 UTC, after the day closed.', expression: 'cron(30 0 * * ? *)' }],
     stateAccess: 'read',
-    publishesEvents: false,
+    publishesEvents: true,
     archiveAccess: 'write',
     timeoutSeconds: 900,
     memoryMb: 1024,

@@ -1,25 +1,42 @@
-/** The archive run, over ports: which days to archive, then batches first and manifest last. */
+/**
+ * The archive run, over ports: which days to archive, each chain verified on the way (a broken
+ * chain is archived as found — it is evidence — and reported), batches first, manifest last.
+ */
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { AuditTrailStore } from '../log-archiving/audit-trail-store.ts';
+import { verifyChain, type BrokenLink } from '../log-archiving/hash-chain.ts';
 import { ARCHIVE_PREFIX, buildBatches, daysToArchive, manifestKey } from './archive-batches.ts';
 
 /** How far back a run looks for days without a manifest. */
 export const ARCHIVE_LOOKBACK_DAYS = 14;
 
-export async function archiveAuditDays(trail: AuditTrailStore, archive: ArchiveStore, today: Date, now: Date): Promise<{ day: string; batches: number; records: number }[]> {
+export interface ArchivedDay {
+  readonly day: string;
+  readonly batches: number;
+  readonly records: number;
+  /** Chains whose hash chain did not verify when the day was archived. */
+  readonly broken: readonly BrokenLink[];
+}
+
+export async function archiveAuditDays(trail: AuditTrailStore, archive: ArchiveStore, today: Date, now: Date): Promise<ArchivedDay[]> {
   const existing = await archive.list(`${ARCHIVE_PREFIX}/manifests/`);
   const archived = new Set(existing.map((k) => k.slice(`${ARCHIVE_PREFIX}/manifests/`.length).replace(/\.json$/, '')));
-  const results: { day: string; batches: number; records: number }[] = [];
+  const results: ArchivedDay[] = [];
   for (const day of daysToArchive(today, ARCHIVE_LOOKBACK_DAYS, archived)) {
     const chains = [];
+    const broken: BrokenLink[] = [];
     for (const chainId of await trail.chainsOfDay(day)) {
-      chains.push({ chainId, links: await trail.readChain(chainId), head: await trail.readHead(chainId) });
+      const chain = { chainId, links: await trail.readChain(chainId), head: await trail.readHead(chainId) };
+      const verdict = verifyChain(chainId, chain.links, chain.head);
+      if (!verdict.ok) broken.push({ chainId, kind: verdict.kind, seq: verdict.seq, message: verdict.message });
+      chains.push(chain);
     }
     const { batches, manifest } = buildBatches(day, chains, now);
     for (const batch of batches) await archive.put(batch.key, batch.body, 'application/gzip');
     // The manifest goes last: its presence means the whole day is in the archive.
-    await archive.put(manifestKey(day), new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n'), 'application/json');
-    results.push({ day, batches: batches.length, records: batches.reduce((n, b) => n + b.records, 0) });
+    const withIntegrity = { ...manifest, integrity: { intact: broken.length === 0, broken } };
+    await archive.put(manifestKey(day), new TextEncoder().encode(JSON.stringify(withIntegrity, null, 2) + '\n'), 'application/json');
+    results.push({ day, batches: batches.length, records: batches.reduce((n, b) => n + b.records, 0), broken });
   }
   return results;
 }

@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestKey, verifyBatchDigest, type ArchiveManifest } from '../../functions/audit-archive/archive-batches.ts';
 import { archiveAuditDays } from '../../functions/audit-archive/archive-days.ts';
+import { brokenChainFinding } from '../../functions/audit-archive/integrity-findings.ts';
+import { validateDetail } from '../../schemas/registry.ts';
 import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
 import type { AuditRecord } from '../../functions/log-archiving/audit-record.ts';
 import { ArchiveKeyError, folderArchiveStore, s3ArchiveStore, type ArchiveStore } from '../../functions/shared/archive-store.ts';
@@ -99,6 +101,35 @@ describe('archive run', () => {
       expect(verifyBatchDigest(new Uint8Array([...body, 0]), batch.sha256)).toBe(false);
     }
     client.destroy();
+    await new Promise((r) => dynamo.server.close(r));
+  });
+
+  it('verifies each chain as it archives: a tampered chain is archived as found, flagged in the manifest, and becomes a 6.1 finding', async () => {
+    const dynamo = await startDynamoServer({ host: '127.0.0.1', port: 0 });
+    const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials });
+    await ensureStateTable(client, stateTable);
+    const docs = DynamoDBDocumentClient.from(client);
+    const trail = dynamoAuditTrailStore(docs, stateTable.name);
+    const arrival = new Date('2026-10-10T12:00:00Z');
+    const rec = (i: number): AuditRecord => ({
+      eventId: `t${i}`, source: 'erp.sap', detailType: 'Operation Audited', occurredAt: '2026-10-10T11:00:00Z', recordedAt: arrival.toISOString(),
+      actor: 'u1', action: 'delete', target: 'SO-1', module: 'orders', deviceId: null, recordCount: 5, valid: true, invalidReason: null, originalEvent: '{}',
+    });
+    for (let i = 0; i < 12; i++) await trail.append(rec(i), arrival);
+    const [chainId] = await trail.chainsOfDay('2026-10-10');
+    await docs.send(new UpdateCommand({ TableName: stateTable.name, Key: { pk: `CHAIN#${chainId}`, sk: `LINK#${'1'.padStart(12, '0')}` }, UpdateExpression: 'SET #r.actor = :a', ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': 'intruder' } }));
+
+    const archive = folderArchiveStore(join(dir, 'integrity'));
+    const today = new Date('2026-10-11T00:30:00Z');
+    const [result] = (await archiveAuditDays(trail, archive, today, today)).filter((r) => r.day === '2026-10-10');
+    expect(result?.records).toBe(12);
+    expect(result?.broken).toEqual([expect.objectContaining({ chainId, kind: 'edited', seq: 1 })]);
+    const manifest = JSON.parse(new TextDecoder().decode(await archive.get(manifestKey('2026-10-10'))));
+    expect(manifest.integrity).toMatchObject({ intact: false, broken: [expect.objectContaining({ chainId })] });
+    const finding = brokenChainFinding('2026-10-10', result?.broken[0] as never, 'enforce');
+    expect(validateDetail('Finding Raised', finding).ok).toBe(true);
+    expect(finding).toMatchObject({ control: '6.1', severity: 'critical', subject: { id: chainId } });
+    docs.destroy();
     await new Promise((r) => dynamo.server.close(r));
   });
 });
