@@ -17,10 +17,13 @@ export async function runStart(args: string[]): Promise<number> {
   // The policy is validated once, before anything starts: a bad policy names its key and stops here.
   const policy = loadPolicy({ env });
   const dataDir = dataDirFrom(values['data-dir']);
-  const runtime = await startLocalRuntime({
-    dataDir,
-    eventBridgePort: portFrom(values.port, env.ERPGOV_EVENTBRIDGE_PORT, DEFAULT_EVENTBRIDGE_PORT, '--port'),
-    dynamoDbPort: portFrom(values['dynamodb-port'], env.ERPGOV_DYNAMODB_PORT, DEFAULT_DYNAMODB_PORT, '--dynamodb-port'),
+  const eventBridgePort = portFrom(values.port, env.ERPGOV_EVENTBRIDGE_PORT, DEFAULT_EVENTBRIDGE_PORT, '--port');
+  const dynamoDbPort = portFrom(values['dynamodb-port'], env.ERPGOV_DYNAMODB_PORT, DEFAULT_DYNAMODB_PORT, '--dynamodb-port');
+  const runtime = await startLocalRuntime({ dataDir, eventBridgePort, dynamoDbPort }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') {
+      throw new Error(`${err.message}: ports ${eventBridgePort} (EventBridge) and ${dynamoDbPort} (DynamoDB) must be free; is another "erpgov start" running? Choose others with --port and --dynamodb-port`);
+    }
+    throw err;
   });
 
   const out = (line = '') => process.stdout.write(`${line}\n`);

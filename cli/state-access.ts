@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../infra/state-table.ts';
+import { lockDataDir } from '../runtime/data-dir-lock.ts';
 import { ensureStateTable, startDynamoServer } from '../runtime/dynamo-server.ts';
 import { DEFAULT_DYNAMODB_PORT } from './options.ts';
 
@@ -35,6 +36,7 @@ export async function withStateTable<T>(options: { dataDir: string; endpoint?: s
     }
   }
   running.destroy();
+  const unlock = lockDataDir(options.dataDir);
   const server = await startDynamoServer({ path: join(options.dataDir, 'dynamodb'), host: '127.0.0.1', port: 0 });
   const client = new DynamoDBClient({ endpoint: server.url, region, credentials });
   try {
@@ -43,5 +45,6 @@ export async function withStateTable<T>(options: { dataDir: string; endpoint?: s
   } finally {
     client.destroy();
     await new Promise<void>((resolve) => server.server.close(() => resolve()));
+    unlock();
   }
 }

@@ -12,6 +12,7 @@ import { stateTable } from '../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from './dynamo-server.ts';
 import { LocalEventBus, type RetryPolicy, type Target, type DeadLetter } from './event-bus.ts';
 import { startEventBridgeEndpoint, type RejectedEntry } from './eventbridge-endpoint.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { JsonlStore } from './jsonl-store.ts';
 import { lambdaTarget } from './lambda-invoker.ts';
 import { LocalScheduler } from './scheduler.ts';
@@ -58,8 +59,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   const account = options.account ?? '000000000000';
 
-  const dynamo = await startDynamoServer({ path: join(dataDir, 'dynamodb'), host, port: options.dynamoDbPort ?? 0 });
-  const closers: (() => Promise<void>)[] = [() => closeServer(dynamo.server)];
+  const unlock = lockDataDir(dataDir);
+  let dynamo: Awaited<ReturnType<typeof startDynamoServer>>;
+  try {
+    dynamo = await startDynamoServer({ path: join(dataDir, 'dynamodb'), host, port: options.dynamoDbPort ?? 0 });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+  const closers: (() => Promise<void>)[] = [() => closeServer(dynamo.server), async () => unlock()];
   try {
     configureFunctionEnvironment({ dynamoDbUrl: dynamo.url, region, dataDir });
     const admin = new DynamoDBClient({ endpoint: dynamo.url, region });
@@ -106,6 +114,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await bus.stop(graceMs);
         rejected.close();
         await closeServer(dynamo.server);
+        unlock();
       },
     };
   } catch (err) {
