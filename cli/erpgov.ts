@@ -5,9 +5,11 @@
  *   erpgov routes                      print the routing table
  *   erpgov audit verify | search       check and search the audit trail
  *   erpgov dlq list | rejected list    inspect dead letters and rejected entries
+ *   erpgov notifications list          the notifier's outbox: pending, sent, dead
  */
 import { runAuditCommand } from './audit.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
+import { runNotificationsCommand } from './notifications.ts';
 import { runRoutesCommand } from './routes.ts';
 import { runSendExample } from './send-example.ts';
 import { runStart } from './start.ts';
@@ -28,6 +30,8 @@ commands:
   dlq list                      deliveries that kept failing, with their last error
   rejected list                 PutEvents entries refused at the door, with the reason
       --data-dir DIR --json     (both inspection commands)
+  notifications list [--state pending|sent|dead] [--limit N] [--json] [--data-dir DIR]
+                                the notifier's outbox: waiting for a channel, delivered, dead-lettered (with why)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -45,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
       return runDeadLetterCommand(rest);
     case 'rejected':
       return runRejectedCommand(rest);
+    case 'notifications':
+      return runNotificationsCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -41,6 +41,10 @@ export interface FunctionDefinition {
   readonly publishesEvents: boolean;
   /** Access to the archive bucket (audit-log archive, exported reports). */
   readonly archiveAccess: 'none' | 'write' | 'read-write';
+  /** Reads the notification secret (Slack webhook, mail settings) from Secrets Manager. */
+  readonly readsSecrets: boolean;
+  /** Sends e-mail through SES. */
+  readonly sendsEmail: boolean;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
 }
@@ -126,6 +130,8 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
     stateAccess: 'read-write',
     publishesEvents: false,
     archiveAccess: 'none',
+    readsSecrets: false,
+    sendsEmail: false,
     timeoutSeconds: 30,
     memoryMb: 512,
   },
@@ -138,6 +144,8 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
     stateAccess: 'read',
     publishesEvents: true,
     archiveAccess: 'write',
+    readsSecrets: false,
+    sendsEmail: false,
     timeoutSeconds: 900,
     memoryMb: 1024,
   },
@@ -159,8 +167,41 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
     stateAccess: 'read-write',
     publishesEvents: true,
     archiveAccess: 'none',
+    readsSecrets: false,
+    sendsEmail: false,
     timeoutSeconds: 300,
     memoryMb: 1024,
+  },
+  {
+    name: 'notifier',
+    description: 'Notifier: findings and incident changes to Slack and e-mail, once per state change, through an outbox in the state table.',
+    entry: 'functions/notifier/handler.ts',
+    rules: [
+      {
+        id: 'notify-findings',
+        description: 'Findings the pipeline\'s own functions raise and resolve (erpgov.*).',
+        eventPattern: { source: [{ prefix: 'erpgov.' }], 'detail-type': ['Finding Raised', 'Finding Resolved'] },
+      },
+      {
+        id: 'notify-incidents',
+        description: 'Incident state changes reported by ERP systems (erp.*).',
+        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Incident Opened', 'Incident Acknowledged', 'Incident Resolved'] },
+      },
+    ],
+    schedules: [
+      {
+        id: 'notifier-outbox-drain',
+        description: 'Every minute: summarise ended digest periods, and retry messages whose channel was down.',
+        expression: 'rate(1 minute)',
+      },
+    ],
+    stateAccess: 'read-write',
+    publishesEvents: false,
+    archiveAccess: 'none',
+    readsSecrets: true,
+    sendsEmail: true,
+    timeoutSeconds: 120,
+    memoryMb: 512,
   },
 ];
 

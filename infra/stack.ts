@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -20,6 +20,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ARCHIVE_PREFIX } from '../functions/audit-archive/archive-batches.ts';
@@ -34,6 +35,14 @@ import { stateTable as defaultStateTable, type StateTableDefinition } from './st
 export const STACK_ID = 'ErpGovernance';
 /** Context key naming a policy file (relative to the repository root) to bake into the functions. */
 export const POLICY_FILE_CONTEXT = 'policyFile';
+/**
+ * Context key: the ARN of the SES identity (domain or address) the notifier sends as, e.g.
+ * `arn:aws:ses:eu-west-1:123456789012:identity/example.com`. Without it, every identity of
+ * the account and region (acknowledged in code).
+ */
+export const MAIL_IDENTITY_CONTEXT = 'mailIdentityArn';
+/** Name of the notifier's secret: Slack webhook URL and mail settings, as JSON. */
+export const NOTIFICATION_SECRET_NAME = 'erpgov/notifications';
 /** The repository root: routing-table entries and the policy file are relative to it. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -67,6 +76,8 @@ export class GovernanceStack extends Stack {
   readonly table: dynamodb.Table;
   readonly archive: ArchiveBucket;
   readonly alarmTopic: sns.Topic;
+  /** Slack webhook URL and mail settings (JSON), read by the functions with `readsSecrets`. */
+  readonly notificationSecret: secretsmanager.Secret;
   readonly functions: ReadonlyMap<string, GovernanceFunction>;
   /** Every dead-letter queue in the stack: `route-<rule id>`, `schedule-<schedule id>`, `failed-invocations-<function>`. */
   readonly deadLetterQueues: ReadonlyMap<string, DeadLetterQueue>;
@@ -123,6 +134,9 @@ export class GovernanceStack extends Stack {
       retentionDays: policy.audit.archive.coldRetentionDays,
     });
 
+    this.notificationSecret = this.notificationSettingsSecret();
+    const mail = this.mailIdentities();
+
     const functions = new Map<string, GovernanceFunction>();
     const deadLetterQueues = new Map<string, DeadLetterQueue>();
     for (const definition of routes) {
@@ -136,6 +150,8 @@ export class GovernanceStack extends Stack {
       fn.bindStateTable(this.table, definition.stateAccess);
       fn.bindEventBus(this.bus, definition.publishesEvents);
       fn.bindArchive(this.archive.bucket, key, definition.archiveAccess);
+      fn.bindNotificationSecret(this.notificationSecret, definition.readsSecrets);
+      fn.bindEmail(mail.identityArns, definition.sendsEmail, mail.wildcardReason);
       functions.set(definition.name, fn);
       deadLetterQueues.set(`failed-invocations-${definition.name}`, fn.failedInvocations);
 
@@ -185,6 +201,7 @@ export class GovernanceStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: this.table.tableName });
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName, description: 'Audit archive and exported reports (Object Lock)' });
     new CfnOutput(this, 'AuditAthenaTable', { value: `${auditTable.databaseName}.${auditTable.tableName}`, description: 'Glue table over the audit archive; `erpgov audit search --athena` prints queries for it' });
+    new CfnOutput(this, 'NotificationSecretArn', { value: this.notificationSecret.secretArn, description: 'Put {"slackWebhookUrl","mailFrom"} here (aws secretsmanager put-secret-value)' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe the on-call channel here' });
     for (const [name, deadLetters] of deadLetterQueues) {
       new CfnOutput(this, `DeadLetterQueueUrl${pascal(name)}`, { value: deadLetters.queue.queueUrl, description: `Dead letters of ${name}` });
@@ -201,6 +218,43 @@ export class GovernanceStack extends Stack {
       retryAttempts: TARGET_RETRY_ATTEMPTS,
       maxEventAge: TARGET_MAX_EVENT_AGE,
     });
+  }
+
+  /**
+   * The notifier's secret. Created with empty settings (no secret in the template): an admin
+   * puts the real webhook URL and sender with `aws secretsmanager put-secret-value`; until
+   * then the notifier logs to its log group only.
+   */
+  private notificationSettingsSecret(): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'NotificationSecret', {
+      secretName: NOTIFICATION_SECRET_NAME,
+      description: 'ERP governance notifier: {"slackWebhookUrl": "https://hooks.slack.com/services/...", "mailFrom": "erpgov@example.com"}',
+      secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ slackWebhookUrl: '', mailFrom: '' })),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'A Slack incoming-webhook URL cannot be rotated by a Lambda: Slack issues it in its own admin console, so rotation is a manual re-issue (put-secret-value). Mail goes through SES with the function role, so no mail password is stored on AWS.',
+    });
+    return secret;
+  }
+
+  /** The SES identities the notifier may send as: the `mailIdentityArn` context value, else every identity of the account and region. */
+  private mailIdentities(): { identityArns: string[]; wildcardReason?: { finding: string; reason: string } } {
+    const given: unknown = this.node.tryGetContext(MAIL_IDENTITY_CONTEXT);
+    if (typeof given === 'string' && given !== '') {
+      if (!/^arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity\/.+$/.test(given)) {
+        throw new Error(`context ${MAIL_IDENTITY_CONTEXT}: "${given}" is not an SES identity ARN; expected arn:aws:ses:<region>:<account>:identity/<domain or address>`);
+      }
+      return { identityArns: [given] };
+    }
+    return {
+      identityArns: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
+      wildcardReason: {
+        finding: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+        reason: `SES identities (the verified sender domain or address) are created outside this stack, so without -c ${MAIL_IDENTITY_CONTEXT}=<identity ARN> the notifier may send as any verified identity of this account and region; SES still refuses unverified ones. Pass the context value to narrow it to one identity.`,
+      },
+    };
   }
 
   private stateTable(definition: StateTableDefinition, key: kms.IKey): dynamodb.Table {

@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { ruleMode } from './details/common.ts';
 import { approverRole } from './details/change.ts';
-import { findingSeverity } from './details/pipeline.ts';
+import { controlId, findingSeverity } from './details/pipeline.ts';
 import { incidentSeverity } from './details/incident.ts';
 
 /** Audit logs are kept at least 6 months (guide 6.1, China's Data Security Law). */
@@ -264,16 +264,55 @@ const audit = group('Guide area 6: compliance audit and log management.', {
 });
 
 // ---------------------------------------------------------------------------------------
-// Notifications (skeleton: the notifier will grow this section)
-const channelList = (fallback: ('slack' | 'email')[]) => z.array(z.enum(['slack', 'email'])).default(fallback);
+// Notifications: who hears about findings and incidents, through which channel, and when
+const notificationChannel = z.enum(['slack', 'email']);
+const channelList = (fallback: z.infer<typeof notificationChannel>[]) => z.array(notificationChannel).default(fallback);
+const emailAddress = z.email({ message: 'must be an e-mail address, e.g. "it-lead@example.com"' });
+const guideAreaName = z.enum(['backup', 'access', 'performance', 'change', 'incident', 'audit']);
 
-const notifications = group('Where findings are sent; the console and the on-disk outbox always receive them.', {
-  channelsBySeverity: group('Channels per finding severity.', {
+const notificationRoute = z
+  .strictObject({
+    match: z
+      .strictObject({
+        areas: z.array(guideAreaName).min(1).optional().describe('Guide areas (backup, access, performance, change, incident, audit); any when absent.'),
+        controls: z.array(controlId).min(1).optional().describe('Controls, e.g. ["6.2"]; any when absent.'),
+        severities: z.array(findingSeverity).min(1).optional().describe('Severities; any when absent.'),
+        owners: z.array(z.string().trim().min(1)).min(1).optional().describe('Owners (the event\'s `owner`, or an exception\'s owner); any when absent.'),
+      })
+      .default({})
+      .describe('What the rule applies to; every condition given must hold. An empty match takes everything.'),
+    channels: z.array(notificationChannel).describe('Channels for what matches; [] silences it (console and outbox only in local mode).'),
+    emailRecipients: z.array(emailAddress).default([]).describe('Recipients when the channels include "email".'),
+  })
+  .describe('A routing rule. Rules are tried in order; the first that matches decides.');
+
+const notifications = group('Where findings, alerts and incident changes are sent. Unconfigured channels (no webhook, no mail server) go to the console and the on-disk outbox instead.', {
+  language: z.enum(['en', 'zh']).default('en').describe('Language of messages: "en" or "zh".'),
+  routes: z.array(notificationRoute).default([]).describe('Routing rules, first match wins; when none matches, channelsBySeverity and defaultEmailRecipients apply.'),
+  channelsBySeverity: group('Channels per severity when no routing rule matches. Incidents map P1→critical, P2→high, P3→medium, P4→low.', {
     critical: channelList(['slack', 'email']),
     high: channelList(['slack', 'email']),
     medium: channelList(['slack']),
-    low: channelList([]),
+    low: channelList(['slack']),
   } satisfies Record<z.infer<typeof findingSeverity>, z.ZodType>),
+  defaultEmailRecipients: z.array(emailAddress).default([]).describe('Recipients of "email" when no routing rule matches; none means no e-mail is sent.'),
+  quietHours: group('Hours in which only the bypassing severities are sent at once; the rest wait until the quiet hours end.', {
+    enabled: z.boolean().default(false).describe('false: no quiet hours.'),
+    timezone: z.string().refine(isTimeZone, { message: 'must be an IANA time zone, e.g. "Asia/Shanghai"' }).default('Asia/Shanghai').describe('IANA time zone of from/to.'),
+    from: clockTime.default('22:00').describe('Start, HH:MM; may be after `to` (spans midnight).'),
+    to: clockTime.default('08:00').describe('End, HH:MM.'),
+    bypassSeverities: z.array(findingSeverity).default(['critical']).describe('Severities sent even in quiet hours.'),
+  }),
+  digest: group('Low severities as one summary per owner per period instead of a message each.', {
+    severities: z.array(findingSeverity).default(['low']).describe('Severities collected into digests; [] turns digests off. Resolutions of these severities are summarised too.'),
+    periodMinutes: minutes('Length of a digest period, in minutes; the summary is sent after the period ends.', 60),
+  }),
+  retry: group('Delivery retries while a channel is down.', {
+    maxAttempts: z.number().int().min(1).max(100).default(12).describe('Attempts before a message is dead-lettered.'),
+    baseDelaySeconds: seconds('Delay before the second attempt; doubles each attempt.', 30),
+    maxDelaySeconds: seconds('Longest delay between attempts (also caps Retry-After).', 3600),
+  }),
+  outboxRetentionDays: days('Days a delivered or dead message stays inspectable in the outbox.', 30),
 });
 
 // ---------------------------------------------------------------------------------------
@@ -345,6 +384,11 @@ function checkCrossFieldRules(policy: Policy, ctx: z.RefinementCtx): void {
       problem(['change', 'testEnvironments', i], name, 'must not also be a production environment (guide 4.2: test before production)');
     }
   });
+
+  const { quietHours } = policy.notifications;
+  if (quietHours.enabled && quietHours.from === quietHours.to) {
+    problem(['notifications', 'quietHours', 'to'], quietHours.to, `must differ from from (${quietHours.from}): equal times would make the quiet hours empty`);
+  }
 
   const table = policy.incident.severityTable;
   const levels = incidentSeverity.options; // most severe first

@@ -25,7 +25,7 @@ import type { FindingRaised } from '../../schemas/registry.ts';
 import type { AuditRecord } from '../log-archiving/audit-record.ts';
 import type { Policy } from '../shared/policy.ts';
 import { DETECTED_BY, evidenceEventIds, stableFindingId } from './findings.ts';
-import { isWithinWorkingHours, localTime } from './local-time.ts';
+import { isWithinWorkingHours, localTime } from '../shared/local-time.ts';
 
 export interface AnalysisWindow {
   readonly from: Date;

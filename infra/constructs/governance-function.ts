@@ -16,6 +16,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RoutedFunction } from '../routes.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
@@ -172,6 +173,28 @@ export class GovernanceFunction extends Construct {
       `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/*]`,
       'Archive objects have date-partitioned keys written by the function, so object access is granted on the archive bucket\'s objects; Object Lock keeps them immutable.',
     );
+  }
+
+  /**
+   * NOTIFIER_SECRET_ARN and read access to that one secret (Slack webhook, mail settings),
+   * for functions that read secrets only. The function reads it once per container.
+   */
+  bindNotificationSecret(secret: secretsmanager.ISecret, reads: boolean): void {
+    if (!reads) return;
+    this.function.addEnvironment('NOTIFIER_SECRET_ARN', secret.secretArn);
+    secret.grantRead(this.role);
+  }
+
+  /**
+   * NOTIFIER_MAIL_TRANSPORT=ses and ses:SendEmail / ses:SendRawEmail on the given SES
+   * identities, for functions that send e-mail only. `wildcardReason` explains an identity
+   * ARN with a wildcard (all identities of the account), which cdk-nag otherwise refuses.
+   */
+  bindEmail(identityArns: readonly string[], sends: boolean, wildcardReason?: { finding: string; reason: string }): void {
+    if (!sends) return;
+    this.function.addEnvironment('NOTIFIER_MAIL_TRANSPORT', 'ses');
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [...identityArns] }));
+    if (wildcardReason) this.acknowledge(wildcardReason.finding, wildcardReason.reason);
   }
 
   private acknowledge(id: string, reason: string): void {

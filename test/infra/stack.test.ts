@@ -256,6 +256,46 @@ describe('the stack built from the product routing table', () => {
     }
   });
 
+  it('keeps the notification secret in Secrets Manager, readable by the functions that read secrets only', () => {
+    const secrets = Object.entries(resourcesOf(template, 'AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(1);
+    const [secretId, secret] = secrets[0] as [string, Resources[string]];
+    expect(secret.Properties?.Name).toBe('erpgov/notifications');
+    // No secret in the template: the settings start empty.
+    expect(JSON.parse(secret.Properties?.SecretString as string)).toEqual({ slackWebhookUrl: '', mailFrom: '' });
+    const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
+    for (const definition of routingTable) {
+      const env = functions.find((f) => f.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === definition.name)?.Properties?.Environment.Variables;
+      const reads = statementsOfFunction(template, definition.name).filter((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue'));
+      expect(reads.map((s) => s.Resource), definition.name).toEqual(definition.readsSecrets ? [{ Ref: secretId }] : []);
+      expect(env?.NOTIFIER_SECRET_ARN, definition.name).toEqual(definition.readsSecrets ? { Ref: secretId } : undefined);
+    }
+    expect(routingTable.filter((d) => d.readsSecrets).map((d) => d.name)).toEqual(['notifier']);
+  });
+
+  it('lets only e-mail senders use SES, on identities of this account and region', () => {
+    for (const definition of routingTable) {
+      const ses = statementsOfFunction(template, definition.name).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
+      if (!definition.sendsEmail) {
+        expect(ses, definition.name).toEqual([]);
+        continue;
+      }
+      expect(ses.flatMap((s) => asArray(s.Action)).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+      expect(JSON.stringify(ses.map((s) => s.Resource))).toContain(':identity/*');
+    }
+  });
+
+  it('narrows SES to one identity with -c mailIdentityArn', () => {
+    const identity = 'arn:aws:ses:eu-west-1:123456789012:identity/example.com';
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], mailIdentityArn: identity } });
+    addGovernanceChecks(app);
+    const narrowed = Template.fromStack(new GovernanceStack(app, STACK_ID));
+    const ses = statementsOfFunction(narrowed, 'notifier').filter((s) => asArray(s.Action).includes('ses:SendEmail'));
+    expect(ses.map((s) => s.Resource)).toEqual([identity]);
+    const bad = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], mailIdentityArn: 'example.com' } });
+    expect(() => new GovernanceStack(bad, STACK_ID)).toThrow(/mailIdentityArn: "example.com" is not an SES identity ARN/);
+  });
+
   it('puts a Glue table over the audit archive: projected date partition, JSON lines, the archive\'s columns', () => {
     const tables = Object.values(resourcesOf(template, 'AWS::Glue::Table'));
     expect(tables).toHaveLength(1);
@@ -293,6 +333,8 @@ describe('the stack is generic over the routing table', () => {
       stateAccess: 'read-write',
       publishesEvents: true,
       archiveAccess: 'read-write',
+      readsSecrets: false,
+      sendsEmail: false,
       timeoutSeconds: 60,
       memoryMb: 256,
     },
@@ -305,6 +347,8 @@ describe('the stack is generic over the routing table', () => {
       stateAccess: 'read',
       publishesEvents: false,
       archiveAccess: 'none',
+      readsSecrets: false,
+      sendsEmail: false,
       timeoutSeconds: 10,
       memoryMb: 128,
     },
@@ -360,7 +404,7 @@ describe('cdk-nag AwsSolutions checks', () => {
     const acknowledged = Object.values(template.toJSON().Resources as Resources).flatMap(
       (r) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? []) as Array<{ id: string; reason: string }>,
     );
-    expect(new Set(acknowledged.map((a) => a.id.replace(/\[.*$/, '')))).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-SQS3']));
+    expect(new Set(acknowledged.map((a) => a.id.replace(/\[.*$/, '')))).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-SMG4', 'AwsSolutions-SQS3']));
     for (const a of acknowledged) expect(a.reason.length, a.id).toBeGreaterThan(40);
   });
 });
@@ -386,6 +430,8 @@ describe('what fails synth', () => {
       stateAccess: 'read',
       publishesEvents: false,
       archiveAccess: 'none',
+      readsSecrets: false,
+      sendsEmail: false,
       timeoutSeconds: 10,
       memoryMb: 128,
     };

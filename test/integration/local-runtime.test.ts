@@ -25,6 +25,8 @@ const probe = {
   stateAccess: 'read-write' as const,
   publishesEvents: false,
   archiveAccess: 'none' as const,
+  readsSecrets: false,
+  sendsEmail: false,
   timeoutSeconds: 5,
   memoryMb: 128,
 };

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyseBehaviour, burstThreshold, normaliseDeviceId, type AnalysisWindow } from '../../functions/audit-analysis/behaviour.ts';
-import { isWithinWorkingHours, localTime } from '../../functions/audit-analysis/local-time.ts';
+import { isWithinWorkingHours, localTime } from '../../functions/shared/local-time.ts';
 import { toAuditRecord, type AuditRecord } from '../../functions/log-archiving/audit-record.ts';
 import { defaultPolicy, parsePolicy, type Policy } from '../../functions/shared/policy.ts';
 import { validateDetail, type FindingRaised } from '../../schemas/registry.ts';

@@ -98,6 +98,20 @@ describe('shipped defaults are the maintenance guide\'s figures', () => {
     expect(audit.failedLogins).toMatchObject({ maxFailures: 5, windowMinutes: 15 });
   });
 
+  it('notifications: works with no configuration; slack for all but low, e-mail for critical and high, low digested hourly', () => {
+    const { notifications } = defaultPolicy;
+    expect(notifications).toEqual({
+      language: 'en',
+      routes: [],
+      channelsBySeverity: { critical: ['slack', 'email'], high: ['slack', 'email'], medium: ['slack'], low: ['slack'] },
+      defaultEmailRecipients: [],
+      quietHours: { enabled: false, timezone: 'Asia/Shanghai', from: '22:00', to: '08:00', bypassSeverities: ['critical'] },
+      digest: { severities: ['low'], periodMinutes: 60 },
+      retry: { maxAttempts: 12, baseDelaySeconds: 30, maxDelaySeconds: 3600 },
+      outboxRetentionDays: 30,
+    });
+  });
+
   it('every rule is enforced unless it is a report by nature', () => {
     const modes = new Map<string, string>();
     const walk = (node: unknown, path: string) => {
@@ -187,6 +201,10 @@ describe('a bad policy is refused with the key path, the value and what is allow
     [{ incident: { severityTable: { P2: { respondWithinMinutes: 10 } } } }, 'incident.severityTable.P2.respondWithinMinutes: 10 — must not be shorter than P1\'s 15: a less severe level cannot demand a faster response'],
     [{ change: { signOff: { requiredRoles: ['it'] } } }, 'change.signOff.requiredRoles: ["it"] — must name at least two different roles in enforce mode (guide 4.1: the business department and the IT lead both sign off)'],
     [{ change: { testEnvironments: ['test', 'PRD'] } }, 'change.testEnvironments[1]: "PRD" — must not also be a production environment (guide 4.2: test before production)'],
+    [{ notifications: { quietHours: { enabled: true, from: '22:00', to: '22:00' } } }, 'notifications.quietHours.to: "22:00" — must differ from from (22:00): equal times would make the quiet hours empty'],
+    [{ notifications: { defaultEmailRecipients: ['ops'] } }, 'notifications.defaultEmailRecipients[0]: "ops" — must be an e-mail address, e.g. "it-lead@example.com"'],
+    [{ notifications: { routes: [{ match: { controls: ['7.1'] }, channels: ['slack'] }] } }, 'notifications.routes[0].match.controls[0]: "7.1" — must be a control number of the maintenance guide, e.g. "2.3"'],
+    [{ notifications: { language: 'fr' } }, 'notifications.language: "fr" — must be one of "en", "zh"'],
     [[], '(document): [] — must be an object, not a list'],
   ])('%j', (input, line) => {
     const error = policyError(input);

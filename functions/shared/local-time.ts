@@ -1,5 +1,5 @@
 /**
- * Wall-clock time in the policy's time zone, for working hours (guide 6.3). Intl does the
+ * Wall-clock time in the policy's time zone, for working hours (guide 6.3) and quiet hours (notifier). Intl does the
  * zone arithmetic (offsets, daylight saving), so no offset is ever hard-coded. Pure.
  */
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';

@@ -1,0 +1,96 @@
+/**
+ * notifier: findings, alerts and incident changes to Slack and e-mail, once per state change,
+ * through an outbox in the state table so nothing is lost while a channel is down.
+ *
+ * Thin: parse the event; ERP incident events and the pipeline's findings go to
+ * `acceptNotification`; the drain schedule closes ended digest periods and retries due
+ * messages, with the event's own time as "now" (so a test's `scheduler.tick` decides the same way).
+ */
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
+import { validateDetail } from '../../schemas/registry.ts';
+import { stateDocumentClient } from '../shared/aws-clients.ts';
+import { readFunctionConfig } from '../shared/config.ts';
+import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { loadPolicy } from '../shared/policy.ts';
+import { loadChannelSettings, type ChannelSettings } from './channel-settings.ts';
+import { consoleOutboxSender } from './console-outbox-sender.ts';
+import { acceptNotification, drainOutbox, OUTBOX_DRAIN_SCHEDULE, type NotifierDeps, type NotifierLog } from './delivery.ts';
+import { NOTIFIED_DETAIL_TYPES, type NotifiedDetailType } from './notification.ts';
+import { dynamoDigestStore, dynamoOutboxStore, dynamoSubjectMemory } from './notifier-state.ts';
+import { sesSender } from './ses-sender.ts';
+import { slackWebhookSender } from './slack-webhook-sender.ts';
+import { smtpSender } from './smtp-sender.ts';
+
+export class InvalidEventError extends Error {
+  override name = 'InvalidEventError';
+  readonly retryable = false;
+}
+
+const config = readFunctionConfig();
+const policy = loadPolicy();
+const documents = stateDocumentClient();
+
+// Secrets are fetched on the first invocation (an async read), then kept for the container's life.
+let deps: Promise<Omit<NotifierDeps, 'log'>> | undefined;
+
+function wire(settings: ChannelSettings): Omit<NotifierDeps, 'log'> {
+  const fallback = consoleOutboxSender({ dataDir: process.env.ERPGOV_DATA_DIR });
+  const mail = settings.mail;
+  return {
+    outbox: dynamoOutboxStore(documents, config.stateTableName),
+    digests: dynamoDigestStore(documents, config.stateTableName),
+    subjects: dynamoSubjectMemory(documents, config.stateTableName),
+    slack: settings.slackWebhookUrl !== undefined ? slackWebhookSender(settings.slackWebhookUrl) : fallback.slack,
+    mail: mail === undefined ? fallback.mail : mail.transport === 'ses' ? sesSender(new SESv2Client({}), mail.from) : smtpSender({ url: mail.url, from: mail.from }),
+    policy,
+  };
+}
+
+function dependencies(log: NotifierLog): Promise<NotifierDeps> {
+  deps ??= loadChannelSettings().then((settings) => {
+    // Which channels are live, never their URLs or credentials.
+    log.info('notification channels', { origin: settings.origin, slack: settings.slackWebhookUrl !== undefined ? 'webhook' : 'console', mail: settings.mail?.transport ?? 'console' });
+    return wire(settings);
+  });
+  deps.catch(() => (deps = undefined));
+  return deps.then((d) => ({ ...d, log }));
+}
+
+export const handler = eventBridgeHandler('notifier', async (event: IncomingEvent, { logger }) => {
+  const envelope = parseEnvelope(event);
+  const log: NotifierLog = { info: (message, fields = {}) => logger.info(message, fields), warn: (message, fields = {}) => logger.warn(message, fields) };
+  const notifier = await dependencies(log);
+  if (envelope.source === 'aws.events') {
+    const rule = envelope.resources[0] ?? '';
+    if (!rule.endsWith(OUTBOX_DRAIN_SCHEDULE)) {
+      throw new InvalidEventError(`scheduled event from rule "${rule}" is not the notifier's schedule (${OUTBOX_DRAIN_SCHEDULE}); the rule's name must end with its schedule id`);
+    }
+    const result = await drainOutbox(notifier, new Date(envelope.time));
+    if (result.attempted > 0 || result.digests > 0) logger.info('outbox drained', { firedAt: envelope.time, ...result });
+    return { schedule: OUTBOX_DRAIN_SCHEDULE, ...result };
+  }
+
+  const detailType = envelope['detail-type'];
+  if (!(NOTIFIED_DETAIL_TYPES as readonly string[]).includes(detailType)) {
+    throw new InvalidEventError(`detail-type "${detailType}" is not routed to notifier; expected one of ${NOTIFIED_DETAIL_TYPES.join(', ')}`);
+  }
+  const check = validateDetail(detailType, envelope.detail);
+  if (!check.ok) {
+    throw new InvalidEventError(`${detailType} event ${envelope.id} breaks its contract at ${check.issues.map((i) => i.path).join(', ')}`);
+  }
+  const result = await acceptNotification(
+    notifier,
+    { id: envelope.id, time: envelope.time, detailType: detailType as NotifiedDetailType, detail: check.detail as Record<string, unknown> },
+    new Date(),
+  );
+  return { eventId: envelope.id, enqueued: result.enqueued, duplicates: result.duplicates, digested: result.digested, attempts: result.attempts.map((a) => a.kind) };
+});
+
+function parseEnvelope(event: IncomingEvent): EventEnvelope {
+  const parsed = eventEnvelope.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidEventError(`not an EventBridge event: ${parsed.error.issues.map((i) => i.path.join('.') || '(event)').join(', ')} malformed`);
+  }
+  return parsed.data;
+}

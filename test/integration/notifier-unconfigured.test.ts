@@ -1,0 +1,61 @@
+/**
+ * notifier on a fresh start: no webhook, no mail server, the shipped policy. Notifications
+ * print to the console and land in `<data dir>/outbox/YYYY-MM-DD.md`, one entry per message.
+ * Its own file: the notifier reads its channel settings once per process.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
+
+let dataDir: string;
+let runtime: LocalRuntime;
+let events: EventBridgeClient;
+const printed: string[] = [];
+const originalStdout = process.stdout.write.bind(process.stdout);
+
+beforeAll(async () => {
+  for (const name of ['ERPGOV_SLACK_WEBHOOK_URL', 'ERPGOV_SMTP_URL', 'ERPGOV_MAIL_FROM', 'ERPGOV_POLICY_FILE', 'NOTIFIER_SECRET_ARN']) delete process.env[name];
+  dataDir = mkdtempSync(join(tmpdir(), 'erpgov-notifier-console-'));
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return (originalStdout as (...args: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  runtime = await startLocalRuntime({ dataDir, armSchedules: false });
+  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+});
+
+afterAll(async () => {
+  process.stdout.write = originalStdout;
+  events.destroy();
+  await runtime.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('an incident without any channel configured is printed and written to the on-disk outbox, once', async () => {
+  const entry = {
+    EventBusName: PIPELINE_EVENT_BUS_NAME,
+    Source: 'erp.odoo',
+    DetailType: 'Incident Opened',
+    Detail: JSON.stringify({ schemaVersion: 1, incidentId: 'INC-CONSOLE-1', severity: 'P1', title: 'Payment gateway down', reportedBy: 'monitoring' }),
+  };
+  const out = await events.send(new PutEventsCommand({ Entries: [entry, entry] }));
+  expect(out.FailedEntryCount).toBe(0);
+  await runtime.bus.whenIdle();
+
+  expect(printed.join('')).toContain('[erpgov notification] Slack: [CRITICAL] Incident opened: Payment gateway down');
+  const folder = join(dataDir, 'outbox');
+  expect(existsSync(folder)).toBe(true);
+  const files = readdirSync(folder);
+  expect(files).toHaveLength(1);
+  expect(files[0]).toMatch(/^\d{4}-\d{2}-\d{2}\.md$/);
+  const text = readFileSync(join(folder, files[0] as string), 'utf8');
+  // Two PutEvents entries (two event ids) for one state change: one entry in the outbox.
+  expect(text.match(/^## /gm)).toHaveLength(1);
+  expect(text).toContain('Payment gateway down');
+  expect(text).toContain('5.1'); // the control, with its meaning
+  expect(text).toContain('INC-CONSOLE-1');
+});
