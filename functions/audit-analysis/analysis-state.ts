@@ -11,7 +11,7 @@
  * One partition per operation: a single Query returns the operation with all its verifications.
  */
 import { PutCommand, UpdateCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, queryAll } from '../shared/dynamo-access.ts';
+import { conditionally, queryAll } from '../shared/dynamo-access.ts';
 import type { HighRiskOperation, OperationStatus, Verification } from './high-risk.ts';
 
 export interface HighRiskStore {
@@ -39,16 +39,6 @@ const OPEN_INDEX = 'HIGHRISK#OPEN';
 const operationPk = (key: string) => `HIGHRISK#${key}`;
 
 
-/** Runs a conditional write; false when its condition did not hold. */
-async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
-}
 
 export function dynamoHighRiskStore(client: DynamoDBDocumentClient, tableName: string): HighRiskStore {
   return {

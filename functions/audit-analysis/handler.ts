@@ -11,6 +11,7 @@ import { validateDetail } from '../../schemas/registry.ts';
 import { dynamoAuditTrailStore } from '../log-archiving/audit-trail-store.ts';
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
+import { InvalidEventError } from '../shared/errors.ts';
 import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { loadPolicy } from '../shared/policy.ts';
@@ -18,12 +19,6 @@ import { analyseClosedHours, BEHAVIOUR_ANALYSIS_SCHEDULE } from './analyse-hours
 import { dynamoBehaviourCursor, dynamoHighRiskStore } from './analysis-state.ts';
 import { HIGH_RISK_DETAIL_TYPES } from './high-risk.ts';
 import { HIGH_RISK_SWEEP_SCHEDULE, recordHighRiskFact, sweepOverdueOperations } from './verify-high-risk.ts';
-
-/** Retrying cannot fix a malformed event: the bus dead-letters it for inspection at once. */
-export class InvalidEventError extends Error {
-  override name = 'InvalidEventError';
-  readonly retryable = false;
-}
 
 const config = readFunctionConfig();
 const policy = loadPolicy();

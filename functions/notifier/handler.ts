@@ -11,6 +11,7 @@ import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
 import { validateDetail } from '../../schemas/registry.ts';
 import { stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
+import { InvalidEventError } from '../shared/errors.ts';
 import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.ts';
 import { loadPolicy } from '../shared/policy.ts';
 import { loadChannelSettings, type ChannelSettings } from './channel-settings.ts';
@@ -21,11 +22,6 @@ import { dynamoDigestStore, dynamoOutboxStore, dynamoSubjectMemory } from './not
 import { sesSender } from './ses-sender.ts';
 import { slackWebhookSender } from './slack-webhook-sender.ts';
 import { smtpSender } from './smtp-sender.ts';
-
-export class InvalidEventError extends Error {
-  override name = 'InvalidEventError';
-  readonly retryable = false;
-}
 
 const config = readFunctionConfig();
 const policy = loadPolicy();

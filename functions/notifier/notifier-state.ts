@@ -14,7 +14,7 @@
  *        incident, for the resolve message
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, queryAll } from '../shared/dynamo-access.ts';
+import { conditionally, queryAll } from '../shared/dynamo-access.ts';
 import type { RememberedSubject } from './notification.ts';
 import type { DigestEntry, DigestStore, NewOutboxMessage, OutboxMessage, OutboxState, OutboxStore, SubjectMemory } from './ports.ts';
 import type { MessagePayload } from './render.ts';
@@ -24,15 +24,6 @@ const messageKey = (messageId: string) => ({ pk: `NOTIFY#${messageId}`, sk: 'MES
 const stateIndex = (state: OutboxState) => `NOTIFY#${state.toUpperCase()}`;
 const DIGEST_OPEN = 'NOTIFY#DIGEST#OPEN';
 
-async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
-}
 
 export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: string): OutboxStore {
   /** Moves a message that is on attempt `attempt` (and still pending); a lost race changes nothing. */

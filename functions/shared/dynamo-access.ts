@@ -21,3 +21,14 @@ export async function queryAll(client: DynamoDBDocumentClient, input: QueryComma
 export function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }
+
+/** Runs a conditional write; false when its condition did not hold (a lost race, not an error). */
+export async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}

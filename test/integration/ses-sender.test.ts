@@ -42,7 +42,7 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const message = { subject: '[critical] 6.2 High-risk operation not verified', text: 'u1001 deleted 250 orders', html: '<p>u1001 deleted 250 orders</p>' };
+const message = { channel: 'email' as const, subject: '[critical] 6.2 High-risk operation not verified', text: 'u1001 deleted 250 orders', html: '<p>u1001 deleted 250 orders</p>' };
 
 describe('SES v2 sender', () => {
   it('sends one SendEmail with from, recipient, subject and both bodies', async () => {
