@@ -127,8 +127,8 @@ describe('anything-but', () => {
     expect(matches({ file: [{ 'anything-but': { suffix: '.tmp' } }] }, { file: 'a.tmp' })).toBe(false);
     expect(matches({ env: [{ 'anything-but': { 'equals-ignore-case': 'prod' } }] }, { env: 'PROD' })).toBe(false);
     expect(matches({ env: [{ 'anything-but': { 'equals-ignore-case': 'prod' } }] }, { env: 'QA' })).toBe(true);
-    expect(matches({ path: [{ 'anything-but': { wildcard: '/tmp/*' } }] }, { path: '/tmp/x' })).toBe(false);
-    expect(matches({ path: [{ 'anything-but': { wildcard: '/tmp/*' } }] }, { path: '/data/x' })).toBe(true);
+    expect(matches({ path: [{ 'anything-but': { wildcard: '/scratch/*' } }] }, { path: '/scratch/x' })).toBe(false);
+    expect(matches({ path: [{ 'anything-but': { wildcard: '/scratch/*' } }] }, { path: '/data/x' })).toBe(true);
   });
 });
 
