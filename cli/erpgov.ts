@@ -6,10 +6,12 @@
  *   erpgov audit verify | search       check and search the audit trail
  *   erpgov dlq list | rejected list    inspect dead letters and rejected entries
  *   erpgov notifications list          the notifier's outbox: pending, sent, dead
+ *   erpgov report permissions          the monthly permission audit (guide 2.5)
  */
 import { runAuditCommand } from './audit.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
 import { runNotificationsCommand } from './notifications.ts';
+import { runReportCommand } from './report.ts';
 import { runRoutesCommand } from './routes.ts';
 import { runSendExample } from './send-example.ts';
 import { runStart } from './start.ts';
@@ -32,6 +34,9 @@ commands:
       --data-dir DIR --json     (both inspection commands)
   notifications list [--state pending|sent|dead] [--limit N] [--json] [--data-dir DIR]
                                 the notifier's outbox: waiting for a channel, delivered, dead-lettered (with why)
+  report permissions [--month YYYY-MM] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
+                                the monthly permission audit (2.5): prints one format, or with --out writes
+                                DIR/reports/permissions/YYYY-MM.{json,csv,md}
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -51,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
       return runRejectedCommand(rest);
     case 'notifications':
       return runNotificationsCommand(rest);
+    case 'report':
+      return runReportCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -173,6 +173,32 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
     memoryMb: 1024,
   },
   {
+    name: 'access-governance',
+    description: 'Access governance (guide 2.1-2.5): least privilege and SoD, one person per account, 24 h leaver/mover clock, expiring grants, monthly permission audit.',
+    entry: 'functions/access-governance/handler.ts',
+    rules: [
+      {
+        id: 'access-facts',
+        description: 'Role, grant, HR, login and operation facts and review sign-offs, from ERP systems only: the function\'s own findings and commands (erpgov.*) never come back to it.',
+        eventPattern: {
+          source: [{ prefix: 'erp.' }],
+          'detail-type': ['Role Assigned', 'Role Revoked', 'Temporary Grant Issued', 'Employee Departed', 'Employee Transferred', 'Login', 'Operation Audited', 'Permission Review Signed Off'],
+        },
+      },
+    ],
+    schedules: [
+      { id: 'access-sweep', description: 'Every 5 minutes: leaver/mover clocks past their deadline, temporary grants past their expiry.', expression: 'rate(5 minutes)' },
+      { id: 'access-permission-audit', description: 'Daily at 02:00 UTC; on the policy\'s day of the month, the permission audit of the month before (2.5).', expression: 'cron(0 2 * * ? *)' },
+    ],
+    stateAccess: 'read-write',
+    publishesEvents: true,
+    archiveAccess: 'write',
+    readsSecrets: false,
+    sendsEmail: false,
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+  },
+  {
     name: 'notifier',
     description: 'Notifier: findings and incident changes to Slack and e-mail, once per state change, through an outbox in the state table.',
     entry: 'functions/notifier/handler.ts',

@@ -65,6 +65,12 @@ export const detailExamples: { readonly [K in DetailTypeName]: DetailInput<K> } 
     outcome: 'success',
     sourceIp: '10.20.4.17',
   },
+  'Permission Review Signed Off': {
+    schemaVersion: 1,
+    month: '2026-02',
+    reviewer: 'audit.lead.wu',
+    comment: 'Leavers cleaned up; two unused roles removed.',
+  },
   // backup (1.x)
   'Backup Completed': {
     schemaVersion: 1,

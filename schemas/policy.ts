@@ -80,6 +80,17 @@ const sodConflict = z
   })
   .describe('Two permissions no single account may hold together (segregation of duties).');
 
+const sodException = z
+  .strictObject({
+    account: z.string().trim().min(1).describe('Account allowed to hold the pair.'),
+    first: z.string().trim().min(1).describe('One permission of a pair listed in conflicts.'),
+    second: z.string().trim().min(1).describe('The other permission of that pair.'),
+    owner: z.string().trim().min(1).describe('Person accountable for the accepted risk.'),
+    expiresAt: z.iso.datetime({ offset: true }).describe('When the exception lapses and the conflict is a finding again.'),
+    justification: z.string().trim().min(1).optional().describe('Why the exception is accepted.'),
+  })
+  .describe('An accepted segregation-of-duties exception, with an owner and an expiry.');
+
 const access = group('Guide area 2: user permissions and access control.', {
   leastPrivilege: rule('2.1 Least privilege: permissions follow the job (sales sees only orders; finance has no access to production planning).', {
     jobModules: z
@@ -103,10 +114,15 @@ const access = group('Guide area 2: user permissions and access control.', {
         { first: 'journal.post', second: 'journal.approve', reason: 'One person could post and approve their own journal entries.' },
       ])
       .describe('Conflicting permission pairs.'),
+    exceptions: z
+      .array(sodException)
+      .default([])
+      .describe('Accepted exceptions: an account may hold a listed conflicting pair until the exception expires.'),
   }),
   deviceBinding: rule('2.2 No shared accounts: one person, one account, bound to a device (MAC address).', {
     required: z.boolean().default(true).describe('false switches the check off (e.g. no device ids available yet).'),
     maxDevicesPerAccount: z.number().int().positive().max(100).default(1).describe('Devices one account may log in from.'),
+    windowHours: z.number().positive().max(8760).default(24).describe('Window over which the persons and devices behind one account are counted (shared-account suspicion).'),
   }),
   leaverMoverRevocation: rule('2.3 On transfer or departure, permissions are revoked (and reassigned) within 24 hours.', {
     withinHours: z.number().positive().max(8760).default(24).describe('Hours from the departure or transfer taking effect until the old permissions must be gone.'),
@@ -370,6 +386,19 @@ function checkCrossFieldRules(policy: Policy, ctx: z.RefinementCtx): void {
   policy.access.segregationOfDuties.conflicts.forEach((pair, i) => {
     if (pair.first === pair.second) {
       problem(['access', 'segregationOfDuties', 'conflicts', i, 'second'], pair.second, `must name a different permission than first ("${pair.first}"): a conflict is between two permissions`);
+    }
+  });
+  const conflictKeys = new Set(policy.access.segregationOfDuties.conflicts.map((pair) => [pair.first, pair.second].sort().join('\n')));
+  const conflictPermissions = new Set(policy.access.segregationOfDuties.conflicts.flatMap((pair) => [pair.first, pair.second]));
+  policy.access.segregationOfDuties.exceptions.forEach((exception, i) => {
+    for (const field of ['first', 'second'] as const) {
+      if (!conflictPermissions.has(exception[field])) {
+        problem(['access', 'segregationOfDuties', 'exceptions', i, field], exception[field], 'must name a permission of a pair in access.segregationOfDuties.conflicts: an exception can only accept a listed conflict');
+        return;
+      }
+    }
+    if (!conflictKeys.has([exception.first, exception.second].sort().join('\n'))) {
+      problem(['access', 'segregationOfDuties', 'exceptions', i], `${exception.first} + ${exception.second}`, 'must be a pair listed in access.segregationOfDuties.conflicts');
     }
   });
 

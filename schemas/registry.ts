@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { GuideArea } from './details/common.ts';
 import { guideArea } from './details/common.ts';
-import { employeeDeparted, employeeTransferred, login, roleAssigned, roleRevoked, temporaryGrantIssued } from './details/access.ts';
+import { employeeDeparted, employeeTransferred, login, permissionReviewSignedOff, roleAssigned, roleRevoked, temporaryGrantIssued } from './details/access.ts';
 import { backupCompleted, backupFailed, replicationStatus, restoreTestResult } from './details/backup.ts';
 import { metricSample, moduleError, slowQuery } from './details/performance.ts';
 import {
@@ -24,7 +24,7 @@ import { commandIssued, entryRejected, findingRaised, findingResolved } from './
 import { detailExamples } from './examples.ts';
 import { describeIssues, formatProblem, formatValue } from './issues.ts';
 
-export type { RoleAssigned, RoleRevoked, TemporaryGrantIssued, EmployeeDeparted, EmployeeTransferred, Login } from './details/access.ts';
+export type { RoleAssigned, RoleRevoked, TemporaryGrantIssued, EmployeeDeparted, EmployeeTransferred, Login, PermissionReviewSignedOff } from './details/access.ts';
 export type { BackupCompleted, BackupFailed, ReplicationStatus, RestoreTestResult } from './details/backup.ts';
 export type { MetricSample, SlowQuery, ModuleError } from './details/performance.ts';
 export type { ChangeRequested, ChangeApproved, ChangeRejected, ChangeTested, ChangeDeployed, ChangeRolledBack, ConfigurationModified } from './details/change.ts';
@@ -46,6 +46,7 @@ const contract = {
   'Employee Departed': { area: 'access', controls: ['2.3', '2.5'], schema: employeeDeparted },
   'Employee Transferred': { area: 'access', controls: ['2.3', '2.5'], schema: employeeTransferred },
   Login: { area: 'access', controls: ['2.2', '6.1', '6.4'], schema: login },
+  'Permission Review Signed Off': { area: 'access', controls: ['2.5'], schema: permissionReviewSignedOff },
 
   'Metric Sample': { area: 'performance', controls: ['3.1', '3.2'], schema: metricSample },
   'Slow Query': { area: 'performance', controls: ['3.3'], schema: slowQuery },

@@ -86,3 +86,10 @@ export const login = erpFact('A login attempt (guide 2.2 device binding and shar
   sessionId: identifier('ERP session id, to tie later operations to this login.').optional(),
 });
 export type Login = z.infer<typeof login>;
+
+export const permissionReviewSignedOff = erpFact('A reviewer signed off the monthly permission audit report (guide 2.5).', {
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { message: 'must be a month YYYY-MM' }).describe('Month of the reviewed report, YYYY-MM.'),
+  reviewer: account.describe('Account of the reviewer who signed off.'),
+  comment: prose('What the reviewer checked or decided.').optional(),
+});
+export type PermissionReviewSignedOff = z.infer<typeof permissionReviewSignedOff>;

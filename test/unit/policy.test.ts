@@ -192,6 +192,15 @@ describe('a bad policy is refused with the key path, the value and what is allow
       { access: { segregationOfDuties: { conflicts: [{ first: 'payment.approve', second: 'payment.approve', reason: 'x' }] } } },
       'access.segregationOfDuties.conflicts[0].second: "payment.approve" — must name a different permission than first ("payment.approve"): a conflict is between two permissions',
     ],
+    [
+      { access: { segregationOfDuties: { exceptions: [{ account: 'u1', first: 'vendor.create', second: 'payment.aprove', owner: 'cfo', expiresAt: '2026-04-01T00:00:00Z' }] } } },
+      'access.segregationOfDuties.exceptions[0].second: "payment.aprove" — must name a permission of a pair in access.segregationOfDuties.conflicts: an exception can only accept a listed conflict',
+    ],
+    [
+      { access: { segregationOfDuties: { exceptions: [{ account: 'u1', first: 'vendor.create', second: 'order.approve', owner: 'cfo', expiresAt: '2026-04-01T00:00:00Z' }] } } },
+      'access.segregationOfDuties.exceptions[0]: "vendor.create + order.approve" — must be a pair listed in access.segregationOfDuties.conflicts',
+    ],
+    [{ access: { segregationOfDuties: { exceptions: [{ account: 'u1', first: 'vendor.create', second: 'payment.approve', owner: 'cfo' }] } } }, 'access.segregationOfDuties.exceptions[0].expiresAt'],
     [{ access: { leastPrivilege: { jobModules: { sales: [] } } } }, 'access.leastPrivilege.jobModules.sales: [] — must list at least one module — a job with no module should be removed from the matrix'],
     [{ access: { permissionAudit: { dayOfMonth: 31 } } }, 'access.permissionAudit.dayOfMonth: 31 — must be between 1 and 28 so that the audit runs every month (February has 28 days)'],
     [{ audit: { workingHours: { start: '20:00', end: '08:00' } } }, 'audit.workingHours.end: "08:00" — must be after start (20:00); working hours do not span midnight'],

@@ -35,7 +35,7 @@ describe('event contract registry', () => {
   it('covers exactly the detail-types of the guide areas and the pipeline', () => {
     expect([...knownDetailTypes].sort()).toEqual(
       [
-        'Role Assigned', 'Role Revoked', 'Temporary Grant Issued', 'Employee Departed', 'Employee Transferred', 'Login',
+        'Role Assigned', 'Role Revoked', 'Temporary Grant Issued', 'Employee Departed', 'Employee Transferred', 'Login', 'Permission Review Signed Off',
         'Backup Completed', 'Backup Failed', 'Replication Status', 'Restore Test Result',
         'Metric Sample', 'Slow Query', 'Module Error',
         'Change Requested', 'Change Approved', 'Change Rejected', 'Change Tested', 'Change Deployed', 'Change Rolled Back', 'Configuration Modified',

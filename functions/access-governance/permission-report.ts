@@ -1,0 +1,160 @@
+/**
+ * The monthly permission audit (guide 2.5): redundant permissions, read from each account's
+ * current state (never the event history), so its cost grows with the accounts, not with the
+ * events. JSON and CSV for machines, Markdown for the reviewer. Pure.
+ */
+import type { Policy } from '../shared/policy.ts';
+import { leaverDeadline, moverExcessRoles } from './access-checks.ts';
+import { heldPermissions, heldRoles, type AccountSnapshot } from './permission-state.ts';
+
+export const REPORT_CATEGORIES = ['leaver-not-cleaned', 'mover-not-adjusted', 'unused-permission', 'sod-conflict', 'expired-grant-present', 'no-bound-person'] as const;
+export type ReportCategory = (typeof REPORT_CATEGORIES)[number];
+
+export interface ReportItem {
+  readonly category: ReportCategory;
+  readonly account: string;
+  readonly person: string | null;
+  /** Role, grant or permission pair the item is about. */
+  readonly what: string;
+  readonly detail: string;
+}
+
+export interface PermissionReport {
+  readonly month: string;
+  /** The audit judges the state as of the end of the month. */
+  readonly asOf: string;
+  readonly accountsReviewed: number;
+  readonly counts: Record<ReportCategory, number>;
+  readonly items: readonly ReportItem[];
+}
+
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** The end (exclusive) of a YYYY-MM month, UTC. */
+export function endOfMonth(month: string): Date {
+  const match = MONTH.exec(month);
+  if (!match) throw new Error(`month "${month}" is not YYYY-MM`);
+  return new Date(Date.UTC(Number(match[1]), Number(match[2]), 1));
+}
+
+/** The month before the one `date` falls in, YYYY-MM (UTC). */
+export function previousMonth(date: Date): string {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - 1, 1));
+  return d.toISOString().slice(0, 7);
+}
+
+/** Incremental builder: add accounts one by one (memory: the findings only), then `finish`. */
+export function permissionReportBuilder(month: string, policy: Policy) {
+  const asOf = endOfMonth(month);
+  const asOfIso = asOf.toISOString();
+  const unusedCutoff = new Date(asOf.getTime() - policy.access.permissionAudit.unusedPermissionDays * 86_400_000).toISOString();
+  const items: ReportItem[] = [];
+  let accounts = 0;
+  return {
+    add(snapshot: AccountSnapshot): void {
+      accounts++;
+      const { account } = snapshot.meta;
+      const person = snapshot.person?.person ?? snapshot.meta.person ?? null;
+      const push = (category: ReportCategory, what: string, detail: string) => items.push({ category, account, person, what, detail });
+      const roles = heldRoles(snapshot);
+      const held = heldPermissions(snapshot, asOf);
+
+      if (person === null) push('no-bound-person', account, 'no person is bound to this account');
+
+      const departedAt = snapshot.person?.departedAt;
+      if (departedAt !== undefined && leaverDeadline(departedAt, policy) <= asOfIso) {
+        for (const r of roles) push('leaver-not-cleaned', r.role, `left ${departedAt}; role still assigned`);
+      } else if (snapshot.person?.transfer !== undefined && leaverDeadline(snapshot.person.transfer.effectiveAt, policy) <= asOfIso) {
+        const t = snapshot.person.transfer;
+        for (const r of moverExcessRoles(snapshot, policy)) push('mover-not-adjusted', r.role, `moved ${t.fromJob} → ${t.toJob} on ${t.effectiveAt}; role opens ${r.modules.join(', ')}`);
+      }
+
+      for (const r of roles) {
+        if (r.eventTime >= unusedCutoff) continue;
+        const lastUses = r.modules.map((m) => snapshot.lastUse[m]).filter((t): t is string => t !== undefined);
+        const last = lastUses.sort().at(-1);
+        if (last === undefined || last < unusedCutoff) {
+          push('unused-permission', r.role, `no operation in ${r.modules.join(', ')} since ${last ?? 'assignment'} (limit ${policy.access.permissionAudit.unusedPermissionDays} days)`);
+        }
+      }
+
+      for (const pair of policy.access.segregationOfDuties.conflicts) {
+        if (!held.has(pair.first) || !held.has(pair.second)) continue;
+        const excepted = policy.access.segregationOfDuties.exceptions.some(
+          (e) => e.account === account && [e.first, e.second].sort().join('\n') === [pair.first, pair.second].sort().join('\n') && Date.parse(e.expiresAt) > asOf.getTime(),
+        );
+        if (!excepted) push('sod-conflict', `${pair.first} + ${pair.second}`, pair.reason);
+      }
+
+      for (const g of snapshot.grants) {
+        if (g.grantExpiresAt > asOfIso) continue;
+        if (g.state === 'active') push('expired-grant-present', g.grantId, `expired ${g.grantExpiresAt}; not yet ended`);
+        for (const r of roles) if (r.grantKey === g.grantId) push('expired-grant-present', `${r.role} (grant ${g.grantId})`, `grant expired ${g.grantExpiresAt}; role still assigned`);
+      }
+    },
+    finish(): PermissionReport {
+      const sorted = [...items].sort((a, b) => a.category.localeCompare(b.category) || a.account.localeCompare(b.account) || a.what.localeCompare(b.what));
+      const counts = Object.fromEntries(REPORT_CATEGORIES.map((c) => [c, 0])) as Record<ReportCategory, number>;
+      for (const item of sorted) counts[item.category]++;
+      return { month, asOf: asOfIso, accountsReviewed: accounts, counts, items: sorted };
+    },
+  };
+}
+
+export function buildPermissionReport(month: string, snapshots: Iterable<AccountSnapshot>, policy: Policy): PermissionReport {
+  const builder = permissionReportBuilder(month, policy);
+  for (const s of snapshots) builder.add(s);
+  return builder.finish();
+}
+
+export function renderJson(report: PermissionReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+const csvCell = (value: string | null) => {
+  const text = value ?? '';
+  // Quote, and defuse spreadsheet formulas.
+  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+  return /[",\n\r]/.test(safe) || safe !== text ? `"${safe.replaceAll('"', '""')}"` : safe;
+};
+
+export function renderCsv(report: PermissionReport): string {
+  const lines = ['month,category,account,person,what,detail'];
+  for (const i of report.items) lines.push([report.month, i.category, i.account, i.person, i.what, i.detail].map(csvCell).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+const TITLES: Record<ReportCategory, string> = {
+  'leaver-not-cleaned': 'Leavers not cleaned up',
+  'mover-not-adjusted': 'Movers whose permissions were not adjusted',
+  'unused-permission': 'Permissions not used',
+  'sod-conflict': 'Segregation-of-duties conflicts',
+  'expired-grant-present': 'Expired temporary grants still present',
+  'no-bound-person': 'Accounts without a bound person',
+};
+
+const mdCell = (text: string | null) => (text ?? '—').replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+export function renderMarkdown(report: PermissionReport): string {
+  const out = [
+    `# Permission audit ${report.month}`,
+    '',
+    `State as of ${report.asOf}; ${report.accountsReviewed} account(s) reviewed; ${report.items.length} redundant permission(s) found (guide 2.5).`,
+    '',
+    '| Category | Items |',
+    '| --- | ---: |',
+    ...REPORT_CATEGORIES.map((c) => `| ${TITLES[c]} | ${report.counts[c]} |`),
+  ];
+  for (const category of REPORT_CATEGORIES) {
+    const items = report.items.filter((i) => i.category === category);
+    if (items.length === 0) continue;
+    out.push('', `## ${TITLES[category]}`, '', '| Account | Person | What | Detail |', '| --- | --- | --- | --- |');
+    for (const i of items) out.push(`| ${mdCell(i.account)} | ${mdCell(i.person)} | ${mdCell(i.what)} | ${mdCell(i.detail)} |`);
+  }
+  out.push('', 'Sign-off: send a "Permission Review Signed Off" event with this month, the reviewer and a comment.', '');
+  return out.join('\n');
+}
+
+export const REPORT_FORMATS = { json: { render: renderJson, contentType: 'application/json' }, csv: { render: renderCsv, contentType: 'text/csv' }, md: { render: renderMarkdown, contentType: 'text/markdown' } } as const;
+export type ReportFormat = keyof typeof REPORT_FORMATS;
+export const reportKey = (month: string, format: ReportFormat) => `reports/permissions/${month}.${format}`;

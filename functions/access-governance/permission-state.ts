@@ -1,0 +1,138 @@
+/**
+ * Who holds what (guide 2.1–2.5), folded from role, grant, HR and usage events. Pure.
+ *
+ * A holding is one (account, role, grant) — `grantKey` is the grant id, or `standing` for a
+ * role assigned outside any temporary grant. Each holding is a versioned fact: the event with
+ * the latest event time wins, and at equal times a revocation (tombstone) wins over an
+ * assignment. So duplicates are no-ops and a revoke that arrives before its assignment keeps
+ * the permission revoked. The DynamoDB store applies the very same rule as a condition
+ * expression (`state.ts`).
+ */
+
+export const STANDING = 'standing';
+
+export interface RoleHolding {
+  readonly account: string;
+  readonly role: string;
+  /** Grant id, or `standing`. */
+  readonly grantKey: string;
+  readonly state: 'assigned' | 'revoked';
+  /** Event time (ISO, UTC) of the fact that set this version. */
+  readonly eventTime: string;
+  readonly eventId: string;
+  readonly person?: string;
+  readonly modules: readonly string[];
+  readonly permissions: readonly string[];
+  readonly job?: string;
+  /** On a revocation: the pipeline command it carried out, if any (revocation evidence). */
+  readonly commandId?: string;
+  readonly reason?: string;
+}
+
+export interface Grant {
+  readonly grantId: string;
+  readonly account: string;
+  readonly person?: string;
+  readonly permissions: readonly string[];
+  readonly modules: readonly string[];
+  readonly reason: string;
+  readonly approver: string;
+  readonly startsAt: string;
+  /** Effective expiry: the requested one, capped at startsAt + policy maxDurationDays. */
+  readonly grantExpiresAt: string;
+  readonly requestedExpiresAt: string;
+  readonly state: 'active' | 'ended';
+  readonly eventId: string;
+}
+
+export interface AccountMeta {
+  readonly account: string;
+  /** false: the account was only seen in a login or an operation, never assigned anything. */
+  readonly known: boolean;
+  readonly person?: string;
+  readonly job?: string;
+}
+
+export interface PersonState {
+  readonly person: string;
+  readonly job?: string;
+  readonly departedAt?: string;
+  readonly transfer?: { readonly fromJob: string; readonly toJob: string; readonly effectiveAt: string };
+}
+
+/** Everything the checks and the monthly report need about one account: its current state only. */
+export interface AccountSnapshot {
+  readonly meta: AccountMeta;
+  readonly person?: PersonState;
+  readonly roles: readonly RoleHolding[];
+  readonly grants: readonly Grant[];
+  /** module → last time (ISO) the account performed an operation in it. */
+  readonly lastUse: Readonly<Record<string, string>>;
+}
+
+export const holdingKey = (h: Pick<RoleHolding, 'account' | 'role' | 'grantKey'>) => `${h.account}\n${h.role}\n${h.grantKey}`;
+
+/** Whether `incoming` replaces `existing` (latest event time wins; a tombstone wins a tie). */
+export function supersedes(existing: Pick<RoleHolding, 'eventTime' | 'state'> | undefined, incoming: Pick<RoleHolding, 'eventTime' | 'state'>): boolean {
+  if (existing === undefined) return true;
+  if (incoming.eventTime > existing.eventTime) return true;
+  return incoming.eventTime === existing.eventTime && existing.state === 'assigned' && incoming.state === 'revoked';
+}
+
+/** Folds holding facts in any order into the current holdings (the in-memory twin of the store). */
+export function foldHoldings(facts: Iterable<RoleHolding>, into = new Map<string, RoleHolding>()): Map<string, RoleHolding> {
+  for (const fact of facts) {
+    const key = holdingKey(fact);
+    if (supersedes(into.get(key), fact)) into.set(key, fact);
+  }
+  return into;
+}
+
+/** ISO time in UTC, so that times compare correctly as text. */
+export const utc = (time: string | Date) => new Date(time).toISOString();
+
+export function grantIsActive(grant: Grant, now: Date): boolean {
+  return grant.state === 'active' && grant.startsAt <= now.toISOString() && now.toISOString() < grant.grantExpiresAt;
+}
+
+/** Roles the account still holds (assigned, whatever grant they came through: the ERP keeps them until revoked). */
+export function heldRoles(snapshot: Pick<AccountSnapshot, 'roles'>): RoleHolding[] {
+  return snapshot.roles.filter((r) => r.state === 'assigned').sort((a, b) => (a.role + a.grantKey).localeCompare(b.role + b.grantKey));
+}
+
+export function activeGrants(snapshot: Pick<AccountSnapshot, 'grants'>, now: Date): Grant[] {
+  return snapshot.grants.filter((g) => grantIsActive(g, now)).sort((a, b) => a.grantId.localeCompare(b.grantId));
+}
+
+/** permission → where it comes from (role names and grant ids). */
+export function heldPermissions(snapshot: Pick<AccountSnapshot, 'roles' | 'grants'>, now: Date): Map<string, string[]> {
+  const held = new Map<string, string[]>();
+  const add = (permission: string, via: string) => held.set(permission, [...(held.get(permission) ?? []), via]);
+  for (const role of heldRoles(snapshot)) for (const p of role.permissions) add(p, role.grantKey === STANDING ? `role ${role.role}` : `role ${role.role} (grant ${role.grantKey})`);
+  for (const grant of activeGrants(snapshot, now)) for (const p of grant.permissions) add(p, `grant ${grant.grantId}`);
+  return held;
+}
+
+/** Effective expiry of a grant: never later than startsAt + maxDurationDays. */
+export function cappedExpiry(startsAt: string, requestedExpiresAt: string, maxDurationDays: number): string {
+  const cap = new Date(Date.parse(startsAt) + maxDurationDays * 86_400_000).toISOString();
+  const requested = utc(requestedExpiresAt);
+  return requested < cap ? requested : cap;
+}
+
+/**
+ * What ending `grant` takes away: its permissions (and those of roles assigned under it) that
+ * no other active grant and no standing role still gives. Overlapping grants keep access.
+ */
+export function permissionsToRevokeAtExpiry(snapshot: Pick<AccountSnapshot, 'roles' | 'grants'>, grant: Grant, now: Date): string[] {
+  const ending = new Set(grant.permissions);
+  for (const role of heldRoles(snapshot)) if (role.grantKey === grant.grantId) for (const p of role.permissions) ending.add(p);
+  const kept = new Set<string>();
+  for (const role of heldRoles(snapshot)) {
+    if (role.grantKey === grant.grantId) continue;
+    const otherGrant = snapshot.grants.find((g) => g.grantId === role.grantKey);
+    if (role.grantKey === STANDING || (otherGrant !== undefined && grantIsActive(otherGrant, now))) for (const p of role.permissions) kept.add(p);
+  }
+  for (const other of activeGrants(snapshot, now)) if (other.grantId !== grant.grantId) for (const p of other.permissions) kept.add(p);
+  return [...ending].filter((p) => !kept.has(p)).sort();
+}

@@ -1,0 +1,228 @@
+/**
+ * access-governance over a simulated month, end to end through the local runtime with real
+ * AWS SDK clients over loopback: ERP/HR facts put on the bus with their own `Time`s →
+ * access-governance (state in dynalite) → schedules fired with `scheduler.tick` → findings and
+ * commands back on the bus → recorded by log-archiving, where the test reads them.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateTable } from '../../infra/state-table.ts';
+import { runReportCommand } from '../../cli/report.ts';
+import { dynamoAccessStore } from '../../functions/access-governance/access-state.ts';
+import { ACCESS_SWEEP_SCHEDULE, PERMISSION_AUDIT_SCHEDULE } from '../../functions/access-governance/governance.ts';
+import { endOfMonth, type PermissionReport } from '../../functions/access-governance/permission-report.ts';
+import { heldPermissions } from '../../functions/access-governance/permission-state.ts';
+import { daysBetween } from '../../functions/log-archiving/audit-queries.ts';
+import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
+import { deadLetterStore } from '../../runtime/event-bus.ts';
+import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { PIPELINE_EVENT_BUS_NAME, type CommandIssued, type FindingRaised, type FindingResolved } from '../../schemas/index.ts';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+let dataDir: string;
+let runtime: LocalRuntime;
+let events: EventBridgeClient;
+let docs: DynamoDBDocumentClient;
+let startedAt: Date;
+/** Start of the simulated month. */
+let t0: number;
+const at = (offset: number) => new Date(t0 + offset);
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'erpgov-access-'));
+  startedAt = new Date();
+  t0 = Math.ceil(startedAt.getTime() / HOUR) * HOUR + HOUR;
+  runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
+  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
+  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } });
+});
+afterAll(async () => {
+  events.destroy();
+  docs.destroy();
+  await runtime.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function entry(detailType: string, detail: Record<string, unknown>, time: Date): PutEventsRequestEntry {
+  return { EventBusName: PIPELINE_EVENT_BUS_NAME, Source: 'erp.sap', DetailType: detailType, Detail: JSON.stringify({ schemaVersion: 1, ...detail }), Time: time };
+}
+
+async function put(entries: PutEventsRequestEntry[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < entries.length; i += 10) {
+    const out = await events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
+    expect(out.FailedEntryCount).toBe(0);
+    ids.push(...(out.Entries ?? []).map((e) => e.EventId as string));
+  }
+  await runtime.bus.whenIdle();
+  return ids;
+}
+
+async function fireSchedule(id: string, notBefore: Date): Promise<Date> {
+  for (;;) {
+    const next = runtime.scheduler.upcoming().find((s) => s.id === id)?.next;
+    if (!next) throw new Error(`schedule ${id} is not armed`);
+    const due = new Date(next);
+    runtime.scheduler.tick(due >= notBefore ? due : notBefore);
+    await runtime.bus.whenIdle();
+    if (due >= notBefore) return due;
+  }
+}
+
+/** What access-governance put on the bus, as log-archiving recorded it. */
+async function published<T>(detailType: string): Promise<{ eventId: string; detail: T }[]> {
+  const trail = dynamoAuditTrailStore(docs, stateTable.name);
+  const found: { eventId: string; detail: T }[] = [];
+  for (const day of daysBetween(startedAt.toISOString().slice(0, 10), new Date().toISOString().slice(0, 10))) {
+    for (const record of await trail.recordsOccurredOn(day)) {
+      if (record.detailType !== detailType || record.source !== 'erpgov.access-governance') continue;
+      found.push({ eventId: record.eventId, detail: (JSON.parse(record.originalEvent) as { detail: T }).detail });
+    }
+  }
+  return found;
+}
+const raised = async (account: string, control: string) => (await published<FindingRaised>('Finding Raised')).filter((f) => f.detail.subject.id === account && f.detail.control === control);
+const commandsFor = async (account: string) => (await published<CommandIssued>('Command Issued')).filter((c) => c.detail.account === account).map((c) => c.detail);
+
+const role = (account: string, person: string, roleName: string, modules: string[], permissions: string[], job: string, extra: Record<string, unknown> = {}) =>
+  ({ account, person, role: roleName, modules, permissions, job, grantedBy: 'admin.li', ...extra });
+
+describe('leavers (guide 2.3): the 24-hour clock', () => {
+  it('flags access still present at the deadline, issues revoke commands, and clears when the ERP confirms', async () => {
+    await put([
+      entry('Role Assigned', role('u100', 'E-100', 'SD_SALES_CLERK', ['orders'], ['order.create'], 'sales'), at(-10 * DAY)),
+      entry('Employee Departed', { person: 'E-100', departedAt: at(HOUR).toISOString(), accounts: ['u100'] }, at(HOUR)),
+    ]);
+    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(HOUR + 23 * HOUR));
+    expect(await raised('u100', '2.3')).toEqual([]);
+
+    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(HOUR + 24 * HOUR));
+    const [finding, ...more] = await raised('u100', '2.3');
+    expect(more).toEqual([]);
+    expect(finding?.detail).toMatchObject({ title: 'Leaver still has access', severity: 'critical', mode: 'enforce', evidence: { facts: { remainingRoles: ['SD_SALES_CLERK'], limitHours: 24 } } });
+    const [command] = await commandsFor('u100');
+    expect(command).toMatchObject({ command: 'revoke-role', role: 'SD_SALES_CLERK', control: '2.3', findingId: finding?.detail.findingId });
+
+    // The ERP carries the command out and quotes it back.
+    await put([entry('Role Revoked', { account: 'u100', person: 'E-100', role: 'SD_SALES_CLERK', revokedBy: 'connector', reason: 'departure', commandId: command?.commandId }, at(26 * HOUR))]);
+    const resolved = (await published<FindingResolved>('Finding Resolved')).filter((f) => f.detail.findingId === finding?.detail.findingId);
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]?.detail).toMatchObject({ resolution: 'fixed', control: '2.3', evidence: { facts: { revocations: [`SD_SALES_CLERK (command ${command?.commandId})`] } } });
+  });
+
+  it('a revoke that arrives before its assignment leaves the role revoked', async () => {
+    await put([entry('Role Revoked', { account: 'u101', person: 'E-101', role: 'FI_AP', revokedBy: 'admin.li' }, at(2 * HOUR))]);
+    await put([entry('Role Assigned', role('u101', 'E-101', 'FI_AP', ['finance'], ['payment.approve'], 'finance'), at(HOUR))]);
+    const { snapshot } = await dynamoAccessStore(docs, stateTable.name).snapshot('u101');
+    expect(snapshot.roles.map((r) => r.state)).toEqual(['revoked']);
+  });
+});
+
+describe('temporary grants (guide 2.4)', () => {
+  it('expire on time, keep what an overlapping grant or standing role still gives, and list the operations for review', async () => {
+    await put([
+      entry('Role Assigned', role('u200', 'E-200', 'FI_VIEWER', ['finance'], ['journal.view'], 'finance'), at(-10 * DAY)),
+      entry('Temporary Grant Issued', { grantId: 'G1', grantee: 'u200', person: 'E-200', permissions: ['ledger.read', 'ledger.export', 'journal.view'], reason: 'year-end audit', approver: 'audit.mgr', expiresAt: at(2 * DAY).toISOString() }, at(0)),
+      entry('Temporary Grant Issued', { grantId: 'G2', grantee: 'u200', person: 'E-200', permissions: ['ledger.read'], reason: 'quarter close', approver: 'audit.mgr', expiresAt: at(5 * DAY).toISOString() }, at(0)),
+    ]);
+    const [operationId] = await put([entry('Operation Audited', { actor: 'u200', action: 'export', target: 'ledger-2026', module: 'finance', grantId: 'G1' }, at(DAY))]);
+
+    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(2 * DAY - 10 * MIN));
+    expect(await commandsFor('u200')).toEqual([]);
+
+    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(2 * DAY));
+    expect(await commandsFor('u200')).toMatchObject([{ command: 'revoke-permissions', grantId: 'G1', permissions: ['ledger.export'], control: '2.4' }]);
+    const store = dynamoAccessStore(docs, stateTable.name);
+    const { snapshot } = await store.snapshot('u200');
+    expect([...heldPermissions(snapshot, at(2 * DAY + 10 * MIN)).keys()].sort()).toEqual(['journal.view', 'ledger.read']);
+    const review = (await raised('G1', '2.4'))[0]?.detail;
+    expect(review).toMatchObject({ title: 'Temporary grant ended: operations for review', evidence: { eventIds: [operationId], facts: { approver: 'audit.mgr', operationCount: 1 } } });
+
+    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(5 * DAY));
+    expect((await commandsFor('u200')).map((c) => [c.grantId, c.permissions]).sort()).toEqual([
+      ['G1', ['ledger.export']],
+      ['G2', ['ledger.read']],
+    ]);
+  });
+
+  it('a grant approved by its grantee is a finding', async () => {
+    await put([entry('Temporary Grant Issued', { grantId: 'G-self', grantee: 'u201', person: 'E-201', permissions: ['ledger.read'], reason: 'self', approver: 'u201', expiresAt: at(DAY).toISOString() }, at(0))]);
+    expect((await raised('u201', '2.4')).map((f) => f.detail.title)).toEqual(['Temporary grant approved by its grantee']);
+  });
+});
+
+describe('one person, one account (guide 2.2)', () => {
+  it('detects a shared account, and an unknown account produces a finding, not an error', async () => {
+    await put([entry('Role Assigned', role('u300', 'E-300', 'SD_SALES_CLERK', ['orders'], ['order.view'], 'sales'), at(-10 * DAY))]);
+    const ids = await put([
+      entry('Login', { account: 'u300', person: 'E-300', deviceId: 'D-1', outcome: 'success' }, at(3 * HOUR)),
+      entry('Login', { account: 'u300', person: 'E-301', deviceId: 'D-2', outcome: 'success' }, at(4 * HOUR)),
+    ]);
+    const shared = (await raised('u300', '2.2')).map((f) => f.detail);
+    expect(shared).toHaveLength(1);
+    expect(shared[0]).toMatchObject({ title: 'Shared account suspected', evidence: { facts: { persons: ['E-300', 'E-301'], devices: ['D-1', 'D-2'] } } });
+    expect([...(shared[0]?.evidence.eventIds ?? [])].sort()).toEqual([...ids].sort());
+
+    await put([entry('Login', { account: 'u999', deviceId: 'D-9', outcome: 'success' }, at(3 * HOUR))]);
+    expect((await raised('u999', '2.2')).map((f) => f.detail.title)).toEqual(['Unknown account']);
+  });
+});
+
+describe('monthly permission audit (guide 2.5)', () => {
+  it('lists exactly the planted redundancies, as JSON, CSV and Markdown in the archive', async () => {
+    await put([
+      entry('Role Assigned', role('u400', 'E-400', 'SD_SALES_CLERK', ['orders'], ['order.view'], 'sales'), at(-10 * DAY)),
+      entry('Employee Departed', { person: 'E-400', departedAt: at(2 * HOUR).toISOString() }, at(2 * HOUR)),
+      entry('Role Assigned', role('u500', 'E-500', 'SD_SALES_CLERK', ['orders'], ['order.view'], 'sales'), at(-10 * DAY)),
+      entry('Employee Transferred', { person: 'E-500', fromJob: 'sales', toJob: 'finance', effectiveAt: at(2 * HOUR).toISOString() }, at(2 * HOUR)),
+      entry('Role Assigned', role('u600', 'E-600', 'FI_ALL', ['finance'], ['vendor.create', 'payment.approve'], 'finance'), at(-10 * DAY)),
+      entry('Role Assigned', role('u700', 'E-700', 'FI_AUDIT', ['finance'], ['ledger.audit'], 'finance', { grantId: 'G7' }), at(0)),
+      entry('Temporary Grant Issued', { grantId: 'G7', grantee: 'u700', person: 'E-700', permissions: ['ledger.audit'], reason: 'audit', approver: 'audit.mgr', expiresAt: at(3 * DAY).toISOString() }, at(0)),
+      entry('Role Assigned', role('u800', 'E-800', 'WM_CLERK', ['inventory'], ['stock.move'], 'warehouse'), at(-200 * DAY)),
+      entry('Role Assigned', role('u801', 'E-801', 'WM_CLERK', ['inventory'], ['stock.move'], 'warehouse'), at(-200 * DAY)),
+      entry('Operation Audited', { actor: 'u801', action: 'update', target: 'stock', module: 'inventory' }, at(DAY)),
+    ]);
+    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(5 * DAY + 10 * MIN));
+
+    const month = at(6 * DAY).toISOString().slice(0, 7);
+    await fireSchedule(PERMISSION_AUDIT_SCHEDULE, new Date(endOfMonth(month).getTime() + 2 * HOUR - MIN));
+    const report = JSON.parse(readFileSync(join(dataDir, 'archive', 'reports', 'permissions', `${month}.json`), 'utf8')) as PermissionReport;
+    expect(report.items.map((i) => [i.category, i.account, i.what])).toEqual([
+      ['expired-grant-present', 'u700', 'FI_AUDIT (grant G7)'],
+      ['leaver-not-cleaned', 'u400', 'SD_SALES_CLERK'],
+      ['mover-not-adjusted', 'u500', 'SD_SALES_CLERK'],
+      ['no-bound-person', 'u999', 'u999'],
+      ['sod-conflict', 'u600', 'vendor.create + payment.approve'],
+      ['unused-permission', 'u800', 'WM_CLERK'],
+    ]);
+    const csv = readFileSync(join(dataDir, 'archive', 'reports', 'permissions', `${month}.csv`), 'utf8');
+    expect(csv.trim().split('\n')).toHaveLength(1 + report.items.length);
+    const md = readFileSync(join(dataDir, 'archive', 'reports', 'permissions', `${month}.md`), 'utf8');
+    expect(md).toContain(`# Permission audit ${month}`);
+    expect(md).toContain('| u400 | E-400 | SD_SALES_CLERK |');
+
+    // The CLI reads the same state through the running runtime's endpoint.
+    const outDir = join(dataDir, 'cli-out');
+    expect(await runReportCommand(['permissions', '--month', month, '--format', 'csv', '--out', outDir, '--endpoint', runtime.dynamoDbUrl])).toBe(0);
+    expect(readFileSync(join(outDir, 'reports', 'permissions', `${month}.csv`), 'utf8')).toBe(csv);
+
+    await put([entry('Permission Review Signed Off', { month, reviewer: 'audit.lead.wu', comment: 'checked' }, new Date(endOfMonth(month).getTime() + DAY))]);
+    expect(await dynamoAccessStore(docs, stateTable.name).signOffs(month)).toMatchObject([{ reviewer: 'audit.lead.wu', comment: 'checked' }]);
+  });
+});
+
+describe('delivery health', () => {
+  it('dead-lettered nothing for access-governance, and the bus refused none of its events', () => {
+    expect(deadLetterStore(dataDir).readAll().filter((letter) => letter.target === 'access-governance')).toEqual([]);
+    expect(rejectedStore(dataDir).readAll()).toEqual([]);
+  });
+});

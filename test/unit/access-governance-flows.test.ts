@@ -1,0 +1,173 @@
+/**
+ * The access-governance flows over an in-memory AccessStore and a recording publisher: modes
+ * (report-only issues no commands), idempotent redelivery, reordering, mover clock. No I/O.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LoginFact } from '../../functions/access-governance/access-checks.ts';
+import type { AccessStore, Clock, OpenFinding } from '../../functions/access-governance/access-state.ts';
+import { recordFact, sweep, type Fact } from '../../functions/access-governance/governance.ts';
+import { supersedes, type AccountMeta, type Grant, type PersonState, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
+import { defaultPolicy, parsePolicy, type Policy } from '../../functions/shared/policy.ts';
+import type { OutgoingEvent } from '../../functions/shared/ports.ts';
+
+function memoryStore(): AccessStore {
+  const metas = new Map<string, AccountMeta>();
+  const holdings = new Map<string, RoleHolding>();
+  const grants = new Map<string, Grant>();
+  const persons = new Map<string, PersonState>();
+  const links = new Map<string, Set<string>>();
+  const clocks = new Map<string, Clock & { open: boolean }>();
+  const findings = new Map<string, Map<string, OpenFinding>>();
+  const uses = new Map<string, Record<string, string>>();
+  const logins: LoginFact[] = [];
+  const signOffs: { month: string; reviewer: string; comment?: string; time: string }[] = [];
+  const findingsOf = (a: string) => findings.get(a) ?? findings.set(a, new Map()).get(a)!;
+  return {
+    async putHolding(h) {
+      const key = `${h.account}|${h.role}|${h.grantKey}`;
+      if (!supersedes(holdings.get(key), h)) return false;
+      holdings.set(key, h);
+      return true;
+    },
+    async touchAccount(account, fields) {
+      const before = metas.get(account);
+      metas.set(account, { ...before, account, known: fields.known || (before?.known ?? false), ...(fields.person ? { person: fields.person } : {}), ...(fields.job ? { job: fields.job } : {}) });
+      return before;
+    },
+    async linkPerson(person, account) {
+      (links.get(person) ?? links.set(person, new Set()).get(person)!).add(account);
+    },
+    accountsOf: async (person) => [...(links.get(person) ?? [])],
+    async putGrant(grant) {
+      if (grants.has(grant.grantId)) return false;
+      grants.set(grant.grantId, grant);
+      return true;
+    },
+    async endGrant(_account, grantId) {
+      const g = grants.get(grantId);
+      if (!g || g.state === 'ended') return false;
+      grants.set(grantId, { ...g, state: 'ended' });
+      return true;
+    },
+    dueGrants: async (now) => [...grants.values()].filter((g) => g.state === 'active' && g.grantExpiresAt <= now.toISOString()).map((g) => ({ account: g.account, grantId: g.grantId })),
+    async recordUse(account, module, time) {
+      const u = uses.get(account) ?? {};
+      if ((u[module] ?? '') < time) u[module] = time;
+      uses.set(account, u);
+    },
+    async recordDeparture(person, departedAt) {
+      persons.set(person, { ...persons.get(person), person, departedAt });
+    },
+    async recordTransfer(person, transfer) {
+      persons.set(person, { ...persons.get(person), person, job: transfer.toJob, transfer });
+    },
+    async setPersonJob(person, job) {
+      const p = persons.get(person);
+      persons.set(person, { ...p, person, job: p?.job ?? job });
+    },
+    async putClock(clock) {
+      const key = `${clock.person}|${clock.kind}|${clock.at}`;
+      if (!clocks.has(key)) clocks.set(key, { ...clock, open: true });
+    },
+    dueClocks: async (now) => [...clocks.values()].filter((c) => c.open && c.deadline <= now.toISOString()),
+    async closeClock(clock) {
+      const c = clocks.get(`${clock.person}|${clock.kind}|${clock.at}`);
+      if (!c?.open) return false;
+      c.open = false;
+      return true;
+    },
+    async putLogin(login) {
+      logins.push(login);
+    },
+    loginsBetween: async (account, from, to) => logins.filter((l) => l.account === account && l.time >= from && l.time <= to),
+    async snapshot(account) {
+      const meta = metas.get(account) ?? { account, known: false };
+      const person = meta.person ? (persons.get(meta.person) ?? { person: meta.person }) : undefined;
+      return {
+        snapshot: { meta, ...(person ? { person } : {}), roles: [...holdings.values()].filter((h) => h.account === account), grants: [...grants.values()].filter((g) => g.account === account), lastUse: uses.get(account) ?? {} },
+        openFindings: [...findingsOf(account).values()],
+      };
+    },
+    async openFinding(account, finding) {
+      if (findingsOf(account).has(finding.findingId)) return false;
+      findingsOf(account).set(finding.findingId, finding);
+      return true;
+    },
+    closeFinding: async (account, findingId) => findingsOf(account).delete(findingId),
+    async *accountPages() {
+      yield [...metas.keys()].sort();
+    },
+    async recordSignOff(month, reviewer, comment, _eventId, time) {
+      signOffs.push({ month, reviewer, ...(comment ? { comment } : {}), time });
+    },
+    signOffs: async (month) => signOffs.filter((s) => s.month === month),
+  };
+}
+
+function setup(policy: Policy = defaultPolicy) {
+  const published: OutgoingEvent[] = [];
+  const deps = { store: memoryStore(), publisher: { publish: async (events: readonly OutgoingEvent[]) => void published.push(...events) }, policy };
+  let n = 0;
+  const fact = (detailType: string, detail: Record<string, unknown>, time: string): Fact => ({ eventId: `ev-${++n}`, detailType, time, detail });
+  const of = (detailType: string) => published.filter((e) => e.detailType === detailType).map((e) => e.detail);
+  return { deps, fact, published, of };
+}
+
+const assign = { account: 'u1', person: 'E-1', role: 'SALES', modules: ['orders'], permissions: ['order.create'], job: 'sales', grantedBy: 'admin' };
+
+describe('leaver flow', () => {
+  it('in enforce mode: one finding and one revoke command at the deadline, however often the sweep and the events repeat', async () => {
+    const { deps, fact, of } = setup();
+    const assigned = fact('Role Assigned', assign, '2026-03-01T00:00:00Z');
+    await recordFact(deps, assigned);
+    await recordFact(deps, assigned);
+    await recordFact(deps, fact('Employee Departed', { person: 'E-1', departedAt: '2026-03-05T10:00:00+08:00' }, '2026-03-05T02:00:00Z'));
+    await sweep(deps, new Date('2026-03-06T01:59:00Z'));
+    expect(of('Finding Raised')).toEqual([]);
+    await sweep(deps, new Date('2026-03-06T02:00:00Z'));
+    await sweep(deps, new Date('2026-03-06T02:05:00Z'));
+    expect(of('Finding Raised').map((f) => f.control)).toEqual(['2.3']);
+    expect(of('Command Issued')).toMatchObject([{ command: 'revoke-role', account: 'u1', role: 'SALES' }]);
+  });
+
+  it('in report-only mode: the finding, no command', async () => {
+    const { deps, fact, of } = setup(parsePolicy({ access: { leaverMoverRevocation: { mode: 'report-only' } } }));
+    await recordFact(deps, fact('Role Assigned', assign, '2026-03-01T00:00:00Z'));
+    await recordFact(deps, fact('Employee Departed', { person: 'E-1', departedAt: '2026-03-05T02:00:00Z' }, '2026-03-05T02:00:00Z'));
+    await sweep(deps, new Date('2026-03-07T00:00:00Z'));
+    expect(of('Finding Raised')).toMatchObject([{ control: '2.3', mode: 'report-only' }]);
+    expect(of('Command Issued')).toEqual([]);
+  });
+
+  it('a departure for an unknown person is recorded and reported, not an error', async () => {
+    const { deps, fact, of } = setup();
+    await recordFact(deps, fact('Employee Departed', { person: 'E-404', departedAt: '2026-03-05T02:00:00Z' }, '2026-03-05T02:00:00Z'));
+    expect(of('Finding Raised')).toMatchObject([{ control: '2.3', title: 'HR event for a person with no known account', subject: { type: 'person', id: 'E-404' } }]);
+  });
+});
+
+describe('mover flow', () => {
+  it('flags the old job\'s role at the deadline and resolves it when revoked', async () => {
+    const { deps, fact, of } = setup();
+    await recordFact(deps, fact('Role Assigned', assign, '2026-03-01T00:00:00Z'));
+    await recordFact(deps, fact('Employee Transferred', { person: 'E-1', fromJob: 'sales', toJob: 'finance', effectiveAt: '2026-03-05T00:00:00Z' }, '2026-03-05T00:00:00Z'));
+    await recordFact(deps, fact('Role Assigned', { ...assign, role: 'FI', modules: ['finance'], permissions: [], job: 'finance' }, '2026-03-05T01:00:00Z'));
+    await sweep(deps, new Date('2026-03-06T00:00:00Z'));
+    const moverFinding = of('Finding Raised').find((f) => f.control === '2.3');
+    expect(moverFinding).toMatchObject({ title: 'Mover still holds the old job\'s permissions', evidence: { facts: { remainingRoles: ['SALES'] } } });
+    await recordFact(deps, fact('Role Revoked', { account: 'u1', person: 'E-1', role: 'SALES', revokedBy: 'admin', reason: 'transfer' }, '2026-03-06T03:00:00Z'));
+    expect(of('Finding Resolved').map((f) => f.findingId)).toContain(moverFinding?.findingId);
+  });
+});
+
+describe('grant flow', () => {
+  it('caps a grant longer than the policy allows, and expires it at the cap', async () => {
+    const { deps, fact, of } = setup();
+    await recordFact(deps, fact('Temporary Grant Issued', { grantId: 'G1', grantee: 'ext1', organisation: 'Audit & Co', permissions: ['ledger.read'], reason: 'audit', approver: 'boss', startsAt: '2026-03-01T00:00:00Z', expiresAt: '2026-06-01T00:00:00Z' }, '2026-03-01T00:00:00Z'));
+    expect(of('Finding Raised').map((f) => f.title)).toContain('Temporary grant longer than the policy allows');
+    await sweep(deps, new Date('2026-03-30T23:55:00Z'));
+    expect(of('Command Issued')).toEqual([]);
+    await sweep(deps, new Date('2026-03-31T00:00:00Z'));
+    expect(of('Command Issued')).toMatchObject([{ command: 'revoke-permissions', grantId: 'G1', permissions: ['ledger.read'] }]);
+  });
+});

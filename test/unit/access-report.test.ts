@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { buildPermissionReport, endOfMonth, previousMonth, renderCsv, renderMarkdown } from '../../functions/access-governance/permission-report.ts';
+import { STANDING, type AccountSnapshot, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
+import { defaultPolicy } from '../../functions/shared/policy.ts';
+
+const role = (account: string, roleName: string, modules: string[], eventTime = '2026-02-20T00:00:00.000Z', extra: Partial<RoleHolding> = {}): RoleHolding => ({
+  account, role: roleName, grantKey: STANDING, state: 'assigned', eventTime, eventId: `ev-${account}-${roleName}`, modules, permissions: [], ...extra,
+});
+const account = (name: string, roles: RoleHolding[], extra: Partial<AccountSnapshot> = {}): AccountSnapshot => ({
+  meta: { account: name, known: true, person: `E-${name}` }, person: { person: `E-${name}`, job: 'sales' }, roles, grants: [], lastUse: {}, ...extra,
+});
+
+describe('monthly permission audit (2.5)', () => {
+  it('knows its months', () => {
+    expect(endOfMonth('2026-12').toISOString()).toBe('2027-01-01T00:00:00.000Z');
+    expect(previousMonth(new Date('2026-01-01T02:00:00Z'))).toBe('2025-12');
+    expect(() => endOfMonth('2026-13')).toThrow(/YYYY-MM/);
+  });
+
+  it('lists exactly the redundancies: leaver, unused role, no person; a clean account adds nothing', () => {
+    const report = buildPermissionReport('2026-03', [
+      account('clean', [role('clean', 'SALES', ['orders'])]),
+      account('leaver', [role('leaver', 'SALES', ['orders'])], { person: { person: 'E-leaver', departedAt: '2026-03-10T00:00:00.000Z' } }),
+      account('idle', [role('idle', 'SALES', ['orders'], '2025-06-01T00:00:00.000Z')], { lastUse: { orders: '2025-07-01T00:00:00.000Z' } }),
+      account('busy', [role('busy', 'SALES', ['orders'], '2025-06-01T00:00:00.000Z')], { lastUse: { orders: '2026-03-30T00:00:00.000Z' } }),
+      { meta: { account: 'orphan', known: false }, roles: [], grants: [], lastUse: {} },
+    ], defaultPolicy);
+    expect(report.items.map((i) => [i.category, i.account])).toEqual([
+      ['leaver-not-cleaned', 'leaver'],
+      ['no-bound-person', 'orphan'],
+      ['unused-permission', 'idle'],
+    ]);
+    expect(report.accountsReviewed).toBe(5);
+    expect(report.counts['leaver-not-cleaned']).toBe(1);
+  });
+
+  it('renders CSV safely and Markdown for people', () => {
+    const report = buildPermissionReport('2026-03', [{ meta: { account: '=cmd|x', known: false }, roles: [], grants: [], lastUse: {} }], defaultPolicy);
+    expect(renderCsv(report).split('\n')[1]).toBe(`2026-03,no-bound-person,"'=cmd|x",,"'=cmd|x",no person is bound to this account`);
+    expect(renderMarkdown(report)).toContain('| =cmd\\|x | — | =cmd\\|x | no person is bound to this account |');
+  });
+});
