@@ -4,11 +4,8 @@
  * access-governance (state in dynalite) → schedules fired with `scheduler.tick` → findings and
  * commands back on the bus → recorded by log-archiving, where the test reads them.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateTable } from '../../infra/state-table.ts';
@@ -17,79 +14,35 @@ import { dynamoAccessStore } from '../../functions/access-governance/access-stat
 import { ACCESS_SWEEP_SCHEDULE, PERMISSION_AUDIT_SCHEDULE } from '../../functions/access-governance/governance.ts';
 import { endOfMonth, type PermissionReport } from '../../functions/access-governance/permission-report.ts';
 import { heldPermissions } from '../../functions/access-governance/permission-state.ts';
-import { daysBetween } from '../../functions/log-archiving/audit-queries.ts';
-import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
-import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
-import { PIPELINE_EVENT_BUS_NAME, type CommandIssued, type FindingRaised, type FindingResolved } from '../../schemas/index.ts';
+import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
+import { type CommandIssued, type FindingRaised, type FindingResolved } from '../../schemas/index.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-let dataDir: string;
+let h: PipelineHarness;
 let runtime: LocalRuntime;
-let events: EventBridgeClient;
 let docs: DynamoDBDocumentClient;
+let dataDir: string;
 let startedAt: Date;
 /** Start of the simulated month. */
 let t0: number;
 const at = (offset: number) => new Date(t0 + offset);
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'erpgov-access-'));
-  startedAt = new Date();
+  h = await startPipelineHarness('access');
+  ({ runtime, docs, dataDir, startedAt } = h);
   t0 = Math.ceil(startedAt.getTime() / HOUR) * HOUR + HOUR;
-  runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
-  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } });
 });
-afterAll(async () => {
-  events.destroy();
-  docs.destroy();
-  await runtime.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => h.stop());
 
-function entry(detailType: string, detail: Record<string, unknown>, time: Date): PutEventsRequestEntry {
-  return { EventBusName: PIPELINE_EVENT_BUS_NAME, Source: 'erp.sap', DetailType: detailType, Detail: JSON.stringify({ schemaVersion: 1, ...detail }), Time: time };
-}
-
-async function put(entries: PutEventsRequestEntry[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < entries.length; i += 10) {
-    const out = await events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
-    expect(out.FailedEntryCount).toBe(0);
-    ids.push(...(out.Entries ?? []).map((e) => e.EventId as string));
-  }
-  await runtime.bus.whenIdle();
-  return ids;
-}
-
-async function fireSchedule(id: string, notBefore: Date): Promise<Date> {
-  for (;;) {
-    const next = runtime.scheduler.upcoming().find((s) => s.id === id)?.next;
-    if (!next) throw new Error(`schedule ${id} is not armed`);
-    const due = new Date(next);
-    runtime.scheduler.tick(due >= notBefore ? due : notBefore);
-    await runtime.bus.whenIdle();
-    if (due >= notBefore) return due;
-  }
-}
-
+const entry: PipelineHarness['entry'] = (...args) => h.entry(...args);
+const put: PipelineHarness['put'] = (entries) => h.put(entries);
+const fireSchedule: PipelineHarness['fireSchedule'] = (id, notBefore) => h.fireSchedule(id, notBefore);
 /** What access-governance put on the bus, as log-archiving recorded it. */
-async function published<T>(detailType: string): Promise<{ eventId: string; detail: T }[]> {
-  const trail = dynamoAuditTrailStore(docs, stateTable.name);
-  const found: { eventId: string; detail: T }[] = [];
-  for (const day of daysBetween(startedAt.toISOString().slice(0, 10), new Date().toISOString().slice(0, 10))) {
-    for (const record of await trail.recordsOccurredOn(day)) {
-      if (record.detailType !== detailType || record.source !== 'erpgov.access-governance') continue;
-      found.push({ eventId: record.eventId, detail: (JSON.parse(record.originalEvent) as { detail: T }).detail });
-    }
-  }
-  return found;
-}
+const published = <T,>(detailType: string) => h.published<T>(detailType, 'erpgov.access-governance');
 const raised = async (account: string, control: string) => (await published<FindingRaised>('Finding Raised')).filter((f) => f.detail.subject.id === account && f.detail.control === control);
 const commandsFor = async (account: string) => (await published<CommandIssued>('Command Issued')).filter((c) => c.detail.account === account).map((c) => c.detail);
 

@@ -4,86 +4,36 @@
  * `scheduler.tick` → "Finding Raised" back on the bus → recorded by log-archiving, where the
  * test reads it, as an auditor would.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateTable } from '../../infra/state-table.ts';
 import { BEHAVIOUR_ANALYSIS_SCHEDULE, SETTLE_MS } from '../../functions/audit-analysis/analyse-hours.ts';
 import { dynamoHighRiskStore } from '../../functions/audit-analysis/analysis-state.ts';
 import { HIGH_RISK_SWEEP_SCHEDULE } from '../../functions/audit-analysis/verify-high-risk.ts';
-import { daysBetween } from '../../functions/log-archiving/audit-queries.ts';
 import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
-import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
-import { PIPELINE_EVENT_BUS_NAME, type FindingRaised } from '../../schemas/index.ts';
+import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
+import { type FindingRaised } from '../../schemas/index.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-let dataDir: string;
+let h: PipelineHarness;
 let runtime: LocalRuntime;
-let events: EventBridgeClient;
 let docs: DynamoDBDocumentClient;
-let startedAt: Date;
+let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'erpgov-audit-analysis-'));
-  startedAt = new Date();
-  runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
-  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }));
+  h = await startPipelineHarness('audit-analysis');
+  ({ runtime, docs, dataDir } = h);
 });
-afterAll(async () => {
-  events.destroy();
-  docs.destroy();
-  await runtime.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => h.stop());
 
-function entry(detailType: string, detail: Record<string, unknown>, time: Date): PutEventsRequestEntry {
-  return { EventBusName: PIPELINE_EVENT_BUS_NAME, Source: 'erp.sap', DetailType: detailType, Detail: JSON.stringify({ schemaVersion: 1, ...detail }), Time: time };
-}
-
-async function put(entries: PutEventsRequestEntry[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < entries.length; i += 10) {
-    const out = await events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
-    expect(out.FailedEntryCount).toBe(0);
-    ids.push(...(out.Entries ?? []).map((e) => e.EventId as string));
-  }
-  await runtime.bus.whenIdle();
-  return ids;
-}
-
-/** Fires the schedule at its first fire time at or after `notBefore` (catching up the ones before), and waits for everything it caused. */
-async function fireSchedule(id: string, notBefore: Date): Promise<Date> {
-  for (;;) {
-    const next = runtime.scheduler.upcoming().find((s) => s.id === id)?.next;
-    if (!next) throw new Error(`schedule ${id} is not armed`);
-    const due = new Date(next);
-    runtime.scheduler.tick(due >= notBefore ? due : notBefore);
-    await runtime.bus.whenIdle();
-    if (due >= notBefore) return due;
-  }
-}
-
+const entry: PipelineHarness['entry'] = (...args) => h.entry(...args);
+const put: PipelineHarness['put'] = (entries) => h.put(entries);
+const fireSchedule: PipelineHarness['fireSchedule'] = (id, notBefore) => h.fireSchedule(id, notBefore);
 /** The findings log-archiving recorded in the audit trail since the test started. */
-async function recordedFindings(): Promise<{ eventId: string; detail: FindingRaised }[]> {
-  const trail = dynamoAuditTrailStore(docs, stateTable.name);
-  const found: { eventId: string; detail: FindingRaised }[] = [];
-  for (const day of daysBetween(startedAt.toISOString().slice(0, 10), new Date().toISOString().slice(0, 10))) {
-    for (const record of await trail.recordsOccurredOn(day)) {
-      if (record.detailType !== 'Finding Raised' || record.source !== 'erpgov.audit-analysis') continue;
-      found.push({ eventId: record.eventId, detail: (JSON.parse(record.originalEvent) as { detail: FindingRaised }).detail });
-    }
-  }
-  return found;
-}
+const recordedFindings = () => h.published<FindingRaised>('Finding Raised', 'erpgov.audit-analysis');
 
 describe('high-risk operations need a second person (guide 6.2)', () => {
   it('an unverified bulk delete yields a critical finding after its window; a verified one, and one verified before it arrived, do not', async () => {

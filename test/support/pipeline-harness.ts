@@ -1,0 +1,91 @@
+/**
+ * The local pipeline as the scenario tests drive it: a runtime on loopback with schedules
+ * left to the test, real SDK clients, and the three moves every scenario makes — put ERP
+ * facts with their own times, fire a schedule, and read back what a function published as
+ * log-archiving recorded it (the way an auditor would).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { expect } from 'vitest';
+import { daysBetween } from '../../functions/log-archiving/audit-queries.ts';
+import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
+import { stateTable } from '../../infra/state-table.ts';
+import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface PipelineHarness {
+  readonly dataDir: string;
+  readonly runtime: LocalRuntime;
+  readonly events: EventBridgeClient;
+  readonly docs: DynamoDBDocumentClient;
+  readonly startedAt: Date;
+  /** A PutEvents entry from erp.sap carrying `detail` (schemaVersion added) at `time`. */
+  entry(detailType: string, detail: Record<string, unknown>, time: Date): PutEventsRequestEntry;
+  /** Puts the entries (10 per call), expects every one accepted, waits until all deliveries are done. */
+  put(entries: PutEventsRequestEntry[]): Promise<string[]>;
+  /** Fires the schedule at its first fire time at or after `notBefore` (catching up earlier ones) and waits for what it caused. */
+  fireSchedule(id: string, notBefore: Date): Promise<Date>;
+  /** Events of `detailType` from `source` that the audit trail recorded since the harness started. */
+  published<T>(detailType: string, source: string): Promise<{ eventId: string; detail: T }[]>;
+  stop(): Promise<void>;
+}
+
+export async function startPipelineHarness(name: string): Promise<PipelineHarness> {
+  const dataDir = mkdtempSync(join(tmpdir(), `erpgov-${name}-`));
+  const startedAt = new Date();
+  const runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
+  const events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
+  const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } });
+
+  return {
+    dataDir,
+    runtime,
+    events,
+    docs,
+    startedAt,
+    entry: (detailType, detail, time) => ({ EventBusName: PIPELINE_EVENT_BUS_NAME, Source: 'erp.sap', DetailType: detailType, Detail: JSON.stringify({ schemaVersion: 1, ...detail }), Time: time }),
+    async put(entries) {
+      const ids: string[] = [];
+      for (let i = 0; i < entries.length; i += 10) {
+        const out = await events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
+        expect(out.FailedEntryCount).toBe(0);
+        ids.push(...(out.Entries ?? []).map((e) => e.EventId as string));
+      }
+      await runtime.bus.whenIdle();
+      return ids;
+    },
+    async fireSchedule(id, notBefore) {
+      for (;;) {
+        const next = runtime.scheduler.upcoming().find((s) => s.id === id)?.next;
+        if (!next) throw new Error(`schedule ${id} is not armed`);
+        const due = new Date(next);
+        runtime.scheduler.tick(due >= notBefore ? due : notBefore);
+        await runtime.bus.whenIdle();
+        if (due >= notBefore) return due;
+      }
+    },
+    async published<T>(detailType: string, source: string) {
+      const trail = dynamoAuditTrailStore(docs, stateTable.name);
+      const found: { eventId: string; detail: T }[] = [];
+      for (const day of daysBetween(startedAt.toISOString().slice(0, 10), new Date().toISOString().slice(0, 10))) {
+        for (const record of await trail.recordsOccurredOn(day)) {
+          if (record.detailType !== detailType || record.source !== source) continue;
+          found.push({ eventId: record.eventId, detail: (JSON.parse(record.originalEvent) as { detail: T }).detail });
+        }
+      }
+      return found;
+    },
+    async stop() {
+      events.destroy();
+      docs.destroy();
+      await runtime.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
