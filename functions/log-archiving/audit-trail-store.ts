@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, queryAll, queryPages } from '../shared/dynamo-access.ts';
+import { conditionally, queryAll, queryPages } from '../shared/dynamo-access.ts';
 import type { AuditRecord } from './audit-record.ts';
 import { nextLink, type ChainHead, type ChainLink } from './hash-chain.ts';
 
@@ -76,8 +76,8 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
 
   /** Moves the head forward to `link` unless it is already there or beyond. */
   async function advanceHead(link: ChainLink<AuditRecord>, expiresAt: number | undefined): Promise<void> {
-    try {
-      await client.send(
+    await conditionally(() =>
+      client.send(
         new PutCommand({
           TableName: tableName,
           Item: { pk: `HEAD#${link.chainId}`, sk: 'HEAD', seq: link.seq, hash: link.hash, gsi1pk: `CHAINS#${chainDay(link.chainId)}`, gsi1sk: link.chainId, expiresAt },
@@ -85,20 +85,16 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
           ExpressionAttributeNames: { '#seq': 'seq' },
           ExpressionAttributeValues: { ':seq': link.seq },
         }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+      ),
+    );
   }
 
   async function claim(record: AuditRecord, now: Date, expiresAt: number | undefined): Promise<Claim | 'duplicate'> {
     const fresh: Claim = { chainId: chainIdFor(record, now), state: 'claimed', claimedAt: now.toISOString() };
-    try {
-      await client.send(new PutCommand({ TableName: tableName, Item: { pk: `AUDIT#${record.eventId}`, sk: 'CLAIM', ...fresh, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return fresh;
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    const claimed = await conditionally(() =>
+      client.send(new PutCommand({ TableName: tableName, Item: { pk: `AUDIT#${record.eventId}`, sk: 'CLAIM', ...fresh, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
+    if (claimed) return fresh;
     const existing = (await getItem<Claim>(`AUDIT#${record.eventId}`, 'CLAIM')) as Claim;
     if (existing.state === 'linked') return 'duplicate';
     if (now.getTime() - Date.parse(existing.claimedAt) < CLAIM_LEASE_MS) {
@@ -168,10 +164,10 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       let head = knownHeads.get(chainId) ?? (await readHead(chainId));
       for (let attempt = 0; attempt < MAX_LINK_ATTEMPTS; attempt++) {
         const link = nextLink(chainId, head, record);
-        try {
-          await client.send(new PutCommand({ TableName: tableName, Item: { ...toStored(link), expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' }));
-        } catch (err) {
-          if (!isConditionFailure(err)) throw err;
+        const linked = await conditionally(() =>
+          client.send(new PutCommand({ TableName: tableName, Item: { ...toStored(link), expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' })),
+        );
+        if (!linked) {
           // Another writer took the slot. The stored head is usually current; if it lags
           // (its writer died between link and head), follow the chain one link at a time.
           const stored = await readHead(chainId);
