@@ -122,6 +122,7 @@ const access = group('Guide area 2: user permissions and access control.', {
   deviceBinding: rule('2.2 No shared accounts: one person, one account, bound to a device (MAC address).', {
     required: z.boolean().default(true).describe('false switches the check off (e.g. no device ids available yet).'),
     maxDevicesPerAccount: z.number().int().positive().max(100).default(1).describe('Devices one account may log in from.'),
+    maxAccountsPerPerson: z.number().int().positive().max(100).default(1).describe('Accounts holding any role or grant that one person may have (e.g. 2 where an ERP needs a separate admin account).'),
     windowHours: z.number().positive().max(8760).default(24).describe('Window over which the persons and devices behind one account are counted (shared-account suspicion).'),
   }),
   leaverMoverRevocation: rule('2.3 On transfer or departure, permissions are revoked (and reassigned) within 24 hours.', {

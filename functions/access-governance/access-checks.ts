@@ -4,6 +4,7 @@
  * reconcile them with the findings already open (raise the new, resolve the cleared).
  */
 import type { FindingRaised } from '../../schemas/registry.ts';
+import { deviceRegister, normaliseDeviceId } from '../shared/devices.ts';
 import type { Policy } from '../shared/policy.ts';
 import { activeGrants, heldPermissions, heldRoles, STANDING, type AccountSnapshot, type RoleHolding } from './permission-state.ts';
 import { DETECTED_BY, stableFindingId } from './findings.ts';
@@ -45,6 +46,81 @@ export function toFindingRaised(finding: AccessFinding): FindingRaised {
 /** The job whose modules the account's roles are checked against: HR's current job first. */
 export function jobOf(snapshot: AccountSnapshot): string | undefined {
   return snapshot.person?.job ?? snapshot.meta.job;
+}
+
+type ConflictPair = Policy['access']['segregationOfDuties']['conflicts'][number];
+
+/** Whether an unexpired exception for the pair names one of `accounts`. */
+export function sodExcepted(policy: Policy, accounts: readonly string[], pair: Pick<ConflictPair, 'first' | 'second'>, at: Date): boolean {
+  const key = [pair.first, pair.second].sort().join('\n');
+  return policy.access.segregationOfDuties.exceptions.some((e) => accounts.includes(e.account) && [e.first, e.second].sort().join('\n') === key && Date.parse(e.expiresAt) > at.getTime());
+}
+
+/** account → permission → where it comes from: what one person holds through each of their accounts. */
+export type HeldByAccount = ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
+
+export interface SplitConflict {
+  readonly pair: ConflictPair;
+  /** account → how it holds the pair's first permission. */
+  readonly first: Record<string, readonly string[]>;
+  readonly second: Record<string, readonly string[]>;
+}
+
+/**
+ * Conflicting pairs one person holds only by combining accounts (a pair inside one account is
+ * that account's own finding). Excepted when an unexpired exception names one of the accounts.
+ */
+export function splitConflicts(held: HeldByAccount, policy: Policy, at: Date): SplitConflict[] {
+  const out: SplitConflict[] = [];
+  for (const pair of policy.access.segregationOfDuties.conflicts) {
+    const holders = (permission: string) => Object.fromEntries([...held].flatMap(([account, perms]) => (perms.has(permission) ? [[account, perms.get(permission) ?? []]] : [])));
+    const first = holders(pair.first);
+    const second = holders(pair.second);
+    if (Object.keys(first).length === 0 || Object.keys(second).length === 0) continue;
+    if (Object.keys(first).some((a) => a in second)) continue;
+    if (sodExcepted(policy, [...Object.keys(first), ...Object.keys(second)], pair, at)) continue;
+    out.push({ pair, first, second });
+  }
+  return out;
+}
+
+const describeHolders = (holders: Record<string, readonly string[]>) => Object.entries(holders).map(([account, via]) => `${account} (${via.join(', ')})`).join(', ');
+
+/**
+ * Checks across one person's accounts (2.1, 2.2): more accounts holding access than the policy
+ * allows one person, and segregation-of-duties pairs split over accounts. `snapshots`: every
+ * account bound to the person.
+ */
+export function evaluatePerson(person: string, snapshots: readonly AccountSnapshot[], policy: Policy, now: Date): AccessFinding[] {
+  const rules = policy.access;
+  const subject = { type: 'person', id: person };
+  const findings: AccessFinding[] = [];
+  const held = new Map(snapshots.map((s) => [s.meta.account, heldPermissions(s, now)] as const).filter(([, perms]) => perms.size > 0));
+  const eventIdsOf = (accounts: readonly string[]) => snapshots.filter((s) => accounts.includes(s.meta.account)).flatMap((s) => heldRoles(s).map((r) => r.eventId));
+
+  const withAccess = snapshots.filter((s) => heldRoles(s).length > 0 || activeGrants(s, now).length > 0).map((s) => s.meta.account).sort();
+  if (withAccess.length > rules.deviceBinding.maxAccountsPerPerson) {
+    findings.push({
+      findingId: stableFindingId('2.2', 'multiple-accounts', person),
+      control: '2.2', rule: 'multiple-accounts', title: 'One person holds several accounts', severity: 'medium', mode: rules.deviceBinding.mode, subject,
+      summary: `${person} holds access through ${withAccess.length} accounts (${withAccess.join(', ')}); allowed: ${rules.deviceBinding.maxAccountsPerPerson}`,
+      facts: { accounts: withAccess, maxAccountsPerPerson: rules.deviceBinding.maxAccountsPerPerson },
+      eventIds: eventIdsOf(withAccess),
+    });
+  }
+
+  for (const conflict of splitConflicts(held, policy, now)) {
+    const { pair } = conflict;
+    const accounts = [...new Set([...Object.keys(conflict.first), ...Object.keys(conflict.second)])].sort();
+    findings.push({
+      findingId: stableFindingId('2.1', 'sod-conflict-across-accounts', person, pair.first, pair.second),
+      control: '2.1', rule: 'sod-conflict-across-accounts', title: 'Segregation-of-duties conflict across one person\'s accounts', severity: 'critical', mode: rules.segregationOfDuties.mode, subject,
+      summary: `${person} holds ${pair.first} through ${describeHolders(conflict.first)} and ${pair.second} through ${describeHolders(conflict.second)}: ${pair.reason}`,
+      facts: { first: pair.first, second: pair.second, firstVia: conflict.first, secondVia: conflict.second, accounts },
+      eventIds: eventIdsOf(accounts),
+    });
+  }
+  return findings;
 }
 
 /** Modules of a role outside `allowed`. */
@@ -102,10 +178,7 @@ export function evaluateAccount(snapshot: AccountSnapshot, policy: Policy, now: 
   const held = heldPermissions(snapshot, now);
   for (const pair of rules.segregationOfDuties.conflicts) {
     if (!held.has(pair.first) || !held.has(pair.second)) continue;
-    const excepted = rules.segregationOfDuties.exceptions.some(
-      (e) => e.account === account && [e.first, e.second].sort().join('\n') === [pair.first, pair.second].sort().join('\n') && Date.parse(e.expiresAt) > now.getTime(),
-    );
-    if (excepted) continue;
+    if (sodExcepted(policy, [account], pair, now)) continue;
     findings.push({
       findingId: stableFindingId('2.1', 'sod-conflict', account, pair.first, pair.second),
       control: '2.1', rule: 'sod-conflict', title: 'Segregation-of-duties conflict', severity: 'critical', mode: rules.segregationOfDuties.mode, subject,
@@ -190,7 +263,8 @@ export interface LoginFact {
 
 /**
  * 2.2 shared-account suspicion: within the policy window ending at the latest login, more than
- * one person, or more devices than allowed, behind one account. `boundPerson` is the person
+ * one person, more devices than allowed, or a device outside the account's registered devices
+ * (`audit.behaviourAnalysis.boundDevices`), behind one account. `boundPerson` is the person
  * the account is assigned to (a login by anybody else counts as a second person).
  */
 export function detectSharedAccount(account: string, boundPerson: string | undefined, logins: readonly LoginFact[], policy: Policy): AccessFinding | undefined {
@@ -201,15 +275,17 @@ export function detectSharedAccount(account: string, boundPerson: string | undef
   const inWindow = logins.filter((l) => l.outcome === 'success' && l.time >= windowStart && l.time <= latest.time).sort((a, b) => a.time.localeCompare(b.time));
   const persons = new Set(inWindow.flatMap((l) => (l.person ? [l.person] : [])));
   if (boundPerson !== undefined && persons.size > 0) persons.add(boundPerson);
-  const devices = new Set(inWindow.map((l) => l.deviceId));
-  if (persons.size <= 1 && devices.size <= rule.maxDevicesPerAccount) return undefined;
+  const devices = new Set(inWindow.map((l) => normaliseDeviceId(l.deviceId)));
+  const registered = deviceRegister(policy).get(account.toLowerCase());
+  const unbound = registered === undefined ? [] : [...devices].filter((d) => !registered.has(d)).sort();
+  if (persons.size <= 1 && devices.size <= rule.maxDevicesPerAccount && unbound.length === 0) return undefined;
   const day = latest.time.slice(0, 10);
   return {
     findingId: stableFindingId('2.2', 'shared-account', account, day),
     control: '2.2', rule: 'shared-account', title: 'Shared account suspected', severity: 'high', mode: rule.mode, subject: { type: 'account', id: account },
-    summary: `${account} was used by ${persons.size} person(s) from ${devices.size} device(s) within ${rule.windowHours} h (allowed: 1 person, ${rule.maxDevicesPerAccount} device(s))`,
+    summary: `${account} was used by ${persons.size} person(s) from ${devices.size} device(s) within ${rule.windowHours} h (allowed: 1 person, ${rule.maxDevicesPerAccount} device(s))${unbound.length > 0 ? `; not registered to it: ${unbound.join(', ')}` : ''}`,
     facts: {
-      persons: [...persons].sort(), devices: [...devices].sort(), windowHours: rule.windowHours, day,
+      persons: [...persons].sort(), devices: [...devices].sort(), unboundDevices: unbound, registeredDevices: registered === undefined ? null : [...registered].sort(), windowHours: rule.windowHours, day,
       logins: inWindow.slice(0, 50).map((l) => ({ time: l.time, person: l.person ?? null, deviceId: l.deviceId, eventId: l.eventId })),
     },
     eventIds: inWindow.map((l) => l.eventId),

@@ -2,24 +2,34 @@
  * access-governance's items in the state table. Single-item conditional writes only (dynalite
  * has no transactions); each is safe to repeat and to receive out of order.
  *
- *   ACCESS#ACCT#<account> / META                     known?, person, job; gsi1 ACCESS#ACCOUNTS / <account> (the report's account list)
+ *   ACCESS#ACCT#<account> / META                     known?, person, job
  *   ACCESS#ACCT#<account> / ROLE#<role>#<grantKey>    one holding, versioned by event time (latest wins, tombstone wins a tie)
  *   ACCESS#ACCT#<account> / GRANT#<grantId>           a temporary grant; while active gsi1 ACCESS#GRANT-OPEN / <expiry>#<account>#<grantId>
- *   ACCESS#ACCT#<account> / USE#<module>              last operation in the module (2.5 unused permissions)
+ *   ACCESS#ACCT#<account> / USE#<module>              first operation in the module on the latest day it was used (2.5 unused permissions)
  *   ACCESS#ACCT#<account> / FINDING#<findingId>       a finding raised and not yet resolved
  *   ACCESS#LOGIN#<account> / <time>#<eventId>         a login (TTL: the shared-account window, plus a day)
- *   ACCESS#PERSON#<person> / META                     job, departedAt, last transfer
+ *   ACCESS#PEOPLE#<shard>  / <person>                 the person: job, departedAt, last transfer
  *   ACCESS#PERSON#<person> / ACCT#<account>           the person's accounts
  *   ACCESS#PERSON#<person> / CLOCK#<kind>#<at>        a leaver/mover clock; while open gsi1 ACCESS#CLOCK-OPEN / <deadline>#<person>
+ *   ACCESS#PERSON#<person> / FINDING#<findingId>      a finding about the person across their accounts, not yet resolved
+ *   ACCESS#SUMMARY#<shard> / <account>                what the monthly report needs of the account, as compact JSON, with its revision
  *   ACCESS#REVIEW#<month>  / SIGNOFF#<reviewer>       a reviewer's sign-off of the monthly report
  *
- * One partition per account: the report and the checks read an account with one Query (plus
- * its person's META), whatever the length of its history.
+ * One partition per account: the checks read an account with one Query (plus its person),
+ * whatever the length of its history. The monthly report must not make two requests per
+ * account (100,000 accounts would take minutes), so every reconcile also copies the account's
+ * current state into a summary item, and people and summaries sit in 16 shard partitions each
+ * that the report reads page by page: about one item per account and one per person.
+ *
+ * A summary is written only if it is newer than the stored one. Its revision comes from a
+ * counter bumped before the account is read (`nextRevision`), so of two concurrent reconciles
+ * the one that read later — and so saw every write the other saw — wins.
  */
 import { GetCommand, PutCommand, UpdateCommand, DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mapWithConcurrency } from '../shared/concurrency.ts';
 import { conditionally, queryAll, queryPages } from '../shared/dynamo-access.ts';
 import type { LoginFact } from './access-checks.ts';
-import type { AccountMeta, AccountSnapshot, Grant, PersonState, RoleHolding } from './permission-state.ts';
+import { heldRoles, type AccountMeta, type AccountSnapshot, type Grant, type PersonState, type RoleHolding } from './permission-state.ts';
 
 export interface OpenFinding {
   readonly findingId: string;
@@ -50,7 +60,8 @@ export interface AccessStore {
   /** active → ended, off the expiry index; false when already ended. */
   endGrant(account: string, grantId: string): Promise<boolean>;
   dueGrants(now: Date): Promise<{ account: string; grantId: string }[]>;
-  recordUse(account: string, module: string, time: string): Promise<void>;
+  /** Records a use of the module at day precision; true when it moved the account's last-use day forward. */
+  recordUse(account: string, module: string, time: string): Promise<boolean>;
   recordDeparture(person: string, departedAt: string): Promise<void>;
   recordTransfer(person: string, transfer: NonNullable<PersonState['transfer']>): Promise<void>;
   setPersonJob(person: string, job: string): Promise<void>;
@@ -64,20 +75,42 @@ export interface AccessStore {
   openFinding(account: string, finding: OpenFinding, expiresAt?: number): Promise<boolean>;
   /** true when this call closed it. */
   closeFinding(account: string, findingId: string): Promise<boolean>;
-  /** Pages of account names, in order. */
-  accountPages(): AsyncGenerator<string[]>;
+  /** The person's accounts and the open findings about the person (across accounts), in one read. */
+  personState(person: string): Promise<{ accounts: string[]; openFindings: OpenFinding[] }>;
+  openPersonFinding(person: string, finding: OpenFinding): Promise<boolean>;
+  closePersonFinding(person: string, findingId: string): Promise<boolean>;
+  /** A new revision number for the account's summary; call before reading the snapshot it will summarise. */
+  nextRevision(account: string): Promise<number>;
+  /** Stores the snapshot as the account's summary unless a later revision is stored; true when stored. */
+  saveSummary(snapshot: AccountSnapshot, revision: number): Promise<boolean>;
+  /** Every account's current state, for the monthly report, in no particular order. */
+  forEachAccount(visit: (snapshot: AccountSnapshot) => void): Promise<void>;
   recordSignOff(month: string, reviewer: string, comment: string | undefined, eventId: string, time: string): Promise<void>;
   signOffs(month: string): Promise<{ reviewer: string; comment?: string; time: string }[]>;
 }
 
-const ACCOUNTS_INDEX = 'ACCESS#ACCOUNTS';
 const GRANT_INDEX = 'ACCESS#GRANT-OPEN';
 const CLOCK_INDEX = 'ACCESS#CLOCK-OPEN';
 const accountPk = (a: string) => `ACCESS#ACCT#${a}`;
 const personPk = (p: string) => `ACCESS#PERSON#${p}`;
 const loginPk = (a: string) => `ACCESS#LOGIN#${a}`;
 
-export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: string): AccessStore {
+export const SHARDS = 16;
+/** FNV-1a: a cheap, stable spread of names over the shards (not a security hash). */
+export function shardOf(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h % SHARDS;
+}
+const peoplePk = (shard: number) => `ACCESS#PEOPLE#${shard}`;
+const summaryPk = (shard: number) => `ACCESS#SUMMARY#${shard}`;
+const personKey = (p: string) => ({ pk: peoplePk(shardOf(p)), sk: p });
+const summaryKey = (a: string) => ({ pk: summaryPk(shardOf(a)), sk: a });
+/** Summaries larger than this are not stored; the report reads such an account's items instead (DynamoDB's item limit is 400 KB). */
+export const MAX_SUMMARY_CHARS = 300_000;
+
+export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: string, options: { maxSummaryChars?: number } = {}): AccessStore {
+  const maxSummaryChars = options.maxSummaryChars ?? MAX_SUMMARY_CHARS;
   const put = (Item: Record<string, unknown>, condition?: { expr: string; values?: Record<string, unknown>; names?: Record<string, string> }) =>
     conditionally(() =>
       client.send(
@@ -90,9 +123,11 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
         }),
       ),
     );
+  const deleteFinding = (pk: string, findingId: string) =>
+    conditionally(() => client.send(new DeleteCommand({ TableName: tableName, Key: { pk, sk: `FINDING#${findingId}` }, ConditionExpression: 'attribute_exists(pk)' })));
   const get = async (pk: string, sk: string) => (await client.send(new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }))).Item;
 
-  return {
+  const store: AccessStore = {
     async putHolding(h) {
       return put(
         { pk: accountPk(h.account), sk: `ROLE#${h.role}#${h.grantKey}`, kind: 'role', ...h },
@@ -106,8 +141,8 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
     },
 
     async touchAccount(account, fields) {
-      const sets = ['account = :a', 'gsi1pk = :idx', 'gsi1sk = :a'];
-      const values: Record<string, unknown> = { ':a': account, ':idx': ACCOUNTS_INDEX };
+      const sets = ['account = :a'];
+      const values: Record<string, unknown> = { ':a': account };
       if (fields.known) {
         sets.push('known = :true');
         values[':true'] = true;
@@ -177,12 +212,13 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
     },
 
     async recordUse(account, module, time) {
-      await put({ pk: accountPk(account), sk: `USE#${module}`, kind: 'use', module, lastUsedAt: time }, { expr: 'attribute_not_exists(pk) OR lastUsedAt < :t', values: { ':t': time } });
+      // Day precision (the audit counts unused days): one write per account, module and day, not one per operation.
+      return put({ pk: accountPk(account), sk: `USE#${module}`, kind: 'use', module, lastUsedAt: time }, { expr: 'attribute_not_exists(pk) OR lastUsedAt < :day', values: { ':day': `${time.slice(0, 10)}T00:00:00.000Z` } });
     },
 
     async recordDeparture(person, departedAt) {
       await client.send(
-        new UpdateCommand({ TableName: tableName, Key: { pk: personPk(person), sk: 'META' }, UpdateExpression: 'SET person = :p, departedAt = :d', ExpressionAttributeValues: { ':p': person, ':d': departedAt } }),
+        new UpdateCommand({ TableName: tableName, Key: personKey(person), UpdateExpression: 'SET person = :p, departedAt = :d', ExpressionAttributeValues: { ':p': person, ':d': departedAt } }),
       );
     },
 
@@ -191,7 +227,7 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
         client.send(
           new UpdateCommand({
             TableName: tableName,
-            Key: { pk: personPk(person), sk: 'META' },
+            Key: personKey(person),
             UpdateExpression: 'SET person = :p, job = :job, #transfer = :t, transferEffectiveAt = :e',
             ConditionExpression: 'attribute_not_exists(transferEffectiveAt) OR transferEffectiveAt < :e',
             ExpressionAttributeNames: { '#transfer': 'transfer' },
@@ -203,7 +239,7 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
 
     async setPersonJob(person, job) {
       await client.send(
-        new UpdateCommand({ TableName: tableName, Key: { pk: personPk(person), sk: 'META' }, UpdateExpression: 'SET person = :p, job = if_not_exists(job, :j)', ExpressionAttributeValues: { ':p': person, ':j': job } }),
+        new UpdateCommand({ TableName: tableName, Key: personKey(person), UpdateExpression: 'SET person = :p, job = if_not_exists(job, :j)', ExpressionAttributeValues: { ':p': person, ':j': job } }),
       );
     },
 
@@ -273,7 +309,8 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
       }
       let person: PersonState | undefined;
       if (meta.person !== undefined) {
-        const p = await get(personPk(meta.person), 'META');
+        const key = personKey(meta.person);
+        const p = await get(key.pk, key.sk);
         person = p ? toPerson(p) : { person: meta.person };
       }
       return { snapshot: { meta, ...(person ? { person } : {}), roles, grants, lastUse }, openFindings };
@@ -284,15 +321,69 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
     },
 
     async closeFinding(account, findingId) {
+      return deleteFinding(accountPk(account), findingId);
+    },
+
+    async personState(person) {
+      const items = await queryAll(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': personPk(person) }, ConsistentRead: true });
+      const accounts: string[] = [];
+      const openFindings: OpenFinding[] = [];
+      for (const item of items) {
+        const sk = String(item.sk);
+        if (sk.startsWith('ACCT#')) accounts.push(String(item.account));
+        else if (sk.startsWith('FINDING#')) openFindings.push(item.finding as OpenFinding);
+      }
+      return { accounts, openFindings };
+    },
+
+    async openPersonFinding(person, finding) {
+      return put({ pk: personPk(person), sk: `FINDING#${finding.findingId}`, finding }, { expr: 'attribute_not_exists(pk)' });
+    },
+
+    async closePersonFinding(person, findingId) {
+      return deleteFinding(personPk(person), findingId);
+    },
+
+    async nextRevision(account) {
+      const out = await client.send(
+        new UpdateCommand({ TableName: tableName, Key: summaryKey(account), UpdateExpression: 'SET account = :a ADD revisions :one', ExpressionAttributeValues: { ':a': account, ':one': 1 }, ReturnValues: 'UPDATED_NEW' }),
+      );
+      return Number(out.Attributes?.revisions);
+    },
+
+    async saveSummary(snapshot, revision) {
+      const encoded = encodeSummary(snapshot);
       return conditionally(() =>
-        client.send(new DeleteCommand({ TableName: tableName, Key: { pk: accountPk(account), sk: `FINDING#${findingId}` }, ConditionExpression: 'attribute_exists(pk)' })),
+        client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: summaryKey(snapshot.meta.account),
+            UpdateExpression: encoded.length <= maxSummaryChars ? 'SET account = :a, revision = :r, summary = :s' : 'SET account = :a, revision = :r REMOVE summary',
+            ConditionExpression: 'attribute_not_exists(revision) OR revision < :r',
+            ExpressionAttributeValues: { ':a': snapshot.meta.account, ':r': revision, ...(encoded.length <= maxSummaryChars ? { ':s': encoded } : {}) },
+          }),
+        ),
       );
     },
 
-    async *accountPages() {
-      for await (const page of queryPages(client, { TableName: tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :idx', ExpressionAttributeValues: { ':idx': ACCOUNTS_INDEX } })) {
-        yield page.map((i) => String(i.account));
-      }
+    async forEachAccount(visit) {
+      const people = new Map<string, PersonState>();
+      await mapWithConcurrency(range(SHARDS), 4, async (shard) => {
+        for await (const page of queryPages(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': peoplePk(shard) } })) {
+          for (const item of page) people.set(String(item.person), toPerson(item));
+        }
+      });
+      await mapWithConcurrency(range(SHARDS), 4, async (shard) => {
+        for await (const page of queryPages(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': summaryPk(shard) } })) {
+          const unsummarised: string[] = [];
+          for (const item of page) {
+            if (typeof item.summary === 'string') visit(decodeSummary(item.summary, people));
+            else unsummarised.push(String(item.account));
+          }
+          // Too large to summarise, or a reconcile that stopped between its revision and its save: read the account itself.
+          for (const account of unsummarised) visit((await store.snapshot(account)).snapshot);
+        }
+      });
     },
 
     async recordSignOff(month, reviewer, comment, eventId, time) {
@@ -304,7 +395,31 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
       return items.map((i) => ({ reviewer: String(i.reviewer), ...(typeof i.comment === 'string' ? { comment: i.comment } : {}), time: String(i.time) }));
     },
   };
+  return store;
 }
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** The report's view of an account, as compact JSON: revoked roles and finished grants nobody refers to are left out; the person is joined when read. */
+export function encodeSummary(snapshot: AccountSnapshot): string {
+  const roles = heldRoles(snapshot);
+  const grantsInUse = new Set(roles.map((r) => r.grantKey));
+  const grants = snapshot.grants.filter((g) => g.state === 'active' || grantsInUse.has(g.grantId));
+  return JSON.stringify({ meta: snapshot.meta, roles, grants, lastUse: snapshot.lastUse });
+}
+
+export function decodeSummary(json: string, people: ReadonlyMap<string, PersonState>): AccountSnapshot {
+  const summary = JSON.parse(json) as Omit<AccountSnapshot, 'person'>;
+  const personId = summary.meta.person;
+  const person = personId === undefined ? undefined : (people.get(personId) ?? { person: personId });
+  return { ...summary, ...(person ? { person } : {}) };
+}
+
+/** Items as the store writes them, for bulk loads (the benchmark) that bypass the event flow. */
+export const storedItems = {
+  person: (person: PersonState) => ({ ...personKey(person.person), ...person, ...(person.transfer ? { transferEffectiveAt: person.transfer.effectiveAt } : {}) }),
+  summary: (snapshot: AccountSnapshot, revision: number) => ({ ...summaryKey(snapshot.meta.account), account: snapshot.meta.account, revisions: revision, revision, summary: encodeSummary(snapshot) }),
+};
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const strs = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);

@@ -11,10 +11,10 @@ import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { EventPublisher, OutgoingEvent } from '../shared/ports.ts';
 import type { Policy } from '../shared/policy.ts';
 import type { CommandIssued, FindingResolved } from '../../schemas/registry.ts';
-import { detectSharedAccount, evaluateAccount, HOUR_MS, leaverDeadline, moverExcessRoles, toFindingRaised, type AccessFinding, type LoginFact } from './access-checks.ts';
+import { detectSharedAccount, evaluateAccount, evaluatePerson, HOUR_MS, leaverDeadline, moverExcessRoles, toFindingRaised, type AccessFinding, type LoginFact } from './access-checks.ts';
 import type { AccessStore, OpenFinding } from './access-state.ts';
 import { DETECTED_BY, FINDING_SOURCE, findingEvent, stableCommandId, stableFindingId } from './findings.ts';
-import { cappedExpiry, heldRoles, permissionsToRevokeAtExpiry, STANDING, utc, type Grant } from './permission-state.ts';
+import { cappedExpiry, heldRoles, permissionsToRevokeAtExpiry, STANDING, utc, type AccountSnapshot, type Grant } from './permission-state.ts';
 import { permissionReportBuilder, REPORT_FORMATS, reportKey, type PermissionReport, type ReportFormat } from './permission-report.ts';
 
 export const ACCESS_SWEEP_SCHEDULE = 'access-sweep';
@@ -50,16 +50,21 @@ const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
 
 const toOpen = (f: AccessFinding): OpenFinding => ({ findingId: f.findingId, control: f.control, severity: f.severity, mode: f.mode, rule: f.rule, sticky: f.sticky === true, subject: f.subject });
 
-/** Raises the findings the account's state calls for and resolves the open ones it no longer does. */
-export async function reconcileAccount(deps: GovernanceDeps, account: string, now: Date, extra: readonly AccessFinding[] = []): Promise<Outcome> {
+/** Where a set of findings is kept open: an account's partition, or a person's (checks across their accounts). */
+interface FindingOwner {
+  readonly label: string;
+  readonly open: (finding: OpenFinding, expiresAt?: number) => Promise<boolean>;
+  readonly close: (findingId: string) => Promise<boolean>;
+}
+
+/** Raises the desired findings not yet open and resolves the open ones no longer desired, as events. */
+async function applyFindings(deps: GovernanceDeps, owner: FindingOwner, desired: readonly AccessFinding[], openFindings: readonly OpenFinding[], revocations: readonly string[], now: Date): Promise<Outcome> {
   const outcome = emptyOutcome();
-  const { snapshot, openFindings } = await deps.store.snapshot(account);
-  const desired = [...evaluateAccount(snapshot, deps.policy, now), ...extra];
   const events: OutgoingEvent[] = [];
   for (const finding of desired) {
     // A sticky finding (one window, one event) is only remembered long enough to dedupe redeliveries.
     const expiresAt = finding.sticky ? Math.ceil(now.getTime() / 1000) + STICKY_FINDING_DAYS * 86_400 : undefined;
-    if (await deps.store.openFinding(account, toOpen(finding), expiresAt)) {
+    if (await owner.open(toOpen(finding), expiresAt)) {
       events.push(findingEvent(toFindingRaised(finding)));
       outcome.raised.push(finding.findingId);
     }
@@ -67,8 +72,7 @@ export async function reconcileAccount(deps: GovernanceDeps, account: string, no
   const wanted = new Set(desired.map((f) => f.findingId));
   for (const open of openFindings) {
     if (open.sticky || wanted.has(open.findingId)) continue;
-    if (!(await deps.store.closeFinding(account, open.findingId))) continue;
-    const revocations = snapshot.roles.filter((r) => r.state === 'revoked' && r.commandId !== undefined).map((r) => `${r.role} (command ${r.commandId})`);
+    if (!(await owner.close(open.findingId))) continue;
     const resolved: FindingResolved = {
       schemaVersion: 1,
       findingId: open.findingId,
@@ -79,7 +83,7 @@ export async function reconcileAccount(deps: GovernanceDeps, account: string, no
       resolution: 'fixed',
       resolvedBy: DETECTED_BY,
       evidence: {
-        summary: `the condition cleared for ${account} at ${now.toISOString()}${revocations.length > 0 ? `; revoked: ${revocations.join(', ')}` : ''}`,
+        summary: `the condition cleared for ${owner.label} at ${now.toISOString()}${revocations.length > 0 ? `; revoked: ${revocations.join(', ')}` : ''}`,
         eventIds: [],
         facts: { rule: open.rule, revocations },
       },
@@ -89,6 +93,47 @@ export async function reconcileAccount(deps: GovernanceDeps, account: string, no
   }
   await deps.publisher.publish(events);
   return outcome;
+}
+
+const revocationsIn = (snapshots: readonly AccountSnapshot[]) =>
+  snapshots.flatMap((s) => s.roles.filter((r) => r.state === 'revoked' && r.commandId !== undefined).map((r) => `${r.role} on ${r.account} (command ${r.commandId})`));
+
+/**
+ * Raises the findings the account's state calls for and resolves the open ones it no longer
+ * does; then the same for its person across all their accounts. Also refreshes the account's
+ * summary for the monthly report.
+ */
+export async function reconcileAccount(deps: GovernanceDeps, account: string, now: Date, extra: readonly AccessFinding[] = []): Promise<Outcome> {
+  const { store } = deps;
+  const revision = await store.nextRevision(account);
+  const { snapshot, openFindings } = await store.snapshot(account);
+  await store.saveSummary(snapshot, revision);
+  const desired = [...evaluateAccount(snapshot, deps.policy, now), ...extra];
+  const outcome = await applyFindings(
+    deps,
+    { label: account, open: (f, expiresAt) => store.openFinding(account, f, expiresAt), close: (id) => store.closeFinding(account, id) },
+    desired, openFindings, revocationsIn([snapshot]), now,
+  );
+  const person = snapshot.meta.person;
+  if (person !== undefined) merge(outcome, await reconcilePerson(deps, person, snapshot, now));
+  return outcome;
+}
+
+/** The checks across a person's accounts (2.1 split SoD pairs, 2.2 several accounts). */
+async function reconcilePerson(deps: GovernanceDeps, person: string, current: AccountSnapshot, now: Date): Promise<Outcome> {
+  const { store } = deps;
+  const { accounts, openFindings } = await store.personState(person);
+  const others = accounts.filter((a) => a !== current.meta.account);
+  // Only one account: nothing to combine (the common case costs this one read).
+  if (others.length === 0 && openFindings.length === 0) return emptyOutcome();
+  const otherSnapshots = (await Promise.all(others.map((a) => store.snapshot(a)))).map((r) => r.snapshot);
+  // An account re-bound to somebody else since it was linked no longer counts for this person.
+  const snapshots = [current, ...otherSnapshots.filter((s) => s.meta.person === person)];
+  return applyFindings(
+    deps,
+    { label: person, open: (f) => store.openPersonFinding(person, f), close: (id) => store.closePersonFinding(person, id) },
+    evaluatePerson(person, snapshots, deps.policy, now), openFindings, revocationsIn(snapshots), now,
+  );
 }
 
 /** Records one fact and reconciles the accounts it touches. */
@@ -168,9 +213,9 @@ export async function recordFact(deps: GovernanceDeps, fact: Fact): Promise<Outc
     case 'Operation Audited': {
       const account = String(d.actor);
       const before = await store.touchAccount(account, { known: false });
-      if (d.outcome !== 'failure' && d.outcome !== 'denied') await store.recordUse(account, String(d.module), time);
-      // Only a first sight needs the checks (the unknown-account finding); usage alone changes none.
-      return before === undefined ? reconcileAccount(deps, account, now) : emptyOutcome();
+      const used = d.outcome !== 'failure' && d.outcome !== 'denied' && (await store.recordUse(account, String(d.module), time));
+      // A first sight needs the checks (the unknown-account finding); a new day of use, the summary the report reads.
+      return before === undefined || used ? reconcileAccount(deps, account, now) : emptyOutcome();
     }
     case 'Permission Review Signed Off':
       await store.recordSignOff(String(d.month), String(d.reviewer), s(d.comment), fact.eventId, time);
@@ -266,15 +311,10 @@ async function grantReview(deps: GovernanceDeps, grant: Grant, revoked: readonly
   };
 }
 
-/** The monthly permission audit over every account's current state; `concurrency` accounts are read at once. */
-export async function buildMonthlyReport(store: AccessStore, policy: Policy, month: string, concurrency = 16): Promise<PermissionReport> {
+/** The monthly permission audit over every account's current state (one summary per account, never the event history). */
+export async function buildMonthlyReport(store: AccessStore, policy: Policy, month: string): Promise<PermissionReport> {
   const builder = permissionReportBuilder(month, policy);
-  for await (const page of store.accountPages()) {
-    for (let i = 0; i < page.length; i += concurrency) {
-      const snapshots = await Promise.all(page.slice(i, i + concurrency).map((account) => store.snapshot(account)));
-      for (const { snapshot } of snapshots) builder.add(snapshot);
-    }
-  }
+  await store.forEachAccount((snapshot) => builder.add(snapshot));
   return builder.finish();
 }
 

@@ -4,7 +4,7 @@
  * events. JSON and CSV for machines, Markdown for the reviewer. Pure.
  */
 import type { Policy } from '../shared/policy.ts';
-import { leaverDeadline, moverExcessRoles } from './access-checks.ts';
+import { leaverDeadline, moverExcessRoles, sodExcepted, splitConflicts } from './access-checks.ts';
 import { heldPermissions, heldRoles, type AccountSnapshot } from './permission-state.ts';
 
 export const REPORT_CATEGORIES = ['leaver-not-cleaned', 'mover-not-adjusted', 'unused-permission', 'sod-conflict', 'expired-grant-present', 'no-bound-person'] as const;
@@ -49,6 +49,8 @@ export function permissionReportBuilder(month: string, policy: Policy) {
   const asOfIso = asOf.toISOString();
   const unusedCutoff = new Date(asOf.getTime() - policy.access.permissionAudit.unusedPermissionDays * 86_400_000).toISOString();
   const items: ReportItem[] = [];
+  /** person → account → held permissions: segregation of duties across a person's accounts is judged at the end. */
+  const heldByPerson = new Map<string, Map<string, ReadonlyMap<string, readonly string[]>>>();
   let accounts = 0;
   return {
     add(snapshot: AccountSnapshot): void {
@@ -58,6 +60,7 @@ export function permissionReportBuilder(month: string, policy: Policy) {
       const push = (category: ReportCategory, what: string, detail: string) => items.push({ category, account, person, what, detail });
       const roles = heldRoles(snapshot);
       const held = heldPermissions(snapshot, asOf);
+      if (person !== null && held.size > 0) (heldByPerson.get(person) ?? heldByPerson.set(person, new Map()).get(person)!).set(account, held);
 
       if (person === null) push('no-bound-person', account, 'no person is bound to this account');
 
@@ -80,10 +83,7 @@ export function permissionReportBuilder(month: string, policy: Policy) {
 
       for (const pair of policy.access.segregationOfDuties.conflicts) {
         if (!held.has(pair.first) || !held.has(pair.second)) continue;
-        const excepted = policy.access.segregationOfDuties.exceptions.some(
-          (e) => e.account === account && [e.first, e.second].sort().join('\n') === [pair.first, pair.second].sort().join('\n') && Date.parse(e.expiresAt) > asOf.getTime(),
-        );
-        if (!excepted) push('sod-conflict', `${pair.first} + ${pair.second}`, pair.reason);
+        if (!sodExcepted(policy, [account], pair, asOf)) push('sod-conflict', `${pair.first} + ${pair.second}`, pair.reason);
       }
 
       for (const g of snapshot.grants) {
@@ -93,6 +93,14 @@ export function permissionReportBuilder(month: string, policy: Policy) {
       }
     },
     finish(): PermissionReport {
+      for (const [person, held] of heldByPerson) {
+        if (held.size < 2) continue;
+        for (const { pair, first, second } of splitConflicts(held, policy, asOf)) {
+          const accountsInvolved = [...new Set([...Object.keys(first), ...Object.keys(second)])].sort();
+          const via = (holders: Record<string, readonly string[]>) => Object.entries(holders).map(([a, v]) => `${a} (${v.join(', ')})`).join(', ');
+          items.push({ category: 'sod-conflict', account: accountsInvolved.join(' + '), person, what: `${pair.first} + ${pair.second}`, detail: `across accounts: ${pair.first} via ${via(first)}, ${pair.second} via ${via(second)}; ${pair.reason}` });
+        }
+      }
       const sorted = [...items].sort((a, b) => a.category.localeCompare(b.category) || a.account.localeCompare(b.account) || a.what.localeCompare(b.what));
       const counts = Object.fromEntries(REPORT_CATEGORIES.map((c) => [c, 0])) as Record<ReportCategory, number>;
       for (const item of sorted) counts[item.category]++;

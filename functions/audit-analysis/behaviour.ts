@@ -26,6 +26,7 @@ import type { AuditRecord } from '../log-archiving/audit-record.ts';
 import type { Policy } from '../shared/policy.ts';
 import { DETECTED_BY, evidenceEventIds, stableFindingId } from './findings.ts';
 import { isWithinWorkingHours, localTime } from '../shared/local-time.ts';
+import { deviceRegister, normaliseDeviceId } from '../shared/devices.ts';
 
 export interface AnalysisWindow {
   readonly from: Date;
@@ -253,12 +254,6 @@ function repeatedFailedLogins(facts: readonly TrailFact[], policy: Policy, windo
 // ---------------------------------------------------------------------------------------
 // 6.4 Logins from a device not bound to the account (guide 2.2)
 
-/** MAC addresses compare without case or separators (3C:52:82:4A:9F:10 = 3c-52-82-4a-9f-10); other fingerprints as given. */
-export function normaliseDeviceId(deviceId: string): string {
-  const bare = deviceId.trim().replace(/[-:.]/g, '');
-  return /^[0-9a-f]{12}$/i.test(bare) ? bare.toLowerCase() : deviceId.trim();
-}
-
 function loginsFromUnboundDevices(inWindow: readonly TrailFact[], baseline: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
   if (!policy.access.deviceBinding.required) return [];
   const rule = policy.audit.behaviourAnalysis;
@@ -268,7 +263,7 @@ function loginsFromUnboundDevices(inWindow: readonly TrailFact[], baseline: read
 
   const knownDevices = new Map<string, Set<string>>();
   for (const [account, logins] of groupBy(baseline.filter(successfulLogin), accountOf)) knownDevices.set(account, new Set(logins.map(deviceOf)));
-  const registered = new Map(Object.entries(rule.boundDevices).map(([account, devices]) => [account.toLowerCase(), new Set(devices.map(normaliseDeviceId))]));
+  const registered = deviceRegister(policy);
 
   const findings: FindingRaised[] = [];
   for (const [account, logins] of groupBy(inWindow.filter(successfulLogin), accountOf)) {

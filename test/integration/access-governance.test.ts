@@ -69,7 +69,7 @@ describe('leavers (guide 2.3): the 24-hour clock', () => {
     await put([entry('Role Revoked', { account: 'u100', person: 'E-100', role: 'SD_SALES_CLERK', revokedBy: 'connector', reason: 'departure', commandId: command?.commandId }, at(26 * HOUR))]);
     const resolved = (await published<FindingResolved>('Finding Resolved')).filter((f) => f.detail.findingId === finding?.detail.findingId);
     expect(resolved).toHaveLength(1);
-    expect(resolved[0]?.detail).toMatchObject({ resolution: 'fixed', control: '2.3', evidence: { facts: { revocations: [`SD_SALES_CLERK (command ${command?.commandId})`] } } });
+    expect(resolved[0]?.detail).toMatchObject({ resolution: 'fixed', control: '2.3', evidence: { facts: { revocations: [`SD_SALES_CLERK on u100 (command ${command?.commandId})`] } } });
   });
 
   it('a revoke that arrives before its assignment leaves the role revoked', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectSharedAccount, evaluateAccount, type LoginFact } from '../../functions/access-governance/access-checks.ts';
+import { detectSharedAccount, evaluateAccount, evaluatePerson, type LoginFact } from '../../functions/access-governance/access-checks.ts';
 import { STANDING, type AccountSnapshot, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
 import { defaultPolicy, parsePolicy } from '../../functions/shared/policy.ts';
 
@@ -60,7 +60,33 @@ describe('shared accounts (2.2)', () => {
     expect(detectSharedAccount('u1', 'E-1', [login('a', '2026-03-01T08:00:00.000Z', 'D1'), login('b', '2026-03-03T09:00:00.000Z', 'D2')], defaultPolicy)).toBeUndefined();
   });
 
+  it('flags a login from a device outside the account\'s register, comparing MAC addresses loosely', () => {
+    const policy = parsePolicy({ audit: { behaviourAnalysis: { boundDevices: { U1: ['3C:52:82:4A:9F:10'] } } } });
+    expect(detectSharedAccount('u1', 'E-1', [login('a', '2026-03-01T08:00:00.000Z', '3c-52-82-4a-9f-10', 'E-1')], policy)).toBeUndefined();
+    const finding = detectSharedAccount('u1', 'E-1', [login('b', '2026-03-01T09:00:00.000Z', 'AA:BB:CC:DD:EE:FF', 'E-1')], policy);
+    expect(finding?.facts).toMatchObject({ unboundDevices: ['aabbccddeeff'], registeredDevices: ['3c52824a9f10'] });
+    expect(finding?.summary).toContain('not registered to it: aabbccddeeff');
+  });
+
   it('calls an account never assigned anything unknown', () => {
     expect(rules(snapshot([], { meta: { account: 'u1', known: false } }))).toEqual(['unknown-account']);
+  });
+});
+
+describe('one person across accounts (2.1, 2.2)', () => {
+  const on = (account: string, roles: RoleHolding[]): AccountSnapshot => snapshot(roles.map((r) => ({ ...r, account })), { meta: { account, known: true, person: 'E-1', job: 'finance' } });
+  const at = new Date('2026-03-10T00:00:00Z');
+
+  it('counts only accounts that hold something', () => {
+    expect(evaluatePerson('E-1', [on('u1', [role('AP', ['finance'], ['vendor.create'])]), on('u1-old', [{ ...role('SALES', ['orders'], []), state: 'revoked' }])], defaultPolicy, at)).toEqual([]);
+    const [finding] = evaluatePerson('E-1', [on('u1', [role('AP', ['finance'], [])]), on('u2', [role('WM', ['inventory'], [])])], defaultPolicy, at);
+    expect(finding).toMatchObject({ control: '2.2', rule: 'multiple-accounts', subject: { type: 'person', id: 'E-1' }, facts: { accounts: ['u1', 'u2'] } });
+  });
+
+  it('flags a pair split over accounts, but leaves a pair inside one account to that account\'s own check', () => {
+    const split = evaluatePerson('E-1', [on('u1', [role('AP', ['finance'], ['vendor.create'])]), on('u2', [role('PAY', ['finance'], ['payment.approve'])])], defaultPolicy, at);
+    expect(split.map((f) => f.rule).sort()).toEqual(['multiple-accounts', 'sod-conflict-across-accounts']);
+    const inside = evaluatePerson('E-1', [on('u1', [role('AP', ['finance'], ['vendor.create']), role('PAY', ['finance'], ['payment.approve'])]), on('u2', [role('PAY', ['finance'], ['payment.approve'])])], defaultPolicy, at);
+    expect(inside.map((f) => f.rule)).toEqual(['multiple-accounts']);
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { LoginFact } from '../../functions/access-governance/access-checks.ts';
 import type { AccessStore, Clock, OpenFinding } from '../../functions/access-governance/access-state.ts';
 import { recordFact, sweep, type Fact } from '../../functions/access-governance/governance.ts';
-import { supersedes, type AccountMeta, type Grant, type PersonState, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
+import { supersedes, type AccountMeta, type AccountSnapshot, type Grant, type PersonState, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
 import { defaultPolicy, parsePolicy, type Policy } from '../../functions/shared/policy.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
@@ -19,6 +19,8 @@ function memoryStore(): AccessStore {
   const clocks = new Map<string, Clock & { open: boolean }>();
   const findings = new Map<string, Map<string, OpenFinding>>();
   const uses = new Map<string, Record<string, string>>();
+  const revisions = new Map<string, number>();
+  const summaries = new Map<string, { revision: number; snapshot: AccountSnapshot }>();
   const logins: LoginFact[] = [];
   const signOffs: { month: string; reviewer: string; comment?: string; time: string }[] = [];
   const findingsOf = (a: string) => findings.get(a) ?? findings.set(a, new Map()).get(a)!;
@@ -52,8 +54,10 @@ function memoryStore(): AccessStore {
     dueGrants: async (now) => [...grants.values()].filter((g) => g.state === 'active' && g.grantExpiresAt <= now.toISOString()).map((g) => ({ account: g.account, grantId: g.grantId })),
     async recordUse(account, module, time) {
       const u = uses.get(account) ?? {};
-      if ((u[module] ?? '') < time) u[module] = time;
+      if ((u[module] ?? '') >= `${time.slice(0, 10)}T00:00:00.000Z`) return false;
+      u[module] = time;
       uses.set(account, u);
+      return true;
     },
     async recordDeparture(person, departedAt) {
       persons.set(person, { ...persons.get(person), person, departedAt });
@@ -94,8 +98,28 @@ function memoryStore(): AccessStore {
       return true;
     },
     closeFinding: async (account, findingId) => findingsOf(account).delete(findingId),
-    async *accountPages() {
-      yield [...metas.keys()].sort();
+    personState: async (person) => ({ accounts: [...(links.get(person) ?? [])], openFindings: [...findingsOf(`person:${person}`).values()] }),
+    async openPersonFinding(person, finding) {
+      if (findingsOf(`person:${person}`).has(finding.findingId)) return false;
+      findingsOf(`person:${person}`).set(finding.findingId, finding);
+      return true;
+    },
+    closePersonFinding: async (person, findingId) => findingsOf(`person:${person}`).delete(findingId),
+    nextRevision: async (account) => {
+      const next = (revisions.get(account) ?? 0) + 1;
+      revisions.set(account, next);
+      return next;
+    },
+    async saveSummary(snapshot, revision) {
+      if ((summaries.get(snapshot.meta.account)?.revision ?? 0) >= revision) return false;
+      summaries.set(snapshot.meta.account, { revision, snapshot });
+      return true;
+    },
+    async forEachAccount(visit) {
+      for (const { snapshot } of summaries.values()) {
+        const person = snapshot.meta.person ? (persons.get(snapshot.meta.person) ?? { person: snapshot.meta.person }) : undefined;
+        visit({ ...snapshot, ...(person ? { person } : {}) });
+      }
     },
     async recordSignOff(month, reviewer, comment, _eventId, time) {
       signOffs.push({ month, reviewer, ...(comment ? { comment } : {}), time });
@@ -169,5 +193,38 @@ describe('grant flow', () => {
     expect(of('Command Issued')).toEqual([]);
     await sweep(deps, new Date('2026-03-31T00:00:00Z'));
     expect(of('Command Issued')).toMatchObject([{ command: 'revoke-permissions', grantId: 'G1', permissions: ['ledger.read'] }]);
+  });
+});
+
+describe('one person across accounts', () => {
+  const ap = { account: 'u1', person: 'E-1', role: 'AP', modules: ['finance'], permissions: ['vendor.create'], job: 'finance', grantedBy: 'admin' };
+  const pay = { ...ap, account: 'u1-admin', role: 'PAY', permissions: ['payment.approve'] };
+
+  it('raises a split segregation-of-duties conflict and a second account once, and resolves both when one account is emptied', async () => {
+    const { deps, fact, of } = setup();
+    await recordFact(deps, fact('Role Assigned', ap, '2026-03-01T00:00:00Z'));
+    expect(of('Finding Raised')).toEqual([]);
+    await recordFact(deps, fact('Role Assigned', pay, '2026-03-02T00:00:00Z'));
+    await recordFact(deps, fact('Role Assigned', pay, '2026-03-02T00:00:00Z'));
+    await recordFact(deps, fact('Role Assigned', ap, '2026-03-01T00:00:00Z'));
+    const raised = of('Finding Raised') as { control: string; subject: { type: string; id: string }; severity: string; findingId: string; evidence: { facts: Record<string, unknown> } }[];
+    expect(raised.map((f) => [f.control, f.subject.type, f.subject.id, f.severity]).sort()).toEqual([['2.1', 'person', 'E-1', 'critical'], ['2.2', 'person', 'E-1', 'medium']]);
+    expect(raised.find((f) => f.control === '2.1')?.evidence.facts).toMatchObject({ firstVia: { u1: ['role AP'] }, secondVia: { 'u1-admin': ['role PAY'] } });
+
+    await recordFact(deps, fact('Role Revoked', { ...pay, revokedBy: 'admin', reason: 'one account per person' }, '2026-03-03T00:00:00Z'));
+    expect((of('Finding Resolved') as { findingId: string }[]).map((f) => f.findingId).sort()).toEqual(raised.map((f) => f.findingId).sort());
+  });
+
+  it('allows a second account when the policy does, and honours an SoD exception on either account', async () => {
+    const policy = parsePolicy({
+      access: {
+        deviceBinding: { maxAccountsPerPerson: 2 },
+        segregationOfDuties: { exceptions: [{ account: 'u1-admin', first: 'vendor.create', second: 'payment.approve', owner: 'cfo', expiresAt: '2026-12-31T00:00:00Z' }] },
+      },
+    });
+    const { deps, fact, of } = setup(policy);
+    await recordFact(deps, fact('Role Assigned', ap, '2026-03-01T00:00:00Z'));
+    await recordFact(deps, fact('Role Assigned', pay, '2026-03-02T00:00:00Z'));
+    expect(of('Finding Raised')).toEqual([]);
   });
 });

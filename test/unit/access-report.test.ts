@@ -34,6 +34,18 @@ describe('monthly permission audit (2.5)', () => {
     expect(report.counts['leaver-not-cleaned']).toBe(1);
   });
 
+  it('lists a segregation-of-duties pair split over one person\'s accounts once, naming both accounts', () => {
+    const holding = (acct: string, name: string, permission: string) => role(acct, name, ['finance'], '2026-03-20T00:00:00.000Z', { permissions: [permission] });
+    const samePerson = (name: string, roles: RoleHolding[]) => account(name, roles, { meta: { account: name, known: true, person: 'E-7' }, person: { person: 'E-7', job: 'finance' } });
+    const report = buildPermissionReport('2026-03', [
+      samePerson('u7', [holding('u7', 'AP', 'vendor.create')]),
+      samePerson('u7-admin', [holding('u7-admin', 'PAY', 'payment.approve')]),
+      account('u8', [holding('u8', 'AP', 'vendor.create')]),
+    ], defaultPolicy);
+    expect(report.items).toMatchObject([{ category: 'sod-conflict', account: 'u7 + u7-admin', person: 'E-7', what: 'vendor.create + payment.approve' }]);
+    expect(report.items[0]?.detail).toContain('vendor.create via u7 (role AP), payment.approve via u7-admin (role PAY)');
+  });
+
   it('renders CSV safely and Markdown for people', () => {
     const report = buildPermissionReport('2026-03', [{ meta: { account: '=cmd|x', known: false }, roles: [], grants: [], lastUse: {} }], defaultPolicy);
     expect(renderCsv(report).split('\n')[1]).toBe(`2026-03,no-bound-person,"'=cmd|x",,"'=cmd|x",no person is bound to this account`);

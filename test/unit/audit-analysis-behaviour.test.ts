@@ -4,7 +4,8 @@
  * Records are built with the trail's own `toAuditRecord`, as log-archiving stores them. No I/O.
  */
 import { describe, expect, it } from 'vitest';
-import { analyseBehaviour, burstThreshold, normaliseDeviceId, type AnalysisWindow } from '../../functions/audit-analysis/behaviour.ts';
+import { analyseBehaviour, burstThreshold, type AnalysisWindow } from '../../functions/audit-analysis/behaviour.ts';
+import { normaliseDeviceId } from '../../functions/shared/devices.ts';
 import { isWithinWorkingHours, localTime } from '../../functions/shared/local-time.ts';
 import { toAuditRecord, type AuditRecord } from '../../functions/log-archiving/audit-record.ts';
 import { defaultPolicy, parsePolicy, type Policy } from '../../functions/shared/policy.ts';
