@@ -192,7 +192,7 @@ await withDynamo(async (docs, requests) => {
     await recordFact(deps, { eventId: h.eventId, detailType: h.state === 'assigned' ? 'Role Assigned' : 'Role Revoked', time: h.eventTime, detail: { account: h.account, person: h.person, role: h.role, modules: h.modules, permissions: h.permissions, job: 'sales', grantedBy: 'admin' } });
   }
   const ms = performance.now() - t;
-  console.log(`  role facts through recordFact: ${((requests() - before) / FACTS).toFixed(2)} DynamoDB requests/fact (2 of them keep the summary), ${((FACTS * 1000) / ms).toFixed(0)} facts/s sequential`);
+  console.log(`  role facts through recordFact: ${((requests() - before) / FACTS).toFixed(2)} DynamoDB requests/fact (2 keep the summary, 1 reads the person's other accounts), ${((FACTS * 1000) / ms).toFixed(0)} facts/s sequential`);
 });
 
 if (failed) {

@@ -2,12 +2,13 @@
  * access-governance's items in the state table. Single-item conditional writes only (dynalite
  * has no transactions); each is safe to repeat and to receive out of order.
  *
- *   ACCESS#ACCT#<account> / META                     known?, person, job
+ *   ACCESS#ACCT#<account> / META                     known?, person, job, `grantWindow:<grantId>` per grant not yet ended
  *   ACCESS#ACCT#<account> / ROLE#<role>#<grantKey>    one holding, versioned by event time (latest wins, tombstone wins a tie)
  *   ACCESS#ACCT#<account> / GRANT#<grantId>           a temporary grant; while active gsi1 ACCESS#GRANT-OPEN / <expiry>#<account>#<grantId>
  *   ACCESS#ACCT#<account> / USE#<module>              first operation in the module on the latest day it was used (2.5 unused permissions)
  *   ACCESS#ACCT#<account> / FINDING#<findingId>       a finding raised and not yet resolved
  *   ACCESS#LOGIN#<account> / <time>#<eventId>         a login (TTL: the shared-account window, plus a day)
+ *   ACCESS#GRANTOPS#<account>#<grantId> / <time>#<eventId>   an operation under a temporary grant (TTL: audit retention)
  *   ACCESS#PEOPLE#<shard>  / <person>                 the person: job, departedAt, last transfer
  *   ACCESS#PERSON#<person> / ACCT#<account>           the person's accounts
  *   ACCESS#PERSON#<person> / CLOCK#<kind>#<at>        a leaver/mover clock; while open gsi1 ACCESS#CLOCK-OPEN / <deadline>#<person>
@@ -29,7 +30,7 @@ import { GetCommand, PutCommand, UpdateCommand, DeleteCommand, type DynamoDBDocu
 import { mapWithConcurrency } from '../shared/concurrency.ts';
 import { conditionally, queryAll, queryPages } from '../shared/dynamo-access.ts';
 import type { LoginFact } from './access-checks.ts';
-import { heldRoles, type AccountMeta, type AccountSnapshot, type Grant, type PersonState, type RoleHolding } from './permission-state.ts';
+import { heldRoles, type AccountMeta, type AccountSnapshot, type Grant, type GrantOperation, type GrantWindow, type PersonState, type RoleHolding } from './permission-state.ts';
 
 export interface OpenFinding {
   readonly findingId: string;
@@ -53,12 +54,14 @@ export interface AccessStore {
   /** Stores the holding unless a newer (or tie-winning) version is stored; true when it was stored. */
   putHolding(holding: RoleHolding): Promise<boolean>;
   /** Creates or updates the account's META; returns the META before the call (undefined: new account). */
-  touchAccount(account: string, fields: { known: boolean; person?: string; job?: string }): Promise<AccountMeta | undefined>;
+  touchAccount(account: string, fields: { known: boolean; person?: string; job?: string; grantWindow?: GrantWindow }): Promise<AccountMeta | undefined>;
   linkPerson(person: string, account: string): Promise<void>;
   accountsOf(person: string): Promise<string[]>;
   putGrant(grant: Grant): Promise<boolean>;
-  /** active → ended, off the expiry index; false when already ended. */
+  /** active → ended, off the expiry index and out of the account's grant windows; false when already ended. */
   endGrant(account: string, grantId: string): Promise<boolean>;
+  recordGrantOperation(account: string, grantId: string, operation: GrantOperation, expiresAt: number): Promise<void>;
+  grantOperations(account: string, grantId: string): Promise<GrantOperation[]>;
   dueGrants(now: Date): Promise<{ account: string; grantId: string }[]>;
   /** Records a use of the module at day precision; true when it moved the account's last-use day forward. */
   recordUse(account: string, module: string, time: string): Promise<boolean>;
@@ -94,6 +97,8 @@ const CLOCK_INDEX = 'ACCESS#CLOCK-OPEN';
 const accountPk = (a: string) => `ACCESS#ACCT#${a}`;
 const personPk = (p: string) => `ACCESS#PERSON#${p}`;
 const loginPk = (a: string) => `ACCESS#LOGIN#${a}`;
+const grantOpsPk = (a: string, g: string) => `ACCESS#GRANTOPS#${a}#${g}`;
+const GRANT_WINDOW = 'grantWindow:';
 
 export const SHARDS = 16;
 /** FNV-1a: a cheap, stable spread of names over the shards (not a security hash). */
@@ -158,8 +163,17 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
         sets.push('job = :j');
         values[':j'] = fields.job;
       }
+      const names: Record<string, string> = {};
+      if (fields.grantWindow !== undefined) {
+        sets.push('#gw = :gw');
+        names['#gw'] = `${GRANT_WINDOW}${fields.grantWindow.grantId}`;
+        values[':gw'] = { startsAt: fields.grantWindow.startsAt, expiresAt: fields.grantWindow.expiresAt };
+      }
       const out = await client.send(
-        new UpdateCommand({ TableName: tableName, Key: { pk: accountPk(account), sk: 'META' }, UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeValues: values, ReturnValues: 'ALL_OLD' }),
+        new UpdateCommand({
+          TableName: tableName, Key: { pk: accountPk(account), sk: 'META' }, UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeValues: values,
+          ...(fields.grantWindow ? { ExpressionAttributeNames: names } : {}), ReturnValues: 'ALL_OLD',
+        }),
       );
       return out.Attributes ? toMeta(out.Attributes) : undefined;
     },
@@ -186,6 +200,9 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
     },
 
     async endGrant(account, grantId) {
+      await client.send(
+        new UpdateCommand({ TableName: tableName, Key: { pk: accountPk(account), sk: 'META' }, UpdateExpression: 'REMOVE #gw', ExpressionAttributeNames: { '#gw': `${GRANT_WINDOW}${grantId}` } }),
+      );
       return conditionally(() =>
         client.send(
           new UpdateCommand({
@@ -198,6 +215,17 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
           }),
         ),
       );
+    },
+
+    async recordGrantOperation(account, grantId, operation, expiresAt) {
+      await put({ pk: grantOpsPk(account, grantId), sk: `${operation.time}#${operation.eventId}`, ...operation, expiresAt }, { expr: 'attribute_not_exists(pk)' });
+    },
+
+    async grantOperations(account, grantId) {
+      const items = await queryAll(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': grantOpsPk(account, grantId) }, ConsistentRead: true });
+      return items.map((i) => ({
+        eventId: String(i.eventId), time: String(i.time), action: String(i.action), target: String(i.target), module: String(i.module), attribution: i.attribution === 'explicit' ? 'explicit' : 'window',
+      }));
     },
 
     async dueGrants(now) {
@@ -427,7 +455,11 @@ const strs = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
 function toMeta(item: Record<string, unknown>): AccountMeta {
   const person = str(item.person);
   const job = str(item.job);
-  return { account: String(item.account), known: item.known === true, ...(person ? { person } : {}), ...(job ? { job } : {}) };
+  const grantWindows = Object.entries(item)
+    .filter(([name]) => name.startsWith(GRANT_WINDOW))
+    .map(([name, w]) => ({ grantId: name.slice(GRANT_WINDOW.length), startsAt: String((w as GrantWindow).startsAt), expiresAt: String((w as GrantWindow).expiresAt) }))
+    .sort((a, b) => a.grantId.localeCompare(b.grantId));
+  return { account: String(item.account), known: item.known === true, ...(person ? { person } : {}), ...(job ? { job } : {}), ...(grantWindows.length > 0 ? { grantWindows } : {}) };
 }
 
 function toPerson(item: Record<string, unknown>): PersonState {

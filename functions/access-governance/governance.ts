@@ -1,12 +1,10 @@
 /**
- * The access-governance flows, over ports (the store, the bus, the audit trail): recording
+ * The access-governance flows, over ports (the store, the bus): recording
  * each ERP/HR fact, reconciling an account's findings with its state, the 5-minute sweep of
  * due leaver clocks and expired grants, and the monthly permission audit. The decisions
  * themselves are the pure modules; this file only reads, decides and writes in order, each
  * write idempotent, so a redelivery resumes where a crash stopped.
  */
-import type { AuditTrailStore } from '../log-archiving/audit-trail-store.ts';
-import { daysBetween } from '../log-archiving/audit-queries.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { EventPublisher, OutgoingEvent } from '../shared/ports.ts';
 import type { Policy } from '../shared/policy.ts';
@@ -14,7 +12,7 @@ import type { CommandIssued, FindingResolved } from '../../schemas/registry.ts';
 import { detectSharedAccount, evaluateAccount, evaluatePerson, HOUR_MS, leaverDeadline, moverExcessRoles, toFindingRaised, type AccessFinding, type LoginFact } from './access-checks.ts';
 import type { AccessStore, OpenFinding } from './access-state.ts';
 import { DETECTED_BY, FINDING_SOURCE, findingEvent, stableCommandId, stableFindingId } from './findings.ts';
-import { cappedExpiry, heldRoles, permissionsToRevokeAtExpiry, STANDING, utc, type AccountSnapshot, type Grant } from './permission-state.ts';
+import { cappedExpiry, grantsCovering, heldRoles, permissionsToRevokeAtExpiry, STANDING, utc, type AccountSnapshot, type Grant } from './permission-state.ts';
 import { permissionReportBuilder, REPORT_FORMATS, reportKey, type PermissionReport, type ReportFormat } from './permission-report.ts';
 
 export const ACCESS_SWEEP_SCHEDULE = 'access-sweep';
@@ -27,7 +25,6 @@ export interface GovernanceDeps {
   readonly store: AccessStore;
   readonly publisher: EventPublisher;
   readonly policy: Policy;
-  readonly trail?: AuditTrailStore;
 }
 
 export interface Fact {
@@ -169,7 +166,7 @@ export async function recordFact(deps: GovernanceDeps, fact: Fact): Promise<Outc
         grantId: String(d.grantId), account, ...(person ? { person } : {}), permissions: list(d.permissions), modules: list(d.modules), reason: String(d.reason), approver: String(d.approver),
         startsAt, grantExpiresAt: cappedExpiry(startsAt, requestedExpiresAt, policy.access.temporaryGrants.maxDurationDays), requestedExpiresAt, state: 'active', eventId: fact.eventId,
       };
-      await store.touchAccount(account, { known: true, ...(person ? { person } : {}) });
+      await store.touchAccount(account, { known: true, ...(person ? { person } : {}), grantWindow: { grantId: grant.grantId, startsAt, expiresAt: grant.grantExpiresAt } });
       if (person) await store.linkPerson(person, account);
       await store.putGrant(grant);
       return reconcileAccount(deps, account, now);
@@ -213,6 +210,11 @@ export async function recordFact(deps: GovernanceDeps, fact: Fact): Promise<Outc
     case 'Operation Audited': {
       const account = String(d.actor);
       const before = await store.touchAccount(account, { known: false });
+      // 2.4: tagged with the grant(s) it ran under, for the approver's review at expiry.
+      const retentionEnd = Math.ceil(now.getTime() / 1000) + policy.audit.retention.days * 86_400;
+      for (const { grantId, attribution } of grantsCovering(before?.grantWindows ?? [], time, s(d.grantId))) {
+        await store.recordGrantOperation(account, grantId, { eventId: fact.eventId, time, action: String(d.action), target: String(d.target), module: String(d.module), attribution }, retentionEnd);
+      }
       const used = d.outcome !== 'failure' && d.outcome !== 'denied' && (await store.recordUse(account, String(d.module), time));
       // A first sight needs the checks (the unknown-account finding); a new day of use, the summary the report reads.
       return before === undefined || used ? reconcileAccount(deps, account, now) : emptyOutcome();
@@ -287,19 +289,9 @@ export async function sweep(deps: GovernanceDeps, now: Date): Promise<Outcome> {
   return outcome;
 }
 
-/** 2.4: the operations performed under a grant, for its approver's review, read from the audit trail. */
+/** 2.4: the operations performed under a grant (tagged as they arrived), for its approver's review. */
 async function grantReview(deps: GovernanceDeps, grant: Grant, revoked: readonly string[]): Promise<AccessFinding> {
-  const operations: { time: string; action: string; target: string; module: string; eventId: string }[] = [];
-  if (deps.trail) {
-    for (const day of daysBetween(grant.startsAt.slice(0, 10), grant.grantExpiresAt.slice(0, 10))) {
-      for (const record of await deps.trail.recordsOccurredOn(day)) {
-        if (record.detailType !== 'Operation Audited') continue;
-        const detail = (JSON.parse(record.originalEvent) as { detail?: Record<string, unknown> }).detail;
-        if (detail?.grantId !== grant.grantId) continue;
-        operations.push({ time: record.occurredAt, action: String(detail.action), target: String(detail.target), module: String(detail.module), eventId: record.eventId });
-      }
-    }
-  }
+  const operations = (await deps.store.grantOperations(grant.account, grant.grantId)).sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
   return {
     findingId: stableFindingId('2.4', 'grant-ended-review', grant.account, grant.grantId),
     control: '2.4', rule: 'grant-ended-review', title: 'Temporary grant ended: operations for review', severity: 'low', mode: deps.policy.access.temporaryGrants.mode,

@@ -45,12 +45,37 @@ export interface Grant {
   readonly eventId: string;
 }
 
+export interface GrantWindow {
+  readonly grantId: string;
+  readonly startsAt: string;
+  readonly expiresAt: string;
+}
+
 export interface AccountMeta {
   readonly account: string;
   /** false: the account was only seen in a login or an operation, never assigned anything. */
   readonly known: boolean;
   readonly person?: string;
   readonly job?: string;
+  /** The account's grants not yet ended, so that an operation can be tagged with them without another read. */
+  readonly grantWindows?: readonly GrantWindow[];
+}
+
+/** An operation performed while a temporary grant was active (2.4), kept for the approver's review. */
+export interface GrantOperation {
+  readonly eventId: string;
+  readonly time: string;
+  readonly action: string;
+  readonly target: string;
+  readonly module: string;
+  /** explicit: the ERP named the grant on the operation; window: the grant was active on the account at the time. */
+  readonly attribution: 'explicit' | 'window';
+}
+
+/** The grants an operation at `time` falls under: the one the ERP names, otherwise every grant active on the account then. */
+export function grantsCovering(windows: readonly GrantWindow[], time: string, explicitGrantId: string | undefined): { grantId: string; attribution: GrantOperation['attribution'] }[] {
+  if (explicitGrantId !== undefined) return [{ grantId: explicitGrantId, attribution: 'explicit' }];
+  return windows.filter((w) => w.startsAt <= time && time < w.expiresAt).map((w) => ({ grantId: w.grantId, attribution: 'window' as const }));
 }
 
 export interface PersonState {

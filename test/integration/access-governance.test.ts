@@ -100,7 +100,11 @@ describe('temporary grants (guide 2.4)', () => {
     const review = (await raised('G1', '2.4'))[0]?.detail;
     expect(review).toMatchObject({ title: 'Temporary grant ended: operations for review', evidence: { eventIds: [operationId], facts: { approver: 'audit.mgr', operationCount: 1 } } });
 
+    // Not named by the ERP, done while only G2 was active: tagged with G2 by its window.
+    const [untaggedId] = await put([entry('Operation Audited', { actor: 'u200', action: 'read', target: 'ledger-2026', module: 'finance' }, at(3 * DAY))]);
     await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(5 * DAY));
+    const g2Review = (await raised('G2', '2.4'))[0]?.detail;
+    expect(g2Review?.evidence).toMatchObject({ eventIds: [untaggedId], facts: { operationCount: 1, operations: [{ eventId: untaggedId, attribution: 'window' }] } });
     expect((await commandsFor('u200')).map((c) => [c.grantId, c.permissions]).sort()).toEqual([
       ['G1', ['ledger.export']],
       ['G2', ['ledger.read']],

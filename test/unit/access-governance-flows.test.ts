@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { LoginFact } from '../../functions/access-governance/access-checks.ts';
 import type { AccessStore, Clock, OpenFinding } from '../../functions/access-governance/access-state.ts';
 import { recordFact, sweep, type Fact } from '../../functions/access-governance/governance.ts';
-import { supersedes, type AccountMeta, type AccountSnapshot, type Grant, type PersonState, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
+import { supersedes, type AccountMeta, type AccountSnapshot, type GrantOperation, type Grant, type PersonState, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
 import { defaultPolicy, parsePolicy, type Policy } from '../../functions/shared/policy.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
@@ -20,6 +20,7 @@ function memoryStore(): AccessStore {
   const findings = new Map<string, Map<string, OpenFinding>>();
   const uses = new Map<string, Record<string, string>>();
   const revisions = new Map<string, number>();
+  const grantOps = new Map<string, GrantOperation[]>();
   const summaries = new Map<string, { revision: number; snapshot: AccountSnapshot }>();
   const logins: LoginFact[] = [];
   const signOffs: { month: string; reviewer: string; comment?: string; time: string }[] = [];
@@ -33,7 +34,10 @@ function memoryStore(): AccessStore {
     },
     async touchAccount(account, fields) {
       const before = metas.get(account);
-      metas.set(account, { ...before, account, known: fields.known || (before?.known ?? false), ...(fields.person ? { person: fields.person } : {}), ...(fields.job ? { job: fields.job } : {}) });
+      const grantWindows = [...(before?.grantWindows ?? []).filter((w) => w.grantId !== fields.grantWindow?.grantId), ...(fields.grantWindow ? [fields.grantWindow] : [])];
+      metas.set(account, {
+        ...before, account, known: fields.known || (before?.known ?? false), ...(fields.person ? { person: fields.person } : {}), ...(fields.job ? { job: fields.job } : {}), ...(grantWindows.length > 0 ? { grantWindows } : {}),
+      });
       return before;
     },
     async linkPerson(person, account) {
@@ -45,12 +49,20 @@ function memoryStore(): AccessStore {
       grants.set(grant.grantId, grant);
       return true;
     },
-    async endGrant(_account, grantId) {
+    async endGrant(account, grantId) {
+      const meta = metas.get(account);
+      if (meta) metas.set(account, { ...meta, grantWindows: (meta.grantWindows ?? []).filter((w) => w.grantId !== grantId) });
       const g = grants.get(grantId);
       if (!g || g.state === 'ended') return false;
       grants.set(grantId, { ...g, state: 'ended' });
       return true;
     },
+    async recordGrantOperation(account, grantId, operation) {
+      const key = `${account}|${grantId}`;
+      const list = grantOps.get(key) ?? grantOps.set(key, []).get(key)!;
+      if (!list.some((o) => o.eventId === operation.eventId)) list.push(operation);
+    },
+    grantOperations: async (account, grantId) => [...(grantOps.get(`${account}|${grantId}`) ?? [])],
     dueGrants: async (now) => [...grants.values()].filter((g) => g.state === 'active' && g.grantExpiresAt <= now.toISOString()).map((g) => ({ account: g.account, grantId: g.grantId })),
     async recordUse(account, module, time) {
       const u = uses.get(account) ?? {};
@@ -193,6 +205,26 @@ describe('grant flow', () => {
     expect(of('Command Issued')).toEqual([]);
     await sweep(deps, new Date('2026-03-31T00:00:00Z'));
     expect(of('Command Issued')).toMatchObject([{ command: 'revoke-permissions', grantId: 'G1', permissions: ['ledger.read'] }]);
+  });
+});
+
+describe('operations under a temporary grant (2.4)', () => {
+  it('are tagged as they arrive — by the grant the ERP names, else by every grant active then — and listed for the approver at expiry', async () => {
+    const { deps, fact, of } = setup();
+    const grant = (grantId: string, expiresAt: string) => fact('Temporary Grant Issued', { grantId, grantee: 'ext1', permissions: ['ledger.read'], reason: 'audit', approver: 'boss', startsAt: '2026-03-01T00:00:00Z', expiresAt }, '2026-03-01T00:00:00Z');
+    const op = (target: string, time: string, grantId?: string) => fact('Operation Audited', { actor: 'ext1', action: 'read', target, module: 'finance', ...(grantId ? { grantId } : {}) }, time);
+    await recordFact(deps, grant('G1', '2026-03-03T00:00:00Z'));
+    await recordFact(deps, grant('G2', '2026-03-05T00:00:00Z'));
+    await recordFact(deps, op('before-any', '2026-02-28T23:00:00Z'));
+    await recordFact(deps, op('both-active', '2026-03-02T10:00:00Z'));
+    await recordFact(deps, op('named-g2', '2026-03-02T11:00:00Z', 'G2'));
+    await recordFact(deps, op('only-g2', '2026-03-04T10:00:00Z'));
+    await sweep(deps, new Date('2026-03-05T00:00:00Z'));
+    type Review = { subject: { id: string }; evidence: { facts: { operations: { target: string; attribution: string }[] } } };
+    const reviews = (of('Finding Raised') as Review[]).filter((f) => f.subject.id.startsWith('G'));
+    const listed = (grantId: string) => reviews.find((r) => r.subject.id === grantId)?.evidence.facts.operations.map((o) => `${o.target}:${o.attribution}`);
+    expect(listed('G1')).toEqual(['both-active:window']);
+    expect(listed('G2')).toEqual(['both-active:window', 'named-g2:explicit', 'only-g2:window']);
   });
 });
 
