@@ -118,6 +118,12 @@ const access = group('Guide area 2: user permissions and access control.', {
       .array(sodException)
       .default([])
       .describe('Accepted exceptions: an account may hold a listed conflicting pair until the exception expires.'),
+    rolePermissions: z
+      .record(z.string().trim().min(1), z.array(z.string().trim().min(1)).min(1, { message: 'must list at least one permission; remove a role that carries none' }))
+      .default({})
+      .describe(
+        'Role → the permissions it carries (the ERP\'s role catalogue), for ERPs whose Role Assigned events do not list them; a role holds these plus any its event lists. When given, it is also the list of known permissions: every permission in conflicts must be carried by some role here.',
+      ),
   }),
   deviceBinding: rule('2.2 No shared accounts: one person, one account, bound to a device (MAC address).', {
     required: z.boolean().default(true).describe('false switches the check off (e.g. no device ids available yet).'),
@@ -389,6 +395,17 @@ function checkCrossFieldRules(policy: Policy, ctx: z.RefinementCtx): void {
       problem(['access', 'segregationOfDuties', 'conflicts', i, 'second'], pair.second, `must name a different permission than first ("${pair.first}"): a conflict is between two permissions`);
     }
   });
+  const { rolePermissions } = policy.access.segregationOfDuties;
+  const catalogued = new Set(Object.values(rolePermissions).flat());
+  if (catalogued.size > 0) {
+    policy.access.segregationOfDuties.conflicts.forEach((pair, i) => {
+      for (const field of ['first', 'second'] as const) {
+        if (!catalogued.has(pair[field])) {
+          problem(['access', 'segregationOfDuties', 'conflicts', i, field], pair[field], `must be a permission some role in access.segregationOfDuties.rolePermissions carries (known: ${[...catalogued].sort().slice(0, 20).join(', ')}${catalogued.size > 20 ? ', …' : ''})`);
+        }
+      }
+    });
+  }
   const conflictKeys = new Set(policy.access.segregationOfDuties.conflicts.map((pair) => [pair.first, pair.second].sort().join('\n')));
   const conflictPermissions = new Set(policy.access.segregationOfDuties.conflicts.flatMap((pair) => [pair.first, pair.second]));
   policy.access.segregationOfDuties.exceptions.forEach((exception, i) => {

@@ -6,7 +6,7 @@
 import type { FindingRaised } from '../../schemas/registry.ts';
 import { deviceRegister, normaliseDeviceId } from '../shared/devices.ts';
 import type { Policy } from '../shared/policy.ts';
-import { activeGrants, heldPermissions, heldRoles, STANDING, type AccountSnapshot, type RoleHolding } from './permission-state.ts';
+import { activeGrants, heldPermissions, heldRoles, permissionsOfRole, STANDING, type AccountSnapshot, type RoleHolding } from './permission-state.ts';
 import { DETECTED_BY, stableFindingId } from './findings.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -95,7 +95,7 @@ export function evaluatePerson(person: string, snapshots: readonly AccountSnapsh
   const rules = policy.access;
   const subject = { type: 'person', id: person };
   const findings: AccessFinding[] = [];
-  const held = new Map(snapshots.map((s) => [s.meta.account, heldPermissions(s, now)] as const).filter(([, perms]) => perms.size > 0));
+  const held = new Map(snapshots.map((s) => [s.meta.account, heldPermissions(s, now, policy.access.segregationOfDuties.rolePermissions)] as const).filter(([, perms]) => perms.size > 0));
   const eventIdsOf = (accounts: readonly string[]) => snapshots.filter((s) => accounts.includes(s.meta.account)).flatMap((s) => heldRoles(s).map((r) => r.eventId));
 
   const withAccess = snapshots.filter((s) => heldRoles(s).length > 0 || activeGrants(s, now).length > 0).map((s) => s.meta.account).sort();
@@ -175,7 +175,7 @@ export function evaluateAccount(snapshot: AccountSnapshot, policy: Policy, now: 
   }
 
   // 2.1 segregation of duties.
-  const held = heldPermissions(snapshot, now);
+  const held = heldPermissions(snapshot, now, rules.segregationOfDuties.rolePermissions);
   for (const pair of rules.segregationOfDuties.conflicts) {
     if (!held.has(pair.first) || !held.has(pair.second)) continue;
     if (sodExcepted(policy, [account], pair, now)) continue;
@@ -184,7 +184,7 @@ export function evaluateAccount(snapshot: AccountSnapshot, policy: Policy, now: 
       control: '2.1', rule: 'sod-conflict', title: 'Segregation-of-duties conflict', severity: 'critical', mode: rules.segregationOfDuties.mode, subject,
       summary: `${account} holds both ${pair.first} (via ${held.get(pair.first)?.join(', ')}) and ${pair.second} (via ${held.get(pair.second)?.join(', ')}): ${pair.reason}`,
       facts: { first: pair.first, second: pair.second, firstVia: held.get(pair.first), secondVia: held.get(pair.second) },
-      eventIds: roles.filter((r) => r.permissions.includes(pair.first) || r.permissions.includes(pair.second)).map((r) => r.eventId),
+      eventIds: roles.filter((r) => permissionsOfRole(r, rules.segregationOfDuties.rolePermissions).some((p) => p === pair.first || p === pair.second)).map((r) => r.eventId),
     });
   }
 

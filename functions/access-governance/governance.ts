@@ -270,7 +270,7 @@ export async function sweep(deps: GovernanceDeps, now: Date): Promise<Outcome> {
     const grant = snapshot.grants.find((g) => g.grantId === due.grantId);
     if (!grant) continue;
     // Computed with the grant still active, excluding it: what nothing else gives.
-    const revoke = permissionsToRevokeAtExpiry(snapshot, grant, now);
+    const revoke = permissionsToRevokeAtExpiry(snapshot, grant, now, policy.access.segregationOfDuties.rolePermissions);
     const events: OutgoingEvent[] = [];
     if (policy.access.temporaryGrants.mode === 'enforce') {
       const command: CommandIssued = revoke.length > 0

@@ -59,7 +59,7 @@ export function permissionReportBuilder(month: string, policy: Policy) {
       const person = snapshot.person?.person ?? snapshot.meta.person ?? null;
       const push = (category: ReportCategory, what: string, detail: string) => items.push({ category, account, person, what, detail });
       const roles = heldRoles(snapshot);
-      const held = heldPermissions(snapshot, asOf);
+      const held = heldPermissions(snapshot, asOf, policy.access.segregationOfDuties.rolePermissions);
       if (person !== null && held.size > 0) (heldByPerson.get(person) ?? heldByPerson.set(person, new Map()).get(person)!).set(account, held);
 
       if (person === null) push('no-bound-person', account, 'no person is bound to this account');

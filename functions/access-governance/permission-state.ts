@@ -129,11 +129,20 @@ export function activeGrants(snapshot: Pick<AccountSnapshot, 'grants'>, now: Dat
   return snapshot.grants.filter((g) => grantIsActive(g, now)).sort((a, b) => a.grantId.localeCompare(b.grantId));
 }
 
+/** Role → the permissions it carries, from the policy (`access.segregationOfDuties.rolePermissions`), for ERPs whose role events do not list them. */
+export type RolePermissions = Readonly<Record<string, readonly string[]>>;
+
+/** What a role carries: the permissions its event listed plus those the policy's catalogue gives the role. */
+export function permissionsOfRole(role: Pick<RoleHolding, 'role' | 'permissions'>, catalogue: RolePermissions = {}): string[] {
+  const fromCatalogue = catalogue[role.role] ?? [];
+  return fromCatalogue.length === 0 ? [...role.permissions] : [...new Set([...role.permissions, ...fromCatalogue])];
+}
+
 /** permission → where it comes from (role names and grant ids). */
-export function heldPermissions(snapshot: Pick<AccountSnapshot, 'roles' | 'grants'>, now: Date): Map<string, string[]> {
+export function heldPermissions(snapshot: Pick<AccountSnapshot, 'roles' | 'grants'>, now: Date, catalogue: RolePermissions = {}): Map<string, string[]> {
   const held = new Map<string, string[]>();
   const add = (permission: string, via: string) => held.set(permission, [...(held.get(permission) ?? []), via]);
-  for (const role of heldRoles(snapshot)) for (const p of role.permissions) add(p, role.grantKey === STANDING ? `role ${role.role}` : `role ${role.role} (grant ${role.grantKey})`);
+  for (const role of heldRoles(snapshot)) for (const p of permissionsOfRole(role, catalogue)) add(p, role.grantKey === STANDING ? `role ${role.role}` : `role ${role.role} (grant ${role.grantKey})`);
   for (const grant of activeGrants(snapshot, now)) for (const p of grant.permissions) add(p, `grant ${grant.grantId}`);
   return held;
 }
@@ -149,14 +158,14 @@ export function cappedExpiry(startsAt: string, requestedExpiresAt: string, maxDu
  * What ending `grant` takes away: its permissions (and those of roles assigned under it) that
  * no other active grant and no standing role still gives. Overlapping grants keep access.
  */
-export function permissionsToRevokeAtExpiry(snapshot: Pick<AccountSnapshot, 'roles' | 'grants'>, grant: Grant, now: Date): string[] {
+export function permissionsToRevokeAtExpiry(snapshot: Pick<AccountSnapshot, 'roles' | 'grants'>, grant: Grant, now: Date, catalogue: RolePermissions = {}): string[] {
   const ending = new Set(grant.permissions);
-  for (const role of heldRoles(snapshot)) if (role.grantKey === grant.grantId) for (const p of role.permissions) ending.add(p);
+  for (const role of heldRoles(snapshot)) if (role.grantKey === grant.grantId) for (const p of permissionsOfRole(role, catalogue)) ending.add(p);
   const kept = new Set<string>();
   for (const role of heldRoles(snapshot)) {
     if (role.grantKey === grant.grantId) continue;
     const otherGrant = snapshot.grants.find((g) => g.grantId === role.grantKey);
-    if (role.grantKey === STANDING || (otherGrant !== undefined && grantIsActive(otherGrant, now))) for (const p of role.permissions) kept.add(p);
+    if (role.grantKey === STANDING || (otherGrant !== undefined && grantIsActive(otherGrant, now))) for (const p of permissionsOfRole(role, catalogue)) kept.add(p);
   }
   for (const other of activeGrants(snapshot, now)) if (other.grantId !== grant.grantId) for (const p of other.permissions) kept.add(p);
   return [...ending].filter((p) => !kept.has(p)).sort();

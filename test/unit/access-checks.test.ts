@@ -30,6 +30,16 @@ describe('least privilege and segregation of duties (2.1)', () => {
   });
 });
 
+describe('role catalogue (2.1)', () => {
+  it('gives a role whose event listed no permissions those of the policy\'s catalogue, for segregation of duties', () => {
+    const s = snapshot([role('AP_CLERK', ['orders'], []), role('PAYMASTER', ['orders'], [])]);
+    expect(rules(s)).toEqual([]);
+    const policy = parsePolicy({ access: { segregationOfDuties: { rolePermissions: { AP_CLERK: ['vendor.create'], PAYMASTER: ['payment.approve'] }, conflicts: [{ first: 'vendor.create', second: 'payment.approve', reason: 'fictitious vendor' }] } } });
+    const [finding] = evaluateAccount(s, policy, now);
+    expect(finding).toMatchObject({ rule: 'sod-conflict', facts: { firstVia: ['role AP_CLERK'], secondVia: ['role PAYMASTER'] }, eventIds: ['ev-AP_CLERK', 'ev-PAYMASTER'] });
+  });
+});
+
 describe('leavers and movers (2.3)', () => {
   const departed = snapshot([role('SALES', ['orders'], [])], { person: { person: 'E-1', job: 'sales', departedAt: '2026-03-01T08:00:00.000Z' } });
 

@@ -201,6 +201,11 @@ describe('a bad policy is refused with the key path, the value and what is allow
       'access.segregationOfDuties.exceptions[0]: "vendor.create + order.approve" — must be a pair listed in access.segregationOfDuties.conflicts',
     ],
     [{ access: { segregationOfDuties: { exceptions: [{ account: 'u1', first: 'vendor.create', second: 'payment.approve', owner: 'cfo' }] } } }, 'access.segregationOfDuties.exceptions[0].expiresAt'],
+    [
+      { access: { segregationOfDuties: { rolePermissions: { AP_CLERK: ['vendor.create'], PAYMASTER: ['payment.approve'] }, conflicts: [{ first: 'vendor.create', second: 'paymnet.approve', reason: 'x' }] } } },
+      'access.segregationOfDuties.conflicts[0].second: "paymnet.approve" — must be a permission some role in access.segregationOfDuties.rolePermissions carries (known: payment.approve, vendor.create)',
+    ],
+    [{ access: { segregationOfDuties: { rolePermissions: { AP_CLERK: [] } } } }, 'access.segregationOfDuties.rolePermissions.AP_CLERK: [] — must list at least one permission; remove a role that carries none'],
     [{ access: { leastPrivilege: { jobModules: { sales: [] } } } }, 'access.leastPrivilege.jobModules.sales: [] — must list at least one module — a job with no module should be removed from the matrix'],
     [{ access: { permissionAudit: { dayOfMonth: 31 } } }, 'access.permissionAudit.dayOfMonth: 31 — must be between 1 and 28 so that the audit runs every month (February has 28 days)'],
     [{ audit: { workingHours: { start: '20:00', end: '08:00' } } }, 'audit.workingHours.end: "08:00" — must be after start (20:00); working hours do not span midnight'],
