@@ -30,6 +30,7 @@ import { GetCommand, PutCommand, UpdateCommand, DeleteCommand, type DynamoDBDocu
 import { mapWithConcurrency } from '../shared/concurrency.ts';
 import { conditionally, queryAll, queryPages } from '../shared/dynamo-access.ts';
 import type { LoginFact } from './access-checks.ts';
+import type { SignOff } from './permission-report.ts';
 import { heldRoles, type AccountMeta, type AccountSnapshot, type Grant, type GrantOperation, type GrantWindow, type PersonState, type RoleHolding } from './permission-state.ts';
 
 export interface OpenFinding {
@@ -89,7 +90,7 @@ export interface AccessStore {
   /** Every account's current state, for the monthly report, in no particular order. */
   forEachAccount(visit: (snapshot: AccountSnapshot) => void): Promise<void>;
   recordSignOff(month: string, reviewer: string, comment: string | undefined, eventId: string, time: string): Promise<void>;
-  signOffs(month: string): Promise<{ reviewer: string; comment?: string; time: string }[]>;
+  signOffs(month: string): Promise<SignOff[]>;
 }
 
 const GRANT_INDEX = 'ACCESS#GRANT-OPEN';

@@ -307,7 +307,7 @@ async function grantReview(deps: GovernanceDeps, grant: Grant, revoked: readonly
 export async function buildMonthlyReport(store: AccessStore, policy: Policy, month: string): Promise<PermissionReport> {
   const builder = permissionReportBuilder(month, policy);
   await store.forEachAccount((snapshot) => builder.add(snapshot));
-  return builder.finish();
+  return { ...builder.finish(), signOffs: await store.signOffs(month) };
 }
 
 export async function writeReport(archive: ArchiveStore, report: PermissionReport, formats: readonly ReportFormat[] = ['json', 'csv', 'md']): Promise<string[]> {

@@ -26,6 +26,14 @@ export interface PermissionReport {
   readonly accountsReviewed: number;
   readonly counts: Record<ReportCategory, number>;
   readonly items: readonly ReportItem[];
+  /** Reviewers' sign-offs recorded for the month so far ("Permission Review Signed Off"). */
+  readonly signOffs: readonly SignOff[];
+}
+
+export interface SignOff {
+  readonly reviewer: string;
+  readonly comment?: string;
+  readonly time: string;
 }
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
@@ -104,7 +112,7 @@ export function permissionReportBuilder(month: string, policy: Policy) {
       const sorted = [...items].sort((a, b) => a.category.localeCompare(b.category) || a.account.localeCompare(b.account) || a.what.localeCompare(b.what));
       const counts = Object.fromEntries(REPORT_CATEGORIES.map((c) => [c, 0])) as Record<ReportCategory, number>;
       for (const item of sorted) counts[item.category]++;
-      return { month, asOf: asOfIso, accountsReviewed: accounts, counts, items: sorted };
+      return { month, asOf: asOfIso, accountsReviewed: accounts, counts, items: sorted, signOffs: [] };
     },
   };
 }
@@ -159,7 +167,10 @@ export function renderMarkdown(report: PermissionReport): string {
     out.push('', `## ${TITLES[category]}`, '', '| Account | Person | What | Detail |', '| --- | --- | --- | --- |');
     for (const i of items) out.push(`| ${mdCell(i.account)} | ${mdCell(i.person)} | ${mdCell(i.what)} | ${mdCell(i.detail)} |`);
   }
-  out.push('', 'Sign-off: send a "Permission Review Signed Off" event with this month, the reviewer and a comment.', '');
+  out.push('', '## Sign-off', '');
+  if (report.signOffs.length === 0) out.push('Not signed off yet: the reviewer sends a "Permission Review Signed Off" event with this month, their name and a comment.');
+  for (const o of report.signOffs) out.push(`- ${mdCell(o.reviewer)}, ${o.time}${o.comment ? `: ${mdCell(o.comment)}` : ''}`);
+  out.push('');
   return out.join('\n');
 }
 

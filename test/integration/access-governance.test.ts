@@ -174,6 +174,9 @@ describe('monthly permission audit (guide 2.5)', () => {
 
     await put([entry('Permission Review Signed Off', { month, reviewer: 'audit.lead.wu', comment: 'checked' }, new Date(endOfMonth(month).getTime() + DAY))]);
     expect(await dynamoAccessStore(docs, stateTable.name).signOffs(month)).toMatchObject([{ reviewer: 'audit.lead.wu', comment: 'checked' }]);
+    expect(md).toContain('Not signed off yet');
+    expect(await runReportCommand(['permissions', '--month', month, '--format', 'md', '--out', outDir, '--endpoint', runtime.dynamoDbUrl])).toBe(0);
+    expect(readFileSync(join(outDir, 'reports', 'permissions', `${month}.md`), 'utf8')).toContain('- audit.lead.wu, ');
   });
 });
 
