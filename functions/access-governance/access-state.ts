@@ -20,7 +20,8 @@
  * whatever the length of its history. The monthly report must not make two requests per
  * account (100,000 accounts would take minutes), so every reconcile also copies the account's
  * current state into a summary item, and people and summaries sit in 16 shard partitions each
- * that the report reads page by page: about one item per account and one per person.
+ * that the report reads page by page: about one item per account and one per person
+ * (keys and encoding: `account-summary.ts`).
  *
  * A summary is written only if it is newer than the stored one. Its revision comes from a
  * counter bumped before the account is read (`nextRevision`), so of two concurrent reconciles
@@ -31,7 +32,8 @@ import { mapWithConcurrency } from '../shared/concurrency.ts';
 import { conditionally, queryAll, queryPages } from '../shared/dynamo-access.ts';
 import type { LoginFact } from './access-checks.ts';
 import type { SignOff } from './permission-report.ts';
-import { heldRoles, type AccountMeta, type AccountSnapshot, type Grant, type GrantOperation, type GrantWindow, type PersonState, type RoleHolding } from './permission-state.ts';
+import { decodeSummary, encodeSummary, MAX_SUMMARY_CHARS, peoplePk, personKey, SHARDS, summaryKey, summaryPk } from './account-summary.ts';
+import { type AccountMeta, type AccountSnapshot, type Grant, type GrantOperation, type GrantWindow, type PersonState, type RoleHolding } from './permission-state.ts';
 
 export interface OpenFinding {
   readonly findingId: string;
@@ -100,20 +102,7 @@ const personPk = (p: string) => `ACCESS#PERSON#${p}`;
 const loginPk = (a: string) => `ACCESS#LOGIN#${a}`;
 const grantOpsPk = (a: string, g: string) => `ACCESS#GRANTOPS#${a}#${g}`;
 const GRANT_WINDOW = 'grantWindow:';
-
-export const SHARDS = 16;
-/** FNV-1a: a cheap, stable spread of names over the shards (not a security hash). */
-export function shardOf(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
-  return h % SHARDS;
-}
-const peoplePk = (shard: number) => `ACCESS#PEOPLE#${shard}`;
-const summaryPk = (shard: number) => `ACCESS#SUMMARY#${shard}`;
-const personKey = (p: string) => ({ pk: peoplePk(shardOf(p)), sk: p });
-const summaryKey = (a: string) => ({ pk: summaryPk(shardOf(a)), sk: a });
-/** Summaries larger than this are not stored; the report reads such an account's items instead (DynamoDB's item limit is 400 KB). */
-export const MAX_SUMMARY_CHARS = 300_000;
+const shardNumbers = Array.from({ length: SHARDS }, (_, i) => i);
 
 export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: string, options: { maxSummaryChars?: number } = {}): AccessStore {
   const maxSummaryChars = options.maxSummaryChars ?? MAX_SUMMARY_CHARS;
@@ -397,12 +386,12 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
 
     async forEachAccount(visit) {
       const people = new Map<string, PersonState>();
-      await mapWithConcurrency(range(SHARDS), 4, async (shard) => {
+      await mapWithConcurrency(shardNumbers, 4, async (shard) => {
         for await (const page of queryPages(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': peoplePk(shard) } })) {
           for (const item of page) people.set(String(item.person), toPerson(item));
         }
       });
-      await mapWithConcurrency(range(SHARDS), 4, async (shard) => {
+      await mapWithConcurrency(shardNumbers, 4, async (shard) => {
         for await (const page of queryPages(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': summaryPk(shard) } })) {
           const unsummarised: string[] = [];
           for (const item of page) {
@@ -426,29 +415,6 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
   };
   return store;
 }
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-/** The report's view of an account, as compact JSON: revoked roles and finished grants nobody refers to are left out; the person is joined when read. */
-export function encodeSummary(snapshot: AccountSnapshot): string {
-  const roles = heldRoles(snapshot);
-  const grantsInUse = new Set(roles.map((r) => r.grantKey));
-  const grants = snapshot.grants.filter((g) => g.state === 'active' || grantsInUse.has(g.grantId));
-  return JSON.stringify({ meta: snapshot.meta, roles, grants, lastUse: snapshot.lastUse });
-}
-
-export function decodeSummary(json: string, people: ReadonlyMap<string, PersonState>): AccountSnapshot {
-  const summary = JSON.parse(json) as Omit<AccountSnapshot, 'person'>;
-  const personId = summary.meta.person;
-  const person = personId === undefined ? undefined : (people.get(personId) ?? { person: personId });
-  return { ...summary, ...(person ? { person } : {}) };
-}
-
-/** Items as the store writes them, for bulk loads (the benchmark) that bypass the event flow. */
-export const storedItems = {
-  person: (person: PersonState) => ({ ...personKey(person.person), ...person, ...(person.transfer ? { transferEffectiveAt: person.transfer.effectiveAt } : {}) }),
-  summary: (snapshot: AccountSnapshot, revision: number) => ({ ...summaryKey(snapshot.meta.account), account: snapshot.meta.account, revisions: revision, revision, summary: encodeSummary(snapshot) }),
-};
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const strs = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
