@@ -1,13 +1,17 @@
 /**
- * `erpgov audit verify [--from --to]`: recompute the hash chains; exit 1 naming the first
- * broken link of each broken chain.
+ * `erpgov audit verify [--from --to]`: recompute the hash chains, and check them against the
+ * head anchors and manifests in the local archive; exit 1 naming the first broken link of each
+ * broken chain.
  * `erpgov audit search [KEYWORD] [--actor --action --module --source --from --to --limit --json --athena]`;
  * with --athena it prints the same search as Athena SQL over the archive's Glue table (AWS).
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { anchoredHeadsFrom } from '../functions/audit-archive/head-anchors.ts';
 import { dynamoAuditTrailStore } from '../functions/log-archiving/audit-trail-store.ts';
 import { athenaSearchSql } from '../functions/log-archiving/athena-search.ts';
 import { searchTrail, verifyTrail } from '../functions/log-archiving/audit-queries.ts';
+import { folderArchiveStore } from '../functions/shared/archive-store.ts';
 import { loadPolicy } from '../functions/shared/policy.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
@@ -36,7 +40,8 @@ export async function runAuditCommand(args: string[]): Promise<number> {
   });
   const today = new Date().toISOString().slice(0, 10);
   // By default, everything still hot: the policy's retention window (6.1).
-  const from = values.from ?? new Date(Date.now() - loadPolicy().audit.retention.days * 86_400_000).toISOString().slice(0, 10);
+  const retentionDays = loadPolicy().audit.retention.days;
+  const from = values.from ?? new Date(Date.now() - retentionDays * 86_400_000).toISOString().slice(0, 10);
   const to = values.to ?? today;
   const pattern = sub === 'verify' ? DAY : TIME;
   for (const [flag, value] of [['--from', from], ['--to', to]] as const) {
@@ -49,11 +54,14 @@ export async function runAuditCommand(args: string[]): Promise<number> {
     case 'verify':
       return withStateTable(access, async ({ docs, tableName, via }) => {
         const started = performance.now();
-        const report = await verifyTrail(dynamoAuditTrailStore(docs, tableName), from, to);
+        // Chains near the end of retention may be gone by TTL, not by tampering: anchors count only for younger days.
+        const anchorsFrom = new Date(Date.now() - (retentionDays - 2) * 86_400_000).toISOString().slice(0, 10);
+        const fromArchive = anchoredHeadsFrom(folderArchiveStore(join(access.dataDir, 'archive')));
+        const report = await verifyTrail(dynamoAuditTrailStore(docs, tableName), from, to, async (day) => (day >= anchorsFrom ? fromArchive(day) : []));
         const seconds = (performance.now() - started) / 1000;
         if (values.json) out(JSON.stringify(report, null, 2));
         else {
-          out(`audit verify ${from}..${to} (${via}): ${report.chains} chains, ${report.records} records, ${(report.records / Math.max(seconds, 1e-9)).toFixed(0)} records/s`);
+          out(`audit verify ${from}..${to} (${via}): ${report.chains} chains (${report.anchored} also against archived head anchors), ${report.records} records, ${(report.records / Math.max(seconds, 1e-9)).toFixed(0)} records/s`);
           for (const b of report.broken) out(`BROKEN ${b.chainId} at link ${b.seq}: ${b.kind} — ${b.message}`);
           out(report.broken.length === 0 ? 'OK: every chain is intact' : `${report.broken.length} chain(s) broken`);
         }

@@ -137,10 +137,13 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   },
   {
     name: 'audit-archive',
-    description: 'Audit archive (guide 6.1): each closed day of the trail to compressed JSON Lines with a digest manifest.',
+    description: 'Audit archive (guide 6.1): each closed day of the trail to compressed JSON Lines with a digest manifest; hourly anchors of the chain heads.',
     entry: 'functions/audit-archive/handler.ts',
     rules: [],
-    schedules: [{ id: 'archive-audit-daily', description: 'Daily at 00:30 UTC, after the day closed.', expression: 'cron(30 0 * * ? *)' }],
+    schedules: [
+      { id: 'archive-audit-daily', description: 'Daily at 00:30 UTC, after the day closed.', expression: 'cron(30 0 * * ? *)' },
+      { id: 'audit-anchor-heads', description: 'Hourly: the chain heads of today and yesterday to the archive, so that verify notices a chain deleted together with its head.', expression: 'rate(1 hour)' },
+    ],
     stateAccess: 'read',
     publishesEvents: true,
     archiveAccess: 'write',

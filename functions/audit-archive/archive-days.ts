@@ -7,6 +7,9 @@ import type { AuditTrailStore } from '../log-archiving/audit-trail-store.ts';
 import { verifyChain, type BrokenLink } from '../log-archiving/hash-chain.ts';
 import { ARCHIVE_PREFIX, buildBatches, daysToArchive, manifestKey } from './archive-batches.ts';
 
+/** The daily archive run's schedule id in `infra/routes.ts`; its rule's name ends with it. */
+export const ARCHIVE_SCHEDULE = 'archive-audit-daily';
+
 /** How far back a run looks for days without a manifest. */
 export const ARCHIVE_LOOKBACK_DAYS = 14;
 

@@ -2,7 +2,8 @@
  * audit-archive (scheduled daily): writes each closed day's audit chains to the archive as
  * compressed JSON Lines with a digest manifest (guide 6.1). Days already archived are
  * skipped, missed days are caught up, so a rerun or a late schedule does no harm. Each chain
- * is verified as it is archived; a broken one is a critical 6.1 finding on the bus.
+ * is verified as it is archived; a broken one is a critical 6.1 finding on the bus. Hourly, it
+ * also anchors the current chain heads in the archive (`head-anchors.ts`).
  */
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
@@ -11,7 +12,9 @@ import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.
 import { dynamoAuditTrailStore } from '../log-archiving/audit-trail-store.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { loadPolicy } from '../shared/policy.ts';
-import { archiveAuditDays } from './archive-days.ts';
+import { ARCHIVE_SCHEDULE, archiveAuditDays } from './archive-days.ts';
+import { ANCHOR_SCHEDULE, anchorHeads } from './head-anchors.ts';
+import { InvalidEventError } from '../shared/errors.ts';
 import { brokenChainFinding, integrityFindings } from './integrity-findings.ts';
 
 const config = readFunctionConfig();
@@ -22,8 +25,17 @@ const policy = loadPolicy();
 
 export const handler = eventBridgeHandler('audit-archive', async (event: IncomingEvent, { logger }) => {
   // The schedule's own time decides "today", so a delayed or replayed fire archives the same days.
-  const today = typeof event.time === 'string' && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time) : new Date();
-  const results = await archiveAuditDays(trail, archive, today, new Date());
+  const firedAt = typeof event.time === 'string' && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time) : new Date();
+  const rule = Array.isArray(event.resources) ? String(event.resources[0] ?? '') : '';
+  if (rule.endsWith(ANCHOR_SCHEDULE)) {
+    const anchors = await anchorHeads(trail, archive, firedAt);
+    logger.info('audit heads anchored', { days: anchors.map((a) => `${a.day}:${a.heads.length}`) });
+    return { schedule: ANCHOR_SCHEDULE, anchored: anchors.map((a) => ({ day: a.day, chains: a.heads.length })) };
+  }
+  if (!rule.endsWith(ARCHIVE_SCHEDULE)) {
+    throw new InvalidEventError(`scheduled event from rule "${rule}" names none of this function's schedules (${ARCHIVE_SCHEDULE}, ${ANCHOR_SCHEDULE}); the rule's name must end with its schedule id`);
+  }
+  const results = await archiveAuditDays(trail, archive, firedAt, new Date());
   const findings = results.flatMap((r) => r.broken.map((b) => brokenChainFinding(r.day, b, policy.audit.retention.mode)));
   await publisher.publish(findings.map(integrityFindings.findingEvent));
   logger.info('audit archive run', { days: results.map((r) => `${r.day}:${r.records}`), brokenChains: findings.length });

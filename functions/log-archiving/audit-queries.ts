@@ -5,7 +5,7 @@
  */
 import type { AuditRecord } from './audit-record.ts';
 import type { AuditTrailStore } from './audit-trail-store.ts';
-import { verifyChain, type ChainVerdict } from './hash-chain.ts';
+import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from './hash-chain.ts';
 
 export function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
@@ -19,31 +19,47 @@ const VERIFY_CONCURRENCY = 4;
 export interface VerifyReport {
   readonly chains: number;
   readonly records: number;
-  readonly broken: readonly Extract<ChainVerdict, { ok: false }>[];
+  /** Chains also checked against a head anchored outside the table. */
+  readonly anchored: number;
+  readonly broken: readonly BrokenLink[];
 }
 
-/** Recomputes every chain whose arrival day is in [from, to] (YYYY-MM-DD, inclusive). */
-export async function verifyTrail(store: AuditTrailStore, from: string, to: string): Promise<VerifyReport> {
+/** Heads recorded outside the table for an arrival day (hourly anchors, archive manifest); the highest seq per chain. */
+export type AnchoredHeads = (day: string) => Promise<readonly ChainHead[]>;
+
+/**
+ * Recomputes every chain whose arrival day is in [from, to] (YYYY-MM-DD, inclusive): the
+ * chains the table lists, plus any an anchor names (a chain deleted with its head is not listed).
+ */
+export async function verifyTrail(store: AuditTrailStore, from: string, to: string, anchoredHeads?: AnchoredHeads): Promise<VerifyReport> {
   let chains = 0;
   let records = 0;
-  const broken: Extract<ChainVerdict, { ok: false }>[] = [];
+  let anchored = 0;
+  const broken: BrokenLink[] = [];
   for (const day of daysBetween(from, to)) {
-    const queue = await store.chainsOfDay(day);
+    const anchors = new Map((anchoredHeads ? await anchoredHeads(day) : []).map((h) => [h.chainId, h]));
+    const queue = [...new Set([...(await store.chainsOfDay(day)), ...anchors.keys()])].sort();
     // A few chains at once: reading is I/O-bound, hashing is cheap.
     await Promise.all(
       Array.from({ length: VERIFY_CONCURRENCY }, async () => {
         for (let chainId = queue.shift(); chainId !== undefined; chainId = queue.shift()) {
           const [links, head] = await Promise.all([store.readChain(chainId), store.readHead(chainId)]);
           const verdict = verifyChain(chainId, links, head);
+          const anchor = anchors.get(chainId);
           chains++;
           records += links.length;
-          if (!verdict.ok) broken.push(verdict);
+          if (anchor) anchored++;
+          if (!verdict.ok) broken.push({ chainId: verdict.chainId, kind: verdict.kind, seq: verdict.seq, message: verdict.message });
+          else if (anchor) {
+            const mismatch = checkAgainstAnchor(chainId, links, anchor);
+            if (mismatch) broken.push(mismatch);
+          }
         }
       }),
     );
   }
   broken.sort((a, b) => (a.chainId < b.chainId ? -1 : 1));
-  return { chains, records, broken };
+  return { chains, records, anchored, broken };
 }
 
 export interface SearchFilters {

@@ -21,7 +21,7 @@ export interface ChainHead {
   readonly hash: string;
 }
 
-export type TamperKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'head-mismatch';
+export type TamperKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'head-mismatch' | 'chain-deleted' | 'rewritten';
 
 export interface BrokenLink {
   readonly chainId: string;
@@ -102,4 +102,19 @@ export function verifyChain<R>(chainId: string, links: readonly ChainLink<R>[], 
   }
   if (links.length > 0 && links[links.length - 1]?.hash !== head.hash) return broken('head-mismatch', links.length, "the last link's hash differs from the stored head");
   return { ok: true, chainId, links: links.length };
+}
+
+/**
+ * Checks an internally sound chain against a head anchored outside the table earlier (the
+ * hourly anchors, the archive manifest). Catches what the chain cannot show by itself: the
+ * whole chain deleted together with its head, its tail cut together with the head, or every
+ * link re-hashed after an edit.
+ */
+export function checkAgainstAnchor<R>(chainId: string, links: readonly ChainLink<R>[], anchor: ChainHead): BrokenLink | undefined {
+  if (links.length === 0) return { chainId, kind: 'chain-deleted', seq: 1, message: `the chain is gone, but an anchor taken earlier saw ${anchor.seq} link(s)` };
+  if (links.length < anchor.seq) return { chainId, kind: 'truncated', seq: links.length + 1, message: `an anchor taken earlier saw ${anchor.seq} links, only ${links.length} remain: the tail was deleted with its head` };
+  if (links[anchor.seq - 1]?.hash !== anchor.hash) {
+    return { chainId, kind: 'rewritten', seq: anchor.seq, message: `link ${anchor.seq} no longer has the hash an anchor recorded: the chain was re-hashed after it was anchored` };
+  }
+  return undefined;
 }

@@ -48,7 +48,9 @@ export function folderArchiveStore(root: string): ArchiveStore {
       }
     },
     async list(prefix) {
-      const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(() => []);
+      // Walk only below the prefix's folder, not the whole archive.
+      const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+      const entries = await readdir(folder === '' ? base : pathOf(folder), { recursive: true, withFileTypes: true }).catch(() => []);
       return entries
         .filter((entry) => entry.isFile())
         .map((entry) => relative(base, join(entry.parentPath, entry.name)).split(sep).join('/'))

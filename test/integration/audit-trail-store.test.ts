@@ -2,12 +2,18 @@
  * The hash-chained audit trail against a real dynalite: idempotency, concurrency, crash
  * recovery, and `verifyTrail` catching each kind of tampering done straight in the table.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { AuditRecord } from '../../functions/log-archiving/audit-record.ts';
 import { chainIdFor, dynamoAuditTrailStore, type AuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
 import { searchTrail, verifyTrail } from '../../functions/log-archiving/audit-queries.ts';
+import { linkHash } from '../../functions/log-archiving/hash-chain.ts';
+import { anchoredHeadsFrom, anchorHeads } from '../../functions/audit-archive/head-anchors.ts';
+import { folderArchiveStore } from '../../functions/shared/archive-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from '../../runtime/dynamo-server.ts';
 
@@ -145,6 +151,56 @@ describe('audit trail store', () => {
       expect(broken).toHaveLength(1);
       expect(['inserted', 'edited']).toContain(broken[0]?.kind);
       expect(broken[0]?.seq).toBe(3);
+    });
+
+    describe('what only the anchored heads reveal', () => {
+      async function anchored(n: number) {
+        const trail = await trailOf(n);
+        const folder = mkdtempSync(join(tmpdir(), 'erpgov-anchors-'));
+        onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+        const archive = folderArchiveStore(folder);
+        expect(await anchorHeads(trail.store, archive, now)).toMatchObject([{ day, heads: [{ chainId: trail.chainId, seq: n }] }]);
+        return { ...trail, anchors: anchoredHeadsFrom(archive) };
+      }
+      const headKey = (chainId: string) => ({ pk: `HEAD#${chainId}`, sk: 'HEAD' });
+
+      it('a whole chain deleted together with its head', async () => {
+        const { store, table, key, chainId, anchors } = await anchored(3);
+        for (const seq of [1, 2, 3]) await docs.send(new DeleteCommand({ TableName: table, Key: key(seq) }));
+        await docs.send(new DeleteCommand({ TableName: table, Key: headKey(chainId) }));
+        expect((await verifyTrail(store, day, day)).broken).toEqual([]);
+        expect((await verifyTrail(store, day, day, anchors)).broken).toEqual([expect.objectContaining({ chainId, kind: 'chain-deleted' })]);
+      });
+
+      it('a tail cut together with the head', async () => {
+        const { store, table, key, chainId, get, anchors } = await anchored(4);
+        const third = await get(3);
+        await docs.send(new DeleteCommand({ TableName: table, Key: key(4) }));
+        await docs.send(new UpdateCommand({ TableName: table, Key: headKey(chainId), UpdateExpression: 'SET seq = :s, #h = :h', ExpressionAttributeNames: { '#h': 'hash' }, ExpressionAttributeValues: { ':s': 3, ':h': third.hash } }));
+        expect((await verifyTrail(store, day, day)).broken).toEqual([]);
+        expect((await verifyTrail(store, day, day, anchors)).broken).toEqual([expect.objectContaining({ kind: 'truncated', seq: 4 })]);
+      });
+
+      it('an edit with every later link and the head re-hashed', async () => {
+        const { store, table, key, chainId, get, anchors } = await anchored(3);
+        let prevHash = String((await get(1)).hash);
+        for (const seq of [2, 3]) {
+          const link = await get(seq);
+          const record = seq === 2 ? { ...(link.record as object), actor: 'someone-else' } : link.record;
+          const hash = linkHash(chainId, seq, prevHash, record);
+          await docs.send(new PutCommand({ TableName: table, Item: { ...link, ...key(seq), prevHash, hash, record } }));
+          prevHash = hash;
+        }
+        await docs.send(new UpdateCommand({ TableName: table, Key: headKey(chainId), UpdateExpression: 'SET #h = :h', ExpressionAttributeNames: { '#h': 'hash' }, ExpressionAttributeValues: { ':h': prevHash } }));
+        expect((await verifyTrail(store, day, day)).broken).toEqual([]);
+        expect((await verifyTrail(store, day, day, anchors)).broken).toEqual([expect.objectContaining({ kind: 'rewritten', seq: 3 })]);
+      });
+
+      it('an intact chain that grew after the anchor', async () => {
+        const { store, anchors } = await anchored(2);
+        await store.append(record(9_999), now);
+        expect(await verifyTrail(store, day, day, anchors)).toMatchObject({ anchored: 1, broken: [] });
+      });
     });
 
     it('reordered records', async () => {

@@ -1,0 +1,60 @@
+/**
+ * Chain-head anchors (guide 6.1): every hour the current heads of today's and yesterday's
+ * chains are written to the archive — S3 with Object Lock on AWS, so not even the table's
+ * owner can take them back. `erpgov audit verify` checks the table against them, which
+ * catches what a hash chain cannot show by itself: a whole chain deleted together with its
+ * head, a tail cut together with the head, or every link re-hashed after an edit. Closed days
+ * are also covered by the archive manifest's heads.
+ */
+import type { ArchiveStore } from '../shared/archive-store.ts';
+import type { AuditTrailStore } from '../log-archiving/audit-trail-store.ts';
+import type { ChainHead } from '../log-archiving/hash-chain.ts';
+import { ARCHIVE_PREFIX, manifestKey, type ArchiveManifest } from './archive-batches.ts';
+
+export const ANCHOR_SCHEDULE = 'audit-anchor-heads';
+
+export interface HeadAnchor {
+  readonly day: string;
+  readonly anchoredAt: string;
+  readonly heads: readonly ChainHead[];
+}
+
+const anchorFolder = (day: string) => `${ARCHIVE_PREFIX}/anchors/date=${day}/`;
+/** One object per anchoring, never overwritten (Object Lock keeps every version anyway). */
+export const anchorKey = (day: string, at: Date) => `${anchorFolder(day)}${at.toISOString().replace(/[:.]/g, '-')}.json`;
+
+/** Anchors the heads of yesterday's and today's chains (UTC arrival days); returns what it wrote. */
+export async function anchorHeads(trail: AuditTrailStore, archive: ArchiveStore, now: Date): Promise<HeadAnchor[]> {
+  const days = [new Date(now.getTime() - 86_400_000), now].map((d) => d.toISOString().slice(0, 10));
+  const written: HeadAnchor[] = [];
+  for (const day of days) {
+    const heads: ChainHead[] = [];
+    for (const chainId of await trail.chainsOfDay(day)) {
+      const head = await trail.readHead(chainId);
+      if (head) heads.push(head);
+    }
+    if (heads.length === 0) continue;
+    const anchor: HeadAnchor = { day, anchoredAt: now.toISOString(), heads };
+    await archive.put(anchorKey(day, now), new TextEncoder().encode(`${JSON.stringify(anchor, null, 2)}\n`), 'application/json');
+    written.push(anchor);
+  }
+  return written;
+}
+
+/** For `verifyTrail`: per chain of the day, the highest head any anchor or the day's manifest recorded. */
+export function anchoredHeadsFrom(archive: ArchiveStore): (day: string) => Promise<ChainHead[]> {
+  const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  return async (day) => {
+    const highest = new Map<string, ChainHead>();
+    const keep = (head: ChainHead) => {
+      if ((highest.get(head.chainId)?.seq ?? 0) < head.seq) highest.set(head.chainId, head);
+    };
+    for (const key of await archive.list(anchorFolder(day))) {
+      const body = await archive.get(key);
+      if (body) for (const head of (decode(body) as HeadAnchor).heads) keep(head);
+    }
+    const manifest = await archive.get(manifestKey(day));
+    if (manifest) for (const head of (decode(manifest) as ArchiveManifest).heads) keep(head);
+    return [...highest.values()];
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * audit-archive's two schedules through the local runtime: the hourly head anchors land in
+ * the archive folder, `erpgov audit verify` checks the trail against them (and so notices a
+ * chain deleted together with its head), and the daily run writes the closed day's manifest.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runAuditCommand } from '../../cli/audit.ts';
+import { ANCHOR_SCHEDULE } from '../../functions/audit-archive/head-anchors.ts';
+import { ARCHIVE_SCHEDULE } from '../../functions/audit-archive/archive-days.ts';
+import { stateTable } from '../../infra/state-table.ts';
+import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
+
+let h: PipelineHarness;
+beforeAll(async () => {
+  h = await startPipelineHarness('anchors');
+});
+afterAll(() => h.stop());
+
+async function verify(day: string): Promise<{ code: number; output: string }> {
+  let output = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    output += String(chunk);
+    return true;
+  });
+  try {
+    const code = await runAuditCommand(['verify', '--from', day, '--to', day, '--data-dir', h.dataDir, '--endpoint', h.runtime.dynamoDbUrl]);
+    return { code, output };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('audit-archive schedules', () => {
+  it('anchors the heads hourly, and verify then catches a chain deleted together with its head', async () => {
+    const now = new Date();
+    const day = now.toISOString().slice(0, 10);
+    await h.put(Array.from({ length: 6 }, (_, i) => h.entry('Operation Audited', { actor: `u${i}`, action: 'update', target: `order-${i}`, module: 'orders' }, now)));
+
+    await h.fireSchedule(ANCHOR_SCHEDULE, now);
+    const anchorDir = join(h.dataDir, 'archive', 'audit', 'anchors', `date=${day}`);
+    expect(readdirSync(anchorDir).length).toBeGreaterThan(0);
+    const intact = await verify(day);
+    expect(intact.code).toBe(0);
+    expect(intact.output).toMatch(/also against archived head anchors/);
+    expect(intact.output).toContain('OK: every chain is intact');
+
+    // Remove one of today's erp.sap chains with its head, as someone with table access could.
+    const heads = await h.docs.send(new QueryCommand({ TableName: stateTable.name, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `CHAINS#${day}` } }));
+    const chainId = String(heads.Items?.map((i) => i.gsi1sk).find((c) => String(c).startsWith('erp.sap/')));
+    const links = await h.docs.send(new QueryCommand({ TableName: stateTable.name, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `CHAIN#${chainId}` } }));
+    for (const link of links.Items ?? []) await h.docs.send(new DeleteCommand({ TableName: stateTable.name, Key: { pk: link.pk, sk: link.sk } }));
+    await h.docs.send(new DeleteCommand({ TableName: stateTable.name, Key: { pk: `HEAD#${chainId}`, sk: 'HEAD' } }));
+
+    const tampered = await verify(day);
+    expect(tampered.code).toBe(1);
+    expect(tampered.output).toContain(`BROKEN ${chainId} at link 1: chain-deleted`);
+  });
+
+  it('archives the closed day, manifest last, on the daily schedule', async () => {
+    const day = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000);
+    await h.fireSchedule(ARCHIVE_SCHEDULE, tomorrow);
+    expect(existsSync(join(h.dataDir, 'archive', 'audit', 'manifests', `${day}.json`))).toBe(true);
+  });
+});
