@@ -219,12 +219,39 @@ export async function recordFact(deps: GovernanceDeps, fact: Fact): Promise<Outc
       // A first sight needs the checks (the unknown-account finding); a new day of use, the summary the report reads.
       return before === undefined || used ? reconcileAccount(deps, account, now) : emptyOutcome();
     }
-    case 'Permission Review Signed Off':
-      await store.recordSignOff(String(d.month), String(d.reviewer), s(d.comment), fact.eventId, time);
-      return emptyOutcome();
+    case 'Permission Review Signed Off': {
+      const month = String(d.month);
+      const reviewer = String(d.reviewer);
+      await store.recordSignOff(month, reviewer, s(d.comment), fact.eventId, time);
+      const selfReview = await selfReviewFinding(deps, month, reviewer, fact.eventId);
+      if (!selfReview) return emptyOutcome();
+      return applyFindings(deps, { label: reviewer, open: (f, expiresAt) => store.openFinding(reviewer, f, expiresAt), close: (id) => store.closeFinding(reviewer, id) }, [selfReview], [], [], now);
+    }
     default:
       return emptyOutcome();
   }
+}
+
+/** 2.5: a reviewer signing off a report that lists their own access (any of their accounts) is reviewing themselves. */
+async function selfReviewFinding(deps: GovernanceDeps, month: string, reviewer: string, eventId: string): Promise<AccessFinding | undefined> {
+  const { snapshot } = await deps.store.snapshot(reviewer);
+  const person = snapshot.meta.person;
+  const others = person === undefined ? [] : (await deps.store.accountsOf(person)).filter((a) => a !== reviewer);
+  const builder = permissionReportBuilder(month, deps.policy);
+  // Only accounts with access count: a reviewer from outside the ERP is nobody's subject.
+  const withAccess = (a: AccountSnapshot) => a.roles.length + a.grants.length > 0;
+  for (const a of [snapshot, ...(await Promise.all(others.map(async (account) => (await deps.store.snapshot(account)).snapshot)))]) if (withAccess(a)) builder.add(a);
+  const own = builder.finish().items;
+  if (own.length === 0) return undefined;
+  return {
+    findingId: stableFindingId('2.5', 'self-review', month, reviewer),
+    control: '2.5', rule: 'self-review', title: 'Permission audit signed off by a reviewer it lists', severity: 'medium', mode: deps.policy.access.permissionAudit.mode,
+    subject: { type: 'permission-review', id: month },
+    summary: `${reviewer} signed off the ${month} permission audit, which lists ${own.length} item(s) about their own access (${[...new Set(own.map((i) => i.category))].join(', ')}); another reviewer should sign it off`,
+    facts: { month, reviewer, ...(person ? { person } : {}), items: own.slice(0, 50) },
+    eventIds: [eventId],
+    sticky: true,
+  };
 }
 
 function merge(into: Outcome, from: Outcome): void {

@@ -134,6 +134,9 @@ function memoryStore(): AccessStore {
       }
     },
     async recordSignOff(month, reviewer, comment, _eventId, time) {
+      // One per month and reviewer, as the table keys it.
+      const at = signOffs.findIndex((o) => o.month === month && o.reviewer === reviewer);
+      if (at >= 0) signOffs.splice(at, 1);
       signOffs.push({ month, reviewer, ...(comment ? { comment } : {}), time });
     },
     signOffs: async (month) => signOffs.filter((s) => s.month === month),
@@ -225,6 +228,26 @@ describe('operations under a temporary grant (2.4)', () => {
     const listed = (grantId: string) => reviews.find((r) => r.subject.id === grantId)?.evidence.facts.operations.map((o) => `${o.target}:${o.attribution}`);
     expect(listed('G1')).toEqual(['both-active:window']);
     expect(listed('G2')).toEqual(['both-active:window', 'named-g2:explicit', 'only-g2:window']);
+  });
+});
+
+describe('permission review sign-off (2.5)', () => {
+  it('is recorded; a reviewer whom the month\'s report lists gets a self-review finding, once', async () => {
+    const { deps, fact, of } = setup();
+    // The reviewer holds a conflicting pair (an SoD item in the report); a clean reviewer holds one role in their job.
+    await recordFact(deps, fact('Role Assigned', { account: 'rev1', person: 'E-r1', role: 'AP', modules: ['finance'], permissions: ['vendor.create', 'payment.approve'], job: 'finance', grantedBy: 'admin' }, '2026-03-25T00:00:00Z'));
+    await recordFact(deps, fact('Role Assigned', { account: 'rev2', person: 'E-r2', role: 'AUD', modules: ['finance'], permissions: ['ledger.read'], job: 'finance', grantedBy: 'admin' }, '2026-03-25T00:00:00Z'));
+    const before = of('Finding Raised').length;
+    await recordFact(deps, fact('Permission Review Signed Off', { month: '2026-03', reviewer: 'rev2', comment: 'ok' }, '2026-04-02T00:00:00Z'));
+    await recordFact(deps, fact('Permission Review Signed Off', { month: '2026-03', reviewer: 'external.auditor' }, '2026-04-02T00:30:00Z'));
+    expect(of('Finding Raised')).toHaveLength(before);
+    const signOff = fact('Permission Review Signed Off', { month: '2026-03', reviewer: 'rev1', comment: 'ok' }, '2026-04-02T01:00:00Z');
+    await recordFact(deps, signOff);
+    await recordFact(deps, signOff);
+    const selfReview = (of('Finding Raised') as { control: string; subject: { id: string }; evidence: { facts: { reviewer: string; items: { category: string }[] } } }[]).filter((f) => f.subject.id === '2026-03');
+    expect(selfReview).toHaveLength(1);
+    expect(selfReview[0]).toMatchObject({ control: '2.5', evidence: { facts: { reviewer: 'rev1', items: [{ category: 'sod-conflict' }] } } });
+    expect((await deps.store.signOffs('2026-03')).map((o) => o.reviewer)).toEqual(['rev2', 'external.auditor', 'rev1']);
   });
 });
 
