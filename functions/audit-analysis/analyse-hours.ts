@@ -10,8 +10,9 @@ import type { AuditTrailStore } from '../log-archiving/audit-trail-store.ts';
 import { daysBetween } from '../log-archiving/audit-queries.ts';
 import type { EventPublisher } from '../shared/ports.ts';
 import type { Policy } from '../shared/policy.ts';
-import type { BehaviourCursor } from './analysis-state.ts';
-import { analyseBehaviour, baselineStart, contextStart, type AnalysisWindow } from './behaviour.ts';
+import type { BehaviourCursor, HourlyBaselineStore } from './analysis-state.ts';
+import { mergeBaselines, type Baseline } from './behaviour-baseline.ts';
+import { analyseBehaviour, baselineStart, contextStart, countHours, type AnalysisWindow } from './behaviour.ts';
 import { findingEvent } from './findings.ts';
 
 /** The analysis's schedule id in `infra/routes.ts`; its scheduled events' rule ARN ends with it. */
@@ -25,6 +26,7 @@ export const MAX_CATCH_UP_HOURS = 24;
 export interface BehaviourPorts {
   readonly trail: Pick<AuditTrailStore, 'recordsOccurredOn'>;
   readonly cursor: BehaviourCursor;
+  readonly hours: HourlyBaselineStore;
   readonly publisher: EventPublisher;
   readonly policy: Policy;
 }
@@ -45,12 +47,18 @@ export async function analyseClosedHours(ports: BehaviourPorts, firedAt: Date): 
   const last = windows.at(-1);
   if (first === undefined || last === undefined) return { windows, findings: [] };
 
-  const readFrom = Math.min(baselineStart(first, ports.policy).getTime(), contextStart(first, ports.policy).getTime());
-  const records = await recordsBetween(ports.trail, new Date(readFrom), last.to);
+  // Each day of the trail is read at most once per run, whoever needs it.
+  const days = new Map<string, Promise<AuditRecord[]>>();
+  const readDay = (day: string) => days.get(day) ?? days.set(day, ports.trail.recordsOccurredOn(day)).get(day)!;
+  const records = await recordsBetween(readDay, contextStart(first, ports.policy), last.to);
+  const hourly = await baselineHours(ports, readDay, baselineStart(first, ports.policy), last.from);
+
   // One finding per id: a later window's version (more evidence) replaces an earlier one's.
   const findings = new Map<string, FindingRaised>();
   for (const window of windows) {
-    for (const finding of analyseBehaviour(records, records, ports.policy, window)) {
+    const since = baselineStart(window, ports.policy).getTime();
+    const baseline = mergeBaselines([...hourly].filter(([hour]) => Date.parse(hour) >= since && Date.parse(hour) < window.from.getTime()).map(([, counts]) => counts));
+    for (const finding of analyseBehaviour(records, baseline, ports.policy, window)) {
       findings.delete(finding.findingId);
       findings.set(finding.findingId, finding);
     }
@@ -60,12 +68,35 @@ export async function analyseClosedHours(ports: BehaviourPorts, firedAt: Date): 
   return { windows, findings: [...findings.values()] };
 }
 
+/**
+ * The counts of every hour in [from, to): stored ones as they are, the others counted from the
+ * trail (a day read once) and stored for the next runs. Every hour here is closed and settled.
+ */
+async function baselineHours(ports: BehaviourPorts, readDay: (day: string) => Promise<AuditRecord[]>, from: Date, to: Date): Promise<Map<string, Baseline>> {
+  const hourly = await ports.hours.hoursBetween(from, to);
+  const keepMs = (ports.policy.audit.behaviourAnalysis.baselineDays + 2) * 86_400_000;
+  const missingByDay = new Map<string, Date[]>();
+  for (let t = from.getTime(); t < to.getTime(); t += HOUR_MS) {
+    const hour = new Date(t);
+    if (hourly.has(hour.toISOString())) continue;
+    const day = hour.toISOString().slice(0, 10);
+    (missingByDay.get(day) ?? missingByDay.set(day, []).get(day)!).push(hour);
+  }
+  for (const [day, missing] of missingByDay) {
+    for (const [hour, counts] of countHours(await readDay(day), missing)) {
+      hourly.set(hour, counts);
+      await ports.hours.putHour(new Date(hour), counts, Math.floor((Date.parse(hour) + keepMs) / 1000));
+    }
+  }
+  return hourly;
+}
+
 /** Records that happened in [from, to), read day by day from the trail's by-day index. */
-async function recordsBetween(trail: BehaviourPorts['trail'], from: Date, to: Date): Promise<AuditRecord[]> {
+async function recordsBetween(readDay: (day: string) => Promise<AuditRecord[]>, from: Date, to: Date): Promise<AuditRecord[]> {
   const records: AuditRecord[] = [];
   const lastDay = new Date(to.getTime() - 1).toISOString().slice(0, 10);
   for (const day of daysBetween(from.toISOString().slice(0, 10), lastDay)) {
-    for (const record of await trail.recordsOccurredOn(day)) {
+    for (const record of await readDay(day)) {
       const at = Date.parse(record.occurredAt);
       if (at >= from.getTime() && at < to.getTime()) records.push(record);
     }

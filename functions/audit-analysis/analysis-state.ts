@@ -7,11 +7,14 @@
  *        so the sweep reads exactly the overdue ones (gsi1sk < now)
  *   HIGHRISK#<operationKey> / VERIFICATION#<eventId>   one verification (stored even before its operation)
  *   BEHAVIOUR#CURSOR / HOURLY                    end of the last hour the behaviour analysis covered
+ *   BEHAVIOUR#HOURS  / <hour start, ISO>         one closed hour's baseline counts, gzip JSON (TTL: baselineDays + 2 days)
  *
  * One partition per operation: a single Query returns the operation with all its verifications.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { PutCommand, UpdateCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditionally, queryAll } from '../shared/dynamo-access.ts';
+import type { Baseline } from './behaviour-baseline.ts';
 import type { HighRiskOperation, OperationStatus, Verification } from './high-risk.ts';
 
 export interface HighRiskStore {
@@ -33,6 +36,13 @@ export interface BehaviourCursor {
   analysedUntil(): Promise<Date | undefined>;
   /** Moves the cursor forward to `until`; never backwards. */
   advance(until: Date): Promise<void>;
+}
+
+export interface HourlyBaselineStore {
+  /** Stored counts of the hours starting in [from, to), by hour start (ISO). */
+  hoursBetween(from: Date, to: Date): Promise<Map<string, Baseline>>;
+  /** Stores a closed hour's counts (idempotent: the same hour always folds to the same counts). */
+  putHour(hourStart: Date, counts: Baseline, expiresAt: number): Promise<void>;
 }
 
 const OPEN_INDEX = 'HIGHRISK#OPEN';
@@ -178,5 +188,27 @@ function toVerification(item: Record<string, unknown>): Verification {
     verifier: String(item.verifier),
     occurredAt: String(item.occurredAt),
     inline: item.inline === true,
+  };
+}
+
+const HOURS_PK = 'BEHAVIOUR#HOURS';
+/** An hour too busy to fit one item even compressed is not stored; it is recounted from the trail when needed. */
+const MAX_HOUR_BYTES = 350_000;
+
+export function dynamoHourlyBaselineStore(client: DynamoDBDocumentClient, tableName: string): HourlyBaselineStore {
+  return {
+    async hoursBetween(from, to) {
+      const items = await queryAll(client, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': HOURS_PK, ':from': from.toISOString(), ':to': new Date(to.getTime() - 1).toISOString() },
+      });
+      return new Map(items.map((i) => [String(i.sk), JSON.parse(gunzipSync(i.counts as Uint8Array).toString('utf8')) as Baseline]));
+    },
+    async putHour(hourStart, counts, expiresAt) {
+      const body = gzipSync(JSON.stringify(counts));
+      if (body.byteLength > MAX_HOUR_BYTES) return;
+      await client.send(new PutCommand({ TableName: tableName, Item: { pk: HOURS_PK, sk: hourStart.toISOString(), counts: new Uint8Array(body), expiresAt } }));
+    },
   };
 }

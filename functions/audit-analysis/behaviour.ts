@@ -27,6 +27,8 @@ import type { Policy } from '../shared/policy.ts';
 import { DETECTED_BY, evidenceEventIds, stableFindingId } from './findings.ts';
 import { isWithinWorkingHours, localTime } from '../shared/local-time.ts';
 import { deviceRegister, normaliseDeviceId } from '../shared/devices.ts';
+import { aggregateFacts, occurrencesOf, type Baseline } from './behaviour-baseline.ts';
+import { text, toFacts, type TrailFact } from './trail-facts.ts';
 
 export interface AnalysisWindow {
   readonly from: Date;
@@ -40,7 +42,6 @@ const DAY_MS = 24 * HOUR_MS;
 
 /** Facts a person performs on the ERP; logins and metrics are judged by their own rules. */
 const OPERATION_DETAIL_TYPES: ReadonlySet<string> = new Set(['Operation Audited', 'Role Assigned', 'Role Revoked']);
-const PIPELINE_SOURCES = /^(erpgov\.|aws\.)/;
 
 /**
  * How far before the window `records` must reach: the start of the window's local day (any
@@ -55,59 +56,39 @@ export function baselineStart(window: AnalysisWindow, policy: Policy): Date {
   return new Date(window.from.getTime() - policy.audit.behaviourAnalysis.baselineDays * DAY_MS);
 }
 
-interface TrailFact {
-  readonly eventId: string;
-  readonly detailType: string;
-  readonly time: number;
-  readonly actor: string | null;
-  readonly detail: Readonly<Record<string, unknown>>;
-}
-
 /**
  * `records`: the window's records plus context before it (see `contextStart`).
- * `baselineRecords`: the baseline period's records (see `baselineStart`).
- * Supersets are fine: each rule takes only the records its period covers.
+ * `baseline`: the baseline period's counts, or its records (see `baselineStart`; a superset
+ * is fine: only what falls in the period counts).
  */
-export function analyseBehaviour(records: readonly AuditRecord[], baselineRecords: readonly AuditRecord[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+export function analyseBehaviour(records: readonly AuditRecord[], baseline: readonly AuditRecord[] | Baseline, policy: Policy, window: AnalysisWindow): FindingRaised[] {
   const from = window.from.getTime();
   const to = window.to.getTime();
   const facts = toFacts(records).filter((f) => f.time < to);
   const inWindow = facts.filter((f) => f.time >= from);
-  const since = baselineStart(window, policy).getTime();
-  const baseline = toFacts(baselineRecords).filter((f) => f.time >= since && f.time < from);
+  const counts = Array.isArray(baseline) ? baselineOf(baseline, baselineStart(window, policy), window.from) : (baseline as Baseline);
   return [
     ...operationsOutsideWorkingHours(facts, policy, window),
-    ...deleteAndExportBursts(inWindow, baseline, policy, window),
+    ...deleteAndExportBursts(inWindow, counts, policy, window),
     ...repeatedFailedLogins(facts, policy, window),
-    ...loginsFromUnboundDevices(inWindow, baseline, policy, window),
-    ...errorProneModules(inWindow, baseline, policy, window),
+    ...loginsFromUnboundDevices(inWindow, counts, policy, window),
+    ...errorProneModules(inWindow, counts, policy, window),
   ];
 }
 
-function toFacts(records: readonly AuditRecord[]): TrailFact[] {
-  const seen = new Set<string>();
-  const facts: TrailFact[] = [];
-  for (const record of records) {
-    if (!record.valid || PIPELINE_SOURCES.test(record.source) || seen.has(record.eventId)) continue;
-    seen.add(record.eventId);
-    const time = Date.parse(record.occurredAt);
-    const detail = detailOf(record.originalEvent);
-    if (Number.isNaN(time) || detail === undefined) continue;
-    facts.push({ eventId: record.eventId, detailType: record.detailType, time, actor: record.actor, detail });
-  }
-  return facts.sort((a, b) => a.time - b.time);
+/** The counts of the records that happened in [from, to). */
+export function baselineOf(records: readonly AuditRecord[], from: Date, to: Date): Baseline {
+  return aggregateFacts(toFacts(records).filter((f) => f.time >= from.getTime() && f.time < to.getTime()));
 }
 
-function detailOf(originalEvent: string): Record<string, unknown> | undefined {
-  try {
-    const detail = (JSON.parse(originalEvent) as { detail?: unknown }).detail;
-    return typeof detail === 'object' && detail !== null && !Array.isArray(detail) ? (detail as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+/** The counts of each of the given hours (starts, on the hour), from records covering them; each record is read once. */
+export function countHours(records: readonly AuditRecord[], hourStarts: readonly Date[]): Map<string, Baseline> {
+  const wanted = new Set(hourStarts.map((h) => h.getTime()));
+  const byHour = new Map<number, TrailFact[]>([...wanted].map((h) => [h, []]));
+  for (const fact of toFacts(records)) byHour.get(Math.floor(fact.time / HOUR_MS) * HOUR_MS)?.push(fact);
+  return new Map([...byHour].map(([hour, facts]) => [new Date(hour).toISOString(), aggregateFacts(facts)]));
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 const windowFacts = (window: AnalysisWindow) => ({ windowFrom: window.from.toISOString(), windowTo: window.to.toISOString() });
 
@@ -172,15 +153,15 @@ export function burstThreshold(baselineCount: number, policy: Policy, window: An
   return { baselineHourlyAverage, threshold: Math.max(baselineHourlyAverage * windowHours * burstFactor, minimumBurst) };
 }
 
-function deleteAndExportBursts(inWindow: readonly TrailFact[], baseline: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+function deleteAndExportBursts(inWindow: readonly TrailFact[], baseline: Baseline, policy: Policy, window: AnalysisWindow): FindingRaised[] {
   const rule = policy.audit.behaviourAnalysis;
   const findings: FindingRaised[] = [];
   const actionOf = (f: TrailFact) => (f.detailType === 'Operation Audited' ? text(f.detail.action)?.toLowerCase() : undefined);
   for (const action of new Set(rule.burstActions.map((a) => a.toLowerCase()))) {
     const accountOf = (f: TrailFact) => (actionOf(f) === action ? text(f.detail.actor) : undefined);
-    const usual = groupBy(baseline, accountOf);
+    const usual = baseline.actions[action] ?? {};
     for (const [account, operations] of groupBy(inWindow, accountOf)) {
-      const { baselineHourlyAverage, threshold } = burstThreshold(usual.get(account)?.length ?? 0, policy, window);
+      const { baselineHourlyAverage, threshold } = burstThreshold(usual[account] ?? 0, policy, window);
       if (operations.length <= threshold) continue;
       findings.push({
         schemaVersion: 1,
@@ -254,15 +235,14 @@ function repeatedFailedLogins(facts: readonly TrailFact[], policy: Policy, windo
 // ---------------------------------------------------------------------------------------
 // 6.4 Logins from a device not bound to the account (guide 2.2)
 
-function loginsFromUnboundDevices(inWindow: readonly TrailFact[], baseline: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+function loginsFromUnboundDevices(inWindow: readonly TrailFact[], baseline: Baseline, policy: Policy, window: AnalysisWindow): FindingRaised[] {
   if (!policy.access.deviceBinding.required) return [];
   const rule = policy.audit.behaviourAnalysis;
   const successfulLogin = (f: TrailFact) => f.detailType === 'Login' && f.detail.outcome === 'success' && text(f.detail.deviceId) !== undefined;
   const accountOf = (f: TrailFact) => text(f.detail.account);
   const deviceOf = (f: TrailFact) => normaliseDeviceId(text(f.detail.deviceId) ?? '');
 
-  const knownDevices = new Map<string, Set<string>>();
-  for (const [account, logins] of groupBy(baseline.filter(successfulLogin), accountOf)) knownDevices.set(account, new Set(logins.map(deviceOf)));
+  const knownDevices = new Map(Object.entries(baseline.devices).map(([account, devices]) => [account, new Set(devices)]));
   const registered = deviceRegister(policy);
 
   const findings: FindingRaised[] = [];
@@ -297,13 +277,11 @@ function loginsFromUnboundDevices(inWindow: readonly TrailFact[], baseline: read
 // ---------------------------------------------------------------------------------------
 // 3.3 The modules that raise errors most often
 
-function errorProneModules(inWindow: readonly TrailFact[], baseline: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+function errorProneModules(inWindow: readonly TrailFact[], baseline: Baseline, policy: Policy, window: AnalysisWindow): FindingRaised[] {
   const rule = policy.performance.moduleErrors;
   const moduleOf = (f: TrailFact) => (f.detailType === 'Module Error' ? text(f.detail.module) : undefined);
-  const occurrences = (f: TrailFact) => (typeof f.detail.occurrences === 'number' && f.detail.occurrences > 0 ? f.detail.occurrences : 1);
-  const sum = (facts: readonly TrailFact[]) => facts.reduce((n, f) => n + occurrences(f), 0);
+  const sum = (facts: readonly TrailFact[]) => facts.reduce((n, f) => n + occurrencesOf(f), 0);
 
-  const usual = groupBy(baseline, moduleOf);
   const ranked = [...groupBy(inWindow, moduleOf)]
     .map(([module, errors]) => ({ module, errors, count: sum(errors) }))
     .sort((a, b) => b.count - a.count || (a.module < b.module ? -1 : 1))
@@ -311,11 +289,11 @@ function errorProneModules(inWindow: readonly TrailFact[], baseline: readonly Tr
   if (ranked.length === 0) return [];
 
   const topModules = ranked.map(({ module, errors, count }) => {
-    const { baselineHourlyAverage, threshold } = burstThreshold(sum(usual.get(module) ?? []), policy, window);
+    const { baselineHourlyAverage, threshold } = burstThreshold(baseline.moduleErrors[module] ?? 0, policy, window);
     const errorClasses: Record<string, number> = {};
     for (const f of errors) {
       const errorClass = text(f.detail.errorClass) ?? 'unspecified';
-      errorClasses[errorClass] = (errorClasses[errorClass] ?? 0) + occurrences(f);
+      errorClasses[errorClass] = (errorClasses[errorClass] ?? 0) + occurrencesOf(f);
     }
     return { module, errors: count, events: errors.length, errorClasses, baselineHourlyAverage: round(baselineHourlyAverage, 3), rising: count > threshold };
   });

@@ -16,7 +16,7 @@ import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { loadPolicy } from '../shared/policy.ts';
 import { analyseClosedHours, BEHAVIOUR_ANALYSIS_SCHEDULE } from './analyse-hours.ts';
-import { dynamoBehaviourCursor, dynamoHighRiskStore } from './analysis-state.ts';
+import { dynamoBehaviourCursor, dynamoHourlyBaselineStore, dynamoHighRiskStore } from './analysis-state.ts';
 import { HIGH_RISK_DETAIL_TYPES } from './high-risk.ts';
 import { HIGH_RISK_SWEEP_SCHEDULE, recordHighRiskFact, sweepOverdueOperations } from './verify-high-risk.ts';
 
@@ -28,6 +28,7 @@ const highRisk = { store: dynamoHighRiskStore(documents, config.stateTableName),
 const behaviour = {
   trail: dynamoAuditTrailStore(documents, config.stateTableName),
   cursor: dynamoBehaviourCursor(documents, config.stateTableName),
+  hours: dynamoHourlyBaselineStore(documents, config.stateTableName),
   publisher,
   policy,
 };

@@ -4,7 +4,8 @@
  * Records are built with the trail's own `toAuditRecord`, as log-archiving stores them. No I/O.
  */
 import { describe, expect, it } from 'vitest';
-import { analyseBehaviour, burstThreshold, type AnalysisWindow } from '../../functions/audit-analysis/behaviour.ts';
+import { analyseBehaviour, baselineOf, baselineStart, burstThreshold, type AnalysisWindow } from '../../functions/audit-analysis/behaviour.ts';
+import { mergeBaselines } from '../../functions/audit-analysis/behaviour-baseline.ts';
 import { normaliseDeviceId } from '../../functions/shared/devices.ts';
 import { isWithinWorkingHours, localTime } from '../../functions/shared/local-time.ts';
 import { toAuditRecord, type AuditRecord } from '../../functions/log-archiving/audit-record.ts';
@@ -39,8 +40,17 @@ const moduleError = (module: string, occurrences: number, time: string | number,
 const hourFrom = (iso: string): AnalysisWindow => ({ from: new Date(iso), to: new Date(Date.parse(iso) + HOUR) });
 const times = (start: string, count: number, stepMs: number) => Array.from({ length: count }, (_, i) => Date.parse(start) + i * stepMs);
 
+/** The baseline as the hourly run builds it: one aggregate per hour of the period, merged. */
+function fromHourlyAggregates(baseline: readonly AuditRecord[], window: AnalysisWindow, policy: Policy) {
+  const hours: ReturnType<typeof baselineOf>[] = [];
+  for (let t = baselineStart(window, policy).getTime(); t < window.from.getTime(); t += HOUR) hours.push(baselineOf(baseline, new Date(t), new Date(t + HOUR)));
+  return mergeBaselines(hours);
+}
+
 function analyse(records: readonly AuditRecord[], window: AnalysisWindow, policy: Policy = defaultPolicy, baseline: readonly AuditRecord[] = records): FindingRaised[] {
   const findings = analyseBehaviour(records, baseline, policy, window);
+  // Every scenario also runs over the stored-hours path, and must decide the same.
+  expect(analyseBehaviour(records, fromHourlyAggregates(baseline, window, policy), policy, window)).toEqual(findings);
   for (const finding of findings) {
     const check = validateDetail('Finding Raised', finding);
     expect(check.ok ? 'valid' : check.message).toBe('valid');

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { routingTable } from '../../infra/routes.ts';
 import { analyseClosedHours, BEHAVIOUR_ANALYSIS_SCHEDULE, hoursToAnalyse, MAX_CATCH_UP_HOURS, SETTLE_MS } from '../../functions/audit-analysis/analyse-hours.ts';
-import type { BehaviourCursor } from '../../functions/audit-analysis/analysis-state.ts';
+import type { BehaviourCursor, HourlyBaselineStore } from '../../functions/audit-analysis/analysis-state.ts';
+import type { Baseline } from '../../functions/audit-analysis/behaviour-baseline.ts';
 import { FINDING_SOURCE } from '../../functions/audit-analysis/findings.ts';
 import { HIGH_RISK_DETAIL_TYPES } from '../../functions/audit-analysis/high-risk.ts';
 import { HIGH_RISK_SWEEP_SCHEDULE } from '../../functions/audit-analysis/verify-high-risk.ts';
@@ -71,11 +72,18 @@ describe('an analysis run over ports', () => {
     };
     const published: OutgoingEvent[] = [];
     const daysRead: string[] = [];
+    const stored = new Map<string, Baseline>();
+    const hours: HourlyBaselineStore = {
+      hoursBetween: async (from, to) => new Map([...stored].filter(([hour]) => hour >= from.toISOString() && hour < to.toISOString())),
+      putHour: async (hour, counts) => void stored.set(hour.toISOString(), counts),
+    };
     return {
       published,
       daysRead,
+      stored,
       cursor: () => until,
       ports: {
+        hours,
         trail: {
           recordsOccurredOn: async (day: string) => {
             daysRead.push(day);
@@ -102,11 +110,27 @@ describe('an analysis run over ports', () => {
     expect(findings.map((f) => f.title)).toEqual(['Burst of delete operations']);
     expect(run.published).toEqual([{ source: 'erpgov.audit-analysis', detailType: 'Finding Raised', detail: findings[0] }]);
     expect(run.cursor()).toEqual(new Date('2026-03-10T05:00:00Z'));
-    expect(run.daysRead[0]).toBe(new Date(Date.parse('2026-03-10T04:00:00Z') - defaultPolicy.audit.behaviourAnalysis.baselineDays * 24 * HOUR).toISOString().slice(0, 10));
-    expect(run.daysRead.at(-1)).toBe('2026-03-10');
+    expect([...run.daysRead].sort()[0]).toBe(new Date(Date.parse('2026-03-10T04:00:00Z') - defaultPolicy.audit.behaviourAnalysis.baselineDays * 24 * HOUR).toISOString().slice(0, 10));
+    expect([...run.daysRead].sort().at(-1)).toBe('2026-03-10');
+    // Each day once, however many hours of it the baseline and the context need.
+    expect(new Set(run.daysRead).size).toBe(run.daysRead.length);
 
     const again = await analyseClosedHours(run.ports, new Date('2026-03-10T05:10:00Z'));
     expect(again).toEqual({ windows: [], findings: [] });
     expect(run.published).toHaveLength(1);
+  });
+
+  it('counts each baseline hour from the trail once; later runs read only the days around the window', async () => {
+    const run = ports(deletes);
+    await analyseClosedHours(run.ports, new Date('2026-03-10T05:10:00Z'));
+    const baselineHours = defaultPolicy.audit.behaviourAnalysis.baselineDays * 24;
+    expect(run.stored.size).toBe(baselineHours);
+    run.daysRead.length = 0;
+    // The next hour: its baseline is the stored hours plus one new hour (04:00, the burst's), counted from a day read anyway.
+    const { findings } = await analyseClosedHours(run.ports, new Date('2026-03-10T06:10:00Z'));
+    expect(run.stored.size).toBe(baselineHours + 1);
+    expect(run.stored.get('2026-03-10T04:00:00.000Z')?.actions.delete).toEqual({ u1001: 25 });
+    expect([...new Set(run.daysRead)]).toEqual(['2026-03-08', '2026-03-09', '2026-03-10']);
+    expect(findings).toEqual([]);
   });
 });
