@@ -41,7 +41,11 @@ export async function anchorHeads(trail: AuditTrailStore, archive: ArchiveStore,
   return written;
 }
 
-/** For `verifyTrail`: per chain of the day, the highest head any anchor or the day's manifest recorded. */
+/**
+ * For `verifyTrail`: per chain of the day, the highest head any anchor or the day's manifest
+ * recorded. Every anchor is read, not only the latest: a chain deleted between two anchors is
+ * missing from the later one, and only the earlier one still names it.
+ */
 export function anchoredHeadsFrom(archive: ArchiveStore): (day: string) => Promise<ChainHead[]> {
   const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
   return async (day) => {
