@@ -2,15 +2,18 @@
  * `erpgov audit verify [--from --to]`: recompute the hash chains, and check them against the
  * head anchors and manifests in the local archive; exit 1 naming the first broken link of each
  * broken chain.
- * `erpgov audit search [KEYWORD] [--actor --action --module --source --from --to --limit --json --athena]`;
- * with --athena it prints the same search as Athena SQL over the archive's Glue table (AWS).
+ * `erpgov audit search [KEYWORD] [--actor --action --module --source --from --to --limit --grant --json --athena]`;
+ * with --athena it prints the same search as Athena SQL over the archive's Glue table (AWS);
+ * with --grant ID only the operations access-governance tagged with that temporary grant (2.4).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { anchoredHeadsFrom } from '../functions/audit-archive/head-anchors.ts';
-import { dynamoAuditTrailStore } from '../functions/log-archiving/audit-trail-store.ts';
+import { dynamoAccessStore, type AccessStore } from '../functions/access-governance/access-state.ts';
+import type { AuditRecord } from '../functions/log-archiving/audit-record.ts';
+import { dynamoAuditTrailStore, type AuditTrailStore } from '../functions/log-archiving/audit-trail-store.ts';
 import { athenaSearchSql } from '../functions/log-archiving/athena-search.ts';
-import { searchTrail, verifyTrail } from '../functions/log-archiving/audit-queries.ts';
+import { matchesSearch, searchTrail, verifyTrail, type SearchFilters } from '../functions/log-archiving/audit-queries.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
 import { loadPolicy } from '../functions/shared/policy.ts';
 import { dataDirFrom } from './options.ts';
@@ -34,6 +37,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       module: { type: 'string' },
       source: { type: 'string' },
       limit: { type: 'string' },
+      grant: { type: 'string' },
       json: { type: 'boolean' },
       athena: { type: 'boolean' },
     },
@@ -80,17 +84,20 @@ export async function runAuditCommand(args: string[]): Promise<number> {
         ...(values.module ? { module: values.module } : {}),
         ...(values.source ? { source: values.source } : {}),
       };
+      if (values.athena && values.grant !== undefined) throw new Error('--grant cannot be combined with --athena: the grant tags live in the state table, not in the archive');
       if (values.athena) {
         // The same filters for the archive on AWS: print the SQL to run in Athena.
         out(athenaSearchSql(filters));
         return 0;
       }
       return withStateTable(access, async ({ docs, tableName }) => {
-        const records = await searchTrail(dynamoAuditTrailStore(docs, tableName), filters);
+        const trail = dynamoAuditTrailStore(docs, tableName);
+        const records: (AuditRecord & { grant?: { grantId: string; attribution: string } })[] = values.grant === undefined ? await searchTrail(trail, filters) : await underGrant(trail, dynamoAccessStore(docs, tableName), values.grant, filters);
         if (values.json) out(JSON.stringify(records, null, 2));
         else {
           for (const r of records) {
-            out(`${r.occurredAt} ${r.source} ${r.detailType} actor=${r.actor ?? '-'} action=${r.action} target=${r.target ?? '-'} module=${r.module ?? '-'}${r.recordCount !== null ? ` records=${r.recordCount}` : ''}${r.valid ? '' : ' INVALID'} id=${r.eventId}`);
+            const tag = r.grant ? ` grant=${r.grant.grantId}(${r.grant.attribution})` : '';
+            out(`${r.occurredAt} ${r.source} ${r.detailType} actor=${r.actor ?? '-'} action=${r.action} target=${r.target ?? '-'} module=${r.module ?? '-'}${r.recordCount !== null ? ` records=${r.recordCount}` : ''}${r.valid ? '' : ' INVALID'}${tag} id=${r.eventId}`);
           }
           out(`${records.length} record(s)`);
         }
@@ -100,4 +107,15 @@ export async function runAuditCommand(args: string[]): Promise<number> {
     default:
       throw new Error(`unknown audit subcommand "${sub ?? ''}"; allowed: verify, search`);
   }
+}
+
+/** 2.4: the trail's records of the operations access-governance tagged with the grant, filtered like any search. */
+async function underGrant(trail: AuditTrailStore, access: AccessStore, grantId: string, filters: SearchFilters) {
+  const records = [];
+  for (const op of await access.grantOperations(grantId)) {
+    const link = await trail.get(op.eventId);
+    if (link && matchesSearch(link.record, filters)) records.push({ ...link.record, grant: { grantId, attribution: op.attribution } });
+    if (records.length >= (filters.limit ?? Infinity)) break;
+  }
+  return records;
 }

@@ -28,7 +28,7 @@ commands:
       --endpoint URL            (default: http://127.0.0.1:4010)
   routes                        print the routing table (functions, patterns, schedules)
   audit verify [--from D --to D]   recompute the audit trail's hash chains; exit 1 on a broken link
-  audit search [KEYWORD] [--actor A --action A --module M --source S --from T --to T --limit N --json --athena]
+  audit search [KEYWORD] [--actor A --action A --module M --source S --from T --to T --limit N --grant ID --json --athena]
   dlq list                      deliveries that kept failing, with their last error
   rejected list                 PutEvents entries refused at the door, with the reason
       --data-dir DIR --json     (both inspection commands)

@@ -8,7 +8,7 @@
  *   ACCESS#ACCT#<account> / USE#<module>              first operation in the module on the latest day it was used (2.5 unused permissions)
  *   ACCESS#ACCT#<account> / FINDING#<findingId>       a finding raised and not yet resolved
  *   ACCESS#LOGIN#<account> / <time>#<eventId>         a login (TTL: the shared-account window, plus a day)
- *   ACCESS#GRANTOPS#<account>#<grantId> / <time>#<eventId>   an operation under a temporary grant (TTL: audit retention)
+ *   ACCESS#GRANTOPS#<grantId> / <time>#<eventId>  an operation under a temporary grant, with its account (TTL: audit retention)
  *   ACCESS#PEOPLE#<shard>  / <person>                 the person: job, departedAt, last transfer
  *   ACCESS#PERSON#<person> / ACCT#<account>           the person's accounts
  *   ACCESS#PERSON#<person> / CLOCK#<kind>#<at>        a leaver/mover clock; while open gsi1 ACCESS#CLOCK-OPEN / <deadline>#<person>
@@ -64,7 +64,8 @@ export interface AccessStore {
   /** active → ended, off the expiry index and out of the account's grant windows; false when already ended. */
   endGrant(account: string, grantId: string): Promise<boolean>;
   recordGrantOperation(account: string, grantId: string, operation: GrantOperation, expiresAt: number): Promise<void>;
-  grantOperations(account: string, grantId: string): Promise<GrantOperation[]>;
+  /** Operations tagged with the grant, in time order. */
+  grantOperations(grantId: string): Promise<(GrantOperation & { account: string })[]>;
   dueGrants(now: Date): Promise<{ account: string; grantId: string }[]>;
   /** Records a use of the module at day precision; true when it moved the account's last-use day forward. */
   recordUse(account: string, module: string, time: string): Promise<boolean>;
@@ -100,7 +101,7 @@ const CLOCK_INDEX = 'ACCESS#CLOCK-OPEN';
 const accountPk = (a: string) => `ACCESS#ACCT#${a}`;
 const personPk = (p: string) => `ACCESS#PERSON#${p}`;
 const loginPk = (a: string) => `ACCESS#LOGIN#${a}`;
-const grantOpsPk = (a: string, g: string) => `ACCESS#GRANTOPS#${a}#${g}`;
+const grantOpsPk = (g: string) => `ACCESS#GRANTOPS#${g}`;
 const GRANT_WINDOW = 'grantWindow:';
 const shardNumbers = Array.from({ length: SHARDS }, (_, i) => i);
 
@@ -208,13 +209,14 @@ export function dynamoAccessStore(client: DynamoDBDocumentClient, tableName: str
     },
 
     async recordGrantOperation(account, grantId, operation, expiresAt) {
-      await put({ pk: grantOpsPk(account, grantId), sk: `${operation.time}#${operation.eventId}`, ...operation, expiresAt }, { expr: 'attribute_not_exists(pk)' });
+      await put({ pk: grantOpsPk(grantId), sk: `${operation.time}#${operation.eventId}`, account, ...operation, expiresAt }, { expr: 'attribute_not_exists(pk)' });
     },
 
-    async grantOperations(account, grantId) {
-      const items = await queryAll(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': grantOpsPk(account, grantId) }, ConsistentRead: true });
+    async grantOperations(grantId) {
+      const items = await queryAll(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': grantOpsPk(grantId) }, ConsistentRead: true });
       return items.map((i) => ({
-        eventId: String(i.eventId), time: String(i.time), action: String(i.action), target: String(i.target), module: String(i.module), attribution: i.attribution === 'explicit' ? 'explicit' : 'window',
+        account: String(i.account), eventId: String(i.eventId), time: String(i.time), action: String(i.action), target: String(i.target), module: String(i.module),
+        attribution: i.attribution === 'explicit' ? ('explicit' as const) : ('window' as const),
       }));
     },
 

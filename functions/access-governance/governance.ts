@@ -318,7 +318,7 @@ export async function sweep(deps: GovernanceDeps, now: Date): Promise<Outcome> {
 
 /** 2.4: the operations performed under a grant (tagged as they arrived), for its approver's review. */
 async function grantReview(deps: GovernanceDeps, grant: Grant, revoked: readonly string[]): Promise<AccessFinding> {
-  const operations = (await deps.store.grantOperations(grant.account, grant.grantId)).sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
+  const operations = (await deps.store.grantOperations(grant.grantId)).filter((o) => o.account === grant.account).sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
   return {
     findingId: stableFindingId('2.4', 'grant-ended-review', grant.account, grant.grantId),
     control: '2.4', rule: 'grant-ended-review', title: 'Temporary grant ended: operations for review', severity: 'low', mode: deps.policy.access.temporaryGrants.mode,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateTable } from '../../infra/state-table.ts';
+import { runAuditCommand } from '../../cli/audit.ts';
 import { runReportCommand } from '../../cli/report.ts';
 import { dynamoAccessStore } from '../../functions/access-governance/access-state.ts';
 import { ACCESS_SWEEP_SCHEDULE, PERMISSION_AUDIT_SCHEDULE } from '../../functions/access-governance/governance.ts';
@@ -16,6 +17,7 @@ import { endOfMonth, type PermissionReport } from '../../functions/access-govern
 import { heldPermissions } from '../../functions/access-governance/permission-state.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { captureStdout } from '../support/capture-stdout.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 import { type CommandIssued, type FindingRaised, type FindingResolved } from '../../schemas/index.ts';
 
@@ -105,6 +107,10 @@ describe('temporary grants (guide 2.4)', () => {
     await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(5 * DAY));
     const g2Review = (await raised('G2', '2.4'))[0]?.detail;
     expect(g2Review?.evidence).toMatchObject({ eventIds: [untaggedId], facts: { operationCount: 1, operations: [{ eventId: untaggedId, attribution: 'window' }] } });
+    // The auditor's view: the trail's own records of what was done under the grant.
+    const search = await captureStdout(() => runAuditCommand(['search', '--grant', 'G2', '--json', '--endpoint', runtime.dynamoDbUrl, '--from', at(-DAY).toISOString().slice(0, 10), '--to', at(10 * DAY).toISOString().slice(0, 10)]));
+    expect(search.code).toBe(0);
+    expect(JSON.parse(search.output)).toMatchObject([{ eventId: untaggedId, actor: 'u200', action: 'read', grant: { grantId: 'G2', attribution: 'window' } }]);
     expect((await commandsFor('u200')).map((c) => [c.grantId, c.permissions]).sort()).toEqual([
       ['G1', ['ledger.export']],
       ['G2', ['ledger.read']],

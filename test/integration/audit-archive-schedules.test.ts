@@ -6,11 +6,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAuditCommand } from '../../cli/audit.ts';
 import { ANCHOR_SCHEDULE } from '../../functions/audit-archive/head-anchors.ts';
 import { ARCHIVE_SCHEDULE } from '../../functions/audit-archive/archive-days.ts';
 import { stateTable } from '../../infra/state-table.ts';
+import { captureStdout } from '../support/capture-stdout.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
 let h: PipelineHarness;
@@ -19,19 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-async function verify(day: string): Promise<{ code: number; output: string }> {
-  let output = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runAuditCommand(['verify', '--from', day, '--to', day, '--data-dir', h.dataDir, '--endpoint', h.runtime.dynamoDbUrl]);
-    return { code, output };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const verify = (day: string) => captureStdout(() => runAuditCommand(['verify', '--from', day, '--to', day, '--data-dir', h.dataDir, '--endpoint', h.runtime.dynamoDbUrl]));
 
 describe('audit-archive schedules', () => {
   it('anchors the heads hourly, and verify then catches a chain deleted together with its head', async () => {

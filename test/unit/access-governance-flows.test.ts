@@ -20,7 +20,7 @@ function memoryStore(): AccessStore {
   const findings = new Map<string, Map<string, OpenFinding>>();
   const uses = new Map<string, Record<string, string>>();
   const revisions = new Map<string, number>();
-  const grantOps = new Map<string, GrantOperation[]>();
+  const grantOps = new Map<string, (GrantOperation & { account: string })[]>();
   const summaries = new Map<string, { revision: number; snapshot: AccountSnapshot }>();
   const logins: LoginFact[] = [];
   const signOffs: { month: string; reviewer: string; comment?: string; time: string }[] = [];
@@ -58,11 +58,10 @@ function memoryStore(): AccessStore {
       return true;
     },
     async recordGrantOperation(account, grantId, operation) {
-      const key = `${account}|${grantId}`;
-      const list = grantOps.get(key) ?? grantOps.set(key, []).get(key)!;
-      if (!list.some((o) => o.eventId === operation.eventId)) list.push(operation);
+      const list = grantOps.get(grantId) ?? grantOps.set(grantId, []).get(grantId)!;
+      if (!list.some((o) => o.eventId === operation.eventId)) list.push({ ...operation, account });
     },
-    grantOperations: async (account, grantId) => [...(grantOps.get(`${account}|${grantId}`) ?? [])],
+    grantOperations: async (grantId) => [...(grantOps.get(grantId) ?? [])],
     dueGrants: async (now) => [...grants.values()].filter((g) => g.state === 'active' && g.grantExpiresAt <= now.toISOString()).map((g) => ({ account: g.account, grantId: g.grantId })),
     async recordUse(account, module, time) {
       const u = uses.get(account) ?? {};
