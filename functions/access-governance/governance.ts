@@ -1,10 +1,11 @@
 /**
- * The access-governance flows, over ports (the store, the bus): recording
+ * The access-governance flows, over ports (the store, the bus, the audit trail): recording
  * each ERP/HR fact, reconciling an account's findings with its state, the 5-minute sweep of
  * due leaver clocks and expired grants, and the monthly permission audit. The decisions
  * themselves are the pure modules; this file only reads, decides and writes in order, each
  * write idempotent, so a redelivery resumes where a crash stopped.
  */
+import type { AuditTrailStore } from '../log-archiving/audit-trail-store.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { EventPublisher, OutgoingEvent } from '../shared/ports.ts';
 import type { Policy } from '../shared/policy.ts';
@@ -25,6 +26,8 @@ export interface GovernanceDeps {
   readonly store: AccessStore;
   readonly publisher: EventPublisher;
   readonly policy: Policy;
+  /** The audit trail, to tag operations that reached the pipeline before their grant did (2.4). */
+  readonly trail?: Pick<AuditTrailStore, 'recordsOccurredBetween'>;
 }
 
 export interface Fact {
@@ -169,6 +172,7 @@ export async function recordFact(deps: GovernanceDeps, fact: Fact): Promise<Outc
       await store.touchAccount(account, { known: true, ...(person ? { person } : {}), grantWindow: { grantId: grant.grantId, startsAt, expiresAt: grant.grantExpiresAt } });
       if (person) await store.linkPerson(person, account);
       await store.putGrant(grant);
+      await tagEarlierOperations(deps, grant);
       return reconcileAccount(deps, account, now);
     }
     case 'Employee Departed':
@@ -314,6 +318,28 @@ export async function sweep(deps: GovernanceDeps, now: Date): Promise<Outcome> {
     merge(outcome, await reconcileAccount(deps, grant.account, now));
   }
   return outcome;
+}
+
+/**
+ * 2.4: delivery is unordered, so the grantee's first operations may be handled before the grant
+ * itself. Once the grant is stored (later operations see its window), the trail is read for
+ * the grantee's operations since the grant started — normally seconds of one day — and tags them.
+ */
+async function tagEarlierOperations(deps: GovernanceDeps, grant: Grant): Promise<void> {
+  if (!deps.trail) return;
+  const retentionEnd = Math.ceil(Date.parse(grant.startsAt) / 1000) + deps.policy.audit.retention.days * 86_400;
+  for (const record of await deps.trail.recordsOccurredBetween(grant.startsAt, grant.grantExpiresAt)) {
+    if (!record.valid || record.detailType !== 'Operation Audited' || record.actor !== grant.account) continue;
+    const detail = (JSON.parse(record.originalEvent) as { detail?: Record<string, unknown> }).detail ?? {};
+    if (detail.outcome === 'failure' || detail.outcome === 'denied') continue;
+    const named = s(detail.grantId);
+    if (named !== undefined && named !== grant.grantId) continue;
+    const time = utc(record.occurredAt);
+    if (time >= grant.grantExpiresAt) continue;
+    await deps.store.recordGrantOperation(grant.account, grant.grantId, {
+      eventId: record.eventId, time, action: record.action, target: record.target ?? '', module: record.module ?? '', attribution: named === undefined ? 'window' : 'explicit',
+    }, retentionEnd);
+  }
 }
 
 /** 2.4: the operations performed under a grant (tagged as they arrived), for its approver's review. */

@@ -9,6 +9,7 @@
  */
 import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
 import { validateDetail } from '../../schemas/registry.ts';
+import { dynamoAuditTrailStore } from '../log-archiving/audit-trail-store.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
@@ -27,6 +28,7 @@ const deps = {
   store: dynamoAccessStore(documents, config.stateTableName),
   publisher: eventBridgePublisher(busClient(), config.eventBusName),
   policy,
+  trail: dynamoAuditTrailStore(documents, config.stateTableName),
 };
 
 export const handler = eventBridgeHandler('access-governance', async (event: IncomingEvent, { logger }) => {

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditionally, queryAll, queryPages } from '../shared/dynamo-access.ts';
 import type { AuditRecord } from './audit-record.ts';
+import { daysBetween } from './audit-queries.ts';
 import { nextLink, type ChainHead, type ChainLink } from './hash-chain.ts';
 
 export const CHAIN_SHARDS = 8;
@@ -38,6 +39,8 @@ export interface AuditTrailStore {
   chainsOfDay(day: string): Promise<string[]>;
   /** Records whose operation happened on the given day, in time order (eventually consistent index). */
   recordsOccurredOn(day: string): Promise<AuditRecord[]>;
+  /** Records whose operation happened in [from, to] (ISO times), read by time range from the by-day index. */
+  recordsOccurredBetween(from: string, to: string): Promise<AuditRecord[]>;
 }
 
 export function chainIdFor(record: Pick<AuditRecord, 'source' | 'eventId'>, arrival: Date): string {
@@ -206,6 +209,26 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
 
     async recordsOccurredOn(day) {
       return (await queryIndex(`AUDITDAY#${day}`)).map((item) => (item as unknown as StoredLink).record);
+    },
+
+    async recordsOccurredBetween(from, to) {
+      const [start, end] = [Date.parse(from), Date.parse(to)];
+      const records: AuditRecord[] = [];
+      for (const day of daysBetween(from.slice(0, 10), to.slice(0, 10))) {
+        // The key starts with the event's own time text (with or without milliseconds): bound by the second, then filter exactly.
+        const items = await queryAll(client, {
+          TableName: tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':p': `AUDITDAY#${day}`, ':from': from.slice(0, 19), ':to': `${to.slice(0, 19)}\uffff` },
+        });
+        for (const item of items) {
+          const record = (item as unknown as StoredLink).record;
+          const at = Date.parse(record.occurredAt);
+          if (at >= start && at <= end) records.push(record);
+        }
+      }
+      return records;
     },
   };
 }

@@ -117,6 +117,13 @@ describe('temporary grants (guide 2.4)', () => {
     ]);
   });
 
+  it('tags an operation handled before its grant (unordered delivery) once the grant arrives', async () => {
+    const [early] = await put([entry('Operation Audited', { actor: 'u202', action: 'export', target: 'ledger-2026', module: 'finance' }, at(DAY + 5 * MIN))]);
+    await put([entry('Temporary Grant Issued', { grantId: 'G-late', grantee: 'u202', person: 'E-202', permissions: ['ledger.export'], reason: 'audit', approver: 'audit.mgr', startsAt: at(DAY).toISOString(), expiresAt: at(2 * DAY).toISOString() }, at(DAY))]);
+    const search = await captureStdout(() => runAuditCommand(['search', '--grant', 'G-late', '--json', '--endpoint', runtime.dynamoDbUrl, '--from', at(0).toISOString().slice(0, 10), '--to', at(3 * DAY).toISOString().slice(0, 10)]));
+    expect(JSON.parse(search.output)).toMatchObject([{ eventId: early, grant: { grantId: 'G-late', attribution: 'window' } }]);
+  });
+
   it('a grant approved by its grantee is a finding', async () => {
     await put([entry('Temporary Grant Issued', { grantId: 'G-self', grantee: 'u201', person: 'E-201', permissions: ['ledger.read'], reason: 'self', approver: 'u201', expiresAt: at(DAY).toISOString() }, at(0))]);
     expect((await raised('u201', '2.4')).map((f) => f.detail.title)).toEqual(['Temporary grant approved by its grantee']);

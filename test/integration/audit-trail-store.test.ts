@@ -224,4 +224,16 @@ describe('audit trail store', () => {
     expect((await searchTrail(store, { from: '2026-11-29T03:00:00Z', to: '2026-11-29T05:00:00Z', module: 'sales' })).map((r) => r.eventId).sort()).toEqual(['evt-3', 'evt-5']);
     expect(await searchTrail(store, { from: '2026-11-30', to: '2026-12-01' })).toEqual([]);
   });
+
+  it('reads records by time range, bounds included, whether or not times carry milliseconds', async () => {
+    const { store } = await freshStore();
+    // record(i) happens at 0i:00:00Z; one more at 04:00:00.500Z, and one the next day.
+    for (let i = 0; i < 10; i++) await store.append(record(i), now);
+    await store.append(record(20, { eventId: 'evt-half', occurredAt: '2026-11-29T04:00:00.500Z' }), now);
+    await store.append(record(21, { eventId: 'evt-next-day', occurredAt: '2026-11-30T00:30:00Z' }), now);
+    const ids = async (from: string, to: string) => (await store.recordsOccurredBetween(from, to)).map((r) => r.eventId).sort();
+    expect(await ids('2026-11-29T03:00:00.000Z', '2026-11-29T04:00:00.000Z')).toEqual(['evt-3', 'evt-4']);
+    expect(await ids('2026-11-29T04:00:00.001Z', '2026-11-29T05:00:00Z')).toEqual(['evt-5', 'evt-half']);
+    expect(await ids('2026-11-29T09:00:00Z', '2026-11-30T01:00:00Z')).toEqual(['evt-9', 'evt-next-day']);
+  });
 });

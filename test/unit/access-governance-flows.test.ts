@@ -7,6 +7,7 @@ import type { LoginFact } from '../../functions/access-governance/access-checks.
 import type { AccessStore, Clock, OpenFinding } from '../../functions/access-governance/access-state.ts';
 import { recordFact, sweep, type Fact } from '../../functions/access-governance/governance.ts';
 import { supersedes, type AccountMeta, type AccountSnapshot, type GrantOperation, type Grant, type PersonState, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
+import { toAuditRecord } from '../../functions/log-archiving/audit-record.ts';
 import { defaultPolicy, parsePolicy, type Policy } from '../../functions/shared/policy.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
@@ -227,6 +228,26 @@ describe('operations under a temporary grant (2.4)', () => {
     const listed = (grantId: string) => reviews.find((r) => r.subject.id === grantId)?.evidence.facts.operations.map((o) => `${o.target}:${o.attribution}`);
     expect(listed('G1')).toEqual(['both-active:window']);
     expect(listed('G2')).toEqual(['both-active:window', 'named-g2:explicit', 'only-g2:window']);
+  });
+
+  it('backfills from the trail the grantee\'s operations handled before the grant: not failed ones, not another grant\'s, not other accounts\'', async () => {
+    const { deps, fact, of } = setup();
+    const op = (id: string, actor: string, time: string, extra: Record<string, unknown> = {}) =>
+      toAuditRecord({ version: '0', id, 'detail-type': 'Operation Audited', source: 'erp.sap', account: '0', time, region: 'us-east-1', resources: [], detail: { schemaVersion: 1, actor, action: 'read', target: id, module: 'finance', ...extra } }, new Date(time));
+    const trail = [
+      op('early', 'ext2', '2026-03-01T00:05:00Z'),
+      op('named', 'ext2', '2026-03-01T00:06:00Z', { grantId: 'G9' }),
+      op('other-grant', 'ext2', '2026-03-01T00:07:00Z', { grantId: 'G8' }),
+      op('failed', 'ext2', '2026-03-01T00:08:00Z', { outcome: 'failure' }),
+      op('someone-else', 'ext3', '2026-03-01T00:09:00Z'),
+      op('before-start', 'ext2', '2026-02-28T23:59:00Z'),
+    ];
+    const withTrail = { ...deps, trail: { recordsOccurredBetween: async (from: string, to: string) => trail.filter((r) => r.occurredAt >= from.slice(0, 19) && r.occurredAt <= to) } };
+    await recordFact(withTrail, fact('Temporary Grant Issued', { grantId: 'G9', grantee: 'ext2', permissions: ['ledger.read'], reason: 'audit', approver: 'boss', startsAt: '2026-03-01T00:00:00Z', expiresAt: '2026-03-02T00:00:00Z' }, '2026-03-01T00:00:00Z'));
+    await sweep(withTrail, new Date('2026-03-02T00:00:00Z'));
+    type Review = { subject: { id: string }; evidence: { facts: { operations: { target: string; attribution: string }[] } } };
+    const review = (of('Finding Raised') as Review[]).find((f) => f.subject.id === 'G9');
+    expect(review?.evidence.facts.operations.map((o) => `${o.target}:${o.attribution}`)).toEqual(['early:window', 'named:explicit']);
   });
 });
 
