@@ -7,9 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { StateTableDefinition } from '../infra/state-table.ts';
+import { keepIdleSocketsOpen } from './http-server.ts';
 
 export async function startDynamoServer(options: { path?: string; host: string; port: number }): Promise<{ server: Server; url: string }> {
   const server = dynalite({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  keepIdleSocketsOpen(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

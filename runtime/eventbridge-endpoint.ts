@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { keepIdleSocketsOpen } from './http-server.ts';
 import type { AddressInfo } from 'node:net';
 import { compileEventPattern, InvalidEventPatternError } from '../infra/event-pattern/index.ts';
 import type { RoutedFunction } from '../infra/routes.ts';
@@ -39,8 +40,7 @@ export async function startEventBridgeEndpoint(options: EndpointOptions): Promis
   const server = createServer((req, res) => {
     handle(options, req, res).catch((err: unknown) => sendError(res, new ApiError('InternalException', (err as Error).message, 500)));
   });
-  // Keep-alive sockets would hold `close()` open during shutdown.
-  server.keepAliveTimeout = 2_000;
+  keepIdleSocketsOpen(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
