@@ -7,14 +7,12 @@
  * time), the 5-minute sweep and the daily permission-audit check to their flows (judged at the
  * schedule's fire time, so a replayed fire or a test's `scheduler.tick` decides the same way).
  */
-import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
-import { validateDetail } from '../../schemas/registry.ts';
 import { dynamoAuditTrailStore } from '../log-archiving/audit-trail-store.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { InvalidEventError } from '../shared/errors.ts';
-import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { eventBridgeHandler, parseEnvelope, routedDetail, type IncomingEvent } from '../shared/event-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { loadPolicy } from '../shared/policy.ts';
 import { dynamoAccessStore } from './access-state.ts';
@@ -53,23 +51,8 @@ export const handler = eventBridgeHandler('access-governance', async (event: Inc
   }
 
   const detailType = envelope['detail-type'];
-  if (!ACCESS_DETAIL_TYPES.includes(detailType)) {
-    throw new InvalidEventError(`detail-type "${detailType}" is not routed to access-governance; expected one of ${ACCESS_DETAIL_TYPES.join(', ')}`);
-  }
-  const check = validateDetail(detailType, envelope.detail);
-  if (!check.ok) {
-    // Paths only: the values may be personal data, and this message is logged.
-    throw new InvalidEventError(`${detailType} event ${envelope.id} breaks its contract at ${check.issues.map((i) => i.path).join(', ')}`);
-  }
-  const outcome = await recordFact(deps, { eventId: envelope.id, detailType, time: envelope.time, detail: check.detail as Record<string, unknown> });
+  const detail = routedDetail(envelope, 'access-governance', ACCESS_DETAIL_TYPES);
+  const outcome = await recordFact(deps, { eventId: envelope.id, detailType, time: envelope.time, detail: detail });
   if (outcome.raised.length + outcome.resolved.length > 0) logger.info('access findings', { eventId: envelope.id, raised: outcome.raised, resolved: outcome.resolved });
   return { eventId: envelope.id, raised: outcome.raised.length, resolved: outcome.resolved.length };
 });
-
-function parseEnvelope(event: IncomingEvent): EventEnvelope {
-  const parsed = eventEnvelope.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidEventError(`not an EventBridge event: ${parsed.error.issues.map((i) => i.path.join('.') || '(event)').join(', ')} malformed`);
-  }
-  return parsed.data;
-}

@@ -6,13 +6,11 @@
  * sweep and the behaviour analysis — with the event's own time as "now" for schedules (so a
  * delayed or replayed fire, or a test's `scheduler.tick`, decides the same way).
  */
-import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
-import { validateDetail } from '../../schemas/registry.ts';
 import { dynamoAuditTrailStore } from '../log-archiving/audit-trail-store.ts';
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { InvalidEventError } from '../shared/errors.ts';
-import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { eventBridgeHandler, parseEnvelope, routedDetail, type IncomingEvent } from '../shared/event-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { loadPolicy } from '../shared/policy.ts';
 import { analyseClosedHours, BEHAVIOUR_ANALYSIS_SCHEDULE } from './analyse-hours.ts';
@@ -52,24 +50,9 @@ export const handler = eventBridgeHandler('audit-analysis', async (event: Incomi
   }
 
   const detailType = envelope['detail-type'];
-  if (!HIGH_RISK_DETAIL_TYPES.includes(detailType)) {
-    throw new InvalidEventError(`detail-type "${detailType}" is not routed to audit-analysis; expected one of ${HIGH_RISK_DETAIL_TYPES.join(', ')}`);
-  }
-  const check = validateDetail(detailType, envelope.detail);
-  if (!check.ok) {
-    // Paths only: the values may be personal data, and this message is logged.
-    throw new InvalidEventError(`${detailType} event ${envelope.id} breaks its contract at ${check.issues.map((i) => i.path).join(', ')}`);
-  }
-  const fact = { eventId: envelope.id, source: envelope.source, detailType, occurredAt: envelope.time, detail: check.detail as Record<string, unknown> };
+  const detail = routedDetail(envelope, 'audit-analysis', HIGH_RISK_DETAIL_TYPES);
+  const fact = { eventId: envelope.id, source: envelope.source, detailType, occurredAt: envelope.time, detail: detail };
   const findings = await recordHighRiskFact(highRisk, fact, new Date());
   if (findings.length > 0) logger.info('high-risk findings raised', { eventId: envelope.id, findingIds: findings.map((f) => f.findingId) });
   return { eventId: envelope.id, findings: findings.length };
 });
-
-function parseEnvelope(event: IncomingEvent): EventEnvelope {
-  const parsed = eventEnvelope.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidEventError(`not an EventBridge event: ${parsed.error.issues.map((i) => i.path.join('.') || '(event)').join(', ')} malformed`);
-  }
-  return parsed.data;
-}

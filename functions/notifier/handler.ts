@@ -7,12 +7,10 @@
  * messages, with the event's own time as "now" (so a test's `scheduler.tick` decides the same way).
  */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
-import { validateDetail } from '../../schemas/registry.ts';
 import { stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { InvalidEventError } from '../shared/errors.ts';
-import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { eventBridgeHandler, parseEnvelope, routedDetail, type IncomingEvent } from '../shared/event-handler.ts';
 import { loadPolicy } from '../shared/policy.ts';
 import { loadChannelSettings, type ChannelSettings } from './channel-settings.ts';
 import { consoleOutboxSender } from './console-outbox-sender.ts';
@@ -68,25 +66,11 @@ export const handler = eventBridgeHandler('notifier', async (event: IncomingEven
   }
 
   const detailType = envelope['detail-type'];
-  if (!(NOTIFIED_DETAIL_TYPES as readonly string[]).includes(detailType)) {
-    throw new InvalidEventError(`detail-type "${detailType}" is not routed to notifier; expected one of ${NOTIFIED_DETAIL_TYPES.join(', ')}`);
-  }
-  const check = validateDetail(detailType, envelope.detail);
-  if (!check.ok) {
-    throw new InvalidEventError(`${detailType} event ${envelope.id} breaks its contract at ${check.issues.map((i) => i.path).join(', ')}`);
-  }
+  const detail = routedDetail(envelope, 'notifier', NOTIFIED_DETAIL_TYPES);
   const result = await acceptNotification(
     notifier,
-    { id: envelope.id, time: envelope.time, detailType: detailType as NotifiedDetailType, detail: check.detail as Record<string, unknown> },
+    { id: envelope.id, time: envelope.time, detailType: detailType as NotifiedDetailType, detail },
     new Date(),
   );
   return { eventId: envelope.id, enqueued: result.enqueued, duplicates: result.duplicates, digested: result.digested, attempts: result.attempts.map((a) => a.kind) };
 });
-
-function parseEnvelope(event: IncomingEvent): EventEnvelope {
-  const parsed = eventEnvelope.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidEventError(`not an EventBridge event: ${parsed.error.issues.map((i) => i.path.join('.') || '(event)').join(', ')} malformed`);
-  }
-  return parsed.data;
-}

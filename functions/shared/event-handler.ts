@@ -11,6 +11,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
+import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
+import { validateDetail } from '../../schemas/registry.ts';
+import { InvalidEventError } from './errors.ts';
 
 export interface HandlerTools {
   readonly logger: Logger;
@@ -49,4 +52,27 @@ export function eventBridgeHandler<E extends IncomingEvent, R>(serviceName: stri
   // The local runtime disables metrics and runs invocations concurrently in one process,
   // where a shared Metrics store would be flushed by whichever invocation ends first.
   return process.env.POWERTOOLS_METRICS_DISABLED === 'true' ? handler : handler.use(logMetrics(metrics));
+}
+
+/** The event as an EventBridge envelope; anything else is an invalid event (not retried). */
+export function parseEnvelope(event: IncomingEvent): EventEnvelope {
+  const parsed = eventEnvelope.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidEventError(`not an EventBridge event: ${parsed.error.issues.map((i) => i.path.join('.') || '(event)').join(', ')} malformed`);
+  }
+  return parsed.data;
+}
+
+/** The detail of an ERP event routed to `functionName`, checked against its contract; an unexpected or broken one is an invalid event. */
+export function routedDetail(envelope: EventEnvelope, functionName: string, routed: readonly string[]): Record<string, unknown> {
+  const detailType = envelope['detail-type'];
+  if (!routed.includes(detailType)) {
+    throw new InvalidEventError(`detail-type "${detailType}" is not routed to ${functionName}; expected one of ${routed.join(', ')}`);
+  }
+  const check = validateDetail(detailType, envelope.detail);
+  if (!check.ok) {
+    // Paths only: the values may be personal data, and this message is logged.
+    throw new InvalidEventError(`${detailType} event ${envelope.id} breaks its contract at ${check.issues.map((i) => i.path).join(', ')}`);
+  }
+  return check.detail as Record<string, unknown>;
 }
