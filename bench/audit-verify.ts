@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditRecord } from '../functions/log-archiving/audit-record.ts';
-import { CHAIN_SHARDS, dynamoAuditTrailStore } from '../functions/log-archiving/audit-trail-store.ts';
-import { verifyTrail } from '../functions/log-archiving/audit-queries.ts';
-import { nextLink, type ChainHead } from '../functions/log-archiving/hash-chain.ts';
+import type { AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
+import { CHAIN_SHARDS, dynamoAuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
+import { verifyTrail } from '../functions/shared/audit-trail/audit-queries.ts';
+import { nextLink, type ChainHead } from '../functions/shared/audit-trail/hash-chain.ts';
 import { stateTable } from '../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from '../runtime/dynamo-server.ts';
 

@@ -14,9 +14,9 @@ import { analyseClosedHours } from '../functions/audit-analysis/analyse-hours.ts
 import type { HourlyBaselineStore } from '../functions/audit-analysis/analysis-state.ts';
 import type { Baseline } from '../functions/audit-analysis/behaviour-baseline.ts';
 import { analyseBehaviour, baselineStart, contextStart } from '../functions/audit-analysis/behaviour.ts';
-import { toAuditRecord, type AuditRecord } from '../functions/log-archiving/audit-record.ts';
-import { daysBetween } from '../functions/log-archiving/audit-queries.ts';
-import { defaultPolicy } from '../functions/shared/policy.ts';
+import { toAuditRecord, type AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
+import { daysBetween } from '../functions/shared/utc-days.ts';
+import { defaultPolicy } from '../schemas/policy-loader.ts';
 
 const { values } = parseArgs({ options: { 'per-day': { type: 'string' }, accounts: { type: 'string' } } });
 const PER_DAY = Number(values['per-day'] ?? 10_000);

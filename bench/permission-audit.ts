@@ -27,7 +27,7 @@ import { buildMonthlyReport, recordFact } from '../functions/access-governance/g
 import { buildPermissionReport, type PermissionReport } from '../functions/access-governance/permission-report.ts';
 import { foldHoldings, STANDING, type AccountSnapshot, type PersonState, type RoleHolding } from '../functions/access-governance/permission-state.ts';
 import { mapWithConcurrency } from '../functions/shared/concurrency.ts';
-import { defaultPolicy } from '../functions/shared/policy.ts';
+import { defaultPolicy } from '../schemas/policy-loader.ts';
 import { stateTable } from '../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from '../runtime/dynamo-server.ts';
 

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { anchoredHeadsFrom } from '../functions/audit-archive/head-anchors.ts';
 import { dynamoAccessStore, type AccessStore } from '../functions/access-governance/access-state.ts';
-import type { AuditRecord } from '../functions/log-archiving/audit-record.ts';
-import { dynamoAuditTrailStore, type AuditTrailStore } from '../functions/log-archiving/audit-trail-store.ts';
-import { athenaSearchSql } from '../functions/log-archiving/athena-search.ts';
-import { matchesSearch, searchTrail, verifyTrail, type SearchFilters } from '../functions/log-archiving/audit-queries.ts';
+import type { AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
+import { dynamoAuditTrailStore, type AuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
+import { athenaSearchSql } from '../functions/shared/audit-trail/athena-search.ts';
+import { matchesSearch, searchTrail, verifyTrail, type SearchFilters } from '../functions/shared/audit-trail/audit-queries.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
-import { loadPolicy } from '../functions/shared/policy.ts';
+import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
 

@@ -9,7 +9,7 @@ import { dynamoAccessStore } from '../functions/access-governance/access-state.t
 import { buildMonthlyReport, writeReport } from '../functions/access-governance/governance.ts';
 import { previousMonth, REPORT_FORMATS, type ReportFormat } from '../functions/access-governance/permission-report.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
-import { loadPolicy } from '../functions/shared/policy.ts';
+import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
 

@@ -1,6 +1,6 @@
 /** `erpgov start`: the local pipeline in one process, until Ctrl-C (graceful: nothing accepted is lost). */
 import { parseArgs } from 'node:util';
-import { loadPolicy } from '../functions/shared/policy.ts';
+import { loadPolicy } from '../schemas/policy-loader.ts';
 import { exampleEvent } from '../schemas/index.ts';
 import { routingTable } from '../infra/routes.ts';
 import { stateTable } from '../infra/state-table.ts';

@@ -9,7 +9,6 @@
  *   default bus ─ one scheduled rule per schedule ───▶ function   (DLQ + retry policy per target)
  *   function ─▶ state table (KMS, PITR, TTL) · archive bucket (Object Lock) · bus (if it publishes)
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
@@ -23,8 +22,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ARCHIVE_PREFIX } from '../functions/audit-archive/archive-batches.ts';
-import { parsePolicy, PolicyError, type Policy } from '../functions/shared/policy.ts';
+import { ARCHIVE_PREFIX } from '../schemas/archive-layout.ts';
+import { parsePolicy, PolicyError, readPolicyDocument, type Policy } from '../schemas/policy-loader.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { AuditGlueTable } from './constructs/audit-glue-table.ts';
 import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
@@ -292,23 +291,8 @@ export class GovernanceStack extends Stack {
     if (typeof file !== 'string') {
       throw new PolicyError([{ path: `context ${POLICY_FILE_CONTEXT}`, value: file, message: 'must be a path relative to the repository root' }]);
     }
-    const document = readJsonFile(resolve(repoRoot, file), file);
+    const document = readPolicyDocument(resolve(repoRoot, file), file, `-c ${POLICY_FILE_CONTEXT}=<path> is relative to the repository root`);
     return { document, policy: parsePolicy(document, file) };
-  }
-}
-
-function readJsonFile(fullPath: string, shown: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(fullPath, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
-    throw new PolicyError([{ path: 'policy file', value: shown, message: `${reason}; -c ${POLICY_FILE_CONTEXT}=<path> is relative to the repository root` }], shown);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new PolicyError([{ path: 'policy file', value: shown, message: `is not valid JSON (${(err as Error).message})` }], shown);
   }
 }
 

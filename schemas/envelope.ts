@@ -40,11 +40,6 @@ export const eventEnvelope = z
   .describe('An EventBridge event as delivered to a target.');
 export type EventEnvelope = z.infer<typeof eventEnvelope>;
 
-/** The envelope with a typed detail, for a handler that serves one detail-type. */
-export function envelopeWithDetail<T extends z.ZodType>(detail: T) {
-  return eventEnvelope.extend({ detail });
-}
-
 /**
  * One PutEvents entry. Strict: the API takes no other member, so an unknown one is almost
  * always a misspelling (`Detailtype`) that would otherwise be dropped without a word.

@@ -354,8 +354,6 @@ const policyDocument = z
   .prefault({});
 
 export type Policy = z.output<typeof policyDocument>;
-/** A policy document as written in a file: every key optional. */
-export type PolicyInput = z.input<typeof policyDocument>;
 
 export const policySchema = policyDocument
   // Relations between fields are judged only once every field is valid on its own: a

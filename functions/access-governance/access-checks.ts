@@ -5,7 +5,7 @@
  */
 import type { FindingRaised } from '../../schemas/registry.ts';
 import { deviceRegister, normaliseDeviceId } from '../shared/devices.ts';
-import type { Policy } from '../shared/policy.ts';
+import type { Policy } from '../../schemas/policy.ts';
 import { activeGrants, heldPermissions, heldRoles, permissionsOfRole, STANDING, type AccountSnapshot, type RoleHolding } from './permission-state.ts';
 import { DETECTED_BY, stableFindingId } from './findings.ts';
 

@@ -5,10 +5,10 @@
  * themselves are the pure modules; this file only reads, decides and writes in order, each
  * write idempotent, so a redelivery resumes where a crash stopped.
  */
-import type { AuditTrailStore } from '../log-archiving/audit-trail-store.ts';
+import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { EventPublisher, OutgoingEvent } from '../shared/ports.ts';
-import type { Policy } from '../shared/policy.ts';
+import type { Policy } from '../../schemas/policy.ts';
 import type { CommandIssued, FindingResolved } from '../../schemas/registry.ts';
 import { detectSharedAccount, evaluateAccount, evaluatePerson, HOUR_MS, leaverDeadline, moverExcessRoles, toFindingRaised, type AccessFinding, type LoginFact } from './access-checks.ts';
 import type { AccessStore, OpenFinding } from './access-state.ts';

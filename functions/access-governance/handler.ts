@@ -7,14 +7,14 @@
  * time), the 5-minute sweep and the daily permission-audit check to their flows (judged at the
  * schedule's fire time, so a replayed fire or a test's `scheduler.tick` decides the same way).
  */
-import { dynamoAuditTrailStore } from '../log-archiving/audit-trail-store.ts';
+import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { InvalidEventError } from '../shared/errors.ts';
 import { eventBridgeHandler, parseEnvelope, routedDetail, type IncomingEvent } from '../shared/event-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
-import { loadPolicy } from '../shared/policy.ts';
+import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { dynamoAccessStore } from './access-state.ts';
 import { ACCESS_DETAIL_TYPES, ACCESS_SWEEP_SCHEDULE, buildMonthlyReport, PERMISSION_AUDIT_SCHEDULE, recordFact, sweep, writeReport } from './governance.ts';
 import { previousMonth } from './permission-report.ts';

@@ -3,7 +3,7 @@
  * current state (never the event history), so its cost grows with the accounts, not with the
  * events. JSON and CSV for machines, Markdown for the reviewer. Pure.
  */
-import type { Policy } from '../shared/policy.ts';
+import type { Policy } from '../../schemas/policy.ts';
 import { leaverDeadline, moverExcessRoles, sodExcepted, splitConflicts } from './access-checks.ts';
 import { heldPermissions, heldRoles, type AccountSnapshot } from './permission-state.ts';
 

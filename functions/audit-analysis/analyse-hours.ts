@@ -5,11 +5,11 @@
  * cursor moves is simply done again (finding ids are stable).
  */
 import type { FindingRaised } from '../../schemas/registry.ts';
-import type { AuditRecord } from '../log-archiving/audit-record.ts';
-import type { AuditTrailStore } from '../log-archiving/audit-trail-store.ts';
-import { daysBetween } from '../log-archiving/audit-queries.ts';
+import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
+import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
+import { daysBetween } from '../shared/utc-days.ts';
 import type { EventPublisher } from '../shared/ports.ts';
-import type { Policy } from '../shared/policy.ts';
+import type { Policy } from '../../schemas/policy.ts';
 import type { BehaviourCursor, HourlyBaselineStore } from './analysis-state.ts';
 import { mergeBaselines, type Baseline } from './behaviour-baseline.ts';
 import { analyseBehaviour, baselineStart, contextStart, countHours, type AnalysisWindow } from './behaviour.ts';

@@ -17,8 +17,6 @@ export interface Baseline {
   readonly moduleErrors: Readonly<Record<string, number>>;
 }
 
-export const emptyBaseline = (): Baseline => ({ actions: {}, devices: {}, moduleErrors: {} });
-
 /** A Module Error event's weight: its `occurrences` when positive, else 1. */
 export const occurrencesOf = (f: TrailFact) => (typeof f.detail.occurrences === 'number' && f.detail.occurrences > 0 ? f.detail.occurrences : 1);
 

@@ -22,8 +22,8 @@
  *   when a top module also bursts against its own baseline, "low" otherwise.
  */
 import type { FindingRaised } from '../../schemas/registry.ts';
-import type { AuditRecord } from '../log-archiving/audit-record.ts';
-import type { Policy } from '../shared/policy.ts';
+import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
+import type { Policy } from '../../schemas/policy.ts';
 import { DETECTED_BY, evidenceEventIds, stableFindingId } from './findings.ts';
 import { isWithinWorkingHours, localTime } from '../shared/local-time.ts';
 import { deviceRegister, normaliseDeviceId } from '../shared/devices.ts';

@@ -6,13 +6,13 @@
  * sweep and the behaviour analysis — with the event's own time as "now" for schedules (so a
  * delayed or replayed fire, or a test's `scheduler.tick`, decides the same way).
  */
-import { dynamoAuditTrailStore } from '../log-archiving/audit-trail-store.ts';
+import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { InvalidEventError } from '../shared/errors.ts';
 import { eventBridgeHandler, parseEnvelope, routedDetail, type IncomingEvent } from '../shared/event-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
-import { loadPolicy } from '../shared/policy.ts';
+import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { analyseClosedHours, BEHAVIOUR_ANALYSIS_SCHEDULE } from './analyse-hours.ts';
 import { dynamoBehaviourCursor, dynamoHourlyBaselineStore, dynamoHighRiskStore } from './analysis-state.ts';
 import { HIGH_RISK_DETAIL_TYPES } from './high-risk.ts';

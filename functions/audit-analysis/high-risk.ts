@@ -11,7 +11,7 @@
  * duplicates do not change it.
  */
 import type { DetailOf, FindingRaised } from '../../schemas/registry.ts';
-import type { Policy } from '../shared/policy.ts';
+import type { Policy } from '../../schemas/policy.ts';
 import { evidenceEventIds, stableFindingId, DETECTED_BY } from './findings.ts';
 
 export const HIGH_RISK_CONTROL = '6.2';

@@ -3,7 +3,7 @@
  * (the pipeline's own events — `erpgov.*`, schedules — are not behaviour, and a record that
  * failed its contract cannot be read reliably), each event once, in time order. Pure.
  */
-import type { AuditRecord } from '../log-archiving/audit-record.ts';
+import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
 
 export interface TrailFact {
   readonly eventId: string;

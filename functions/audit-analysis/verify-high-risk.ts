@@ -6,7 +6,7 @@
  * means the same finding (same id) once more, never a lost one.
  */
 import type { EventPublisher } from '../shared/ports.ts';
-import type { Policy } from '../shared/policy.ts';
+import type { Policy } from '../../schemas/policy.ts';
 import type { FindingRaised } from '../../schemas/registry.ts';
 import type { HighRiskStore } from './analysis-state.ts';
 import { findingEvent } from './findings.ts';

@@ -7,10 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { AuditRecord } from '../log-archiving/audit-record.ts';
-import type { ChainHead, ChainLink } from '../log-archiving/hash-chain.ts';
-
-export const ARCHIVE_PREFIX = 'audit';
+import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
+import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
+import type { ChainHead, ChainLink } from '../shared/audit-trail/hash-chain.ts';
 
 export interface ArchiveBatch {
   readonly key: string;

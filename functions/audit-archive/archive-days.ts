@@ -2,10 +2,11 @@
  * The archive run, over ports: which days to archive, each chain verified on the way (a broken
  * chain is archived as found — it is evidence — and reported), batches first, manifest last.
  */
+import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
-import type { AuditTrailStore } from '../log-archiving/audit-trail-store.ts';
-import { verifyChain, type BrokenLink } from '../log-archiving/hash-chain.ts';
-import { ARCHIVE_PREFIX, buildBatches, daysToArchive, manifestKey } from './archive-batches.ts';
+import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
+import { verifyChain, type BrokenLink } from '../shared/audit-trail/hash-chain.ts';
+import { buildBatches, daysToArchive, manifestKey } from './archive-batches.ts';
 
 /** The daily archive run's schedule id in `infra/routes.ts`; its rule's name ends with it. */
 export const ARCHIVE_SCHEDULE = 'archive-audit-daily';

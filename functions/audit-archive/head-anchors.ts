@@ -6,10 +6,11 @@
  * head, a tail cut together with the head, or every link re-hashed after an edit. Closed days
  * are also covered by the archive manifest's heads.
  */
+import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
-import type { AuditTrailStore } from '../log-archiving/audit-trail-store.ts';
-import type { ChainHead } from '../log-archiving/hash-chain.ts';
-import { ARCHIVE_PREFIX, manifestKey, type ArchiveManifest } from './archive-batches.ts';
+import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
+import type { ChainHead } from '../shared/audit-trail/hash-chain.ts';
+import { manifestKey, type ArchiveManifest } from './archive-batches.ts';
 
 export const ANCHOR_SCHEDULE = 'audit-anchor-heads';
 

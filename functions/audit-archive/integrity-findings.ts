@@ -5,7 +5,7 @@
  */
 import type { FindingRaised } from '../../schemas/registry.ts';
 import { findingTools } from '../shared/findings.ts';
-import type { BrokenLink } from '../log-archiving/hash-chain.ts';
+import type { BrokenLink } from '../shared/audit-trail/hash-chain.ts';
 
 export const integrityFindings = findingTools('audit-archive');
 

@@ -4,10 +4,10 @@
  */
 import { stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
-import { loadPolicy } from '../shared/policy.ts';
+import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.ts';
-import { toAuditRecord } from './audit-record.ts';
-import { dynamoAuditTrailStore } from './audit-trail-store.ts';
+import { toAuditRecord } from '../shared/audit-trail/audit-record.ts';
+import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 
 const config = readFunctionConfig();
 const trail = dynamoAuditTrailStore(stateDocumentClient(), config.stateTableName);

@@ -4,7 +4,7 @@
  * (every due message gets one attempt; failures are rescheduled or dead-lettered by
  * `nextAttempt`), and turn closed digest periods into summary messages.
  */
-import type { Policy } from '../shared/policy.ts';
+import type { Policy } from '../../schemas/policy.ts';
 import type { Language } from './control-catalogue.ts';
 import { subjectToRemember, toNotification, type NotifiedEvent } from './notification.ts';
 import type { DigestStore, MailSender, OutboxMessage, OutboxStore, SlackSender, SubjectMemory, DigestEntry } from './ports.ts';

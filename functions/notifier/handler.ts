@@ -11,7 +11,7 @@ import { stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { InvalidEventError } from '../shared/errors.ts';
 import { eventBridgeHandler, parseEnvelope, routedDetail, type IncomingEvent } from '../shared/event-handler.ts';
-import { loadPolicy } from '../shared/policy.ts';
+import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { loadChannelSettings, type ChannelSettings } from './channel-settings.ts';
 import { consoleOutboxSender } from './console-outbox-sender.ts';
 import { acceptNotification, drainOutbox, OUTBOX_DRAIN_SCHEDULE, type NotifierDeps, type NotifierLog } from './delivery.ts';

@@ -3,7 +3,7 @@
  * transient SMTP replies) with exponential back-off or the receiver's `Retry-After`; or dead
  * (any other 4xx, a permanent SMTP reply, or too many attempts). Pure.
  */
-import type { Policy } from '../shared/policy.ts';
+import type { Policy } from '../../schemas/policy.ts';
 
 export type RetrySettings = Policy['notifications']['retry'];
 

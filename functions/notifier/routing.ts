@@ -5,7 +5,7 @@
  * owner and period into one summary). Pure: `now` is passed in.
  */
 import { createHash } from 'node:crypto';
-import type { Policy } from '../shared/policy.ts';
+import type { Policy } from '../../schemas/policy.ts';
 import { localTime, minutesOfClock } from '../shared/local-time.ts';
 import type { Notification } from './notification.ts';
 

@@ -3,7 +3,7 @@
  * is bound to (`audit.behaviourAnalysis.boundDevices`), shared by the access checks and the
  * behaviour analysis.
  */
-import type { Policy } from './policy.ts';
+import type { Policy } from '../../schemas/policy.ts';
 
 /** MAC addresses compare without case or separators (3C:52:82:4A:9F:10 = 3c-52-82-4a-9f-10); other fingerprints as given. */
 export function normaliseDeviceId(deviceId: string): string {

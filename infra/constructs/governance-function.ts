@@ -101,7 +101,7 @@ export class GovernanceFunction extends Construct {
         bundleAwsSDK: true,
         externalModules: [],
         define: {
-          // functions/shared/policy.ts reads exactly this expression; the value is JS source.
+          // schemas/policy-loader.ts reads exactly this expression; the value is JS source.
           'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policyDocument)),
         },
       },

@@ -9,7 +9,7 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PolicyError } from '../../functions/shared/policy.ts';
+import { PolicyError } from '../../schemas/policy-loader.ts';
 import { addGovernanceChecks } from '../../infra/constructs/nag.ts';
 import { buildRoutingTable, EVENT_BUS_NAME, RoutingTableError, routingTable, type FunctionDefinition, type RoutedFunction } from '../../infra/routes.ts';
 import { stateTable } from '../../infra/state-table.ts';

@@ -11,7 +11,7 @@ import { dynamoAccessStore, type AccessStore } from '../../functions/access-gove
 import { buildMonthlyReport, recordFact, type Fact } from '../../functions/access-governance/governance.ts';
 import { buildPermissionReport } from '../../functions/access-governance/permission-report.ts';
 import { STANDING, type AccountSnapshot, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
-import { parsePolicy } from '../../functions/shared/policy.ts';
+import { parsePolicy } from '../../schemas/policy-loader.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from '../../runtime/dynamo-server.ts';

@@ -15,8 +15,8 @@ import { manifestKey, verifyBatchDigest, type ArchiveManifest } from '../../func
 import { archiveAuditDays } from '../../functions/audit-archive/archive-days.ts';
 import { brokenChainFinding } from '../../functions/audit-archive/integrity-findings.ts';
 import { validateDetail } from '../../schemas/registry.ts';
-import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
-import type { AuditRecord } from '../../functions/log-archiving/audit-record.ts';
+import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
+import type { AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
 import { ArchiveKeyError, folderArchiveStore, s3ArchiveStore, type ArchiveStore } from '../../functions/shared/archive-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from '../../runtime/dynamo-server.ts';

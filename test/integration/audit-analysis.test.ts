@@ -10,7 +10,7 @@ import { stateTable } from '../../infra/state-table.ts';
 import { BEHAVIOUR_ANALYSIS_SCHEDULE, SETTLE_MS } from '../../functions/audit-analysis/analyse-hours.ts';
 import { dynamoHighRiskStore } from '../../functions/audit-analysis/analysis-state.ts';
 import { HIGH_RISK_SWEEP_SCHEDULE } from '../../functions/audit-analysis/verify-high-risk.ts';
-import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
+import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';

@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
+import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { exampleEvent } from '../../schemas/index.ts';
 

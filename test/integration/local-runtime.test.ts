@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRoutingTable, functionDefinitions, routingTable } from '../../infra/routes.ts';
 import { stateTable } from '../../infra/state-table.ts';
-import { dynamoAuditTrailStore } from '../../functions/log-archiving/audit-trail-store.ts';
+import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { exampleEvent } from '../../schemas/index.ts';

@@ -20,7 +20,7 @@ import { OUTBOX_DRAIN_SCHEDULE } from '../../functions/notifier/delivery.ts';
 import { dynamoOutboxStore } from '../../functions/notifier/notifier-state.ts';
 import { messageIdOf } from '../../functions/notifier/routing.ts';
 import type { OutboxStore } from '../../functions/notifier/ports.ts';
-import { clearPolicyCache } from '../../functions/shared/policy.ts';
+import { clearPolicyCache } from '../../schemas/policy-loader.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';

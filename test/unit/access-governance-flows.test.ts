@@ -7,8 +7,8 @@ import type { LoginFact } from '../../functions/access-governance/access-checks.
 import type { AccessStore, Clock, OpenFinding } from '../../functions/access-governance/access-state.ts';
 import { recordFact, sweep, type Fact } from '../../functions/access-governance/governance.ts';
 import { supersedes, type AccountMeta, type AccountSnapshot, type GrantOperation, type Grant, type PersonState, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
-import { toAuditRecord } from '../../functions/log-archiving/audit-record.ts';
-import { defaultPolicy, parsePolicy, type Policy } from '../../functions/shared/policy.ts';
+import { toAuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
+import { defaultPolicy, parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
 function memoryStore(): AccessStore {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPermissionReport, endOfMonth, previousMonth, renderCsv, renderMarkdown } from '../../functions/access-governance/permission-report.ts';
 import { STANDING, type AccountSnapshot, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
-import { defaultPolicy } from '../../functions/shared/policy.ts';
+import { defaultPolicy } from '../../schemas/policy-loader.ts';
 
 const role = (account: string, roleName: string, modules: string[], eventTime = '2026-02-20T00:00:00.000Z', extra: Partial<RoleHolding> = {}): RoleHolding => ({
   account, role: roleName, grantKey: STANDING, state: 'assigned', eventTime, eventId: `ev-${account}-${roleName}`, modules, permissions: [], ...extra,

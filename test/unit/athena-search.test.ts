@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { athenaSearchSql } from '../../functions/log-archiving/athena-search.ts';
+import { athenaSearchSql } from '../../functions/shared/audit-trail/athena-search.ts';
 
 describe('Athena search SQL', () => {
   it('turns the CLI filters into partition-pruned SQL', () => {

@@ -8,8 +8,8 @@ import { analyseBehaviour, baselineOf, baselineStart, burstThreshold, type Analy
 import { mergeBaselines } from '../../functions/audit-analysis/behaviour-baseline.ts';
 import { normaliseDeviceId } from '../../functions/shared/devices.ts';
 import { isWithinWorkingHours, localTime } from '../../functions/shared/local-time.ts';
-import { toAuditRecord, type AuditRecord } from '../../functions/log-archiving/audit-record.ts';
-import { defaultPolicy, parsePolicy, type Policy } from '../../functions/shared/policy.ts';
+import { toAuditRecord, type AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
+import { defaultPolicy, parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
 import { validateDetail, type FindingRaised } from '../../schemas/registry.ts';
 
 const MIN = 60_000;

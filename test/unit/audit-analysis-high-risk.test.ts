@@ -3,7 +3,7 @@
  * an in-memory store (ordering, duplicates, crashes). No I/O.
  */
 import { describe, expect, it } from 'vitest';
-import { parsePolicy, defaultPolicy, type Policy } from '../../functions/shared/policy.ts';
+import { parsePolicy, defaultPolicy, type Policy } from '../../schemas/policy-loader.ts';
 import type { EventPublisher, OutgoingEvent } from '../../functions/shared/ports.ts';
 import type { HighRiskStore } from '../../functions/audit-analysis/analysis-state.ts';
 import {

@@ -10,8 +10,8 @@ import type { Baseline } from '../../functions/audit-analysis/behaviour-baseline
 import { FINDING_SOURCE } from '../../functions/audit-analysis/findings.ts';
 import { HIGH_RISK_DETAIL_TYPES } from '../../functions/audit-analysis/high-risk.ts';
 import { HIGH_RISK_SWEEP_SCHEDULE } from '../../functions/audit-analysis/verify-high-risk.ts';
-import { toAuditRecord, type AuditRecord } from '../../functions/log-archiving/audit-record.ts';
-import { defaultPolicy } from '../../functions/shared/policy.ts';
+import { toAuditRecord, type AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
+import { defaultPolicy } from '../../schemas/policy-loader.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
 const HOUR = 3_600_000;

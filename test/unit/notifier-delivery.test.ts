@@ -8,7 +8,7 @@ import type { NotifiedEvent } from '../../functions/notifier/notification.ts';
 import type { DigestEntry, DigestStore, OutboxMessage, OutboxStore, SubjectMemory } from '../../functions/notifier/ports.ts';
 import type { EmailPayload, SlackPayload } from '../../functions/notifier/render.ts';
 import type { RememberedSubject } from '../../functions/notifier/notification.ts';
-import { parsePolicy } from '../../functions/shared/policy.ts';
+import { parsePolicy } from '../../schemas/policy-loader.ts';
 
 function memoryOutbox(): OutboxStore & { all: Map<string, OutboxMessage> } {
   const all = new Map<string, OutboxMessage>();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toNotification, type Notification, type NotifiedEvent } from '../../functions/notifier/notification.ts';
 import { dedupeKey, messageIdOf, quietHoursEnd, routeNotification } from '../../functions/notifier/routing.ts';
-import { parsePolicy } from '../../functions/shared/policy.ts';
+import { parsePolicy } from '../../schemas/policy-loader.ts';
 
 const finding = (detail: Record<string, unknown> = {}, detailType: NotifiedEvent['detailType'] = 'Finding Raised'): Notification =>
   toNotification(

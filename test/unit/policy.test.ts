@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { clearPolicyCache, defaultPolicy, loadPolicy, parsePolicy, PolicyError } from '../../functions/shared/policy.ts';
+import { clearPolicyCache, defaultPolicy, loadPolicy, parsePolicy, PolicyError } from '../../schemas/policy-loader.ts';
 import { policySchema } from '../../schemas/policy.ts';
 
 const tempDir = mkdtempSync(join(tmpdir(), 'erpgov-policy-test-'));

@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { policySchema, type Policy } from '../../schemas/policy.ts';
-import { describeIssues, formatProblem, type Problem } from '../../schemas/issues.ts';
+import { policySchema, type Policy } from './policy.ts';
+import { describeIssues, formatProblem, type Problem } from './issues.ts';
 
-export type { Policy } from '../../schemas/policy.ts';
+export type { Policy } from './policy.ts';
 
 export const POLICY_FILE_ENV = 'ERPGOV_POLICY_FILE';
 
@@ -50,7 +50,7 @@ export function loadPolicy(options: { file?: string; env?: NodeJS.ProcessEnv } =
   const fullPath = resolve(file);
   const cached = loaded.get(fullPath);
   if (cached !== undefined) return cached;
-  const policy = parsePolicy(readPolicyJson(file, fullPath), file);
+  const policy = parsePolicy(readPolicyDocument(fullPath, file, `check ${POLICY_FILE_ENV} or --policy`), file);
   loaded.set(fullPath, policy);
   return policy;
 }
@@ -74,18 +74,24 @@ export function clearPolicyCache(): void {
   loaded.clear();
 }
 
-function readPolicyJson(file: string, fullPath: string): unknown {
+/**
+ * The JSON document in the policy file at `fullPath`, not yet validated (the stack bakes the
+ * document itself into the functions). `shown` is the path as the user gave it, for messages;
+ * `hint` follows "does not exist" and says how the file is named (the variable, a CLI option,
+ * a CDK context value). Throws PolicyError when the file cannot be read or is not JSON.
+ */
+export function readPolicyDocument(fullPath: string, shown: string, hint: string): unknown {
   let text: string;
   try {
     text = readFileSync(fullPath, 'utf8');
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
-    throw new PolicyError([{ path: 'policy file', value: file, message: `${reason}; check ${POLICY_FILE_ENV} or --policy` }], file);
+    throw new PolicyError([{ path: 'policy file', value: shown, message: `${reason}; ${hint}` }], shown);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new PolicyError([{ path: 'policy file', value: file, message: `is not valid JSON (${(err as Error).message})` }], file);
+    throw new PolicyError([{ path: 'policy file', value: shown, message: `is not valid JSON (${(err as Error).message})` }], shown);
   }
 }
 

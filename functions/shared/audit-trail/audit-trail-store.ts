@@ -12,9 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { conditionally, queryAll, queryPages } from '../shared/dynamo-access.ts';
+import { conditionally, queryAll, queryPages } from '../dynamo-access.ts';
+import { daysBetween } from '../utc-days.ts';
 import type { AuditRecord } from './audit-record.ts';
-import { daysBetween } from './audit-queries.ts';
 import { nextLink, type ChainHead, type ChainLink } from './hash-chain.ts';
 
 export const CHAIN_SHARDS = 8;

@@ -4,8 +4,8 @@
  * Events that fail their schema are still recorded, flagged invalid with the reasons: the
  * audit trail never drops what it received.
  */
-import { INGRESS_SOURCE } from '../../schemas/details/pipeline.ts';
-import { validateDetail } from '../../schemas/registry.ts';
+import { INGRESS_SOURCE } from '../../../schemas/details/pipeline.ts';
+import { validateDetail } from '../../../schemas/registry.ts';
 
 export interface AuditRecord {
   readonly eventId: string;

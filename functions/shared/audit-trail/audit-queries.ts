@@ -3,16 +3,10 @@
  * with keyword and field filters. Both work on an AuditTrailStore, so the CLI runs them
  * against the local table and tests against dynalite.
  */
+import { daysBetween } from '../utc-days.ts';
 import type { AuditRecord } from './audit-record.ts';
 import type { AuditTrailStore } from './audit-trail-store.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from './hash-chain.ts';
-
-export function daysBetween(from: string, to: string): string[] {
-  const days: string[] = [];
-  const end = Date.parse(`${to}T00:00:00Z`);
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end; t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
-  return days;
-}
 
 const VERIFY_CONCURRENCY = 4;
 
