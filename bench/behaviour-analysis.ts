@@ -15,7 +15,7 @@ import type { HourlyBaselineStore } from '../functions/audit-analysis/analysis-s
 import type { Baseline } from '../functions/audit-analysis/behaviour-baseline.ts';
 import { analyseBehaviour, baselineStart, contextStart } from '../functions/audit-analysis/behaviour.ts';
 import { toAuditRecord, type AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
-import { daysBetween } from '../functions/shared/utc-days.ts';
+import { utcDaysBetween } from '../functions/shared/time.ts';
 import { defaultPolicy } from '../schemas/policy-loader.ts';
 
 const { values } = parseArgs({ options: { 'per-day': { type: 'string' }, accounts: { type: 'string' } } });
@@ -89,7 +89,7 @@ async function earlierWay(firedAt: Date) {
   const window = { from: new Date(Math.floor((firedAt.getTime() - 5 * 60_000) / HOUR) * HOUR - HOUR), to: new Date(Math.floor((firedAt.getTime() - 5 * 60_000) / HOUR) * HOUR) };
   const from = Math.min(baselineStart(window, defaultPolicy).getTime(), contextStart(window, defaultPolicy).getTime());
   const records: AuditRecord[] = [];
-  for (const day of daysBetween(new Date(from).toISOString().slice(0, 10), new Date(window.to.getTime() - 1).toISOString().slice(0, 10))) {
+  for (const day of utcDaysBetween(new Date(from).toISOString().slice(0, 10), new Date(window.to.getTime() - 1).toISOString().slice(0, 10))) {
     for (const r of await trail.recordsOccurredOn(day)) if (Date.parse(r.occurredAt) >= from && Date.parse(r.occurredAt) < window.to.getTime()) records.push(r);
   }
   const findings = analyseBehaviour(records, records, defaultPolicy, window);

@@ -6,6 +6,7 @@
  * lists `a,b`, steps `*\/n` and `a-b/n`, month and weekday names. `L`, `W` and `#` are
  * refused at build time rather than silently mis-scheduled.
  */
+import { PermanentError } from '../schemas/errors.ts';
 export type Schedule =
   | { readonly kind: 'rate'; readonly expression: string; readonly everyMs: number }
   | { readonly kind: 'cron'; readonly expression: string; readonly fields: CronFields };
@@ -21,9 +22,7 @@ export interface CronFields {
   readonly years: ReadonlySet<number> | null;
 }
 
-export class ScheduleExpressionError extends Error {
-  override name = 'ScheduleExpressionError';
-}
+export class ScheduleExpressionError extends PermanentError {}
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((.+)\)$/;

@@ -3,11 +3,11 @@
  * loudly otherwise. The lock file holds the owner's pid; a lock left by a process that is
  * gone (a crash) is taken over.
  */
+import { PermanentError } from '../schemas/errors.ts';
 import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 
-export class DataDirInUseError extends Error {
-  override name = 'DataDirInUseError';
+export class DataDirInUseError extends PermanentError {
   constructor(readonly dataDir: string, readonly pid: number) {
     super(`the data folder ${dataDir} is in use by process ${pid} (one runtime per folder): stop it, point at its endpoints, or choose another --data-dir`);
   }

@@ -8,6 +8,7 @@
  * dead-lettered), so a crash in between means redelivery, which handlers absorb because
  * they are idempotent on the event id.
  */
+import { isRetryable } from '../schemas/errors.ts';
 import { join } from 'node:path';
 import type { RoutedFunction } from '../infra/routes.ts';
 import { JsonlStore } from './jsonl-store.ts';
@@ -59,13 +60,7 @@ export interface EventBusOptions {
   readonly onDeadLetter?: (letter: DeadLetter) => void;
 }
 
-/** Errors that retrying cannot fix: a bad event stays bad. */
-export function isRetryable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return true;
-  const e = err as { retryable?: unknown; name?: unknown };
-  if (e.retryable === false) return false;
-  return !['ZodError', 'ValidationError', 'InvalidEventError', 'ConfigurationError'].includes(String(e.name));
-}
+export { isRetryable };
 
 export function deadLetterStore(dataDir: string): JsonlStore<DeadLetter> {
   return new JsonlStore<DeadLetter>(join(dataDir, 'bus', 'dead-letters.jsonl'));

@@ -2,6 +2,7 @@
  * Runs a function's handler in-process the way Lambda would: the same module and export the
  * CDK stack bundles, a Lambda-shaped context, and the function's timeout enforced.
  */
+import { TransientError } from '../schemas/errors.ts';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,9 +13,8 @@ import type { BusEvent } from './put-events.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-export class HandlerTimeoutError extends Error {
-  override name = 'HandlerTimeoutError';
-}
+/** The handler ran past its timeout: the delivery is retried, as Lambda retries a timed-out invocation. */
+export class HandlerTimeoutError extends TransientError {}
 
 export function lambdaTarget(fn: RoutedFunction, repoRoot: string, region: string, account: string): Target {
   let loaded: Promise<Handler> | undefined;

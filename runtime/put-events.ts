@@ -3,6 +3,7 @@
  * pipeline's contract check (the detail must validate against its registered schema).
  * Pure: no I/O, so every rule is unit-tested directly.
  */
+import { PermanentError } from '../schemas/errors.ts';
 import { MAX_ENTRY_SIZE_BYTES, MAX_SOURCE_LENGTH, MAX_DETAIL_TYPE_LENGTH, MAX_RESOURCE_LENGTH, putEventsEntrySize } from '../schemas/envelope.ts';
 import { validateDetail } from '../schemas/registry.ts';
 
@@ -25,9 +26,10 @@ export interface BusEvent {
 }
 
 /** An error EventBridge would return for the whole request (HTTP 400, `__type`). */
-export class ApiError extends Error {
+export class ApiError extends PermanentError {
   constructor(readonly type: string, message: string, readonly status = 400) {
     super(message);
+    // The AWS error type is the name a client sees (`ValidationException`, ...).
     this.name = type;
   }
 }

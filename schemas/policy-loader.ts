@@ -4,6 +4,7 @@
  * policy stops start-up with every problem listed as `key.path: value — what is allowed`,
  * never a half-applied policy.
  */
+import { PermanentError } from './errors.ts';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { policySchema, type Policy } from './policy.ts';
@@ -13,8 +14,7 @@ export type { Policy } from './policy.ts';
 
 export const POLICY_FILE_ENV = 'ERPGOV_POLICY_FILE';
 
-export class PolicyError extends Error {
-  override name = 'PolicyError';
+export class PolicyError extends PermanentError {
 
   /** `origin` names where the policy came from (a file path), for the message. */
   constructor(

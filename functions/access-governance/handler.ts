@@ -11,12 +11,11 @@ import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.t
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
-import { InvalidEventError } from '../shared/errors.ts';
-import { eventBridgeHandler, parseEnvelope, routedDetail, type IncomingEvent } from '../shared/event-handler.ts';
+import { governanceHandler } from '../shared/event-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { dynamoAccessStore } from './access-state.ts';
-import { ACCESS_DETAIL_TYPES, ACCESS_SWEEP_SCHEDULE, buildMonthlyReport, PERMISSION_AUDIT_SCHEDULE, recordFact, sweep, writeReport } from './governance.ts';
+import { buildMonthlyReport, recordFact, sweep, writeReport } from './governance.ts';
 import { previousMonth } from './permission-report.ts';
 
 const config = readFunctionConfig();
@@ -29,30 +28,25 @@ const deps = {
   trail: dynamoAuditTrailStore(documents, config.stateTableName),
 };
 
-export const handler = eventBridgeHandler('access-governance', async (event: IncomingEvent, { logger }) => {
-  const envelope = parseEnvelope(event);
-  if (envelope.source === 'aws.events') {
-    const firedAt = new Date(envelope.time);
-    const rule = envelope.resources[0] ?? '';
-    if (rule.endsWith(ACCESS_SWEEP_SCHEDULE)) {
+export const handler = governanceHandler('access-governance')({
+  async onFact(fact, { logger }) {
+    const outcome = await recordFact(deps, { eventId: fact.eventId, detailType: fact.detailType, time: fact.time, detail: fact.detail as Record<string, unknown> });
+    if (outcome.raised.length + outcome.resolved.length > 0) logger.info('access findings', { eventId: fact.eventId, raised: outcome.raised, resolved: outcome.resolved });
+    return { eventId: fact.eventId, raised: outcome.raised.length, resolved: outcome.resolved.length };
+  },
+  onSchedule: {
+    async 'access-sweep'(firedAt, { logger }) {
       const outcome = await sweep(deps, firedAt);
-      logger.info('access sweep', { firedAt: envelope.time, raised: outcome.raised, resolved: outcome.resolved, commands: outcome.commands.map((c) => c.commandId) });
-      return { schedule: ACCESS_SWEEP_SCHEDULE, raised: outcome.raised.length, resolved: outcome.resolved.length, commands: outcome.commands.length };
-    }
-    if (rule.endsWith(PERMISSION_AUDIT_SCHEDULE)) {
+      logger.info('access sweep', { firedAt: firedAt.toISOString(), raised: outcome.raised, resolved: outcome.resolved, commands: outcome.commands.map((c) => c.commandId) });
+      return { schedule: 'access-sweep', raised: outcome.raised.length, resolved: outcome.resolved.length, commands: outcome.commands.length };
+    },
+    async 'access-permission-audit'(firedAt, { logger }) {
       // Fires daily; the audit runs on the policy's day of the month, for the month before.
-      if (firedAt.getUTCDate() !== policy.access.permissionAudit.dayOfMonth) return { schedule: PERMISSION_AUDIT_SCHEDULE, skipped: true };
+      if (firedAt.getUTCDate() !== policy.access.permissionAudit.dayOfMonth) return { schedule: 'access-permission-audit', skipped: true };
       const report = await buildMonthlyReport(deps.store, policy, previousMonth(firedAt));
       const keys = await writeReport(archiveStoreFromEnv(), report);
       logger.info('permission audit', { month: report.month, accounts: report.accountsReviewed, items: report.items.length, keys });
-      return { schedule: PERMISSION_AUDIT_SCHEDULE, month: report.month, items: report.items.length };
-    }
-    throw new InvalidEventError(`scheduled event from rule "${rule}" names none of this function's schedules (${ACCESS_SWEEP_SCHEDULE}, ${PERMISSION_AUDIT_SCHEDULE}); the rule's name must end with its schedule id`);
-  }
-
-  const detailType = envelope['detail-type'];
-  const detail = routedDetail(envelope, 'access-governance', ACCESS_DETAIL_TYPES);
-  const outcome = await recordFact(deps, { eventId: envelope.id, detailType, time: envelope.time, detail: detail });
-  if (outcome.raised.length + outcome.resolved.length > 0) logger.info('access findings', { eventId: envelope.id, raised: outcome.raised, resolved: outcome.resolved });
-  return { eventId: envelope.id, raised: outcome.raised.length, resolved: outcome.resolved.length };
+      return { schedule: 'access-permission-audit', month: report.month, items: report.items.length };
+    },
+  },
 });

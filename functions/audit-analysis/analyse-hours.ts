@@ -7,7 +7,7 @@
 import type { FindingRaised } from '../../schemas/registry.ts';
 import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
-import { daysBetween } from '../shared/utc-days.ts';
+import { utcDaysBetween } from '../shared/time.ts';
 import type { EventPublisher } from '../shared/ports.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import type { BehaviourCursor, HourlyBaselineStore } from './analysis-state.ts';
@@ -95,7 +95,7 @@ async function baselineHours(ports: BehaviourPorts, readDay: (day: string) => Pr
 async function recordsBetween(readDay: (day: string) => Promise<AuditRecord[]>, from: Date, to: Date): Promise<AuditRecord[]> {
   const records: AuditRecord[] = [];
   const lastDay = new Date(to.getTime() - 1).toISOString().slice(0, 10);
-  for (const day of daysBetween(from.toISOString().slice(0, 10), lastDay)) {
+  for (const day of utcDaysBetween(from.toISOString().slice(0, 10), lastDay)) {
     for (const record of await readDay(day)) {
       const at = Date.parse(record.occurredAt);
       if (at >= from.getTime() && at < to.getTime()) records.push(record);

@@ -9,14 +9,12 @@
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
-import { InvalidEventError } from '../shared/errors.ts';
-import { eventBridgeHandler, parseEnvelope, routedDetail, type IncomingEvent } from '../shared/event-handler.ts';
+import { governanceHandler } from '../shared/event-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { loadPolicy } from '../../schemas/policy-loader.ts';
-import { analyseClosedHours, BEHAVIOUR_ANALYSIS_SCHEDULE } from './analyse-hours.ts';
+import { analyseClosedHours } from './analyse-hours.ts';
 import { dynamoBehaviourCursor, dynamoHourlyBaselineStore, dynamoHighRiskStore } from './analysis-state.ts';
-import { HIGH_RISK_DETAIL_TYPES } from './high-risk.ts';
-import { HIGH_RISK_SWEEP_SCHEDULE, recordHighRiskFact, sweepOverdueOperations } from './verify-high-risk.ts';
+import { recordHighRiskFact, sweepOverdueOperations } from './verify-high-risk.ts';
 
 const config = readFunctionConfig();
 const policy = loadPolicy();
@@ -31,28 +29,22 @@ const behaviour = {
   policy,
 };
 
-export const handler = eventBridgeHandler('audit-analysis', async (event: IncomingEvent, { logger }) => {
-  const envelope = parseEnvelope(event);
-  if (envelope.source === 'aws.events') {
-    const firedAt = new Date(envelope.time);
-    const rule = envelope.resources[0] ?? '';
-    if (rule.endsWith(HIGH_RISK_SWEEP_SCHEDULE)) {
+export const handler = governanceHandler('audit-analysis')({
+  async onFact(fact, { logger, now }) {
+    const findings = await recordHighRiskFact(highRisk, { eventId: fact.eventId, source: fact.source, detailType: fact.detailType, occurredAt: fact.time, detail: fact.detail as Record<string, unknown> }, now);
+    if (findings.length > 0) logger.info('high-risk findings raised', { eventId: fact.eventId, findingIds: findings.map((f) => f.findingId) });
+    return { eventId: fact.eventId, findings: findings.length };
+  },
+  onSchedule: {
+    async 'audit-high-risk-sweep'(firedAt, { logger }) {
       const findings = await sweepOverdueOperations(highRisk, firedAt);
-      logger.info('high-risk sweep', { firedAt: envelope.time, findingIds: findings.map((f) => f.findingId) });
-      return { schedule: HIGH_RISK_SWEEP_SCHEDULE, findings: findings.length };
-    }
-    if (rule.endsWith(BEHAVIOUR_ANALYSIS_SCHEDULE)) {
+      logger.info('high-risk sweep', { firedAt: firedAt.toISOString(), findingIds: findings.map((f) => f.findingId) });
+      return { schedule: 'audit-high-risk-sweep', findings: findings.length };
+    },
+    async 'audit-behaviour-hourly'(firedAt, { logger }) {
       const { windows, findings } = await analyseClosedHours(behaviour, firedAt);
-      logger.info('behaviour analysis', { firedAt: envelope.time, hours: windows.length, findingIds: findings.map((f) => f.findingId) });
-      return { schedule: BEHAVIOUR_ANALYSIS_SCHEDULE, hours: windows.length, findings: findings.length };
-    }
-    throw new InvalidEventError(`scheduled event from rule "${rule}" names none of this function's schedules (${HIGH_RISK_SWEEP_SCHEDULE}, ${BEHAVIOUR_ANALYSIS_SCHEDULE}); the rule's name must end with its schedule id`);
-  }
-
-  const detailType = envelope['detail-type'];
-  const detail = routedDetail(envelope, 'audit-analysis', HIGH_RISK_DETAIL_TYPES);
-  const fact = { eventId: envelope.id, source: envelope.source, detailType, occurredAt: envelope.time, detail: detail };
-  const findings = await recordHighRiskFact(highRisk, fact, new Date());
-  if (findings.length > 0) logger.info('high-risk findings raised', { eventId: envelope.id, findingIds: findings.map((f) => f.findingId) });
-  return { eventId: envelope.id, findings: findings.length };
+      logger.info('behaviour analysis', { firedAt: firedAt.toISOString(), hours: windows.length, findingIds: findings.map((f) => f.findingId) });
+      return { schedule: 'audit-behaviour-hourly', hours: windows.length, findings: findings.length };
+    },
+  },
 });

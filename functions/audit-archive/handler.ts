@@ -8,13 +8,13 @@
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { readFunctionConfig } from '../shared/config.ts';
-import { eventBridgeHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { governanceHandler } from '../shared/event-handler.ts';
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { loadPolicy } from '../../schemas/policy-loader.ts';
-import { ARCHIVE_SCHEDULE, archiveAuditDays } from './archive-days.ts';
-import { ANCHOR_SCHEDULE, anchorHeads } from './head-anchors.ts';
-import { InvalidEventError } from '../shared/errors.ts';
+import { archiveAuditDays } from './archive-days.ts';
+import { anchorHeads } from './head-anchors.ts';
+import { InvalidEventError } from '../../schemas/errors.ts';
 import { brokenChainFinding, integrityFindings } from './integrity-findings.ts';
 
 const config = readFunctionConfig();
@@ -23,21 +23,23 @@ const archive = archiveStoreFromEnv();
 const publisher = eventBridgePublisher(busClient(), config.eventBusName);
 const policy = loadPolicy();
 
-export const handler = eventBridgeHandler('audit-archive', async (event: IncomingEvent, { logger }) => {
-  // The schedule's own time decides "today", so a delayed or replayed fire archives the same days.
-  const firedAt = typeof event.time === 'string' && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time) : new Date();
-  const rule = Array.isArray(event.resources) ? String(event.resources[0] ?? '') : '';
-  if (rule.endsWith(ANCHOR_SCHEDULE)) {
-    const anchors = await anchorHeads(trail, archive, firedAt);
-    logger.info('audit heads anchored', { days: anchors.map((a) => `${a.day}:${a.heads.length}`) });
-    return { schedule: ANCHOR_SCHEDULE, anchored: anchors.map((a) => ({ day: a.day, chains: a.heads.length })) };
-  }
-  if (!rule.endsWith(ARCHIVE_SCHEDULE)) {
-    throw new InvalidEventError(`scheduled event from rule "${rule}" names none of this function's schedules (${ARCHIVE_SCHEDULE}, ${ANCHOR_SCHEDULE}); the rule's name must end with its schedule id`);
-  }
-  const results = await archiveAuditDays(trail, archive, firedAt, new Date());
-  const findings = results.flatMap((r) => r.broken.map((b) => brokenChainFinding(r.day, b, policy.audit.retention.mode)));
-  await publisher.publish(findings.map(integrityFindings.findingEvent));
-  logger.info('audit archive run', { days: results.map((r) => `${r.day}:${r.records}`), brokenChains: findings.length });
-  return results;
+// The schedule's own time decides "today", so a delayed or replayed fire archives the same days.
+export const handler = governanceHandler('audit-archive')({
+  async onFact() {
+    throw new InvalidEventError('audit-archive runs on its schedules only; no rule routes events to it');
+  },
+  onSchedule: {
+    async 'audit-anchor-heads'(firedAt, { logger }) {
+      const anchors = await anchorHeads(trail, archive, firedAt);
+      logger.info('audit heads anchored', { days: anchors.map((a) => `${a.day}:${a.heads.length}`) });
+      return { schedule: 'audit-anchor-heads', anchored: anchors.map((a) => ({ day: a.day, chains: a.heads.length })) };
+    },
+    async 'archive-audit-daily'(firedAt, { logger, now }) {
+      const results = await archiveAuditDays(trail, archive, firedAt, now);
+      const findings = results.flatMap((r) => r.broken.map((b) => brokenChainFinding(r.day, b, policy.audit.retention.mode)));
+      await publisher.publish(findings.map(integrityFindings.findingEvent));
+      logger.info('audit archive run', { days: results.map((r) => `${r.day}:${r.records}`), brokenChains: findings.length });
+      return { schedule: 'archive-audit-daily', days: results };
+    },
+  },
 });

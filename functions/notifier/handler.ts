@@ -9,13 +9,11 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
-import { InvalidEventError } from '../shared/errors.ts';
-import { eventBridgeHandler, parseEnvelope, routedDetail, type IncomingEvent } from '../shared/event-handler.ts';
+import { governanceHandler, type GovernanceTools } from '../shared/event-handler.ts';
 import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { loadChannelSettings, type ChannelSettings } from './channel-settings.ts';
 import { consoleOutboxSender } from './console-outbox-sender.ts';
-import { acceptNotification, drainOutbox, OUTBOX_DRAIN_SCHEDULE, type NotifierDeps, type NotifierLog } from './delivery.ts';
-import { NOTIFIED_DETAIL_TYPES, type NotifiedDetailType } from './notification.ts';
+import { acceptNotification, drainOutbox, type NotifierDeps, type NotifierLog } from './delivery.ts';
 import { dynamoDigestStore, dynamoOutboxStore, dynamoSubjectMemory } from './notifier-state.ts';
 import { sesSender } from './ses-sender.ts';
 import { slackWebhookSender } from './slack-webhook-sender.ts';
@@ -51,26 +49,23 @@ function dependencies(log: NotifierLog): Promise<NotifierDeps> {
   return deps.then((d) => ({ ...d, log }));
 }
 
-export const handler = eventBridgeHandler('notifier', async (event: IncomingEvent, { logger }) => {
-  const envelope = parseEnvelope(event);
-  const log: NotifierLog = { info: (message, fields = {}) => logger.info(message, fields), warn: (message, fields = {}) => logger.warn(message, fields) };
-  const notifier = await dependencies(log);
-  if (envelope.source === 'aws.events') {
-    const rule = envelope.resources[0] ?? '';
-    if (!rule.endsWith(OUTBOX_DRAIN_SCHEDULE)) {
-      throw new InvalidEventError(`scheduled event from rule "${rule}" is not the notifier's schedule (${OUTBOX_DRAIN_SCHEDULE}); the rule's name must end with its schedule id`);
-    }
-    const result = await drainOutbox(notifier, new Date(envelope.time));
-    if (result.attempted > 0 || result.digests > 0) logger.info('outbox drained', { firedAt: envelope.time, ...result });
-    return { schedule: OUTBOX_DRAIN_SCHEDULE, ...result };
-  }
+const notifierLog = (logger: GovernanceTools['logger']): NotifierLog => ({
+  info: (message, fields = {}) => logger.info(message, fields),
+  warn: (message, fields = {}) => logger.warn(message, fields),
+});
 
-  const detailType = envelope['detail-type'];
-  const detail = routedDetail(envelope, 'notifier', NOTIFIED_DETAIL_TYPES);
-  const result = await acceptNotification(
-    notifier,
-    { id: envelope.id, time: envelope.time, detailType: detailType as NotifiedDetailType, detail },
-    new Date(),
-  );
-  return { eventId: envelope.id, enqueued: result.enqueued, duplicates: result.duplicates, digested: result.digested, attempts: result.attempts.map((a) => a.kind) };
+export const handler = governanceHandler('notifier')({
+  async onFact(fact, { logger, now }) {
+    const notifier = await dependencies(notifierLog(logger));
+    const result = await acceptNotification(notifier, { id: fact.eventId, time: fact.time, detailType: fact.detailType, detail: fact.detail as Record<string, unknown> }, now);
+    return { eventId: fact.eventId, enqueued: result.enqueued, duplicates: result.duplicates, digested: result.digested, attempts: result.attempts.map((a) => a.kind) };
+  },
+  onSchedule: {
+    async 'notifier-outbox-drain'(firedAt, { logger }) {
+      const notifier = await dependencies(notifierLog(logger));
+      const result = await drainOutbox(notifier, firedAt);
+      if (result.attempted > 0 || result.digests > 0) logger.info('outbox drained', { firedAt: firedAt.toISOString(), ...result });
+      return { schedule: 'notifier-outbox-drain', ...result };
+    },
+  },
 });

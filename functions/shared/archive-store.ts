@@ -3,6 +3,7 @@
  * local folder (local mode). Same port, two adapters; the function picks one from its
  * environment once at start.
  */
+import { ConfigurationError, PermanentError } from '../../schemas/errors.ts';
 import { mkdir, readFile, readdir, writeFile, rename } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -15,9 +16,7 @@ export interface ArchiveStore {
   list(prefix: string): Promise<string[]>;
 }
 
-export class ArchiveKeyError extends Error {
-  override name = 'ArchiveKeyError';
-}
+export class ArchiveKeyError extends PermanentError {}
 
 /** Keys are relative, slash-separated, without `..`: the same key is valid in S3 and on disk. */
 function checkKey(key: string): string {
@@ -93,5 +92,5 @@ export function s3ArchiveStore(client: S3Client, bucket: string): ArchiveStore {
 export function archiveStoreFromEnv(env: NodeJS.ProcessEnv = process.env): ArchiveStore {
   if (env.ARCHIVE_BUCKET_NAME) return s3ArchiveStore(new S3Client({}), env.ARCHIVE_BUCKET_NAME);
   if (env.ERPGOV_DATA_DIR) return folderArchiveStore(join(env.ERPGOV_DATA_DIR, 'archive'));
-  throw new Error('neither ARCHIVE_BUCKET_NAME (AWS) nor ERPGOV_DATA_DIR (local) is set: the archive has nowhere to go');
+  throw new ConfigurationError('neither ARCHIVE_BUCKET_NAME (AWS) nor ERPGOV_DATA_DIR (local) is set: the archive has nowhere to go');
 }

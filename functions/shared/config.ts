@@ -2,9 +2,8 @@
  * Configuration a function reads from its environment, once, at cold start.
  * The CDK stack sets these on AWS; the local runtime sets them in-process.
  */
-export class ConfigurationError extends Error {
-  override name = 'ConfigurationError';
-}
+import { ConfigurationError } from '../../schemas/errors.ts';
+export { ConfigurationError };
 
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];

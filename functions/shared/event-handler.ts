@@ -12,8 +12,10 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
-import { validateDetail } from '../../schemas/registry.ts';
-import { InvalidEventError } from './errors.ts';
+import { InvalidEventError } from '../../schemas/errors.ts';
+import { validateDetail, type DetailOf, type DetailTypeName } from '../../schemas/registry.ts';
+import { routedDetailTypes, scheduleIds, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf } from '../../infra/function-routes.ts';
+import { processClock, type Clock } from './clock.ts';
 
 export interface HandlerTools {
   readonly logger: Logger;
@@ -63,9 +65,22 @@ export function parseEnvelope(event: IncomingEvent): EventEnvelope {
   return parsed.data;
 }
 
-/** The detail of an ERP event routed to `functionName`, checked against its contract; an unexpected or broken one is an invalid event. */
-export function routedDetail(envelope: EventEnvelope, functionName: string, routed: readonly string[]): Record<string, unknown> {
+/** An ERP fact routed to function `N`: its detail-type and the detail typed by that type's schema. */
+export type RoutedFact<N extends FunctionName> = {
+  [K in RoutedDetailTypeOf<N>]: {
+    readonly eventId: string;
+    readonly source: string;
+    /** The event's own time (as the ERP says it happened). */
+    readonly time: string;
+    readonly detailType: K;
+    readonly detail: DetailOf<K & DetailTypeName>;
+  };
+}[RoutedDetailTypeOf<N>];
+
+/** The detail of an event routed to `functionName`, checked against its contract; an unexpected or broken one is an invalid event. */
+export function routedFact<N extends FunctionName>(envelope: EventEnvelope, functionName: N): RoutedFact<N> {
   const detailType = envelope['detail-type'];
+  const routed: readonly string[] = routedDetailTypes(functionName);
   if (!routed.includes(detailType)) {
     throw new InvalidEventError(`detail-type "${detailType}" is not routed to ${functionName}; expected one of ${routed.join(', ')}`);
   }
@@ -74,5 +89,52 @@ export function routedDetail(envelope: EventEnvelope, functionName: string, rout
     // Paths only: the values may be personal data, and this message is logged.
     throw new InvalidEventError(`${detailType} event ${envelope.id} breaks its contract at ${check.issues.map((i) => i.path).join(', ')}`);
   }
-  return check.detail as Record<string, unknown>;
+  return { eventId: envelope.id, source: envelope.source, time: envelope.time, detailType, detail: check.detail } as RoutedFact<N>;
+}
+
+/** EventBridge's scheduled events come from `aws.events`; the rule's name ends with the schedule id. */
+export const isScheduledEvent = (envelope: EventEnvelope) => envelope.source === 'aws.events' && envelope['detail-type'] === 'Scheduled Event';
+
+/** Which of `functionName`'s schedules fired, from the scheduled event's rule ARN. */
+export function firedSchedule<N extends FunctionName>(envelope: EventEnvelope, functionName: N): ScheduleIdOf<N> {
+  const rule = envelope.resources[0] ?? '';
+  const ids: readonly string[] = scheduleIds(functionName);
+  // Longest first: a schedule id may end with another one.
+  const fired = [...ids].sort((a, b) => b.length - a.length).find((id) => rule.endsWith(id)) as ScheduleIdOf<N> | undefined;
+  if (fired === undefined) {
+    throw new InvalidEventError(`scheduled event from rule "${rule}" names none of ${functionName}'s schedules (${ids.join(', ')}); the rule's name must end with its schedule id`);
+  }
+  return fired;
+}
+
+export interface GovernanceTools extends HandlerTools {
+  /** "Now" for this invocation: the process's clock (the system clock, or the runtime's virtual one). */
+  readonly now: Date;
+}
+
+/** A governance function's flows: one for routed facts, one per schedule of the function. */
+export interface GovernanceFlows<N extends FunctionName> {
+  /** What a flow returns is what the invocation returns (the local runtime shows it for `erpgov schedule run`). */
+  readonly onFact: (fact: RoutedFact<N>, tools: GovernanceTools) => Promise<unknown>;
+  readonly onSchedule: { readonly [S in ScheduleIdOf<N>]: (firedAt: Date, tools: GovernanceTools) => Promise<unknown> };
+}
+
+/**
+ * A governance function's whole handler: parse the envelope, then either run the flow of
+ * the schedule that fired (with the fire time) or hand the routed fact, typed by its
+ * schema, to `onFact`. `onSchedule` must name every schedule of the function: the compiler
+ * checks it against the routing table. Curried so that the function's name fixes the types
+ * before the flows are read: `governanceHandler('notifier')({ onFact, onSchedule })`.
+ */
+export function governanceHandler<N extends FunctionName>(functionName: N, clock: Clock = processClock) {
+  return (flows: GovernanceFlows<N>) =>
+    eventBridgeHandler(functionName, async (event: IncomingEvent, handlerTools) => {
+      const envelope = parseEnvelope(event);
+      const tools: GovernanceTools = { ...handlerTools, now: clock.now() };
+      if (isScheduledEvent(envelope)) {
+        const flow: (firedAt: Date, tools: GovernanceTools) => Promise<unknown> = flows.onSchedule[firedSchedule(envelope, functionName)];
+        return flow(new Date(envelope.time), tools);
+      }
+      return flows.onFact(routedFact(envelope, functionName), tools);
+    });
 }

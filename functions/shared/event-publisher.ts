@@ -3,15 +3,15 @@
  * the bus refuses are retried a few times before the call fails, so a partial failure is
  * never mistaken for success.
  */
+import { TransientError } from '../../schemas/errors.ts';
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { EventPublisher, OutgoingEvent } from './ports.ts';
 
 const MAX_ENTRIES_PER_CALL = 10;
 const MAX_ATTEMPTS = 3;
 
-export class PublishError extends Error {
-  override name = 'PublishError';
-}
+/** The bus kept refusing entries: worth another try later (the delivery is retried). */
+export class PublishError extends TransientError {}
 
 export function eventBridgePublisher(client: EventBridgeClient, eventBusName: string): EventPublisher {
   return {

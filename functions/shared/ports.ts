@@ -1,13 +1,7 @@
 /**
- * Ports the decision code depends on. Adapters (DynamoDB, EventBridge, the system clock)
+ * Ports the decision code depends on. Adapters (DynamoDB, EventBridge)
  * implement them; unit tests pass fakes. Ports never import their adapters.
  */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
-
 /** An event the pipeline puts back on the bus (a finding, a command). */
 export interface OutgoingEvent {
   readonly source: string;

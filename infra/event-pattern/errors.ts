@@ -2,11 +2,10 @@
  * The one error the matcher throws, and the helpers that make its messages point at the
  * offending spot: `detail.amount[0].numeric: ... got [">", "x"]`.
  */
+import { PermanentError } from '../../schemas/errors.ts';
 
 /** A pattern EventBridge would refuse (PutRule / TestEventPattern "Event pattern is not valid"). */
-export class InvalidEventPatternError extends Error {
-  override name = 'InvalidEventPatternError';
-}
+export class InvalidEventPatternError extends PermanentError {}
 
 /** Where we are inside the pattern: object keys and array indexes, outermost first. */
 export type PatternPath = readonly (string | number)[];

@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
-import { daysBetween } from '../../functions/shared/utc-days.ts';
+import { utcDaysBetween } from '../../functions/shared/time.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
@@ -73,7 +73,7 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
     async published<T>(detailType: string, source: string) {
       const trail = dynamoAuditTrailStore(docs, stateTable.name);
       const found: { eventId: string; detail: T }[] = [];
-      for (const day of daysBetween(startedAt.toISOString().slice(0, 10), new Date().toISOString().slice(0, 10))) {
+      for (const day of utcDaysBetween(startedAt.toISOString().slice(0, 10), new Date().toISOString().slice(0, 10))) {
         for (const record of await trail.recordsOccurredOn(day)) {
           if (record.detailType !== detailType || record.source !== source) continue;
           found.push({ eventId: record.eventId, detail: (JSON.parse(record.originalEvent) as { detail: T }).detail });

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { ConfigurationError, InvalidEventError, TransientError } from '../../schemas/errors.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,7 +104,7 @@ describe('LocalEventBus', () => {
   });
 
   it('does not retry validation errors', async () => {
-    const invalid = Object.assign(new Error('detail.account: required'), { name: 'ValidationError' });
+    const invalid = new InvalidEventError('detail.account: required');
     const audit = recordingTarget('audit', 99, invalid);
     const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry });
     bus.recover();
@@ -156,7 +158,11 @@ describe('retry helpers', () => {
 
   it('classifies errors', () => {
     expect(isRetryable(new Error('socket hang up'))).toBe(true);
-    expect(isRetryable(Object.assign(new Error('x'), { name: 'ZodError' }))).toBe(false);
-    expect(isRetryable(Object.assign(new Error('x'), { retryable: false }))).toBe(false);
+    expect(isRetryable(z.string().safeParse(1).error)).toBe(false);
+    expect(isRetryable(new InvalidEventError('bad detail'))).toBe(false);
+    expect(isRetryable(new ConfigurationError('STATE_TABLE_NAME is not set'))).toBe(false);
+    expect(isRetryable(new TransientError('lease held'))).toBe(true);
+    // Retryability is decided by type, not by a name an error happens to carry.
+    expect(isRetryable(Object.assign(new Error('x'), { name: 'InvalidEventError' }))).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
  * with keyword and field filters. Both work on an AuditTrailStore, so the CLI runs them
  * against the local table and tests against dynalite.
  */
-import { daysBetween } from '../utc-days.ts';
+import { utcDaysBetween } from '../time.ts';
 import type { AuditRecord } from './audit-record.ts';
 import type { AuditTrailStore } from './audit-trail-store.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from './hash-chain.ts';
@@ -30,7 +30,7 @@ export async function verifyTrail(store: AuditTrailStore, from: string, to: stri
   let records = 0;
   let anchored = 0;
   const broken: BrokenLink[] = [];
-  for (const day of daysBetween(from, to)) {
+  for (const day of utcDaysBetween(from, to)) {
     const anchors = new Map((anchoredHeads ? await anchoredHeads(day) : []).map((h) => [h.chainId, h]));
     const queue = [...new Set([...(await store.chainsOfDay(day)), ...anchors.keys()])].sort();
     // A few chains at once: reading is I/O-bound, hashing is cheap.
@@ -80,7 +80,7 @@ export function matchesSearch(record: AuditRecord, f: SearchFilters): boolean {
 export async function searchTrail(store: AuditTrailStore, f: SearchFilters): Promise<AuditRecord[]> {
   const found: AuditRecord[] = [];
   const limit = f.limit ?? 1000;
-  for (const day of daysBetween(f.from.slice(0, 10), f.to.slice(0, 10))) {
+  for (const day of utcDaysBetween(f.from.slice(0, 10), f.to.slice(0, 10))) {
     for (const record of await store.recordsOccurredOn(day)) {
       if (matchesSearch(record, f)) found.push(record);
       if (found.length >= limit) return found;

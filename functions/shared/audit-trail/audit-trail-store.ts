@@ -10,10 +10,11 @@
  * Chains are per source and arrival day, sharded by event id so concurrent writers rarely
  * contend for the same head.
  */
+import { TransientError } from '../../../schemas/errors.ts';
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditionally, queryAll, queryPages } from '../dynamo-access.ts';
-import { daysBetween } from '../utc-days.ts';
+import { utcDaysBetween } from '../time.ts';
 import type { AuditRecord } from './audit-record.ts';
 import { nextLink, type ChainHead, type ChainLink } from './hash-chain.ts';
 
@@ -24,10 +25,7 @@ const MAX_LINK_ATTEMPTS = 50;
 
 export type AppendOutcome = 'appended' | 'duplicate';
 
-export class AppendInProgressError extends Error {
-  override name = 'AppendInProgressError';
-  readonly retryable = true;
-}
+export class AppendInProgressError extends TransientError {}
 
 export interface AuditTrailStore {
   /** `expiresAt` (epoch seconds): when the hot copy may go; TTL removes it on AWS after the archive has it. */
@@ -214,7 +212,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     async recordsOccurredBetween(from, to) {
       const [start, end] = [Date.parse(from), Date.parse(to)];
       const records: AuditRecord[] = [];
-      for (const day of daysBetween(from.slice(0, 10), to.slice(0, 10))) {
+      for (const day of utcDaysBetween(from.slice(0, 10), to.slice(0, 10))) {
         // The key starts with the event's own time text (with or without milliseconds): bound by the second, then filter exactly.
         const items = await queryAll(client, {
           TableName: tableName,

@@ -1,0 +1,80 @@
+/**
+ * Time arithmetic, in one place: the units, UTC days, and the one way a retention period
+ * turns into an expiry. Everything here is UTC and pure; "now" itself comes from the
+ * `Clock` (see clock.ts), never from `new Date()` in decision code.
+ */
+
+export const SECOND_MS = 1_000;
+export const MINUTE_MS = 60 * SECOND_MS;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+export const DAY_SECONDS = DAY_MS / SECOND_MS;
+
+export const addMs = (at: Date | string, ms: number): Date => new Date(new Date(at).getTime() + ms);
+export const addMinutes = (at: Date | string, minutes: number): Date => addMs(at, minutes * MINUTE_MS);
+export const addHours = (at: Date | string, hours: number): Date => addMs(at, hours * HOUR_MS);
+export const addDays = (at: Date | string, days: number): Date => addMs(at, days * DAY_MS);
+
+/** Whole hours from `from` to `to`, rounded down (negative when `to` is earlier). */
+export const hoursBetween = (from: Date | string, to: Date | string): number => Math.floor((new Date(to).getTime() - new Date(from).getTime()) / HOUR_MS);
+
+/** The instant as ISO 8601 UTC with milliseconds: the one spelling events and state use. */
+export const isoUtc = (at: Date | string | number): string => new Date(at).toISOString();
+
+/** The UTC calendar day (`YYYY-MM-DD`) an instant falls on. */
+export const utcDay = (at: Date | string | number): string => new Date(at).toISOString().slice(0, 10);
+
+/** Start of the UTC hour holding `at`. */
+export const startOfHour = (at: Date | number): Date => new Date(Math.floor(new Date(at).getTime() / HOUR_MS) * HOUR_MS);
+
+/** The UTC days from `from` to `to`, both included (`YYYY-MM-DD`); empty when `to` is before `from`. */
+export function utcDaysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  const end = Date.parse(`${to.slice(0, 10)}T00:00:00Z`);
+  for (let t = Date.parse(`${from.slice(0, 10)}T00:00:00Z`); t <= end; t += DAY_MS) days.push(utcDay(t));
+  return days;
+}
+
+/** The UTC day `days` before the day of `at` (0 is that day). */
+export const utcDayBefore = (at: Date | string | number, days: number): string => utcDay(new Date(at).getTime() - days * DAY_MS);
+
+/** Epoch seconds (DynamoDB TTL's unit), rounded up so an expiry never comes early. */
+export const epochSeconds = (at: Date | string | number): number => Math.ceil(new Date(at).getTime() / SECOND_MS);
+
+/**
+ * When something kept for `days` from `from` may go: the end of the last day it must be
+ * kept, in epoch seconds. The one rule every retention uses (the audit trail's hot copy,
+ * grant evidence, logins), so "kept 183 days" means the same everywhere: never less than
+ * `days` × 24 h after `from`.
+ */
+export const retentionExpiry = (from: Date | string | number, days: number): number => epochSeconds(new Date(from).getTime() + days * DAY_MS);
+
+/**
+ * The first UTC day a retention window of `days` ending at `now` still covers — the oldest
+ * day whose records must still be there. Consistent with `retentionExpiry`: a record of that
+ * day, kept `days` days, has not expired yet at `now`.
+ */
+export const retentionWindowStart = (now: Date | string | number, days: number): string => utcDay(new Date(now).getTime() - days * DAY_MS);
+
+/** `YYYY-MM` of an instant (UTC). */
+export const utcMonth = (at: Date | string | number): string => new Date(at).toISOString().slice(0, 7);
+
+/** The first instant of the month after `month` (`YYYY-MM`): the exclusive end of the month. */
+export function endOfMonth(month: string): Date {
+  const [year, mon] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(year, mon, 1));
+}
+
+/** The first instant of `month` (`YYYY-MM`). */
+export function startOfMonth(month: string): Date {
+  const [year, mon] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(year, mon - 1, 1));
+}
+
+/** `YYYY-MM` of the month before the one holding `at`. */
+export function previousMonth(at: Date): string {
+  return utcMonth(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - 1, 1));
+}
+
+/** `YYYY-MM`, a real month. */
+export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;

@@ -1,0 +1,185 @@
+/**
+ * What reaches each function: its event patterns and schedules, and what it may touch on AWS.
+ * Plain data, declared once, with literal types: the routing table (`routes.ts`) compiles
+ * it for the CDK stack and the local bus, and each handler derives from it the detail-types
+ * and schedule ids it serves (`event-handler.ts`), so the two can never disagree — the
+ * compiler checks that a handler handles every schedule of its function and narrows each
+ * routed detail to its schema. Handlers import this module, so it imports nothing heavy.
+ */
+
+export interface RuleDeclaration {
+  /** Stable id, unique across the table; becomes part of the AWS rule's logical id. */
+  readonly id: string;
+  readonly description: string;
+  readonly eventPattern: Readonly<Record<string, unknown>>;
+}
+
+export interface ScheduleDeclaration {
+  readonly id: string;
+  readonly description: string;
+  /** EventBridge schedule expression: `rate(5 minutes)` or `cron(0 2 1 * ? *)` (UTC). */
+  readonly expression: string;
+}
+
+/** What a function may do beyond being invoked. Each has a default (`FUNCTION_DEFAULTS`). */
+export interface FunctionCapabilities {
+  /** What the function may do to the state table: grants on AWS, nothing more. */
+  readonly stateAccess: 'read' | 'read-write';
+  /** Whether it puts events (findings, commands) back on the bus. */
+  readonly publishesEvents: boolean;
+  /** Access to the archive bucket (audit-log archive, exported reports). */
+  readonly archiveAccess: 'none' | 'write' | 'read-write';
+  /** Reads the notification secret (Slack webhook, mail settings) from Secrets Manager. */
+  readonly readsSecrets: boolean;
+  /** Sends e-mail through SES. */
+  readonly sendsEmail: boolean;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+/** A governance function keeps state, publishes findings and neither reads secrets nor sends mail. */
+export const FUNCTION_DEFAULTS: FunctionCapabilities = {
+  stateAccess: 'read-write',
+  publishesEvents: true,
+  archiveAccess: 'none',
+  readsSecrets: false,
+  sendsEmail: false,
+  timeoutSeconds: 300,
+  memoryMb: 1024,
+};
+
+export interface FunctionDeclaration extends Partial<FunctionCapabilities> {
+  /** kebab-case; the function's folder under `functions/` (its handler is `functions/<name>/handler.ts`). */
+  readonly name: string;
+  readonly description: string;
+  readonly rules: readonly RuleDeclaration[];
+  readonly schedules: readonly ScheduleDeclaration[];
+}
+
+/** The product's functions. Later capabilities add their entries here, and only here. */
+export const functionDeclarations = [
+  {
+    name: 'log-archiving',
+    description: 'Audit trail (guide 6.1-6.4): every event on the bus becomes an append-only audit record.',
+    rules: [
+      {
+        id: 'audit-every-event',
+        description: 'Every event from any source; an empty prefix matches every string.',
+        eventPattern: { source: [{ prefix: '' }] },
+      },
+    ],
+    schedules: [],
+    publishesEvents: false,
+    timeoutSeconds: 30,
+    memoryMb: 512,
+  },
+  {
+    name: 'audit-archive',
+    description: 'Audit archive (guide 6.1): each closed day of the trail to compressed JSON Lines with a digest manifest; hourly anchors of the chain heads.',
+    rules: [],
+    schedules: [
+      { id: 'archive-audit-daily', description: 'Daily at 00:30 UTC, after the day closed.', expression: 'cron(30 0 * * ? *)' },
+      { id: 'audit-anchor-heads', description: 'Hourly: the chain heads of today and yesterday to the archive, so that verify notices a chain deleted together with its head.', expression: 'rate(1 hour)' },
+    ],
+    stateAccess: 'read',
+    archiveAccess: 'write',
+    timeoutSeconds: 900,
+  },
+  {
+    name: 'audit-analysis',
+    description: 'Audit analysis (guide 6.2-6.4, 3.3): dual verification of high-risk operations; hourly behaviour analysis of the audit trail.',
+    rules: [
+      {
+        id: 'audit-high-risk-facts',
+        description: 'Operations that may be high-risk and their verifications, from ERP systems only: the function\'s own findings (erpgov.*) never come back to it.',
+        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Operation Audited', 'Role Assigned', 'Role Revoked', 'Operation Verified'] },
+      },
+    ],
+    schedules: [
+      { id: 'audit-high-risk-sweep', description: 'Every 5 minutes: high-risk operations whose verification window has passed.', expression: 'rate(5 minutes)' },
+      { id: 'audit-behaviour-hourly', description: 'Hourly: behaviour analysis of the last closed hour of the audit trail.', expression: 'rate(1 hour)' },
+    ],
+  },
+  {
+    name: 'access-governance',
+    description: 'Access governance (guide 2.1-2.5): least privilege and SoD, one person per account, 24 h leaver/mover clock, expiring grants, monthly permission audit.',
+    rules: [
+      {
+        id: 'access-facts',
+        description: 'Role, grant, HR, login and operation facts and review sign-offs, from ERP systems only: the function\'s own findings and commands (erpgov.*) never come back to it.',
+        eventPattern: {
+          source: [{ prefix: 'erp.' }],
+          'detail-type': ['Role Assigned', 'Role Revoked', 'Temporary Grant Issued', 'Employee Departed', 'Employee Transferred', 'Login', 'Operation Audited', 'Permission Review Signed Off'],
+        },
+      },
+    ],
+    schedules: [
+      { id: 'access-sweep', description: 'Every 5 minutes: leaver/mover clocks past their deadline, temporary grants past their expiry.', expression: 'rate(5 minutes)' },
+      { id: 'access-permission-audit', description: 'Daily at 02:00 UTC; on the policy\'s day of the month, the permission audit of the month before (2.5).', expression: 'cron(0 2 * * ? *)' },
+    ],
+    archiveAccess: 'write',
+    timeoutSeconds: 900,
+  },
+  {
+    name: 'notifier',
+    description: 'Notifier: findings and incident changes to Slack and e-mail, once per state change, through an outbox in the state table.',
+    rules: [
+      {
+        id: 'notify-findings',
+        description: 'Findings the pipeline\'s own functions raise and resolve (erpgov.*).',
+        eventPattern: { source: [{ prefix: 'erpgov.' }], 'detail-type': ['Finding Raised', 'Finding Resolved'] },
+      },
+      {
+        id: 'notify-incidents',
+        description: 'Incident state changes reported by ERP systems (erp.*).',
+        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Incident Opened', 'Incident Acknowledged', 'Incident Resolved'] },
+      },
+    ],
+    schedules: [
+      {
+        id: 'notifier-outbox-drain',
+        description: 'Every minute: summarise ended digest periods, and retry messages whose channel was down.',
+        expression: 'rate(1 minute)',
+      },
+    ],
+    publishesEvents: false,
+    readsSecrets: true,
+    sendsEmail: true,
+    timeoutSeconds: 120,
+    memoryMb: 512,
+  },
+] as const satisfies readonly FunctionDeclaration[];
+
+type Declared = (typeof functionDeclarations)[number];
+export type FunctionName = Declared['name'];
+type DeclarationOf<N extends FunctionName> = Extract<Declared, { name: N }>;
+
+/** The schedule ids of function `N`, as literal types. */
+export type ScheduleIdOf<N extends FunctionName> = DeclarationOf<N>['schedules'][number] extends infer S ? (S extends { id: infer I extends string } ? I : never) : never;
+
+/** The detail-types the rules of function `N` name, as literal types. */
+export type RoutedDetailTypeOf<N extends FunctionName> = DeclarationOf<N>['rules'][number] extends infer R
+  ? R extends { eventPattern: { 'detail-type': readonly (infer D extends string)[] } }
+    ? D
+    : never
+  : never;
+
+function declarationOf(name: FunctionName): FunctionDeclaration {
+  const found = (functionDeclarations as readonly FunctionDeclaration[]).find((d) => d.name === name);
+  if (!found) throw new Error(`no function "${name}" in the routing table`);
+  return found;
+}
+
+/** The detail-types function `name`'s rules route to it, in declaration order. */
+export function routedDetailTypes<N extends FunctionName>(name: N): readonly RoutedDetailTypeOf<N>[] {
+  const types = declarationOf(name).rules.flatMap((rule) => {
+    const listed = rule.eventPattern['detail-type'];
+    return Array.isArray(listed) ? listed.filter((t): t is string => typeof t === 'string') : [];
+  });
+  return [...new Set(types)] as RoutedDetailTypeOf<N>[];
+}
+
+/** The schedule ids of function `name`. */
+export function scheduleIds<N extends FunctionName>(name: N): readonly ScheduleIdOf<N>[] {
+  return declarationOf(name).schedules.map((s) => s.id) as ScheduleIdOf<N>[];
+}
