@@ -4,6 +4,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { stateTable } from '../../infra/state-table.ts';
 
 /** Pages of a query, lazily: callers that stop early read no further pages. */
 export async function* queryPages(client: DynamoDBDocumentClient, input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
@@ -32,3 +33,31 @@ export async function conditionally(write: () => Promise<unknown>): Promise<bool
     throw err;
   }
 }
+
+/**
+ * The items of an index partition whose sort key (`<ISO time>#...`) comes before `before`:
+ * what is due (overdue operations, leaver clocks past their deadline, expired grants,
+ * messages to retry). The index is the state table's declared one, so no store spells its
+ * names. Eventually consistent on AWS: a due item may show one sweep late, never early.
+ */
+export async function queryDueOnIndex(client: DynamoDBDocumentClient, tableName: string, indexPartition: string, before: Date | string, options: { limit?: number } = {}): Promise<Record<string, unknown>[]> {
+  const index = stateTable.globalSecondaryIndexes[0];
+  const input: QueryCommandInput = {
+    TableName: tableName,
+    IndexName: index.indexName,
+    KeyConditionExpression: '#ipk = :partition AND #isk < :before',
+    ExpressionAttributeNames: { '#ipk': index.partitionKey, '#isk': index.sortKey },
+    ExpressionAttributeValues: { ':partition': indexPartition, ':before': new Date(before).toISOString() },
+  };
+  if (options.limit === undefined) return queryAll(client, input);
+  const items: Record<string, unknown>[] = [];
+  for await (const page of queryPages(client, { ...input, Limit: options.limit })) {
+    items.push(...page);
+    if (items.length >= options.limit) break;
+  }
+  return items.slice(0, options.limit);
+}
+
+/** The state table's index and TTL attribute names, as declared (`infra/state-table.ts`). */
+export const stateIndex = stateTable.globalSecondaryIndexes[0];
+export const TTL_ATTRIBUTE = stateTable.ttlAttribute;
