@@ -12,6 +12,13 @@ export interface RuleDeclaration {
   readonly id: string;
   readonly description: string;
   readonly eventPattern: Readonly<Record<string, unknown>>;
+  /**
+   * Which bus the rule listens on in AWS: the pipeline's own bus (ERP facts, the pipeline's
+   * findings; the default) or the account's default bus, where AWS services (AWS Backup,
+   * CloudWatch, CodePipeline, ...) put their events. Locally there is one bus; AWS service
+   * events enter it through `erpgov replay`.
+   */
+  readonly eventBus?: 'pipeline' | 'default';
 }
 
 export interface ScheduleDeclaration {
@@ -66,6 +73,12 @@ export const functionDeclarations = [
         id: 'audit-every-event',
         description: 'Every event from any source; an empty prefix matches every string.',
         eventPattern: { source: [{ prefix: '' }] },
+      },
+      {
+        id: 'audit-aws-service-events',
+        description: 'The AWS service events the pipeline governs, from the default bus where AWS puts them, so the trail records them verbatim too.',
+        eventPattern: { source: ['aws.backup', 'aws.kms', 'aws.cloudwatch', 'aws.codepipeline', 'aws.codedeploy', 'aws.cloudformation', 'aws.ssm', 'aws.rds'] },
+        eventBus: 'default',
       },
     ],
     schedules: [],

@@ -156,6 +156,8 @@ export class GovernanceStack extends Stack {
 
       for (const rule of definition.rules) {
         const route = new Construct(this, `Route${pascal(rule.id)}`);
+        // AWS services put their own events on the account's default bus, never on ours.
+        const eventBus = rule.eventBus === 'default' ? this.defaultBus() : this.bus;
         const deadLetters = new DeadLetterQueue(route, 'DeadLetters', {
           purpose: `events rule "${rule.id}" could not deliver to ${definition.name}`,
           alarmAction,
@@ -164,7 +166,7 @@ export class GovernanceStack extends Stack {
         // keys (`detail-type`) and operators; the L2 needs it only to validate the rule.
         const pattern = rule.compiled.pattern;
         const eventRule = new events.Rule(route, 'Rule', {
-          eventBus: this.bus,
+          eventBus,
           description: rule.description,
           eventPattern: pattern as events.EventPattern,
           targets: [this.target(fn, deadLetters)],
@@ -205,6 +207,13 @@ export class GovernanceStack extends Stack {
     for (const [name, deadLetters] of deadLetterQueues) {
       new CfnOutput(this, `DeadLetterQueueUrl${pascal(name)}`, { value: deadLetters.queue.queueUrl, description: `Dead letters of ${name}` });
     }
+  }
+
+  #defaultBus: events.IEventBus | undefined;
+  /** The account's default bus, referenced once: AWS service events arrive there. */
+  private defaultBus(): events.IEventBus {
+    this.#defaultBus ??= events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    return this.#defaultBus;
   }
 
   private target(fn: GovernanceFunction, deadLetters: DeadLetterQueue): targets.LambdaFunction {
