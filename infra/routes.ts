@@ -71,28 +71,23 @@ export function buildRoutingTable(definitions: readonly FunctionDefinition[]): r
     if (fn.rules.length === 0 && fn.schedules.length === 0) {
       problems.push(`function "${fn.name}" has no rule and no schedule, so nothing would ever invoke it`);
     }
-    const rules: CompiledRule[] = [];
-    for (const rule of fn.rules) {
-      if (!KEBAB.test(rule.id)) problems.push(`rule id "${rule.id}" of "${fn.name}" must be kebab-case`);
-      if (seenIds.has(rule.id)) problems.push(`rule/schedule id "${rule.id}" is used twice`);
-      seenIds.add(rule.id);
-      try {
-        rules.push({ ...rule, compiled: compileEventPattern(rule.eventPattern) });
-      } catch (err) {
-        problems.push(`rule "${rule.id}" of "${fn.name}": ${(err as Error).message}`);
+    /** Checks each id (kebab-case, unique across the table) and compiles each entry; a failure becomes a problem, not a throw. */
+    const compileEach = <T extends { id: string }, C>(kind: 'rule' | 'schedule', entries: readonly T[], compile: (entry: T) => C): C[] => {
+      const compiled: C[] = [];
+      for (const entry of entries) {
+        if (!KEBAB.test(entry.id)) problems.push(`${kind} id "${entry.id}" of "${fn.name}" must be kebab-case`);
+        if (seenIds.has(entry.id)) problems.push(`rule/schedule id "${entry.id}" is used twice`);
+        seenIds.add(entry.id);
+        try {
+          compiled.push(compile(entry));
+        } catch (err) {
+          problems.push(`${kind} "${entry.id}" of "${fn.name}": ${(err as Error).message}`);
+        }
       }
-    }
-    const schedules: CompiledSchedule[] = [];
-    for (const sched of fn.schedules) {
-      if (!KEBAB.test(sched.id)) problems.push(`schedule id "${sched.id}" of "${fn.name}" must be kebab-case`);
-      if (seenIds.has(sched.id)) problems.push(`rule/schedule id "${sched.id}" is used twice`);
-      seenIds.add(sched.id);
-      try {
-        schedules.push({ ...sched, schedule: parseScheduleExpression(sched.expression) });
-      } catch (err) {
-        problems.push(`schedule "${sched.id}" of "${fn.name}": ${(err as Error).message}`);
-      }
-    }
+      return compiled;
+    };
+    const rules: CompiledRule[] = compileEach('rule', fn.rules, (rule) => ({ ...rule, compiled: compileEventPattern(rule.eventPattern) }));
+    const schedules: CompiledSchedule[] = compileEach('schedule', fn.schedules, (sched) => ({ ...sched, schedule: parseScheduleExpression(sched.expression) }));
     routed.push({ ...fn, rules, schedules });
   }
   if (problems.length > 0) throw new RoutingTableError(problems);
