@@ -1,18 +1,15 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDirPerTest } from '../support/temp-dir.ts';
+import { describe, expect, it } from 'vitest';
 import { JsonlStore } from '../../runtime/jsonl-store.ts';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'erpgov-jsonl-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const temp = tempDirPerTest('jsonl');
 
 describe('JsonlStore', () => {
   it('appends, reads back and rewrites atomically', () => {
-    const store = new JsonlStore<{ n: number }>(join(dir, 'sub', 'x.jsonl'));
+    const store = new JsonlStore<{ n: number }>(join(temp.path, 'sub', 'x.jsonl'));
     expect(store.readAll()).toEqual([]);
     store.append([{ n: 1 }, { n: 2 }]);
     store.append([{ n: 3 }]);
@@ -24,7 +21,7 @@ describe('JsonlStore', () => {
   });
 
   it('skips a line torn by a crash, notes it, and appends after it on a fresh line', () => {
-    const file = join(dir, 'torn.jsonl');
+    const file = join(temp.path, 'torn.jsonl');
     writeFileSync(file, '{"n":1}\n{"n":2}\n');
     appendFileSync(file, '{"n":');
     const store = new JsonlStore<{ n: number }>(file);
