@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDirPerTest } from '../support/temp-dir.ts';
 import { describe, expect, it } from 'vitest';
 import { DataDirInUseError, lockDataDir } from '../../runtime/data-dir-lock.ts';
+import { tempDirPerTest } from '../support/temp-dir.ts';
 
 const temp = tempDirPerTest('lock');
 

@@ -1,9 +1,8 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDirPerTest } from '../support/temp-dir.ts';
 import { describe, expect, it } from 'vitest';
 import { JsonlStore } from '../../runtime/jsonl-store.ts';
+import { tempDirPerTest } from '../support/temp-dir.ts';
 
 const temp = tempDirPerTest('jsonl');
 
