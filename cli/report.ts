@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { dynamoAccessStore } from '../functions/access-governance/access-state.ts';
 import { buildMonthlyReport, writeReport } from '../functions/access-governance/governance.ts';
-import { previousMonth, REPORT_FORMATS, type ReportFormat } from '../functions/access-governance/permission-report.ts';
+import { REPORT_FORMATS, type ReportFormat } from '../functions/access-governance/permission-report.ts';
+import { previousMonth } from '../functions/shared/time.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';

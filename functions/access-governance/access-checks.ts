@@ -8,8 +8,7 @@ import { deviceRegister, normaliseDeviceId } from '../shared/devices.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import { activeGrants, heldPermissions, heldRoles, permissionsOfRole, STANDING, type AccountSnapshot, type RoleHolding } from './permission-state.ts';
 import { DETECTED_BY, stableFindingId } from './findings.ts';
-
-export const HOUR_MS = 3_600_000;
+import { addHours, hoursBetween, isoUtc, utcDay } from '../shared/time.ts';
 
 /** A finding the state calls for, before it becomes a "Finding Raised" event. */
 export interface AccessFinding {
@@ -127,7 +126,7 @@ export function evaluatePerson(person: string, snapshots: readonly AccountSnapsh
 const outside = (role: RoleHolding, allowed: readonly string[]) => role.modules.filter((m) => !allowed.includes(m));
 
 export function leaverDeadline(departedOrEffectiveAt: string, policy: Policy): string {
-  return new Date(Date.parse(departedOrEffectiveAt) + policy.access.leaverMoverRevocation.withinHours * HOUR_MS).toISOString();
+  return addHours(departedOrEffectiveAt, policy.access.leaverMoverRevocation.withinHours).toISOString();
 }
 
 /** Roles a mover should no longer hold: assigned before the transfer and opening modules the new job does not. */
@@ -135,7 +134,7 @@ export function moverExcessRoles(snapshot: AccountSnapshot, policy: Policy): Rol
   const transfer = snapshot.person?.transfer;
   if (!transfer) return [];
   const allowed = policy.access.leastPrivilege.jobModules[transfer.toJob] ?? [];
-  return heldRoles(snapshot).filter((r) => r.eventTime < new Date(transfer.effectiveAt).toISOString() && outside(r, allowed).length > 0);
+  return heldRoles(snapshot).filter((r) => r.eventTime < isoUtc(transfer.effectiveAt) && outside(r, allowed).length > 0);
 }
 
 /** Every finding the account's current state calls for at `now`. */
@@ -194,9 +193,9 @@ export function evaluateAccount(snapshot: AccountSnapshot, policy: Policy, now: 
     const deadline = leaverDeadline(departedAt, policy);
     if (now.toISOString() >= deadline && (roles.length > 0 || grants.length > 0)) {
       findings.push({
-        findingId: stableFindingId('2.3', 'leaver-access', account, utcOf(departedAt)),
+        findingId: stableFindingId('2.3', 'leaver-access', account, isoUtc(departedAt)),
         control: '2.3', rule: 'leaver-access', title: 'Leaver still has access', severity: 'critical', mode: rules.leaverMoverRevocation.mode, subject,
-        summary: `${account} still holds ${describeRemaining(roles, grants.map((g) => g.grantId))} ${hoursSince(departedAt, now)} h after ${snapshot.person?.person} left (limit ${rules.leaverMoverRevocation.withinHours} h)`,
+        summary: `${account} still holds ${describeRemaining(roles, grants.map((g) => g.grantId))} ${hoursBetween(departedAt, now)} h after ${snapshot.person?.person} left (limit ${rules.leaverMoverRevocation.withinHours} h)`,
         facts: { person: snapshot.person?.person, departedAt, deadline, limitHours: rules.leaverMoverRevocation.withinHours, remainingRoles: roles.map((r) => r.role), remainingGrants: grants.map((g) => g.grantId) },
         eventIds: roles.map((r) => r.eventId),
         dueAt: deadline,
@@ -211,9 +210,9 @@ export function evaluateAccount(snapshot: AccountSnapshot, policy: Policy, now: 
     const excess = moverExcessRoles(snapshot, policy);
     if (now.toISOString() >= deadline && excess.length > 0) {
       findings.push({
-        findingId: stableFindingId('2.3', 'mover-access', account, utcOf(transfer.effectiveAt)),
+        findingId: stableFindingId('2.3', 'mover-access', account, isoUtc(transfer.effectiveAt)),
         control: '2.3', rule: 'mover-access', title: 'Mover still holds the old job\'s permissions', severity: 'critical', mode: rules.leaverMoverRevocation.mode, subject,
-        summary: `${account} still holds ${describeRemaining(excess, [])} from job ${transfer.fromJob} ${hoursSince(transfer.effectiveAt, now)} h after the move to ${transfer.toJob} (limit ${rules.leaverMoverRevocation.withinHours} h)`,
+        summary: `${account} still holds ${describeRemaining(excess, [])} from job ${transfer.fromJob} ${hoursBetween(transfer.effectiveAt, now)} h after the move to ${transfer.toJob} (limit ${rules.leaverMoverRevocation.withinHours} h)`,
         facts: { person: snapshot.person?.person, fromJob: transfer.fromJob, toJob: transfer.toJob, effectiveAt: transfer.effectiveAt, deadline, remainingRoles: excess.map((r) => r.role) },
         eventIds: excess.map((r) => r.eventId),
         dueAt: deadline,
@@ -249,8 +248,6 @@ function describeRemaining(roles: readonly RoleHolding[], grantIds: readonly str
   return parts.join(', ');
 }
 
-const hoursSince = (time: string, now: Date) => Math.floor((now.getTime() - Date.parse(time)) / HOUR_MS);
-const utcOf = (time: string) => new Date(time).toISOString();
 
 export interface LoginFact {
   readonly eventId: string;
@@ -271,7 +268,7 @@ export function detectSharedAccount(account: string, boundPerson: string | undef
   const rule = policy.access.deviceBinding;
   if (!rule.required || logins.length === 0) return undefined;
   const latest = logins.reduce((a, b) => (a.time >= b.time ? a : b));
-  const windowStart = new Date(Date.parse(latest.time) - rule.windowHours * HOUR_MS).toISOString();
+  const windowStart = addHours(latest.time, -rule.windowHours).toISOString();
   const inWindow = logins.filter((l) => l.outcome === 'success' && l.time >= windowStart && l.time <= latest.time).sort((a, b) => a.time.localeCompare(b.time));
   const persons = new Set(inWindow.flatMap((l) => (l.person ? [l.person] : [])));
   if (boundPerson !== undefined && persons.size > 0) persons.add(boundPerson);
@@ -279,7 +276,7 @@ export function detectSharedAccount(account: string, boundPerson: string | undef
   const registered = deviceRegister(policy).get(account.toLowerCase());
   const unbound = registered === undefined ? [] : [...devices].filter((d) => !registered.has(d)).sort();
   if (persons.size <= 1 && devices.size <= rule.maxDevicesPerAccount && unbound.length === 0) return undefined;
-  const day = latest.time.slice(0, 10);
+  const day = utcDay(latest.time);
   return {
     findingId: stableFindingId('2.2', 'shared-account', account, day),
     control: '2.2', rule: 'shared-account', title: 'Shared account suspected', severity: 'high', mode: rule.mode, subject: { type: 'account', id: account },

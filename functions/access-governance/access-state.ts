@@ -32,7 +32,8 @@ import { mapWithConcurrency } from '../shared/concurrency.ts';
 import { conditionally, queryAll, queryPages } from '../shared/dynamo-access.ts';
 import type { LoginFact } from './access-checks.ts';
 import type { SignOff } from './permission-report.ts';
-import { decodeSummary, encodeSummary, MAX_SUMMARY_CHARS, peoplePk, personKey, SHARDS, summaryKey, summaryPk } from './account-summary.ts';
+import { decodeSummary, encodeSummary, MAX_SUMMARY_CHARS, peoplePk, personKey, summaryKey, summaryPk } from './account-summary.ts';
+import { SHARDS } from '../shared/shards.ts';
 import { type AccountMeta, type AccountSnapshot, type Grant, type GrantOperation, type GrantWindow, type PersonState, type RoleHolding } from './permission-state.ts';
 
 export interface OpenFinding {

@@ -4,15 +4,9 @@
  * item per account and one per person, in 1 MB pages, whatever the length of the history.
  * Keys and encodings only; the store (`access-state.ts`) reads and writes them.
  */
+import { shardOf } from '../shared/shards.ts';
 import { heldRoles, type AccountSnapshot, type PersonState } from './permission-state.ts';
 
-export const SHARDS = 16;
-/** FNV-1a: a cheap, stable spread of names over the shards (not a security hash). */
-export function shardOf(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
-  return h % SHARDS;
-}
 export const peoplePk = (shard: number) => `ACCESS#PEOPLE#${shard}`;
 export const summaryPk = (shard: number) => `ACCESS#SUMMARY#${shard}`;
 export const personKey = (p: string) => ({ pk: peoplePk(shardOf(p)), sk: p });

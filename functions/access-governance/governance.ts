@@ -10,10 +10,11 @@ import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { EventPublisher, OutgoingEvent } from '../shared/ports.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import type { CommandIssued, FindingResolved } from '../../schemas/registry.ts';
-import { detectSharedAccount, evaluateAccount, evaluatePerson, HOUR_MS, leaverDeadline, moverExcessRoles, toFindingRaised, type AccessFinding, type LoginFact } from './access-checks.ts';
+import { detectSharedAccount, evaluateAccount, evaluatePerson, leaverDeadline, moverExcessRoles, toFindingRaised, type AccessFinding, type LoginFact } from './access-checks.ts';
 import type { AccessStore, OpenFinding } from './access-state.ts';
 import { DETECTED_BY, FINDING_SOURCE, findingEvent, stableCommandId, stableFindingId } from './findings.ts';
-import { cappedExpiry, grantsCovering, heldRoles, permissionsToRevokeAtExpiry, STANDING, utc, type AccountSnapshot, type Grant } from './permission-state.ts';
+import { cappedExpiry, grantsCovering, heldRoles, permissionsToRevokeAtExpiry, STANDING, type AccountSnapshot, type Grant } from './permission-state.ts';
+import { addHours, isoUtc, retentionExpiry } from '../shared/time.ts';
 import { permissionReportBuilder, REPORT_FORMATS, reportKey, type PermissionReport, type ReportFormat } from './permission-report.ts';
 
 export const ACCESS_SWEEP_SCHEDULE = 'access-sweep';
@@ -139,7 +140,7 @@ async function reconcilePerson(deps: GovernanceDeps, person: string, current: Ac
 /** Records one fact and reconciles the accounts it touches. */
 export async function recordFact(deps: GovernanceDeps, fact: Fact): Promise<Outcome> {
   const d = fact.detail;
-  const time = utc(fact.time);
+  const time = isoUtc(fact.time);
   const now = new Date(time);
   const { store, policy } = deps;
   switch (fact.detailType) {
@@ -163,8 +164,8 @@ export async function recordFact(deps: GovernanceDeps, fact: Fact): Promise<Outc
     case 'Temporary Grant Issued': {
       const account = String(d.grantee);
       const person = s(d.person);
-      const startsAt = utc(s(d.startsAt) ?? time);
-      const requestedExpiresAt = utc(String(d.expiresAt));
+      const startsAt = isoUtc(s(d.startsAt) ?? time);
+      const requestedExpiresAt = isoUtc(String(d.expiresAt));
       const grant: Grant = {
         grantId: String(d.grantId), account, ...(person ? { person } : {}), permissions: list(d.permissions), modules: list(d.modules), reason: String(d.reason), approver: String(d.approver),
         startsAt, grantExpiresAt: cappedExpiry(startsAt, requestedExpiresAt, policy.access.temporaryGrants.maxDurationDays), requestedExpiresAt, state: 'active', eventId: fact.eventId,
@@ -179,7 +180,7 @@ export async function recordFact(deps: GovernanceDeps, fact: Fact): Promise<Outc
     case 'Employee Transferred': {
       const person = String(d.person);
       const departed = fact.detailType === 'Employee Departed';
-      const at = utc(String(departed ? d.departedAt : d.effectiveAt));
+      const at = isoUtc(String(departed ? d.departedAt : d.effectiveAt));
       for (const account of list(d.accounts)) {
         await store.touchAccount(account, { known: false, person });
         await store.linkPerson(person, account);
@@ -205,9 +206,10 @@ export async function recordFact(deps: GovernanceDeps, fact: Fact): Promise<Outc
       const account = String(d.account);
       const before = await store.touchAccount(account, { known: false });
       const login: LoginFact = { eventId: fact.eventId, account, ...(s(d.person) ? { person: String(d.person) } : {}), deviceId: String(d.deviceId), time, outcome: d.outcome === 'success' ? 'success' : 'failure' };
-      const windowMs = policy.access.deviceBinding.windowHours * HOUR_MS;
-      await store.putLogin(login, Math.ceil((now.getTime() + windowMs + 24 * HOUR_MS) / 1000));
-      const logins = await store.loginsBetween(account, new Date(now.getTime() - windowMs).toISOString(), time);
+      const { windowHours } = policy.access.deviceBinding;
+      // Kept for the shared-account window, plus a day.
+      await store.putLogin(login, retentionExpiry(addHours(now, windowHours), 1));
+      const logins = await store.loginsBetween(account, addHours(now, -windowHours).toISOString(), time);
       const shared = detectSharedAccount(account, before?.person, logins, policy);
       return reconcileAccount(deps, account, now, shared ? [shared] : []);
     }
@@ -215,7 +217,7 @@ export async function recordFact(deps: GovernanceDeps, fact: Fact): Promise<Outc
       const account = String(d.actor);
       const before = await store.touchAccount(account, { known: false });
       // 2.4: tagged with the grant(s) it ran under, for the approver's review at expiry.
-      const retentionEnd = Math.ceil(now.getTime() / 1000) + policy.audit.retention.days * 86_400;
+      const retentionEnd = retentionExpiry(now, policy.audit.retention.days);
       for (const { grantId, attribution } of grantsCovering(before?.grantWindows ?? [], time, s(d.grantId))) {
         await store.recordGrantOperation(account, grantId, { eventId: fact.eventId, time, action: String(d.action), target: String(d.target), module: String(d.module), attribution }, retentionEnd);
       }
@@ -327,14 +329,14 @@ export async function sweep(deps: GovernanceDeps, now: Date): Promise<Outcome> {
  */
 async function tagEarlierOperations(deps: GovernanceDeps, grant: Grant): Promise<void> {
   if (!deps.trail) return;
-  const retentionEnd = Math.ceil(Date.parse(grant.startsAt) / 1000) + deps.policy.audit.retention.days * 86_400;
+  const retentionEnd = retentionExpiry(grant.startsAt, deps.policy.audit.retention.days);
   for (const record of await deps.trail.recordsOccurredBetween(grant.startsAt, grant.grantExpiresAt)) {
     if (!record.valid || record.detailType !== 'Operation Audited' || record.actor !== grant.account) continue;
     const detail = (JSON.parse(record.originalEvent) as { detail?: Record<string, unknown> }).detail ?? {};
     if (detail.outcome === 'failure' || detail.outcome === 'denied') continue;
     const named = s(detail.grantId);
     if (named !== undefined && named !== grant.grantId) continue;
-    const time = utc(record.occurredAt);
+    const time = isoUtc(record.occurredAt);
     if (time >= grant.grantExpiresAt) continue;
     await deps.store.recordGrantOperation(grant.account, grant.grantId, {
       eventId: record.eventId, time, action: record.action, target: record.target ?? '', module: record.module ?? '', attribution: named === undefined ? 'window' : 'explicit',

@@ -16,7 +16,7 @@ import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { dynamoAccessStore } from './access-state.ts';
 import { buildMonthlyReport, recordFact, sweep, writeReport } from './governance.ts';
-import { previousMonth } from './permission-report.ts';
+import { previousMonth } from '../shared/time.ts';
 
 const config = readFunctionConfig();
 const policy = loadPolicy();

@@ -6,6 +6,7 @@
 import type { Policy } from '../../schemas/policy.ts';
 import { leaverDeadline, moverExcessRoles, sodExcepted, splitConflicts } from './access-checks.ts';
 import { heldPermissions, heldRoles, type AccountSnapshot } from './permission-state.ts';
+import { addDays, endOfMonth, MONTH_PATTERN } from '../shared/time.ts';
 
 export const REPORT_CATEGORIES = ['leaver-not-cleaned', 'mover-not-adjusted', 'unused-permission', 'sod-conflict', 'expired-grant-present', 'no-bound-person'] as const;
 export type ReportCategory = (typeof REPORT_CATEGORIES)[number];
@@ -36,26 +37,12 @@ export interface SignOff {
   readonly time: string;
 }
 
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
-
-/** The end (exclusive) of a YYYY-MM month, UTC. */
-export function endOfMonth(month: string): Date {
-  const match = MONTH.exec(month);
-  if (!match) throw new Error(`month "${month}" is not YYYY-MM`);
-  return new Date(Date.UTC(Number(match[1]), Number(match[2]), 1));
-}
-
-/** The month before the one `date` falls in, YYYY-MM (UTC). */
-export function previousMonth(date: Date): string {
-  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - 1, 1));
-  return d.toISOString().slice(0, 7);
-}
-
 /** Incremental builder: add accounts one by one (memory: the findings only), then `finish`. */
 export function permissionReportBuilder(month: string, policy: Policy) {
+  if (!MONTH_PATTERN.test(month)) throw new Error(`month "${month}" is not YYYY-MM`);
   const asOf = endOfMonth(month);
   const asOfIso = asOf.toISOString();
-  const unusedCutoff = new Date(asOf.getTime() - policy.access.permissionAudit.unusedPermissionDays * 86_400_000).toISOString();
+  const unusedCutoff = addDays(asOf, -policy.access.permissionAudit.unusedPermissionDays).toISOString();
   const items: ReportItem[] = [];
   /** person → account → held permissions: segregation of duties across a person's accounts is judged at the end. */
   const heldByPerson = new Map<string, Map<string, ReadonlyMap<string, readonly string[]>>>();

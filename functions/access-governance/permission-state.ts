@@ -6,8 +6,9 @@
  * the latest event time wins, and at equal times a revocation (tombstone) wins over an
  * assignment. So duplicates are no-ops and a revoke that arrives before its assignment keeps
  * the permission revoked. The DynamoDB store applies the very same rule as a condition
- * expression (`state.ts`).
+ * expression (`account-store.ts`). Times are ISO UTC (`isoUtc`), so they compare as text.
  */
+import { addDays, isoUtc } from '../shared/time.ts';
 
 export const STANDING = 'standing';
 
@@ -113,9 +114,6 @@ export function foldHoldings(facts: Iterable<RoleHolding>, into = new Map<string
   return into;
 }
 
-/** ISO time in UTC, so that times compare correctly as text. */
-export const utc = (time: string | Date) => new Date(time).toISOString();
-
 export function grantIsActive(grant: Grant, now: Date): boolean {
   return grant.state === 'active' && grant.startsAt <= now.toISOString() && now.toISOString() < grant.grantExpiresAt;
 }
@@ -149,8 +147,8 @@ export function heldPermissions(snapshot: Pick<AccountSnapshot, 'roles' | 'grant
 
 /** Effective expiry of a grant: never later than startsAt + maxDurationDays. */
 export function cappedExpiry(startsAt: string, requestedExpiresAt: string, maxDurationDays: number): string {
-  const cap = new Date(Date.parse(startsAt) + maxDurationDays * 86_400_000).toISOString();
-  const requested = utc(requestedExpiresAt);
+  const cap = addDays(startsAt, maxDurationDays).toISOString();
+  const requested = isoUtc(requestedExpiresAt);
   return requested < cap ? requested : cap;
 }
 

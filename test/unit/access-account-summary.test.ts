@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSummary, encodeSummary, SHARDS, shardOf } from '../../functions/access-governance/account-summary.ts';
+import { decodeSummary, encodeSummary } from '../../functions/access-governance/account-summary.ts';
+import { SHARDS, shardOf } from '../../functions/shared/shards.ts';
 import { STANDING, type AccountSnapshot, type Grant, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
 
 const role = (name: string, state: RoleHolding['state'], grantKey = STANDING): RoleHolding => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildPermissionReport, endOfMonth, previousMonth, renderCsv, renderMarkdown } from '../../functions/access-governance/permission-report.ts';
+import { buildPermissionReport, renderCsv, renderMarkdown } from '../../functions/access-governance/permission-report.ts';
+import { endOfMonth, previousMonth } from '../../functions/shared/time.ts';
 import { STANDING, type AccountSnapshot, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
 import { defaultPolicy } from '../../schemas/policy-loader.ts';
 
@@ -14,7 +15,7 @@ describe('monthly permission audit (2.5)', () => {
   it('knows its months', () => {
     expect(endOfMonth('2026-12').toISOString()).toBe('2027-01-01T00:00:00.000Z');
     expect(previousMonth(new Date('2026-01-01T02:00:00Z'))).toBe('2025-12');
-    expect(() => endOfMonth('2026-13')).toThrow(/YYYY-MM/);
+    expect(() => buildPermissionReport('2026-13', [], defaultPolicy)).toThrow(/YYYY-MM/);
   });
 
   it('lists exactly the redundancies: leaver, unused role, no person; a clean account adds nothing', () => {
