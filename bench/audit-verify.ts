@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
-import { CHAIN_SHARDS, dynamoAuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
+import { CHAIN_SHARDS, chainHeadItem, chainLinkItem, dynamoAuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
 import { verifyTrail } from '../functions/shared/audit-trail/audit-queries.ts';
 import { nextLink, type ChainHead } from '../functions/shared/audit-trail/hash-chain.ts';
 import { stateTable } from '../infra/state-table.ts';
@@ -57,7 +57,7 @@ for (let i = 0; i < total; i++) {
   const chainId = chainIds[i % chainIds.length] as string;
   const link = nextLink(chainId, heads.get(chainId), record(i, chainId.split('/')[0] as string));
   heads.set(chainId, { chainId, seq: link.seq, hash: link.hash });
-  batch.push({ pk: `CHAIN#${chainId}`, sk: `LINK#${String(link.seq).padStart(12, '0')}`, chainId, seq: link.seq, prevHash: link.prevHash, hash: link.hash, record: link.record });
+  batch.push(chainLinkItem(link));
   if (batch.length === 25) {
     pending.push(flush(batch));
     batch = [];
@@ -66,8 +66,8 @@ for (let i = 0; i < total; i++) {
 }
 if (batch.length) pending.push(flush(batch));
 await Promise.all(pending);
-for (const [chainId, head] of heads) {
-  await docs.send(new PutCommand({ TableName: stateTable.name, Item: { pk: `HEAD#${chainId}`, sk: 'HEAD', seq: head?.seq, hash: head?.hash, gsi1pk: `CHAINS#${day}`, gsi1sk: chainId } }));
+for (const head of heads.values()) {
+  if (head) await docs.send(new PutCommand({ TableName: stateTable.name, Item: chainHeadItem(head) }));
 }
 const writeSeconds = (performance.now() - writeStart) / 1000;
 

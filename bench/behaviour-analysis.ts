@@ -10,18 +10,19 @@
  *   tsx bench/behaviour-analysis.ts [--per-day N] [--accounts N]
  */
 import { parseArgs } from 'node:util';
-import { analyseClosedHours } from '../functions/audit-analysis/analyse-hours.ts';
-import type { HourlyBaselineStore } from '../functions/audit-analysis/analysis-state.ts';
-import type { Baseline } from '../functions/audit-analysis/behaviour-baseline.ts';
+import { memoryBehaviourCursorStore } from '../functions/audit-analysis/behaviour-cursor-store.ts';
 import { analyseBehaviour, baselineStart, contextStart } from '../functions/audit-analysis/behaviour.ts';
+import { analyseClosedHours, SETTLE_MS } from '../functions/audit-analysis/flows.ts';
+import { memoryHourlyBaselineStore } from '../functions/audit-analysis/hourly-baseline-store.ts';
 import { toAuditRecord, type AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
-import { utcDaysBetween } from '../functions/shared/time.ts';
+import { memoryFindingsStore } from '../functions/shared/findings/findings-store.ts';
+import { findingLifecycle } from '../functions/shared/findings/lifecycle.ts';
+import { DAY_MS, HOUR_MS as HOUR, startOfHour, utcDay, utcDaysBetween } from '../functions/shared/time.ts';
 import { defaultPolicy } from '../schemas/policy-loader.ts';
 
 const { values } = parseArgs({ options: { 'per-day': { type: 'string' }, accounts: { type: 'string' } } });
 const PER_DAY = Number(values['per-day'] ?? 10_000);
 const ACCOUNTS = Number(values.accounts ?? 1_000);
-const HOUR = 3_600_000;
 const DAYS = 17;
 const firstDay = Date.parse('2026-03-01T00:00:00Z');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -35,7 +36,7 @@ function lcg(seed: number) {
 const rnd = lcg(7);
 const byDay = new Map<string, AuditRecord[]>();
 for (let i = 0; i < PER_DAY * DAYS; i++) {
-  const time = new Date(firstDay + Math.floor(rnd() * DAYS * 86_400_000));
+  const time = new Date(firstDay + Math.floor(rnd() * DAYS * DAY_MS));
   const account = `u${Math.floor(rnd() * ACCOUNTS)}`;
   const kind = rnd();
   const [detailType, detail] =
@@ -67,13 +68,10 @@ const trail = {
     return records;
   },
 };
-const stored = new Map<string, Baseline>();
-const hours: HourlyBaselineStore = {
-  hoursBetween: async (from, to) => new Map([...stored].filter(([h]) => h >= from.toISOString() && h < to.toISOString())),
-  putHour: async (hour, counts) => void stored.set(hour.toISOString(), counts),
-};
-let until: Date | undefined;
-const ports = { trail, hours, cursor: { analysedUntil: async () => until, advance: async (to: Date) => void (until = to) }, publisher: { publish: async () => {} }, policy: defaultPolicy };
+const hours = memoryHourlyBaselineStore();
+const stored = hours.hours;
+const findings = findingLifecycle({ store: memoryFindingsStore(), publisher: { publish: async () => {} } }, 'audit-analysis');
+const ports = { trail, hours, cursor: memoryBehaviourCursorStore(), findings, policy: defaultPolicy };
 
 async function run(firedAt: Date) {
   recordsRead = 0;
@@ -86,10 +84,11 @@ async function run(firedAt: Date) {
 async function earlierWay(firedAt: Date) {
   recordsRead = 0;
   const t = performance.now();
-  const window = { from: new Date(Math.floor((firedAt.getTime() - 5 * 60_000) / HOUR) * HOUR - HOUR), to: new Date(Math.floor((firedAt.getTime() - 5 * 60_000) / HOUR) * HOUR) };
+  const to = startOfHour(firedAt.getTime() - SETTLE_MS);
+  const window = { from: new Date(to.getTime() - HOUR), to };
   const from = Math.min(baselineStart(window, defaultPolicy).getTime(), contextStart(window, defaultPolicy).getTime());
   const records: AuditRecord[] = [];
-  for (const day of utcDaysBetween(new Date(from).toISOString().slice(0, 10), new Date(window.to.getTime() - 1).toISOString().slice(0, 10))) {
+  for (const day of utcDaysBetween(utcDay(from), utcDay(window.to.getTime() - 1))) {
     for (const r of await trail.recordsOccurredOn(day)) if (Date.parse(r.occurredAt) >= from && Date.parse(r.occurredAt) < window.to.getTime()) records.push(r);
   }
   const findings = analyseBehaviour(records, records, defaultPolicy, window);

@@ -6,7 +6,7 @@
  * every record of the last two weeks. Pure.
  */
 import { normaliseDeviceId } from '../shared/devices.ts';
-import { text, type TrailFact } from './trail-facts.ts';
+import type { TrailFact } from './trail-facts.ts';
 
 export interface Baseline {
   /** Operation Audited action (lower case) → actor → operations. Every action, so a policy change needs no recount. */
@@ -17,29 +17,24 @@ export interface Baseline {
   readonly moduleErrors: Readonly<Record<string, number>>;
 }
 
-/** A Module Error event's weight: its `occurrences` when positive, else 1. */
-export const occurrencesOf = (f: TrailFact) => (typeof f.detail.occurrences === 'number' && f.detail.occurrences > 0 ? f.detail.occurrences : 1);
-
 /** Folds facts (already limited to the period) into counts. */
 export function aggregateFacts(facts: readonly TrailFact[]): Baseline {
   const actions: Record<string, Record<string, number>> = {};
   const devices: Record<string, Set<string>> = {};
   const moduleErrors: Record<string, number> = {};
   for (const f of facts) {
-    if (f.detailType === 'Operation Audited') {
-      const action = text(f.detail.action)?.toLowerCase();
-      const actor = text(f.detail.actor);
+    if (f.operation) {
+      const { action, actor } = f.operation;
       if (action !== undefined && actor !== undefined) {
         const byActor = (actions[action] ??= {});
         byActor[actor] = (byActor[actor] ?? 0) + 1;
       }
-    } else if (f.detailType === 'Login' && f.detail.outcome === 'success') {
-      const account = text(f.detail.account);
-      const device = text(f.detail.deviceId);
-      if (account !== undefined && device !== undefined) (devices[account] ??= new Set()).add(normaliseDeviceId(device));
-    } else if (f.detailType === 'Module Error') {
-      const module = text(f.detail.module);
-      if (module !== undefined) moduleErrors[module] = (moduleErrors[module] ?? 0) + occurrencesOf(f);
+    } else if (f.login?.outcome === 'success') {
+      const { account, deviceId } = f.login;
+      if (account !== undefined && deviceId !== undefined) (devices[account] ??= new Set()).add(normaliseDeviceId(deviceId));
+    } else if (f.moduleError) {
+      const { module, occurrences } = f.moduleError;
+      if (module !== undefined) moduleErrors[module] = (moduleErrors[module] ?? 0) + occurrences;
     }
   }
   return { actions, devices: Object.fromEntries(Object.entries(devices).map(([a, set]) => [a, [...set].sort()])), moduleErrors };

@@ -21,24 +21,21 @@
  * - 3.3 the modules raising the most Module Error occurrences: the top N of the window, "medium"
  *   when a top module also bursts against its own baseline, "low" otherwise.
  */
-import type { FindingRaised } from '../../schemas/registry.ts';
-import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
 import type { Policy } from '../../schemas/policy.ts';
-import { DETECTED_BY, evidenceEventIds, stableFindingId } from './findings.ts';
-import { isWithinWorkingHours, localTime } from '../shared/local-time.ts';
+import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
 import { deviceRegister, normaliseDeviceId } from '../shared/devices.ts';
-import { aggregateFacts, occurrencesOf, type Baseline } from './behaviour-baseline.ts';
-import { text, toFacts, type TrailFact } from './trail-facts.ts';
+import type { Finding } from '../shared/findings/finding.ts';
+import { isWithinWorkingHours, localTime } from '../shared/local-time.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, startOfHour } from '../shared/time.ts';
+import { aggregateFacts, type Baseline } from './behaviour-baseline.ts';
+import { findingId } from './finding-scope.ts';
+import { toFacts, type TrailFact } from './trail-facts.ts';
 
 export interface AnalysisWindow {
   readonly from: Date;
   /** Exclusive. */
   readonly to: Date;
 }
-
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
 
 /** Facts a person performs on the ERP; logins and metrics are judged by their own rules. */
 const OPERATION_DETAIL_TYPES: ReadonlySet<string> = new Set(['Operation Audited', 'Role Assigned', 'Role Revoked']);
@@ -61,7 +58,7 @@ export function baselineStart(window: AnalysisWindow, policy: Policy): Date {
  * `baseline`: the baseline period's counts, or its records (see `baselineStart`; a superset
  * is fine: only what falls in the period counts).
  */
-export function analyseBehaviour(records: readonly AuditRecord[], baseline: readonly AuditRecord[] | Baseline, policy: Policy, window: AnalysisWindow): FindingRaised[] {
+export function analyseBehaviour(records: readonly AuditRecord[], baseline: readonly AuditRecord[] | Baseline, policy: Policy, window: AnalysisWindow): Finding[] {
   const from = window.from.getTime();
   const to = window.to.getTime();
   const facts = toFacts(records).filter((f) => f.time < to);
@@ -85,7 +82,7 @@ export function baselineOf(records: readonly AuditRecord[], from: Date, to: Date
 export function countHours(records: readonly AuditRecord[], hourStarts: readonly Date[]): Map<string, Baseline> {
   const wanted = new Set(hourStarts.map((h) => h.getTime()));
   const byHour = new Map<number, TrailFact[]>([...wanted].map((h) => [h, []]));
-  for (const fact of toFacts(records)) byHour.get(Math.floor(fact.time / HOUR_MS) * HOUR_MS)?.push(fact);
+  for (const fact of toFacts(records)) byHour.get(startOfHour(fact.time).getTime())?.push(fact);
   return new Map([...byHour].map(([hour, facts]) => [new Date(hour).toISOString(), aggregateFacts(facts)]));
 }
 
@@ -107,11 +104,11 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string | undefined)
 // ---------------------------------------------------------------------------------------
 // 6.3 Operations outside working hours
 
-function operationsOutsideWorkingHours(facts: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+function operationsOutsideWorkingHours(facts: readonly TrailFact[], policy: Policy, window: AnalysisWindow): Finding[] {
   const hours = policy.audit.workingHours;
   const outside = facts.filter((f) => OPERATION_DETAIL_TYPES.has(f.detailType) && f.actor !== null && !isWithinWorkingHours(f.time, hours));
   const byActorAndDay = groupBy(outside, (f) => JSON.stringify([f.actor, localTime(f.time, hours.timezone).date]));
-  const findings: FindingRaised[] = [];
+  const findings: Finding[] = [];
   for (const [key, group] of byActorAndDay) {
     // Raised (again) only when this window adds to the day; earlier windows raised the rest.
     if (!group.some((f) => f.time >= window.from.getTime())) continue;
@@ -119,19 +116,17 @@ function operationsOutsideWorkingHours(facts: readonly TrailFact[], policy: Poli
     const first = localTime(group[0]?.time ?? 0, hours.timezone);
     const last = localTime(group.at(-1)?.time ?? 0, hours.timezone);
     findings.push({
-      schemaVersion: 1,
-      findingId: stableFindingId('6.3', 'outside-working-hours', actor, date),
+      findingId: findingId('6.3', 'outside-working-hours', actor, date),
+      rule: 'outside-working-hours',
       control: '6.3',
       title: 'Operations outside working hours',
       severity: 'medium',
       mode: hours.mode,
       subject: { type: 'account', id: actor },
-      evidence: {
-        summary: `${actor} performed ${group.length} operation(s) outside working hours on ${date} (${first.weekday}), ${first.clock}–${last.clock} ${hours.timezone}; working hours are ${hours.days.join(',')} ${hours.start}–${hours.end}.`,
-        eventIds: evidenceEventIds(group.map((f) => f.eventId)),
-        facts: { localDate: date, weekday: first.weekday, timezone: hours.timezone, operations: group.length, firstLocalTime: first.clock, lastLocalTime: last.clock, workingDays: [...hours.days], start: hours.start, end: hours.end },
-      },
-      detectedBy: DETECTED_BY,
+      summary: `${actor} performed ${group.length} operation(s) outside working hours on ${date} (${first.weekday}), ${first.clock}–${last.clock} ${hours.timezone}; working hours are ${hours.days.join(',')} ${hours.start}–${hours.end}.`,
+      eventIds: group.map((f) => f.eventId),
+      facts: { localDate: date, weekday: first.weekday, timezone: hours.timezone, operations: group.length, firstLocalTime: first.clock, lastLocalTime: last.clock, workingDays: [...hours.days], start: hours.start, end: hours.end },
+      sticky: true,
     });
   }
   return findings;
@@ -153,30 +148,28 @@ export function burstThreshold(baselineCount: number, policy: Policy, window: An
   return { baselineHourlyAverage, threshold: Math.max(baselineHourlyAverage * windowHours * burstFactor, minimumBurst) };
 }
 
-function deleteAndExportBursts(inWindow: readonly TrailFact[], baseline: Baseline, policy: Policy, window: AnalysisWindow): FindingRaised[] {
+function deleteAndExportBursts(inWindow: readonly TrailFact[], baseline: Baseline, policy: Policy, window: AnalysisWindow): Finding[] {
   const rule = policy.audit.behaviourAnalysis;
-  const findings: FindingRaised[] = [];
-  const actionOf = (f: TrailFact) => (f.detailType === 'Operation Audited' ? text(f.detail.action)?.toLowerCase() : undefined);
+  const findings: Finding[] = [];
+  const actionOf = (f: TrailFact) => f.operation?.action;
   for (const action of new Set(rule.burstActions.map((a) => a.toLowerCase()))) {
-    const accountOf = (f: TrailFact) => (actionOf(f) === action ? text(f.detail.actor) : undefined);
+    const accountOf = (f: TrailFact) => (actionOf(f) === action ? f.operation?.actor : undefined);
     const usual = baseline.actions[action] ?? {};
     for (const [account, operations] of groupBy(inWindow, accountOf)) {
       const { baselineHourlyAverage, threshold } = burstThreshold(usual[account] ?? 0, policy, window);
       if (operations.length <= threshold) continue;
       findings.push({
-        schemaVersion: 1,
-        findingId: stableFindingId('6.4', 'burst', account, action, window.from.toISOString()),
+        findingId: findingId('6.4', 'burst', account, action, window.from.toISOString()),
+        rule: 'burst',
         control: '6.4',
         title: `Burst of ${action} operations`,
         severity: 'high',
         mode: rule.mode,
         subject: { type: 'account', id: account },
-        evidence: {
-          summary: `${account} ran ${operations.length} ${action} operation(s) between ${window.from.toISOString()} and ${window.to.toISOString()}; more than ${round(threshold)} (its ${rule.baselineDays}-day hourly average ${round(baselineHourlyAverage, 3)} × ${rule.burstFactor}, at least ${rule.minimumBurst}).`,
-          eventIds: evidenceEventIds(operations.map((f) => f.eventId)),
-          facts: { action, operations: operations.length, threshold: round(threshold), baselineHourlyAverage: round(baselineHourlyAverage, 3), baselineDays: rule.baselineDays, burstFactor: rule.burstFactor, minimumBurst: rule.minimumBurst, ...windowFacts(window) },
-        },
-        detectedBy: DETECTED_BY,
+        summary: `${account} ran ${operations.length} ${action} operation(s) between ${window.from.toISOString()} and ${window.to.toISOString()}; more than ${round(threshold)} (its ${rule.baselineDays}-day hourly average ${round(baselineHourlyAverage, 3)} × ${rule.burstFactor}, at least ${rule.minimumBurst}).`,
+        eventIds: operations.map((f) => f.eventId),
+        facts: { action, operations: operations.length, threshold: round(threshold), baselineHourlyAverage: round(baselineHourlyAverage, 3), baselineDays: rule.baselineDays, burstFactor: rule.burstFactor, minimumBurst: rule.minimumBurst, ...windowFacts(window) },
+        sticky: true,
       });
     }
   }
@@ -186,13 +179,13 @@ function deleteAndExportBursts(inWindow: readonly TrailFact[], baseline: Baselin
 // ---------------------------------------------------------------------------------------
 // 6.4 Repeated failed logins
 
-function repeatedFailedLogins(facts: readonly TrailFact[], policy: Policy, window: AnalysisWindow): FindingRaised[] {
+function repeatedFailedLogins(facts: readonly TrailFact[], policy: Policy, window: AnalysisWindow): Finding[] {
   const rule = policy.audit.failedLogins;
   const span = rule.windowMinutes * MINUTE_MS;
   const from = window.from.getTime();
-  const failures = facts.filter((f) => f.detailType === 'Login' && f.detail.outcome === 'failure' && f.time >= from - span);
-  const findings: FindingRaised[] = [];
-  for (const [account, attempts] of groupBy(failures, (f) => text(f.detail.account))) {
+  const failures = facts.filter((f) => f.login?.outcome === 'failure' && f.time >= from - span);
+  const findings: Finding[] = [];
+  for (const [account, attempts] of groupBy(failures, (f) => f.login?.account)) {
     // Sliding window over the account's failures (time order): every run of at least
     // maxFailures within `span` that ends inside the analysis window counts.
     const counted = new Set<number>();
@@ -210,23 +203,21 @@ function repeatedFailedLogins(facts: readonly TrailFact[], policy: Policy, windo
     const involved = [...counted].sort((a, b) => a - b).flatMap((i) => attempts[i] ?? []);
     const reasons: Record<string, number> = {};
     for (const f of involved) {
-      const reason = text(f.detail.failureReason) ?? 'unspecified';
+      const reason = f.login?.failureReason ?? 'unspecified';
       reasons[reason] = (reasons[reason] ?? 0) + 1;
     }
     findings.push({
-      schemaVersion: 1,
-      findingId: stableFindingId('6.4', 'failed-logins', account, window.from.toISOString()),
+      findingId: findingId('6.4', 'failed-logins', account, window.from.toISOString()),
+      rule: 'failed-logins',
       control: '6.4',
       title: 'Repeated failed logins',
       severity: 'high',
       mode: rule.mode,
       subject: { type: 'account', id: account },
-      evidence: {
-        summary: `${account} had ${mostInOneWindow} failed logins within ${rule.windowMinutes} min (threshold ${rule.maxFailures}); ${involved.length} failure(s) from ${new Date(involved[0]?.time ?? from).toISOString()} to ${new Date(involved.at(-1)?.time ?? from).toISOString()}.`,
-        eventIds: evidenceEventIds(involved.map((f) => f.eventId)),
-        facts: { failures: involved.length, mostInOneWindow, maxFailures: rule.maxFailures, windowMinutes: rule.windowMinutes, failureReasons: reasons, ...windowFacts(window) },
-      },
-      detectedBy: DETECTED_BY,
+      summary: `${account} had ${mostInOneWindow} failed logins within ${rule.windowMinutes} min (threshold ${rule.maxFailures}); ${involved.length} failure(s) from ${new Date(involved[0]?.time ?? from).toISOString()} to ${new Date(involved.at(-1)?.time ?? from).toISOString()}.`,
+      eventIds: involved.map((f) => f.eventId),
+      facts: { failures: involved.length, mostInOneWindow, maxFailures: rule.maxFailures, windowMinutes: rule.windowMinutes, failureReasons: reasons, ...windowFacts(window) },
+      sticky: true,
     });
   }
   return findings;
@@ -235,17 +226,17 @@ function repeatedFailedLogins(facts: readonly TrailFact[], policy: Policy, windo
 // ---------------------------------------------------------------------------------------
 // 6.4 Logins from a device not bound to the account (guide 2.2)
 
-function loginsFromUnboundDevices(inWindow: readonly TrailFact[], baseline: Baseline, policy: Policy, window: AnalysisWindow): FindingRaised[] {
+function loginsFromUnboundDevices(inWindow: readonly TrailFact[], baseline: Baseline, policy: Policy, window: AnalysisWindow): Finding[] {
   if (!policy.access.deviceBinding.required) return [];
   const rule = policy.audit.behaviourAnalysis;
-  const successfulLogin = (f: TrailFact) => f.detailType === 'Login' && f.detail.outcome === 'success' && text(f.detail.deviceId) !== undefined;
-  const accountOf = (f: TrailFact) => text(f.detail.account);
-  const deviceOf = (f: TrailFact) => normaliseDeviceId(text(f.detail.deviceId) ?? '');
+  const successfulLogin = (f: TrailFact) => f.login?.outcome === 'success' && f.login.deviceId !== undefined;
+  const accountOf = (f: TrailFact) => f.login?.account;
+  const deviceOf = (f: TrailFact) => normaliseDeviceId(f.login?.deviceId ?? '');
 
   const knownDevices = new Map(Object.entries(baseline.devices).map(([account, devices]) => [account, new Set(devices)]));
   const registered = deviceRegister(policy);
 
-  const findings: FindingRaised[] = [];
+  const findings: Finding[] = [];
   for (const [account, logins] of groupBy(inWindow.filter(successfulLogin), accountOf)) {
     const fromRegister = registered.get(account.toLowerCase());
     const bound = fromRegister ?? knownDevices.get(account);
@@ -253,22 +244,20 @@ function loginsFromUnboundDevices(inWindow: readonly TrailFact[], baseline: Base
     if (bound === undefined || bound.size === 0) continue;
     const strays = logins.filter((f) => !bound.has(deviceOf(f)));
     if (strays.length === 0) continue;
-    const devices = [...new Set(strays.map((f) => text(f.detail.deviceId) ?? ''))];
+    const devices = [...new Set(strays.map((f) => f.login?.deviceId ?? ''))];
     const bindingSource = fromRegister ? 'policy' : 'first-use';
     findings.push({
-      schemaVersion: 1,
-      findingId: stableFindingId('6.4', 'unbound-device', account, window.from.toISOString()),
+      findingId: findingId('6.4', 'unbound-device', account, window.from.toISOString()),
+      rule: 'unbound-device',
       control: '6.4',
       title: 'Login from a device not bound to the account',
       severity: 'high',
       mode: rule.mode,
       subject: { type: 'account', id: account },
-      evidence: {
-        summary: `${account} logged in ${strays.length} time(s) from ${devices.join(', ')}, not among its bound device(s) (${bindingSource === 'policy' ? 'policy register' : `seen in its last ${rule.baselineDays} days`}); guide 2.2 binds each account to its device.`,
-        eventIds: evidenceEventIds(strays.map((f) => f.eventId)),
-        facts: { devices, boundDevices: [...bound].sort(), bindingSource, logins: strays.length, ...windowFacts(window) },
-      },
-      detectedBy: DETECTED_BY,
+      summary: `${account} logged in ${strays.length} time(s) from ${devices.join(', ')}, not among its bound device(s) (${bindingSource === 'policy' ? 'policy register' : `seen in its last ${rule.baselineDays} days`}); guide 2.2 binds each account to its device.`,
+      eventIds: strays.map((f) => f.eventId),
+      facts: { devices, boundDevices: [...bound].sort(), bindingSource, logins: strays.length, ...windowFacts(window) },
+      sticky: true,
     });
   }
   return findings;
@@ -277,9 +266,10 @@ function loginsFromUnboundDevices(inWindow: readonly TrailFact[], baseline: Base
 // ---------------------------------------------------------------------------------------
 // 3.3 The modules that raise errors most often
 
-function errorProneModules(inWindow: readonly TrailFact[], baseline: Baseline, policy: Policy, window: AnalysisWindow): FindingRaised[] {
+function errorProneModules(inWindow: readonly TrailFact[], baseline: Baseline, policy: Policy, window: AnalysisWindow): Finding[] {
   const rule = policy.performance.moduleErrors;
-  const moduleOf = (f: TrailFact) => (f.detailType === 'Module Error' ? text(f.detail.module) : undefined);
+  const moduleOf = (f: TrailFact) => f.moduleError?.module;
+  const occurrencesOf = (f: TrailFact) => f.moduleError?.occurrences ?? 0;
   const sum = (facts: readonly TrailFact[]) => facts.reduce((n, f) => n + occurrencesOf(f), 0);
 
   const ranked = [...groupBy(inWindow, moduleOf)]
@@ -292,7 +282,7 @@ function errorProneModules(inWindow: readonly TrailFact[], baseline: Baseline, p
     const { baselineHourlyAverage, threshold } = burstThreshold(baseline.moduleErrors[module] ?? 0, policy, window);
     const errorClasses: Record<string, number> = {};
     for (const f of errors) {
-      const errorClass = text(f.detail.errorClass) ?? 'unspecified';
+      const errorClass = f.moduleError?.errorClass ?? 'unspecified';
       errorClasses[errorClass] = (errorClasses[errorClass] ?? 0) + occurrencesOf(f);
     }
     return { module, errors: count, events: errors.length, errorClasses, baselineHourlyAverage: round(baselineHourlyAverage, 3), rising: count > threshold };
@@ -301,22 +291,20 @@ function errorProneModules(inWindow: readonly TrailFact[], baseline: Baseline, p
   const commonest = (classes: Record<string, number>) => Object.entries(classes).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unspecified';
   return [
     {
-      schemaVersion: 1,
-      findingId: stableFindingId('3.3', 'module-errors', window.from.toISOString()),
+      findingId: findingId('3.3', 'module-errors', window.from.toISOString()),
+      rule: 'module-errors',
       control: '3.3',
       title: 'Modules raising the most errors',
       severity: rising.length > 0 ? 'medium' : 'low',
       mode: rule.mode,
       subject: { type: 'report', id: 'module-errors', name: 'Modules raising the most errors' },
-      evidence: {
-        summary:
-          `Most errors between ${window.from.toISOString()} and ${window.to.toISOString()}: ` +
-          topModules.map((m) => `${m.module} ${m.errors} (mostly ${commonest(m.errorClasses)})`).join(', ') +
-          (rising.length > 0 ? `; well above their usual rate: ${rising.map((m) => m.module).join(', ')}.` : '.'),
-        eventIds: evidenceEventIds(ranked.flatMap((m) => m.errors.map((f) => f.eventId))),
-        facts: { topModules, reportTopModules: rule.reportTopModules, ...windowFacts(window) },
-      },
-      detectedBy: DETECTED_BY,
+      summary:
+        `Most errors between ${window.from.toISOString()} and ${window.to.toISOString()}: ` +
+        topModules.map((m) => `${m.module} ${m.errors} (mostly ${commonest(m.errorClasses)})`).join(', ') +
+        (rising.length > 0 ? `; well above their usual rate: ${rising.map((m) => m.module).join(', ')}.` : '.'),
+      eventIds: ranked.flatMap((m) => m.errors.map((f) => f.eventId)),
+      facts: { topModules, reportTopModules: rule.reportTopModules, ...windowFacts(window) },
+      sticky: true,
     },
   ];
 }

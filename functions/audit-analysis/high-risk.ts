@@ -10,9 +10,11 @@
  * and possibly twice; every decision below is a function of the stored facts, so order and
  * duplicates do not change it.
  */
-import type { DetailOf, FindingRaised } from '../../schemas/registry.ts';
 import type { Policy } from '../../schemas/policy.ts';
-import { evidenceEventIds, stableFindingId, DETECTED_BY } from './findings.ts';
+import type { RoutedFact } from '../shared/event-handler.ts';
+import type { Finding } from '../shared/findings/finding.ts';
+import { MINUTE_MS } from '../shared/time.ts';
+import { findingId } from './finding-scope.ts';
 
 export const HIGH_RISK_CONTROL = '6.2';
 
@@ -21,30 +23,23 @@ export const HIGH_RISK_CONTROL = '6.2';
  * sweep still waits before calling an operation unverified: a verification made in time may
  * be a few retries behind on the bus, or arrive with the operation in one backlog.
  */
-export const VERIFICATION_DELIVERY_GRACE_MS = 5 * 60_000;
+export const VERIFICATION_DELIVERY_GRACE_MS = 5 * MINUTE_MS;
 
-/** The ERP facts routed to the high-risk flow: the operations that may be high-risk, and their verifications. */
-export const HIGH_RISK_DETAIL_TYPES: readonly string[] = ['Operation Audited', 'Role Assigned', 'Role Revoked', 'Operation Verified'];
+/** An ERP fact routed to audit-analysis (the routing table names them), its detail typed by its schema. */
+export type HighRiskFact = RoutedFact<'audit-analysis'>;
+/** The facts an operation can be: everything routed here but its verifications. */
+export type OperationFact = Exclude<HighRiskFact, { detailType: 'Operation Verified' }>;
+export type VerificationFact = Extract<HighRiskFact, { detailType: 'Operation Verified' }>;
 
 export type HighRiskKind = 'bulk-delete' | 'sensitive-export' | 'admin-role-change' | 'admin-permission-change';
 export type OperationStatus = 'pending' | 'verified' | 'unverified' | 'waived';
-
-/** An ERP event as the handler hands it over: the envelope's fields and the validated detail. */
-export interface ErpFact {
-  readonly eventId: string;
-  readonly source: string;
-  readonly detailType: string;
-  /** The envelope's time: when the ERP says the fact happened. */
-  readonly occurredAt: string;
-  readonly detail: Readonly<Record<string, unknown>>;
-}
 
 export interface HighRiskOperation {
   /** The ERP's operationId, or the event id when the event carries none. */
   readonly operationKey: string;
   readonly eventId: string;
   readonly source: string;
-  readonly detailType: string;
+  readonly detailType: OperationFact['detailType'];
   readonly kind: HighRiskKind;
   readonly actor: string;
   /** Readable one-liner for the finding, e.g. "delete of 250 sales-order records in orders". */
@@ -73,8 +68,8 @@ export type VerificationVerdict = 'valid' | 'self-verified' | 'unauthorised-veri
 
 export interface OperationDecision {
   readonly status: OperationStatus;
-  /** Findings not raised before; the caller publishes them, then records their ids. */
-  readonly findings: readonly FindingRaised[];
+  /** Findings not raised before; the caller raises them, then records their ids. */
+  readonly findings: readonly Finding[];
   readonly verifiedBy?: Verification;
 }
 
@@ -92,46 +87,50 @@ interface Classification {
 }
 
 /** Which kind of high-risk operation the fact is, or null. Operations that failed or were denied changed nothing and need no verification. */
-export function classifyHighRisk(fact: ErpFact, policy: HighRiskPolicy): Classification | null {
-  if (fact.detailType === 'Operation Audited') {
-    const op = fact.detail as DetailOf<'Operation Audited'>;
-    if ((op.outcome ?? 'success') !== 'success') return null;
-    const base = { actor: op.actor, operationKey: op.operationId ?? fact.eventId, ...(op.verifiedBy ? { inlineVerifier: op.verifiedBy } : {}) };
-    const action = op.action.toLowerCase();
-    if (action === 'delete' && op.recordCount !== undefined && op.recordCount > policy.bulkDeleteAboveRecords) {
-      return { ...base, kind: 'bulk-delete', description: `delete of ${op.recordCount} ${op.target} records in ${op.module}` };
+export function classifyHighRisk(fact: OperationFact, policy: HighRiskPolicy): Classification | null {
+  switch (fact.detailType) {
+    case 'Operation Audited': {
+      const op = fact.detail;
+      if ((op.outcome ?? 'success') !== 'success') return null;
+      const base = { actor: op.actor, operationKey: op.operationId ?? fact.eventId, ...(op.verifiedBy ? { inlineVerifier: op.verifiedBy } : {}) };
+      const action = op.action.toLowerCase();
+      if (action === 'delete' && op.recordCount !== undefined && op.recordCount > policy.bulkDeleteAboveRecords) {
+        return { ...base, kind: 'bulk-delete', description: `delete of ${op.recordCount} ${op.target} records in ${op.module}` };
+      }
+      if (action === 'export' && op.dataCategory !== undefined && listed(policy.sensitiveExportCategories, op.dataCategory)) {
+        return { ...base, kind: 'sensitive-export', description: `export of ${op.dataCategory} data (${op.target}) from ${op.module}` };
+      }
+      // A permission change names the role it changed as its target.
+      if (action === 'permission-change' && listed(policy.adminRoles, op.target)) {
+        return { ...base, kind: 'admin-permission-change', description: `permission change on admin role ${op.target}` };
+      }
+      return null;
     }
-    if (action === 'export' && op.dataCategory !== undefined && listed(policy.sensitiveExportCategories, op.dataCategory)) {
-      return { ...base, kind: 'sensitive-export', description: `export of ${op.dataCategory} data (${op.target}) from ${op.module}` };
-    }
-    // A permission change names the role it changed as its target.
-    if (action === 'permission-change' && listed(policy.adminRoles, op.target)) {
-      return { ...base, kind: 'admin-permission-change', description: `permission change on admin role ${op.target}` };
-    }
-    return null;
-  }
-  if (fact.detailType === 'Role Assigned' || fact.detailType === 'Role Revoked') {
-    const change = fact.detail as DetailOf<'Role Assigned'> | DetailOf<'Role Revoked'>;
-    if (!listed(policy.adminRoles, change.role)) return null;
-    const assigned = fact.detailType === 'Role Assigned';
-    const actor = assigned ? (change as DetailOf<'Role Assigned'>).grantedBy : (change as DetailOf<'Role Revoked'>).revokedBy;
     // The contract gives role changes no operationId: an Operation Verified names the event id.
-    return { kind: 'admin-role-change', actor, operationKey: fact.eventId, description: `admin role ${change.role} ${assigned ? 'assigned to' : 'revoked from'} ${change.account}` };
+    case 'Role Assigned': {
+      const change = fact.detail;
+      if (!listed(policy.adminRoles, change.role)) return null;
+      return { kind: 'admin-role-change', actor: change.grantedBy, operationKey: fact.eventId, description: `admin role ${change.role} assigned to ${change.account}` };
+    }
+    case 'Role Revoked': {
+      const change = fact.detail;
+      if (!listed(policy.adminRoles, change.role)) return null;
+      return { kind: 'admin-role-change', actor: change.revokedBy, operationKey: fact.eventId, description: `admin role ${change.role} revoked from ${change.account}` };
+    }
   }
-  return null;
 }
 
 /**
  * The operation to track (and its inline verification, if any), or null when the fact is not
  * high-risk or the policy requires no second person.
  */
-export function planOperation(fact: ErpFact, policy: Policy, receivedAt: Date): { operation: HighRiskOperation; inlineVerification?: Verification } | null {
+export function planOperation(fact: OperationFact, policy: Policy, receivedAt: Date): { operation: HighRiskOperation; inlineVerification?: Verification } | null {
   const rule = policy.audit.highRiskOperations;
   if (!rule.dualVerification.required) return null;
   const found = classifyHighRisk(fact, rule);
   if (found === null) return null;
-  const occurredAt = Date.parse(fact.occurredAt);
-  const deadline = occurredAt + rule.dualVerification.windowMinutes * 60_000;
+  const occurredAt = Date.parse(fact.time);
+  const deadline = occurredAt + rule.dualVerification.windowMinutes * MINUTE_MS;
   const operation: HighRiskOperation = {
     operationKey: found.operationKey,
     eventId: fact.eventId,
@@ -153,9 +152,8 @@ export function planOperation(fact: ErpFact, policy: Policy, receivedAt: Date): 
 }
 
 /** An `Operation Verified` fact as a verification. */
-export function toVerification(fact: ErpFact): Verification {
-  const detail = fact.detail as DetailOf<'Operation Verified'>;
-  return { operationKey: detail.operationId, eventId: fact.eventId, verifier: detail.verifier, occurredAt: new Date(Date.parse(fact.occurredAt)).toISOString(), inline: false };
+export function toVerification(fact: VerificationFact): Verification {
+  return { operationKey: fact.detail.operationId, eventId: fact.eventId, verifier: fact.detail.verifier, occurredAt: new Date(Date.parse(fact.time)).toISOString(), inline: false };
 }
 
 export function judgeVerification(operation: HighRiskOperation, verification: Verification, policy: Policy): VerificationVerdict {
@@ -163,7 +161,7 @@ export function judgeVerification(operation: HighRiskOperation, verification: Ve
   if (same(verification.verifier, operation.actor)) return 'self-verified';
   if (authorisedVerifiers.length > 0 && !listed(authorisedVerifiers, verification.verifier)) return 'unauthorised-verifier';
   const distance = Math.abs(Date.parse(verification.occurredAt) - Date.parse(operation.occurredAt));
-  return distance <= windowMinutes * 60_000 ? 'valid' : 'outside-window';
+  return distance <= windowMinutes * MINUTE_MS ? 'valid' : 'outside-window';
 }
 
 /**
@@ -177,7 +175,7 @@ export function evaluateOperation(operation: HighRiskOperation, verifications: r
 
   const judged = verifications.map((verification) => ({ verification, verdict: judgeVerification(operation, verification, policy) }));
   const raised = new Set(operation.raisedFindingIds);
-  const findings: FindingRaised[] = [];
+  const findings: Finding[] = [];
   for (const { verification, verdict } of judged) {
     if (verdict !== 'self-verified' && verdict !== 'unauthorised-verifier') continue;
     const finding = invalidVerifierFinding(operation, verification, verdict, policy);
@@ -191,21 +189,21 @@ export function evaluateOperation(operation: HighRiskOperation, verifications: r
     else if (now.getTime() > Date.parse(operation.decideAfter)) status = 'unverified';
   }
   if (status === 'unverified') {
-    // Also when an earlier run moved the status but died before publishing: raise it now.
+    // Also when an earlier run moved the status but died before raising it: raise it now.
     const finding = unverifiedFinding(operation, judged, policy);
     if (!raised.has(finding.findingId)) findings.push(finding);
   }
   return { status, findings, ...(valid ? { verifiedBy: valid } : {}) };
 }
 
+/** What every 6.2 finding shares. Raised once per operation and verifier: nothing resolves them (sticky). */
 function baseFinding(operation: HighRiskOperation, policy: Policy) {
   return {
-    schemaVersion: 1 as const,
     control: HIGH_RISK_CONTROL,
     severity: 'critical' as const,
     mode: policy.audit.highRiskOperations.mode,
     subject: { type: 'operation', id: operation.operationKey, name: operation.description },
-    detectedBy: DETECTED_BY,
+    sticky: true,
   };
 }
 
@@ -213,48 +211,46 @@ function operationFacts(operation: HighRiskOperation) {
   return { kind: operation.kind, actor: operation.actor, operationKey: operation.operationKey, occurredAt: operation.occurredAt, source: operation.source, detailType: operation.detailType };
 }
 
-function invalidVerifierFinding(operation: HighRiskOperation, verification: Verification, verdict: 'self-verified' | 'unauthorised-verifier', policy: Policy): FindingRaised {
+function invalidVerifierFinding(operation: HighRiskOperation, verification: Verification, verdict: 'self-verified' | 'unauthorised-verifier', policy: Policy): Finding {
   const self = verdict === 'self-verified';
   return {
     ...baseFinding(operation, policy),
-    findingId: stableFindingId(HIGH_RISK_CONTROL, verdict, operation.operationKey, verification.verifier.toLowerCase()),
+    findingId: findingId(HIGH_RISK_CONTROL, verdict, operation.operationKey, verification.verifier.toLowerCase()),
+    rule: verdict,
     title: self ? 'High-risk operation verified by its own actor' : 'High-risk operation verified by an unauthorised account',
-    evidence: {
-      summary: self
-        ? `${operation.actor} verified their own ${operation.description}; dual verification needs a second person (guide 6.2).`
-        : `${verification.verifier} verified ${operation.actor}'s ${operation.description} but is not an authorised verifier (guide 6.2).`,
-      eventIds: evidenceEventIds([operation.eventId, verification.eventId]),
-      facts: {
-        ...operationFacts(operation),
-        verifier: verification.verifier,
-        verifiedAt: verification.occurredAt,
-        inline: verification.inline,
-        ...(self ? {} : { authorisedVerifiers: [...policy.audit.highRiskOperations.dualVerification.authorisedVerifiers] }),
-      },
+    summary: self
+      ? `${operation.actor} verified their own ${operation.description}; dual verification needs a second person (guide 6.2).`
+      : `${verification.verifier} verified ${operation.actor}'s ${operation.description} but is not an authorised verifier (guide 6.2).`,
+    eventIds: [operation.eventId, verification.eventId],
+    facts: {
+      ...operationFacts(operation),
+      verifier: verification.verifier,
+      verifiedAt: verification.occurredAt,
+      inline: verification.inline,
+      ...(self ? {} : { authorisedVerifiers: [...policy.audit.highRiskOperations.dualVerification.authorisedVerifiers] }),
     },
   };
 }
 
-function unverifiedFinding(operation: HighRiskOperation, judged: readonly { verification: Verification; verdict: VerificationVerdict }[], policy: Policy): FindingRaised {
+function unverifiedFinding(operation: HighRiskOperation, judged: readonly { verification: Verification; verdict: VerificationVerdict }[], policy: Policy): Finding {
   const { windowMinutes } = policy.audit.highRiskOperations.dualVerification;
   const rejected = judged.filter((j) => j.verdict !== 'valid');
   const late = rejected.filter((j) => j.verdict === 'outside-window').length;
   return {
     ...baseFinding(operation, policy),
-    findingId: stableFindingId(HIGH_RISK_CONTROL, 'unverified', operation.operationKey),
+    findingId: findingId(HIGH_RISK_CONTROL, 'unverified', operation.operationKey),
+    rule: 'unverified',
     title: 'High-risk operation not verified by a second person',
-    evidence: {
-      summary:
-        `${operation.actor}'s ${operation.description} had no valid verification by a second, authorised person within ${windowMinutes} min` +
-        (late > 0 ? ` (${late} verification(s) came outside the window)` : '') +
-        ' (guide 6.2).',
-      eventIds: evidenceEventIds([operation.eventId, ...rejected.map((j) => j.verification.eventId)]),
-      facts: {
-        ...operationFacts(operation),
-        windowMinutes,
-        deadline: operation.deadline,
-        rejectedVerifications: rejected.map((j) => ({ verifier: j.verification.verifier, verifiedAt: j.verification.occurredAt, reason: j.verdict })),
-      },
+    summary:
+      `${operation.actor}'s ${operation.description} had no valid verification by a second, authorised person within ${windowMinutes} min` +
+      (late > 0 ? ` (${late} verification(s) came outside the window)` : '') +
+      ' (guide 6.2).',
+    eventIds: [operation.eventId, ...rejected.map((j) => j.verification.eventId)],
+    facts: {
+      ...operationFacts(operation),
+      windowMinutes,
+      deadline: operation.deadline,
+      rejectedVerifications: rejected.map((j) => ({ verifier: j.verification.verifier, verifiedAt: j.verification.occurredAt, reason: j.verdict })),
     },
   };
 }

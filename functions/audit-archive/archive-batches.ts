@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
 import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
 import type { ChainHead, ChainLink } from '../shared/audit-trail/hash-chain.ts';
+import { utcDayBefore } from '../shared/time.ts';
 
 export interface ArchiveBatch {
   readonly key: string;
@@ -63,7 +64,7 @@ export function buildBatches(day: string, chains: readonly { links: readonly Cha
 export function daysToArchive(today: Date, lookbackDays: number, archivedDays: ReadonlySet<string>): string[] {
   const days: string[] = [];
   for (let back = lookbackDays; back >= 1; back--) {
-    const day = new Date(today.getTime() - back * 86_400_000).toISOString().slice(0, 10);
+    const day = utcDayBefore(today, back);
     if (!archivedDays.has(day)) days.push(day);
   }
   return days;

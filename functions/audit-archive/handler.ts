@@ -2,43 +2,47 @@
  * audit-archive (scheduled daily): writes each closed day's audit chains to the archive as
  * compressed JSON Lines with a digest manifest (guide 6.1). Days already archived are
  * skipped, missed days are caught up, so a rerun or a late schedule does no harm. Each chain
- * is verified as it is archived; a broken one is a critical 6.1 finding on the bus. Hourly, it
- * also anchors the current chain heads in the archive (`head-anchors.ts`).
+ * is verified as it is archived; a broken one is a critical 6.1 finding, raised through the
+ * shared lifecycle. Hourly, it also anchors the current chain heads in the archive.
+ *
+ * Thin: wire the ports, then run the flow of the schedule that fired, with the schedule's own
+ * time deciding "today" (so a delayed or replayed fire archives the same days).
  */
-import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
+import { InvalidEventError } from '../../schemas/errors.ts';
+import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
+import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
+import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { governanceHandler } from '../shared/event-handler.ts';
-import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
-import { loadPolicy } from '../../schemas/policy-loader.ts';
-import { archiveAuditDays } from './archive-days.ts';
-import { anchorHeads } from './head-anchors.ts';
-import { InvalidEventError } from '../../schemas/errors.ts';
-import { brokenChainFinding, integrityFindings } from './integrity-findings.ts';
+import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
+import { findingLifecycle } from '../shared/findings/lifecycle.ts';
+import { anchorHeads, archiveAuditDays } from './flows.ts';
+import { DETECTED_BY } from './integrity-findings.ts';
 
 const config = readFunctionConfig();
-const trail = dynamoAuditTrailStore(stateDocumentClient(), config.stateTableName);
-const archive = archiveStoreFromEnv();
-const publisher = eventBridgePublisher(busClient(), config.eventBusName);
-const policy = loadPolicy();
+const documents = stateDocumentClient();
+const ports = {
+  trail: dynamoAuditTrailStore(documents, config.stateTableName),
+  archive: archiveStoreFromEnv(),
+  findings: findingLifecycle({ store: dynamoFindingsStore(documents, config.stateTableName), publisher: eventBridgePublisher(busClient(), config.eventBusName) }, DETECTED_BY),
+  mode: loadPolicy().audit.retention.mode,
+};
 
-// The schedule's own time decides "today", so a delayed or replayed fire archives the same days.
-export const handler = governanceHandler('audit-archive')({
+export const handler = governanceHandler(DETECTED_BY)({
   async onFact() {
     throw new InvalidEventError('audit-archive runs on its schedules only; no rule routes events to it');
   },
   onSchedule: {
     async 'audit-anchor-heads'(firedAt, { logger }) {
-      const anchors = await anchorHeads(trail, archive, firedAt);
+      const anchors = await anchorHeads(ports.trail, ports.archive, firedAt);
       logger.info('audit heads anchored', { days: anchors.map((a) => `${a.day}:${a.heads.length}`) });
       return { schedule: 'audit-anchor-heads', anchored: anchors.map((a) => ({ day: a.day, chains: a.heads.length })) };
     },
     async 'archive-audit-daily'(firedAt, { logger, now }) {
-      const results = await archiveAuditDays(trail, archive, firedAt, now);
-      const findings = results.flatMap((r) => r.broken.map((b) => brokenChainFinding(r.day, b, policy.audit.retention.mode)));
-      await publisher.publish(findings.map(integrityFindings.findingEvent));
-      logger.info('audit archive run', { days: results.map((r) => `${r.day}:${r.records}`), brokenChains: findings.length });
+      const results = await archiveAuditDays(ports, firedAt, now);
+      logger.info('audit archive run', { days: results.map((r) => `${r.day}:${r.records}`), brokenChains: results.reduce((n, r) => n + r.broken.length, 0) });
       return { schedule: 'archive-audit-daily', days: results };
     },
   },

@@ -1,6 +1,7 @@
 /**
- * Chain-head anchors (guide 6.1): every hour the current heads of today's and yesterday's
- * chains are written to the archive — S3 with Object Lock on AWS, so not even the table's
+ * Chain-head anchors (guide 6.1): where they lie in the archive and how `erpgov audit verify`
+ * reads them back. Every hour the current heads of today's and yesterday's chains are written
+ * to the archive (`anchorHeads` in flows.ts) — S3 with Object Lock on AWS, so not even the table's
  * owner can take them back. `erpgov audit verify` checks the table against them, which
  * catches what a hash chain cannot show by itself: a whole chain deleted together with its
  * head, a tail cut together with the head, or every link re-hashed after an edit. Closed days
@@ -8,11 +9,8 @@
  */
 import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
-import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import type { ChainHead } from '../shared/audit-trail/hash-chain.ts';
 import { manifestKey, type ArchiveManifest } from './archive-batches.ts';
-
-export const ANCHOR_SCHEDULE = 'audit-anchor-heads';
 
 export interface HeadAnchor {
   readonly day: string;
@@ -20,27 +18,9 @@ export interface HeadAnchor {
   readonly heads: readonly ChainHead[];
 }
 
-const anchorFolder = (day: string) => `${ARCHIVE_PREFIX}/anchors/date=${day}/`;
+export const anchorFolder = (day: string) => `${ARCHIVE_PREFIX}/anchors/date=${day}/`;
 /** One object per anchoring, never overwritten (Object Lock keeps every version anyway). */
 export const anchorKey = (day: string, at: Date) => `${anchorFolder(day)}${at.toISOString().replace(/[:.]/g, '-')}.json`;
-
-/** Anchors the heads of yesterday's and today's chains (UTC arrival days); returns what it wrote. */
-export async function anchorHeads(trail: AuditTrailStore, archive: ArchiveStore, now: Date): Promise<HeadAnchor[]> {
-  const days = [new Date(now.getTime() - 86_400_000), now].map((d) => d.toISOString().slice(0, 10));
-  const written: HeadAnchor[] = [];
-  for (const day of days) {
-    const heads: ChainHead[] = [];
-    for (const chainId of await trail.chainsOfDay(day)) {
-      const head = await trail.readHead(chainId);
-      if (head) heads.push(head);
-    }
-    if (heads.length === 0) continue;
-    const anchor: HeadAnchor = { day, anchoredAt: now.toISOString(), heads };
-    await archive.put(anchorKey(day, now), new TextEncoder().encode(`${JSON.stringify(anchor, null, 2)}\n`), 'application/json');
-    written.push(anchor);
-  }
-  return written;
-}
 
 /**
  * For `verifyTrail`: per chain of the day, the highest head any anchor or the day's manifest

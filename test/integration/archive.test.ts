@@ -12,8 +12,10 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestKey, verifyBatchDigest, type ArchiveManifest } from '../../functions/audit-archive/archive-batches.ts';
-import { archiveAuditDays } from '../../functions/audit-archive/archive-days.ts';
-import { brokenChainFinding } from '../../functions/audit-archive/integrity-findings.ts';
+import { archiveAuditDays, type ArchivePorts } from '../../functions/audit-archive/flows.ts';
+import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
+import { findingLifecycle } from '../../functions/shared/findings/lifecycle.ts';
+import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { validateDetail } from '../../schemas/registry.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import type { AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
@@ -45,6 +47,13 @@ afterAll(async () => {
   await s3server.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The archive run's ports over a trail and an archive, with the lifecycle in memory; `published` is what it put on the bus. */
+function archivePorts(trail: ArchivePorts['trail'], archive: ArchiveStore): ArchivePorts & { published: OutgoingEvent[] } {
+  const published: OutgoingEvent[] = [];
+  const findings = findingLifecycle({ store: memoryFindingsStore(), publisher: { publish: async (events) => void published.push(...events) } }, 'audit-archive');
+  return { trail, archive, findings, mode: 'enforce', published };
+}
 
 const stores: [string, () => ArchiveStore][] = [
   ['folder', () => folderArchiveStore(join(dir, 'folder'))],
@@ -82,10 +91,12 @@ describe('archive run', () => {
     for (let i = 0; i < 30; i++) await trail.append(rec(i, i % 3 ? 'erp.sap' : 'erp.odoo'), arrival);
 
     const archive = s3ArchiveStore(s3, 'audit-archive-run');
+    const ports = archivePorts(trail, archive);
     const today = new Date('2026-11-29T00:30:00Z');
-    const first = await archiveAuditDays(trail, archive, today, today);
+    const first = await archiveAuditDays(ports, today, today);
     expect(first.find((r) => r.day === '2026-11-28')).toMatchObject({ records: 30 });
-    const again = await archiveAuditDays(trail, archive, today, today);
+    expect(ports.published).toEqual([]); // intact chains raise nothing
+    const again = await archiveAuditDays(ports, today, today);
     expect(again).toEqual([]); // every day in the window now has a manifest
 
     const manifest = JSON.parse(new TextDecoder().decode(await archive.get(manifestKey('2026-11-28')))) as ArchiveManifest;
@@ -120,15 +131,18 @@ describe('archive run', () => {
     await docs.send(new UpdateCommand({ TableName: stateTable.name, Key: { pk: `CHAIN#${chainId}`, sk: `LINK#${'1'.padStart(12, '0')}` }, UpdateExpression: 'SET #r.actor = :a', ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': 'intruder' } }));
 
     const archive = folderArchiveStore(join(dir, 'integrity'));
+    const ports = archivePorts(trail, archive);
     const today = new Date('2026-10-11T00:30:00Z');
-    const [result] = (await archiveAuditDays(trail, archive, today, today)).filter((r) => r.day === '2026-10-10');
+    const [result] = (await archiveAuditDays(ports, today, today)).filter((r) => r.day === '2026-10-10');
     expect(result?.records).toBe(12);
     expect(result?.broken).toEqual([expect.objectContaining({ chainId, kind: 'edited', seq: 1 })]);
     const manifest = JSON.parse(new TextDecoder().decode(await archive.get(manifestKey('2026-10-10'))));
     expect(manifest.integrity).toMatchObject({ intact: false, broken: [expect.objectContaining({ chainId })] });
-    const finding = brokenChainFinding('2026-10-10', result?.broken[0] as never, 'enforce');
-    expect(validateDetail('Finding Raised', finding).ok).toBe(true);
-    expect(finding).toMatchObject({ control: '6.1', severity: 'critical', subject: { id: chainId } });
+    expect(ports.published).toHaveLength(1);
+    const [raised] = ports.published;
+    expect(raised).toMatchObject({ source: 'erpgov.audit-archive', detailType: 'Finding Raised' });
+    expect(validateDetail('Finding Raised', raised?.detail).ok).toBe(true);
+    expect(raised?.detail).toMatchObject({ control: '6.1', severity: 'critical', mode: 'enforce', title: 'Audit trail tampered with or incomplete', subject: { id: chainId }, detectedBy: 'audit-archive', evidence: { facts: { day: '2026-10-10', kind: 'edited', seq: 1 } } });
     docs.destroy();
     await new Promise((r) => dynamo.server.close(r));
   });

@@ -7,17 +7,18 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateTable } from '../../infra/state-table.ts';
-import { BEHAVIOUR_ANALYSIS_SCHEDULE, SETTLE_MS } from '../../functions/audit-analysis/analyse-hours.ts';
-import { dynamoHighRiskStore } from '../../functions/audit-analysis/analysis-state.ts';
-import { HIGH_RISK_SWEEP_SCHEDULE } from '../../functions/audit-analysis/verify-high-risk.ts';
+import type { ScheduleIdOf } from '../../infra/function-routes.ts';
+import { SETTLE_MS } from '../../functions/audit-analysis/flows.ts';
+import { dynamoHighRiskStore } from '../../functions/audit-analysis/high-risk-store.ts';
+import { HOUR_MS as HOUR, MINUTE_MS as MIN } from '../../functions/shared/time.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 import { type FindingRaised } from '../../schemas/index.ts';
 
-const MIN = 60_000;
-const HOUR = 60 * MIN;
+const HIGH_RISK_SWEEP_SCHEDULE = 'audit-high-risk-sweep' satisfies ScheduleIdOf<'audit-analysis'>;
+const BEHAVIOUR_ANALYSIS_SCHEDULE = 'audit-behaviour-hourly' satisfies ScheduleIdOf<'audit-analysis'>;
 let h: PipelineHarness;
 let runtime: LocalRuntime;
 let docs: DynamoDBDocumentClient;

@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAuditCommand } from '../../cli/audit.ts';
-import { ANCHOR_SCHEDULE } from '../../functions/audit-archive/head-anchors.ts';
-import { ARCHIVE_SCHEDULE } from '../../functions/audit-archive/archive-days.ts';
+import type { ScheduleIdOf } from '../../infra/function-routes.ts';
+import { stateIndex } from '../../functions/shared/dynamo-access.ts';
+import { addDays } from '../../functions/shared/time.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
+const ANCHOR_SCHEDULE = 'audit-anchor-heads' satisfies ScheduleIdOf<'audit-archive'>;
+const ARCHIVE_SCHEDULE = 'archive-audit-daily' satisfies ScheduleIdOf<'audit-archive'>;
 let h: PipelineHarness;
 beforeAll(async () => {
   h = await startPipelineHarness('anchors');
@@ -37,8 +40,8 @@ describe('audit-archive schedules', () => {
     expect(intact.output).toContain('OK: every chain is intact');
 
     // Remove one of today's erp.sap chains with its head, as someone with table access could.
-    const heads = await h.docs.send(new QueryCommand({ TableName: stateTable.name, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `CHAINS#${day}` } }));
-    const chainId = String(heads.Items?.map((i) => i.gsi1sk).find((c) => String(c).startsWith('erp.sap/')));
+    const heads = await h.docs.send(new QueryCommand({ TableName: stateTable.name, IndexName: stateIndex.indexName, KeyConditionExpression: '#ipk = :p', ExpressionAttributeNames: { '#ipk': stateIndex.partitionKey }, ExpressionAttributeValues: { ':p': `CHAINS#${day}` } }));
+    const chainId = String(heads.Items?.map((i) => i[stateIndex.sortKey]).find((c) => String(c).startsWith('erp.sap/')));
     const links = await h.docs.send(new QueryCommand({ TableName: stateTable.name, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `CHAIN#${chainId}` } }));
     for (const link of links.Items ?? []) await h.docs.send(new DeleteCommand({ TableName: stateTable.name, Key: { pk: link.pk, sk: link.sk } }));
     await h.docs.send(new DeleteCommand({ TableName: stateTable.name, Key: { pk: `HEAD#${chainId}`, sk: 'HEAD' } }));
@@ -50,7 +53,7 @@ describe('audit-archive schedules', () => {
 
   it('archives the closed day, manifest last, on the daily schedule', async () => {
     const day = new Date().toISOString().slice(0, 10);
-    const tomorrow = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000);
+    const tomorrow = addDays(`${day}T00:00:00Z`, 1);
     await h.fireSchedule(ARCHIVE_SCHEDULE, tomorrow);
     expect(existsSync(join(h.dataDir, 'archive', 'audit', 'manifests', `${day}.json`))).toBe(true);
   });

@@ -12,7 +12,8 @@ import type { AuditRecord } from '../../functions/shared/audit-trail/audit-recor
 import { chainIdFor, dynamoAuditTrailStore, type AuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { searchTrail, verifyTrail } from '../../functions/shared/audit-trail/audit-queries.ts';
 import { linkHash } from '../../functions/shared/audit-trail/hash-chain.ts';
-import { anchoredHeadsFrom, anchorHeads } from '../../functions/audit-archive/head-anchors.ts';
+import { anchorHeads } from '../../functions/audit-archive/flows.ts';
+import { anchoredHeadsFrom } from '../../functions/audit-archive/head-anchors.ts';
 import { folderArchiveStore } from '../../functions/shared/archive-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from '../../runtime/dynamo-server.ts';

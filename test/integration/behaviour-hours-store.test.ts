@@ -5,7 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoHourlyBaselineStore } from '../../functions/audit-analysis/analysis-state.ts';
+import { dynamoHourlyBaselineStore } from '../../functions/audit-analysis/hourly-baseline-store.ts';
 import type { Baseline } from '../../functions/audit-analysis/behaviour-baseline.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from '../../runtime/dynamo-server.ts';

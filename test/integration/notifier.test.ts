@@ -15,7 +15,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNotificationsCommand } from '../../cli/notifications.ts';
-import { HIGH_RISK_SWEEP_SCHEDULE } from '../../functions/audit-analysis/verify-high-risk.ts';
+import type { ScheduleIdOf } from '../../infra/function-routes.ts';
 import { OUTBOX_DRAIN_SCHEDULE } from '../../functions/notifier/delivery.ts';
 import { dynamoOutboxStore } from '../../functions/notifier/notifier-state.ts';
 import { messageIdOf } from '../../functions/notifier/routing.ts';
@@ -108,6 +108,7 @@ function stopSmtp(): Promise<void> {
 }
 
 // ---- the pipeline -------------------------------------------------------------------
+const HIGH_RISK_SWEEP_SCHEDULE = 'audit-high-risk-sweep' satisfies ScheduleIdOf<'audit-analysis'>;
 let dataDir: string;
 let runtime: LocalRuntime;
 let events: EventBridgeClient;

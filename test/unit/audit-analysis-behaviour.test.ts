@@ -11,9 +11,8 @@ import { isWithinWorkingHours, localTime } from '../../functions/shared/local-ti
 import { toAuditRecord, type AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
 import { defaultPolicy, parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
 import { validateDetail, type FindingRaised } from '../../schemas/registry.ts';
-
-const MIN = 60_000;
-const HOUR = 60 * MIN;
+import { toFindingRaised } from '../../functions/shared/findings/finding.ts';
+import { HOUR_MS as HOUR, MINUTE_MS as MIN } from '../../functions/shared/time.ts';
 
 let nextId = 0;
 function record(detailType: string, detail: Record<string, unknown>, time: string | number, options: { source?: string; eventId?: string } = {}): AuditRecord {
@@ -47,10 +46,12 @@ function fromHourlyAggregates(baseline: readonly AuditRecord[], window: Analysis
   return mergeBaselines(hours);
 }
 
+/** The findings as the lifecycle announces them ("Finding Raised"), each checked against the contract. */
 function analyse(records: readonly AuditRecord[], window: AnalysisWindow, policy: Policy = defaultPolicy, baseline: readonly AuditRecord[] = records): FindingRaised[] {
-  const findings = analyseBehaviour(records, baseline, policy, window);
+  const decided = analyseBehaviour(records, baseline, policy, window);
   // Every scenario also runs over the stored-hours path, and must decide the same.
-  expect(analyseBehaviour(records, fromHourlyAggregates(baseline, window, policy), policy, window)).toEqual(findings);
+  expect(analyseBehaviour(records, fromHourlyAggregates(baseline, window, policy), policy, window)).toEqual(decided);
+  const findings = decided.map((finding) => toFindingRaised(finding, 'audit-analysis'));
   for (const finding of findings) {
     const check = validateDetail('Finding Raised', finding);
     expect(check.ok ? 'valid' : check.message).toBe('valid');

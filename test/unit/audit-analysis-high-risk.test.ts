@@ -1,32 +1,40 @@
 /**
  * Dual verification of high-risk operations (guide 6.2): the pure decisions, then the flow over
- * an in-memory store (ordering, duplicates, crashes). No I/O.
+ * the in-memory stores and the finding lifecycle (ordering, duplicates, crashes). No I/O.
  */
 import { describe, expect, it } from 'vitest';
 import { parsePolicy, defaultPolicy, type Policy } from '../../schemas/policy-loader.ts';
 import type { EventPublisher, OutgoingEvent } from '../../functions/shared/ports.ts';
-import type { HighRiskStore } from '../../functions/audit-analysis/analysis-state.ts';
+import { toFindingRaised, type Finding } from '../../functions/shared/findings/finding.ts';
+import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
+import { findingLifecycle } from '../../functions/shared/findings/lifecycle.ts';
+import { MINUTE_MS } from '../../functions/shared/time.ts';
+import { memoryHighRiskStore } from '../../functions/audit-analysis/high-risk-store.ts';
 import {
   classifyHighRisk,
   evaluateOperation,
   planOperation,
   toVerification,
   VERIFICATION_DELIVERY_GRACE_MS,
-  type ErpFact,
+  type HighRiskFact,
   type HighRiskOperation,
+  type OperationFact,
   type Verification,
 } from '../../functions/audit-analysis/high-risk.ts';
-import { recordHighRiskFact, sweepOverdueOperations } from '../../functions/audit-analysis/verify-high-risk.ts';
+import { recordHighRiskFact, sweepOverdueOperations } from '../../functions/audit-analysis/flows.ts';
 import { validateDetail, type FindingRaised } from '../../schemas/registry.ts';
 
-const MIN = 60_000;
 const T0 = '2026-03-02T02:00:00.000Z';
-const at = (minutesAfterT0: number) => new Date(Date.parse(T0) + minutesAfterT0 * MIN);
+const at = (minutesAfterT0: number) => new Date(Date.parse(T0) + minutesAfterT0 * MINUTE_MS);
 const iso = (minutesAfterT0: number) => at(minutesAfterT0).toISOString();
 
 let nextId = 0;
-function fact(detailType: string, detail: Record<string, unknown>, options: { eventId?: string; occurredAt?: string } = {}): ErpFact {
-  return { eventId: options.eventId ?? `evt-${++nextId}`, source: 'erp.sap', detailType, occurredAt: options.occurredAt ?? T0, detail: { schemaVersion: 1, ...detail } };
+/** A fact as the handler hands it over: the detail checked against its contract, typed by it. */
+function fact<T extends HighRiskFact['detailType']>(detailType: T, detail: Record<string, unknown>, options: { eventId?: string; occurredAt?: string } = {}): Extract<HighRiskFact, { detailType: T }> {
+  const check = validateDetail(detailType, { schemaVersion: 1, ...detail });
+  if (!check.ok) throw new Error(`${detailType}: ${check.message}`);
+  const time = options.occurredAt ?? T0;
+  return { eventId: options.eventId ?? `evt-${++nextId}`, source: 'erp.sap', time, claimedTime: time, detailType, detail: check.detail } as unknown as Extract<HighRiskFact, { detailType: T }>;
 }
 const bulkDelete = (extra: Record<string, unknown> = {}, options: { eventId?: string; occurredAt?: string } = {}) =>
   fact('Operation Audited', { actor: 'u1001', action: 'delete', target: 'sales-order', module: 'orders', recordCount: 250, operationId: 'log-1', ...extra }, options);
@@ -34,21 +42,23 @@ const verification = (verifier: string, minutesAfterT0: number, operationId = 'l
   fact('Operation Verified', { operationId, verifier }, { occurredAt: iso(minutesAfterT0), ...(eventId ? { eventId } : {}) });
 
 const highRisk = defaultPolicy.audit.highRiskOperations;
-const kindOf = (f: ErpFact, policy: Policy = defaultPolicy) => classifyHighRisk(f, policy.audit.highRiskOperations)?.kind ?? null;
+const kindOf = (f: OperationFact, policy: Policy = defaultPolicy) => classifyHighRisk(f, policy.audit.highRiskOperations)?.kind ?? null;
 
 /** The operation as first stored, received at `receivedMinutes` after T0. */
-function operationOf(f: ErpFact, policy: Policy = defaultPolicy, receivedMinutes = 0): HighRiskOperation {
+function operationOf(f: OperationFact, policy: Policy = defaultPolicy, receivedMinutes = 0): HighRiskOperation {
   const plan = planOperation(f, policy, at(receivedMinutes));
   if (plan === null) throw new Error('expected a high-risk operation');
   return plan.operation;
 }
-const verificationOf = (f: ErpFact): Verification => toVerification(f);
+const verificationOf = (f: ReturnType<typeof verification>): Verification => toVerification(f);
 
-function expectValidFinding(finding: FindingRaised | undefined): FindingRaised {
+/** The finding as the lifecycle announces it ("Finding Raised"), checked against the contract. */
+function expectValidFinding(finding: Finding | undefined): FindingRaised {
   expect(finding).toBeDefined();
-  const check = validateDetail('Finding Raised', finding);
+  const raised = toFindingRaised(finding as Finding, 'audit-analysis');
+  const check = validateDetail('Finding Raised', raised);
   expect(check.ok ? 'valid' : check.message).toBe('valid');
-  return finding as FindingRaised;
+  return raised;
 }
 
 describe('classifying high-risk operations', () => {
@@ -200,7 +210,7 @@ describe('judging verifications', () => {
   it('gives the same violation the same finding id, and does not raise one already raised', () => {
     const op = operationOf(bulkDelete());
     const first = evaluateOperation(op, [], defaultPolicy, afterWait).findings[0]!;
-    expect(evaluateOperation(operationOf(bulkDelete({}, { eventId: 'evt-again' })), [], defaultPolicy, new Date(afterWait.getTime() + 3_600_000)).findings[0]?.findingId).toBe(first.findingId);
+    expect(evaluateOperation(operationOf(bulkDelete({}, { eventId: 'evt-again' })), [], defaultPolicy, new Date(afterWait.getTime() + 60 * MINUTE_MS)).findings[0]?.findingId).toBe(first.findingId);
     expect(evaluateOperation({ ...op, status: 'unverified', raisedFindingIds: [first.findingId] }, [], defaultPolicy, afterWait)).toEqual({ status: 'unverified', findings: [] });
     // A status moved by a run that died before publishing: the finding is raised now.
     expect(evaluateOperation({ ...op, status: 'unverified' }, [], defaultPolicy, afterWait).findings.map((f) => f.findingId)).toEqual([first.findingId]);
@@ -220,44 +230,7 @@ describe('judging verifications', () => {
 });
 
 // ---------------------------------------------------------------------------------------
-// The flow over ports, with an in-memory store that keeps the DynamoDB adapter's contract.
-
-function memoryStore(): HighRiskStore & { operation(key: string): (HighRiskOperation & { open: boolean }) | undefined } {
-  const operations = new Map<string, HighRiskOperation & { open: boolean }>();
-  const verifications = new Map<string, Map<string, Verification>>();
-  return {
-    operation: (key) => operations.get(key),
-    async putOperation(operation) {
-      if (operations.has(operation.operationKey)) return false;
-      operations.set(operation.operationKey, { ...operation, open: true });
-      return true;
-    },
-    async putVerification(v) {
-      const forKey = verifications.get(v.operationKey) ?? new Map<string, Verification>();
-      if (!forKey.has(v.eventId)) forKey.set(v.eventId, v);
-      verifications.set(v.operationKey, forKey);
-    },
-    async read(key) {
-      const stored = operations.get(key);
-      const operation = stored ? (({ open: _open, ...rest }) => rest)(stored) : undefined;
-      return { operation, verifications: [...(verifications.get(key)?.values() ?? [])] };
-    },
-    async overdueOperationKeys(now) {
-      return [...operations.values()].filter((o) => o.open && o.decideAfter < now.toISOString()).map((o) => o.operationKey);
-    },
-    async transition(key, from, to) {
-      const stored = operations.get(key);
-      if (stored?.status !== from) return false;
-      operations.set(key, { ...stored, status: to });
-      return true;
-    },
-    async markRaised(key, ids, close) {
-      const stored = operations.get(key);
-      if (!stored) return;
-      operations.set(key, { ...stored, raisedFindingIds: [...new Set([...stored.raisedFindingIds, ...ids])].sort(), open: stored.open && !close });
-    },
-  };
-}
+// The flow over ports, with the in-memory twins of the stores.
 
 function recordingPublisher(failures = 0): EventPublisher & { readonly events: OutgoingEvent[] } {
   const events: OutgoingEvent[] = [];
@@ -272,8 +245,9 @@ function recordingPublisher(failures = 0): EventPublisher & { readonly events: O
 }
 
 function flow(policy: Policy = defaultPolicy, publisher = recordingPublisher()) {
-  const store = memoryStore();
-  return { store, publisher, ports: { store, publisher, policy } };
+  const store = memoryHighRiskStore();
+  const findings = findingLifecycle({ store: memoryFindingsStore(), publisher }, 'audit-analysis');
+  return { store, publisher, ports: { store, findings, policy } };
 }
 const titles = (events: readonly OutgoingEvent[]) => events.map((e) => (e.detail as FindingRaised).title);
 const afterTheWait = at(30 + 6);
@@ -285,7 +259,7 @@ describe('the dual-verification flow (in-memory store)', () => {
     expect(await sweepOverdueOperations(ports, at(20))).toEqual([]);
     const raised = await sweepOverdueOperations(ports, afterTheWait);
     expect(raised).toHaveLength(1);
-    expect(publisher.events).toEqual([{ source: 'erpgov.audit-analysis', detailType: 'Finding Raised', detail: raised[0] }]);
+    expect(publisher.events).toEqual([{ source: 'erpgov.audit-analysis', detailType: 'Finding Raised', detail: toFindingRaised(raised[0]!, 'audit-analysis') }]);
     expect(store.operation('log-1')).toMatchObject({ status: 'unverified', open: false, raisedFindingIds: [raised[0]!.findingId] });
     expect(await sweepOverdueOperations(ports, at(90))).toEqual([]);
     expect(publisher.events).toHaveLength(1);

@@ -3,22 +3,43 @@
  * and safe if the function dies between any two writes (dynalite and this design use no
  * transactions; each step is a single-item conditional write that a redelivery can resume).
  *
- * Items:
+ * Items (index and TTL attribute names as `infra/state-table.ts` declares them):
  *   AUDIT#<eventId> / CLAIM          which chain and seq the event went to; state claimed → linked
- *   CHAIN#<chainId> / LINK#<seq>     the record, its previous hash and its hash
- *   HEAD#<chainId>  / HEAD           last seq and hash of the chain (may lag one link after a crash)
+ *   CHAIN#<chainId> / LINK#<seq>     the record, its previous hash and its hash;
+ *        on the index: partition AUDITDAY#<day the operation happened>, sort key <occurredAt>#<eventId>
+ *        (search and the behaviour analysis read the trail by time through it)
+ *   HEAD#<chainId>  / HEAD           last seq and hash of the chain (may lag one link after a crash);
+ *        on the index: partition CHAINS#<arrival day>, sort key <chainId> (the chains of a day)
+ * Every item carries the TTL attribute the writer gives (`trailRecordExpiry`).
  * Chains are per source and arrival day, sharded by event id so concurrent writers rarely
  * contend for the same head.
  */
 import { TransientError } from '../../../schemas/errors.ts';
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { conditionally, queryAll, queryPages } from '../dynamo-access.ts';
-import { utcDaysBetween } from '../time.ts';
+import { conditionally, queryAll, queryPages, stateIndex, TTL_ATTRIBUTE } from '../dynamo-access.ts';
+import { retentionExpiry, retentionWindowStart, utcDay, utcDaysBetween } from '../time.ts';
 import type { AuditRecord } from './audit-record.ts';
 import { nextLink, type ChainHead, type ChainLink } from './hash-chain.ts';
 
 export const CHAIN_SHARDS = 8;
+
+/**
+ * When a record of the trail may leave the hot table (epoch seconds): kept the policy's
+ * retention (guide 6.1: at least six months), plus a day so that a chain never expires while
+ * it is being verified; the daily archive has long since copied it to write-once storage.
+ */
+export const trailRecordExpiry = (recordedAt: Date, retentionDays: number): number => retentionExpiry(recordedAt, retentionDays + 1);
+
+/**
+ * The oldest arrival day whose chains are certainly whole in the hot table at `now`: every
+ * record of it was recorded at most `retentionDays` + 1 days ago, so none has expired yet
+ * (`trailRecordExpiry`). Older chains may be partly gone by TTL, which is not tampering.
+ */
+export const oldestIntactTrailDay = (now: Date, retentionDays: number): string => retentionWindowStart(now, retentionDays);
+
+/** The TTL attribute of an item, when the writer gives an expiry. */
+const ttl = (expiresAt: number | undefined) => (expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: expiresAt });
 /** How long a claim is honoured before another delivery may take over a crashed append. */
 const CLAIM_LEASE_MS = 60_000;
 const MAX_LINK_ATTEMPTS = 50;
@@ -43,7 +64,7 @@ export interface AuditTrailStore {
 
 export function chainIdFor(record: Pick<AuditRecord, 'source' | 'eventId'>, arrival: Date): string {
   const shard = createHash('sha256').update(record.eventId).digest().readUInt8(0) % CHAIN_SHARDS;
-  return `${record.source}/${arrival.toISOString().slice(0, 10)}/${shard}`;
+  return `${record.source}/${utcDay(arrival)}/${shard}`;
 }
 
 const seqKey = (seq: number) => `LINK#${String(seq).padStart(12, '0')}`;
@@ -81,7 +102,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       client.send(
         new PutCommand({
           TableName: tableName,
-          Item: { pk: `HEAD#${link.chainId}`, sk: 'HEAD', seq: link.seq, hash: link.hash, gsi1pk: `CHAINS#${chainDay(link.chainId)}`, gsi1sk: link.chainId, expiresAt },
+          Item: { ...chainHeadItem({ chainId: link.chainId, seq: link.seq, hash: link.hash }), ...ttl(expiresAt) },
           ConditionExpression: 'attribute_not_exists(pk) OR #seq < :seq',
           ExpressionAttributeNames: { '#seq': 'seq' },
           ExpressionAttributeValues: { ':seq': link.seq },
@@ -93,7 +114,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
   async function claim(record: AuditRecord, now: Date, expiresAt: number | undefined): Promise<Claim | 'duplicate'> {
     const fresh: Claim = { chainId: chainIdFor(record, now), state: 'claimed', claimedAt: now.toISOString() };
     const claimed = await conditionally(() =>
-      client.send(new PutCommand({ TableName: tableName, Item: { pk: `AUDIT#${record.eventId}`, sk: 'CLAIM', ...fresh, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' })),
+      client.send(new PutCommand({ TableName: tableName, Item: { pk: `AUDIT#${record.eventId}`, sk: 'CLAIM', ...fresh, ...ttl(expiresAt) }, ConditionExpression: 'attribute_not_exists(pk)' })),
     );
     if (claimed) return fresh;
     const existing = (await getItem<Claim>(`AUDIT#${record.eventId}`, 'CLAIM')) as Claim;
@@ -145,7 +166,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
   }
 
   const queryIndex = (partition: string) =>
-    queryAll(client, { TableName: tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': partition } });
+    queryAll(client, { TableName: tableName, IndexName: stateIndex.indexName, KeyConditionExpression: '#ipk = :p', ExpressionAttributeNames: { '#ipk': stateIndex.partitionKey }, ExpressionAttributeValues: { ':p': partition } });
 
   return {
     async append(record, now, expiresAt) {
@@ -166,7 +187,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       for (let attempt = 0; attempt < MAX_LINK_ATTEMPTS; attempt++) {
         const link = nextLink(chainId, head, record);
         const linked = await conditionally(() =>
-          client.send(new PutCommand({ TableName: tableName, Item: { ...toStored(link), expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' })),
+          client.send(new PutCommand({ TableName: tableName, Item: { ...chainLinkItem(link), ...ttl(expiresAt) }, ConditionExpression: 'attribute_not_exists(pk)' })),
         );
         if (!linked) {
           // Another writer took the slot. The stored head is usually current; if it lags
@@ -202,7 +223,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     readHead,
 
     async chainsOfDay(day) {
-      return (await queryIndex(`CHAINS#${day}`)).map((item) => String(item.gsi1sk)).sort();
+      return (await queryIndex(`CHAINS#${day}`)).map((item) => String(item[stateIndex.sortKey])).sort();
     },
 
     async recordsOccurredOn(day) {
@@ -212,12 +233,13 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     async recordsOccurredBetween(from, to) {
       const [start, end] = [Date.parse(from), Date.parse(to)];
       const records: AuditRecord[] = [];
-      for (const day of utcDaysBetween(from.slice(0, 10), to.slice(0, 10))) {
+      for (const day of utcDaysBetween(from, to)) {
         // The key starts with the event's own time text (with or without milliseconds): bound by the second, then filter exactly.
         const items = await queryAll(client, {
           TableName: tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
+          IndexName: stateIndex.indexName,
+          KeyConditionExpression: '#ipk = :p AND #isk BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#ipk': stateIndex.partitionKey, '#isk': stateIndex.sortKey },
           ExpressionAttributeValues: { ':p': `AUDITDAY#${day}`, ':from': from.slice(0, 19), ':to': `${to.slice(0, 19)}\uffff` },
         });
         for (const item of items) {
@@ -245,7 +267,8 @@ function chainDay(chainId: string): string {
   return chainId.split('/').at(-2) ?? 'unknown';
 }
 
-function toStored(link: ChainLink<AuditRecord>): Record<string, unknown> {
+/** A link as the store keeps it (without its TTL attribute); exported for the benches that load a trail in bulk. */
+export function chainLinkItem(link: ChainLink<AuditRecord>): Record<string, unknown> {
   return {
     pk: `CHAIN#${link.chainId}`,
     sk: seqKey(link.seq),
@@ -254,12 +277,65 @@ function toStored(link: ChainLink<AuditRecord>): Record<string, unknown> {
     prevHash: link.prevHash,
     hash: link.hash,
     record: link.record,
-    // Time-range reads for search: by the day the operation happened.
-    gsi1pk: `AUDITDAY#${link.record.occurredAt.slice(0, 10)}`,
-    gsi1sk: `${link.record.occurredAt}#${link.record.eventId}`,
+    // Time-range reads for search: by the day the operation happened, as the event spells its time.
+    [stateIndex.partitionKey]: `AUDITDAY#${link.record.occurredAt.slice(0, 10)}`,
+    [stateIndex.sortKey]: `${link.record.occurredAt}#${link.record.eventId}`,
   };
+}
+
+/** A chain's head as the store keeps it (without its TTL attribute); exported for the benches. */
+export function chainHeadItem(head: ChainHead): Record<string, unknown> {
+  return { pk: `HEAD#${head.chainId}`, sk: 'HEAD', seq: head.seq, hash: head.hash, [stateIndex.partitionKey]: `CHAINS#${chainDay(head.chainId)}`, [stateIndex.sortKey]: head.chainId };
 }
 
 function fromStored(item: StoredLink): ChainLink<AuditRecord> {
   return { chainId: item.chainId, seq: item.seq, prevHash: item.prevHash, hash: item.hash, record: item.record };
+}
+
+/**
+ * The same trail in memory, for unit tests and benches of what reads it: append-only,
+ * hash-chained per source and arrival day like the table, idempotent on the event id, and
+ * read through the same queries (no crash recovery to model: nothing is left half-written).
+ */
+export function memoryAuditTrailStore(): AuditTrailStore {
+  const chains = new Map<string, ChainLink<AuditRecord>[]>();
+  const byEvent = new Map<string, ChainLink<AuditRecord>>();
+  const copy = <T>(value: T): T => structuredClone(value);
+  const headOf = (chainId: string): ChainHead | undefined => {
+    const last = chains.get(chainId)?.at(-1);
+    return last ? { chainId, seq: last.seq, hash: last.hash } : undefined;
+  };
+  // The by-day index's order: the event's own time text, then its id.
+  const byOccurrence = (a: AuditRecord, b: AuditRecord) => (`${a.occurredAt}#${a.eventId}` < `${b.occurredAt}#${b.eventId}` ? -1 : 1);
+  const occurredOn = (day: string) => [...byEvent.values()].map((l) => l.record).filter((r) => r.occurredAt.slice(0, 10) === day).sort(byOccurrence);
+  return {
+    async append(record, now) {
+      if (byEvent.has(record.eventId)) return 'duplicate';
+      const chainId = chainIdFor(record, now);
+      const link = nextLink(chainId, headOf(chainId), copy(record));
+      chains.set(chainId, [...(chains.get(chainId) ?? []), link]);
+      byEvent.set(record.eventId, link);
+      return 'appended';
+    },
+    async get(eventId) {
+      const link = byEvent.get(eventId);
+      return link ? copy(link) : undefined;
+    },
+    async readChain(chainId) {
+      return copy(chains.get(chainId) ?? []);
+    },
+    async readHead(chainId) {
+      return headOf(chainId);
+    },
+    async chainsOfDay(day) {
+      return [...chains.keys()].filter((chainId) => chainDay(chainId) === day).sort();
+    },
+    async recordsOccurredOn(day) {
+      return copy(occurredOn(day));
+    },
+    async recordsOccurredBetween(from, to) {
+      const [start, end] = [Date.parse(from), Date.parse(to)];
+      return copy(utcDaysBetween(from, to).flatMap(occurredOn).filter((r) => Date.parse(r.occurredAt) >= start && Date.parse(r.occurredAt) <= end));
+    },
+  };
 }

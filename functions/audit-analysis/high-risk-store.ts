@@ -1,20 +1,18 @@
 /**
- * audit-analysis's items in the state table. Single-item conditional writes only (dynalite
- * has no transactions), each safe to repeat, so a redelivery resumes where a crash stopped.
+ * The high-risk operations of guide 6.2 and their verifications, one partition per operation
+ * in the state table, so a single Query returns an operation with all its verifications.
+ * Single-item conditional writes only (dynalite has no transactions), each safe to repeat, so
+ * a redelivery resumes where a crash stopped.
  *
- *   HIGHRISK#<operationKey> / OPERATION          the high-risk operation and its status;
- *        gsi1pk HIGHRISK#OPEN, gsi1sk <decideAfter>#<operationKey> while it is still open,
- *        so the sweep reads exactly the overdue ones (gsi1sk < now)
+ *   HIGHRISK#<operationKey> / OPERATION          the operation and its status; on the state
+ *        table's index (partition HIGHRISK#OPEN, sort key <decideAfter>#<operationKey>) while it
+ *        is still open, so the sweep reads exactly the overdue ones (`queryDueOnIndex`);
+ *        `raisedFindingIds` (a string set): findings already raised for it
  *   HIGHRISK#<operationKey> / VERIFICATION#<eventId>   one verification (stored even before its operation)
- *   BEHAVIOUR#CURSOR / HOURLY                    end of the last hour the behaviour analysis covered
- *   BEHAVIOUR#HOURS  / <hour start, ISO>         one closed hour's baseline counts, gzip JSON (TTL: baselineDays + 2 days)
- *
- * One partition per operation: a single Query returns the operation with all its verifications.
+ * Both carry the table's TTL attribute: state outlives every decision by far (the audit trail keeps the evidence).
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { PutCommand, UpdateCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { conditionally, queryAll } from '../shared/dynamo-access.ts';
-import type { Baseline } from './behaviour-baseline.ts';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { conditionally, queryAll, queryDueOnIndex, stateIndex, TTL_ATTRIBUTE } from '../shared/dynamo-access.ts';
 import type { HighRiskOperation, OperationStatus, Verification } from './high-risk.ts';
 
 export interface HighRiskStore {
@@ -31,24 +29,9 @@ export interface HighRiskStore {
   markRaised(operationKey: string, findingIds: readonly string[], close: boolean): Promise<void>;
 }
 
-export interface BehaviourCursor {
-  /** End (exclusive) of the last hour analysed, if any run finished. */
-  analysedUntil(): Promise<Date | undefined>;
-  /** Moves the cursor forward to `until`; never backwards. */
-  advance(until: Date): Promise<void>;
-}
-
-export interface HourlyBaselineStore {
-  /** Stored counts of the hours starting in [from, to), by hour start (ISO). */
-  hoursBetween(from: Date, to: Date): Promise<Map<string, Baseline>>;
-  /** Stores a closed hour's counts (idempotent: the same hour always folds to the same counts). */
-  putHour(hourStart: Date, counts: Baseline, expiresAt: number): Promise<void>;
-}
-
 const OPEN_INDEX = 'HIGHRISK#OPEN';
 const operationPk = (key: string) => `HIGHRISK#${key}`;
-
-
+const openSortKey = (operation: HighRiskOperation) => `${operation.decideAfter}#${operation.operationKey}`;
 
 export function dynamoHighRiskStore(client: DynamoDBDocumentClient, tableName: string): HighRiskStore {
   return {
@@ -58,7 +41,14 @@ export function dynamoHighRiskStore(client: DynamoDBDocumentClient, tableName: s
         client.send(
           new PutCommand({
             TableName: tableName,
-            Item: { pk: operationPk(operation.operationKey), sk: 'OPERATION', ...fields, gsi1pk: OPEN_INDEX, gsi1sk: `${operation.decideAfter}#${operation.operationKey}`, expiresAt },
+            Item: {
+              pk: operationPk(operation.operationKey),
+              sk: 'OPERATION',
+              ...fields,
+              [stateIndex.partitionKey]: OPEN_INDEX,
+              [stateIndex.sortKey]: openSortKey(operation),
+              [TTL_ATTRIBUTE]: expiresAt,
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),
@@ -70,7 +60,7 @@ export function dynamoHighRiskStore(client: DynamoDBDocumentClient, tableName: s
         client.send(
           new PutCommand({
             TableName: tableName,
-            Item: { pk: operationPk(verification.operationKey), sk: `VERIFICATION#${verification.eventId}`, ...verification, expiresAt },
+            Item: { pk: operationPk(verification.operationKey), sk: `VERIFICATION#${verification.eventId}`, ...verification, [TTL_ATTRIBUTE]: expiresAt },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),
@@ -89,14 +79,8 @@ export function dynamoHighRiskStore(client: DynamoDBDocumentClient, tableName: s
     },
 
     async overdueOperationKeys(now) {
-      const items = await queryAll(client, {
-        TableName: tableName,
-        IndexName: 'gsi1',
-        // `<decideAfter ISO>#key` sorts before the bare `now` ISO exactly when decideAfter < now.
-        KeyConditionExpression: 'gsi1pk = :open AND gsi1sk < :now',
-        ExpressionAttributeValues: { ':open': OPEN_INDEX, ':now': now.toISOString() },
-      });
-      return items.map((item) => String(item.operationKey));
+      // `<decideAfter ISO>#key` sorts before the bare `now` ISO exactly when decideAfter < now.
+      return (await queryDueOnIndex(client, tableName, OPEN_INDEX, now)).map((item) => String(item.operationKey));
     },
 
     async transition(operationKey, from, to) {
@@ -121,7 +105,7 @@ export function dynamoHighRiskStore(client: DynamoDBDocumentClient, tableName: s
         clauses.push('ADD raisedFindingIds :ids');
         values[':ids'] = new Set(findingIds);
       }
-      if (close) clauses.push('REMOVE gsi1pk, gsi1sk');
+      if (close) clauses.push('REMOVE #ipk, #isk');
       if (clauses.length === 0) return;
       await conditionally(() =>
         client.send(
@@ -131,29 +115,8 @@ export function dynamoHighRiskStore(client: DynamoDBDocumentClient, tableName: s
             UpdateExpression: clauses.join(' '),
             // Never create a stray item for an operation that expired meanwhile.
             ConditionExpression: 'attribute_exists(pk)',
+            ...(close ? { ExpressionAttributeNames: { '#ipk': stateIndex.partitionKey, '#isk': stateIndex.sortKey } } : {}),
             ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-          }),
-        ),
-      );
-    },
-  };
-}
-
-export function dynamoBehaviourCursor(client: DynamoDBDocumentClient, tableName: string): BehaviourCursor {
-  const key = { pk: 'BEHAVIOUR#CURSOR', sk: 'HOURLY' };
-  return {
-    async analysedUntil() {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-      return typeof out.Item?.analysedUntil === 'string' ? new Date(out.Item.analysedUntil) : undefined;
-    },
-    async advance(until) {
-      await conditionally(() =>
-        client.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: { ...key, analysedUntil: until.toISOString() },
-            ConditionExpression: 'attribute_not_exists(pk) OR analysedUntil < :until',
-            ExpressionAttributeValues: { ':until': until.toISOString() },
           }),
         ),
       );
@@ -167,7 +130,7 @@ function toOperation(item: Record<string, unknown>): HighRiskOperation {
     operationKey: String(item.operationKey),
     eventId: String(item.eventId),
     source: String(item.source),
-    detailType: String(item.detailType),
+    detailType: item.detailType as HighRiskOperation['detailType'],
     kind: item.kind as HighRiskOperation['kind'],
     actor: String(item.actor),
     description: String(item.description),
@@ -191,24 +154,43 @@ function toVerification(item: Record<string, unknown>): Verification {
   };
 }
 
-const HOURS_PK = 'BEHAVIOUR#HOURS';
-/** An hour too busy to fit one item even compressed is not stored; it is recounted from the trail when needed. */
-const MAX_HOUR_BYTES = 350_000;
-
-export function dynamoHourlyBaselineStore(client: DynamoDBDocumentClient, tableName: string): HourlyBaselineStore {
+/** The same store in memory, with the DynamoDB adapter's contract, for the unit tests of the flows (and the benches). */
+export function memoryHighRiskStore(): HighRiskStore & { operation(key: string): (HighRiskOperation & { open: boolean }) | undefined } {
+  const operations = new Map<string, HighRiskOperation & { open: boolean }>();
+  const verifications = new Map<string, Map<string, Verification>>();
   return {
-    async hoursBetween(from, to) {
-      const items = await queryAll(client, {
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': HOURS_PK, ':from': from.toISOString(), ':to': new Date(to.getTime() - 1).toISOString() },
-      });
-      return new Map(items.map((i) => [String(i.sk), JSON.parse(gunzipSync(i.counts as Uint8Array).toString('utf8')) as Baseline]));
+    operation: (key) => operations.get(key),
+    async putOperation(operation) {
+      if (operations.has(operation.operationKey)) return false;
+      operations.set(operation.operationKey, { ...operation, raisedFindingIds: [], open: true });
+      return true;
     },
-    async putHour(hourStart, counts, expiresAt) {
-      const body = gzipSync(JSON.stringify(counts));
-      if (body.byteLength > MAX_HOUR_BYTES) return;
-      await client.send(new PutCommand({ TableName: tableName, Item: { pk: HOURS_PK, sk: hourStart.toISOString(), counts: new Uint8Array(body), expiresAt } }));
+    async putVerification(v) {
+      const forKey = verifications.get(v.operationKey) ?? new Map<string, Verification>();
+      if (!forKey.has(v.eventId)) forKey.set(v.eventId, v);
+      verifications.set(v.operationKey, forKey);
+    },
+    async read(key) {
+      const stored = operations.get(key);
+      const operation = stored ? (({ open: _open, ...rest }) => rest)(stored) : undefined;
+      return { operation, verifications: [...(verifications.get(key)?.values() ?? [])] };
+    },
+    async overdueOperationKeys(now) {
+      return [...operations.values()]
+        .filter((o) => o.open && openSortKey(o) < now.toISOString())
+        .sort((a, b) => (openSortKey(a) < openSortKey(b) ? -1 : 1))
+        .map((o) => o.operationKey);
+    },
+    async transition(key, from, to) {
+      const stored = operations.get(key);
+      if (stored?.status !== from) return false;
+      operations.set(key, { ...stored, status: to });
+      return true;
+    },
+    async markRaised(key, ids, close) {
+      const stored = operations.get(key);
+      if (!stored) return;
+      operations.set(key, { ...stored, raisedFindingIds: [...new Set([...stored.raisedFindingIds, ...ids])].sort(), open: stored.open && !close });
     },
   };
 }

@@ -1,0 +1,84 @@
+/**
+ * audit-archive's flows over its ports (guide 6.1).
+ *
+ * The daily archive run: which days to archive, each chain verified on the way (a broken
+ * chain is archived as found — it is evidence — and raised as a critical 6.1 finding through
+ * the lifecycle), batches first, manifest last. The finding is raised before the manifest is
+ * written: the manifest's presence means the day is done, so a run that dies in between does
+ * the day again and the lifecycle turns the repeated finding into no change.
+ *
+ * The hourly anchors: the heads of yesterday's and today's chains (UTC arrival days) to the
+ * archive, one object per anchoring.
+ */
+import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
+import type { RuleMode } from '../shared/findings/finding.ts';
+import type { FindingLifecycle } from '../shared/findings/lifecycle.ts';
+import type { ArchiveStore } from '../shared/archive-store.ts';
+import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
+import { verifyChain, type BrokenLink, type ChainHead } from '../shared/audit-trail/hash-chain.ts';
+import { utcDay, utcDayBefore } from '../shared/time.ts';
+import { buildBatches, daysToArchive, manifestKey } from './archive-batches.ts';
+import { anchorKey, type HeadAnchor } from './head-anchors.ts';
+import { brokenChainFinding, chainScope } from './integrity-findings.ts';
+
+/** How far back a run looks for days without a manifest. */
+export const ARCHIVE_LOOKBACK_DAYS = 14;
+
+export interface ArchivePorts {
+  readonly trail: AuditTrailStore;
+  readonly archive: ArchiveStore;
+  readonly findings: FindingLifecycle;
+  /** The mode of the retention rule (`audit.retention.mode`), carried by the integrity findings. */
+  readonly mode: RuleMode;
+}
+
+export interface ArchivedDay {
+  readonly day: string;
+  readonly batches: number;
+  readonly records: number;
+  /** Chains whose hash chain did not verify when the day was archived. */
+  readonly broken: readonly BrokenLink[];
+}
+
+/** Archives the closed days without a manifest, in (today - lookback, yesterday]; `now` stamps the manifests and the findings. */
+export async function archiveAuditDays(ports: ArchivePorts, today: Date, now: Date): Promise<ArchivedDay[]> {
+  const { trail, archive } = ports;
+  const existing = await archive.list(`${ARCHIVE_PREFIX}/manifests/`);
+  const archived = new Set(existing.map((k) => k.slice(`${ARCHIVE_PREFIX}/manifests/`.length).replace(/\.json$/, '')));
+  const results: ArchivedDay[] = [];
+  for (const day of daysToArchive(today, ARCHIVE_LOOKBACK_DAYS, archived)) {
+    const chains = [];
+    const broken: BrokenLink[] = [];
+    for (const chainId of await trail.chainsOfDay(day)) {
+      const chain = { chainId, links: await trail.readChain(chainId), head: await trail.readHead(chainId) };
+      const verdict = verifyChain(chainId, chain.links, chain.head);
+      if (!verdict.ok) broken.push({ chainId, kind: verdict.kind, seq: verdict.seq, message: verdict.message });
+      chains.push(chain);
+    }
+    const { batches, manifest } = buildBatches(day, chains, now);
+    for (const batch of batches) await archive.put(batch.key, batch.body, 'application/gzip');
+    for (const link of broken) await ports.findings.raise(chainScope(link.chainId), brokenChainFinding(day, link, ports.mode), now);
+    // The manifest goes last: its presence means the whole day is in the archive.
+    const withIntegrity = { ...manifest, integrity: { intact: broken.length === 0, broken } };
+    await archive.put(manifestKey(day), new TextEncoder().encode(JSON.stringify(withIntegrity, null, 2) + '\n'), 'application/json');
+    results.push({ day, batches: batches.length, records: batches.reduce((n, b) => n + b.records, 0), broken });
+  }
+  return results;
+}
+
+/** Anchors the heads of yesterday's and today's chains (UTC arrival days); returns what it wrote. */
+export async function anchorHeads(trail: AuditTrailStore, archive: ArchiveStore, now: Date): Promise<HeadAnchor[]> {
+  const written: HeadAnchor[] = [];
+  for (const day of [utcDayBefore(now, 1), utcDay(now)]) {
+    const heads: ChainHead[] = [];
+    for (const chainId of await trail.chainsOfDay(day)) {
+      const head = await trail.readHead(chainId);
+      if (head) heads.push(head);
+    }
+    if (heads.length === 0) continue;
+    const anchor: HeadAnchor = { day, anchoredAt: now.toISOString(), heads };
+    await archive.put(anchorKey(day, now), new TextEncoder().encode(`${JSON.stringify(anchor, null, 2)}\n`), 'application/json');
+    written.push(anchor);
+  }
+  return written;
+}
