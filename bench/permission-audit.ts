@@ -5,9 +5,9 @@
  *    folded into per-account state — what access-governance keeps in DynamoDB as the events
  *    arrive (the fold is the pure twin of the store's conditional writes).
  * 2. Baseline, same run: the report over that state in memory (the report logic alone).
- * 3. The state is bulk-loaded into dynalite as the store keeps it (one summary per account, one
- *    item per person), then the report runs through `dynamoAccessStore` over loopback, as
- *    `erpgov report permissions` does. Budget: the guide's 30-second report threshold. Its
+ * 3. The state is bulk-loaded into dynalite as the stores keep it (one summary per account, one
+ *    item per person), then the report runs through the account and person stores over
+ *    loopback, as `erpgov report permissions` does. Budget: the guide's 30-second report threshold. Its
  *    output must equal the in-memory report.
  * 4. The per-account path (one Query + one GetItem per account, what the checks read) for a
  *    small sample, extrapolated: what the summaries save.
@@ -21,9 +21,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { storedItems } from '../functions/access-governance/account-summary.ts';
-import { dynamoAccessStore } from '../functions/access-governance/access-state.ts';
-import { buildMonthlyReport, recordFact } from '../functions/access-governance/governance.ts';
+import { summaryItem } from '../functions/access-governance/account-store.ts';
+import { buildMonthlyReport, readAccount, recordFact, type AccessFact } from '../functions/access-governance/flows.ts';
+import { personItem } from '../functions/access-governance/person-store.ts';
+import { dynamoAccessStores } from '../functions/access-governance/stores.ts';
 import { buildPermissionReport, type PermissionReport } from '../functions/access-governance/permission-report.ts';
 import { foldHoldings, STANDING, type AccountSnapshot, type PersonState, type RoleHolding } from '../functions/access-governance/permission-state.ts';
 import { mapWithConcurrency } from '../functions/shared/concurrency.ts';
@@ -154,13 +155,13 @@ console.log(`  in memory with 1/10 of the history (${tenth.size} holdings): ${se
 
 // 3. Through the store.
 const summaryMs = await withDynamo(async (docs, requests) => {
-  const people = snapshots.flatMap((s) => (s.person ? [storedItems.person(s.person)] : []));
+  const people = snapshots.flatMap((s) => (s.person ? [personItem(s.person)] : []));
   t = performance.now();
-  await bulkLoad(docs, [...people, ...snapshots.map((s) => storedItems.summary(s, 1))]);
+  await bulkLoad(docs, [...people, ...snapshots.map((s) => summaryItem(s, 1))]);
   console.log(`  loaded ${people.length} people + ${snapshots.length} account summaries into dynalite in ${seconds(performance.now() - t)} (not part of the report)`);
   const before = requests();
   t = performance.now();
-  const report = await buildMonthlyReport(dynamoAccessStore(docs, stateTable.name), defaultPolicy, MONTH);
+  const report = await buildMonthlyReport(dynamoAccessStores(docs, stateTable.name), defaultPolicy, MONTH);
   const ms = performance.now() - t;
   const same = sameReport(report, expected);
   console.log(`  through the store (dynalite, loopback): ${seconds(ms)} for ${report.accountsReviewed} accounts, ${requests() - before} requests; ${same ? 'identical to' : 'DIFFERENT from'} the in-memory report; budget ${BUDGET_MS / 1000} s`);
@@ -171,26 +172,30 @@ const summaryMs = await withDynamo(async (docs, requests) => {
 
 // 4. The per-account path, for a sample.
 await withDynamo(async (docs) => {
-  const store = dynamoAccessStore(docs, stateTable.name);
+  const stores = dynamoAccessStores(docs, stateTable.name);
   const sample = snapshots.slice(0, SAMPLE);
   for (const s of sample) {
-    await store.touchAccount(s.meta.account, { known: true, ...(s.meta.person ? { person: s.meta.person } : {}) });
-    for (const h of s.roles) await store.putHolding(h);
+    await stores.accounts.touch(s.meta.account, { known: true, ...(s.meta.person ? { person: s.meta.person } : {}) });
+    for (const h of s.roles) await stores.accounts.putHolding(h);
   }
   t = performance.now();
-  await mapWithConcurrency(sample, 16, (s) => store.snapshot(s.meta.account));
+  await mapWithConcurrency(sample, 16, (s) => readAccount(stores, s.meta.account));
   const perAccount = (performance.now() - t) / SAMPLE;
   console.log(`  per-account reads (Query + GetItem, 16 at a time), ${SAMPLE} accounts: ${perAccount.toFixed(2)} ms/account → ${((perAccount * ACCOUNTS) / 1000).toFixed(0)} s for ${ACCOUNTS}; the summaries are ${((perAccount * ACCOUNTS) / summaryMs).toFixed(0)}x faster`);
 });
 
 // 5. What keeping summaries costs per fact.
 await withDynamo(async (docs, requests) => {
-  const deps = { store: dynamoAccessStore(docs, stateTable.name), publisher: { publish: async () => {} }, policy: defaultPolicy };
+  const deps = { stores: dynamoAccessStores(docs, stateTable.name), publisher: { publish: async () => {} }, policy: defaultPolicy };
   const facts = [...events(Math.max(1, Math.floor(FACTS / 3)), FACTS)];
   const before = requests();
   t = performance.now();
   for (const h of facts) {
-    await recordFact(deps, { eventId: h.eventId, detailType: h.state === 'assigned' ? 'Role Assigned' : 'Role Revoked', time: h.eventTime, detail: { account: h.account, person: h.person, role: h.role, modules: h.modules, permissions: h.permissions, job: 'sales', grantedBy: 'admin' } });
+    const fact = { eventId: h.eventId, source: 'erp.bench', time: h.eventTime, claimedTime: h.eventTime };
+    const person = h.person ?? h.account;
+    await recordFact(deps, (h.state === 'assigned'
+      ? { ...fact, detailType: 'Role Assigned', detail: { schemaVersion: 1, account: h.account, person, role: h.role, modules: [...h.modules], permissions: [...h.permissions], job: 'sales', grantedBy: 'admin' } }
+      : { ...fact, detailType: 'Role Revoked', detail: { schemaVersion: 1, account: h.account, person, role: h.role, revokedBy: 'admin' } }) as AccessFact);
   }
   const ms = performance.now() - t;
   console.log(`  role facts through recordFact: ${((requests() - before) / FACTS).toFixed(2)} DynamoDB requests/fact (2 keep the summary, 1 reads the person's other accounts), ${((FACTS * 1000) / ms).toFixed(0)} facts/s sequential`);

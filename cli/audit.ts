@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { anchoredHeadsFrom } from '../functions/audit-archive/head-anchors.ts';
-import { dynamoAccessStore, type AccessStore } from '../functions/access-governance/access-state.ts';
+import { dynamoGrantStore, type GrantStore } from '../functions/access-governance/grant-store.ts';
 import type { AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
 import { dynamoAuditTrailStore, type AuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
 import { athenaSearchSql } from '../functions/shared/audit-trail/athena-search.ts';
@@ -92,7 +92,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       }
       return withStateTable(access, async ({ docs, tableName }) => {
         const trail = dynamoAuditTrailStore(docs, tableName);
-        const records: (AuditRecord & { grant?: { grantId: string; attribution: string } })[] = values.grant === undefined ? await searchTrail(trail, filters) : await underGrant(trail, dynamoAccessStore(docs, tableName), values.grant, filters);
+        const records: (AuditRecord & { grant?: { grantId: string; attribution: string } })[] = values.grant === undefined ? await searchTrail(trail, filters) : await underGrant(trail, dynamoGrantStore(docs, tableName), values.grant, filters);
         if (values.json) out(JSON.stringify(records, null, 2));
         else {
           for (const r of records) {
@@ -110,9 +110,9 @@ export async function runAuditCommand(args: string[]): Promise<number> {
 }
 
 /** 2.4: the trail's records of the operations access-governance tagged with the grant, filtered like any search. */
-async function underGrant(trail: AuditTrailStore, access: AccessStore, grantId: string, filters: SearchFilters) {
+async function underGrant(trail: AuditTrailStore, grants: GrantStore, grantId: string, filters: SearchFilters) {
   const records = [];
-  for (const op of await access.grantOperations(grantId)) {
+  for (const op of await grants.operations(grantId)) {
     const link = await trail.get(op.eventId);
     if (link && matchesSearch(link.record, filters)) records.push({ ...link.record, grant: { grantId, attribution: op.attribution } });
     if (records.length >= (filters.limit ?? Infinity)) break;

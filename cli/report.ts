@@ -5,9 +5,9 @@
  * port to DIR/reports/permissions/YYYY-MM.<format> (every format unless --format names one).
  */
 import { parseArgs } from 'node:util';
-import { dynamoAccessStore } from '../functions/access-governance/access-state.ts';
-import { buildMonthlyReport, writeReport } from '../functions/access-governance/governance.ts';
+import { buildMonthlyReport, writeReport } from '../functions/access-governance/flows.ts';
 import { REPORT_FORMATS, type ReportFormat } from '../functions/access-governance/permission-report.ts';
+import { dynamoAccessStores } from '../functions/access-governance/stores.ts';
 import { previousMonth } from '../functions/shared/time.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
@@ -35,7 +35,7 @@ export async function runReportCommand(args: string[]): Promise<number> {
   const policy = loadPolicy(values.policy ? { file: values.policy } : {});
   const access = { dataDir: dataDirFrom(values['data-dir']), ...(values.endpoint ? { endpoint: values.endpoint } : {}) };
   return withStateTable(access, async ({ docs, tableName }) => {
-    const report = await buildMonthlyReport(dynamoAccessStore(docs, tableName), policy, month);
+    const report = await buildMonthlyReport(dynamoAccessStores(docs, tableName), policy, month);
     if (values.out !== undefined) {
       const formats = format ? [format as ReportFormat] : (Object.keys(REPORT_FORMATS) as ReportFormat[]);
       const archive = folderArchiveStore(values.out);

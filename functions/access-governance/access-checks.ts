@@ -1,46 +1,15 @@
 /**
- * The access controls of guide area 2 over one account's current state. Pure: the same
- * snapshot and time always give the same findings with the same ids, so the handler can
- * reconcile them with the findings already open (raise the new, resolve the cleared).
+ * The access controls of guide area 2 over an account's current state, a person's accounts
+ * and an account's recent logins. Pure: the same snapshot and time always give the same
+ * findings with the same ids, so the flows can reconcile them with the findings kept through
+ * the shared lifecycle (raise the new, resolve the cleared).
  */
-import type { FindingRaised } from '../../schemas/registry.ts';
 import { deviceRegister, normaliseDeviceId } from '../shared/devices.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import { activeGrants, heldPermissions, heldRoles, permissionsOfRole, STANDING, type AccountSnapshot, type RoleHolding } from './permission-state.ts';
-import { DETECTED_BY, stableFindingId } from './findings.ts';
+import type { Finding } from '../shared/findings/finding.ts';
+import { stableFindingId } from './findings.ts';
 import { addHours, hoursBetween, isoUtc, utcDay } from '../shared/time.ts';
-
-/** A finding the state calls for, before it becomes a "Finding Raised" event. */
-export interface AccessFinding {
-  readonly findingId: string;
-  readonly control: '2.1' | '2.2' | '2.3' | '2.4' | '2.5';
-  readonly rule: string;
-  readonly title: string;
-  readonly severity: FindingRaised['severity'];
-  readonly mode: FindingRaised['mode'];
-  readonly subject: { type: string; id: string };
-  readonly summary: string;
-  readonly facts: Record<string, unknown>;
-  readonly eventIds: readonly string[];
-  readonly dueAt?: string;
-  /** Raised once for a window or an event, never resolved by reconciliation. */
-  readonly sticky?: boolean;
-}
-
-export function toFindingRaised(finding: AccessFinding): FindingRaised {
-  return {
-    schemaVersion: 1,
-    findingId: finding.findingId,
-    control: finding.control,
-    title: finding.title,
-    severity: finding.severity,
-    mode: finding.mode,
-    subject: finding.subject,
-    evidence: { summary: finding.summary, eventIds: [...new Set(finding.eventIds)].slice(0, 100), facts: finding.facts },
-    ...(finding.dueAt ? { dueAt: finding.dueAt } : {}),
-    detectedBy: DETECTED_BY,
-  };
-}
 
 /** The job whose modules the account's roles are checked against: HR's current job first. */
 export function jobOf(snapshot: AccountSnapshot): string | undefined {
@@ -87,13 +56,15 @@ const describeHolders = (holders: Record<string, readonly string[]>) => Object.e
 
 /**
  * Checks across one person's accounts (2.1, 2.2): more accounts holding access than the policy
- * allows one person, and segregation-of-duties pairs split over accounts. `snapshots`: every
- * account bound to the person.
+ * allows one person, and segregation-of-duties pairs split over accounts. `accounts`: a
+ * snapshot of every account bound to the person, in any order.
  */
-export function evaluatePerson(person: string, snapshots: readonly AccountSnapshot[], policy: Policy, now: Date): AccessFinding[] {
+export function evaluatePerson(person: string, accounts: readonly AccountSnapshot[], policy: Policy, now: Date): Finding[] {
+  // In account order, whichever account's fact triggered the check: the same state gives the same evidence.
+  const snapshots = [...accounts].sort((a, b) => a.meta.account.localeCompare(b.meta.account));
   const rules = policy.access;
   const subject = { type: 'person', id: person };
-  const findings: AccessFinding[] = [];
+  const findings: Finding[] = [];
   const held = new Map(snapshots.map((s) => [s.meta.account, heldPermissions(s, now, policy.access.segregationOfDuties.rolePermissions)] as const).filter(([, perms]) => perms.size > 0));
   const eventIdsOf = (accounts: readonly string[]) => snapshots.filter((s) => accounts.includes(s.meta.account)).flatMap((s) => heldRoles(s).map((r) => r.eventId));
 
@@ -138,10 +109,10 @@ export function moverExcessRoles(snapshot: AccountSnapshot, policy: Policy): Rol
 }
 
 /** Every finding the account's current state calls for at `now`. */
-export function evaluateAccount(snapshot: AccountSnapshot, policy: Policy, now: Date): AccessFinding[] {
+export function evaluateAccount(snapshot: AccountSnapshot, policy: Policy, now: Date): Finding[] {
   const { account } = snapshot.meta;
   const subject = { type: 'account', id: account };
-  const findings: AccessFinding[] = [];
+  const findings: Finding[] = [];
   const rules = policy.access;
   const roles = heldRoles(snapshot);
   const grants = activeGrants(snapshot, now);
@@ -264,7 +235,7 @@ export interface LoginFact {
  * (`audit.behaviourAnalysis.boundDevices`), behind one account. `boundPerson` is the person
  * the account is assigned to (a login by anybody else counts as a second person).
  */
-export function detectSharedAccount(account: string, boundPerson: string | undefined, logins: readonly LoginFact[], policy: Policy): AccessFinding | undefined {
+export function detectSharedAccount(account: string, boundPerson: string | undefined, logins: readonly LoginFact[], policy: Policy): Finding | undefined {
   const rule = policy.access.deviceBinding;
   if (!rule.required || logins.length === 0) return undefined;
   const latest = logins.reduce((a, b) => (a.time >= b.time ? a : b));

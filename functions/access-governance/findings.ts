@@ -1,13 +1,17 @@
-/** The findings and commands of access-governance: the shared finding tools, bound to this function. */
+/**
+ * Who access-governance is on the bus: the `detectedBy` its findings carry, the
+ * `erpgov.access-governance` source of its commands (which keeps them out of its own ERP
+ * rules: no loops), finding ids for its pure checks (same violation, same id), and command ids.
+ * Findings themselves are raised and resolved only through the shared lifecycle (flows.ts).
+ */
 import { createHash } from 'node:crypto';
-import { findingTools } from '../shared/findings.ts';
+import { findingSource, stableFindingId as findingIdOf } from '../shared/findings/finding.ts';
 
 export const DETECTED_BY = 'access-governance';
-const tools = findingTools(DETECTED_BY);
-/** `erpgov.` keeps the function's own findings and commands out of its ERP rules (no loops). */
-export const FINDING_SOURCE = tools.source;
-export const stableFindingId = tools.stableFindingId;
-export const findingEvent = tools.findingEvent;
+export const COMMAND_SOURCE = findingSource(DETECTED_BY);
+
+/** Same violation, same id: the control, the rule and what identifies the violation. */
+export const stableFindingId = (control: string, rule: string, ...identifying: readonly string[]) => findingIdOf(DETECTED_BY, control, rule, ...identifying);
 
 /** Same remedy, same command id: a redelivery or re-run issues the same command, which the connector dedupes. */
 export function stableCommandId(...identifying: readonly string[]): string {

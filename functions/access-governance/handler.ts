@@ -3,9 +3,10 @@
  * matrix, segregation of duties, one person per account, the leaver/mover clock, temporary
  * grant expiry, and the monthly permission audit. Findings and revoke commands go on the bus.
  *
- * Thin: parse the event, dispatch — ERP/HR facts to `recordFact` (judged at the event's own
- * time), the 5-minute sweep and the daily permission-audit check to their flows (judged at the
- * schedule's fire time, so a replayed fire or a test's `scheduler.tick` decides the same way).
+ * Thin: wires the stores (one per aggregate), the bus and the audit trail once, then hands
+ * each routed fact, typed by its detail-type, to `recordFact` (judged at the event's own
+ * time), and the 5-minute sweep and the daily permission-audit check to their flows (judged at
+ * the schedule's fire time, so a replayed fire or a test's `scheduler.tick` decides the same way).
  */
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
@@ -14,15 +15,15 @@ import { readFunctionConfig } from '../shared/config.ts';
 import { governanceHandler } from '../shared/event-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { loadPolicy } from '../../schemas/policy-loader.ts';
-import { dynamoAccessStore } from './access-state.ts';
-import { buildMonthlyReport, recordFact, sweep, writeReport } from './governance.ts';
 import { previousMonth } from '../shared/time.ts';
+import { buildMonthlyReport, recordFact, sweep, writeReport, type GovernanceDeps } from './flows.ts';
+import { dynamoAccessStores } from './stores.ts';
 
 const config = readFunctionConfig();
 const policy = loadPolicy();
 const documents = stateDocumentClient();
-const deps = {
-  store: dynamoAccessStore(documents, config.stateTableName),
+const deps: GovernanceDeps = {
+  stores: dynamoAccessStores(documents, config.stateTableName),
   publisher: eventBridgePublisher(busClient(), config.eventBusName),
   policy,
   trail: dynamoAuditTrailStore(documents, config.stateTableName),
@@ -30,20 +31,20 @@ const deps = {
 
 export const handler = governanceHandler('access-governance')({
   async onFact(fact, { logger }) {
-    const outcome = await recordFact(deps, { eventId: fact.eventId, detailType: fact.detailType, time: fact.time, detail: fact.detail as Record<string, unknown> });
-    if (outcome.raised.length + outcome.resolved.length > 0) logger.info('access findings', { eventId: fact.eventId, raised: outcome.raised, resolved: outcome.resolved });
-    return { eventId: fact.eventId, raised: outcome.raised.length, resolved: outcome.resolved.length };
+    const outcome = await recordFact(deps, fact);
+    if (outcome.raised.length + outcome.updated.length + outcome.resolved.length > 0) logger.info('access findings', { eventId: fact.eventId, raised: outcome.raised, updated: outcome.updated, resolved: outcome.resolved });
+    return { eventId: fact.eventId, raised: outcome.raised.length, updated: outcome.updated.length, resolved: outcome.resolved.length };
   },
   onSchedule: {
     async 'access-sweep'(firedAt, { logger }) {
       const outcome = await sweep(deps, firedAt);
-      logger.info('access sweep', { firedAt: firedAt.toISOString(), raised: outcome.raised, resolved: outcome.resolved, commands: outcome.commands.map((c) => c.commandId) });
-      return { schedule: 'access-sweep', raised: outcome.raised.length, resolved: outcome.resolved.length, commands: outcome.commands.length };
+      logger.info('access sweep', { firedAt: firedAt.toISOString(), raised: outcome.raised, updated: outcome.updated, resolved: outcome.resolved, commands: outcome.commands.map((c) => c.commandId) });
+      return { schedule: 'access-sweep', raised: outcome.raised.length, updated: outcome.updated.length, resolved: outcome.resolved.length, commands: outcome.commands.length };
     },
     async 'access-permission-audit'(firedAt, { logger }) {
       // Fires daily; the audit runs on the policy's day of the month, for the month before.
       if (firedAt.getUTCDate() !== policy.access.permissionAudit.dayOfMonth) return { schedule: 'access-permission-audit', skipped: true };
-      const report = await buildMonthlyReport(deps.store, policy, previousMonth(firedAt));
+      const report = await buildMonthlyReport(deps.stores, policy, previousMonth(firedAt));
       const keys = await writeReport(archiveStoreFromEnv(), report);
       logger.info('permission audit', { month: report.month, accounts: report.accountsReviewed, items: report.items.length, keys });
       return { schedule: 'access-permission-audit', month: report.month, items: report.items.length };

@@ -96,6 +96,15 @@ export interface AccountSnapshot {
   readonly lastUse: Readonly<Record<string, string>>;
 }
 
+/** An account's own state: the person is kept apart (one item per person) and joined when read. */
+export type AccountState = Omit<AccountSnapshot, 'person'>;
+
+/** The account's snapshot with its person joined; a bound person HR never described is known by id only. */
+export function withPerson(state: AccountState, stored: PersonState | undefined): AccountSnapshot {
+  const person = state.meta.person === undefined ? undefined : (stored ?? { person: state.meta.person });
+  return { meta: state.meta, ...(person ? { person } : {}), roles: state.roles, grants: state.grants, lastUse: state.lastUse };
+}
+
 export const holdingKey = (h: Pick<RoleHolding, 'account' | 'role' | 'grantKey'>) => `${h.account}\n${h.role}\n${h.grantKey}`;
 
 /** Whether `incoming` replaces `existing` (latest event time wins; a tombstone wins a tie). */

@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScheduleIdOf } from '../../infra/function-routes.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { runAuditCommand } from '../../cli/audit.ts';
 import { runReportCommand } from '../../cli/report.ts';
-import { dynamoAccessStore } from '../../functions/access-governance/access-state.ts';
-import { ACCESS_SWEEP_SCHEDULE, PERMISSION_AUDIT_SCHEDULE } from '../../functions/access-governance/governance.ts';
+import { dynamoAccessStores } from '../../functions/access-governance/stores.ts';
 import type { PermissionReport } from '../../functions/access-governance/permission-report.ts';
 import { endOfMonth } from '../../functions/shared/time.ts';
 import { heldPermissions } from '../../functions/access-governance/permission-state.ts';
@@ -46,6 +46,9 @@ const put: PipelineHarness['put'] = (entries) => h.put(entries);
 const fireSchedule: PipelineHarness['fireSchedule'] = (id, notBefore) => h.fireSchedule(id, notBefore);
 /** What access-governance put on the bus, as log-archiving recorded it. */
 const published = <T,>(detailType: string) => h.published<T>(detailType, 'erpgov.access-governance');
+// Typed by the routing table: a schedule it does not declare does not compile.
+const ACCESS_SWEEP: ScheduleIdOf<'access-governance'> = 'access-sweep';
+const PERMISSION_AUDIT: ScheduleIdOf<'access-governance'> = 'access-permission-audit';
 const raised = async (account: string, control: string) => (await published<FindingRaised>('Finding Raised')).filter((f) => f.detail.subject.id === account && f.detail.control === control);
 const commandsFor = async (account: string) => (await published<CommandIssued>('Command Issued')).filter((c) => c.detail.account === account).map((c) => c.detail);
 
@@ -58,10 +61,10 @@ describe('leavers (guide 2.3): the 24-hour clock', () => {
       entry('Role Assigned', role('u100', 'E-100', 'SD_SALES_CLERK', ['orders'], ['order.create'], 'sales'), at(-10 * DAY)),
       entry('Employee Departed', { person: 'E-100', departedAt: at(HOUR).toISOString(), accounts: ['u100'] }, at(HOUR)),
     ]);
-    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(HOUR + 23 * HOUR));
+    await fireSchedule(ACCESS_SWEEP, at(HOUR + 23 * HOUR));
     expect(await raised('u100', '2.3')).toEqual([]);
 
-    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(HOUR + 24 * HOUR));
+    await fireSchedule(ACCESS_SWEEP, at(HOUR + 24 * HOUR));
     const [finding, ...more] = await raised('u100', '2.3');
     expect(more).toEqual([]);
     expect(finding?.detail).toMatchObject({ title: 'Leaver still has access', severity: 'critical', mode: 'enforce', evidence: { facts: { remainingRoles: ['SD_SALES_CLERK'], limitHours: 24 } } });
@@ -78,8 +81,8 @@ describe('leavers (guide 2.3): the 24-hour clock', () => {
   it('a revoke that arrives before its assignment leaves the role revoked', async () => {
     await put([entry('Role Revoked', { account: 'u101', person: 'E-101', role: 'FI_AP', revokedBy: 'admin.li' }, at(2 * HOUR))]);
     await put([entry('Role Assigned', role('u101', 'E-101', 'FI_AP', ['finance'], ['payment.approve'], 'finance'), at(HOUR))]);
-    const { snapshot } = await dynamoAccessStore(docs, stateTable.name).snapshot('u101');
-    expect(snapshot.roles.map((r) => r.state)).toEqual(['revoked']);
+    const { state } = await dynamoAccessStores(docs, stateTable.name).accounts.read('u101');
+    expect(state.roles.map((r) => r.state)).toEqual(['revoked']);
   });
 });
 
@@ -92,20 +95,19 @@ describe('temporary grants (guide 2.4)', () => {
     ]);
     const [operationId] = await put([entry('Operation Audited', { actor: 'u200', action: 'export', target: 'ledger-2026', module: 'finance', grantId: 'G1' }, at(DAY))]);
 
-    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(2 * DAY - 10 * MIN));
+    await fireSchedule(ACCESS_SWEEP, at(2 * DAY - 10 * MIN));
     expect(await commandsFor('u200')).toEqual([]);
 
-    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(2 * DAY));
+    await fireSchedule(ACCESS_SWEEP, at(2 * DAY));
     expect(await commandsFor('u200')).toMatchObject([{ command: 'revoke-permissions', grantId: 'G1', permissions: ['ledger.export'], control: '2.4' }]);
-    const store = dynamoAccessStore(docs, stateTable.name);
-    const { snapshot } = await store.snapshot('u200');
-    expect([...heldPermissions(snapshot, at(2 * DAY + 10 * MIN)).keys()].sort()).toEqual(['journal.view', 'ledger.read']);
+    const { state } = await dynamoAccessStores(docs, stateTable.name).accounts.read('u200');
+    expect([...heldPermissions(state, at(2 * DAY + 10 * MIN)).keys()].sort()).toEqual(['journal.view', 'ledger.read']);
     const review = (await raised('G1', '2.4'))[0]?.detail;
     expect(review).toMatchObject({ title: 'Temporary grant ended: operations for review', evidence: { eventIds: [operationId], facts: { approver: 'audit.mgr', operationCount: 1 } } });
 
     // Not named by the ERP, done while only G2 was active: tagged with G2 by its window.
     const [untaggedId] = await put([entry('Operation Audited', { actor: 'u200', action: 'read', target: 'ledger-2026', module: 'finance' }, at(3 * DAY))]);
-    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(5 * DAY));
+    await fireSchedule(ACCESS_SWEEP, at(5 * DAY));
     const g2Review = (await raised('G2', '2.4'))[0]?.detail;
     expect(g2Review?.evidence).toMatchObject({ eventIds: [untaggedId], facts: { operationCount: 1, operations: [{ eventId: untaggedId, attribution: 'window' }] } });
     // The auditor's view: the trail's own records of what was done under the grant.
@@ -162,10 +164,10 @@ describe('monthly permission audit (guide 2.5)', () => {
       entry('Role Assigned', role('u801', 'E-801', 'WM_CLERK', ['inventory'], ['stock.move'], 'warehouse'), at(-200 * DAY)),
       entry('Operation Audited', { actor: 'u801', action: 'update', target: 'stock', module: 'inventory' }, at(DAY)),
     ]);
-    await fireSchedule(ACCESS_SWEEP_SCHEDULE, at(5 * DAY + 10 * MIN));
+    await fireSchedule(ACCESS_SWEEP, at(5 * DAY + 10 * MIN));
 
     const month = at(6 * DAY).toISOString().slice(0, 7);
-    await fireSchedule(PERMISSION_AUDIT_SCHEDULE, new Date(endOfMonth(month).getTime() + 2 * HOUR - MIN));
+    await fireSchedule(PERMISSION_AUDIT, new Date(endOfMonth(month).getTime() + 2 * HOUR - MIN));
     const report = JSON.parse(readFileSync(join(dataDir, 'archive', 'reports', 'permissions', `${month}.json`), 'utf8')) as PermissionReport;
     expect(report.items.map((i) => [i.category, i.account, i.what])).toEqual([
       ['expired-grant-present', 'u700', 'FI_AUDIT (grant G7)'],
@@ -187,7 +189,7 @@ describe('monthly permission audit (guide 2.5)', () => {
     expect(readFileSync(join(outDir, 'reports', 'permissions', `${month}.csv`), 'utf8')).toBe(csv);
 
     await put([entry('Permission Review Signed Off', { month, reviewer: 'audit.lead.wu', comment: 'checked' }, new Date(endOfMonth(month).getTime() + DAY))]);
-    expect(await dynamoAccessStore(docs, stateTable.name).signOffs(month)).toMatchObject([{ reviewer: 'audit.lead.wu', comment: 'checked' }]);
+    expect(await dynamoAccessStores(docs, stateTable.name).signOffs.ofMonth(month)).toMatchObject([{ reviewer: 'audit.lead.wu', comment: 'checked' }]);
     expect(md).toContain('Not signed off yet');
     expect(await runReportCommand(['permissions', '--month', month, '--format', 'md', '--out', outDir, '--endpoint', runtime.dynamoDbUrl])).toBe(0);
     expect(readFileSync(join(outDir, 'reports', 'permissions', `${month}.md`), 'utf8')).toContain('- audit.lead.wu, ');

@@ -1,5 +1,5 @@
 /**
- * access-governance's DynamoDB store against a real dynalite: the per-account summaries the
+ * access-governance's DynamoDB stores against a real dynalite: the per-account summaries the
  * monthly report reads (revision order under concurrent reconciles, the fallbacks when a
  * summary is missing or too large, people joined at read time), day-precision usage, and the
  * report through the store matching the report over each account read on its own.
@@ -7,10 +7,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoAccessStore, type AccessStore } from '../../functions/access-governance/access-state.ts';
-import { buildMonthlyReport, recordFact, type Fact } from '../../functions/access-governance/governance.ts';
+import { buildMonthlyReport, readAccount, recordFact, type AccessFact } from '../../functions/access-governance/flows.ts';
 import { buildPermissionReport } from '../../functions/access-governance/permission-report.ts';
 import { STANDING, type AccountSnapshot, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
+import { dynamoAccessStores, type AccessStores } from '../../functions/access-governance/stores.ts';
 import { parsePolicy } from '../../schemas/policy-loader.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { stateTable } from '../../infra/state-table.ts';
@@ -31,96 +31,96 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.server.close(() => resolve()));
 });
 
-async function freshStore(options: { maxSummaryChars?: number } = {}): Promise<AccessStore> {
+async function freshStores(options: { maxSummaryChars?: number } = {}): Promise<AccessStores> {
   const table = `access-${++tableSeq}`;
   await ensureStateTable(client, stateTable, table);
-  return dynamoAccessStore(docs, table, options);
+  return dynamoAccessStores(docs, table, options);
 }
 
 const holding = (account: string, role: string, eventTime: string, extra: Partial<RoleHolding> = {}): RoleHolding => ({
   account, role, grantKey: STANDING, state: 'assigned', eventTime, eventId: `${account}-${role}-${eventTime}`, person: `E-${account}`, modules: ['orders'], permissions: [`${role.toLowerCase()}.do`], ...extra,
 });
 
-async function reported(store: AccessStore): Promise<Map<string, AccountSnapshot>> {
+async function reported(stores: AccessStores): Promise<Map<string, AccountSnapshot>> {
   const seen = new Map<string, AccountSnapshot>();
-  await store.forEachAccount((s) => seen.set(s.meta.account, s));
+  await stores.accounts.forEachAccount(await stores.people.everyone(), (s) => seen.set(s.meta.account, s));
   return seen;
 }
 const roleNames = (s: AccountSnapshot | undefined) => (s?.roles ?? []).map((r) => r.role).sort();
 
 describe('account summaries', () => {
   it('keep the later revision when two reconciles save out of order', async () => {
-    const store = await freshStore();
-    await store.touchAccount('u1', { known: true, person: 'E-1' });
-    await store.putHolding(holding('u1', 'SALES', '2026-03-01T00:00:00.000Z'));
-    const first = await store.nextRevision('u1');
-    const firstSnapshot = (await store.snapshot('u1')).snapshot;
-    await store.putHolding(holding('u1', 'AP', '2026-03-02T00:00:00.000Z'));
-    const second = await store.nextRevision('u1');
-    const secondSnapshot = (await store.snapshot('u1')).snapshot;
+    const stores = await freshStores();
+    await stores.accounts.touch('u1', { known: true, person: 'E-1' });
+    await stores.accounts.putHolding(holding('u1', 'SALES', '2026-03-01T00:00:00.000Z'));
+    const first = await stores.accounts.nextRevision('u1');
+    const firstSnapshot = (await stores.accounts.read('u1')).state;
+    await stores.accounts.putHolding(holding('u1', 'AP', '2026-03-02T00:00:00.000Z'));
+    const second = await stores.accounts.nextRevision('u1');
+    const secondSnapshot = (await stores.accounts.read('u1')).state;
     expect(second).toBeGreaterThan(first);
 
-    expect(await store.saveSummary(secondSnapshot, second)).toBe(true);
-    expect(await store.saveSummary(firstSnapshot, first)).toBe(false);
-    expect(roleNames((await reported(store)).get('u1'))).toEqual(['AP', 'SALES']);
+    expect(await stores.accounts.saveSummary(secondSnapshot, second)).toBe(true);
+    expect(await stores.accounts.saveSummary(firstSnapshot, first)).toBe(false);
+    expect(roleNames((await reported(stores)).get('u1'))).toEqual(['AP', 'SALES']);
   });
 
   it('leave out revoked roles and ended grants no role refers to', async () => {
-    const store = await freshStore();
-    await store.touchAccount('u2', { known: true, person: 'E-2' });
-    await store.putHolding(holding('u2', 'SALES', '2026-03-01T00:00:00.000Z'));
-    await store.putHolding(holding('u2', 'AP', '2026-03-01T00:00:00.000Z', { state: 'revoked' }));
+    const stores = await freshStores();
+    await stores.accounts.touch('u2', { known: true, person: 'E-2' });
+    await stores.accounts.putHolding(holding('u2', 'SALES', '2026-03-01T00:00:00.000Z'));
+    await stores.accounts.putHolding(holding('u2', 'AP', '2026-03-01T00:00:00.000Z', { state: 'revoked' }));
     const grant = { grantId: 'G1', account: 'u2', permissions: ['payment.approve'], modules: ['finance'], reason: 'close', approver: 'lead', startsAt: '2026-03-01T00:00:00.000Z', grantExpiresAt: '2026-03-03T00:00:00.000Z', requestedExpiresAt: '2026-03-03T00:00:00.000Z', state: 'active' as const, eventId: 'g1' };
-    await store.putGrant(grant);
-    await store.putGrant({ ...grant, grantId: 'G2', eventId: 'g2' });
-    await store.endGrant('u2', 'G2');
-    await store.saveSummary((await store.snapshot('u2')).snapshot, await store.nextRevision('u2'));
-    const summary = (await reported(store)).get('u2');
+    await stores.grants.open(grant);
+    await stores.grants.open({ ...grant, grantId: 'G2', eventId: 'g2' });
+    await stores.grants.end('u2', 'G2');
+    await stores.accounts.saveSummary((await stores.accounts.read('u2')).state, await stores.accounts.nextRevision('u2'));
+    const summary = (await reported(stores)).get('u2');
     expect(roleNames(summary)).toEqual(['SALES']);
     expect(summary?.grants.map((g) => g.grantId)).toEqual(['G1']);
   });
 
   it('join the person as stored when the report reads, not as it was when the summary was saved', async () => {
-    const store = await freshStore();
-    await store.touchAccount('u3', { known: true, person: 'E-3' });
-    await store.setPersonJob('E-3', 'sales');
-    await store.saveSummary((await store.snapshot('u3')).snapshot, await store.nextRevision('u3'));
-    await store.recordDeparture('E-3', '2026-03-10T00:00:00.000Z');
-    expect((await reported(store)).get('u3')?.person).toEqual({ person: 'E-3', job: 'sales', departedAt: '2026-03-10T00:00:00.000Z' });
+    const stores = await freshStores();
+    await stores.accounts.touch('u3', { known: true, person: 'E-3' });
+    await stores.people.setJob('E-3', 'sales');
+    await stores.accounts.saveSummary((await stores.accounts.read('u3')).state, await stores.accounts.nextRevision('u3'));
+    await stores.people.recordDeparture('E-3', '2026-03-10T00:00:00.000Z');
+    expect((await reported(stores)).get('u3')?.person).toEqual({ person: 'E-3', job: 'sales', departedAt: '2026-03-10T00:00:00.000Z' });
   });
 
   it('fall back to reading the account when a reconcile stopped between its revision and its save', async () => {
-    const store = await freshStore();
-    await store.touchAccount('u4', { known: true, person: 'E-4' });
-    await store.putHolding(holding('u4', 'WM', '2026-03-01T00:00:00.000Z'));
-    await store.nextRevision('u4');
-    expect(roleNames((await reported(store)).get('u4'))).toEqual(['WM']);
+    const stores = await freshStores();
+    await stores.accounts.touch('u4', { known: true, person: 'E-4' });
+    await stores.accounts.putHolding(holding('u4', 'WM', '2026-03-01T00:00:00.000Z'));
+    await stores.accounts.nextRevision('u4');
+    expect(roleNames((await reported(stores)).get('u4'))).toEqual(['WM']);
   });
 
   it('are not stored when too large, and the report reads that account itself', async () => {
-    const store = await freshStore({ maxSummaryChars: 400 });
-    await store.touchAccount('u5', { known: true, person: 'E-5' });
-    for (const role of ['R1', 'R2', 'R3', 'R4']) await store.putHolding(holding('u5', role, '2026-03-01T00:00:00.000Z'));
-    expect(await store.saveSummary((await store.snapshot('u5')).snapshot, await store.nextRevision('u5'))).toBe(true);
-    expect(roleNames((await reported(store)).get('u5'))).toEqual(['R1', 'R2', 'R3', 'R4']);
+    const stores = await freshStores({ maxSummaryChars: 400 });
+    await stores.accounts.touch('u5', { known: true, person: 'E-5' });
+    for (const role of ['R1', 'R2', 'R3', 'R4']) await stores.accounts.putHolding(holding('u5', role, '2026-03-01T00:00:00.000Z'));
+    expect(await stores.accounts.saveSummary((await stores.accounts.read('u5')).state, await stores.accounts.nextRevision('u5'))).toBe(true);
+    expect(roleNames((await reported(stores)).get('u5'))).toEqual(['R1', 'R2', 'R3', 'R4']);
   });
 });
 
 describe('usage', () => {
   it('is kept at day precision: one write per account, module and day, whatever the order', async () => {
-    const store = await freshStore();
-    expect(await store.recordUse('u6', 'orders', '2026-03-10T08:00:00.000Z')).toBe(true);
-    expect(await store.recordUse('u6', 'orders', '2026-03-10T17:00:00.000Z')).toBe(false);
-    expect(await store.recordUse('u6', 'orders', '2026-03-09T17:00:00.000Z')).toBe(false);
-    expect(await store.recordUse('u6', 'finance', '2026-03-10T09:00:00.000Z')).toBe(true);
-    expect(await store.recordUse('u6', 'orders', '2026-03-11T07:00:00.000Z')).toBe(true);
-    expect((await store.snapshot('u6')).snapshot.lastUse).toEqual({ orders: '2026-03-11T07:00:00.000Z', finance: '2026-03-10T09:00:00.000Z' });
+    const stores = await freshStores();
+    expect(await stores.accounts.recordUse('u6', 'orders', '2026-03-10T08:00:00.000Z')).toBe(true);
+    expect(await stores.accounts.recordUse('u6', 'orders', '2026-03-10T17:00:00.000Z')).toBe(false);
+    expect(await stores.accounts.recordUse('u6', 'orders', '2026-03-09T17:00:00.000Z')).toBe(false);
+    expect(await stores.accounts.recordUse('u6', 'finance', '2026-03-10T09:00:00.000Z')).toBe(true);
+    expect(await stores.accounts.recordUse('u6', 'orders', '2026-03-11T07:00:00.000Z')).toBe(true);
+    expect((await stores.accounts.read('u6')).state.lastUse).toEqual({ orders: '2026-03-11T07:00:00.000Z', finance: '2026-03-10T09:00:00.000Z' });
   });
 });
 
 describe('the monthly report through the store', () => {
   it('equals the report over every account read on its own, after facts arrive out of order and twice', async () => {
-    const store = await freshStore();
+    const stores = await freshStores();
     const policy = parsePolicy({
       access: {
         leastPrivilege: { jobModules: { sales: ['orders'], finance: ['finance'], warehouse: ['inventory'] } },
@@ -128,9 +128,9 @@ describe('the monthly report through the store', () => {
       },
     });
     const published: OutgoingEvent[] = [];
-    const deps = { store, publisher: { publish: async (events: readonly OutgoingEvent[]) => void published.push(...events) }, policy };
+    const deps = { stores, publisher: { publish: async (events: readonly OutgoingEvent[]) => void published.push(...events) }, policy };
     const role = (account: string, person: string, name: string, modules: string[], permissions: string[], job: string) => ({ account, person, role: name, modules, permissions, job, grantedBy: 'admin' });
-    const facts: Fact[] = [
+    const facts = [
       { eventId: 'a1', detailType: 'Role Assigned', time: '2025-10-01T09:00:00Z', detail: role('s1', 'E-s1', 'SALES', ['orders'], ['order.create'], 'sales') },
       { eventId: 'a2', detailType: 'Role Assigned', time: '2026-03-01T09:00:00Z', detail: role('f1', 'E-f1', 'AP', ['finance'], ['vendor.create'], 'finance') },
       { eventId: 'a3', detailType: 'Role Assigned', time: '2026-03-02T09:00:00Z', detail: role('f1', 'E-f1', 'PAY', ['finance'], ['payment.approve'], 'finance') },
@@ -139,12 +139,13 @@ describe('the monthly report through the store', () => {
       { eventId: 'a5', detailType: 'Role Assigned', time: '2026-03-03T09:00:00Z', detail: role('l2', 'E-l2', 'WM', ['inventory'], ['stock.move'], 'warehouse') },
       { eventId: 'd1', detailType: 'Employee Departed', time: '2026-03-10T09:00:00Z', detail: { person: 'E-l2', departedAt: '2026-03-10T09:00:00Z', accounts: ['l2'] } },
       { eventId: 'o1', detailType: 'Operation Audited', time: '2026-03-20T09:00:00Z', detail: { actor: 'ghost', action: 'update', target: 'x', module: 'orders' } },
-    ];
+      // As routed, minus the contract check.
+    ].map((f) => ({ ...f, source: 'erp.test', claimedTime: f.time, detail: { schemaVersion: 1, ...f.detail } }) as unknown as AccessFact);
     for (const fact of [...facts, ...facts.slice(2, 5)]) await recordFact(deps, fact);
 
-    const report = await buildMonthlyReport(store, policy, '2026-03');
+    const report = await buildMonthlyReport(stores, policy, '2026-03');
     const accounts = ['s1', 'f1', 'l1', 'l2', 'ghost'];
-    const oneByOne = buildPermissionReport('2026-03', await Promise.all(accounts.map(async (a) => (await store.snapshot(a)).snapshot)), policy);
+    const oneByOne = buildPermissionReport('2026-03', await Promise.all(accounts.map(async (a) => (await readAccount(stores, a)).snapshot)), policy);
     expect(report).toEqual(oneByOne);
     expect(report.accountsReviewed).toBe(5);
     expect(report.items.map((i) => `${i.category} ${i.account}`).sort()).toEqual(['leaver-not-cleaned l2', 'no-bound-person ghost', 'sod-conflict f1', 'unused-permission s1']);

@@ -1,153 +1,23 @@
 /**
- * The access-governance flows over an in-memory AccessStore and a recording publisher: modes
- * (report-only issues no commands), idempotent redelivery, reordering, mover clock. No I/O.
+ * The access-governance flows over the stores' in-memory twins and a recording publisher:
+ * modes (report-only issues no commands), idempotent redelivery, reordering, mover clock;
+ * and how the function is routed (no loop on its own findings and commands). No I/O.
  */
 import { describe, expect, it } from 'vitest';
-import type { LoginFact } from '../../functions/access-governance/access-checks.ts';
-import type { AccessStore, Clock, OpenFinding } from '../../functions/access-governance/access-state.ts';
-import { recordFact, sweep, type Fact } from '../../functions/access-governance/governance.ts';
-import { supersedes, type AccountMeta, type AccountSnapshot, type GrantOperation, type Grant, type PersonState, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
+import { routingTable } from '../../infra/routes.ts';
+import { recordFact, sweep, type AccessFact } from '../../functions/access-governance/flows.ts';
+import { COMMAND_SOURCE } from '../../functions/access-governance/findings.ts';
+import { memoryAccessStores } from '../../functions/access-governance/stores.ts';
 import { toAuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
 import { defaultPolicy, parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
-function memoryStore(): AccessStore {
-  const metas = new Map<string, AccountMeta>();
-  const holdings = new Map<string, RoleHolding>();
-  const grants = new Map<string, Grant>();
-  const persons = new Map<string, PersonState>();
-  const links = new Map<string, Set<string>>();
-  const clocks = new Map<string, Clock & { open: boolean }>();
-  const findings = new Map<string, Map<string, OpenFinding>>();
-  const uses = new Map<string, Record<string, string>>();
-  const revisions = new Map<string, number>();
-  const grantOps = new Map<string, (GrantOperation & { account: string })[]>();
-  const summaries = new Map<string, { revision: number; snapshot: AccountSnapshot }>();
-  const logins: LoginFact[] = [];
-  const signOffs: { month: string; reviewer: string; comment?: string; time: string }[] = [];
-  const findingsOf = (a: string) => findings.get(a) ?? findings.set(a, new Map()).get(a)!;
-  return {
-    async putHolding(h) {
-      const key = `${h.account}|${h.role}|${h.grantKey}`;
-      if (!supersedes(holdings.get(key), h)) return false;
-      holdings.set(key, h);
-      return true;
-    },
-    async touchAccount(account, fields) {
-      const before = metas.get(account);
-      const grantWindows = [...(before?.grantWindows ?? []).filter((w) => w.grantId !== fields.grantWindow?.grantId), ...(fields.grantWindow ? [fields.grantWindow] : [])];
-      metas.set(account, {
-        ...before, account, known: fields.known || (before?.known ?? false), ...(fields.person ? { person: fields.person } : {}), ...(fields.job ? { job: fields.job } : {}), ...(grantWindows.length > 0 ? { grantWindows } : {}),
-      });
-      return before;
-    },
-    async linkPerson(person, account) {
-      (links.get(person) ?? links.set(person, new Set()).get(person)!).add(account);
-    },
-    accountsOf: async (person) => [...(links.get(person) ?? [])],
-    async putGrant(grant) {
-      if (grants.has(grant.grantId)) return false;
-      grants.set(grant.grantId, grant);
-      return true;
-    },
-    async endGrant(account, grantId) {
-      const meta = metas.get(account);
-      if (meta) metas.set(account, { ...meta, grantWindows: (meta.grantWindows ?? []).filter((w) => w.grantId !== grantId) });
-      const g = grants.get(grantId);
-      if (!g || g.state === 'ended') return false;
-      grants.set(grantId, { ...g, state: 'ended' });
-      return true;
-    },
-    async recordGrantOperation(account, grantId, operation) {
-      const list = grantOps.get(grantId) ?? grantOps.set(grantId, []).get(grantId)!;
-      if (!list.some((o) => o.eventId === operation.eventId)) list.push({ ...operation, account });
-    },
-    grantOperations: async (grantId) => [...(grantOps.get(grantId) ?? [])],
-    dueGrants: async (now) => [...grants.values()].filter((g) => g.state === 'active' && g.grantExpiresAt <= now.toISOString()).map((g) => ({ account: g.account, grantId: g.grantId })),
-    async recordUse(account, module, time) {
-      const u = uses.get(account) ?? {};
-      if ((u[module] ?? '') >= `${time.slice(0, 10)}T00:00:00.000Z`) return false;
-      u[module] = time;
-      uses.set(account, u);
-      return true;
-    },
-    async recordDeparture(person, departedAt) {
-      persons.set(person, { ...persons.get(person), person, departedAt });
-    },
-    async recordTransfer(person, transfer) {
-      persons.set(person, { ...persons.get(person), person, job: transfer.toJob, transfer });
-    },
-    async setPersonJob(person, job) {
-      const p = persons.get(person);
-      persons.set(person, { ...p, person, job: p?.job ?? job });
-    },
-    async putClock(clock) {
-      const key = `${clock.person}|${clock.kind}|${clock.at}`;
-      if (!clocks.has(key)) clocks.set(key, { ...clock, open: true });
-    },
-    dueClocks: async (now) => [...clocks.values()].filter((c) => c.open && c.deadline <= now.toISOString()),
-    async closeClock(clock) {
-      const c = clocks.get(`${clock.person}|${clock.kind}|${clock.at}`);
-      if (!c?.open) return false;
-      c.open = false;
-      return true;
-    },
-    async putLogin(login) {
-      logins.push(login);
-    },
-    loginsBetween: async (account, from, to) => logins.filter((l) => l.account === account && l.time >= from && l.time <= to),
-    async snapshot(account) {
-      const meta = metas.get(account) ?? { account, known: false };
-      const person = meta.person ? (persons.get(meta.person) ?? { person: meta.person }) : undefined;
-      return {
-        snapshot: { meta, ...(person ? { person } : {}), roles: [...holdings.values()].filter((h) => h.account === account), grants: [...grants.values()].filter((g) => g.account === account), lastUse: uses.get(account) ?? {} },
-        openFindings: [...findingsOf(account).values()],
-      };
-    },
-    async openFinding(account, finding) {
-      if (findingsOf(account).has(finding.findingId)) return false;
-      findingsOf(account).set(finding.findingId, finding);
-      return true;
-    },
-    closeFinding: async (account, findingId) => findingsOf(account).delete(findingId),
-    personState: async (person) => ({ accounts: [...(links.get(person) ?? [])], openFindings: [...findingsOf(`person:${person}`).values()] }),
-    async openPersonFinding(person, finding) {
-      if (findingsOf(`person:${person}`).has(finding.findingId)) return false;
-      findingsOf(`person:${person}`).set(finding.findingId, finding);
-      return true;
-    },
-    closePersonFinding: async (person, findingId) => findingsOf(`person:${person}`).delete(findingId),
-    nextRevision: async (account) => {
-      const next = (revisions.get(account) ?? 0) + 1;
-      revisions.set(account, next);
-      return next;
-    },
-    async saveSummary(snapshot, revision) {
-      if ((summaries.get(snapshot.meta.account)?.revision ?? 0) >= revision) return false;
-      summaries.set(snapshot.meta.account, { revision, snapshot });
-      return true;
-    },
-    async forEachAccount(visit) {
-      for (const { snapshot } of summaries.values()) {
-        const person = snapshot.meta.person ? (persons.get(snapshot.meta.person) ?? { person: snapshot.meta.person }) : undefined;
-        visit({ ...snapshot, ...(person ? { person } : {}) });
-      }
-    },
-    async recordSignOff(month, reviewer, comment, _eventId, time) {
-      // One per month and reviewer, as the table keys it.
-      const at = signOffs.findIndex((o) => o.month === month && o.reviewer === reviewer);
-      if (at >= 0) signOffs.splice(at, 1);
-      signOffs.push({ month, reviewer, ...(comment ? { comment } : {}), time });
-    },
-    signOffs: async (month) => signOffs.filter((s) => s.month === month),
-  };
-}
-
 function setup(policy: Policy = defaultPolicy) {
   const published: OutgoingEvent[] = [];
-  const deps = { store: memoryStore(), publisher: { publish: async (events: readonly OutgoingEvent[]) => void published.push(...events) }, policy };
+  const deps = { stores: memoryAccessStores(), publisher: { publish: async (events: readonly OutgoingEvent[]) => void published.push(...events) }, policy };
   let n = 0;
-  const fact = (detailType: string, detail: Record<string, unknown>, time: string): Fact => ({ eventId: `ev-${++n}`, detailType, time, detail });
+  // A fact as the handler hands it over, without the contract check (some details here carry fields the contract does not name).
+  const fact = (detailType: AccessFact['detailType'], detail: Record<string, unknown>, time: string) => ({ eventId: `ev-${++n}`, source: 'erp.test', detailType, time, claimedTime: time, detail: { schemaVersion: 1, ...detail } }) as unknown as AccessFact;
   const of = (detailType: string) => published.filter((e) => e.detailType === detailType).map((e) => e.detail);
   return { deps, fact, published, of };
 }
@@ -267,7 +137,7 @@ describe('permission review sign-off (2.5)', () => {
     const selfReview = (of('Finding Raised') as { control: string; subject: { id: string }; evidence: { facts: { reviewer: string; items: { category: string }[] } } }[]).filter((f) => f.subject.id === '2026-03');
     expect(selfReview).toHaveLength(1);
     expect(selfReview[0]).toMatchObject({ control: '2.5', evidence: { facts: { reviewer: 'rev1', items: [{ category: 'sod-conflict' }] } } });
-    expect((await deps.store.signOffs('2026-03')).map((o) => o.reviewer)).toEqual(['rev2', 'external.auditor', 'rev1']);
+    expect((await deps.stores.signOffs.ofMonth('2026-03')).map((o) => o.reviewer)).toEqual(['external.auditor', 'rev1', 'rev2']);
   });
 });
 
@@ -301,5 +171,22 @@ describe('one person across accounts', () => {
     await recordFact(deps, fact('Role Assigned', ap, '2026-03-01T00:00:00Z'));
     await recordFact(deps, fact('Role Assigned', pay, '2026-03-02T00:00:00Z'));
     expect(of('Finding Raised')).toEqual([]);
+  });
+});
+
+describe('access-governance in the routing table', () => {
+  const fn = routingTable.find((f) => f.name === 'access-governance');
+  const routed = (source: string, detailType: string) =>
+    fn?.rules.some((rule) => rule.compiled.matches({ version: '0', id: '1', account: '000000000000', time: '2026-03-10T03:00:00Z', region: 'us-east-1', resources: [], source, 'detail-type': detailType, detail: {} })) ?? false;
+
+  it('is declared with the access it needs', () => {
+    expect(fn).toMatchObject({ entry: 'functions/access-governance/handler.ts', stateAccess: 'read-write', publishesEvents: true, archiveAccess: 'write', readsSecrets: false, sendsEmail: false });
+  });
+
+  it('never receives its own findings or commands (no loops)', () => {
+    expect(routed('erp.sap', 'Role Revoked')).toBe(true);
+    expect(routed(COMMAND_SOURCE, 'Finding Raised')).toBe(false);
+    expect(routed(COMMAND_SOURCE, 'Command Issued')).toBe(false);
+    expect(routed('erpgov.some-function', 'Role Revoked')).toBe(false);
   });
 });
