@@ -4,8 +4,7 @@
  * attempt and last error), what went out (sent), and what will never go out (dead, with why).
  */
 import { parseArgs } from 'node:util';
-import { dynamoOutboxStore } from '../functions/notifier/notifier-state.ts';
-import { OUTBOX_STATES, type OutboxState } from '../functions/notifier/ports.ts';
+import { dynamoOutboxStore, OUTBOX_STATES, type OutboxState } from '../functions/notifier/outbox-store.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
 

@@ -2,9 +2,14 @@
  * The sender when a channel is not configured (a fresh `npm start`): each message is printed
  * to the console and appended to `<data dir>/outbox/YYYY-MM-DD.md`, one readable entry per
  * message, so nothing is lost and a person can read what would have been sent.
+ *
+ * `ERPGOV_QUIET` (any value but empty or "false") silences the printed copy — the test runner
+ * sets it, so a green run is not a wall of notifications; the file copy is written either way.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processClock, type Clock } from '../shared/clock.ts';
+import { utcDay } from '../shared/time.ts';
 import type { MailSender, SlackSender } from './ports.ts';
 import type { SlackPayload } from './render.ts';
 import type { SendResult } from './retry.ts';
@@ -14,17 +19,29 @@ export interface ConsoleOutbox {
   readonly mail: MailSender;
 }
 
-export function consoleOutboxSender(options: { dataDir: string | undefined; write?: (text: string) => void; now?: () => Date }): ConsoleOutbox {
-  const write = options.write ?? ((text: string) => process.stdout.write(text));
-  const now = options.now ?? (() => new Date());
+export const QUIET_ENV = 'ERPGOV_QUIET';
+
+/** Whether the printed copy is silenced (read at each message, so a test may switch it). */
+export const consoleIsQuiet = (env: NodeJS.ProcessEnv = process.env): boolean => {
+  const value = env[QUIET_ENV]?.trim().toLowerCase();
+  return value !== undefined && value !== '' && value !== 'false' && value !== '0';
+};
+
+const toStdout = (text: string) => {
+  if (!consoleIsQuiet()) process.stdout.write(text);
+};
+
+export function consoleOutboxSender(options: { dataDir: string | undefined; write?: (text: string) => void; clock?: Clock }): ConsoleOutbox {
+  const write = options.write ?? toStdout;
+  const clock = options.clock ?? processClock;
   const record = async (heading: string, body: string): Promise<SendResult> => {
-    const at = now();
+    const at = clock.now();
     const entry = `## ${at.toISOString()} — ${heading}\n\n${body}\n\n---\n\n`;
     write(`[erpgov notification] ${heading}\n${body}\n\n`);
     if (options.dataDir !== undefined) {
       const folder = join(options.dataDir, 'outbox');
       await mkdir(folder, { recursive: true });
-      await appendFile(join(folder, `${at.toISOString().slice(0, 10)}.md`), entry, 'utf8');
+      await appendFile(join(folder, `${utcDay(at)}.md`), entry, 'utf8');
     }
     return { ok: true };
   };

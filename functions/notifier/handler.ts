@@ -2,8 +2,8 @@
  * notifier: findings, alerts and incident changes to Slack and e-mail, once per state change,
  * through an outbox in the state table so nothing is lost while a channel is down.
  *
- * Thin: parse the event; ERP incident events and the pipeline's findings go to
- * `acceptNotification`; the drain schedule closes ended digest periods and retries due
+ * Thin: wire the ports; ERP incident events and the pipeline's findings (typed by their
+ * schemas) go to `acceptNotification`; the drain schedule closes ended digest periods and retries due
  * messages, with the event's own time as "now" (so a test's `scheduler.tick` decides the same way).
  */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -13,11 +13,14 @@ import { governanceHandler, type GovernanceTools } from '../shared/event-handler
 import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { loadChannelSettings, type ChannelSettings } from './channel-settings.ts';
 import { consoleOutboxSender } from './console-outbox-sender.ts';
-import { acceptNotification, drainOutbox, type NotifierDeps, type NotifierLog } from './delivery.ts';
-import { dynamoDigestStore, dynamoOutboxStore, dynamoSubjectMemory } from './notifier-state.ts';
+import { dynamoDigestStore } from './digest-store.ts';
+import { acceptNotification, drainOutbox, type NotifierDeps, type NotifierLog } from './flows.ts';
+import { notifiedEvent } from './notification.ts';
+import { dynamoOutboxStore } from './outbox-store.ts';
 import { sesSender } from './ses-sender.ts';
 import { slackWebhookSender } from './slack-webhook-sender.ts';
 import { smtpSender } from './smtp-sender.ts';
+import { dynamoSubjectStore } from './subject-store.ts';
 
 const config = readFunctionConfig();
 const policy = loadPolicy();
@@ -32,7 +35,7 @@ function wire(settings: ChannelSettings): Omit<NotifierDeps, 'log'> {
   return {
     outbox: dynamoOutboxStore(documents, config.stateTableName),
     digests: dynamoDigestStore(documents, config.stateTableName),
-    subjects: dynamoSubjectMemory(documents, config.stateTableName),
+    subjects: dynamoSubjectStore(documents, config.stateTableName),
     slack: settings.slackWebhookUrl !== undefined ? slackWebhookSender(settings.slackWebhookUrl) : fallback.slack,
     mail: mail === undefined ? fallback.mail : mail.transport === 'ses' ? sesSender(new SESv2Client({}), mail.from) : smtpSender({ url: mail.url, from: mail.from }),
     policy,
@@ -57,7 +60,7 @@ const notifierLog = (logger: GovernanceTools['logger']): NotifierLog => ({
 export const handler = governanceHandler('notifier')({
   async onFact(fact, { logger, now }) {
     const notifier = await dependencies(notifierLog(logger));
-    const result = await acceptNotification(notifier, { id: fact.eventId, time: fact.time, detailType: fact.detailType, detail: fact.detail as Record<string, unknown> }, now);
+    const result = await acceptNotification(notifier, notifiedEvent(fact), now);
     return { eventId: fact.eventId, enqueued: result.enqueued, duplicates: result.duplicates, digested: result.digested, attempts: result.attempts.map((a) => a.kind) };
   },
   onSchedule: {

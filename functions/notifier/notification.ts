@@ -3,13 +3,15 @@
  * resolved, an incident opened, acknowledged or resolved. Events are validated by their zod
  * contracts first; this module only reshapes them. Pure.
  */
-import type { FindingRaised, FindingResolved, IncidentAcknowledged, IncidentOpened, IncidentResolved } from '../../schemas/registry.ts';
+import type { RoutedDetailTypeOf } from '../../infra/function-routes.ts';
 import type { FindingSeverity } from '../../schemas/details/pipeline.ts';
 import type { IncidentSeverity } from '../../schemas/details/incident.ts';
+import type { DetailOf, DetailTypeName } from '../../schemas/registry.ts';
+import type { RoutedFact } from '../shared/event-handler.ts';
 import { areaOfControl, type GuideAreaName } from './control-catalogue.ts';
 
-export const NOTIFIED_DETAIL_TYPES = ['Finding Raised', 'Finding Resolved', 'Incident Opened', 'Incident Acknowledged', 'Incident Resolved'] as const;
-export type NotifiedDetailType = (typeof NOTIFIED_DETAIL_TYPES)[number];
+/** The detail-types the routing table sends to the notifier. */
+export type NotifiedDetailType = RoutedDetailTypeOf<'notifier'>;
 
 /** The life-cycle step a message announces; one message per subject, step and recipient. */
 export type NotificationState = 'raised' | 'resolved' | 'opened' | 'acknowledged';
@@ -51,18 +53,31 @@ export interface RememberedSubject {
 /** P1 is as urgent as a critical finding; the policy routes both the same way. */
 export const SEVERITY_OF_INCIDENT: Readonly<Record<IncidentSeverity, FindingSeverity>> = { P1: 'critical', P2: 'high', P3: 'medium', P4: 'low' };
 
-export interface NotifiedEvent {
-  readonly id: string;
-  readonly time: string;
-  readonly detailType: NotifiedDetailType;
-  readonly detail: Record<string, unknown>;
+/** An event the notifier tells people about, its detail typed by its detail-type's schema. */
+export type NotifiedEvent = {
+  [K in NotifiedDetailType]: { readonly id: string; readonly time: string; readonly detailType: K; readonly detail: DetailOf<K & DetailTypeName> };
+}[NotifiedDetailType];
+
+/** A fact routed to the notifier, as the flows read it. */
+export const notifiedEvent = (fact: RoutedFact<'notifier'>): NotifiedEvent => ({ ...fact, id: fact.eventId });
+
+/** The finding or incident an event is about: what dedupe, digests and the remembered subject are keyed by. */
+export function subjectKeyOf(event: NotifiedEvent): string {
+  switch (event.detailType) {
+    case 'Finding Raised':
+    case 'Finding Resolved':
+      return event.detail.findingId;
+    default:
+      return event.detail.incidentId;
+  }
 }
 
 /**
  * Owner of a finding: an `owner` field the emitter added (details are open objects), else
  * the exception's owner. Undefined means "nobody in particular".
  */
-function ownerOf(detail: Record<string, unknown>): string | undefined {
+function ownerOf(detail: NotifiedEvent['detail']): string | undefined {
+  // Extra fields (`owner`) are allowed by every contract but typed by none: read tolerantly.
   if (typeof detail.owner === 'string' && detail.owner.trim() !== '') return detail.owner.trim();
   const exception = detail.exception as { owner?: unknown } | undefined;
   return typeof exception?.owner === 'string' ? exception.owner : undefined;
@@ -72,51 +87,64 @@ export function toNotification(event: NotifiedEvent, remembered: RememberedSubje
   const base = { eventId: event.id, occurredAt: event.time, firstSeenAt: remembered?.firstSeenAt ?? event.time };
   switch (event.detailType) {
     case 'Finding Raised': {
-      const d = event.detail as FindingRaised;
+      const d = event.detail;
       return {
         ...base,
         kind: 'finding', key: d.findingId, state: 'raised', severity: d.severity, area: areaOfControl(d.control), control: d.control,
-        owner: ownerOf(event.detail), title: d.title, subject: d.subject, summary: d.evidence.summary, evidenceEventIds: d.evidence.eventIds,
+        owner: ownerOf(d), title: d.title, subject: d.subject, summary: d.evidence.summary, evidenceEventIds: d.evidence.eventIds,
         closedBy: undefined, resolution: undefined, incidentSeverity: undefined,
       };
     }
     case 'Finding Resolved': {
-      const d = event.detail as FindingResolved;
-      const title = typeof event.detail.title === 'string' ? event.detail.title : remembered?.title ?? `Finding ${d.findingId}`;
+      const d = event.detail;
+      const title = typeof d.title === 'string' ? d.title : remembered?.title ?? `Finding ${d.findingId}`;
       return {
         ...base,
         kind: 'finding', key: d.findingId, state: 'resolved', severity: d.severity, area: areaOfControl(d.control), control: d.control,
-        owner: ownerOf(event.detail) ?? remembered?.owner, title, subject: d.subject, summary: d.evidence?.summary, evidenceEventIds: d.evidence?.eventIds ?? [],
+        owner: ownerOf(d) ?? remembered?.owner, title, subject: d.subject, summary: d.evidence?.summary, evidenceEventIds: d.evidence?.eventIds ?? [],
         closedBy: d.resolvedBy, resolution: d.resolution, incidentSeverity: undefined,
       };
     }
     case 'Incident Opened': {
-      const d = event.detail as IncidentOpened;
+      const d = event.detail;
       return {
         ...base,
         kind: 'incident', key: d.incidentId, state: 'opened', severity: SEVERITY_OF_INCIDENT[d.severity], area: 'incident', control: '5.1',
-        owner: ownerOf(event.detail), title: d.title, subject: { type: 'incident', id: d.incidentId }, summary: d.description,
+        owner: ownerOf(d), title: d.title, subject: { type: 'incident', id: d.incidentId }, summary: d.description,
         evidenceEventIds: [event.id], closedBy: undefined, resolution: undefined, incidentSeverity: d.severity,
       };
     }
-    case 'Incident Acknowledged':
-    case 'Incident Resolved': {
-      const d = event.detail as IncidentAcknowledged | IncidentResolved;
+    case 'Incident Acknowledged': {
+      const d = event.detail;
       const incidentSeverity = d.severity ?? remembered?.incidentSeverity;
-      const resolved = event.detailType === 'Incident Resolved';
       return {
         ...base,
-        kind: 'incident', key: d.incidentId, state: resolved ? 'resolved' : 'acknowledged',
-        // Without the opening event we cannot know better; "high" errs towards being heard.
-        severity: incidentSeverity ? SEVERITY_OF_INCIDENT[incidentSeverity] : remembered?.severity ?? 'high',
-        area: 'incident', control: '5.1', owner: ownerOf(event.detail) ?? remembered?.owner,
-        title: remembered?.title ?? `Incident ${d.incidentId}`, subject: { type: 'incident', id: d.incidentId },
-        summary: resolved ? (d as IncidentResolved).resolution : undefined, evidenceEventIds: [event.id],
-        closedBy: resolved ? (d as IncidentResolved).resolvedBy : (d as IncidentAcknowledged).acknowledgedBy,
-        resolution: resolved ? (d as IncidentResolved).rootCause : undefined, incidentSeverity,
+        ...laterIncidentStep(d.incidentId, incidentSeverity, ownerOf(d), remembered, event.id),
+        state: 'acknowledged', summary: undefined, closedBy: d.acknowledgedBy, resolution: undefined,
+      };
+    }
+    case 'Incident Resolved': {
+      const d = event.detail;
+      const incidentSeverity = d.severity ?? remembered?.incidentSeverity;
+      return {
+        ...base,
+        ...laterIncidentStep(d.incidentId, incidentSeverity, ownerOf(d), remembered, event.id),
+        state: 'resolved', summary: d.resolution, closedBy: d.resolvedBy, resolution: d.rootCause,
       };
     }
   }
+}
+
+/** What an acknowledged or resolved incident shares: the subject, and what only the opening event said (remembered). */
+function laterIncidentStep(incidentId: string, incidentSeverity: IncidentSeverity | undefined, owner: string | undefined, remembered: RememberedSubject | undefined, eventId: string) {
+  return {
+    kind: 'incident' as const, key: incidentId,
+    // Without the opening event we cannot know better; "high" errs towards being heard.
+    severity: incidentSeverity ? SEVERITY_OF_INCIDENT[incidentSeverity] : remembered?.severity ?? 'high',
+    area: 'incident' as const, control: '5.1', owner: owner ?? remembered?.owner,
+    title: remembered?.title ?? `Incident ${incidentId}`, subject: { type: 'incident', id: incidentId },
+    evidenceEventIds: [eventId], incidentSeverity,
+  };
 }
 
 /** What to remember from the first event about a subject. */

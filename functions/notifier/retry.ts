@@ -4,6 +4,7 @@
  * (any other 4xx, a permanent SMTP reply, or too many attempts). Pure.
  */
 import type { Policy } from '../../schemas/policy.ts';
+import { addMs, SECOND_MS } from '../shared/time.ts';
 
 export type RetrySettings = Policy['notifications']['retry'];
 
@@ -31,11 +32,11 @@ export function nextAttempt(result: SendResult, attempt: number, now: Date, sett
   if (result.ok) return { kind: 'sent' };
   if (isPermanent(result)) return { kind: 'dead', reason: `permanent failure: ${result.error}` };
   if (attempt >= settings.maxAttempts) return { kind: 'dead', reason: `gave up after ${attempt} attempts; last: ${result.error}` };
-  const backOffMs = Math.min(settings.baseDelaySeconds * 1000 * 2 ** (attempt - 1), settings.maxDelaySeconds * 1000);
+  const backOffMs = Math.min(settings.baseDelaySeconds * SECOND_MS * 2 ** (attempt - 1), settings.maxDelaySeconds * SECOND_MS);
   const askedMs = retryAfterMs(result.retryAfter, now);
   // The receiver knows best when it will take traffic again; capped so a bogus header cannot park a message for days.
-  const delayMs = askedMs === undefined ? backOffMs : Math.min(askedMs, settings.maxDelaySeconds * 1000);
-  return { kind: 'retry', at: new Date(now.getTime() + delayMs), reason: result.error };
+  const delayMs = askedMs === undefined ? backOffMs : Math.min(askedMs, settings.maxDelaySeconds * SECOND_MS);
+  return { kind: 'retry', at: addMs(now, delayMs), reason: result.error };
 }
 
 function isPermanent(result: Extract<SendResult, { ok: false }>): boolean {
@@ -49,7 +50,7 @@ function isPermanent(result: Extract<SendResult, { ok: false }>): boolean {
 export function retryAfterMs(header: string | undefined, now: Date): number | undefined {
   if (header === undefined || header.trim() === '') return undefined;
   const text = header.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (/^\d+$/.test(text)) return Number(text) * SECOND_MS;
   // An HTTP date names its day and month ("Wed, 21 Oct ..."); Date.parse alone would also take "-5".
   const at = /[a-z]{3}/i.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(at)) return undefined;

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Policy } from '../../schemas/policy.ts';
 import { localTime, minutesOfClock } from '../shared/local-time.ts';
+import { DAY_MS, MINUTE_MS } from '../shared/time.ts';
 import type { Notification } from './notification.ts';
 
 export type Channel = 'slack' | 'email';
@@ -94,14 +95,15 @@ export function quietHoursEnd(now: Date, quiet: NotificationPolicy['quietHours']
   const to = minutesOfClock(quiet.to);
   const inside = from < to ? minute >= from && minute < to : minute >= from || minute < to;
   if (!inside) return undefined;
-  const minutesLeft = (to - minute + 1440) % 1440;
-  const startOfMinute = Math.floor(now.getTime() / 60_000) * 60_000;
-  return new Date(startOfMinute + minutesLeft * 60_000);
+  const minutesInDay = DAY_MS / MINUTE_MS;
+  const minutesLeft = (to - minute + minutesInDay) % minutesInDay;
+  const startOfMinute = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS;
+  return new Date(startOfMinute + minutesLeft * MINUTE_MS);
 }
 
 /** Digest periods are aligned to the epoch, so every container computes the same slots. */
 export function digestSlot(notification: Notification, settings: NotificationPolicy, now: Date): DigestSlot {
-  const periodMs = settings.digest.periodMinutes * 60_000;
+  const periodMs = settings.digest.periodMinutes * MINUTE_MS;
   const start = Math.floor(now.getTime() / periodMs) * periodMs;
   const owner = notification.owner ?? UNOWNED;
   const periodStart = new Date(start).toISOString();

@@ -16,13 +16,17 @@ let runtime: LocalRuntime;
 let events: EventBridgeClient;
 const printed: string[] = [];
 const originalStdout = process.stdout.write.bind(process.stdout);
+// The test runner silences the console copy (ERPGOV_QUIET); this test is about that copy.
+const quiet = process.env.ERPGOV_QUIET;
 
 beforeAll(async () => {
   for (const name of ['ERPGOV_SLACK_WEBHOOK_URL', 'ERPGOV_SMTP_URL', 'ERPGOV_MAIL_FROM', 'ERPGOV_POLICY_FILE', 'NOTIFIER_SECRET_ARN']) delete process.env[name];
   dataDir = mkdtempSync(join(tmpdir(), 'erpgov-notifier-console-'));
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  delete process.env.ERPGOV_QUIET;
+  // Kept, not echoed: what would reach the console.
+  process.stdout.write = ((chunk: string | Uint8Array) => {
     printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return (originalStdout as (...args: unknown[]) => boolean)(chunk, ...rest);
+    return true;
   }) as typeof process.stdout.write;
   runtime = await startLocalRuntime({ dataDir, armSchedules: false });
   events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
@@ -30,6 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.stdout.write = originalStdout;
+  if (quiet !== undefined) process.env.ERPGOV_QUIET = quiet;
   events.destroy();
   await runtime.stop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -3,98 +3,23 @@
  * adapters are exercised by test/integration/notifier.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { acceptNotification, drainOutbox, type NotifierDeps } from '../../functions/notifier/delivery.ts';
+import { memoryDigestStore } from '../../functions/notifier/digest-store.ts';
+import { acceptNotification, drainOutbox, type NotifierDeps } from '../../functions/notifier/flows.ts';
 import type { NotifiedEvent } from '../../functions/notifier/notification.ts';
-import type { DigestEntry, DigestStore, OutboxMessage, OutboxStore, SubjectMemory } from '../../functions/notifier/ports.ts';
+import { memoryOutboxStore } from '../../functions/notifier/outbox-store.ts';
 import type { EmailPayload, SlackPayload } from '../../functions/notifier/render.ts';
-import type { RememberedSubject } from '../../functions/notifier/notification.ts';
+import { memorySubjectStore } from '../../functions/notifier/subject-store.ts';
 import { parsePolicy } from '../../schemas/policy-loader.ts';
-
-function memoryOutbox(): OutboxStore & { all: Map<string, OutboxMessage> } {
-  const all = new Map<string, OutboxMessage>();
-  const move = (id: string, attempt: number, change: Partial<OutboxMessage>) => {
-    const m = all.get(id);
-    if (m && m.state === 'pending' && m.attempts === attempt) all.set(id, { ...m, ...change });
-  };
-  return {
-    all,
-    async enqueue(message) {
-      if (all.has(message.messageId)) return false;
-      all.set(message.messageId, { ...message, state: 'pending', attempts: 0, nextAttemptAt: message.notBefore, sentAt: undefined, lastError: undefined });
-      return true;
-    },
-    async get(id) {
-      return all.get(id);
-    },
-    async due(now, limit) {
-      return [...all.values()].filter((m) => m.state === 'pending' && m.nextAttemptAt <= now.toISOString()).slice(0, limit);
-    },
-    async claim(message, now, leaseUntil) {
-      const m = all.get(message.messageId);
-      if (!m || m.state !== 'pending' || m.attempts !== message.attempts || m.nextAttemptAt > now.toISOString()) return false;
-      all.set(m.messageId, { ...m, attempts: m.attempts + 1, nextAttemptAt: leaseUntil.toISOString() });
-      return true;
-    },
-    async markSent(id, attempt, at) {
-      move(id, attempt, { state: 'sent', sentAt: at.toISOString() });
-    },
-    async reschedule(id, attempt, at, error) {
-      move(id, attempt, { nextAttemptAt: at.toISOString(), lastError: error });
-    },
-    async markDead(id, attempt, reason) {
-      move(id, attempt, { state: 'dead', lastError: reason });
-    },
-    async list(state) {
-      return [...all.values()].filter((m) => m.state === state);
-    },
-  };
-}
-
-function memoryDigests(): DigestStore {
-  const entries = new Map<string, DigestEntry & { open: boolean }>();
-  const seen = new Map<string, string>();
-  return {
-    async add(entry) {
-      const bucket = seen.get(entry.dedupeKey);
-      if (bucket !== undefined && bucket !== entry.bucket) return false;
-      seen.set(entry.dedupeKey, entry.bucket);
-      const key = `${entry.bucket}|${entry.dedupeKey}`;
-      if (entries.has(key)) return false;
-      entries.set(key, { ...entry, open: true });
-      return true;
-    },
-    async closed(now) {
-      return [...entries.values()].filter((e) => e.open && e.periodEnd < now.toISOString());
-    },
-    async markSummarised(list) {
-      for (const e of list) {
-        const stored = entries.get(`${e.bucket}|${e.dedupeKey}`);
-        if (stored) stored.open = false;
-      }
-    },
-  };
-}
-
-function memorySubjects(): SubjectMemory {
-  const subjects = new Map<string, RememberedSubject>();
-  return {
-    async remember(subject) {
-      if (!subjects.has(subject.key)) subjects.set(subject.key, subject);
-    },
-    async recall(key) {
-      return subjects.get(key);
-    },
-  };
-}
+import { validateDetail } from '../../schemas/registry.ts';
 
 function setup(policyDocument: unknown) {
   const slack: SlackPayload[] = [];
   const mail: { to: string; message: EmailPayload }[] = [];
-  const outbox = memoryOutbox();
+  const outbox = memoryOutboxStore();
   const deps: NotifierDeps = {
     outbox,
-    digests: memoryDigests(),
-    subjects: memorySubjects(),
+    digests: memoryDigestStore(),
+    subjects: memorySubjectStore(),
     slack: { send: async (m) => (slack.push(m), { ok: true }) },
     mail: { send: async (to, message) => (mail.push({ to, message }), { ok: true }) },
     policy: parsePolicy(policyDocument),
@@ -103,12 +28,12 @@ function setup(policyDocument: unknown) {
   return { deps, slack, mail, outbox };
 }
 
-const lowFinding = (findingId: string, owner: string, eventId = findingId): NotifiedEvent => ({
-  id: eventId,
-  time: '2026-03-02T01:10:00Z',
-  detailType: 'Finding Raised',
-  detail: { schemaVersion: 1, findingId, control: '3.1', title: `CPU above 75 % (${findingId})`, severity: 'low', mode: 'report-only', subject: { type: 'host', id: 'erp-db-1' }, evidence: { summary: 'cpu 81 %', eventIds: [] }, detectedBy: 'performance', owner },
-});
+/** A "Finding Raised" as the handler hands it over: checked against its contract (the extra `owner` field is allowed). */
+function lowFinding(findingId: string, owner: string, eventId = findingId, severity = 'low'): NotifiedEvent {
+  const check = validateDetail('Finding Raised', { schemaVersion: 1, findingId, control: '3.1', title: `CPU above 75 % (${findingId})`, severity, mode: 'report-only', subject: { type: 'host', id: 'erp-db-1' }, evidence: { summary: 'cpu 81 %', eventIds: [] }, detectedBy: 'performance', owner });
+  if (!check.ok) throw new Error(check.message);
+  return { id: eventId, time: '2026-03-02T01:10:00Z', detailType: 'Finding Raised', detail: check.detail } as NotifiedEvent;
+}
 
 describe('digests', () => {
   it('low findings become one summary per owner after the period ends, duplicates included once', async () => {
@@ -133,10 +58,10 @@ describe('digests', () => {
 describe('quiet hours', () => {
   it('a high finding at night waits in the outbox until the morning drain', async () => {
     const { deps, slack, outbox } = setup({ notifications: { quietHours: { enabled: true, timezone: 'UTC', from: '22:00', to: '07:00' } } });
-    const event: NotifiedEvent = { ...lowFinding('f-9', 'ops.wang'), detail: { ...lowFinding('f-9', 'ops.wang').detail, severity: 'high' } };
+    const event = lowFinding('f-9', 'ops.wang', 'f-9', 'high');
     const result = await acceptNotification(deps, event, new Date('2026-03-02T23:00:00Z'));
     expect(result).toMatchObject({ enqueued: 1, attempts: [] });
-    expect([...outbox.all.values()][0]?.nextAttemptAt).toBe('2026-03-03T07:00:00.000Z');
+    expect([...outbox.messages.values()][0]?.nextAttemptAt).toBe('2026-03-03T07:00:00.000Z');
     await drainOutbox(deps, new Date('2026-03-03T06:59:00Z'));
     expect(slack).toHaveLength(0);
     await drainOutbox(deps, new Date('2026-03-03T07:00:00Z'));

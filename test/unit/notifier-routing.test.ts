@@ -2,17 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { toNotification, type Notification, type NotifiedEvent } from '../../functions/notifier/notification.ts';
 import { dedupeKey, messageIdOf, quietHoursEnd, routeNotification } from '../../functions/notifier/routing.ts';
 import { parsePolicy } from '../../schemas/policy-loader.ts';
+import { validateDetail } from '../../schemas/registry.ts';
 
-const finding = (detail: Record<string, unknown> = {}, detailType: NotifiedEvent['detailType'] = 'Finding Raised'): Notification =>
-  toNotification(
-    {
-      id: 'evt-1',
-      time: '2026-03-02T01:00:00Z',
-      detailType,
-      detail: { schemaVersion: 1, findingId: 'f-1', control: '2.3', title: 'Leaver still has access', severity: 'high', mode: 'enforce', subject: { type: 'account', id: 'u1001' }, evidence: { summary: 's', eventIds: ['e1'] }, detectedBy: 'access-control', ...detail },
-    },
-    undefined,
-  );
+/** A finding event as the handler hands it over (checked against its contract), as a notification. */
+function finding(detail: Record<string, unknown> = {}, detailType: 'Finding Raised' | 'Finding Resolved' = 'Finding Raised'): Notification {
+  const check = validateDetail(detailType, { schemaVersion: 1, findingId: 'f-1', control: '2.3', title: 'Leaver still has access', severity: 'high', mode: 'enforce', subject: { type: 'account', id: 'u1001' }, evidence: { summary: 's', eventIds: ['e1'] }, detectedBy: 'access-control', ...detail });
+  if (!check.ok) throw new Error(check.message);
+  return toNotification({ id: 'evt-1', time: '2026-03-02T01:00:00Z', detailType, detail: check.detail } as NotifiedEvent, undefined);
+}
 
 // 2026-03-02T01:00Z is 09:00 in Shanghai; 15:00Z is 23:00 there.
 const day = new Date('2026-03-02T01:00:00Z');

@@ -18,7 +18,7 @@ import { TransientError } from '../../../schemas/errors.ts';
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditionally, queryAll, queryPages, stateIndex, TTL_ATTRIBUTE } from '../dynamo-access.ts';
-import { retentionExpiry, retentionWindowStart, utcDay, utcDaysBetween } from '../time.ts';
+import { MINUTE_MS, retentionExpiry, retentionWindowStart, utcDay, utcDaysBetween } from '../time.ts';
 import type { AuditRecord } from './audit-record.ts';
 import { nextLink, type ChainHead, type ChainLink } from './hash-chain.ts';
 
@@ -41,7 +41,7 @@ export const oldestIntactTrailDay = (now: Date, retentionDays: number): string =
 /** The TTL attribute of an item, when the writer gives an expiry. */
 const ttl = (expiresAt: number | undefined) => (expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: expiresAt });
 /** How long a claim is honoured before another delivery may take over a crashed append. */
-const CLAIM_LEASE_MS = 60_000;
+const CLAIM_LEASE_MS = MINUTE_MS;
 const MAX_LINK_ATTEMPTS = 50;
 
 export type AppendOutcome = 'appended' | 'duplicate';

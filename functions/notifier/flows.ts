@@ -5,12 +5,16 @@
  * `nextAttempt`), and turn closed digest periods into summary messages.
  */
 import type { Policy } from '../../schemas/policy.ts';
+import { addMs, MINUTE_MS, retentionExpiry } from '../shared/time.ts';
 import type { Language } from './control-catalogue.ts';
-import { subjectToRemember, toNotification, type NotifiedEvent } from './notification.ts';
-import type { DigestStore, MailSender, OutboxMessage, OutboxStore, SlackSender, SubjectMemory, DigestEntry } from './ports.ts';
+import type { DigestEntry, DigestStore } from './digest-store.ts';
+import { subjectKeyOf, subjectToRemember, toNotification, type NotifiedEvent } from './notification.ts';
+import type { OutboxMessage, OutboxStore } from './outbox-store.ts';
+import type { MailSender, SlackSender } from './ports.ts';
 import { digestLineOf, renderDigest, renderEmail, renderSlack, type MessagePayload } from './render.ts';
 import { nextAttempt, type AttemptOutcome, type SendResult } from './retry.ts';
 import { messageIdOf, quietHoursEnd, routeNotification, type Delivery } from './routing.ts';
+import type { SubjectStore } from './subject-store.ts';
 
 export interface NotifierLog {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -20,24 +24,19 @@ export interface NotifierLog {
 export interface NotifierDeps {
   readonly outbox: OutboxStore;
   readonly digests: DigestStore;
-  readonly subjects: SubjectMemory;
+  readonly subjects: SubjectStore;
   readonly slack: SlackSender;
   readonly mail: MailSender;
   readonly policy: Policy;
   readonly log: NotifierLog;
 }
 
-/** The drain schedule's id in the routing table; the scheduled rule's name ends with it. */
-export const OUTBOX_DRAIN_SCHEDULE = 'notifier-outbox-drain';
-
 /** A claimed message is someone else's for this long; longer than any one send (senders time out at 10 s). */
-export const CLAIM_LEASE_MS = 2 * 60_000;
+export const CLAIM_LEASE_MS = 2 * MINUTE_MS;
 /** Messages one drain attempts at most; the next drain takes the rest. */
 export const DRAIN_BATCH = 100;
 /** A first-seen record outlives any finding's life cycle that matters for its resolve message. */
 const SUBJECT_MEMORY_DAYS = 365;
-
-const epochSeconds = (at: Date, days: number) => Math.floor(at.getTime() / 1000) + days * 86_400;
 
 export interface AcceptResult {
   readonly enqueued: number;
@@ -47,9 +46,9 @@ export interface AcceptResult {
 }
 
 export async function acceptNotification(deps: NotifierDeps, event: NotifiedEvent, now: Date): Promise<AcceptResult> {
-  const notification = toNotification(event, await deps.subjects.recall(keyOf(event)));
+  const notification = toNotification(event, await deps.subjects.recall(subjectKeyOf(event)));
   if (notification.state === 'raised' || notification.state === 'opened') {
-    await deps.subjects.remember(subjectToRemember(notification), epochSeconds(now, SUBJECT_MEMORY_DAYS));
+    await deps.subjects.remember(subjectToRemember(notification), retentionExpiry(now, SUBJECT_MEMORY_DAYS));
   }
   const { deliveries, decidedBy } = routeNotification(notification, deps.policy, now);
   const language = deps.policy.notifications.language;
@@ -61,7 +60,7 @@ export async function acceptNotification(deps: NotifierDeps, event: NotifiedEven
   for (const delivery of deliveries) {
     if (delivery.digest !== undefined) {
       const entry: DigestEntry = { bucket: delivery.digest.bucket, dedupeKey: delivery.dedupeKey, channel: delivery.channel, recipient: delivery.recipient, owner: delivery.digest.owner, periodStart: delivery.digest.periodStart, periodEnd: delivery.digest.periodEnd, line: digestLineOf(notification) };
-      if (await deps.digests.add(entry, epochSeconds(new Date(entry.periodEnd), retentionDays))) digested++;
+      if (await deps.digests.add(entry, retentionExpiry(entry.periodEnd, retentionDays))) digested++;
       else duplicates++;
       continue;
     }
@@ -80,10 +79,6 @@ export async function acceptNotification(deps: NotifierDeps, event: NotifiedEven
   return { enqueued, duplicates, digested, attempts };
 }
 
-function keyOf(event: NotifiedEvent): string {
-  return String(event.detail.findingId ?? event.detail.incidentId);
-}
-
 function render(channel: Delivery['channel'], notification: Parameters<typeof renderSlack>[0], language: Language): MessagePayload {
   return channel === 'slack' ? renderSlack(notification, language) : renderEmail(notification, language);
 }
@@ -98,7 +93,7 @@ function pending(message: ReturnType<typeof newMessage>): OutboxMessage {
 
 /** One attempt at one message. Undefined when another invocation had claimed it. */
 export async function deliverMessage(deps: NotifierDeps, message: OutboxMessage, now: Date): Promise<AttemptOutcome | undefined> {
-  if (!(await deps.outbox.claim(message, now, new Date(now.getTime() + CLAIM_LEASE_MS)))) return undefined;
+  if (!(await deps.outbox.claim(message, now, addMs(now, CLAIM_LEASE_MS)))) return undefined;
   const attempt = message.attempts + 1;
   const result = await send(deps, message);
   const settings = deps.policy.notifications;
@@ -106,7 +101,7 @@ export async function deliverMessage(deps: NotifierDeps, message: OutboxMessage,
   const fields = { messageId: message.messageId, about: message.about, channel: message.channel, attempt };
   switch (outcome.kind) {
     case 'sent':
-      await deps.outbox.markSent(message.messageId, attempt, now, epochSeconds(now, settings.outboxRetentionDays));
+      await deps.outbox.markSent(message.messageId, attempt, now, retentionExpiry(now, settings.outboxRetentionDays));
       deps.log.info('notification sent', fields);
       break;
     case 'retry':
@@ -114,7 +109,7 @@ export async function deliverMessage(deps: NotifierDeps, message: OutboxMessage,
       deps.log.warn('notification delivery failed; will retry', { ...fields, retryAt: outcome.at.toISOString(), reason: outcome.reason });
       break;
     case 'dead':
-      await deps.outbox.markDead(message.messageId, attempt, outcome.reason, now, epochSeconds(now, settings.outboxRetentionDays));
+      await deps.outbox.markDead(message.messageId, attempt, outcome.reason, now, retentionExpiry(now, settings.outboxRetentionDays));
       deps.log.warn('notification dead-lettered', { ...fields, reason: outcome.reason });
       break;
   }
