@@ -11,10 +11,12 @@ import { parseArgs } from 'node:util';
 import { anchoredHeadsFrom } from '../functions/audit-archive/head-anchors.ts';
 import { dynamoGrantStore, type GrantStore } from '../functions/access-governance/grant-store.ts';
 import type { AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
-import { dynamoAuditTrailStore, type AuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
+import { dynamoAuditTrailStore, oldestIntactTrailDay, type AuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
 import { athenaSearchSql } from '../functions/shared/audit-trail/athena-search.ts';
 import { matchesSearch, searchTrail, verifyTrail, type SearchFilters } from '../functions/shared/audit-trail/audit-queries.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
+import { processClock } from '../functions/shared/clock.ts';
+import { utcDay } from '../functions/shared/time.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
@@ -42,11 +44,12 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       athena: { type: 'boolean' },
     },
   });
-  const today = new Date().toISOString().slice(0, 10);
+  const now = processClock.now();
   // By default, everything still hot: the policy's retention window (6.1).
   const retentionDays = loadPolicy().audit.retention.days;
-  const from = values.from ?? new Date(Date.now() - retentionDays * 86_400_000).toISOString().slice(0, 10);
-  const to = values.to ?? today;
+  const oldestIntact = oldestIntactTrailDay(now, retentionDays);
+  const from = values.from ?? oldestIntact;
+  const to = values.to ?? utcDay(now);
   const pattern = sub === 'verify' ? DAY : TIME;
   for (const [flag, value] of [['--from', from], ['--to', to]] as const) {
     if (!pattern.test(value)) throw new Error(`${flag}: "${value}" is not ${sub === 'verify' ? 'a date YYYY-MM-DD' : 'a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM:SSZ'}`);
@@ -58,10 +61,9 @@ export async function runAuditCommand(args: string[]): Promise<number> {
     case 'verify':
       return withStateTable(access, async ({ docs, tableName, via }) => {
         const started = performance.now();
-        // Chains near the end of retention may be gone by TTL, not by tampering: anchors count only for younger days.
-        const anchorsFrom = new Date(Date.now() - (retentionDays - 2) * 86_400_000).toISOString().slice(0, 10);
+        // Older chains may be partly gone by TTL, not by tampering: anchors count only for days still whole.
         const fromArchive = anchoredHeadsFrom(folderArchiveStore(join(access.dataDir, 'archive')));
-        const report = await verifyTrail(dynamoAuditTrailStore(docs, tableName), from, to, async (day) => (day >= anchorsFrom ? fromArchive(day) : []));
+        const report = await verifyTrail(dynamoAuditTrailStore(docs, tableName), from, to, async (day) => (day >= oldestIntact ? fromArchive(day) : []));
         const seconds = (performance.now() - started) / 1000;
         if (values.json) out(JSON.stringify(report, null, 2));
         else {
