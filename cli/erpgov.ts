@@ -7,6 +7,7 @@
  *   erpgov dlq list | rejected list    inspect dead letters and rejected entries
  *   erpgov notifications list          the notifier's outbox: pending, sent, dead
  *   erpgov report permissions          the monthly permission audit (guide 2.5)
+ *   erpgov report backups              the monthly backup report (guide 1.1-1.3)
  */
 import { runAuditCommand } from './audit.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
@@ -37,6 +38,9 @@ commands:
   report permissions [--month YYYY-MM] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
                                 the monthly permission audit (2.5): prints one format, or with --out writes
                                 DIR/reports/permissions/YYYY-MM.{json,csv,md}
+  report backups [--month YYYY-MM] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
+                                the monthly backup report (1.1-1.3) per dataset and tier; with --out writes
+                                DIR/reports/backups/YYYY-MM.{json,csv,md}
 `;
 
 export async function main(argv: string[]): Promise<number> {

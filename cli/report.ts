@@ -10,13 +10,17 @@ import { REPORT_FORMATS, type ReportFormat } from '../functions/access-governanc
 import { dynamoAccessStores } from '../functions/access-governance/stores.ts';
 import { previousMonth } from '../functions/shared/time.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
+import { dynamoFindingsStore } from '../functions/shared/findings/findings-store.ts';
+import { dynamoBackupStore } from '../functions/backup-verification/backup-store.ts';
+import { BACKUP_REPORT_FORMATS, buildBackupReport, writeBackupReport, type BackupReportFormat } from '../functions/backup-verification/backup-report.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
 
 export async function runReportCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'permissions') throw new Error(`unknown report "${sub ?? ''}"; allowed: permissions`);
+  if (sub === 'backups') return runBackupReport(rest);
+  if (sub !== 'permissions') throw new Error(`unknown report "${sub ?? ''}"; allowed: permissions, backups`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -43,6 +47,34 @@ export async function runReportCommand(args: string[]): Promise<number> {
       process.stdout.write(`permission audit ${month}: ${report.accountsReviewed} account(s), ${report.items.length} item(s) → ${keys.map((k) => `${archive.location}/${k}`).join(', ')}\n`);
     } else {
       process.stdout.write(REPORT_FORMATS[(format as ReportFormat | undefined) ?? 'md'].render(report));
+    }
+    return 0;
+  });
+}
+
+/**
+ * `erpgov report backups [--month YYYY-MM] [--format json|csv|md] [--out DIR]`: per catalogue
+ * dataset and tier, the month's backup evidence (guide 1.1–1.3); with --out, written to
+ * DIR/reports/backups/YYYY-MM.<format>.
+ */
+async function runBackupReport(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { month: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' }, endpoint: { type: 'string' }, policy: { type: 'string' } } });
+  const month = values.month ?? previousMonth(new Date());
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`--month: "${month}" is not a month YYYY-MM`);
+  const format = values.format;
+  if (format !== undefined && !(format in BACKUP_REPORT_FORMATS)) throw new Error(`--format: "${format}" is not one of ${Object.keys(BACKUP_REPORT_FORMATS).join(', ')}`);
+  const policy = loadPolicy(values.policy ? { file: values.policy } : {});
+  const access = { dataDir: dataDirFrom(values['data-dir']), ...(values.endpoint ? { endpoint: values.endpoint } : {}) };
+  return withStateTable(access, async ({ docs, tableName }) => {
+    const store = dynamoBackupStore(docs, tableName, dynamoFindingsStore(docs, tableName));
+    const report = await buildBackupReport(store, policy, month, new Date());
+    if (values.out !== undefined) {
+      const formats = format ? [format as BackupReportFormat] : (Object.keys(BACKUP_REPORT_FORMATS) as BackupReportFormat[]);
+      const archive = folderArchiveStore(values.out);
+      const keys = await writeBackupReport(archive, report, formats);
+      process.stdout.write(`backup report ${month}: ${report.rows.length} dataset(s) → ${keys.map((k) => `${archive.location}/${k}`).join(', ')}\n`);
+    } else {
+      process.stdout.write(BACKUP_REPORT_FORMATS[(format as BackupReportFormat | undefined) ?? 'md'].render(report));
     }
     return 0;
   });

@@ -161,6 +161,31 @@ export const functionDeclarations = [
     timeoutSeconds: 120,
     memoryMb: 512,
   },
+  {
+    name: 'backup-verification',
+    description: 'Backup verification (guide 1.1-1.3): tiered backups against the catalogue, silence and staleness sweeps, restore-test evidence, encryption; a ledger per dataset and a monthly report.',
+    rules: [
+      {
+        id: 'backup-facts',
+        description: 'Backup, replication and restore-test facts from ERP systems only: the function\'s own findings (erpgov.*) never come back to it.',
+        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Backup Completed', 'Backup Failed', 'Replication Status', 'Restore Test Result'] },
+      },
+      {
+        id: 'backup-aws-service-events',
+        description: 'AWS Backup job, copy, restore, recovery-point, vault and scan events, and KMS key deletion/expiry, from the default bus, whatever their status (status is in `state` for some, `status` for others).',
+        eventPattern: {
+          source: ['aws.backup', 'aws.kms'],
+          'detail-type': ['Backup Job State Change', 'Copy Job State Change', 'Restore Job State Change', 'Recovery Point State Change', 'Recovery Point Change', 'Backup Vault State Change', 'Scan Job State Change', 'KMS CMK Deletion', 'KMS Imported Key Material Expiration'],
+        },
+        eventBus: 'default',
+      },
+    ],
+    schedules: [
+      { id: 'backup-silence-sweep', description: 'Every 5 minutes: datasets whose backup, replication heartbeat or restore test is due (read from the due-time index, not the history).', expression: 'rate(5 minutes)' },
+      { id: 'backup-monthly-report', description: 'On the 1st at 03:00 UTC: the backup report of the month before to the archive.', expression: 'cron(0 3 1 * ? *)' },
+    ],
+    archiveAccess: 'write',
+  },
 ] as const satisfies readonly FunctionDeclaration[];
 
 type Declared = (typeof functionDeclarations)[number];
@@ -170,9 +195,15 @@ type DeclarationOf<N extends FunctionName> = Extract<Declared, { name: N }>;
 /** The schedule ids of function `N`, as literal types. */
 export type ScheduleIdOf<N extends FunctionName> = DeclarationOf<N>['schedules'][number] extends infer S ? (S extends { id: infer I extends string } ? I : never) : never;
 
-/** The detail-types the rules of function `N` name, as literal types. */
+/**
+ * The detail-types of the ERP contract the rules of function `N` name, as literal types. Rules
+ * on the default bus carry AWS services' own events, which the contract does not cover: the
+ * function parses those itself.
+ */
 export type RoutedDetailTypeOf<N extends FunctionName> = DeclarationOf<N>['rules'][number] extends infer R
-  ? R extends { eventPattern: { 'detail-type': readonly (infer D extends string)[] } }
+  ? R extends { eventBus: 'default' }
+    ? never
+    : R extends { eventPattern: { 'detail-type': readonly (infer D extends string)[] } }
     ? D
     : never
   : never;
@@ -186,6 +217,7 @@ function declarationOf(name: FunctionName): FunctionDeclaration {
 /** The detail-types function `name`'s rules route to it, in declaration order. */
 export function routedDetailTypes<N extends FunctionName>(name: N): readonly RoutedDetailTypeOf<N>[] {
   const types = declarationOf(name).rules.flatMap((rule) => {
+    if (rule.eventBus === 'default') return [];
     const listed = rule.eventPattern['detail-type'];
     return Array.isArray(listed) ? listed.filter((t): t is string => typeof t === 'string') : [];
   });

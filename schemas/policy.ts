@@ -339,6 +339,61 @@ const notifications = group('Where findings, alerts and incident changes are sen
 });
 
 // ---------------------------------------------------------------------------------------
+// Backups (guide 1.1–1.3): the catalogue of datasets and what each tier must show.
+/** A cold backup is kept at least 3 years (guide 1.1): 1,095 days, counted leap-aware as 3 calendar years. */
+export const MIN_COLD_RETENTION_DAYS = 1095;
+
+const backupDataset = z
+  .strictObject({
+    id: z.string().trim().min(1).max(256).regex(/^[A-Za-z0-9][\w.:-]*$/, { message: 'must be letters, digits, ".", ":", "_" or "-", e.g. "finance-history"' }).describe('Dataset id, unique in the catalogue; findings and the ledger are kept per id.'),
+    system: z.string().trim().min(1).describe('System the dataset belongs to, as ERP backup facts name it in `system` (e.g. "kingdee-finance-db").'),
+    kind: z.enum(['database', 'file-set', 'configuration']).describe('What is backed up; a configuration nobody backs up kept a production module down for 48 hours (guide 1.1).'),
+    dataClasses: z.array(z.string().trim().min(1)).default([]).describe('Classes of data inside (customer, payroll, finance, orders…); those in backups.sensitiveDataClasses must be encrypted (1.3).'),
+    tier: z.enum(['hot', 'cold']).describe('"hot": replicated continuously off-site; "cold": full backup at least every backups.tiers.cold.fullBackupEveryDays days.'),
+    backupPlan: z.string().trim().min(1).optional().describe('Name of the backup plan or job that protects the dataset; a dataset without one is a finding in itself.'),
+    offsiteTarget: z.string().trim().min(1).optional().describe('Where the dataset\'s off-site copy or replica lives (site, region, vault); defaults to the tier\'s.'),
+    rtoMinutes: z.number().int().positive().max(527_040).default(240).describe('Recovery time objective: a restore test must finish within it (guide 5.3\'s 4 h by default).'),
+    aws: group('How AWS Backup\'s events name this dataset.', {
+      resourceArns: z.array(z.string().trim().min(1)).default([]).describe('ARNs of the protected resources; a trailing "*" matches a prefix.'),
+      tag: z.string().trim().min(1).optional().describe('Value of the dataset tag (backups.aws.datasetTagKey) on the resource, when the event carries its tags.'),
+      kmsKeyArns: z.array(z.string().trim().min(1)).default([]).describe('KMS keys that encrypt its backups: a deletion or expiry of one of them (aws.kms) counts against the dataset\'s encryption.'),
+    }),
+  })
+  .describe('A dataset the organisation must be able to restore.');
+
+const backups = group('Guide 1.1–1.3 as the backup-verification function applies them: the catalogue of datasets, tier cadences, restore tests.', {
+  mode: ruleMode.default('enforce').describe('"enforce": findings; "report-only": findings are reported as report-only.'),
+  sensitiveDataClasses: names('Data classes that must be encrypted in transit and at rest (1.3).', ['customer', 'payroll']),
+  tiers: group('What each tier must show.', {
+    hot: group('1.1 Hot data: continuous replication to an off-site location.', {
+      maxLagMinutes: minutes('Largest acceptable replication lag, in minutes.', 15),
+      heartbeatEveryMinutes: minutes('A replication that has reported no status for this long is silent (one sweep after it, a finding).', 15),
+      offsiteTarget: z.string().trim().min(1).optional().describe('Default off-site location of hot replicas; a hot dataset needs this or its own offsiteTarget.'),
+    }),
+    cold: group('1.1 Cold data: a full backup at least weekly, kept at least 3 years.', {
+      fullBackupEveryDays: days('Largest gap between two good full backups, in days.', 7),
+      minRetentionDays: days('Shortest retention of a cold backup, in days; counted leap-aware (1,095 = 3 calendar years).', MIN_COLD_RETENTION_DAYS),
+      offsiteRequired: z.boolean().default(true).describe('A cold backup must also exist off-site (a copy to another site, region or vault).'),
+    }),
+  }),
+  restoreTests: group('1.2 Backups are restore-tested on a schedule.', {
+    everyDays: group('Largest gap between two passing restore tests, per tier, in days.', {
+      hot: days('Hot datasets, in days.', 30),
+      cold: days('Cold datasets, in days.', 30),
+    }),
+    mustShow: z
+      .array(z.enum(['row-counts', 'checksum', 'application-health', 'within-rto']))
+      .default(['row-counts', 'checksum', 'application-health', 'within-rto'])
+      .describe('What a passing test must show: record counts matching the source, matching checksums, a healthy application, and a duration within the dataset\'s RTO. A test that shows less is inconclusive.'),
+  }),
+  aws: group('AWS Backup events (aws.backup, aws.kms on the default bus).', {
+    datasetTagKey: z.string().trim().min(1).default('erpgov:dataset').describe('Resource tag whose value names the dataset (backups.catalogue[].aws.tag).'),
+    offsiteVaultArns: z.array(z.string().trim().min(1)).default([]).describe('Backup vaults that count as off-site; a copy to a vault in another region counts too.'),
+  }),
+  catalogue: z.array(backupDataset).default([]).describe('Every dataset to protect. Replaces the default (empty) catalogue whole.'),
+});
+
+// ---------------------------------------------------------------------------------------
 /** The document's shape and defaults; `policySchema` adds the rules that relate fields. */
 const policyDocument = z
   .strictObject({
@@ -350,6 +405,7 @@ const policyDocument = z
     incident,
     audit,
     notifications,
+    backups,
   })
   .prefault({});
 
@@ -435,6 +491,8 @@ function checkCrossFieldRules(policy: Policy, ctx: z.RefinementCtx): void {
     problem(['notifications', 'quietHours', 'to'], quietHours.to, `must differ from from (${quietHours.from}): equal times would make the quiet hours empty`);
   }
 
+  checkBackupRules(policy, problem);
+
   const table = policy.incident.severityTable;
   const levels = incidentSeverity.options; // most severe first
   levels.slice(1).forEach((level, i) => {
@@ -445,6 +503,20 @@ function checkCrossFieldRules(policy: Policy, ctx: z.RefinementCtx): void {
         table[level].respondWithinMinutes,
         `must not be shorter than ${moreSevere}'s ${table[moreSevere].respondWithinMinutes}: a less severe level cannot demand a faster response`,
       );
+    }
+  });
+}
+
+/** Backups (guide 1.1–1.3): refusals that relate the catalogue to the tiers. */
+function checkBackupRules(policy: Policy, problem: (path: PropertyKey[], input: unknown, message: string) => void): void {
+  const { backups } = policy;
+  if (backups.mode === 'enforce' && backups.tiers.cold.minRetentionDays < MIN_COLD_RETENTION_DAYS) {
+    problem(['backups', 'tiers', 'cold', 'minRetentionDays'], backups.tiers.cold.minRetentionDays, `must be at least ${MIN_COLD_RETENTION_DAYS} in enforce mode (guide 1.1: cold backups kept at least 3 years)`);
+  }
+  duplicates(backups.catalogue.map((d) => d.id)).forEach((i) => problem(['backups', 'catalogue', i, 'id'], backups.catalogue[i]?.id, 'must not repeat a dataset id'));
+  backups.catalogue.forEach((dataset, i) => {
+    if (dataset.tier === 'hot' && dataset.offsiteTarget === undefined && backups.tiers.hot.offsiteTarget === undefined) {
+      problem(['backups', 'catalogue', i, 'offsiteTarget'], undefined, 'must name the off-site location of this hot dataset\'s replica (or set backups.tiers.hot.offsiteTarget): guide 1.1 replicates hot data to an off-site server');
     }
   });
 }

@@ -13,6 +13,8 @@ export const backupKind = z.enum(['full', 'incremental', 'differential']).descri
 
 const system = identifier('System or database backed up, e.g. "sap-prd-hana", "kingdee-finance-db".');
 const backupId = identifier('Id of the backup set, as the backup tool names it.');
+/** Added within schemaVersion 1 (optional, so every earlier event stays valid). */
+const dataset = identifier('Dataset of the backup catalogue (policy backups.catalogue[].id) the fact is about; without it the pipeline maps the fact by `system`.').optional();
 
 export const backupCompleted = erpFact('A backup finished successfully (guide 1.1, 1.3).', {
   backupId,
@@ -29,6 +31,7 @@ export const backupCompleted = erpFact('A backup finished successfully (guide 1.
   retainUntil: timestamp('When the backup may be deleted; cold backups must be kept at least 3 years (1.1).').optional(),
   dataClasses: list(label('Data class'), 'Classes of data inside, e.g. "orders", "finance", "payroll", "customer"; sensitive classes must be encrypted (1.3).').optional(),
   checksum: label('Checksum of the backup set, e.g. "sha256:…".').optional(),
+  dataset,
 }).superRefine(inOrder('startedAt', 'finishedAt'));
 export type BackupCompleted = z.infer<typeof backupCompleted>;
 
@@ -40,6 +43,7 @@ export const backupFailed = erpFact('A backup failed (guide 1.1).', {
   startedAt: timestamp('When the backup started.').optional(),
   error: prose('What went wrong, as the backup tool reported it.'),
   errorCode: label('Error code from the backup tool.').optional(),
+  dataset,
 });
 export type BackupFailed = z.infer<typeof backupFailed>;
 
@@ -52,6 +56,7 @@ export const replicationStatus = erpFact('Status of the real-time replication of
   lagSeconds: z.number().nonnegative().describe('How far the replica is behind the primary, in seconds; compared with the policy\'s maximum lag.'),
   offsite: z.boolean().optional().describe('Whether the replica is off-site; 1.1 requires it.'),
   encryptedInTransit: z.boolean().optional().describe('Whether the replication link is encrypted (1.3).'),
+  dataset,
 });
 export type ReplicationStatus = z.infer<typeof replicationStatus>;
 
@@ -66,6 +71,11 @@ export const restoreTestResult = erpFact('A backup was restored to check that it
   recordsVerified: z.number().int().nonnegative().optional().describe('Records checked after the restore (e.g. counts against the source).'),
   testedBy: identifier('Account or person who ran the test.'),
   failureReason: prose('Why the restore test failed; required when outcome is "failed".').optional(),
+  dataset,
+  expectedRecords: z.number().int().nonnegative().optional().describe('Records the source held at the backup; a passing test shows recordsVerified equal to it (1.2).'),
+  sourceChecksum: label('Checksum of the backup set at the source.').optional(),
+  restoredChecksum: label('Checksum of what was restored; a passing test shows it equal to sourceChecksum (1.2).').optional(),
+  applicationHealthy: z.boolean().optional().describe('Whether the application opened and its health checks passed on the restored data (1.2).'),
 }).superRefine(inOrder('startedAt', 'finishedAt')).superRefine((value, ctx) => {
   if (value.outcome === 'failed' && value.failureReason === undefined) {
     ctx.addIssue({ code: 'custom', path: ['failureReason'], input: undefined, message: 'must say why when outcome is "failed" — a failed restore test is only useful with its reason' });

@@ -15,6 +15,7 @@ import { utcDaysBetween } from '../../functions/shared/time.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import type { BusEvent } from '../../runtime/put-events.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -29,6 +30,8 @@ export interface PipelineHarness {
   entry(detailType: string, detail: Record<string, unknown>, time: Date): PutEventsRequestEntry;
   /** Puts the entries (10 per call), expects every one accepted, waits until all deliveries are done. */
   put(entries: PutEventsRequestEntry[]): Promise<string[]>;
+  /** Puts complete events (AWS service events as AWS sends them) straight on the local bus, and waits until their deliveries are done. */
+  inject(events: readonly BusEvent[]): Promise<void>;
   /** Fires the schedule at its first fire time at or after `notBefore` (catching up earlier ones) and waits for what it caused. */
   fireSchedule(id: string, notBefore: Date): Promise<Date>;
   /** Events of `detailType` from `source` that the audit trail recorded since the harness started. */
@@ -59,6 +62,10 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       }
       await runtime.bus.whenIdle();
       return ids;
+    },
+    async inject(busEvents) {
+      runtime.bus.accept(busEvents);
+      await runtime.bus.whenIdle();
     },
     async fireSchedule(id, notBefore) {
       for (;;) {

@@ -30,7 +30,7 @@ describe('shipped defaults are the maintenance guide\'s figures', () => {
   it('parses an empty document into the full default policy', () => {
     expect(policySchema.parse({})).toEqual(defaultPolicy);
     expect(policySchema.parse(undefined)).toEqual(defaultPolicy);
-    expect(Object.keys(defaultPolicy)).toEqual(['backup', 'access', 'performance', 'change', 'incident', 'audit', 'notifications']);
+    expect(Object.keys(defaultPolicy)).toEqual(['backup', 'access', 'performance', 'change', 'incident', 'audit', 'notifications', 'backups']);
   });
 
   it('1. backup: weekly full cold backup kept 3 years, restore tests, encryption', () => {
@@ -294,3 +294,24 @@ describe('loadPolicy', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('backups (guide 1.1–1.3): refusals with the key path', () => {
+  const refused = (doc: unknown) => {
+    try {
+      parsePolicy(doc);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return 'accepted';
+  };
+  it('a cold retention under 1,095 days in enforce mode', () => {
+    expect(refused({ backups: { tiers: { cold: { minRetentionDays: 365 } } } })).toMatch(/backups\.tiers\.cold\.minRetentionDays.*1095/s);
+    expect(refused({ backups: { mode: 'report-only', tiers: { cold: { minRetentionDays: 365 } } } })).toBe('accepted');
+  });
+  it('a hot dataset without an off-site target', () => {
+    expect(refused({ backups: { catalogue: [{ id: 'orders', system: 'sap', kind: 'database', tier: 'hot', backupPlan: 'p' }] } })).toMatch(/backups\.catalogue\.0\.offsiteTarget|backups\.catalogue\[0\]\.offsiteTarget/);
+  });
+  it('a restore-test period of zero', () => {
+    expect(refused({ backups: { restoreTests: { everyDays: { cold: 0 } } } })).toMatch(/backups\.restoreTests\.everyDays\.cold/);
+  });
+});

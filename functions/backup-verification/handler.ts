@@ -1,0 +1,61 @@
+/**
+ * backup-verification (guide 1.1–1.3): ERP backup facts and AWS Backup/KMS events become
+ * observations per catalogue dataset (state + evidence ledger); the 5-minute sweep judges the
+ * datasets whose deadline came (silence, staleness); the monthly schedule writes the report.
+ *
+ * Thin: AWS service events (source `aws.*`, routed from the default bus) are read tolerantly
+ * here, before the ERP contract's strict envelope; everything else goes through
+ * `governanceHandler`, which types the ERP facts and dispatches the schedules.
+ */
+import type { Context } from 'aws-lambda';
+import { archiveStoreFromEnv } from '../shared/archive-store.ts';
+import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
+import { processClock } from '../shared/clock.ts';
+import { readFunctionConfig } from '../shared/config.ts';
+import { eventBridgeHandler, governanceHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { eventBridgePublisher } from '../shared/event-publisher.ts';
+import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
+import { previousMonth } from '../shared/time.ts';
+import { loadPolicy } from '../../schemas/policy-loader.ts';
+import { isAwsServiceEvent, readAwsEvent } from './aws-events.ts';
+import { dynamoBackupStore } from './backup-store.ts';
+import { buildBackupReport, writeBackupReport } from './backup-report.ts';
+import { recordAwsReading, recordObservation, sweep, type BackupDeps } from './flows.ts';
+import { fromErpFact } from './observations.ts';
+
+const config = readFunctionConfig();
+const policy = loadPolicy();
+const documents = stateDocumentClient();
+const deps: BackupDeps = {
+  store: dynamoBackupStore(documents, config.stateTableName, dynamoFindingsStore(documents, config.stateTableName)),
+  publisher: eventBridgePublisher(busClient(), config.eventBusName),
+  policy,
+};
+
+const governed = governanceHandler('backup-verification')({
+  async onFact(fact, { now }) {
+    const outcome = await recordObservation(deps, fromErpFact(fact), now);
+    return { eventId: fact.eventId, raised: outcome.raised.length, resolved: outcome.resolved.length };
+  },
+  onSchedule: {
+    async 'backup-silence-sweep'(firedAt, { logger }) {
+      const outcome = await sweep(deps, firedAt);
+      if (outcome.raised.length + outcome.resolved.length > 0) logger.info('backup sweep', { firedAt: firedAt.toISOString(), due: outcome.due, raised: outcome.raised, resolved: outcome.resolved });
+      return { schedule: 'backup-silence-sweep', due: outcome.due, enrolled: outcome.enrolled, raised: outcome.raised.length, updated: outcome.updated.length, resolved: outcome.resolved.length };
+    },
+    async 'backup-monthly-report'(firedAt, { logger }) {
+      const report = await buildBackupReport(deps.store, policy, previousMonth(firedAt));
+      const keys = await writeBackupReport(archiveStoreFromEnv(), report);
+      logger.info('backup report', { month: report.month, datasets: report.rows.length, keys });
+      return { schedule: 'backup-monthly-report', month: report.month, datasets: report.rows.length };
+    },
+  },
+});
+
+const awsService = eventBridgeHandler('backup-verification', async (event: IncomingEvent) => {
+  const reading = readAwsEvent(event, policy.backups);
+  const outcome = await recordAwsReading(deps, reading, processClock.now());
+  return { eventId: String(event.id), reading: reading.kind, raised: outcome.raised.length, resolved: outcome.resolved.length, ...(outcome.ignored ? { ignored: outcome.ignored } : {}) };
+});
+
+export const handler = (event: IncomingEvent, context: Context) => (isAwsServiceEvent(event) ? awsService(event, context) : governed(event, context));
