@@ -7,6 +7,7 @@
  *   erpgov dlq list | rejected list    inspect dead letters and rejected entries
  *   erpgov notifications list          the notifier's outbox: pending, sent, dead
  *   erpgov report permissions          the monthly permission audit (guide 2.5)
+ *   erpgov report changes              the monthly change report (guide 4.1-4.4)
  */
 import { runAuditCommand } from './audit.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
@@ -37,6 +38,9 @@ commands:
   report permissions [--month YYYY-MM] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
                                 the monthly permission audit (2.5): prints one format, or with --out writes
                                 DIR/reports/permissions/YYYY-MM.{json,csv,md}
+  report changes [--month YYYY-MM] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
+                                the monthly change report (4.1-4.4): every change, its sign-offs, tests, versions,
+                                freeze/emergency status, and unmatched production edits; --out writes DIR/reports/changes/
 `;
 
 export async function main(argv: string[]): Promise<number> {

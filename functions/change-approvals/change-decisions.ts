@@ -284,13 +284,14 @@ export function decideChangeFindings(summary: ChangeSummary, inputs: DecisionInp
   return findings;
 }
 
-/** Whether a production change at `at` on `resource` is covered by this change: signed off, tested, not rejected, in its window, for production, on a declared target (if it declares any). */
+/** Whether a production change at `at` on `resource` is covered by this change: signed off, tested, not rejected, in its window, for production, on one of its declared deployment targets. */
 export function coversProductionChange(summary: ChangeSummary, policy: Policy, at: string, resource: string): boolean {
   if (!summary.request || summary.rejected) return false;
   const target = String(summary.request.detail.targetEnvironment ?? '');
   if (!lower(policy.change.productionEnvironments).has(target.toLowerCase())) return false;
   const targets = strings(summary.request.detail.deploymentTargets);
-  if (targets.length > 0 && !targets.some((t) => t.toLowerCase() === resource.toLowerCase())) return false;
+  // AWS events carry no change id or version: a request covers only the resources it declares.
+  if (!targets.some((t) => t.toLowerCase() === resource.toLowerCase())) return false;
   if (!within(at, summary.window)) return false;
   if (summary.emergency) return true;
   if (!summary.signedOff || (summary.signedOffAt !== undefined && Date.parse(summary.signedOffAt) > Date.parse(at))) return false;

@@ -55,7 +55,7 @@ export function dynamoChangeItems(client: DynamoDBDocumentClient, tableName: str
       return queryAll(client, {
         TableName: tableName,
         KeyConditionExpression: prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
-        ExpressionAttributeNames: names,
+        ExpressionAttributeNames: prefix ? names : { '#pk': PK },
         ExpressionAttributeValues: prefix ? { ':pk': pk, ':prefix': prefix } : { ':pk': pk },
         ConsistentRead: true,
       });

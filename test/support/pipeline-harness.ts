@@ -15,6 +15,7 @@ import { utcDaysBetween } from '../../functions/shared/time.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import type { BusEvent } from '../../runtime/put-events.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -31,6 +32,8 @@ export interface PipelineHarness {
   put(entries: PutEventsRequestEntry[]): Promise<string[]>;
   /** Fires the schedule at its first fire time at or after `notBefore` (catching up earlier ones) and waits for what it caused. */
   fireSchedule(id: string, notBefore: Date): Promise<Date>;
+  /** Injects complete events (e.g. AWS service events as AWS emits them) straight into the runtime's bus and waits until all deliveries are done. */
+  inject(events: readonly Record<string, unknown>[]): Promise<void>;
   /** Events of `detailType` from `source` that the audit trail recorded since the harness started. */
   published<T>(detailType: string, source: string): Promise<{ eventId: string; detail: T }[]>;
   stop(): Promise<void>;
@@ -69,6 +72,10 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
         await runtime.bus.whenIdle();
         if (due >= notBefore) return due;
       }
+    },
+    async inject(events) {
+      runtime.bus.accept(events as unknown as BusEvent[]);
+      await runtime.bus.whenIdle();
     },
     async published<T>(detailType: string, source: string) {
       const trail = dynamoAuditTrailStore(docs, stateTable.name);
