@@ -3,7 +3,7 @@
  * approver roles held through access governance's own state, AWS's own deployment events
  * injected into the bus as AWS emits them, findings read back from the audit trail.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,9 +19,10 @@ const at = (offsetMs: number) => new Date(now + offsetMs);
 const lastFreezeStart = new Date(Math.floor((now - 10 * HOUR) / 1000) * 1000);
 const icsTime = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 const previousPolicy = process.env[POLICY_FILE_ENV];
+let policyDir = '';
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'erpgov-change-policy-'));
+  const dir = (policyDir = mkdtempSync(join(tmpdir(), 'erpgov-change-policy-')));
   const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//erpgov//test//EN', 'BEGIN:VEVENT', 'UID:nightly', `DTSTART:${icsTime(new Date(lastFreezeStart.getTime() - 30 * 24 * HOUR))}`, `DTEND:${icsTime(new Date(lastFreezeStart.getTime() - 30 * 24 * HOUR + HOUR))}`, 'RRULE:FREQ=DAILY', 'SUMMARY:nightly batch freeze', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n');
   writeFileSync(join(dir, 'policy.json'), JSON.stringify({ change: { freeze: { calendars: [{ name: 'nightly', ics }] } } }));
   process.env[POLICY_FILE_ENV] = join(dir, 'policy.json');
@@ -36,6 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.stop();
+  if (policyDir) rmSync(policyDir, { recursive: true, force: true });
   if (previousPolicy === undefined) delete process.env[POLICY_FILE_ENV];
   else process.env[POLICY_FILE_ENV] = previousPolicy;
   clearPolicyCache();
