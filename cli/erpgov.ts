@@ -8,6 +8,7 @@
  *   erpgov notifications list          the notifier's outbox: pending, sent, dead
  *   erpgov report permissions          the monthly permission audit (guide 2.5)
  *   erpgov report backups              the monthly backup report (guide 1.1-1.3)
+ *   erpgov report changes              the monthly change report (guide 4.1-4.4)
  */
 import { runAuditCommand } from './audit.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
@@ -41,6 +42,9 @@ commands:
   report backups [--month YYYY-MM] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
                                 the monthly backup report (1.1-1.3) per dataset and tier; with --out writes
                                 DIR/reports/backups/YYYY-MM.{json,csv,md}
+  report changes [--month YYYY-MM] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
+                                the monthly change report (4.1-4.4): every change, its sign-offs, tests, versions,
+                                freeze/emergency status, and unmatched production edits; --out writes DIR/reports/changes/
 `;
 
 export async function main(argv: string[]): Promise<number> {

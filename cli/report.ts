@@ -13,6 +13,9 @@ import { folderArchiveStore } from '../functions/shared/archive-store.ts';
 import { dynamoFindingsStore } from '../functions/shared/findings/findings-store.ts';
 import { dynamoBackupStore } from '../functions/backup-verification/backup-store.ts';
 import { BACKUP_REPORT_FORMATS, buildBackupReport, writeBackupReport, type BackupReportFormat } from '../functions/backup-verification/backup-report.ts';
+import { changeStore, dynamoChangeItems, roleHoldingsReader } from '../functions/change-approvals/change-store.ts';
+import { CHANGE_REPORT_FORMATS, writeChangeReport, type ChangeReportFormat } from '../functions/change-approvals/change-report.ts';
+import { freezeCalendars, monthlyChangeReport, type ChangeDeps } from '../functions/change-approvals/flows.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
@@ -20,7 +23,8 @@ import { withStateTable } from './state-access.ts';
 export async function runReportCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'backups') return runBackupReport(rest);
-  if (sub !== 'permissions') throw new Error(`unknown report "${sub ?? ''}"; allowed: permissions, backups`);
+  if (sub === 'changes') return runChangeReport(rest);
+  if (sub !== 'permissions') throw new Error(`unknown report "${sub ?? ''}"; allowed: permissions, backups, changes`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -75,6 +79,45 @@ async function runBackupReport(args: string[]): Promise<number> {
       process.stdout.write(`backup report ${month}: ${report.rows.length} dataset(s) → ${keys.map((k) => `${archive.location}/${k}`).join(', ')}\n`);
     } else {
       process.stdout.write(BACKUP_REPORT_FORMATS[(format as BackupReportFormat | undefined) ?? 'md'].render(report));
+    }
+    return 0;
+  });
+}
+
+/**
+ * `erpgov report changes [--month YYYY-MM] [--format json|csv|md] [--out DIR]`: the monthly
+ * change report (guide 4.1–4.4) from change-approvals' state; with --out written to
+ * DIR/reports/changes/YYYY-MM.<format>.
+ */
+async function runChangeReport(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { month: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' }, endpoint: { type: 'string' }, policy: { type: 'string' } },
+  });
+  const month = values.month ?? previousMonth(new Date());
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`--month: "${month}" is not a month YYYY-MM`);
+  const format = values.format;
+  if (format !== undefined && !(format in CHANGE_REPORT_FORMATS)) throw new Error(`--format: "${format}" is not one of ${Object.keys(CHANGE_REPORT_FORMATS).join(', ')}`);
+  const policy = loadPolicy(values.policy ? { file: values.policy } : {});
+  const access = { dataDir: dataDirFrom(values['data-dir']), ...(values.endpoint ? { endpoint: values.endpoint } : {}) };
+  return withStateTable(access, async ({ docs, tableName }) => {
+    const items = dynamoChangeItems(docs, tableName);
+    const deps: ChangeDeps = {
+      store: changeStore(items),
+      roles: roleHoldingsReader(items),
+      findings: dynamoFindingsStore(docs, tableName),
+      publisher: { publish: async () => {} },
+      policy,
+      calendars: freezeCalendars(policy),
+    };
+    const report = await monthlyChangeReport(deps, month);
+    if (values.out !== undefined) {
+      const formats = format ? [format as ChangeReportFormat] : (Object.keys(CHANGE_REPORT_FORMATS) as ChangeReportFormat[]);
+      const archive = folderArchiveStore(values.out);
+      const keys = await writeChangeReport(archive, report, formats);
+      process.stdout.write(`change report ${month}: ${report.changes.length} change(s), ${report.unmatchedProductionEdits.length} unmatched production change(s) → ${keys.map((k) => `${archive.location}/${k}`).join(', ')}\n`);
+    } else {
+      process.stdout.write(CHANGE_REPORT_FORMATS[(format as ChangeReportFormat | undefined) ?? 'md'].render(report));
     }
     return 0;
   });

@@ -186,6 +186,43 @@ export const functionDeclarations = [
     ],
     archiveAccess: 'write',
   },
+  {
+    name: 'change-approvals',
+    description: 'Change approvals (guide 4.1-4.4): dual sign-off, tested first, versions recorded, the production gate over pipeline and AWS deployment events, freeze calendars, monthly change report.',
+    rules: [
+      {
+        id: 'change-facts',
+        description: 'The change lifecycle and configuration edits, from ERP systems only: the function\'s own findings (erpgov.*) never come back to it.',
+        eventPattern: {
+          source: [{ prefix: 'erp.' }],
+          'detail-type': ['Change Requested', 'Change Approved', 'Change Rejected', 'Change Tested', 'Change Deployed', 'Change Rolled Back', 'Configuration Modified'],
+        },
+      },
+      {
+        id: 'change-aws-production-events',
+        description: 'AWS\'s own deployment and configuration events (CodePipeline, CodeDeploy, CloudFormation stacks, SSM Parameter Store and Change Calendar, RDS parameter groups), from the default bus, as AWS emits them: the production gate (4.4).',
+        eventPattern: {
+          source: ['aws.codepipeline', 'aws.codedeploy', 'aws.cloudformation', 'aws.ssm', 'aws.rds'],
+          'detail-type': [
+            'CodePipeline Pipeline Execution State Change',
+            'CodePipeline Stage Execution State Change',
+            'CodePipeline Action Execution State Change',
+            'CodeDeploy Deployment State-change Notification',
+            'CloudFormation Stack Status Change',
+            'Parameter Store Change',
+            'Calendar State Change',
+            'RDS DB Parameter Group Event',
+          ],
+        },
+        eventBus: 'default',
+      },
+    ],
+    schedules: [
+      { id: 'change-emergency-sweep', description: 'Hourly: emergency changes whose after-the-fact sign-off deadline has passed.', expression: 'rate(1 hour)' },
+      { id: 'change-report-monthly', description: 'Monthly on the 1st at 03:00 UTC: the change report of the month before, to the archive.', expression: 'cron(0 3 1 * ? *)' },
+    ],
+    archiveAccess: 'write',
+  },
 ] as const satisfies readonly FunctionDeclaration[];
 
 type Declared = (typeof functionDeclarations)[number];

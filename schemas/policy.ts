@@ -18,6 +18,7 @@ import { ruleMode } from './details/common.ts';
 import { approverRole } from './details/change.ts';
 import { controlId, findingSeverity } from './details/pipeline.ts';
 import { incidentSeverity } from './details/incident.ts';
+import { parseFreezeCalendar } from './freeze-calendar.ts';
 
 /** Audit logs are kept at least 6 months (guide 6.1, China's Data Security Law). */
 export const MIN_AUDIT_RETENTION_DAYS = 183;
@@ -198,6 +199,59 @@ const change = group('Guide area 4: change management and version control.', {
   }),
   directProductionEdits: rule('4.4 No direct edits in production: changes go through version control (e.g. Git merges).', {
     forbidden: z.boolean().default(true).describe('false switches the check off; report-only still checks and reports.'),
+  }),
+  approverRoles: group('4.1 Which access-governance roles make an account an approver in each sign-off capacity; the approver must hold one at the moment of approval.', {
+    business: names('Roles of a business approver (department head).', ['change-approver-business', 'department-head']),
+    it: names('Roles of an IT approver (the IT lead).', ['it-lead']),
+    security: names('Roles of a security approver.', ['security-officer']),
+  }),
+  requestFields: rule('4.1–4.3 A change request names what it deploys and how to undo it.', {
+    required: z
+      .array(z.enum(['codeVersion', 'configuration', 'databaseScripts', 'rollbackPlan', 'targetEnvironment', 'window', 'risk']))
+      .default(['codeVersion', 'configuration', 'databaseScripts', 'rollbackPlan', 'targetEnvironment', 'window', 'risk'])
+      .describe('Fields a change request must carry; each missing one is named in a finding on the request.'),
+  }),
+  emergency: rule('Emergency changes are deployed first and signed off after the fact; they are always reported.', {
+    signOffWithinHours: z.number().positive().max(720).default(24).describe('Hours after the deployment within which an emergency change must have the full dual sign-off.'),
+  }),
+  freeze: rule('Freeze calendars: no production change in a closed window unless it is an emergency change.', {
+    timezone: z.string().refine(isTimeZone, { message: 'must be an IANA time zone, e.g. "Asia/Shanghai"' }).default('Asia/Shanghai').describe('IANA time zone for calendar times without TZID or Z.'),
+    calendars: z
+      .array(
+        z.strictObject({
+          name: z.string().trim().min(1).describe('Name shown in findings and reports.'),
+          ics: z.string().min(1).describe('RFC 5545 iCalendar text; each VEVENT (with RRULE, EXDATE, RDATE, TZID) is a closed window.'),
+        }),
+      )
+      .default([])
+      .describe('Closed windows as iCalendar documents; a calendar that does not parse is refused at start-up.'),
+    ranges: z
+      .array(
+        z.strictObject({
+          start: z.iso.datetime({ offset: true }).describe('Start of the closed range.'),
+          end: z.iso.datetime({ offset: true }).describe('End of the closed range; after start.'),
+          reason: z.string().trim().min(1).describe('Why changes are frozen, e.g. "year-end close".'),
+        }),
+      )
+      .default([])
+      .describe('Closed windows as plain date ranges.'),
+    honourSsmChangeCalendar: z.boolean().default(true).describe('AWS SSM Change Calendar "Calendar State Change" events: a deploy while a calendar is CLOSED is in a freeze.'),
+  }),
+  awsProductionEvents: group('4.4 Which AWS deployment and configuration events count as a production change (matched to an approved, tested request, else a direct production edit).', {
+    productionNamePattern: z
+      .string()
+      .refine(isRegExp, { message: 'must be a JavaScript regular expression' })
+      .default('(^|[^a-z0-9])(prod|production|prd)([^a-z0-9]|$)')
+      .describe('Case-insensitive pattern a pipeline stage, deployment group, stack, parameter or parameter-group name must match to be production.'),
+    codePipeline: rule('CodePipeline stage and action executions (stage name) and pipeline executions (pipeline name).', {
+      states: names('States that mean a change reached production.', ['SUCCEEDED']),
+    }),
+    codeDeploy: rule('CodeDeploy deployments (deployment group name).', { states: names('States that mean a change reached production.', ['SUCCESS']) }),
+    cloudFormation: rule('CloudFormation stack status changes (stack name).', {
+      states: names('Stack statuses that mean a change reached production.', ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'DELETE_COMPLETE', 'IMPORT_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE']),
+    }),
+    parameterStore: rule('SSM Parameter Store changes (parameter name).', { operations: names('Operations that change production configuration.', ['Create', 'Update', 'Delete', 'LabelParameterVersion']) }),
+    rdsParameterGroups: rule('RDS DB parameter group events (parameter group name).', { categories: names('Event categories that change production configuration.', ['configuration change']) }),
   }),
 });
 
@@ -479,6 +533,16 @@ function checkCrossFieldRules(policy: Policy, ctx: z.RefinementCtx): void {
   if (signOff.mode === 'enforce' && new Set(signOff.requiredRoles).size < 2) {
     problem(['change', 'signOff', 'requiredRoles'], signOff.requiredRoles, 'must name at least two different roles in enforce mode (guide 4.1: the business department and the IT lead both sign off)');
   }
+  policy.change.freeze.calendars.forEach((calendar, i) => {
+    try {
+      parseFreezeCalendar(calendar.name, calendar.ics, policy.change.freeze.timezone);
+    } catch (err) {
+      problem(['change', 'freeze', 'calendars', i, 'ics'], calendar.name, `must be an RFC 5545 calendar the parser reads: ${(err as Error).message}`);
+    }
+  });
+  policy.change.freeze.ranges.forEach((range, i) => {
+    if (Date.parse(range.end) <= Date.parse(range.start)) problem(['change', 'freeze', 'ranges', i, 'end'], range.end, `must be after start (${range.start})`);
+  });
   const production = new Set(policy.change.productionEnvironments.map((name) => name.toLowerCase()));
   policy.change.testEnvironments.forEach((name, i) => {
     if (production.has(name.toLowerCase())) {
@@ -524,6 +588,15 @@ function checkBackupRules(policy: Policy, problem: (path: PropertyKey[], input: 
 /** Indexes of items that already appeared earlier in the list. */
 function duplicates<T>(items: readonly T[]): number[] {
   return items.flatMap((item, i) => (items.indexOf(item) < i ? [i] : []));
+}
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'i');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isTimeZone(name: string): boolean {

@@ -33,6 +33,19 @@ export const changeRequested = erpFact('A change (patch, feature, configuration.
   description: prose('What the change does and why.').optional(),
   rollbackPlan: prose('How to undo the change in production (4.2); a production change without one is a finding.').optional(),
   plannedFor: timestamp('Planned deployment time.').optional(),
+  // What the change-approvals function requires of a request (4.1–4.3); optional in the
+  // contract so older requests still validate — a missing one is a finding on the request, named.
+  codeVersion: codeVersion.optional().describe('Code version to deploy (commit or package version); the tested and deployed versions must equal it (4.2, 4.3).'),
+  configuration: list(label('Configuration file and digest'), 'Configuration files with their digests, e.g. "config/pricing.yaml@sha256:a1b2…" (4.3).').optional(),
+  databaseScripts: list(label('Database script and digest'), 'Database scripts with their digests, e.g. "db/2026-03-add-index.sql@sha256:c3d4…" (4.3).').optional(),
+  window: z
+    .strictObject({ start: timestamp('Start of the deployment window.'), end: timestamp('End of the deployment window.') })
+    .optional()
+    .describe('When the change may be deployed; production events are matched to requests by it (4.4).'),
+  risk: z.enum(['low', 'medium', 'high', 'critical']).optional().describe('Assessed risk of the change.'),
+  datasets: list(identifier('Dataset'), 'Datasets (tables, master data) the change touches; conflicts are looked for on modules and datasets.').optional(),
+  emergency: z.boolean().optional().describe('An emergency change: deployed first, dual sign-off within the policy\'s hours after the fact; always reported.'),
+  deploymentTargets: list(identifier('AWS resource name'), 'AWS resources the change deploys through (pipeline, stack, parameter, parameter group names); a production event on one of them is matched to this request (4.4).').optional(),
 });
 export type ChangeRequested = z.infer<typeof changeRequested>;
 

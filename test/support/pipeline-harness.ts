@@ -30,10 +30,10 @@ export interface PipelineHarness {
   entry(detailType: string, detail: Record<string, unknown>, time: Date): PutEventsRequestEntry;
   /** Puts the entries (10 per call), expects every one accepted, waits until all deliveries are done. */
   put(entries: PutEventsRequestEntry[]): Promise<string[]>;
-  /** Puts complete events (AWS service events as AWS sends them) straight on the local bus, and waits until their deliveries are done. */
-  inject(events: readonly BusEvent[]): Promise<void>;
   /** Fires the schedule at its first fire time at or after `notBefore` (catching up earlier ones) and waits for what it caused. */
   fireSchedule(id: string, notBefore: Date): Promise<Date>;
+  /** Injects complete events (e.g. AWS service events as AWS emits them) straight into the runtime's bus and waits until all deliveries are done. */
+  inject(events: readonly Record<string, unknown>[]): Promise<void>;
   /** Events of `detailType` from `source` that the audit trail recorded since the harness started. */
   published<T>(detailType: string, source: string): Promise<{ eventId: string; detail: T }[]>;
   stop(): Promise<void>;
@@ -63,10 +63,6 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       await runtime.bus.whenIdle();
       return ids;
     },
-    async inject(busEvents) {
-      runtime.bus.accept(busEvents);
-      await runtime.bus.whenIdle();
-    },
     async fireSchedule(id, notBefore) {
       for (;;) {
         const next = runtime.scheduler.upcoming().find((s) => s.id === id)?.next;
@@ -76,6 +72,10 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
         await runtime.bus.whenIdle();
         if (due >= notBefore) return due;
       }
+    },
+    async inject(events) {
+      runtime.bus.accept(events as unknown as BusEvent[]);
+      await runtime.bus.whenIdle();
     },
     async published<T>(detailType: string, source: string) {
       const trail = dynamoAuditTrailStore(docs, stateTable.name);

@@ -1,0 +1,73 @@
+/**
+ * change-approvals (guide 4.1–4.4): change requests, sign-offs, tests and deployments from ERP
+ * systems, and AWS's own deployment and configuration events from the default bus, judged at
+ * the production gate; an hourly sweep of emergency sign-off deadlines; the monthly change
+ * report to the archive.
+ *
+ * Thin: AWS service events (any `aws.*` source but the scheduler's) go to the gate flow, read
+ * tolerantly as AWS sends them; ERP facts and schedules go through the governance handler.
+ */
+import type { Context } from 'aws-lambda';
+import { archiveStoreFromEnv } from '../shared/archive-store.ts';
+import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
+import { processClock } from '../shared/clock.ts';
+import { readFunctionConfig } from '../shared/config.ts';
+import { eventBridgeHandler, governanceHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { eventBridgePublisher } from '../shared/event-publisher.ts';
+import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
+import { previousMonth } from '../shared/time.ts';
+import { InvalidEventError } from '../../schemas/errors.ts';
+import { loadPolicy } from '../../schemas/policy-loader.ts';
+import { changeStore, dynamoChangeItems, roleHoldingsReader } from './change-store.ts';
+import { writeChangeReport } from './change-report.ts';
+import { freezeCalendars, judgeAwsEvent, monthlyChangeReport, recordChangeFact, sweepEmergencies, type ChangeDeps } from './flows.ts';
+
+const config = readFunctionConfig();
+const policy = loadPolicy();
+const documents = stateDocumentClient();
+const items = dynamoChangeItems(documents, config.stateTableName);
+const deps: ChangeDeps = {
+  store: changeStore(items),
+  roles: roleHoldingsReader(items),
+  findings: dynamoFindingsStore(documents, config.stateTableName),
+  publisher: eventBridgePublisher(busClient(), config.eventBusName),
+  policy,
+  calendars: freezeCalendars(policy),
+};
+
+const governed = governanceHandler('change-approvals')({
+  async onFact(fact, { logger, now }) {
+    const outcome = await recordChangeFact(deps, { eventId: fact.eventId, detailType: fact.detailType, time: fact.time, detail: fact.detail as Record<string, unknown> }, now);
+    if (outcome.raised.length + outcome.resolved.length > 0) logger.info('change findings', { eventId: fact.eventId, raised: outcome.raised, resolved: outcome.resolved });
+    return { eventId: fact.eventId, raised: outcome.raised.length, resolved: outcome.resolved.length };
+  },
+  onSchedule: {
+    async 'change-emergency-sweep'(firedAt) {
+      const outcome = await sweepEmergencies(deps, firedAt);
+      return { schedule: 'change-emergency-sweep', swept: outcome.swept, raised: outcome.raised.length };
+    },
+    async 'change-report-monthly'(firedAt, { logger }) {
+      const report = await monthlyChangeReport(deps, previousMonth(firedAt));
+      const keys = await writeChangeReport(archiveStoreFromEnv(), report);
+      logger.info('change report', { month: report.month, changes: report.changes.length, unmatched: report.unmatchedProductionEdits.length, keys });
+      return { schedule: 'change-report-monthly', month: report.month, changes: report.changes.length };
+    },
+  },
+});
+
+const awsGate = eventBridgeHandler('change-approvals', async (event: IncomingEvent, { logger }) => {
+  let outcome;
+  try {
+    outcome = await judgeAwsEvent(deps, event, processClock.now());
+  } catch (err) {
+    if ((err as Error).name === 'ZodError') throw new InvalidEventError(`AWS event ${String(event.id)} from ${String(event.source)} is unreadable`, { cause: err });
+    throw err;
+  }
+  if (outcome.raised.length > 0) logger.info('production gate', { eventId: String(event.id), raised: outcome.raised });
+  return { eventId: String(event.id), ...outcome, raised: outcome.raised.length };
+});
+
+/** AWS services' own events (not the scheduler's) take the gate's path. */
+const isAwsServiceEvent = (event: IncomingEvent) => typeof event.source === 'string' && event.source.startsWith('aws.') && event.source !== 'aws.events';
+
+export const handler = (event: IncomingEvent, context: Context) => (isAwsServiceEvent(event) ? awsGate(event, context) : governed(event, context));
