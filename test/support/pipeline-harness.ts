@@ -33,7 +33,7 @@ export interface PipelineHarness {
   /** Fires the schedule at its first fire time at or after `notBefore` (catching up earlier ones) and waits for what it caused. */
   fireSchedule(id: string, notBefore: Date): Promise<Date>;
   /** Injects complete events (e.g. AWS service events as AWS emits them) straight into the runtime's bus and waits until all deliveries are done. */
-  inject(events: readonly Record<string, unknown>[]): Promise<void>;
+  inject(events: readonly object[]): Promise<void>;
   /** Events of `detailType` from `source` that the audit trail recorded since the harness started. */
   published<T>(detailType: string, source: string): Promise<{ eventId: string; detail: T }[]>;
   stop(): Promise<void>;
