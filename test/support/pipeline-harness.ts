@@ -16,6 +16,7 @@ import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-
 import { stateTable } from '../../infra/state-table.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
+import type { BusEvent } from '../../runtime/put-events.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -31,6 +32,8 @@ export interface PipelineHarness {
   put(entries: PutEventsRequestEntry[]): Promise<string[]>;
   /** Fires the schedule at its first fire time at or after `notBefore` (catching up earlier ones) and waits for what it caused. */
   fireSchedule(id: string, notBefore: Date): Promise<Date>;
+  /** Puts complete events (AWS service events as AWS emits them) straight onto the local bus, as `erpgov replay` would, and waits until they are handled. */
+  inject(events: readonly Record<string, unknown>[]): Promise<void>;
   /** Events of `detailType` from `source` that the audit trail recorded since the harness started. */
   published<T>(detailType: string, source: string): Promise<{ eventId: string; detail: T }[]>;
   stop(): Promise<void>;
@@ -59,6 +62,10 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       }
       await runtime.bus.whenIdle();
       return ids;
+    },
+    async inject(injected) {
+      runtime.bus.accept(injected as unknown as BusEvent[]);
+      await runtime.bus.whenIdle();
     },
     async fireSchedule(id, notBefore) {
       for (;;) {
