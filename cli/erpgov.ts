@@ -7,6 +7,7 @@
  *   erpgov dlq list | rejected list    inspect dead letters and rejected entries
  *   erpgov notifications list          the notifier's outbox: pending, sent, dead
  *   erpgov report permissions          the monthly permission audit (guide 2.5)
+ *   erpgov report operations           the quarterly operations report (guide 3.1-3.2, 5.1-5.3)
  */
 import { runAuditCommand } from './audit.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
@@ -37,6 +38,10 @@ commands:
   report permissions [--month YYYY-MM] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
                                 the monthly permission audit (2.5): prints one format, or with --out writes
                                 DIR/reports/permissions/YYYY-MM.{json,csv,md}
+  report operations [--quarter YYYY-Qn] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
+                                threshold episodes, incidents with MTTA/MTTR against targets, drill RTO trend,
+                                standby readiness (3.1-3.2, 5.1-5.3); with --out writes
+                                DIR/reports/operations/YYYY-Qn.{json,csv,md}
 `;
 
 export async function main(argv: string[]): Promise<number> {

@@ -12,10 +12,12 @@ import { folderArchiveStore } from '../functions/shared/archive-store.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
+import { runOperationsReport } from './operations-report.ts';
 
 export async function runReportCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'permissions') throw new Error(`unknown report "${sub ?? ''}"; allowed: permissions`);
+  if (sub === 'operations') return runOperationsReport(rest);
+  if (sub !== 'permissions') throw new Error(`unknown report "${sub ?? ''}"; allowed: permissions, operations`);
   const { values } = parseArgs({
     args: rest,
     options: {
