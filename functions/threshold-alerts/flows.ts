@@ -43,8 +43,12 @@ const silenceDue = (rules: EvaluationRules, seenAt: string) => addMinutes(seenAt
 
 export const seriesKey = (point: { metric: string; volume?: string; module?: string }) => `${point.metric}${point.volume ? `:${point.volume}` : ''}${point.module ? `@${point.module}` : ''}`;
 
+const rulesByPolicy = new WeakMap<Policy, EvaluationRules>();
+
 function context(deps: Pick<ThresholdDeps, 'findings' | 'publisher' | 'policy'>) {
-  return { lifecycle: findingLifecycle({ store: deps.findings, publisher: deps.publisher }, DETECTED_BY), rules: evaluationRules(deps.policy) };
+  let rules = rulesByPolicy.get(deps.policy);
+  if (rules === undefined) rulesByPolicy.set(deps.policy, (rules = evaluationRules(deps.policy)));
+  return { lifecycle: findingLifecycle({ store: deps.findings, publisher: deps.publisher }, DETECTED_BY), rules };
 }
 
 const controlOf = (rule: MetricRule) => (rule.metric === 'order-latency' || rule.metric === 'report-duration' ? '3.2' : '3.1');
