@@ -263,9 +263,6 @@ const incident = group('Guide area 5: incident response and business continuity.
   escalation: rule('5.1 An incident not acknowledged in time escalates to the next contact of the chain.', {
     chain: z.array(z.string().trim().min(1)).min(1).default(['on-call', 'it-lead', 'cio']).describe('Contacts in escalation order; the first is told at once, the next after each respond target passes unacknowledged.'),
   }),
-  thresholdIncidents: rule('5.1 A threshold episode of a severe metric may open an incident.', {
-    openFor: z.array(z.enum(['cpu', 'memory', 'disk-free', 'order-latency', 'report-duration'])).default([]).describe('Metrics whose episodes also count as an incident (severity P2), clocked like a reported one; none by default.'),
-  }),
   standby: rule('5.2 Standby servers and an offline mode keep core business (order entry, payment) running.', {
     coreServices: names('Core services that need a standby and an offline mode.', ['order-entry', 'payment']),
     switchoverTestIntervalDays: days('Largest gap between two successful failover or switch-over drills of a core service, in days.', 90),

@@ -64,6 +64,7 @@ describe('shipped defaults are the maintenance guide\'s figures', () => {
     expect(performance.orderLatency.maxSeconds).toBe(2);
     expect(performance.reportDuration.maxSeconds).toBe(30);
     expect(performance.sustainedBreachMinutes).toBe(5);
+    expect(performance.thresholdEvaluation).toEqual({ fire: { breaching: 3, ofLast: 5 }, clear: { clearing: 3, ofLast: 3 }, missingData: { silentAfterMinutes: 15 }, flapping: { transitions: 4, windowMinutes: 60 } });
     expect(performance.slowQueries.mode).toBe('report-only');
   });
 
@@ -86,6 +87,9 @@ describe('shipped defaults are the maintenance guide\'s figures', () => {
     expect(incident.severityTable.P4.description).toMatch(/one user cannot log in/);
     expect(incident.drills.intervalDays).toBe(90);
     expect(incident.recoveryTimeObjective.minutes).toBe(240);
+    expect(incident.severityTable.P1).toMatchObject({ respondWithinMinutes: 15, resolveWithinMinutes: 240, renotifyEveryMinutes: 30 });
+    expect(incident.escalation.chain).toEqual(['on-call', 'it-lead', 'cio']);
+    expect(incident.standby.coreServices).toEqual(['order-entry', 'payment']);
   });
 
   it('6. audit: logs kept 183 days, bulk delete above 100 records, working hours in Shanghai', () => {

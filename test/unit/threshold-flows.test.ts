@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { validateDetail } from '../../schemas/registry.ts';
 import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { parseAlarmChange } from '../../functions/threshold-alerts/cloudwatch-alarm.ts';
@@ -111,5 +112,25 @@ describe.skipIf(!existsSync(CLOUDWATCH))('CloudWatch alarm events as AWS sends t
     expect(await recordAlarmChange(deps, { ...first.alarm, state: 'OK', at: '2019-10-02T18:00:00.000Z' }, 'ok-1')).toBe('resolved');
     // An older ALARM arriving late does not re-open it.
     expect(await recordAlarmChange(deps, first.alarm, 'late')).toBe('ignored');
+  });
+});
+
+describe('bad samples are refused at the door with the field named', () => {
+  const refused = (detail: Record<string, unknown>) => {
+    const check = validateDetail('Metric Sample', { schemaVersion: 1, host: 'h', ...detail });
+    return check.ok ? [] : check.issues.map((i) => i.path);
+  };
+  it.each([
+    [{ metric: 'gpu', value: 5, unit: 'percent' }, 'detail.metric'],
+    [{ metric: 'cpu', value: '82.5', unit: 'percent' }, 'detail.value'],
+    [{ datapoints: [{ metric: 'cpu', value: 'high', unit: 'percent' }] }, 'detail.datapoints[0].value'],
+    [{ datapoints: [{ metric: 'order-latency', value: 2, unit: 'percent' }] }, 'detail.datapoints[0].unit'],
+    [{ metric: 'cpu', unit: 'percent' }, 'detail.value'],
+  ])('%j → %s', (detail, path) => {
+    expect(refused(detail)).toContain(path);
+  });
+  it('accepts a sample of several datapoints, and the single form', () => {
+    expect(refused({ datapoints: [{ metric: 'cpu', value: 75, unit: 'percent' }, { metric: 'disk-free', value: 20, unit: 'percent', volume: '/data', at: '2026-03-02T09:00:00Z' }] })).toEqual([]);
+    expect(refused({ metric: 'cpu', value: 75, unit: 'percent' })).toEqual([]);
   });
 });
