@@ -150,9 +150,11 @@ export async function sweepSilentHosts(deps: ThresholdDeps, firedAt: Date): Prom
       facts: { host: host.host, lastSeenAt: since, silentAfterMinutes: rules.silentAfterMinutes, openEpisodes: Object.entries(host.series).filter(([, s]) => s.episode).map(([k]) => k) },
       eventIds: [],
     };
+    // Marked silent (and off the silence index) first: a lost race means the host just
+    // reported, and no finding is raised that nothing would resolve.
+    if (!(await deps.store.save({ ...host, version: host.version + 1, silentSince: since }, undefined))) continue;
     await lifecycle.raise(subjectScope(DETECTED_BY, host.host), finding, firedAt);
-    // Off the silence index until the host reports again; a lost race means it just did.
-    if (await deps.store.save({ ...host, version: host.version + 1, silentSince: since }, undefined)) silent.push(host.host);
+    silent.push(host.host);
   }
   return { silent };
 }
