@@ -9,6 +9,7 @@
  *   erpgov report permissions          the monthly permission audit (guide 2.5)
  *   erpgov report backups              the monthly backup report (guide 1.1-1.3)
  *   erpgov report changes              the monthly change report (guide 4.1-4.4)
+ *   erpgov report operations           the quarterly operations report (guide 3.1-3.2, 5.1-5.3)
  */
 import { runAuditCommand } from './audit.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
@@ -45,6 +46,10 @@ commands:
   report changes [--month YYYY-MM] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
                                 the monthly change report (4.1-4.4): every change, its sign-offs, tests, versions,
                                 freeze/emergency status, and unmatched production edits; --out writes DIR/reports/changes/
+  report operations [--quarter YYYY-Qn] [--format json|csv|md] [--out DIR] [--data-dir DIR] [--policy FILE]
+                                threshold episodes, incidents with MTTA/MTTR against targets, drill RTO trend,
+                                standby readiness (3.1-3.2, 5.1-5.3); with --out writes
+                                DIR/reports/operations/YYYY-Qn.{json,csv,md}
 `;
 
 export async function main(argv: string[]): Promise<number> {

@@ -19,12 +19,14 @@ import { freezeCalendars, monthlyChangeReport, type ChangeDeps } from '../functi
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
+import { runOperationsReport } from './operations-report.ts';
 
 export async function runReportCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'backups') return runBackupReport(rest);
   if (sub === 'changes') return runChangeReport(rest);
-  if (sub !== 'permissions') throw new Error(`unknown report "${sub ?? ''}"; allowed: permissions, backups, changes`);
+  if (sub === 'operations') return runOperationsReport(rest);
+  if (sub !== 'permissions') throw new Error(`unknown report "${sub ?? ''}"; allowed: permissions, backups, changes, operations`);
   const { values } = parseArgs({
     args: rest,
     options: {

@@ -71,8 +71,8 @@ export const functionDeclarations = [
     rules: [
       {
         id: 'audit-every-event',
-        description: 'Every event from any source; an empty prefix matches every string.',
-        eventPattern: { source: [{ prefix: '' }] },
+        description: 'Every event from any source (an empty prefix matches every string) except metric samples: telemetry, not operations, kept out of the trail (guide 3.1 volume).',
+        eventPattern: { source: [{ prefix: '' }], 'detail-type': [{ 'anything-but': ['Metric Sample'] }] },
       },
       {
         id: 'audit-aws-service-events',
@@ -222,6 +222,43 @@ export const functionDeclarations = [
       { id: 'change-report-monthly', description: 'Monthly on the 1st at 03:00 UTC: the change report of the month before, to the archive.', expression: 'cron(0 3 1 * ? *)' },
     ],
     archiveAccess: 'write',
+  },
+  {
+    name: 'threshold-alerts',
+    description: 'Threshold alerts (guide 3.1-3.2): metric samples against the guide\'s thresholds with hysteresis, M-of-N and flapping, one finding per episode; hosts gone silent; CloudWatch alarms.',
+    rules: [
+      {
+        id: 'threshold-metric-samples',
+        description: 'Metric samples from ERP systems and their agents (erp.*).',
+        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Metric Sample'] },
+      },
+      {
+        id: 'threshold-cloudwatch-alarms',
+        description: 'CloudWatch alarm state changes, as AWS puts them on the default bus.',
+        eventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'] },
+        eventBus: 'default',
+      },
+    ],
+    schedules: [
+      { id: 'threshold-silence-sweep', description: 'Every minute: hosts whose samples stopped (missing data is a finding, not OK).', expression: 'rate(1 minute)' },
+    ],
+    timeoutSeconds: 60,
+  },
+  {
+    name: 'incident-response',
+    description: 'Incident response and continuity (guide 5.1-5.3): SLA clocks per severity with escalation and re-notification, drills with measured RTO/RPO, overdue drills, standby readiness.',
+    rules: [
+      {
+        id: 'incident-facts',
+        description: 'Incident changes and drills reported by ERP systems (erp.*).',
+        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Incident Opened', 'Incident Acknowledged', 'Incident Resolved', 'Drill Completed'] },
+      },
+    ],
+    schedules: [
+      { id: 'incident-sla-sweep', description: 'Every minute: incidents past their acknowledge or resolve target (breach, escalation, re-notification).', expression: 'rate(1 minute)' },
+      { id: 'continuity-daily', description: 'Daily at 03:00 UTC: overdue drills and standby readiness (5.2, 5.3).', expression: 'cron(0 3 * * ? *)' },
+    ],
+    timeoutSeconds: 120,
   },
 ] as const satisfies readonly FunctionDeclaration[];
 

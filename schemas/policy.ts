@@ -153,11 +153,26 @@ const access = group('Guide area 2: user permissions and access control.', {
 // ---------------------------------------------------------------------------------------
 // 3. Performance and resource monitoring
 const performance = group('Guide area 3: performance and resource monitoring.', {
-  cpu: rule('3.1 CPU use at most 75 %.', { maxPercent: percent('Highest acceptable CPU use, percent.', 75) }),
-  memory: rule('3.1 Memory use at most 85 %.', { maxPercent: percent('Highest acceptable memory use, percent.', 85) }),
-  diskFree: rule('3.1 Free disk at least 20 %.', { minPercent: percent('Lowest acceptable free disk space, percent.', 20) }),
-  orderLatency: rule('3.2 Order processing latency at most 2 s.', { maxSeconds: seconds('Slowest acceptable order processing, seconds.', 2) }),
-  reportDuration: rule('3.2 Report generation at most 30 s.', { maxSeconds: seconds('Slowest acceptable report generation, seconds.', 30) }),
+  cpu: rule('3.1 CPU use at most 75 %.', {
+    maxPercent: percent('Highest acceptable CPU use, percent (fire threshold: 75 is fine, 75.1 breaches).', 75),
+    clearAtPercent: z.number().min(0).max(100).optional().describe('Clear threshold (hysteresis): a sample at or below this counts towards clearing an episode; at most maxPercent. Default: 5 points below maxPercent (70 for the guide\'s 75).'),
+  }),
+  memory: rule('3.1 Memory use at most 85 %.', {
+    maxPercent: percent('Highest acceptable memory use, percent.', 85),
+    clearAtPercent: z.number().min(0).max(100).optional().describe('Clear threshold: a sample at or below this counts towards clearing; at most maxPercent. Default: 5 points below maxPercent.'),
+  }),
+  diskFree: rule('3.1 Free disk at least 20 %.', {
+    minPercent: percent('Lowest acceptable free disk space, percent.', 20),
+    clearAtPercent: z.number().min(0).max(100).optional().describe('Clear threshold: a sample at or above this counts towards clearing; at least minPercent. Default: 5 points above minPercent.'),
+  }),
+  orderLatency: rule('3.2 Order processing latency at most 2 s.', {
+    maxSeconds: seconds('Slowest acceptable order processing, seconds.', 2),
+    clearAtSeconds: z.number().positive().max(86_400).optional().describe('Clear threshold: a sample at or below this counts towards clearing; at most maxSeconds. Default: 75 % of maxSeconds.'),
+  }),
+  reportDuration: rule('3.2 Report generation at most 30 s.', {
+    maxSeconds: seconds('Slowest acceptable report generation, seconds.', 30),
+    clearAtSeconds: z.number().positive().max(86_400).optional().describe('Clear threshold: a sample at or below this counts towards clearing; at most maxSeconds. Default: 75 % of maxSeconds.'),
+  }),
   sustainedBreachMinutes: z
     .number()
     .int()
@@ -175,6 +190,23 @@ const performance = group('Guide area 3: performance and resource monitoring.', 
     { reportTopModules: z.number().int().positive().max(100).default(5).describe('How many of the most error-prone modules the report lists.') },
     'report-only',
   ),
+  thresholdEvaluation: group('How threshold-alerts turns samples into episodes (3.1, 3.2): M-of-N to fire and to clear, missing data, flapping.', {
+    fire: group('An episode opens when `breaching` of the last `ofLast` samples of a series breach the fire threshold.', {
+      breaching: z.number().int().positive().max(100).default(3).describe('M: breaching samples needed; at most ofLast.'),
+      ofLast: z.number().int().positive().max(100).default(5).describe('N: samples looked at.'),
+    }),
+    clear: group('An open episode clears when `clearing` of the last `ofLast` samples are on the safe side of the clear threshold.', {
+      clearing: z.number().int().positive().max(100).default(3).describe('M: clearing samples needed; at most ofLast.'),
+      ofLast: z.number().int().positive().max(100).default(3).describe('N: samples looked at.'),
+    }),
+    missingData: group('A host that stops reporting is its own finding, never silently "OK".', {
+      silentAfterMinutes: minutes('A host with no sample for this long is silent (a finding until it reports again).', 15),
+    }),
+    flapping: group('A series that keeps firing and clearing is one flapping finding, not one per episode.', {
+      transitions: z.number().int().min(2).max(100).default(4).describe('Fire/clear transitions within the window that make a series flap.'),
+      windowMinutes: minutes('Window the transitions are counted over, in minutes.', 60),
+    }),
+  }),
 });
 
 // ---------------------------------------------------------------------------------------
@@ -257,25 +289,38 @@ const change = group('Guide area 4: change management and version control.', {
 
 // ---------------------------------------------------------------------------------------
 // 5. Incident response and business continuity
-const severityLevel = (description: string, respondWithinMinutes: number, procedure: string) =>
+const severityLevel = (description: string, respondWithinMinutes: number, procedure: string, targets: { resolveWithinMinutes: number; renotifyEveryMinutes: number }) =>
   group(`Severity level: ${description}`, {
     description: z.string().trim().min(1).default(description).describe('What the level means.'),
-    respondWithinMinutes: minutes('Longest time from opening to acknowledgement, in minutes.', respondWithinMinutes),
+    respondWithinMinutes: minutes('Longest time from opening to acknowledgement, in minutes (the acknowledge/respond target; each further period unacknowledged escalates one step along incident.escalation.chain).', respondWithinMinutes),
+    resolveWithinMinutes: minutes('Longest time from opening to resolution, in minutes; at least respondWithinMinutes.', targets.resolveWithinMinutes),
+    renotifyEveryMinutes: minutes('Once past a target and still open, the breach is re-announced this often, in minutes.', targets.renotifyEveryMinutes),
     procedure: z.string().trim().min(1).default(procedure).describe('What the responder does.'),
   });
 
 const incident = group('Guide area 5: incident response and business continuity.', {
   severityTable: rule('5.1 An incident severity table sets the response time and procedure for each level.', {
-    P1: severityLevel('whole system down', 15, 'Page on-call and the IT lead; switch order entry and payment to offline mode (5.2); open a bridge call; update the business every 30 minutes.'),
-    P2: severityLevel('a module is down (e.g. orders, inventory, payment)', 30, 'Page on-call; consider offline mode for the module; inform its business owner.'),
-    P3: severityLevel('degraded: a function is slow or failing for several users', 240, 'Ticket to the module team; workaround within the working day.'),
-    P4: severityLevel('one user cannot log in or work', 480, 'Service desk ticket; handle in turn.'),
+    P1: severityLevel('whole system down', 15, 'Page on-call and the IT lead; switch order entry and payment to offline mode (5.2); open a bridge call; update the business every 30 minutes.', { resolveWithinMinutes: 240, renotifyEveryMinutes: 30 }),
+    P2: severityLevel('a module is down (e.g. orders, inventory, payment)', 30, 'Page on-call; consider offline mode for the module; inform its business owner.', { resolveWithinMinutes: 480, renotifyEveryMinutes: 60 }),
+    P3: severityLevel('degraded: a function is slow or failing for several users', 240, 'Ticket to the module team; workaround within the working day.', { resolveWithinMinutes: 1440, renotifyEveryMinutes: 240 }),
+    P4: severityLevel('one user cannot log in or work', 480, 'Service desk ticket; handle in turn.', { resolveWithinMinutes: 4320, renotifyEveryMinutes: 1440 }),
   } satisfies Record<z.infer<typeof incidentSeverity>, z.ZodType>),
   drills: rule('5.3 A failure drill every quarter tests the team\'s response and the recovery speed.', {
     intervalDays: days('Largest gap between two drills, in days.', 90),
   }),
   recoveryTimeObjective: rule('5.3 Recovery time objective measured by the drills.', {
     minutes: minutes('Target recovery time, in minutes. The guide\'s example bank started at 4 h and reached 30 min through regular drills.', 240),
+  }),
+  recoveryPointObjective: rule('5.3 Recovery point objective measured by the drills (data lost at most this much).', {
+    minutes: minutes('Target recovery point, in minutes of data.', 15),
+  }),
+  escalation: rule('5.1 An incident not acknowledged in time escalates to the next contact of the chain.', {
+    chain: z.array(z.string().trim().min(1)).min(1).default(['on-call', 'it-lead', 'cio']).describe('Contacts in escalation order; the first is told at once, the next after each respond target passes unacknowledged.'),
+  }),
+  standby: rule('5.2 Standby servers and an offline mode keep core business (order entry, payment) running.', {
+    coreServices: names('Core services that need a standby and an offline mode.', ['order-entry', 'payment']),
+    switchoverTestIntervalDays: days('Largest gap between two successful failover or switch-over drills of a core service, in days.', 90),
+    offlineModeDrillIntervalDays: days('Largest gap between two offline-mode drills, in days.', 90),
   }),
 });
 
@@ -556,6 +601,7 @@ function checkCrossFieldRules(policy: Policy, ctx: z.RefinementCtx): void {
   }
 
   checkBackupRules(policy, problem);
+  checkThresholdRules(policy, problem);
 
   const table = policy.incident.severityTable;
   const levels = incidentSeverity.options; // most severe first
@@ -583,6 +629,27 @@ function checkBackupRules(policy: Policy, problem: (path: PropertyKey[], input: 
       problem(['backups', 'catalogue', i, 'offsiteTarget'], undefined, 'must name the off-site location of this hot dataset\'s replica (or set backups.tiers.hot.offsiteTarget): guide 1.1 replicates hot data to an off-site server');
     }
   });
+}
+
+/** Threshold and incident figures that must agree: hysteresis on the safe side, M at most N, resolve after respond. */
+function checkThresholdRules(policy: Policy, problem: (path: PropertyKey[], input: unknown, message: string) => void): void {
+  const { cpu, memory, diskFree, orderLatency, reportDuration, thresholdEvaluation } = policy.performance;
+  const upper = [['cpu', cpu.maxPercent, cpu.clearAtPercent, 'maxPercent', 'clearAtPercent'], ['memory', memory.maxPercent, memory.clearAtPercent, 'maxPercent', 'clearAtPercent'], ['orderLatency', orderLatency.maxSeconds, orderLatency.clearAtSeconds, 'maxSeconds', 'clearAtSeconds'], ['reportDuration', reportDuration.maxSeconds, reportDuration.clearAtSeconds, 'maxSeconds', 'clearAtSeconds']] as const;
+  for (const [key, fire, clear, fireKey, clearKey] of upper) {
+    if (clear !== undefined && clear > fire) problem(['performance', key, clearKey], clear, `must be at most ${fireKey} (${fire}): the clear threshold sits on the safe side of the fire threshold`);
+  }
+  if (diskFree.clearAtPercent !== undefined && diskFree.clearAtPercent < diskFree.minPercent) {
+    problem(['performance', 'diskFree', 'clearAtPercent'], diskFree.clearAtPercent, `must be at least minPercent (${diskFree.minPercent}): the clear threshold sits on the safe side of the fire threshold`);
+  }
+  const { fire, clear } = thresholdEvaluation;
+  if (fire.breaching > fire.ofLast) problem(['performance', 'thresholdEvaluation', 'fire', 'breaching'], fire.breaching, `must be at most ofLast (${fire.ofLast}): M of N needs M ≤ N`);
+  if (clear.clearing > clear.ofLast) problem(['performance', 'thresholdEvaluation', 'clear', 'clearing'], clear.clearing, `must be at most ofLast (${clear.ofLast}): M of N needs M ≤ N`);
+  for (const level of incidentSeverity.options) {
+    const targets = policy.incident.severityTable[level];
+    if (targets.resolveWithinMinutes < targets.respondWithinMinutes) {
+      problem(['incident', 'severityTable', level, 'resolveWithinMinutes'], targets.resolveWithinMinutes, `must be at least respondWithinMinutes (${targets.respondWithinMinutes}): an incident is acknowledged before it is resolved`);
+    }
+  }
 }
 
 /** Indexes of items that already appeared earlier in the list. */

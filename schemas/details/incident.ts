@@ -51,6 +51,8 @@ export const drillCompleted = erpFact('A failure drill was run (guide 5.3: every
   finishedAt: timestamp('When the drill ended.'),
   recoveryTimeSeconds: z.number().nonnegative().describe('Measured time from failure to service restored, in seconds; compared with the RTO.'),
   outcome: passedOrFailed.describe('Whether the drill met its objectives.'),
+  recoveryPointSeconds: z.number().nonnegative().optional().describe('Measured data loss window (newest data lost), in seconds; compared with the RPO.'),
+  service: identifier('Core service the drill exercised, e.g. "order-entry", "payment" (standby readiness, 5.2).').optional(),
   participants: list(identifier('Participant'), 'Accounts or people who took part.').optional(),
   lessons: prose('What the team learned and will change.').optional(),
 });

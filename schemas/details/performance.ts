@@ -4,7 +4,7 @@
  * bottleneck hunting (3.3: slow SQL, the modules that fail most often).
  */
 import { z } from 'zod';
-import { erpFact, identifier, label, list, moduleName, prose } from './common.ts';
+import { erpFact, identifier, label, list, moduleName, prose, timestamp } from './common.ts';
 
 export const metricName = z.enum(['cpu', 'memory', 'disk-free', 'order-latency', 'report-duration']);
 export type MetricName = z.infer<typeof metricName>;
@@ -21,23 +21,63 @@ export const metricUnits: Readonly<Record<MetricName, 'percent' | 'seconds'>> = 
   'report-duration': 'seconds',
 };
 
-export const metricSample = erpFact('One measurement of a resource or business metric (guide 3.1, 3.2).', {
+/** Most datapoints one Metric Sample may carry (a host's metrics of one scrape, or a short backlog). */
+export const MAX_DATAPOINTS_PER_SAMPLE = 500;
+
+const metricField = metricName.describe('What was measured: "cpu" and "memory" (percent used), "disk-free" (percent free), "order-latency" (seconds to process one order), "report-duration" (seconds to generate one report).');
+const valueField = z.number().nonnegative().describe('The measured value, in `unit`.');
+const unitField = z.enum(['percent', 'seconds']).describe('"percent" for cpu, memory and disk-free (0–100); "seconds" for order-latency and report-duration.');
+
+/** One datapoint of a sample that carries several (same host; its own metric, value, unit and time). */
+export const metricDatapoint = z
+  .strictObject({
+    metric: metricField,
+    value: valueField,
+    unit: unitField,
+    at: timestamp('When the value was measured; the event\'s time if absent.').optional(),
+    statistic: z.enum(['sample', 'average', 'p95', 'p99', 'max']).optional().describe('How the value aggregates its window; "sample" if absent.'),
+    module: moduleName.optional().describe('ERP module a business metric belongs to.'),
+    volume: identifier('Disk or volume, for disk-free.').optional(),
+  })
+  .describe('One measurement of a metric of the sample\'s host.');
+export type MetricDatapoint = z.infer<typeof metricDatapoint>;
+
+/** A value in the unit its metric must be measured in: the field named when not. */
+function checkUnit(point: { metric?: MetricName | undefined; unit?: string | undefined; value?: number | undefined }, ctx: z.RefinementCtx, path: (string | number)[]) {
+  if (point.metric === undefined || point.unit === undefined) return;
+  const expected = metricUnits[point.metric];
+  if (point.unit !== expected) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'unit'], input: point.unit, message: `must be "${expected}" for metric "${point.metric}"` });
+  } else if (expected === 'percent' && point.value !== undefined && point.value > 100) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'value'], input: point.value, message: 'must be at most 100 (a percentage)' });
+  }
+}
+
+export const metricSample = erpFact('One measurement of a resource or business metric (guide 3.1, 3.2), or several: `datapoints` carries many measurements of the host at once (each with its own metric, unit and time).', {
   host: identifier('Server or instance measured, e.g. "erp-app-01"; for business metrics, the ERP instance.'),
-  metric: metricName.describe('What was measured: "cpu" and "memory" (percent used), "disk-free" (percent free), "order-latency" (seconds to process one order), "report-duration" (seconds to generate one report).'),
-  value: z.number().nonnegative().describe('The measured value, in `unit`.'),
-  unit: z.enum(['percent', 'seconds']).describe('"percent" for cpu, memory and disk-free (0–100); "seconds" for order-latency and report-duration.'),
+  metric: metricField.optional(),
+  value: valueField.optional(),
+  unit: unitField.optional(),
   statistic: z.enum(['sample', 'average', 'p95', 'p99', 'max']).optional().describe('How the value aggregates the measurement window; "sample" (a single reading) if absent.'),
   windowSeconds: z.number().int().positive().optional().describe('Length of the aggregation window, in seconds.'),
   module: moduleName.optional().describe('ERP module a business metric belongs to, e.g. "orders".'),
   report: label('Report name, for report-duration, e.g. "month-end P&L".').optional(),
   volume: identifier('Disk or volume, for disk-free, e.g. "/hana/data".').optional(),
+  datapoints: z
+    .array(metricDatapoint)
+    .min(1)
+    .max(MAX_DATAPOINTS_PER_SAMPLE)
+    .optional()
+    .describe(`Several measurements of the host at once (at most ${MAX_DATAPOINTS_PER_SAMPLE}); given instead of, or besides, metric/value/unit.`),
 }).superRefine((sample, ctx) => {
-  const expected = metricUnits[sample.metric];
-  if (sample.unit !== expected) {
-    ctx.addIssue({ code: 'custom', path: ['unit'], input: sample.unit, message: `must be "${expected}" for metric "${sample.metric}"` });
-  } else if (expected === 'percent' && sample.value > 100) {
-    ctx.addIssue({ code: 'custom', path: ['value'], input: sample.value, message: 'must be at most 100 (a percentage)' });
+  const single = [sample.metric, sample.value, sample.unit];
+  if (sample.datapoints === undefined || single.some((field) => field !== undefined)) {
+    for (const [field, given] of [['metric', sample.metric], ['value', sample.value], ['unit', sample.unit]] as const) {
+      if (given === undefined) ctx.addIssue({ code: 'custom', path: [field], input: undefined, message: 'must be given (or send the measurements in datapoints)' });
+    }
   }
+  checkUnit(sample, ctx, []);
+  sample.datapoints?.forEach((point, i) => checkUnit(point, ctx, ['datapoints', i]));
 });
 export type MetricSample = z.infer<typeof metricSample>;
 
@@ -62,3 +102,15 @@ export const moduleError = erpFact('An ERP module raised errors (guide 3.3: find
   host: identifier('Server that raised it.').optional(),
 });
 export type ModuleError = z.infer<typeof moduleError>;
+
+/** The measurements a sample carries, one per datapoint, in the order sent; the single form is one datapoint at the event's time. */
+export function sampleDatapoints(sample: MetricSample, eventTime: string): { metric: MetricName; value: number; at: string; volume?: string; module?: string }[] {
+  const points: { metric: MetricName; value: number; at: string; volume?: string; module?: string }[] = [];
+  if (sample.metric !== undefined && sample.value !== undefined) {
+    points.push({ metric: sample.metric, value: sample.value, at: eventTime, ...(sample.volume ? { volume: sample.volume } : {}), ...(sample.module ? { module: sample.module } : {}) });
+  }
+  for (const point of sample.datapoints ?? []) {
+    points.push({ metric: point.metric, value: point.value, at: point.at ?? eventTime, ...(point.volume ? { volume: point.volume } : {}), ...(point.module ? { module: point.module } : {}) });
+  }
+  return points;
+}

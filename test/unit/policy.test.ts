@@ -64,6 +64,7 @@ describe('shipped defaults are the maintenance guide\'s figures', () => {
     expect(performance.orderLatency.maxSeconds).toBe(2);
     expect(performance.reportDuration.maxSeconds).toBe(30);
     expect(performance.sustainedBreachMinutes).toBe(5);
+    expect(performance.thresholdEvaluation).toEqual({ fire: { breaching: 3, ofLast: 5 }, clear: { clearing: 3, ofLast: 3 }, missingData: { silentAfterMinutes: 15 }, flapping: { transitions: 4, windowMinutes: 60 } });
     expect(performance.slowQueries.mode).toBe('report-only');
   });
 
@@ -86,6 +87,9 @@ describe('shipped defaults are the maintenance guide\'s figures', () => {
     expect(incident.severityTable.P4.description).toMatch(/one user cannot log in/);
     expect(incident.drills.intervalDays).toBe(90);
     expect(incident.recoveryTimeObjective.minutes).toBe(240);
+    expect(incident.severityTable.P1).toMatchObject({ respondWithinMinutes: 15, resolveWithinMinutes: 240, renotifyEveryMinutes: 30 });
+    expect(incident.escalation.chain).toEqual(['on-call', 'it-lead', 'cio']);
+    expect(incident.standby.coreServices).toEqual(['order-entry', 'payment']);
   });
 
   it('6. audit: logs kept 183 days, bulk delete above 100 records, working hours in Shanghai', () => {
@@ -219,6 +223,12 @@ describe('a bad policy is refused with the key path, the value and what is allow
     [{ notifications: { defaultEmailRecipients: ['ops'] } }, 'notifications.defaultEmailRecipients[0]: "ops" — must be an e-mail address, e.g. "it-lead@example.com"'],
     [{ notifications: { routes: [{ match: { controls: ['7.1'] }, channels: ['slack'] }] } }, 'notifications.routes[0].match.controls[0]: "7.1" — must be a control number of the maintenance guide, e.g. "2.3"'],
     [{ notifications: { language: 'fr' } }, 'notifications.language: "fr" — must be one of "en", "zh"'],
+    [{ performance: { cpu: { clearAtPercent: 76 } } }, 'performance.cpu.clearAtPercent: 76 — must be at most maxPercent (75): the clear threshold sits on the safe side of the fire threshold'],
+    [{ performance: { diskFree: { clearAtPercent: 15 } } }, 'performance.diskFree.clearAtPercent: 15 — must be at least minPercent (20): the clear threshold sits on the safe side of the fire threshold'],
+    [{ performance: { orderLatency: { clearAtSeconds: 2.5 } } }, 'performance.orderLatency.clearAtSeconds: 2.5 — must be at most maxSeconds (2): the clear threshold sits on the safe side of the fire threshold'],
+    [{ performance: { thresholdEvaluation: { fire: { breaching: 6 } } } }, 'performance.thresholdEvaluation.fire.breaching: 6 — must be at most ofLast (5): M of N needs M ≤ N'],
+    [{ performance: { thresholdEvaluation: { clear: { clearing: 4 } } } }, 'performance.thresholdEvaluation.clear.clearing: 4 — must be at most ofLast (3): M of N needs M ≤ N'],
+    [{ incident: { severityTable: { P1: { resolveWithinMinutes: 10 } } } }, 'incident.severityTable.P1.resolveWithinMinutes: 10 — must be at least respondWithinMinutes (15): an incident is acknowledged before it is resolved'],
     [[], '(document): [] — must be an object, not a list'],
   ])('%j', (input, line) => {
     const error = policyError(input);

@@ -1,0 +1,48 @@
+/**
+ * incident-response (guide 5.1–5.3): incident SLA clocks with escalation and re-notification,
+ * drills with measured RTO/RPO, overdue drills and standby readiness. Thin: wiring and dispatch.
+ */
+import { loadPolicy } from '../../schemas/policy-loader.ts';
+import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
+import { readFunctionConfig } from '../shared/config.ts';
+import { governanceHandler } from '../shared/event-handler.ts';
+import { eventBridgePublisher } from '../shared/event-publisher.ts';
+import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
+import { dynamoDrillStore } from './drill-store.ts';
+import { checkContinuity, recordDrill, recordIncidentFact, sweepIncidents } from './flows.ts';
+import { dynamoIncidentStore } from './incident-store.ts';
+
+const config = readFunctionConfig();
+const documents = stateDocumentClient();
+const deps = {
+  incidents: dynamoIncidentStore(documents, config.stateTableName),
+  drills: dynamoDrillStore(documents, config.stateTableName),
+  findings: dynamoFindingsStore(documents, config.stateTableName),
+  publisher: eventBridgePublisher(busClient(), config.eventBusName),
+  policy: loadPolicy(),
+};
+
+export const handler = governanceHandler('incident-response')({
+  async onFact(fact, { logger, now }) {
+    if (fact.detailType === 'Drill Completed') {
+      const outcome = await recordDrill(deps, fact.detail, fact.eventId, now);
+      logger.info('drill recorded', { eventId: fact.eventId, drillId: fact.detail.drillId, raised: outcome.raised, resolved: outcome.resolved });
+      return { eventId: fact.eventId, raised: outcome.raised.length, resolved: outcome.resolved.length };
+    }
+    const outcome = await recordIncidentFact(deps, fact, fact.eventId, fact.time, now);
+    if (outcome.announced.length + outcome.resolved.length > 0) logger.info('incident clock', { eventId: fact.eventId, announced: outcome.announced, resolved: outcome.resolved });
+    return { eventId: fact.eventId, announced: outcome.announced.length, resolved: outcome.resolved.length };
+  },
+  onSchedule: {
+    async 'incident-sla-sweep'(firedAt, { logger }) {
+      const outcome = await sweepIncidents(deps, firedAt);
+      if (outcome.announced.length > 0) logger.info('incident breaches', { firedAt: firedAt.toISOString(), announced: outcome.announced });
+      return { schedule: 'incident-sla-sweep', announced: outcome.announced.length };
+    },
+    async 'continuity-daily'(firedAt, { logger }) {
+      const outcome = await checkContinuity(deps, firedAt);
+      logger.info('continuity check', { firedAt: firedAt.toISOString(), raised: outcome.raised, resolved: outcome.resolved });
+      return { schedule: 'continuity-daily', raised: outcome.raised.length, resolved: outcome.resolved.length };
+    },
+  },
+});

@@ -1,0 +1,58 @@
+/**
+ * threshold-alerts (guide 3.1–3.2): metric samples into threshold episodes, hosts gone silent,
+ * CloudWatch alarms. Thin: wiring and dispatch.
+ *
+ * CloudWatch's "Alarm State Change" is AWS's event, not part of the ERP contract (no
+ * schemaVersion, AWS's own quirks), so it is read tolerantly by `parseAlarmChange` before the
+ * governance handler, which validates ERP facts against the registry.
+ */
+import type { Context } from 'aws-lambda';
+import { InvalidEventError } from '../../schemas/errors.ts';
+import { loadPolicy } from '../../schemas/policy-loader.ts';
+import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
+import { readFunctionConfig } from '../shared/config.ts';
+import { eventBridgeHandler, governanceHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { eventBridgePublisher } from '../shared/event-publisher.ts';
+import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
+import { parseAlarmChange } from './cloudwatch-alarm.ts';
+import { recordAlarmChange, recordSample, sweepSilentHosts } from './flows.ts';
+import { dynamoThresholdStore } from './threshold-state.ts';
+
+const config = readFunctionConfig();
+const documents = stateDocumentClient();
+const deps = {
+  store: dynamoThresholdStore(documents, config.stateTableName),
+  findings: dynamoFindingsStore(documents, config.stateTableName),
+  publisher: eventBridgePublisher(busClient(), config.eventBusName),
+  policy: loadPolicy(),
+};
+
+const governed = governanceHandler('threshold-alerts')({
+  async onFact(fact, { logger }) {
+    if (fact.detailType !== 'Metric Sample') throw new InvalidEventError(`${fact.detailType} reached the ERP fact flow of threshold-alerts`);
+    const outcome = await recordSample(deps, fact.detail, fact.eventId, fact.time);
+    if (outcome.opened.length + outcome.resolved.length > 0) logger.info('threshold episodes', { eventId: fact.eventId, opened: outcome.opened, resolved: outcome.resolved });
+    return { eventId: fact.eventId, datapoints: outcome.datapoints, opened: outcome.opened.length, resolved: outcome.resolved.length, written: outcome.written };
+  },
+  onSchedule: {
+    async 'threshold-silence-sweep'(firedAt, { logger }) {
+      const outcome = await sweepSilentHosts(deps, firedAt);
+      if (outcome.silent.length > 0) logger.info('silent hosts', { firedAt: firedAt.toISOString(), hosts: outcome.silent });
+      return { schedule: 'threshold-silence-sweep', silent: outcome.silent.length };
+    },
+  },
+});
+
+const alarms = eventBridgeHandler('threshold-alerts', async (event: IncomingEvent, { logger }) => {
+  // Not parseEnvelope: AWS's own events do not always meet the strict envelope (odd ids and accounts, no version).
+  const eventId = typeof event.id === 'string' && event.id !== '' ? event.id : 'unknown';
+  const parsed = parseAlarmChange(event as Record<string, unknown>);
+  if (!parsed.ok) throw new InvalidEventError(`CloudWatch Alarm State Change ${eventId} has no usable ${parsed.field}`);
+  const outcome = await recordAlarmChange(deps, parsed.alarm, eventId);
+  logger.info('cloudwatch alarm', { eventId, alarm: parsed.alarm.alarmName, state: parsed.alarm.state, outcome });
+  return { eventId, alarm: parsed.alarm.alarmName, outcome };
+});
+
+const isAlarmChange = (event: IncomingEvent) => event.source === 'aws.cloudwatch' && event['detail-type'] === 'CloudWatch Alarm State Change';
+
+export const handler = (event: IncomingEvent, context: Context): Promise<unknown> => (isAlarmChange(event) ? alarms(event, context) : governed(event, context));

@@ -1,0 +1,116 @@
+/**
+ * Threshold state, one item per host: every series of the host (its episode, the short
+ * window of recent outcomes, recent transitions) and when the host was last seen.
+ *
+ *   THRESHOLD#<host> / HOST
+ *        series: { "<metric>[:<volume>][@<module>]": SeriesState }, seenAt, silentSince?,
+ *        version (optimistic writes);
+ *        gsi1pk THRESHOLD-SILENCE#<shard of host>, gsi1sk "<silence due ISO>#<host>" while
+ *        the host is not yet known silent: the sweep finds hosts gone quiet on the index.
+ *
+ * Cost: one GetItem per sample event (all datapoints of a host in one read) and a PutItem
+ * only when a series changed (episodes, window changes: see episode-evaluation.ts) or the
+ * host's heartbeat is due (`seenAt` is advanced at most every `heartbeatMinutes`, so a host
+ * in steady state costs one write per heartbeat, not one per sample). The silence deadline is
+ * therefore `seenAt + silentAfter + heartbeat`: a host is declared silent late by at most one
+ * heartbeat, never early.
+ */
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { stateTable } from '../../infra/state-table.ts';
+import { conditionally, queryDueOnIndex, stateIndex } from '../shared/dynamo-access.ts';
+import { shardOf, SHARDS } from '../shared/shards.ts';
+import type { SeriesState } from './episode-evaluation.ts';
+
+export interface HostState {
+  readonly host: string;
+  /** 0 for a host never stored. */
+  readonly version: number;
+  readonly seenAt?: string;
+  readonly silentSince?: string;
+  readonly series: Readonly<Record<string, SeriesState>>;
+}
+
+export interface ThresholdStore {
+  get(host: string): Promise<HostState | undefined>;
+  /** Writes if the stored version is still `state.version - 1`; `silenceDueAt` undefined drops the host from the silence index. */
+  save(state: HostState, silenceDueAt: string | undefined): Promise<boolean>;
+  /** Hosts whose silence deadline passed before `now`. */
+  silentBefore(now: Date): Promise<HostState[]>;
+}
+
+const partition = (host: string) => `THRESHOLD#${host}`;
+const SORT_KEY = 'HOST';
+const silencePartition = (host: string) => `THRESHOLD-SILENCE#${shardOf(host)}`;
+
+function fromItem(item: Record<string, unknown>): HostState {
+  return {
+    host: String(item.host),
+    version: Number(item.version),
+    ...(typeof item.seenAt === 'string' ? { seenAt: item.seenAt } : {}),
+    ...(typeof item.silentSince === 'string' ? { silentSince: item.silentSince } : {}),
+    series: (item.series as Record<string, SeriesState> | undefined) ?? {},
+  };
+}
+
+export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: string): ThresholdStore {
+  const { partitionKey: pk, sortKey: sk } = stateTable;
+  return {
+    async get(host) {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: { [pk]: partition(host), [sk]: SORT_KEY }, ConsistentRead: true }));
+      return out.Item ? fromItem(out.Item) : undefined;
+    },
+    async save(state, silenceDueAt) {
+      const item: Record<string, unknown> = {
+        [pk]: partition(state.host),
+        [sk]: SORT_KEY,
+        host: state.host,
+        version: state.version,
+        series: state.series,
+        ...(state.seenAt ? { seenAt: state.seenAt } : {}),
+        ...(state.silentSince ? { silentSince: state.silentSince } : {}),
+        ...(silenceDueAt ? { [stateIndex.partitionKey]: silencePartition(state.host), [stateIndex.sortKey]: `${silenceDueAt}#${state.host}` } : {}),
+      };
+      return conditionally(() =>
+        client.send(new PutCommand({
+          TableName: tableName,
+          Item: item,
+          ...(state.version === 1
+            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': pk } }
+            : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': state.version - 1 } }),
+        })),
+      );
+    },
+    async silentBefore(now) {
+      const hosts: HostState[] = [];
+      for (let shard = 0; shard < SHARDS; shard++) {
+        const due = await queryDueOnIndex(client, tableName, `THRESHOLD-SILENCE#${shard}`, now);
+        hosts.push(...due.map(fromItem));
+      }
+      return hosts;
+    },
+  };
+}
+
+/** The same store in memory (unit tests, the bench's baseline). `writes` counts saves that landed. */
+export function memoryThresholdStore(): ThresholdStore & { readonly items: Map<string, { state: HostState; silenceDueAt?: string }>; writes: number } {
+  const items = new Map<string, { state: HostState; silenceDueAt?: string }>();
+  const store = {
+    items,
+    writes: 0,
+    async get(host: string) {
+      const found = items.get(host);
+      return found ? structuredClone(found.state) : undefined;
+    },
+    async save(state: HostState, silenceDueAt: string | undefined) {
+      const current = items.get(state.host);
+      if ((current?.state.version ?? 0) !== state.version - 1) return false;
+      items.set(state.host, { state: structuredClone(state), ...(silenceDueAt ? { silenceDueAt } : {}) });
+      store.writes++;
+      return true;
+    },
+    async silentBefore(now: Date) {
+      return [...items.values()].filter((i) => i.silenceDueAt !== undefined && i.silenceDueAt < now.toISOString()).map((i) => structuredClone(i.state));
+    },
+  };
+  return store;
+}
