@@ -11,6 +11,7 @@ import type { Policy } from '../../schemas/policy.ts';
 import type { CommandIssued } from '../../schemas/registry.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
+import { writeReportFormats } from '../shared/report-formats.ts';
 import type { RoutedFact } from '../shared/event-handler.ts';
 import { isLive, type Finding } from '../shared/findings/finding.ts';
 import type { FindingRecord, FindingScope } from '../shared/findings/findings-store.ts';
@@ -350,13 +351,6 @@ export async function buildMonthlyReport(stores: Pick<AccessStores, 'accounts' |
   return { ...builder.finish(), signOffs: await stores.signOffs.ofMonth(month) };
 }
 
-export async function writeReport(archive: ArchiveStore, report: PermissionReport, formats: readonly ReportFormat[] = ['json', 'csv', 'md']): Promise<string[]> {
-  const keys: string[] = [];
-  for (const format of formats) {
-    const { render, contentType } = REPORT_FORMATS[format];
-    const key = reportKey(report.month, format);
-    await archive.put(key, new TextEncoder().encode(render(report)), contentType);
-    keys.push(key);
-  }
-  return keys;
+export function writeReport(archive: ArchiveStore, report: PermissionReport, formats?: readonly ReportFormat[]): Promise<string[]> {
+  return writeReportFormats(archive, (format) => reportKey(report.month, format), REPORT_FORMATS, report, formats);
 }

@@ -7,6 +7,7 @@ import type { Policy } from '../../schemas/policy.ts';
 import { leaverDeadline, moverExcessRoles, sodExcepted, splitConflicts } from './access-checks.ts';
 import { heldPermissions, heldRoles, type AccountSnapshot } from './permission-state.ts';
 import { addDays, endOfMonth, MONTH_PATTERN } from '../shared/time.ts';
+import { reportRenderers } from '../shared/report-formats.ts';
 
 export const REPORT_CATEGORIES = ['leaver-not-cleaned', 'mover-not-adjusted', 'unused-permission', 'sod-conflict', 'expired-grant-present', 'no-bound-person'] as const;
 export type ReportCategory = (typeof REPORT_CATEGORIES)[number];
@@ -161,6 +162,6 @@ export function renderMarkdown(report: PermissionReport): string {
   return out.join('\n');
 }
 
-export const REPORT_FORMATS = { json: { render: renderJson, contentType: 'application/json' }, csv: { render: renderCsv, contentType: 'text/csv' }, md: { render: renderMarkdown, contentType: 'text/markdown' } } as const;
+export const REPORT_FORMATS = reportRenderers({ json: renderJson, csv: renderCsv, md: renderMarkdown });
 export type ReportFormat = keyof typeof REPORT_FORMATS;
 export const reportKey = (month: string, format: ReportFormat) => `reports/permissions/${month}.${format}`;

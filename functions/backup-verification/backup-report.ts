@@ -5,6 +5,7 @@
  * state and its ledger for the month. JSON and CSV for machines, Markdown for people.
  */
 import type { ArchiveStore } from '../shared/archive-store.ts';
+import { writeReportFormats } from '../shared/report-formats.ts';
 import { isLive } from '../shared/findings/finding.ts';
 import { DAY_MS, endOfMonth, HOUR_MS, startOfMonth } from '../shared/time.ts';
 import type { Policy } from '../../schemas/policy.ts';
@@ -12,6 +13,7 @@ import { cadenceMs, isSensitive, type Dataset } from './catalogue.ts';
 import { judgeRestore } from './dataset-state.ts';
 import type { BackupStore } from './backup-store.ts';
 import type { Observation } from './observations.ts';
+import { reportRenderers } from '../shared/report-formats.ts';
 
 export interface BackupReportRow {
   readonly dataset: string;
@@ -116,17 +118,10 @@ export function renderMarkdown(report: BackupReport): string {
   return out.join('\n');
 }
 
-export const BACKUP_REPORT_FORMATS = { json: { render: renderJson, contentType: 'application/json' }, csv: { render: renderCsv, contentType: 'text/csv' }, md: { render: renderMarkdown, contentType: 'text/markdown' } } as const;
+export const BACKUP_REPORT_FORMATS = reportRenderers({ json: renderJson, csv: renderCsv, md: renderMarkdown });
 export type BackupReportFormat = keyof typeof BACKUP_REPORT_FORMATS;
 export const backupReportKey = (month: string, format: BackupReportFormat) => `reports/backups/${month}.${format}`;
 
-export async function writeBackupReport(archive: ArchiveStore, report: BackupReport, formats: readonly BackupReportFormat[] = ['json', 'csv', 'md']): Promise<string[]> {
-  const keys: string[] = [];
-  for (const format of formats) {
-    const { render, contentType } = BACKUP_REPORT_FORMATS[format];
-    const key = backupReportKey(report.month, format);
-    await archive.put(key, new TextEncoder().encode(render(report)), contentType);
-    keys.push(key);
-  }
-  return keys;
+export function writeBackupReport(archive: ArchiveStore, report: BackupReport, formats?: readonly BackupReportFormat[]): Promise<string[]> {
+  return writeReportFormats(archive, (format) => backupReportKey(report.month, format), BACKUP_REPORT_FORMATS, report, formats);
 }

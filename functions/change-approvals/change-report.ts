@@ -5,8 +5,10 @@
  * request. JSON, CSV and Markdown; written to the archive under reports/changes/YYYY-MM.<format>.
  */
 import type { ArchiveStore } from '../shared/archive-store.ts';
+import { writeReportFormats } from '../shared/report-formats.ts';
 import type { ChangeSummary } from './change-decisions.ts';
 import type { GateRecord } from './change-store.ts';
+import { reportRenderers } from '../shared/report-formats.ts';
 
 export interface ChangeReportRow {
   readonly changeId: string;
@@ -88,21 +90,10 @@ export function renderMarkdown(report: ChangeReport): string {
   return `${out.join('\n')}\n`;
 }
 
-export const CHANGE_REPORT_FORMATS = {
-  json: { render: renderJson, contentType: 'application/json' },
-  csv: { render: renderCsv, contentType: 'text/csv' },
-  md: { render: renderMarkdown, contentType: 'text/markdown' },
-} as const;
+export const CHANGE_REPORT_FORMATS = reportRenderers({ json: renderJson, csv: renderCsv, md: renderMarkdown });
 export type ChangeReportFormat = keyof typeof CHANGE_REPORT_FORMATS;
 export const changeReportKey = (month: string, format: ChangeReportFormat) => `reports/changes/${month}.${format}`;
 
-export async function writeChangeReport(archive: ArchiveStore, report: ChangeReport, formats: readonly ChangeReportFormat[] = ['json', 'csv', 'md']): Promise<string[]> {
-  const keys: string[] = [];
-  for (const format of formats) {
-    const { render, contentType } = CHANGE_REPORT_FORMATS[format];
-    const key = changeReportKey(report.month, format);
-    await archive.put(key, new TextEncoder().encode(render(report)), contentType);
-    keys.push(key);
-  }
-  return keys;
+export function writeChangeReport(archive: ArchiveStore, report: ChangeReport, formats?: readonly ChangeReportFormat[]): Promise<string[]> {
+  return writeReportFormats(archive, (format) => changeReportKey(report.month, format), CHANGE_REPORT_FORMATS, report, formats);
 }
