@@ -161,6 +161,21 @@ export const functionDeclarations = [
     timeoutSeconds: 120,
     memoryMb: 512,
   },
+  {
+    name: 'finding-desk',
+    description: 'Finding desk: applies an operator\'s acknowledgement or documented, expiring exception (erpgov findings ack/exception) to the finding\'s lifecycle.',
+    rules: [
+      {
+        id: 'finding-desk-operator-actions',
+        description: 'Acknowledgements and exceptions an operator sends (source erp.operator, as `erpgov findings` does); the audit trail records them like every event.',
+        eventPattern: { source: ['erp.operator'], 'detail-type': ['Finding Acknowledged', 'Finding Exception Granted'] },
+      },
+    ],
+    schedules: [],
+    publishesEvents: false,
+    timeoutSeconds: 30,
+    memoryMb: 256,
+  },
 ] as const satisfies readonly FunctionDeclaration[];
 
 type Declared = (typeof functionDeclarations)[number];

@@ -207,12 +207,15 @@ export type FindingLifecycle = ReturnType<typeof findingLifecycle>;
  * neither publishes (the operator's own event is already on the bus and in the trail).
  */
 export function findingDesk(store: FindingsStore) {
-  async function change(findingId: string, now: Date, apply: (before: StoredFinding, at: string) => StoredFinding): Promise<OperatorOutcome> {
+  /** Applies an operator's change once: a redelivered action (the same entry already in the history) changes nothing. */
+  async function change(findingId: string, entry: FindingHistoryEntry, apply: (before: StoredFinding) => StoredFinding): Promise<OperatorOutcome> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const current = await store.get(findingId);
       if (!current) return { ok: false, reason: 'unknown' };
+      if (current.finding.history.some((h) => h.at === entry.at && h.state === entry.state && h.by === entry.by && h.note === entry.note)) return { ok: true, finding: current.finding };
       if (!isLive(current.finding)) return { ok: false, reason: 'resolved' };
-      const next = apply(current.finding, now.toISOString());
+      const before = current.finding;
+      const next: StoredFinding = { ...apply(before), updatedAt: entry.at, history: withHistory(before.history, entry) };
       if (await store.save({ ...current, version: current.version + 1, finding: next }, current.version)) return { ok: true, finding: next };
     }
     throw new Error(`finding ${findingId} kept changing under ${MAX_ATTEMPTS} attempts to write it`);
@@ -221,22 +224,16 @@ export function findingDesk(store: FindingsStore) {
     get: (findingId: string) => store.get(findingId),
     list: () => store.list(),
     acknowledge(findingId: string, by: string, note: string | undefined, now: Date): Promise<OperatorOutcome> {
-      return change(findingId, now, (before, at) => ({
+      const entry: FindingHistoryEntry = { at: now.toISOString(), state: 'acknowledged', by, ...(note ? { note } : {}) };
+      return change(findingId, entry, (before) => ({
         ...before,
         state: before.state === 'excepted' ? before.state : ('acknowledged' as FindingState),
         acknowledgedBy: by,
-        updatedAt: at,
-        history: withHistory(before.history, { at, state: 'acknowledged', by, ...(note ? { note } : {}) }),
       }));
     },
     except(findingId: string, exception: FindingException, by: string, now: Date): Promise<OperatorOutcome> {
-      return change(findingId, now, (before, at) => ({
-        ...before,
-        state: 'excepted',
-        exception,
-        updatedAt: at,
-        history: withHistory(before.history, { at, state: 'excepted', by, note: `${exception.reason} (owner ${exception.owner}, until ${exception.until})` }),
-      }));
+      const entry: FindingHistoryEntry = { at: now.toISOString(), state: 'excepted', by, note: `${exception.reason} (owner ${exception.owner}, until ${exception.until})` };
+      return change(findingId, entry, (before) => ({ ...before, state: 'excepted', exception }));
     },
   };
 }
