@@ -94,7 +94,7 @@ export const functionDeclarations = [
       { id: 'archive-audit-daily', description: 'Daily at 00:30 UTC, after the day closed.', expression: 'cron(30 0 * * ? *)' },
       { id: 'audit-anchor-heads', description: 'Hourly: the chain heads of today and yesterday to the archive, so that verify notices a chain deleted together with its head.', expression: 'rate(1 hour)' },
     ],
-    stateAccess: 'read',
+    // Reads the trail; writes only the integrity findings it raises (6.1) through the lifecycle.
     archiveAccess: 'write',
     timeoutSeconds: 900,
   },
