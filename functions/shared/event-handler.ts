@@ -17,6 +17,7 @@ import { validateDetail, type DetailOf, type DetailTypeName } from '../../schema
 import { loadPolicy, type Policy } from '../../schemas/policy-loader.ts';
 import { routedDetailTypes, scheduleIds, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf } from '../../infra/function-routes.ts';
 import { processClock, type Clock } from './clock.ts';
+import { withResolutionsHeld } from './findings/lifecycle.ts';
 import { checkFindingOrigin } from './findings/origin.ts';
 import { DAY_MS, MINUTE_MS } from './time.ts';
 
@@ -78,7 +79,9 @@ export function parseEnvelope(event: IncomingEvent): EventEnvelope {
  *     `fact.claimedTime`, and the audit trail keeps the event with its claimed time);
  *   - it never resolves a finding, and never moves a clock, a deadline or a "latest event
  *     wins" marker: record it, raise what it calls for, and leave every resolution and every
- *     advance of time to a fact whose time can be believed (or to the next sweep);
+ *     advance of time to a fact whose time can be believed (or to the next sweep). The first
+ *     half is enforced here for every flow: `governanceHandler` runs the flow with the
+ *     lifecycle's resolutions held (`withResolutionsHeld`); the second is each flow's own;
  *   - the flag goes with it wherever the flow keeps it (as evidence), so an admin sees why.
  */
 export interface ClockSkew {
@@ -202,7 +205,9 @@ export function governanceHandler<N extends FunctionName>(functionName: N, clock
         return flow(new Date(envelope.time), tools);
       }
       const fact = routedFact(envelope, functionName, tools.now);
-      if (fact.clockSkew) handlerTools.logger.warn('event time beyond tolerance: governed at arrival, flagged', { eventId: fact.eventId, source: fact.source, detailType: fact.detailType, ...fact.clockSkew });
-      return flows.onFact(fact, tools);
+      if (!fact.clockSkew) return flows.onFact(fact, tools);
+      handlerTools.logger.warn('event time beyond tolerance: governed at arrival, flagged, resolving nothing', { eventId: fact.eventId, source: fact.source, detailType: fact.detailType, ...fact.clockSkew });
+      // Whatever the flow decides, the lifecycle resolves no finding on this fact's word.
+      return withResolutionsHeld(`event ${fact.eventId} claims ${fact.clockSkew.claimedTime}, ${fact.clockSkew.allowed}`, () => flows.onFact(fact, tools));
     });
 }
