@@ -5,9 +5,10 @@
  * (audit search finds it), governed at its arrival, flagged, and changes no finding; replay is
  * the only way an AWS service event enters, and never a way to post as the pipeline.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -141,7 +142,7 @@ describe('a leaver\'s revocation dated five years ahead', () => {
 
 describe('replay: the only way an AWS service event enters, never a way to post as the pipeline', () => {
   it('injects aws.* complete events verbatim and refuses erpgov.* ones, with counts and reasons', async () => {
-    const alarm = { version: '0', id: 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '123456789012', time: '2019-10-02T17:04:40Z', region: 'us-east-1', resources: ['arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh'], detail: { alarmName: 'ServerCpuTooHigh', state: { value: 'ALARM' } } };
+    const alarm = { version: '0', id: 'door-alarm-c4c1c1c9', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '123456789012', time: '2019-10-02T17:04:40Z', region: 'us-east-1', resources: ['arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh'], detail: { alarmName: 'ServerCpuTooHigh', state: { value: 'ALARM' } } };
     const forged = { ...alarm, id: 'forged-2', source: 'erpgov.audit-analysis', 'detail-type': 'Finding Resolved', detail: { schemaVersion: 1, findingId: 'audit-analysis-6.2-unverified-x' } };
     const login = entry('Login', { account: 'u2002', deviceId: 'D-2002', outcome: 'success' }, new Date(Date.now() - HOUR));
     const file = join(dataDir, 'replay.jsonl');
@@ -153,5 +154,24 @@ describe('replay: the only way an AWS service event enters, never a way to post 
     await runtime.bus.whenIdle();
     const recorded = await dynamoAuditTrailStore(docs, stateTable.name).get(alarm.id);
     expect(JSON.parse(recorded?.record.originalEvent as string)).toEqual(alarm);
+  });
+
+  const native = fileURLToPath(new URL('../../../shared/aws-native-events/', import.meta.url));
+  it.runIf(existsSync(native))('takes every AWS service event of ../shared/aws-native-events, and the trail keeps each verbatim', async () => {
+    const lines = readdirSync(native)
+      .filter((f) => f.endsWith('.jsonl') && f !== 'index.jsonl')
+      .flatMap((f) => readFileSync(join(native, f), 'utf8').split('\n').filter((l) => l.trim() !== ''));
+    const file = join(dataDir, 'aws-native.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const replay = await captureStdout(() => runCli(['replay', file, '--json', '--data-dir', dataDir]));
+    expect(JSON.parse(replay.output)).toMatchObject({ accepted: lines.length, refused: 0 });
+    expect(replay.code).toBe(0);
+    await runtime.bus.whenIdle();
+    const trail = dynamoAuditTrailStore(docs, stateTable.name);
+    const events = lines.map((l) => JSON.parse(l) as { id?: string });
+    // Some of AWS's published samples reuse one id; the trail keeps the first of each (ids are unique on a real bus).
+    const once = events.filter((e) => typeof e.id === 'string' && e.id !== '' && events.filter((o) => o.id === e.id).length === 1);
+    expect(once.length).toBeGreaterThan(20);
+    for (const event of once) expect(JSON.parse((await trail.get(event.id as string))?.record.originalEvent ?? 'null'), event.id).toEqual(event);
   });
 });
