@@ -1,5 +1,6 @@
 /** Defaults shared by the CLI commands; environment variables override them, flags override both. */
 import { resolve } from 'node:path';
+import { UsageError } from './usage.ts';
 
 export const DEFAULT_EVENTBRIDGE_PORT = 4010;
 export const DEFAULT_DYNAMODB_PORT = 4011;
@@ -13,7 +14,7 @@ export function portFrom(flag: string | undefined, envValue: string | undefined,
   if (raw === undefined) return fallback;
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`${name}: "${raw}" is not a port number; allowed 0-65535 (0 picks a free port)`);
+    throw new UsageError(`${name}: "${raw}" is not a port number; allowed 0-65535 (0 picks a free port)`);
   }
   return port;
 }

@@ -1,4 +1,5 @@
 /** `erpgov start`: the local pipeline in one process, until Ctrl-C (graceful: nothing accepted is lost). */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { exampleEvent } from '../schemas/index.ts';
@@ -6,17 +7,22 @@ import { routingTable } from '../infra/routes.ts';
 import { stateTable } from '../infra/state-table.ts';
 import { startLocalRuntime } from '../runtime/local-runtime.ts';
 import { dataDirFrom, DEFAULT_DYNAMODB_PORT, DEFAULT_EVENTBRIDGE_PORT, portFrom } from './options.ts';
+import { UsageError } from './usage.ts';
 
 export async function runStart(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args,
+    allowPositionals: true,
     options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'dynamodb-port': { type: 'string' }, policy: { type: 'string' } },
   });
+  if (positionals.length > 0) throw new UsageError(`start: unexpected "${positionals[0]}"; it takes only options (see erpgov start --help)`);
   const env = process.env;
   if (values.policy) env.ERPGOV_POLICY_FILE = values.policy;
   // The policy is validated once, before anything starts: a bad policy names its key and stops here.
   const policy = loadPolicy({ env });
   const dataDir = dataDirFrom(values['data-dir']);
+  // Before the runtime sets ERPGOV_DATA_DIR for its functions: is this the folder commands find by default?
+  const isDefaultDir = dataDir === dataDirFrom(undefined);
   const eventBridgePort = portFrom(values.port, env.ERPGOV_EVENTBRIDGE_PORT, DEFAULT_EVENTBRIDGE_PORT, '--port');
   const dynamoDbPort = portFrom(values['dynamodb-port'], env.ERPGOV_DYNAMODB_PORT, DEFAULT_DYNAMODB_PORT, '--dynamodb-port');
   const runtime = await startLocalRuntime({ dataDir, eventBridgePort, dynamoDbPort }).catch((err: NodeJS.ErrnoException) => {
@@ -34,11 +40,19 @@ export async function runStart(args: string[]): Promise<number> {
   out(`  policy          : ${env.ERPGOV_POLICY_FILE ?? 'shipped defaults'} (CPU ≤ ${policy.performance.cpu.maxPercent} %, leavers revoked within ${policy.access.leaverMoverRevocation.withinHours} h, logs kept ${policy.audit.retention.days} days)`);
   out(`  functions       : ${routingTable.map((f) => `${f.name} (${plural(f.rules.length, 'rule')}, ${plural(f.schedules.length, 'schedule')})`).join(', ')}`);
   if (runtime.recoveredDeliveries > 0) out(`  recovered       : ${runtime.recoveredDeliveries} deliveries accepted before the last stop, redelivering`);
+  if (runtime.missedFires.length > 0) out(`  caught up       : ${runtime.missedFires.map((f) => `${f.scheduleId} (missed ${f.event.time})`).join(', ')}`);
+  out(`  endpoints file  : ${join(dataDir, 'runtime.json')} (every erpgov command finds the runtime there)`);
   out();
+  // Commands find this runtime through the data folder; name it when it is not the default.
+  const dirFlag = isDefaultDir ? '' : ` --data-dir ${dataDir}`;
   out('Send a sample event (in another terminal):');
-  out(`  npm run erpgov -- send-example --endpoint ${runtime.eventBridgeUrl}`);
+  out(`  npm run erpgov -- send-example${dirFlag}`);
   out('Or with the AWS CLI:');
   out(`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws events put-events --region ${runtime.region} --endpoint-url ${runtime.eventBridgeUrl} --entries '${JSON.stringify([exampleEvent('Operation Audited')])}'`);
+  out('Then:');
+  out(`  npm run erpgov -- schedule list${dirFlag}                      # schedules, next and last fire times`);
+  out(`  npm run erpgov -- schedule run audit-high-risk-sweep --at <ISO time>${dirFlag}   # fire one now, "as of" a time`);
+  out(`  npm run erpgov -- findings list --open${dirFlag}               # what is out of policy`);
   out('Ctrl-C stops gracefully.');
 
   await new Promise<void>((resolve) => {

@@ -8,6 +8,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../infra/state-table.ts';
 import { lockDataDir } from '../runtime/data-dir-lock.ts';
+import { liveRuntime } from '../runtime/runtime-file.ts';
 import { ensureStateTable, startDynamoServer } from '../runtime/dynamo-server.ts';
 import { DEFAULT_DYNAMODB_PORT } from './options.ts';
 
@@ -21,7 +22,7 @@ export interface StateAccess {
 }
 
 export async function withStateTable<T>(options: { dataDir: string; endpoint?: string }, use: (access: StateAccess) => Promise<T>): Promise<T> {
-  const endpoint = options.endpoint ?? process.env.ERPGOV_DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${process.env.ERPGOV_DYNAMODB_PORT ?? DEFAULT_DYNAMODB_PORT}`;
+  const endpoint = options.endpoint ?? liveRuntime(options.dataDir)?.dynamoDbUrl ?? process.env.ERPGOV_DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${process.env.ERPGOV_DYNAMODB_PORT ?? DEFAULT_DYNAMODB_PORT}`;
   const running = new DynamoDBClient({ endpoint, region, credentials, maxAttempts: 1, requestHandler: { connectionTimeout: 500, requestTimeout: 2000 } });
   const reachable = await running.send(new ListTablesCommand({})).then(
     (out) => out.TableNames?.includes(stateTable.name) ?? false,

@@ -94,7 +94,7 @@ export const functionDeclarations = [
       { id: 'archive-audit-daily', description: 'Daily at 00:30 UTC, after the day closed.', expression: 'cron(30 0 * * ? *)' },
       { id: 'audit-anchor-heads', description: 'Hourly: the chain heads of today and yesterday to the archive, so that verify notices a chain deleted together with its head.', expression: 'rate(1 hour)' },
     ],
-    stateAccess: 'read',
+    // Reads the trail; writes only the integrity findings it raises (6.1) through the lifecycle.
     archiveAccess: 'write',
     timeoutSeconds: 900,
   },
@@ -259,6 +259,21 @@ export const functionDeclarations = [
       { id: 'continuity-daily', description: 'Daily at 03:00 UTC: overdue drills and standby readiness (5.2, 5.3).', expression: 'cron(0 3 * * ? *)' },
     ],
     timeoutSeconds: 120,
+  },
+  {
+    name: 'finding-desk',
+    description: 'Finding desk: applies an operator\'s acknowledgement or documented, expiring exception (erpgov findings ack/exception) to the finding\'s lifecycle.',
+    rules: [
+      {
+        id: 'finding-desk-operator-actions',
+        description: 'Acknowledgements and exceptions an operator sends (source erp.operator, as `erpgov findings` does); the audit trail records them like every event.',
+        eventPattern: { source: ['erp.operator'], 'detail-type': ['Finding Acknowledged', 'Finding Exception Granted'] },
+      },
+    ],
+    schedules: [],
+    publishesEvents: false,
+    timeoutSeconds: 30,
+    memoryMb: 256,
   },
 ] as const satisfies readonly FunctionDeclaration[];
 

@@ -7,6 +7,7 @@
  * refused at build time rather than silently mis-scheduled.
  */
 import { PermanentError } from '../schemas/errors.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../functions/shared/time.ts';
 export type Schedule =
   | { readonly kind: 'rate'; readonly expression: string; readonly everyMs: number }
   | { readonly kind: 'cron'; readonly expression: string; readonly fields: CronFields };
@@ -26,7 +27,7 @@ export class ScheduleExpressionError extends PermanentError {}
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((.+)\)$/;
-const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+const UNIT_MS = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS } as const;
 const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 
@@ -105,10 +106,18 @@ function parseField(expression: string, name: string, field: string, lo: number,
   return values;
 }
 
+/**
+ * Where rates count from unless told otherwise: the epoch, so `rate(1 hour)` fires on the hour
+ * and `rate(5 minutes)` at :00, :05, ... — aligned to the clock, not to when a process started,
+ * so a restart or a simulation fires at the same times. (On AWS a rate counts from when the
+ * rule was created; the stack's schedules tolerate either.)
+ */
+export const CLOCK_ALIGNED = new Date(0);
+
 /** The first fire time strictly after `after` (UTC), or null if the schedule never fires again. */
-export function nextFireTime(schedule: Schedule, after: Date, anchor: Date = after): Date | null {
+export function nextFireTime(schedule: Schedule, after: Date, anchor: Date = CLOCK_ALIGNED): Date | null {
   if (schedule.kind === 'rate') {
-    // Rates count from when the schedule was created (the anchor), as on AWS.
+    // Rates count from the anchor: the epoch by default (aligned to the clock).
     const elapsed = after.getTime() - anchor.getTime();
     const periods = Math.floor(elapsed / schedule.everyMs) + 1;
     return new Date(anchor.getTime() + periods * schedule.everyMs);
@@ -118,7 +127,7 @@ export function nextFireTime(schedule: Schedule, after: Date, anchor: Date = aft
   t.setUTCSeconds(0, 0);
   t.setUTCMinutes(t.getUTCMinutes() + 1);
   // Walk minute by minute but skip whole days/hours that cannot match; bounded to ~5 years.
-  const limit = after.getTime() + 5 * 366 * 86_400_000;
+  const limit = after.getTime() + 5 * 366 * DAY_MS;
   while (t.getTime() <= limit) {
     if ((f.years && !f.years.has(t.getUTCFullYear())) || !f.months.has(t.getUTCMonth() + 1) || !dayMatches(f, t)) {
       t.setUTCDate(t.getUTCDate() + 1);
@@ -142,4 +151,25 @@ function dayMatches(f: CronFields, t: Date): boolean {
   if (f.daysOfMonth && !f.daysOfMonth.has(t.getUTCDate())) return false;
   if (f.daysOfWeek && !f.daysOfWeek.has(t.getUTCDay() + 1)) return false;
   return true;
+}
+
+/**
+ * The last fire time in (`after`, `atOrBefore`], or null when the schedule did not fire in
+ * between: what a runtime that was stopped over that span missed. Walks at most
+ * `maxSteps` fires (a minutely cron over a long stop), then gives the latest reached.
+ */
+export function latestFireBetween(schedule: Schedule, after: Date, atOrBefore: Date, maxSteps = 100_000): Date | null {
+  if (atOrBefore.getTime() <= after.getTime()) return null;
+  if (schedule.kind === 'rate') {
+    const last = Math.floor((atOrBefore.getTime() - CLOCK_ALIGNED.getTime()) / schedule.everyMs) * schedule.everyMs + CLOCK_ALIGNED.getTime();
+    return last > after.getTime() ? new Date(last) : null;
+  }
+  let latest: Date | null = null;
+  let cursor: Date | null = after;
+  for (let step = 0; step < maxSteps && cursor; step++) {
+    cursor = nextFireTime(schedule, cursor);
+    if (!cursor || cursor.getTime() > atOrBefore.getTime()) break;
+    latest = cursor;
+  }
+  return latest;
 }

@@ -7,7 +7,9 @@
  *   ERP systems ─PutEvents─▶ custom bus (archived for replay)
  *                              └─ one rule per route ─▶ function   (DLQ + retry policy per target)
  *   default bus ─ one scheduled rule per schedule ───▶ function   (DLQ + retry policy per target)
- *   function ─▶ state table (KMS, PITR, TTL) · archive bucket (Object Lock) · bus (if it publishes)
+ *   function ─▶ state table (KMS, PITR, TTL) · archive bucket (Object Lock) · bus (if it publishes,
+ *              with its own source erpgov.<function> only)
+ *   ERP system ─assumes─▶ its publisher role (-c erpSystems=sap,odoo): PutEvents with erp.<system> only
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +29,7 @@ import { parsePolicy, PolicyError, readPolicyDocument, type Policy } from '../sc
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { AuditGlueTable } from './constructs/audit-glue-table.ts';
 import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
+import { ERP_SYSTEM_NAME, ErpPublisher } from './constructs/erp-publisher.ts';
 import { GovernanceFunction } from './constructs/governance-function.ts';
 import { EVENT_BUS_NAME, routingTable as defaultRoutingTable, type RoutedFunction } from './routes.ts';
 import { stateTable as defaultStateTable, type StateTableDefinition } from './state-table.ts';
@@ -40,6 +43,12 @@ export const POLICY_FILE_CONTEXT = 'policyFile';
  * the account and region (acknowledged in code).
  */
 export const MAIL_IDENTITY_CONTEXT = 'mailIdentityArn';
+/**
+ * Context key: the ERP systems that publish, e.g. `-c erpSystems=sap,odoo`. Each gets a role
+ * that may put events on the bus with the source `erp.<system>` and no other (stack output
+ * `ErpPublisherRoleArn<System>`).
+ */
+export const ERP_SYSTEMS_CONTEXT = 'erpSystems';
 /** Name of the notifier's secret: Slack webhook URL and mail settings, as JSON. */
 export const NOTIFICATION_SECRET_NAME = 'erpgov/notifications';
 /** The repository root: routing-table entries and the policy file are relative to it. */
@@ -68,6 +77,8 @@ export interface GovernanceStackProps extends StackProps {
   readonly repoRoot?: string;
   /** Retention of each function's log group. Default: three months. */
   readonly logRetention?: logs.RetentionDays;
+  /** ERP systems that get a publisher role (`erp.<system>` only). Default: the `erpSystems` context value, else none. */
+  readonly erpSystems?: readonly string[];
 }
 
 export class GovernanceStack extends Stack {
@@ -80,6 +91,8 @@ export class GovernanceStack extends Stack {
   readonly functions: ReadonlyMap<string, GovernanceFunction>;
   /** Every dead-letter queue in the stack: `route-<rule id>`, `schedule-<schedule id>`, `failed-invocations-<function>`. */
   readonly deadLetterQueues: ReadonlyMap<string, DeadLetterQueue>;
+  /** One publisher role per ERP system named in the `erpSystems` context value (or props). */
+  readonly erpPublishers: ReadonlyMap<string, ErpPublisher>;
 
   constructor(scope: Construct, id: string, props: GovernanceStackProps = {}) {
     super(scope, id, {
@@ -197,6 +210,15 @@ export class GovernanceStack extends Stack {
     this.functions = functions;
     this.deadLetterQueues = deadLetterQueues;
 
+    // Each ERP system puts events as itself only (events:source = erp.<system>).
+    const erpPublishers = new Map<string, ErpPublisher>();
+    for (const system of this.erpSystems(props.erpSystems)) {
+      const publisher = new ErpPublisher(this, `ErpPublisher${pascal(system)}`, { system, bus: this.bus });
+      erpPublishers.set(system, publisher);
+      new CfnOutput(this, `ErpPublisherRoleArn${pascal(system)}`, { value: publisher.role.roleArn, description: `Role ERP system "${system}" assumes to put events with source ${publisher.source} (and only that)` });
+    }
+    this.erpPublishers = erpPublishers;
+
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Bus ERP systems put events on' });
     new CfnOutput(this, 'EventBusArn', { value: this.bus.eventBusArn });
     new CfnOutput(this, 'StateTableName', { value: this.table.tableName });
@@ -214,6 +236,23 @@ export class GovernanceStack extends Stack {
   private defaultBus(): events.IEventBus {
     this.#defaultBus ??= events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     return this.#defaultBus;
+  }
+
+  /** The ERP systems to create publisher roles for: props, else `-c erpSystems=sap,odoo` (a list or comma-separated text). */
+  private erpSystems(given: readonly string[] | undefined): string[] {
+    const raw: unknown = given ?? this.node.tryGetContext(ERP_SYSTEMS_CONTEXT);
+    if (raw === undefined || raw === '') return [];
+    const names = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
+    if (names === undefined || names.some((n) => typeof n !== 'string')) {
+      throw new Error(`context ${ERP_SYSTEMS_CONTEXT}: ${JSON.stringify(raw)} is not a list of ERP system names; e.g. -c ${ERP_SYSTEMS_CONTEXT}=sap,odoo`);
+    }
+    const systems = (names as string[]).map((n) => n.trim()).filter((n) => n !== '');
+    for (const system of systems) {
+      if (!ERP_SYSTEM_NAME.test(system)) throw new Error(`context ${ERP_SYSTEMS_CONTEXT}: "${system}" is not an ERP system name; allowed: lower-case letters, digits and dashes (it becomes the source erp.${system})`);
+    }
+    const repeated = systems.find((s, i) => systems.indexOf(s) !== i);
+    if (repeated !== undefined) throw new Error(`context ${ERP_SYSTEMS_CONTEXT}: "${repeated}" is named twice`);
+    return systems;
   }
 
   private target(fn: GovernanceFunction, deadLetters: DeadLetterQueue): targets.LambdaFunction {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 export class DataDirInUseError extends PermanentError {
   constructor(readonly dataDir: string, readonly pid: number) {
-    super(`the data folder ${dataDir} is in use by process ${pid} (one runtime per folder): stop it, point at its endpoints, or choose another --data-dir`);
+    super(`the data folder ${dataDir} is in use by process ${pid} (one runtime per folder): commands find that runtime through ${dataDir}/runtime.json; stop it, or choose another --data-dir`);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { isRetryable } from '../schemas/errors.ts';
 import { join } from 'node:path';
+import { systemClock, type Clock } from '../functions/shared/clock.ts';
 import type { RoutedFunction } from '../infra/routes.ts';
 import { JsonlStore } from './jsonl-store.ts';
 import type { BusEvent } from './put-events.ts';
@@ -58,7 +59,24 @@ export interface EventBusOptions {
   /** Deliveries running at once across all targets. */
   readonly concurrency?: number;
   readonly onDeadLetter?: (letter: DeadLetter) => void;
+  /**
+   * false: no journal (a throw-away simulation): nothing survives a crash, and nothing is
+   * fsync'd per event. Default true.
+   */
+  readonly durable?: boolean;
+  /** Dead-letter times (a simulation's virtual clock). Default: the system clock. */
+  readonly clock?: Clock;
 }
+
+/** How one delivery ended: what the target returned, or why it was dead-lettered. */
+export type DeliveryResult =
+  | { readonly outcome: 'delivered'; readonly result: unknown; readonly attempts: number }
+  | { readonly outcome: 'dead-lettered'; readonly error: { readonly name: string; readonly message: string }; readonly attempts: number }
+  /** The runtime stopped first: the delivery stays in the journal for the next start. */
+  | { readonly outcome: 'pending'; readonly attempts: number };
+
+/** Sees every event the bus accepted (routed or not), in order. */
+export type AcceptedListener = (events: readonly BusEvent[]) => void;
 
 export { isRetryable };
 
@@ -87,16 +105,39 @@ export class LocalEventBus {
   private journalLines = 0;
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly resultWaiters = new Map<string, (result: DeliveryResult) => void>();
+  private readonly listeners = new Set<AcceptedListener>();
+  private readonly durable: boolean;
+  private readonly clock: Clock;
 
   constructor(private readonly options: EventBusOptions) {
     this.journal = new JsonlStore<JournalRecord>(join(options.dataDir, 'bus', 'journal.jsonl'));
     this.deadLetters = deadLetterStore(options.dataDir);
     this.retry = options.retry ?? defaultRetryPolicy;
     this.concurrency = options.concurrency ?? 8;
+    this.durable = options.durable ?? true;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Calls `listener` with every batch of accepted events; returns a function that stops it. */
+  observe(listener: AcceptedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Like `acceptFor`, and resolves when that delivery has ended (after its retries): with what
+   * the target returned, or why it was dead-lettered. `erpgov schedule run` shows it.
+   */
+  deliverAndWait(event: BusEvent, targetName: string): Promise<DeliveryResult> {
+    const settled = new Promise<DeliveryResult>((resolve) => this.resultWaiters.set(waiterKey(event.id, targetName), resolve));
+    this.acceptFor(event, targetName);
+    return settled;
   }
 
   /** Re-queues deliveries that were accepted but not settled before the last stop or crash. */
   recover(): number {
+    if (!this.durable) return 0;
     const pending = new Map<string, { event: BusEvent; targets: Set<string> }>();
     for (const record of this.journal.readAll()) {
       if (record.kind === 'event') pending.set(record.event.id, { event: record.event, targets: new Set(record.targets) });
@@ -136,10 +177,16 @@ export class LocalEventBus {
   private acceptRouted(routed: readonly { event: BusEvent; targets: string[] }[]): void {
     if (this.stopping) throw new Error('the bus is shutting down and accepts no more events');
     const records: JournalRecord[] = routed.filter((r) => r.targets.length > 0).map((r) => ({ kind: 'event', event: r.event, targets: r.targets }));
-    this.journal.append(records);
-    this.journalLines += records.length;
+    if (this.durable) {
+      this.journal.append(records);
+      this.journalLines += records.length;
+    }
     this.stats.accepted += routed.length;
     for (const r of routed) this.track(r.event, r.targets);
+    if (this.listeners.size > 0) {
+      const events = routed.map((r) => r.event);
+      for (const listener of this.listeners) listener(events);
+    }
     this.pump();
   }
 
@@ -169,9 +216,11 @@ export class LocalEventBus {
     delivery.attempts++;
     this.stats.deliveries++;
     try {
-      await delivery.target.invoke(delivery.event);
+      const result = await delivery.target.invoke(delivery.event);
       this.stats.delivered++;
       this.settle(delivery, 'delivered');
+      this.resultWaiters.get(waiterKey(delivery.event.id, delivery.target.name))?.({ outcome: 'delivered', result, attempts: delivery.attempts });
+      this.resultWaiters.delete(waiterKey(delivery.event.id, delivery.target.name));
     } catch (err) {
       const retryable = isRetryable(err);
       if (retryable && delivery.attempts < this.retry.maxAttempts && !this.stopping) {
@@ -187,7 +236,7 @@ export class LocalEventBus {
       }
       if (this.stopping && retryable) return; // left pending in the journal: retried after restart
       const letter: DeadLetter = {
-        deadLetteredAt: new Date().toISOString(),
+        deadLetteredAt: this.clock.now().toISOString(),
         target: delivery.target.name,
         attempts: delivery.attempts,
         retryable,
@@ -198,6 +247,8 @@ export class LocalEventBus {
       this.stats.deadLettered++;
       this.settle(delivery, 'dead-lettered');
       this.options.onDeadLetter?.(letter);
+      this.resultWaiters.get(waiterKey(delivery.event.id, delivery.target.name))?.({ outcome: 'dead-lettered', error: letter.lastError, attempts: delivery.attempts });
+      this.resultWaiters.delete(waiterKey(delivery.event.id, delivery.target.name));
     }
   }
 
@@ -205,6 +256,7 @@ export class LocalEventBus {
     const left = this.outstanding.get(delivery.event.id);
     left?.delete(delivery.target.name);
     if (left && left.size === 0) this.outstanding.delete(delivery.event.id);
+    if (!this.durable) return;
     // Settlement marks are flushed in batches: losing one in a crash only means a redelivery.
     this.settledBuffer.push({ kind: 'settled', eventId: delivery.event.id, target: delivery.target.name, outcome });
     this.flushTimer ??= setTimeout(() => this.flushSettled(), 50);
@@ -259,11 +311,15 @@ export class LocalEventBus {
     const deadline = Date.now() + graceMs;
     while (this.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.flushSettled();
+    for (const resolve of this.resultWaiters.values()) resolve({ outcome: 'pending', attempts: 0 });
+    this.resultWaiters.clear();
     this.journal.close();
     this.deadLetters.close();
     this.notifyIfIdle();
   }
 }
+
+const waiterKey = (eventId: string, target: string) => `${eventId}\n${target}`;
 
 /** Exponential back-off with full jitter, capped. */
 export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {

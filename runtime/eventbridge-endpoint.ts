@@ -3,17 +3,29 @@
  * `@aws-sdk/client-eventbridge` and `aws events ... --endpoint-url` work unchanged.
  * Operations: PutEvents, TestEventPattern, ListRules. Errors are AWS-shaped:
  * HTTP 400 with `{"__type", "message"}` and the `x-amzn-ErrorType` header.
+ *
+ * Three ways in, each its own door (see put-events.ts):
+ *   POST /                        the public door: ERP systems and operators (`erp.*`, and
+ *                                 the sources the policy lists); `erpgov.*`/`aws.*` refused;
+ *   POST /pipeline/<token>/       the pipeline's own functions (in-process; the runtime points
+ *                                 their AWS_ENDPOINT_URL_EVENTBRIDGE here): `erpgov.*` only;
+ *   POST / with X-Amz-Target `ErpGovAdmin.<operation>` and the `x-erpgov-admin-token` header
+ *                                 from the data folder's runtime.json, from loopback only:
+ *                                 the operator's admin channel — InjectEvents (`erpgov replay`
+ *                                 of complete events, the only way `aws.*` enters locally),
+ *                                 RunSchedule and ListSchedules (`erpgov schedule`).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { keepIdleSocketsOpen } from './http-server.ts';
 import type { AddressInfo } from 'node:net';
 import { compileEventPattern, InvalidEventPatternError } from '../infra/event-pattern/index.ts';
 import type { RoutedFunction } from '../infra/routes.ts';
 import { INGRESS_SOURCE } from '../schemas/details/pipeline.ts';
+import { systemClock, type Clock } from '../functions/shared/clock.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import type { JsonlStore } from './jsonl-store.ts';
-import { ApiError, entryToEvent, readPutEventsRequest, type BusEvent, type BusIdentity, type EntryOutcome } from './put-events.ts';
+import { ApiError, completeEventToBusEvent, entryToEvent, pipelineDoor, publicDoor, readPutEventsRequest, type BusEvent, type BusIdentity, type Door, type EntryOutcome } from './put-events.ts';
 
 /** An entry refused at the door, kept for an admin to inspect (`erpgov rejected`). */
 export interface RejectedEntry {
@@ -23,6 +35,13 @@ export interface RejectedEntry {
   readonly entry: unknown;
 }
 
+/** The operator's admin operations the runtime serves on its endpoint (loopback, with the admin token). */
+export interface AdminOperations {
+  readonly token: string;
+  runSchedule(scheduleId: string, at: Date | undefined): Promise<unknown>;
+  listSchedules(): unknown;
+}
+
 export interface EndpointOptions {
   readonly bus: LocalEventBus;
   readonly rejected: JsonlStore<RejectedEntry>;
@@ -30,8 +49,22 @@ export interface EndpointOptions {
   readonly routes: readonly RoutedFunction[];
   readonly host: string;
   readonly port: number;
-  readonly clock?: () => Date;
+  /** Receipt times (a simulation's virtual clock). Default: the system clock. */
+  readonly clock?: Clock;
+  /** Event ids (deterministic in simulations). Default: random UUIDs. */
+  readonly ids?: () => string;
+  /** Sources the public door takes besides `erp.<system>` (policy `ingress.allowedSources`). */
+  readonly allowedSources?: readonly string[];
+  /** The path segment of the pipeline's own door; without it the endpoint has no pipeline door. */
+  readonly pipelineToken?: string;
+  readonly admin?: AdminOperations;
 }
+
+/** The path of the pipeline's own door for `token`: the functions' EventBridge endpoint is the server's URL plus this. */
+export const pipelineDoorPath = (token: string) => `/pipeline/${token}`;
+
+export const ADMIN_TARGET_PREFIX = 'ErpGovAdmin.';
+export const ADMIN_TOKEN_HEADER = 'x-erpgov-admin-token';
 
 /** Bodies larger than this are refused before parsing; the 256 KB entry limit is checked after. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -51,12 +84,17 @@ export async function startEventBridgeEndpoint(options: EndpointOptions): Promis
 
 async function handle(options: EndpointOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method === 'GET' && (req.url === '/health' || req.url === '/')) {
-    return sendJson(res, 200, { status: 'ok', bus: options.identity.eventBusName, pendingDeliveries: options.bus.pendingDeliveries, stats: options.bus.stats });
+    return sendJson(res, 200, { status: 'ok', bus: options.identity.eventBusName, pid: process.pid, pendingDeliveries: options.bus.pendingDeliveries, stats: options.bus.stats });
   }
   if (req.method !== 'POST') {
     return sendError(res, new ApiError('UnknownOperationException', `${req.method} is not supported; EventBridge calls are POST with an X-Amz-Target header`));
   }
+  const door = doorOf(options, req.url ?? '/');
+  if (door === undefined) {
+    return sendError(res, new ApiError('AccessDeniedException', 'This path is not a door of this endpoint: EventBridge calls go to "/".', 403));
+  }
   const target = String(req.headers['x-amz-target'] ?? '');
+  if (target.startsWith(ADMIN_TARGET_PREFIX)) return handleAdmin(options, req, res, target.slice(ADMIN_TARGET_PREFIX.length), door);
   const operation = target.startsWith('AWSEvents.') ? target.slice('AWSEvents.'.length) : '';
   const body = await readBody(req);
   if (body === undefined) {
@@ -71,7 +109,7 @@ async function handle(options: EndpointOptions, req: IncomingMessage, res: Serve
   try {
     switch (operation) {
       case 'PutEvents':
-        return sendJson(res, 200, putEvents(options, parsed));
+        return sendJson(res, 200, putEvents(options, readPutEventsRequest(parsed), door));
       case 'TestEventPattern':
         return sendJson(res, 200, testEventPattern(parsed));
       case 'ListRules':
@@ -88,10 +126,46 @@ async function handle(options: EndpointOptions, req: IncomingMessage, res: Serve
   }
 }
 
-function putEvents(options: EndpointOptions, body: unknown) {
-  const entries = readPutEventsRequest(body);
-  const receivedAt = options.clock?.() ?? new Date();
-  const outcomes: EntryOutcome[] = entries.map((entry) => entryToEvent(entry, randomUUID(), receivedAt, options.identity));
+/** The door a request path opens: the public one at "/", the pipeline's at its token path, none elsewhere. */
+function doorOf(options: EndpointOptions, url: string): Door | undefined {
+  const path = url.split('?')[0] ?? '/';
+  if (path === '/' || path === '') return publicDoor(options.allowedSources);
+  if (options.pipelineToken !== undefined) {
+    const own = pipelineDoorPath(options.pipelineToken);
+    if (path === own || path === `${own}/`) return pipelineDoor;
+  }
+  return undefined;
+}
+
+export interface PutEventsResult {
+  readonly FailedEntryCount: number;
+  readonly Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[];
+}
+
+/**
+ * PutEvents as the endpoint does it, entry by entry through `door`: accepted entries are
+ * journaled and routed; refused ones are kept (`erpgov rejected list`) and go on the bus as
+ * "Entry Rejected" so the audit trail records them too. The simulator calls it in-process.
+ */
+export function putEvents(options: EndpointOptions, entries: readonly unknown[], door: Door = publicDoor(options.allowedSources)): PutEventsResult {
+  const receivedAt = (options.clock ?? systemClock).now();
+  const id = options.ids ?? randomUUID;
+  return accept(options, entries, receivedAt, entries.map((entry) => entryToEvent(entry, id(), receivedAt, options.identity, door)));
+}
+
+/**
+ * Complete events (as EventBridge delivers them) through the admin channel: `aws.*` kept
+ * verbatim, `erpgov.*` refused, the rest judged like PutEvents entries with their own id and
+ * time (see `completeEventToBusEvent`).
+ */
+export function injectEvents(options: EndpointOptions, events: readonly unknown[]): PutEventsResult {
+  const receivedAt = (options.clock ?? systemClock).now();
+  const id = options.ids ?? randomUUID;
+  const door = publicDoor(options.allowedSources);
+  return accept(options, events, receivedAt, events.map((event) => completeEventToBusEvent(event, id(), receivedAt, options.identity, door)));
+}
+
+function accept(options: EndpointOptions, entries: readonly unknown[], receivedAt: Date, outcomes: readonly EntryOutcome[]): PutEventsResult {
   const accepted = outcomes.flatMap((o) => (o.ok ? [o.event] : []));
   const rejected: RejectedEntry[] = [];
   outcomes.forEach((o, i) => {
@@ -101,7 +175,8 @@ function putEvents(options: EndpointOptions, body: unknown) {
   options.rejected.append(rejected);
   // ...and go on the bus as "Entry Rejected", so the audit trail records them too (raw, flagged
   // invalid): the trail never drops anything the pipeline received.
-  const rejectionEvents = rejected.map((r) => rejectionEvent(r, receivedAt, options.identity));
+  const id = options.ids ?? randomUUID;
+  const rejectionEvents = rejected.map((r) => rejectionEvent(r, id(), receivedAt, options.identity));
   try {
     options.bus.accept([...accepted, ...rejectionEvents]);
   } catch (err) {
@@ -113,10 +188,62 @@ function putEvents(options: EndpointOptions, body: unknown) {
   };
 }
 
-function rejectionEvent(r: RejectedEntry, receivedAt: Date, identity: BusIdentity): BusEvent {
+async function handleAdmin(options: EndpointOptions, req: IncomingMessage, res: ServerResponse, operation: string, door: Door): Promise<void> {
+  const admin = options.admin;
+  const given = String(req.headers[ADMIN_TOKEN_HEADER] ?? '');
+  if (admin === undefined || door.kind !== 'public' || !isLoopback(req.socket.remoteAddress) || !sameSecret(given, admin.token)) {
+    await readBody(req);
+    return sendError(res, new ApiError('AccessDeniedException', `Admin operations need the ${ADMIN_TOKEN_HEADER} header from the data folder's runtime.json, over loopback.`, 403));
+  }
+  const body = await readBody(req);
+  if (body === undefined) return sendError(res, new ApiError('ValidationException', `the request body exceeds ${MAX_BODY_BYTES} bytes`));
+  let parsed: Record<string, unknown>;
+  try {
+    const value: unknown = body.length === 0 ? {} : JSON.parse(body);
+    parsed = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch (err) {
+    return sendError(res, new ApiError('SerializationException', `the request body is not valid JSON: ${(err as Error).message}`));
+  }
+  try {
+    switch (operation) {
+      case 'InjectEvents': {
+        const events = parsed.Events;
+        if (!Array.isArray(events) || events.length < 1 || events.length > 10) throw new ApiError('ValidationException', 'Parameter Events must be an array of 1 to 10 complete events');
+        return sendJson(res, 200, injectEvents(options, events));
+      }
+      case 'RunSchedule': {
+        const id = parsed.ScheduleId;
+        if (typeof id !== 'string' || id === '') throw new ApiError('ValidationException', 'Parameter ScheduleId is required');
+        const at = parsed.At === undefined ? undefined : new Date(String(parsed.At));
+        if (at !== undefined && Number.isNaN(at.getTime())) throw new ApiError('ValidationException', `Parameter At: "${String(parsed.At)}" is not a time`);
+        return sendJson(res, 200, await admin.runSchedule(id, at));
+      }
+      case 'ListSchedules':
+        return sendJson(res, 200, admin.listSchedules());
+      default:
+        throw new ApiError('UnknownOperationException', `"${ADMIN_TARGET_PREFIX}${operation}" is not an admin operation; allowed: InjectEvents, RunSchedule, ListSchedules`);
+    }
+  } catch (err) {
+    if (err instanceof ApiError) return sendError(res, err);
+    if ((err as Error).name === 'UnknownScheduleError') return sendError(res, new ApiError('ResourceNotFoundException', (err as Error).message));
+    throw err;
+  }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function rejectionEvent(r: RejectedEntry, id: string, receivedAt: Date, identity: BusIdentity): BusEvent {
   return {
     version: '0',
-    id: randomUUID(),
+    id,
     'detail-type': 'Entry Rejected',
     source: INGRESS_SOURCE,
     account: identity.account,

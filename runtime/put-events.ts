@@ -1,11 +1,23 @@
 /**
  * PutEvents request checks and entry-to-event conversion, as EventBridge does them, plus the
- * pipeline's contract check (the detail must validate against its registered schema).
+ * pipeline's own checks: the door (who may speak with which source) and the contract (the
+ * detail must validate against its registered schema). Also the one way a complete event
+ * (`erpgov replay` of an event as AWS delivered it) is judged before it is injected.
  * Pure: no I/O, so every rule is unit-tested directly.
+ *
+ * The door. Only the pipeline speaks as the pipeline, only AWS as AWS:
+ *   - the public door (ERP systems, operators, anyone who reaches the endpoint) takes
+ *     `erp.<system>` and the sources the policy lists (`ingress.allowedSources`); it refuses
+ *     `erpgov.*` and `aws.*` per entry with NotAuthorizedForSourceException, and any other
+ *     source with the reason (it would be accepted and never governed);
+ *   - the pipeline door (the functions, in-process) takes `erpgov.*` only;
+ *   - complete events injected by the runtime's admin channel (replay) may be `aws.*`, kept
+ *     verbatim, never `erpgov.*`.
  */
 import { PermanentError } from '../schemas/errors.ts';
 import { MAX_ENTRY_SIZE_BYTES, MAX_SOURCE_LENGTH, MAX_DETAIL_TYPE_LENGTH, MAX_RESOURCE_LENGTH, putEventsEntrySize } from '../schemas/envelope.ts';
 import { validateDetail } from '../schemas/registry.ts';
+import { PIPELINE_SOURCE_PREFIX } from '../infra/routes.ts';
 
 /** Limits EventBridge documents for PutEvents. */
 export const MAX_ENTRIES_PER_REQUEST = 10;
@@ -86,8 +98,34 @@ export function entrySize(entry: unknown): number {
 
 const fail = (errorCode: string, errorMessage: string): EntryOutcome => ({ ok: false, errorCode, errorMessage });
 
+/** Which way an entry came in, and so which sources it may carry. */
+export type Door =
+  /** ERP systems and operators, over the EventBridge API. */
+  | { readonly kind: 'public'; readonly allowedSources: readonly string[] }
+  /** The pipeline's own functions, in-process: their findings and commands. */
+  | { readonly kind: 'pipeline' };
+
+export const ERP_SOURCE_PREFIX = 'erp.';
+export const AWS_SOURCE_PREFIX = 'aws.';
+
+/** The public door with no source listed beyond `erp.<system>`. */
+export const publicDoor = (allowedSources: readonly string[] = []): Door => ({ kind: 'public', allowedSources });
+export const pipelineDoor: Door = { kind: 'pipeline' };
+
+/** Why `source` may not come through `door`; undefined when it may. */
+export function sourceRefusal(source: string, door: Door): string | undefined {
+  if (door.kind === 'pipeline') {
+    return source.startsWith(PIPELINE_SOURCE_PREFIX) ? undefined : `Not authorized for the source ${source}: the pipeline's own door takes only its functions' sources (erpgov.<function>).`;
+  }
+  if (source.startsWith(AWS_SOURCE_PREFIX)) return `Not authorized for the source ${source}: sources starting with "aws." are reserved for AWS services; ERP systems use "erp.<system>" (AWS service events enter locally only through \`erpgov replay\`).`;
+  if (source.startsWith(PIPELINE_SOURCE_PREFIX)) return `Not authorized for the source ${source}: sources starting with "erpgov." are reserved for the pipeline's own functions; ERP systems use "erp.<system>", operators "erp.operator".`;
+  if (source.startsWith(ERP_SOURCE_PREFIX) && source.length > ERP_SOURCE_PREFIX.length) return undefined;
+  if (door.allowedSources.includes(source)) return undefined;
+  return `Not authorized for the source ${source}: only "erp.<system>" sources are governed, and the policy's ingress.allowedSources does not list this one${door.allowedSources.length > 0 ? ` (it lists ${door.allowedSources.join(', ')})` : ''}; accepting it would mean it is never governed.`;
+}
+
 /** Turns one PutEvents entry into a bus event, or says precisely why it is refused. */
-export function entryToEvent(entry: unknown, id: string, receivedAt: Date, bus: BusIdentity): EntryOutcome {
+export function entryToEvent(entry: unknown, id: string, receivedAt: Date, bus: BusIdentity, door: Door = publicDoor()): EntryOutcome {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     return fail('InvalidArgument', 'Each entry must be a JSON object with Source, DetailType and Detail.');
   }
@@ -104,9 +142,8 @@ export function entryToEvent(entry: unknown, id: string, receivedAt: Date, bus: 
   }
   const source = textField(e, 'Source', MAX_SOURCE_LENGTH);
   if (typeof source !== 'string') return source;
-  if (source.startsWith('aws.')) {
-    return fail('NotAuthorizedForSourceException', `Not authorized for the source ${source}: sources starting with "aws." are reserved for AWS services; ERP systems use "erp.<system>".`);
-  }
+  const refusedSource = sourceRefusal(source, door);
+  if (refusedSource !== undefined) return fail('NotAuthorizedForSourceException', refusedSource);
   const detailType = textField(e, 'DetailType', MAX_DETAIL_TYPE_LENGTH);
   if (typeof detailType !== 'string') return detailType;
 
@@ -177,4 +214,40 @@ function eventTime(raw: unknown, receivedAt: Date): string | undefined {
   else return undefined;
   if (Number.isNaN(date.getTime())) return undefined;
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Judges a complete event (as EventBridge delivers it: `id`, `source`, `detail-type`, `time`,
+ * `detail`, ...) that `erpgov replay` injects through the runtime's admin channel:
+ *   - `aws.*`: AWS's own events, kept exactly as AWS emits them (quirks and all: odd ids and
+ *     accounts, no `version` or `resources`); only `source`, `detail-type` and a `detail`
+ *     object are required, and an id is added only when there is none;
+ *   - `erpgov.*`: refused — the pipeline's own events are produced again by replaying the
+ *     facts that caused them, never injected;
+ *   - anything else goes through the public door's checks and the contract like a PutEvents
+ *     entry, keeping its own id (a replayed file replayed again is deduplicated) and time.
+ */
+export function completeEventToBusEvent(raw: unknown, fallbackId: string, receivedAt: Date, bus: BusIdentity, door: Door = publicDoor()): EntryOutcome {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('InvalidArgument', 'An event must be a JSON object with source, detail-type and detail.');
+  const e = raw as Record<string, unknown>;
+  if (typeof e.source !== 'string' || e.source.trim() === '') return fail('InvalidArgument', 'Parameter source is not valid. Reason: an event needs a non-empty "source".');
+  if (typeof e['detail-type'] !== 'string' || e['detail-type'].trim() === '') return fail('InvalidArgument', 'Parameter detail-type is not valid. Reason: an event needs a non-empty "detail-type".');
+  if (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail)) return fail('MalformedDetail', 'Detail is malformed: an event\'s "detail" must be a JSON object.');
+  const id = typeof e.id === 'string' && e.id !== '' ? e.id : fallbackId;
+  if (e.source.startsWith(AWS_SOURCE_PREFIX)) {
+    // Verbatim: consumers of AWS events accept what AWS sends (see ../shared/aws-native-events).
+    return { ok: true, event: (e.id === id ? e : { ...e, id }) as unknown as BusEvent };
+  }
+  if (e.source.startsWith(PIPELINE_SOURCE_PREFIX)) {
+    return fail('NotAuthorizedForSourceException', `Not authorized for the source ${e.source}: the pipeline's own events are not replayed in; replay the facts that caused them and the functions produce them again.`);
+  }
+  const asEntry = {
+    EventBusName: bus.eventBusName,
+    Source: e.source,
+    DetailType: e['detail-type'],
+    Detail: JSON.stringify(e.detail),
+    ...(Array.isArray(e.resources) ? { Resources: e.resources } : {}),
+    ...(e.time !== undefined ? { Time: e.time } : {}),
+  };
+  return entryToEvent(asEntry, id, receivedAt, bus, door);
 }

@@ -315,6 +315,20 @@ export const detailExamples: { readonly [K in DetailTypeName]: DetailInput<K> } 
     errorMessage: 'detail.expiresAt: "tomorrow" — must be an ISO-8601 date-time with offset, e.g. 2026-03-01T09:30:00+08:00',
     entry: { EventBusName: 'erpgov-bus', Source: 'erp.sap', DetailType: 'Temporary Grant Issued', Detail: '{"schemaVersion":1,"expiresAt":"tomorrow"}' },
   },
+  'Finding Acknowledged': {
+    schemaVersion: 1,
+    findingId: 'access-governance-2.3-leaver-access-5f0c2a9e41b7d3c8e6a1f204',
+    acknowledgedBy: 'it.lead.sun',
+    note: 'Connector was down over the weekend; revoking by hand today.',
+  },
+  'Finding Exception Granted': {
+    schemaVersion: 1,
+    findingId: 'access-governance-2.1-sod-conflict-9a1b7c3d5e2f4a6b8c0d1e3f',
+    owner: 'cfo.zhang',
+    until: '2026-04-30T23:59:59+08:00',
+    reason: 'Two-person finance team until the new hire starts; the CFO reviews every payment weekly.',
+    grantedBy: 'audit.lead.wu',
+  },
 };
 
 /** The entry fields an example event sets; all plain strings, so it fits the AWS SDK's entry type too. */

@@ -492,6 +492,25 @@ const backups = group('Guide 1.1–1.3 as the backup-verification function appli
   catalogue: z.array(backupDataset).default([]).describe('Every dataset to protect. Replaces the default (empty) catalogue whole.'),
 });
 
+// Ingress: what the door takes in, and how far an event's own time may stray from now
+const reservedSourcePrefixes = ['erpgov.', 'aws.'];
+const ingressSource = z
+  .string()
+  .trim()
+  .min(1)
+  .refine((source) => !reservedSourcePrefixes.some((prefix) => source.startsWith(prefix)), {
+    message: 'must not start with "erpgov." (the pipeline\'s own functions) or "aws." (AWS services): the door never takes those',
+  });
+
+const ingress = group('What the EventBridge endpoint takes in besides ERP facts, and how far an event\'s own time may stray from the time it arrives.', {
+  allowedSources: z
+    .array(ingressSource)
+    .default([])
+    .describe('Sources accepted besides "erp.<system>", e.g. "com.example.hr". Anything else is refused at the door with the reason, instead of being accepted and never governed.'),
+  clockSkewToleranceMinutes: minutes('An event whose time lies more than this many minutes ahead of its arrival is recorded with its claimed time, governed at its arrival time and flagged (clockSkew): it never resolves a finding or moves a clock.', 5),
+  lateArrivalWindowDays: days('An event whose time lies more than this many days before its arrival is recorded and flagged the same way. Replays and catch-ups younger than this keep their own time.', 400),
+});
+
 // ---------------------------------------------------------------------------------------
 /** The document's shape and defaults; `policySchema` adds the rules that relate fields. */
 const policyDocument = z
@@ -505,6 +524,7 @@ const policyDocument = z
     audit,
     notifications,
     backups,
+    ingress,
   })
   .prefault({});
 

@@ -20,7 +20,7 @@ import {
 } from './details/change.ts';
 import { drillCompleted, incidentAcknowledged, incidentOpened, incidentResolved } from './details/incident.ts';
 import { operationAudited, operationVerified } from './details/audit.ts';
-import { commandIssued, entryRejected, findingRaised, findingResolved } from './details/pipeline.ts';
+import { commandIssued, entryRejected, findingAcknowledged, findingExceptionGranted, findingRaised, findingResolved } from './details/pipeline.ts';
 import { detailExamples } from './examples.ts';
 import { describeIssues, formatProblem, formatValue } from './issues.ts';
 
@@ -30,7 +30,7 @@ export type { MetricSample, SlowQuery, ModuleError } from './details/performance
 export type { ChangeRequested, ChangeApproved, ChangeRejected, ChangeTested, ChangeDeployed, ChangeRolledBack, ConfigurationModified } from './details/change.ts';
 export type { IncidentOpened, IncidentAcknowledged, IncidentResolved, DrillCompleted } from './details/incident.ts';
 export type { OperationAudited, OperationVerified } from './details/audit.ts';
-export type { FindingRaised, FindingResolved, CommandIssued, EntryRejected } from './details/pipeline.ts';
+export type { FindingRaised, FindingResolved, CommandIssued, EntryRejected, FindingAcknowledged, FindingExceptionGranted } from './details/pipeline.ts';
 export type { GuideArea } from './details/common.ts';
 
 /** Detail-type → area, controls of the guide it serves, schema. Order here is the order of the docs. */
@@ -72,6 +72,8 @@ const contract = {
   'Finding Resolved': { area: 'pipeline', controls: [], schema: findingResolved },
   'Command Issued': { area: 'pipeline', controls: [], schema: commandIssued },
   'Entry Rejected': { area: 'pipeline', controls: ['6.1'], schema: entryRejected },
+  'Finding Acknowledged': { area: 'pipeline', controls: [], schema: findingAcknowledged },
+  'Finding Exception Granted': { area: 'pipeline', controls: [], schema: findingExceptionGranted },
 } as const satisfies Record<string, { area: GuideArea; controls: readonly string[]; schema: z.ZodType }>;
 
 export type DetailTypeName = keyof typeof contract;

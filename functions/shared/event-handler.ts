@@ -14,8 +14,12 @@ import type { Context } from 'aws-lambda';
 import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
 import { InvalidEventError } from '../../schemas/errors.ts';
 import { validateDetail, type DetailOf, type DetailTypeName } from '../../schemas/registry.ts';
+import { loadPolicy, type Policy } from '../../schemas/policy-loader.ts';
 import { routedDetailTypes, scheduleIds, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf } from '../../infra/function-routes.ts';
 import { processClock, type Clock } from './clock.ts';
+import { withResolutionsHeld } from './findings/lifecycle.ts';
+import { checkFindingOrigin } from './findings/origin.ts';
+import { DAY_MS, MINUTE_MS } from './time.ts';
 
 export interface HandlerTools {
   readonly logger: Logger;
@@ -65,20 +69,74 @@ export function parseEnvelope(event: IncomingEvent): EventEnvelope {
   return parsed.data;
 }
 
+/**
+ * A fact whose own time cannot be believed: it lies more than the policy's
+ * `ingress.clockSkewToleranceMinutes` ahead of its arrival (`future`: a wrong clock, or a
+ * forgery dated years ahead), or more than `ingress.lateArrivalWindowDays` before it (`late`).
+ *
+ * The contract every flow honours for a fact that carries `clockSkew`:
+ *   - it is governed at its arrival time: `fact.time` IS the arrival time (the claimed time is
+ *     `fact.claimedTime`, and the audit trail keeps the event with its claimed time);
+ *   - it never resolves a finding, and never moves a clock, a deadline or a "latest event
+ *     wins" marker: record it, raise what it calls for, and leave every resolution and every
+ *     advance of time to a fact whose time can be believed (or to the next sweep). The first
+ *     half is enforced here for every flow: `governanceHandler` runs the flow with the
+ *     lifecycle's resolutions held (`withResolutionsHeld`); the second is each flow's own;
+ *   - the flag goes with it wherever the flow keeps it (as evidence), so an admin sees why.
+ */
+export interface ClockSkew {
+  readonly kind: 'future' | 'late';
+  /** The event's time as sent. */
+  readonly claimedTime: string;
+  /** When it arrived: the time it is governed at. */
+  readonly receivedAt: string;
+  /** What the policy allows, in words, e.g. "at most 5 minutes ahead of arrival". */
+  readonly allowed: string;
+}
+
+/** The policy figures the skew guard applies (`ingress` of the governance policy). */
+export type SkewTolerance = Pick<Policy['ingress'], 'clockSkewToleranceMinutes' | 'lateArrivalWindowDays'>;
+
 /** An ERP fact routed to function `N`: its detail-type and the detail typed by that type's schema. */
 export type RoutedFact<N extends FunctionName> = {
   [K in RoutedDetailTypeOf<N>]: {
     readonly eventId: string;
     readonly source: string;
-    /** The event's own time (as the ERP says it happened). */
+    /**
+     * The time the fact is governed at: the event's own time (as the ERP says it happened), or
+     * its arrival time when that cannot be believed (then `clockSkew` says why).
+     */
     readonly time: string;
+    /** The event's own time, as sent. */
+    readonly claimedTime: string;
+    /** Present only when `claimedTime` lies beyond the policy's tolerance; see `ClockSkew` for what a flow must then do. */
+    readonly clockSkew?: ClockSkew;
     readonly detailType: K;
     readonly detail: DetailOf<K & DetailTypeName>;
   };
 }[RoutedDetailTypeOf<N>];
 
-/** The detail of an event routed to `functionName`, checked against its contract; an unexpected or broken one is an invalid event. */
-export function routedFact<N extends FunctionName>(envelope: EventEnvelope, functionName: N): RoutedFact<N> {
+/** Whether an event's claimed time lies beyond the tolerance around `receivedAt`; undefined when it can be believed. Pure. */
+export function clockSkewOf(claimedTime: string, receivedAt: Date, tolerance: SkewTolerance): ClockSkew | undefined {
+  const claimed = Date.parse(claimedTime);
+  const arrival = receivedAt.getTime();
+  const base = { claimedTime, receivedAt: receivedAt.toISOString() };
+  if (claimed - arrival > tolerance.clockSkewToleranceMinutes * MINUTE_MS) {
+    return { kind: 'future', ...base, allowed: `at most ${tolerance.clockSkewToleranceMinutes} minute(s) ahead of arrival (ingress.clockSkewToleranceMinutes)` };
+  }
+  if (arrival - claimed > tolerance.lateArrivalWindowDays * DAY_MS) {
+    return { kind: 'late', ...base, allowed: `at most ${tolerance.lateArrivalWindowDays} day(s) before arrival (ingress.lateArrivalWindowDays)` };
+  }
+  return undefined;
+}
+
+/**
+ * The detail of an event routed to `functionName`, checked against its contract, its origin
+ * (a finding event only from the function the finding belongs to) and its time (see
+ * `ClockSkew`); an unexpected, broken or forged one is an invalid event (not retried, kept
+ * as a dead letter for inspection).
+ */
+export function routedFact<N extends FunctionName>(envelope: EventEnvelope, functionName: N, receivedAt: Date = processClock.now(), tolerance: SkewTolerance = loadPolicy().ingress): RoutedFact<N> {
   const detailType = envelope['detail-type'];
   const routed: readonly string[] = routedDetailTypes(functionName);
   if (!routed.includes(detailType)) {
@@ -89,7 +147,18 @@ export function routedFact<N extends FunctionName>(envelope: EventEnvelope, func
     // Paths only: the values may be personal data, and this message is logged.
     throw new InvalidEventError(`${detailType} event ${envelope.id} breaks its contract at ${check.issues.map((i) => i.path).join(', ')}`);
   }
-  return { eventId: envelope.id, source: envelope.source, time: envelope.time, detailType, detail: check.detail } as RoutedFact<N>;
+  const origin = checkFindingOrigin(detailType, envelope.source, check.detail as { findingId?: unknown; detectedBy?: unknown });
+  if (!origin.ok) throw new InvalidEventError(`event ${envelope.id} refused: ${origin.reason}`);
+  const clockSkew = clockSkewOf(envelope.time, receivedAt, tolerance);
+  return {
+    eventId: envelope.id,
+    source: envelope.source,
+    time: clockSkew ? clockSkew.receivedAt : envelope.time,
+    claimedTime: envelope.time,
+    ...(clockSkew ? { clockSkew } : {}),
+    detailType,
+    detail: check.detail,
+  } as RoutedFact<N>;
 }
 
 /** EventBridge's scheduled events come from `aws.events`; the rule's name ends with the schedule id. */
@@ -135,6 +204,10 @@ export function governanceHandler<N extends FunctionName>(functionName: N, clock
         const flow: (firedAt: Date, tools: GovernanceTools) => Promise<unknown> = flows.onSchedule[firedSchedule(envelope, functionName)];
         return flow(new Date(envelope.time), tools);
       }
-      return flows.onFact(routedFact(envelope, functionName), tools);
+      const fact = routedFact(envelope, functionName, tools.now);
+      if (!fact.clockSkew) return flows.onFact(fact, tools);
+      handlerTools.logger.warn('event time beyond tolerance: governed at arrival, flagged, resolving nothing', { eventId: fact.eventId, source: fact.source, detailType: fact.detailType, ...fact.clockSkew });
+      // Whatever the flow decides, the lifecycle resolves no finding on this fact's word.
+      return withResolutionsHeld(`event ${fact.eventId} claims ${fact.clockSkew.claimedTime}, ${fact.clockSkew.allowed}`, () => flows.onFact(fact, tools));
     });
 }

@@ -42,17 +42,18 @@ export const utcDayBefore = (at: Date | string | number, days: number): string =
 export const epochSeconds = (at: Date | string | number): number => Math.ceil(new Date(at).getTime() / SECOND_MS);
 
 /**
- * When something kept for `days` from `from` may go: the end of the last day it must be
- * kept, in epoch seconds. The one rule every retention uses (the audit trail's hot copy,
- * grant evidence, logins), so "kept 183 days" means the same everywhere: never less than
- * `days` × 24 h after `from`.
+ * When something kept for `days` from `from` may go, in epoch seconds: exactly `days` × 24 h
+ * after `from`, rounded up to the second. The one rule every retention uses (the audit
+ * trail's hot copy, grant evidence, logins), so "kept 183 days" means the same everywhere:
+ * never less than `days` × 24 h.
  */
 export const retentionExpiry = (from: Date | string | number, days: number): number => epochSeconds(new Date(from).getTime() + days * DAY_MS);
 
 /**
- * The first UTC day a retention window of `days` ending at `now` still covers — the oldest
- * day whose records must still be there. Consistent with `retentionExpiry`: a record of that
- * day, kept `days` days, has not expired yet at `now`.
+ * The first UTC day a retention window of `days` ending at `now` reaches into: the day of
+ * `now` − `days` × 24 h. Records from later days are all still kept (`retentionExpiry`);
+ * records from this first day may already have expired in its early hours, so a check over
+ * the window treats this day as partial.
  */
 export const retentionWindowStart = (now: Date | string | number, days: number): string => utcDay(new Date(now).getTime() - days * DAY_MS);
 

@@ -18,9 +18,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { RoutedFunction } from '../routes.ts';
+import { PIPELINE_SOURCE_PREFIX, type RoutedFunction } from '../routes.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { logicalIdOf } from './nag.ts';
+
+/** The only source a function may put events with: `erpgov.<function>`. */
+export const pipelineSourceOf = (functionName: string) => `${PIPELINE_SOURCE_PREFIX}${functionName}`;
 
 /** The metrics namespace every function publishes under (Powertools Metrics). */
 export const METRICS_NAMESPACE = 'ErpGovernance';
@@ -142,10 +145,22 @@ export class GovernanceFunction extends Construct {
     );
   }
 
-  /** EVENT_BUS_NAME, and events:PutEvents on that bus only when the function publishes. */
+  /**
+   * EVENT_BUS_NAME, and — only when the function publishes — events:PutEvents on that bus
+   * with its own source `erpgov.<function>` and no other (IAM checks every entry's
+   * `events:source`): a function cannot speak as another, nor as an ERP or AWS.
+   */
   bindEventBus(bus: events.EventBus, publishes: boolean): void {
     this.function.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
-    if (publishes) bus.grantPutEventsTo(this.role);
+    if (!publishes) return;
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PutOwnSourceOnly',
+        actions: ['events:PutEvents'],
+        resources: [bus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': [pipelineSourceOf(this.definition.name)] } },
+      }),
+    );
   }
 
   /**

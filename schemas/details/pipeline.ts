@@ -118,3 +118,27 @@ export const entryRejected = erpFact('An entry PutEvents refused, with the reaso
   entry: z.unknown().describe('The PutEvents entry exactly as received (Source, DetailType, Detail text, ...).'),
 });
 export type EntryRejected = z.infer<typeof entryRejected>;
+
+/**
+ * What an operator does to a finding, sent as an ERP-side fact by `erpgov findings ack` /
+ * `erpgov findings exception` (source `erp.operator`: the door refuses `erpgov.*`, which only
+ * the pipeline's own functions speak). The finding desk applies them to the finding's
+ * lifecycle; the audit trail records them like every event.
+ */
+export const OPERATOR_SOURCE = 'erp.operator';
+
+export const findingAcknowledged = erpFact('An operator acknowledged a finding: someone is on it. The finding stays live until its condition clears.', {
+  findingId,
+  acknowledgedBy: identifier('Who acknowledged it, e.g. "it.lead.sun".'),
+  note: prose('What is being done, e.g. "restoring the orders from last night\'s backup".').optional(),
+});
+export type FindingAcknowledged = z.infer<typeof findingAcknowledged>;
+
+export const findingExceptionGranted = erpFact('An operator accepted a finding as a documented, expiring exception: the finding stays quiet until `until`, then opens again if its condition is still there.', {
+  findingId,
+  owner: identifier('Person accountable for the accepted risk.'),
+  until: timestamp('When the exception lapses.'),
+  reason: prose('Why the risk is accepted, e.g. "month-end close; the second verifier is on leave".'),
+  grantedBy: identifier('Who granted the exception.'),
+});
+export type FindingExceptionGranted = z.infer<typeof findingExceptionGranted>;

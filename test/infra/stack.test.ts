@@ -260,6 +260,19 @@ describe('the stack built from the product routing table', () => {
     }
   });
 
+  it('lets each publishing function put events with its own source erpgov.<function> only (IAM events:source)', () => {
+    for (const definition of routingTable.filter((d) => d.publishesEvents)) {
+      const puts = statementsOfFunction(template, definition.name).filter((s) => asArray(s.Action).includes('events:PutEvents'));
+      expect(puts, definition.name).toHaveLength(1);
+      const condition = (puts[0] as unknown as { Condition?: { StringEquals?: Record<string, unknown> } }).Condition;
+      expect(asArray(condition?.StringEquals?.['events:source'] as string | string[]), definition.name).toEqual([`erpgov.${definition.name}`]);
+    }
+    // No statement anywhere lets anyone put events without naming the source.
+    for (const s of statements(template).filter((st) => asArray(st.Action).includes('events:PutEvents'))) {
+      expect((s as unknown as { Condition?: { StringEquals?: Record<string, unknown> } }).Condition?.StringEquals?.['events:source'], s.policy).toBeDefined();
+    }
+  });
+
   it('keeps the notification secret in Secrets Manager, readable by the functions that read secrets only', () => {
     const secrets = Object.entries(resourcesOf(template, 'AWS::SecretsManager::Secret'));
     expect(secrets).toHaveLength(1);
@@ -384,6 +397,44 @@ describe('the stack is generic over the routing table', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'quiet-reader', ARCHIVE_BUCKET_NAME: Match.absent() }) },
     });
+  });
+});
+
+describe('ERP publishers (-c erpSystems=sap,odoo)', () => {
+  const withSystems = (erpSystems: unknown) => {
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], erpSystems } });
+    addGovernanceChecks(app);
+    return { app, stack: new GovernanceStack(app, STACK_ID) };
+  };
+
+  it('gives each ERP system a role that may put events on the bus with erp.<system> only, and outputs its ARN', () => {
+    const { stack } = withSystems('sap,odoo');
+    const template = Template.fromStack(stack);
+    const busArn = { 'Fn::GetAtt': [logicalIdOfBus(template), 'Arn'] };
+    for (const system of ['sap', 'odoo']) {
+      const roleId = Object.entries(resourcesOf(template, 'AWS::IAM::Role')).find(([, r]) => String(r.Properties?.Description).startsWith(`ERP system ${system}:`))?.[0];
+      expect(roleId, system).toBeDefined();
+      const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((p) => (p.Properties?.Roles as any[]).some((r) => r.Ref === roleId));
+      const granted = policies.flatMap((p) => p.Properties?.PolicyDocument.Statement as any[]);
+      expect(granted).toHaveLength(1);
+      expect(granted[0]).toMatchObject({ Effect: 'Allow', Resource: busArn });
+      expect(asArray(granted[0].Action)).toEqual(['events:PutEvents']);
+      expect(asArray(granted[0].Condition.StringEquals['events:source'])).toEqual([`erp.${system}`]);
+      expect(template.findOutputs(`ErpPublisherRoleArn${system.charAt(0).toUpperCase()}${system.slice(1)}`)).not.toEqual({});
+    }
+    // No publisher role without the context value.
+    expect(Object.values(resourcesOf(Template.fromStack(synthesize().stack), 'AWS::IAM::Role')).filter((r) => String(r.Properties?.Description).startsWith('ERP system'))).toEqual([]);
+  });
+
+  it('passes the AwsSolutions checks with publishers', () => {
+    const { app } = withSystems(['sap']);
+    const report = JSON.parse(readFileSync(join(app.synth().directory, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it('refuses a name that is no ERP system name, or one named twice', () => {
+    expect(() => withSystems('sap,SAP ERP')).toThrow(/erpSystems: "SAP ERP" is not an ERP system name/);
+    expect(() => withSystems('sap,sap')).toThrow(/"sap" is named twice/);
   });
 });
 

@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
+import { readRuntimeFile } from '../../runtime/runtime-file.ts';
 import { exampleEvent } from '../../schemas/index.ts';
 
 const bin = fileURLToPath(new URL('../../bin/erpgov.mjs', import.meta.url));
@@ -50,8 +51,10 @@ async function stopCli(started: Started): Promise<number | null> {
 describe('erpgov start', () => {
   it('prints its endpoints, takes events from the SDK, and after SIGTERM mid-delivery loses none', async () => {
     const first = await startCli();
-    expect(first.output()).toMatch(/npm run erpgov -- send-example --endpoint http:\/\/127\.0\.0\.1:\d+/);
+    // Commands find the runtime through the data folder, so the hint names the folder, not a port.
+    expect(first.output()).toContain(`npm run erpgov -- send-example --data-dir ${dataDir}`);
     expect(first.output()).toMatch(/aws events put-events .*--endpoint-url http:\/\/127\.0\.0\.1:\d+ --entries '\[/);
+    expect(readRuntimeFile(dataDir)).toMatchObject({ pid: first.child.pid, eventBridgeUrl: first.eventBridgeUrl, dynamoDbUrl: first.dynamoDbUrl });
     const bus = new EventBridgeClient({ endpoint: first.eventBridgeUrl, region: 'us-east-1', credentials });
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -63,6 +66,8 @@ describe('erpgov start', () => {
     // Stop at once: some deliveries are still queued. They must survive in the journal.
     expect(await stopCli(first)).toBe(0);
     expect(first.output()).toMatch(/stopped: 60 events accepted/);
+    // Stopped: no endpoints left behind for a command to find.
+    expect(readRuntimeFile(dataDir)).toBeUndefined();
 
     const second = await startCli();
     const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: second.dynamoDbUrl, region: 'us-east-1', credentials }));

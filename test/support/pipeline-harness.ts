@@ -3,6 +3,11 @@
  * left to the test, real SDK clients, and the three moves every scenario makes — put ERP
  * facts with their own times, fire a schedule, and read back what a function published as
  * log-archiving recorded it (the way an auditor would).
+ *
+ * Time is driven: the harness installs a process clock that never runs behind the system
+ * clock and moves forward with the scenario — to the latest time of the facts a `put` sends,
+ * and to the fire time of a schedule — so a scenario dated days ahead arrives "now" and is not
+ * taken for a wrong clock (the skew guard, see `ClockSkew` in functions/shared/event-handler.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +17,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import { utcDaysBetween } from '../../functions/shared/time.ts';
+import { installClock, type Clock } from '../../functions/shared/clock.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
@@ -26,11 +32,13 @@ export interface PipelineHarness {
   readonly events: EventBridgeClient;
   readonly docs: DynamoDBDocumentClient;
   readonly startedAt: Date;
+  /** The driven clock: the system's time, or the latest time the scenario moved it to. */
+  readonly clock: Clock & { advanceTo(at: Date): void };
   /** A PutEvents entry from erp.sap carrying `detail` (schemaVersion added) at `time`. */
   entry(detailType: string, detail: Record<string, unknown>, time: Date): PutEventsRequestEntry;
-  /** Puts the entries (10 per call), expects every one accepted, waits until all deliveries are done. */
+  /** Moves the clock to the entries' latest time, puts them (10 per call), expects every one accepted, waits until all deliveries are done. */
   put(entries: PutEventsRequestEntry[]): Promise<string[]>;
-  /** Fires the schedule at its first fire time at or after `notBefore` (catching up earlier ones) and waits for what it caused. */
+  /** Fires the schedule at its first fire time at or after `notBefore` (catching up earlier ones; the clock follows) and waits for what it caused. */
   fireSchedule(id: string, notBefore: Date): Promise<Date>;
   /** Injects complete events (e.g. AWS service events as AWS emits them) straight into the runtime's bus and waits until all deliveries are done. */
   inject(events: readonly object[]): Promise<void>;
@@ -42,6 +50,9 @@ export interface PipelineHarness {
 export async function startPipelineHarness(name: string): Promise<PipelineHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), `erpgov-${name}-`));
   const startedAt = new Date();
+  let ahead = 0;
+  const clock = { now: () => new Date(Math.max(Date.now(), ahead)), advanceTo: (at: Date) => void (ahead = Math.max(ahead, at.getTime())) };
+  const restoreClock = installClock(clock);
   const runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
   const events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
   const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } });
@@ -52,8 +63,11 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
     events,
     docs,
     startedAt,
+    clock,
     entry: (detailType, detail, time) => ({ EventBusName: PIPELINE_EVENT_BUS_NAME, Source: 'erp.sap', DetailType: detailType, Detail: JSON.stringify({ schemaVersion: 1, ...detail }), Time: time }),
     async put(entries) {
+      const latest = Math.max(...entries.map((e) => (e.Time ? new Date(e.Time).getTime() : 0)));
+      if (latest > 0) clock.advanceTo(new Date(latest));
       const ids: string[] = [];
       for (let i = 0; i < entries.length; i += 10) {
         const out = await events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
@@ -68,7 +82,9 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
         const next = runtime.scheduler.upcoming().find((s) => s.id === id)?.next;
         if (!next) throw new Error(`schedule ${id} is not armed`);
         const due = new Date(next);
-        runtime.scheduler.tick(due >= notBefore ? due : notBefore);
+        const at = due >= notBefore ? due : notBefore;
+        clock.advanceTo(at);
+        runtime.scheduler.tick(at);
         await runtime.bus.whenIdle();
         if (due >= notBefore) return due;
       }
@@ -80,7 +96,7 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
     async published<T>(detailType: string, source: string) {
       const trail = dynamoAuditTrailStore(docs, stateTable.name);
       const found: { eventId: string; detail: T }[] = [];
-      for (const day of utcDaysBetween(startedAt.toISOString().slice(0, 10), new Date().toISOString().slice(0, 10))) {
+      for (const day of utcDaysBetween(startedAt.toISOString().slice(0, 10), clock.now().toISOString().slice(0, 10))) {
         for (const record of await trail.recordsOccurredOn(day)) {
           if (record.detailType !== detailType || record.source !== source) continue;
           found.push({ eventId: record.eventId, detail: (JSON.parse(record.originalEvent) as { detail: T }).detail });
@@ -92,6 +108,7 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       events.destroy();
       docs.destroy();
       await runtime.stop();
+      restoreClock();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

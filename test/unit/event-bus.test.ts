@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError, InvalidEventError, TransientError } from '../../schemas/errors.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -137,6 +137,34 @@ describe('LocalEventBus', () => {
     const third = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', recordingTarget('audit')]]) });
     expect(third.recover()).toBe(0);
     await third.stop();
+  });
+
+  it('tells a caller how one delivery ended: what the target returned, or why it was dead-lettered', async () => {
+    const answering: Target = { name: 'audit', invoke: async (e) => ({ handled: e.id }) };
+    const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', answering]]), retry: fastRetry });
+    bus.recover();
+    expect(await bus.deliverAndWait(event('e1'), 'audit')).toEqual({ outcome: 'delivered', result: { handled: 'e1' }, attempts: 1 });
+    await bus.stop();
+    const failing = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', recordingTarget('audit', 99, new InvalidEventError('no such schedule'))]]), retry: fastRetry });
+    failing.recover();
+    expect(await failing.deliverAndWait(event('e2'), 'audit')).toMatchObject({ outcome: 'dead-lettered', error: { name: 'InvalidEventError', message: 'no such schedule' }, attempts: 1 });
+    await failing.stop();
+  });
+
+  it('shows every accepted event to its observers; without durability it journals nothing', async () => {
+    const audit = recordingTarget('audit');
+    const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry, durable: false });
+    const seen: string[] = [];
+    const stop = bus.observe((events) => seen.push(...events.map((e) => e.id)));
+    expect(bus.recover()).toBe(0);
+    bus.accept([event('e1'), event('e2')]);
+    stop();
+    bus.accept([event('e3')]);
+    await bus.whenIdle();
+    await bus.stop();
+    expect(seen).toEqual(['e1', 'e2']);
+    expect(audit.seen.sort()).toEqual(['e1', 'e2', 'e3']);
+    expect(existsSync(join(dataDir, 'bus', 'journal.jsonl'))).toBe(false);
   });
 
   it('refuses events once stopping', async () => {

@@ -30,7 +30,7 @@ describe('shipped defaults are the maintenance guide\'s figures', () => {
   it('parses an empty document into the full default policy', () => {
     expect(policySchema.parse({})).toEqual(defaultPolicy);
     expect(policySchema.parse(undefined)).toEqual(defaultPolicy);
-    expect(Object.keys(defaultPolicy)).toEqual(['backup', 'access', 'performance', 'change', 'incident', 'audit', 'notifications', 'backups']);
+    expect(Object.keys(defaultPolicy)).toEqual(['backup', 'access', 'performance', 'change', 'incident', 'audit', 'notifications', 'backups', 'ingress']);
   });
 
   it('1. backup: weekly full cold backup kept 3 years, restore tests, encryption', () => {
@@ -323,5 +323,18 @@ describe('backups (guide 1.1–1.3): refusals with the key path', () => {
   });
   it('a restore-test period of zero', () => {
     expect(refused({ backups: { restoreTests: { everyDays: { cold: 0 } } } })).toMatch(/backups\.restoreTests\.everyDays\.cold/);
+  });
+});
+
+describe('ingress: what the door takes in, and how far an event\'s time may stray', () => {
+  it('defaults to erp.* only, 5 minutes ahead and 400 days behind', () => {
+    expect(defaultPolicy.ingress).toEqual({ allowedSources: [], clockSkewToleranceMinutes: 5, lateArrivalWindowDays: 400 });
+  });
+
+  it('never lets the policy open the pipeline\'s or AWS\'s sources', () => {
+    const result = policySchema.safeParse({ ingress: { allowedSources: ['com.example.hr', 'erpgov.notifier', 'aws.backup'] } });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['ingress.allowedSources.1', 'ingress.allowedSources.2']);
+    expect(policySchema.parse({ ingress: { allowedSources: ['com.example.hr'] } }).ingress.allowedSources).toEqual(['com.example.hr']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, entrySize, entryToEvent, readPutEventsRequest } from '../../runtime/put-events.ts';
+import { ApiError, completeEventToBusEvent, entrySize, entryToEvent, pipelineDoor, publicDoor, readPutEventsRequest } from '../../runtime/put-events.ts';
 import { exampleEvent } from '../../schemas/index.ts';
 
 const bus = { eventBusName: 'erpgov-bus', account: '000000000000', region: 'us-east-1' };
@@ -85,5 +85,58 @@ describe('entry → event', () => {
     const detail = JSON.parse(good().Detail as string);
     delete detail.actor;
     expect(refusal({ ...good(), Detail: JSON.stringify(detail) })).toMatchObject({ errorCode: 'InvalidDetail', errorMessage: expect.stringContaining('actor') });
+  });
+});
+
+describe('the door: only the pipeline speaks as the pipeline, only AWS as AWS', () => {
+  const forged = (source: string) => ({ ...exampleEvent('Finding Resolved'), Source: source });
+
+  it('refuses erpgov.* and aws.* at the public door per entry, like EventBridge refuses aws.*', () => {
+    expect(refusal(forged('erpgov.access-governance'))).toMatchObject({ errorCode: 'NotAuthorizedForSourceException', errorMessage: expect.stringContaining('reserved for the pipeline') });
+    expect(refusal(forged('erpgov.ingress'))).toMatchObject({ errorCode: 'NotAuthorizedForSourceException' });
+    expect(refusal({ ...good(), Source: 'aws.backup' })).toMatchObject({ errorCode: 'NotAuthorizedForSourceException', errorMessage: expect.stringContaining('erpgov replay') });
+  });
+
+  it('refuses sources outside erp.* with the reason, unless the policy lists them', () => {
+    expect(refusal({ ...good(), Source: 'com.acme.hr' })).toMatchObject({ errorCode: 'NotAuthorizedForSourceException', errorMessage: expect.stringContaining('ingress.allowedSources') });
+    expect(refusal({ ...good(), Source: 'erp.' })).toMatchObject({ errorCode: 'NotAuthorizedForSourceException' });
+    expect(entryToEvent({ ...good(), Source: 'com.acme.hr' }, 'i', now, bus, publicDoor(['com.acme.hr'])).ok).toBe(true);
+    expect(entryToEvent({ ...good(), Source: 'erp.operator' }, 'i', now, bus).ok).toBe(true);
+    // Listing a reserved prefix does not open it (the policy refuses such a list anyway).
+    expect(entryToEvent(forged('erpgov.notifier'), 'i', now, bus, publicDoor(['erpgov.notifier'])).ok).toBe(false);
+  });
+
+  it('lets the pipeline door take erpgov.* and nothing else', () => {
+    const finding = { ...exampleEvent('Finding Raised'), Source: 'erpgov.access-governance' };
+    expect(entryToEvent(finding, 'i', now, bus, pipelineDoor).ok).toBe(true);
+    expect(entryToEvent(good(), 'i', now, bus, pipelineDoor)).toMatchObject({ ok: false, errorCode: 'NotAuthorizedForSourceException' });
+  });
+});
+
+describe('complete events (erpgov replay through the admin channel)', () => {
+  const complete = (over: Record<string, unknown> = {}) => ({
+    version: '0', id: 'evt-1', 'detail-type': 'Operation Audited', source: 'erp.sap', account: '111122223333', time: '2026-03-01T09:00:00Z', region: 'eu-west-1', resources: [],
+    detail: JSON.parse(good().Detail as string), ...over,
+  });
+
+  it('keeps an AWS service event exactly as AWS sent it, quirks and all', () => {
+    const alarm = { id: '7bf73129-1428-4cd3-a780-95db273d1602', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '123456789012', time: '2019-10-02T17:04:40Z', region: 'us-east-1', detail: { alarmName: 'x', state: { value: 'ALARM' } } };
+    const out = completeEventToBusEvent(alarm, 'fallback', now, bus);
+    expect(out).toEqual({ ok: true, event: alarm });
+    const noId = completeEventToBusEvent({ ...alarm, id: undefined }, 'fallback', now, bus);
+    expect(noId.ok && noId.event.id).toBe('fallback');
+  });
+
+  it('judges an ERP event like an entry, keeping its own id and time', () => {
+    const out = completeEventToBusEvent(complete(), 'fallback', now, bus);
+    expect(out.ok && out.event).toMatchObject({ id: 'evt-1', time: '2026-03-01T09:00:00Z', source: 'erp.sap', account: '000000000000' });
+    expect(completeEventToBusEvent(complete({ detail: { schemaVersion: 1 } }), 'f', now, bus)).toMatchObject({ ok: false, errorCode: 'InvalidDetail' });
+  });
+
+  it('never injects the pipeline\'s own events, and needs source, detail-type and a detail object', () => {
+    expect(completeEventToBusEvent(complete({ source: 'erpgov.access-governance', 'detail-type': 'Finding Resolved' }), 'f', now, bus)).toMatchObject({ ok: false, errorCode: 'NotAuthorizedForSourceException' });
+    expect(completeEventToBusEvent(complete({ source: 'com.acme' }), 'f', now, bus)).toMatchObject({ ok: false, errorCode: 'NotAuthorizedForSourceException' });
+    expect(completeEventToBusEvent(complete({ detail: [] }), 'f', now, bus)).toMatchObject({ ok: false, errorCode: 'MalformedDetail' });
+    expect(completeEventToBusEvent(complete({ 'detail-type': '' }), 'f', now, bus)).toMatchObject({ ok: false, errorCode: 'InvalidArgument' });
   });
 });

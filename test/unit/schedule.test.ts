@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextFireTime, parseScheduleExpression, ScheduleExpressionError } from '../../infra/schedule.ts';
+import { latestFireBetween, nextFireTime, parseScheduleExpression, ScheduleExpressionError } from '../../infra/schedule.ts';
 
 const at = (iso: string) => new Date(iso);
 
@@ -39,5 +39,20 @@ describe('schedule expressions', () => {
     const s = parseScheduleExpression('rate(5 minutes)');
     expect(nextFireTime(s, at('2026-11-28T03:07:00Z'), at('2026-11-28T03:00:00Z'))?.toISOString()).toBe('2026-11-28T03:10:00.000Z');
     expect(nextFireTime(parseScheduleExpression('cron(0 0 1 1 ? 2020)'), at('2026-01-01T00:00:00Z'))).toBeNull();
+  });
+
+  it('aligns rates to the clock unless given an anchor: rate(1 hour) on the hour', () => {
+    expect(nextFireTime(parseScheduleExpression('rate(1 hour)'), at('2026-11-28T03:07:12Z'))?.toISOString()).toBe('2026-11-28T04:00:00.000Z');
+    expect(nextFireTime(parseScheduleExpression('rate(5 minutes)'), at('2026-11-28T03:07:12Z'))?.toISOString()).toBe('2026-11-28T03:10:00.000Z');
+  });
+
+  it('finds the last fire a stopped runtime missed', () => {
+    const daily = parseScheduleExpression('cron(30 0 * * ? *)');
+    expect(latestFireBetween(daily, at('2026-11-27T18:00:00Z'), at('2026-11-28T09:00:00Z'))?.toISOString()).toBe('2026-11-28T00:30:00.000Z');
+    expect(latestFireBetween(daily, at('2026-11-20T18:00:00Z'), at('2026-11-28T09:00:00Z'))?.toISOString()).toBe('2026-11-28T00:30:00.000Z');
+    expect(latestFireBetween(daily, at('2026-11-28T01:00:00Z'), at('2026-11-28T09:00:00Z'))).toBeNull();
+    const hourly = parseScheduleExpression('rate(1 hour)');
+    expect(latestFireBetween(hourly, at('2026-11-28T03:00:00Z'), at('2026-11-28T05:30:00Z'))?.toISOString()).toBe('2026-11-28T05:00:00.000Z');
+    expect(latestFireBetween(hourly, at('2026-11-28T05:00:00Z'), at('2026-11-28T05:30:00Z'))).toBeNull();
   });
 });

@@ -41,12 +41,12 @@ describe('event contract registry', () => {
         'Change Requested', 'Change Approved', 'Change Rejected', 'Change Tested', 'Change Deployed', 'Change Rolled Back', 'Configuration Modified',
         'Incident Opened', 'Incident Acknowledged', 'Incident Resolved', 'Drill Completed',
         'Operation Audited', 'Operation Verified',
-        'Finding Raised', 'Finding Resolved', 'Command Issued', 'Entry Rejected',
+        'Finding Raised', 'Finding Resolved', 'Command Issued', 'Entry Rejected', 'Finding Acknowledged', 'Finding Exception Granted',
       ].sort(),
     );
     expect(Object.values(detailTypesByArea).flat().sort()).toEqual([...knownDetailTypes].sort());
     expect(detailTypesByArea.audit).toEqual(['Operation Audited', 'Operation Verified']);
-    expect(detailTypesByArea.pipeline).toEqual(['Finding Raised', 'Finding Resolved', 'Command Issued', 'Entry Rejected']);
+    expect(detailTypesByArea.pipeline).toEqual(['Finding Raised', 'Finding Resolved', 'Command Issued', 'Entry Rejected', 'Finding Acknowledged', 'Finding Exception Granted']);
   });
 
   it.each(entries.map((entry) => [entry.detailType, entry] as const))('%s: the example validates and carries its schema version', (_type, entry) => {

@@ -9,6 +9,7 @@
  * redelivery, the next sweep), so no change goes unannounced and none is announced twice by
  * the lifecycle (duplicates that do reach the bus are deduped by the notifier).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EventPublisher, OutgoingEvent } from '../ports.ts';
 import { DAY_SECONDS, epochSeconds } from '../time.ts';
 import {
@@ -60,6 +61,23 @@ export interface LifecycleDeps {
 }
 
 const withHistory = (history: readonly FindingHistoryEntry[], entry: FindingHistoryEntry) => [...history, entry].slice(-MAX_HISTORY);
+
+/**
+ * Why resolutions are held in the current invocation, if they are: a fact whose own time
+ * cannot be believed (see `ClockSkew` in event-handler.ts) never resolves a finding, whatever
+ * the flow handling it decides. `governanceHandler` runs such a fact's flow inside
+ * `withResolutionsHeld`; the lifecycle then raises and updates as usual but resolves nothing
+ * (`resolve` answers false, `reconcile` leaves stale findings live for a believable fact or
+ * the next sweep to resolve).
+ */
+const heldResolutions = new AsyncLocalStorage<string>();
+
+export function withResolutionsHeld<T>(reason: string, run: () => Promise<T>): Promise<T> {
+  return heldResolutions.run(reason, run);
+}
+
+/** The reason resolutions are held in this invocation, or undefined. */
+export const resolutionsHeld = (): string | undefined => heldResolutions.getStore();
 
 /** The lifecycle of one function's findings (`detectedBy`). */
 export function findingLifecycle(deps: LifecycleDeps, detectedBy: string) {
@@ -157,8 +175,9 @@ export function findingLifecycle(deps: LifecycleDeps, detectedBy: string) {
       return transition(inScope(scope, finding.findingId), scope.partition, (current) => decideRaise(current, finding, now), expiryOf(now));
     },
 
-    /** Resolves a live finding; false when it was not live (already resolved, or never raised). */
+    /** Resolves a live finding; false when it was not live (already resolved, or never raised), or when resolutions are held. */
     async resolve(scope: FindingScope, findingId: string, how: ResolveHow, now: Date): Promise<boolean> {
+      if (resolutionsHeld() !== undefined) return false;
       return transition(inScope(scope, findingId), scope.partition, (current) => decideResolve(current, how, now), expiryOf(now));
     },
 
@@ -171,7 +190,8 @@ export function findingLifecycle(deps: LifecycleDeps, detectedBy: string) {
       const records = options.current ?? (await store.inScope(scope));
       const byId = new Map(records.map((r) => [r.finding.findingId, r]));
       const outcome: ReconcileOutcome = { raised: [], updated: [], resolved: [] };
-      const plan = planReconcile(desired, records.map((r) => r.finding));
+      const planned = planReconcile(desired, records.map((r) => r.finding));
+      const plan = resolutionsHeld() === undefined ? planned : { ...planned, resolve: [] };
       // The first attempt decides on what the caller read; a lost race re-reads the scope.
       const firstRead = (findingId: string) => {
         let first = true;
@@ -207,12 +227,15 @@ export type FindingLifecycle = ReturnType<typeof findingLifecycle>;
  * neither publishes (the operator's own event is already on the bus and in the trail).
  */
 export function findingDesk(store: FindingsStore) {
-  async function change(findingId: string, now: Date, apply: (before: StoredFinding, at: string) => StoredFinding): Promise<OperatorOutcome> {
+  /** Applies an operator's change once: a redelivered action (the same entry already in the history) changes nothing. */
+  async function change(findingId: string, entry: FindingHistoryEntry, apply: (before: StoredFinding) => StoredFinding): Promise<OperatorOutcome> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const current = await store.get(findingId);
       if (!current) return { ok: false, reason: 'unknown' };
+      if (current.finding.history.some((h) => h.at === entry.at && h.state === entry.state && h.by === entry.by && h.note === entry.note)) return { ok: true, finding: current.finding };
       if (!isLive(current.finding)) return { ok: false, reason: 'resolved' };
-      const next = apply(current.finding, now.toISOString());
+      const before = current.finding;
+      const next: StoredFinding = { ...apply(before), updatedAt: entry.at, history: withHistory(before.history, entry) };
       if (await store.save({ ...current, version: current.version + 1, finding: next }, current.version)) return { ok: true, finding: next };
     }
     throw new Error(`finding ${findingId} kept changing under ${MAX_ATTEMPTS} attempts to write it`);
@@ -221,22 +244,16 @@ export function findingDesk(store: FindingsStore) {
     get: (findingId: string) => store.get(findingId),
     list: () => store.list(),
     acknowledge(findingId: string, by: string, note: string | undefined, now: Date): Promise<OperatorOutcome> {
-      return change(findingId, now, (before, at) => ({
+      const entry: FindingHistoryEntry = { at: now.toISOString(), state: 'acknowledged', by, ...(note ? { note } : {}) };
+      return change(findingId, entry, (before) => ({
         ...before,
         state: before.state === 'excepted' ? before.state : ('acknowledged' as FindingState),
         acknowledgedBy: by,
-        updatedAt: at,
-        history: withHistory(before.history, { at, state: 'acknowledged', by, ...(note ? { note } : {}) }),
       }));
     },
     except(findingId: string, exception: FindingException, by: string, now: Date): Promise<OperatorOutcome> {
-      return change(findingId, now, (before, at) => ({
-        ...before,
-        state: 'excepted',
-        exception,
-        updatedAt: at,
-        history: withHistory(before.history, { at, state: 'excepted', by, note: `${exception.reason} (owner ${exception.owner}, until ${exception.until})` }),
-      }));
+      const entry: FindingHistoryEntry = { at: now.toISOString(), state: 'excepted', by, note: `${exception.reason} (owner ${exception.owner}, until ${exception.until})` };
+      return change(findingId, entry, (before) => ({ ...before, state: 'excepted', exception }));
     },
   };
 }

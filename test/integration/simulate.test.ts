@@ -1,0 +1,124 @@
+/**
+ * `erpgov simulate` as a user runs it: a month of access events (test/support/access-month.ts)
+ * through the whole pipeline on a virtual clock, twice in two processes, with byte-identical
+ * output, reproducing the outcomes of the access scenario tests — the leaver found at the
+ * deadline, commanded and resolved by the revoke; the leaver never cleaned up; the mover; the
+ * grant that expires with its revoke command and review; the shared account; and the monthly
+ * permission audit, written for the month.
+ *
+ * A simulated month fires about 64,000 schedules (the notifier's drain every minute, two
+ * 5-minute sweeps, two hourly jobs, two daily ones), each a real invocation against dynalite:
+ * a few minutes of CPU. The two runs go in parallel.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessScenario, MONTH, PERIOD_END, toJsonl } from '../support/access-month.ts';
+
+const bin = fileURLToPath(new URL('../../bin/erpgov.mjs', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'erpgov-simulate-test-'));
+const events = join(work, 'events.jsonl');
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function simulate(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, 'simulate', '--events', events, '--out', out, '--to', PERIOD_END.toISOString(), '--quiet'], { env: { ...process.env, ERPGOV_POLICY_FILE: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += String(c)));
+    child.stderr.on('data', (c) => (stderr += String(c)));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Every file under `dir`, by relative path, with its exact bytes. */
+function filesOf(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else files.set(relative(dir, path), readFileSync(path));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+const jsonl = <T,>(file: string): T[] => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+
+interface FindingLine {
+  at: string;
+  change: string;
+  findingId: string;
+  control: string;
+  title?: string;
+  subject: { id: string };
+}
+
+describe('erpgov simulate over a month of access events', () => {
+  const first = join(work, 'first');
+  const second = join(work, 'second');
+  let runs: Awaited<ReturnType<typeof simulate>>[];
+
+  beforeAll(async () => {
+    writeFileSync(events, toJsonl(accessScenario()));
+    runs = await Promise.all([simulate(first), simulate(second)]);
+  }, 900_000);
+
+  it('runs, twice, with byte-identical output', () => {
+    for (const run of runs) {
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/13 event\(s\) \(13 accepted, 0 refused\), \d+ schedule fire\(s\)/);
+    }
+    const a = filesOf(first);
+    const b = filesOf(second);
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    for (const [file, bytes] of a) expect(bytes.equals(b.get(file) as Buffer), file).toBe(true);
+  });
+
+  it('fired every schedule at each of its simulated times', () => {
+    const summary = JSON.parse(readFileSync(join(first, 'summary.json'), 'utf8')) as { scheduleFires: Record<string, number>; deadLetters: number };
+    expect(summary.deadLetters).toBe(0);
+    // 2026-03-01T01:00 (the first event) to 2026-04-01T02:30: 31 days and 90 minutes.
+    const minutes = 31 * 24 * 60 + 90;
+    expect(summary.scheduleFires).toMatchObject({ 'notifier-outbox-drain': minutes, 'access-sweep': minutes / 5, 'audit-high-risk-sweep': minutes / 5, 'audit-behaviour-hourly': 31 * 24 + 1, 'access-permission-audit': 32, 'archive-audit-daily': 31 });
+  });
+
+  it('reproduces the leaver, mover, grant-expiry and shared-account outcomes', () => {
+    const findings = jsonl<FindingLine>(join(first, 'findings.jsonl'));
+    const commands = jsonl<{ at: string; command: string; account: string; findingId?: string; grantId?: string; permissions?: string[] }>(join(first, 'commands.jsonl'));
+    const about = (account: string, control: string) => findings.filter((f) => f.subject.id === account && f.control === control);
+
+    // The leaver: found at the 24-hour deadline, a revoke command, resolved when the ERP revoked.
+    const leaver = about('u100', '2.3');
+    expect(leaver.map((f) => [f.change, f.at])).toEqual([
+      ['raised', '2026-03-03T10:00:00Z'],
+      ['resolved', '2026-03-03T14:00:00Z'],
+    ]);
+    expect(commands.find((c) => c.account === 'u100')).toMatchObject({ command: 'revoke-role', findingId: leaver[0]?.findingId, at: '2026-03-03T10:00:00Z' });
+    // The leaver never cleaned up, and the mover who kept the old role: open at the end.
+    expect(about('u400', '2.3').map((f) => f.change)).toEqual(['raised']);
+    expect(about('u500', '2.3').map((f) => [f.change, f.title])).toEqual([['raised', 'Mover still holds the old job\'s permissions']]);
+    // The temporary grant: revoked at expiry, its operations listed for the approver.
+    expect(commands.find((c) => c.grantId === 'G1')).toMatchObject({ command: 'revoke-permissions', account: 'u200', at: '2026-03-11T00:00:00Z' });
+    expect(about('G1', '2.4').map((f) => f.title)).toEqual(['Temporary grant ended: operations for review']);
+    // The shared account.
+    expect(about('u300', '2.2').map((f) => f.title)).toEqual(['Shared account suspected']);
+    // What the notifier would have sent: a message per finding change.
+    expect(jsonl<{ about: string }>(join(first, 'notifications.jsonl')).map((n) => n.about)).toContain(leaver[0]?.findingId);
+  });
+
+  it('writes the month\'s permission audit, listing the leaver and the mover not cleaned up', () => {
+    const report = JSON.parse(readFileSync(join(first, 'reports', 'permissions', `${MONTH}.json`), 'utf8')) as { items: { category: string; account: string }[] };
+    const items = report.items.map((i) => [i.category, i.account]);
+    expect(items).toContainEqual(['leaver-not-cleaned', 'u400']);
+    expect(items).toContainEqual(['mover-not-adjusted', 'u500']);
+    expect(items).not.toContainEqual(['leaver-not-cleaned', 'u100']);
+    expect(readFileSync(join(first, 'reports', 'permissions', `${MONTH}.md`), 'utf8')).toContain(`# Permission audit ${MONTH}`);
+  });
+});
