@@ -1,125 +1,125 @@
 /**
- * `erpgov report permissions [--month YYYY-MM] [--format json|csv|md] [--out DIR]`: the monthly
- * permission audit (guide 2.5) from the state table's current per-account state. Without
- * --out it prints one format (Markdown by default); with --out it writes through the archive
- * port to DIR/reports/permissions/YYYY-MM.<format> (every format unless --format names one).
+ * `erpgov report <permissions|backups|changes|operations> [--month YYYY-MM | --quarter YYYY-Qn]
+ * [--format json|csv|md] [--out DIR]`: each area's periodic report, built from the state
+ * table the way its function builds it on schedule. Without --out it prints one format
+ * (Markdown by default); with --out it writes through the archive port to
+ * DIR/reports/<report>/<period>.<format> (every format unless --format names one).
+ * One runner serves every report: the reports differ only in how they are built.
  */
 import { parseArgs } from 'node:util';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { buildMonthlyReport, writeReport } from '../functions/access-governance/flows.ts';
-import { REPORT_FORMATS, type ReportFormat } from '../functions/access-governance/permission-report.ts';
+import { REPORT_FORMATS } from '../functions/access-governance/permission-report.ts';
 import { dynamoAccessStores } from '../functions/access-governance/stores.ts';
-import { previousMonth } from '../functions/shared/time.ts';
-import { folderArchiveStore } from '../functions/shared/archive-store.ts';
-import { dynamoFindingsStore } from '../functions/shared/findings/findings-store.ts';
+import { BACKUP_REPORT_FORMATS, buildBackupReport, writeBackupReport } from '../functions/backup-verification/backup-report.ts';
 import { dynamoBackupStore } from '../functions/backup-verification/backup-store.ts';
-import { BACKUP_REPORT_FORMATS, buildBackupReport, writeBackupReport, type BackupReportFormat } from '../functions/backup-verification/backup-report.ts';
+import { CHANGE_REPORT_FORMATS, writeChangeReport } from '../functions/change-approvals/change-report.ts';
 import { changeStore, dynamoChangeItems, roleHoldingsReader } from '../functions/change-approvals/change-store.ts';
-import { CHANGE_REPORT_FORMATS, writeChangeReport, type ChangeReportFormat } from '../functions/change-approvals/change-report.ts';
-import { freezeCalendars, monthlyChangeReport, type ChangeDeps } from '../functions/change-approvals/flows.ts';
+import { freezeCalendars, monthlyChangeReport } from '../functions/change-approvals/flows.ts';
+import { dynamoDrillStore } from '../functions/incident-response/drill-store.ts';
+import { dynamoIncidentStore } from '../functions/incident-response/incident-store.ts';
+import { buildOperationsReport, OPERATIONS_FORMATS, QUARTER_PATTERN, quarterOf } from '../functions/incident-response/operations-report.ts';
+import { folderArchiveStore, type ArchiveStore } from '../functions/shared/archive-store.ts';
+import { processClock } from '../functions/shared/clock.ts';
+import { dynamoFindingsStore } from '../functions/shared/findings/findings-store.ts';
+import { ALL_REPORT_FORMATS, type ReportFormatName } from '../functions/shared/report-formats.ts';
+import { MONTH_PATTERN, previousMonth, utcMonth } from '../functions/shared/time.ts';
+import type { Policy } from '../schemas/policy.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
-import { runOperationsReport } from './operations-report.ts';
+import { UsageError } from './usage.ts';
+
+interface ReportKind<R> {
+  /** The option naming the period, and how to check and default it. */
+  readonly period: { readonly option: 'month' | 'quarter'; readonly pattern: RegExp; readonly shape: string; readonly defaultAt: (now: Date) => string; readonly current: (now: Date) => string };
+  readonly renderers: { readonly [F in ReportFormatName]: { readonly render: (report: R) => string } };
+  build(docs: DynamoDBDocumentClient, tableName: string, policy: Policy, period: string, now: Date): Promise<R>;
+  write(archive: ArchiveStore, report: R, period: string, formats: readonly ReportFormatName[]): Promise<string[]>;
+  /** One line for the terminal after writing: what the report holds. */
+  summary(report: R): string;
+}
+
+const monthly = { option: 'month', pattern: MONTH_PATTERN, shape: 'a month YYYY-MM', defaultAt: previousMonth, current: utcMonth } as const;
+const quarterly = { option: 'quarter', pattern: QUARTER_PATTERN, shape: 'a quarter YYYY-Qn, e.g. 2026-Q1', defaultAt: quarterOf, current: quarterOf } as const;
+const kind = <R>(spec: ReportKind<R>) => spec as ReportKind<unknown>;
+
+const REPORTS: Readonly<Record<string, ReportKind<unknown>>> = {
+  permissions: kind({
+    period: monthly,
+    renderers: REPORT_FORMATS,
+    build: (docs, tableName, policy, month) => buildMonthlyReport(dynamoAccessStores(docs, tableName), policy, month),
+    write: (archive, report, _month, formats) => writeReport(archive, report, formats),
+    summary: (report) => `permission audit ${report.month}: ${report.accountsReviewed} account(s), ${report.items.length} item(s)`,
+  }),
+  backups: kind({
+    period: monthly,
+    renderers: BACKUP_REPORT_FORMATS,
+    build: (docs, tableName, policy, month, now) => buildBackupReport(dynamoBackupStore(docs, tableName, dynamoFindingsStore(docs, tableName)), policy, month, now),
+    write: (archive, report, _month, formats) => writeBackupReport(archive, report, formats),
+    summary: (report) => `backup report ${report.month}: ${report.rows.length} dataset(s)`,
+  }),
+  changes: kind({
+    period: monthly,
+    renderers: CHANGE_REPORT_FORMATS,
+    build(docs, tableName, policy, month) {
+      const items = dynamoChangeItems(docs, tableName);
+      // Reading only: the report publishes nothing.
+      const deps = { store: changeStore(items), roles: roleHoldingsReader(items), findings: dynamoFindingsStore(docs, tableName), publisher: { publish: async () => {} }, policy, calendars: freezeCalendars(policy) };
+      return monthlyChangeReport(deps, month);
+    },
+    write: (archive, report, _month, formats) => writeChangeReport(archive, report, formats),
+    summary: (report) => `change report ${report.month}: ${report.changes.length} change(s), ${report.unmatchedProductionEdits.length} unmatched production change(s)`,
+  }),
+  operations: kind({
+    period: quarterly,
+    renderers: OPERATIONS_FORMATS,
+    build: (docs, tableName, policy, quarter) =>
+      buildOperationsReport({ findings: dynamoFindingsStore(docs, tableName), incidents: dynamoIncidentStore(docs, tableName), drills: dynamoDrillStore(docs, tableName) }, policy, quarter),
+    async write(archive, report, quarter, formats) {
+      const keys: string[] = [];
+      for (const format of formats) {
+        const { contentType, render } = OPERATIONS_FORMATS[format];
+        const key = `reports/operations/${quarter}.${format}`;
+        await archive.put(key, new TextEncoder().encode(render(report)), contentType);
+        keys.push(key);
+      }
+      return keys;
+    },
+    summary: (report) => `operations report ${report.quarter}: ${report.episodes.length} episode(s), ${report.incidents.reduce((n, s) => n + s.incidents, 0)} incident(s), ${report.drills.length} drill(s)`,
+  }),
+};
 
 export async function runReportCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === 'backups') return runBackupReport(rest);
-  if (sub === 'changes') return runChangeReport(rest);
-  if (sub === 'operations') return runOperationsReport(rest);
-  if (sub !== 'permissions') throw new Error(`unknown report "${sub ?? ''}"; allowed: permissions, backups, changes, operations`);
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      month: { type: 'string' },
-      format: { type: 'string' },
-      out: { type: 'string' },
-      'data-dir': { type: 'string' },
-      endpoint: { type: 'string' },
-      policy: { type: 'string' },
-    },
-  });
-  const month = values.month ?? previousMonth(new Date());
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`--month: "${month}" is not a month YYYY-MM`);
-  const format = values.format;
-  if (format !== undefined && !(format in REPORT_FORMATS)) throw new Error(`--format: "${format}" is not one of ${Object.keys(REPORT_FORMATS).join(', ')}`);
-  const policy = loadPolicy(values.policy ? { file: values.policy } : {});
-  const access = { dataDir: dataDirFrom(values['data-dir']), ...(values.endpoint ? { endpoint: values.endpoint } : {}) };
-  return withStateTable(access, async ({ docs, tableName }) => {
-    const report = await buildMonthlyReport(dynamoAccessStores(docs, tableName), policy, month);
-    if (values.out !== undefined) {
-      const formats = format ? [format as ReportFormat] : (Object.keys(REPORT_FORMATS) as ReportFormat[]);
-      const archive = folderArchiveStore(values.out);
-      const keys = await writeReport(archive, report, formats);
-      process.stdout.write(`permission audit ${month}: ${report.accountsReviewed} account(s), ${report.items.length} item(s) → ${keys.map((k) => `${archive.location}/${k}`).join(', ')}\n`);
-    } else {
-      process.stdout.write(REPORT_FORMATS[(format as ReportFormat | undefined) ?? 'md'].render(report));
-    }
-    return 0;
-  });
+  const [name, ...rest] = args;
+  const report = name === undefined ? undefined : REPORTS[name];
+  if (report === undefined) throw new UsageError(`unknown report "${name ?? ''}"; allowed: ${Object.keys(REPORTS).join(', ')}`);
+  return runReport(report, rest);
 }
 
-/**
- * `erpgov report backups [--month YYYY-MM] [--format json|csv|md] [--out DIR]`: per catalogue
- * dataset and tier, the month's backup evidence (guide 1.1–1.3); with --out, written to
- * DIR/reports/backups/YYYY-MM.<format>.
- */
-async function runBackupReport(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { month: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' }, endpoint: { type: 'string' }, policy: { type: 'string' } } });
-  const month = values.month ?? previousMonth(new Date());
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`--month: "${month}" is not a month YYYY-MM`);
-  const format = values.format;
-  if (format !== undefined && !(format in BACKUP_REPORT_FORMATS)) throw new Error(`--format: "${format}" is not one of ${Object.keys(BACKUP_REPORT_FORMATS).join(', ')}`);
-  const policy = loadPolicy(values.policy ? { file: values.policy } : {});
-  const access = { dataDir: dataDirFrom(values['data-dir']), ...(values.endpoint ? { endpoint: values.endpoint } : {}) };
-  return withStateTable(access, async ({ docs, tableName }) => {
-    const store = dynamoBackupStore(docs, tableName, dynamoFindingsStore(docs, tableName));
-    const report = await buildBackupReport(store, policy, month, new Date());
-    if (values.out !== undefined) {
-      const formats = format ? [format as BackupReportFormat] : (Object.keys(BACKUP_REPORT_FORMATS) as BackupReportFormat[]);
-      const archive = folderArchiveStore(values.out);
-      const keys = await writeBackupReport(archive, report, formats);
-      process.stdout.write(`backup report ${month}: ${report.rows.length} dataset(s) → ${keys.map((k) => `${archive.location}/${k}`).join(', ')}\n`);
-    } else {
-      process.stdout.write(BACKUP_REPORT_FORMATS[(format as BackupReportFormat | undefined) ?? 'md'].render(report));
-    }
-    return 0;
-  });
-}
-
-/**
- * `erpgov report changes [--month YYYY-MM] [--format json|csv|md] [--out DIR]`: the monthly
- * change report (guide 4.1–4.4) from change-approvals' state; with --out written to
- * DIR/reports/changes/YYYY-MM.<format>.
- */
-async function runChangeReport(args: string[]): Promise<number> {
+async function runReport(report: ReportKind<unknown>, args: string[]): Promise<number> {
+  const { option, pattern, shape, defaultAt, current } = report.period;
   const { values } = parseArgs({
     args,
-    options: { month: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' }, endpoint: { type: 'string' }, policy: { type: 'string' } },
+    options: { [option]: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' }, endpoint: { type: 'string' }, policy: { type: 'string' } },
   });
-  const month = values.month ?? previousMonth(new Date());
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`--month: "${month}" is not a month YYYY-MM`);
-  const format = values.format;
-  if (format !== undefined && !(format in CHANGE_REPORT_FORMATS)) throw new Error(`--format: "${format}" is not one of ${Object.keys(CHANGE_REPORT_FORMATS).join(', ')}`);
-  const policy = loadPolicy(values.policy ? { file: values.policy } : {});
-  const access = { dataDir: dataDirFrom(values['data-dir']), ...(values.endpoint ? { endpoint: values.endpoint } : {}) };
+  const now = processClock.now();
+  const period = (values[option] as string | undefined) ?? defaultAt(now);
+  if (!pattern.test(period)) throw new UsageError(`--${option}: "${period}" is not ${shape}`);
+  // Periods sort as text; a report of a period that has not begun would describe nothing real.
+  if (period > current(now)) throw new UsageError(`--${option}: ${period} has not begun yet (now is ${current(now)})`);
+  const format = values.format as string | undefined;
+  if (format !== undefined && !(ALL_REPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: "${format}" is not one of ${ALL_REPORT_FORMATS.join(', ')}`);
+  const policy = loadPolicy(values.policy ? { file: values.policy as string } : {});
+  const access = { dataDir: dataDirFrom(values['data-dir'] as string | undefined), ...(values.endpoint ? { endpoint: values.endpoint as string } : {}) };
   return withStateTable(access, async ({ docs, tableName }) => {
-    const items = dynamoChangeItems(docs, tableName);
-    const deps: ChangeDeps = {
-      store: changeStore(items),
-      roles: roleHoldingsReader(items),
-      findings: dynamoFindingsStore(docs, tableName),
-      publisher: { publish: async () => {} },
-      policy,
-      calendars: freezeCalendars(policy),
-    };
-    const report = await monthlyChangeReport(deps, month);
+    const built = await report.build(docs, tableName, policy, period, now);
     if (values.out !== undefined) {
-      const formats = format ? [format as ChangeReportFormat] : (Object.keys(CHANGE_REPORT_FORMATS) as ChangeReportFormat[]);
-      const archive = folderArchiveStore(values.out);
-      const keys = await writeChangeReport(archive, report, formats);
-      process.stdout.write(`change report ${month}: ${report.changes.length} change(s), ${report.unmatchedProductionEdits.length} unmatched production change(s) → ${keys.map((k) => `${archive.location}/${k}`).join(', ')}\n`);
+      const archive = folderArchiveStore(values.out as string);
+      const keys = await report.write(archive, built, period, format ? [format as ReportFormatName] : ALL_REPORT_FORMATS);
+      process.stdout.write(`${report.summary(built)} → ${keys.map((k) => `${archive.location}/${k}`).join(', ')}\n`);
     } else {
-      process.stdout.write(CHANGE_REPORT_FORMATS[(format as ChangeReportFormat | undefined) ?? 'md'].render(report));
+      process.stdout.write(report.renderers[(format as ReportFormatName | undefined) ?? 'md'].render(built));
     }
     return 0;
   });
