@@ -5,6 +5,7 @@
  * (cli/erpgov.ts runs it; tests call `runCli` in-process.)
  */
 import { runAuditCommand } from './audit.ts';
+import { runEvidenceCommand } from './evidence/evidence-command.ts';
 import { runFindingsCommand } from './findings.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
 import { runNotificationsCommand } from './notifications.ts';
@@ -30,6 +31,7 @@ const commands: Readonly<Record<string, (args: string[]) => number | Promise<num
   rejected: runRejectedCommand,
   notifications: runNotificationsCommand,
   report: runReportCommand,
+  evidence: runEvidenceCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

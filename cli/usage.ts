@@ -122,6 +122,21 @@ threshold episodes, incidents with MTTA/MTTR against targets, drills with the RT
 standby readiness (3.1-3.2, 5.1-5.3). Each prints one format (Markdown by default), or with
 --out writes DIR/reports/<report>/<period>.{json,csv,md}.
 `,
+  evidence: `usage: erpgov evidence --period P --out DIR [--lang en|zh] [--data-dir DIR] [--policy FILE]
+       erpgov evidence verify DIR
+
+The auditor's evidence pack for the guide's 22 controls (1.1-6.4) over a period: per control
+its status (met, findings open, findings resolved, exception, no data) and its figures, the
+findings with their timelines, the areas' reports, the audit trail's verification and the
+archive manifests; index.html (self-contained, opens from disk), index.json, findings as CSV
+and JSONL, and DIR/manifest.json (SHA-256 of every file, signed with Ed25519).
+  --period P                YYYY-MM, YYYY-Qn or YYYY-MM-DD..YYYY-MM-DD (days included); not in the future
+  --out DIR                 a new or empty folder (the pack appears there whole, or not at all)
+  --lang en|zh              the language of index.html (default en; both are in index.json)
+  ${DATA_DIR}
+verify DIR: checks every file's hash and the signature offline; names each changed, added or
+removed file and exits 1 then.
+`,
 };
 
 export const USAGE = `usage: erpgov <command> [options]     (every command answers --help)
@@ -141,6 +156,7 @@ commands:
   report permissions            the monthly permission audit (guide 2.5)
   report backups | changes      the monthly backup (1.1-1.3) and change (4.1-4.4) reports
   report operations             the quarterly operations report (3.1-3.2, 5.1-5.3)
+  evidence --period P --out DIR the auditor's signed evidence pack for all 22 controls; evidence verify DIR
 
 Commands find the running runtime through <data folder>/runtime.json (--data-dir DIR,
 $ERPGOV_DATA_DIR, default ./.erpgov). Bad input: one line naming the value, exit status 2.

@@ -1,0 +1,108 @@
+/**
+ * `erpgov evidence`: the pack for a month of seeded data (all 22 controls, figures, findings as
+ * CSV/JSONL, the period on every file), and its refusals (bad, future and data-less periods, a
+ * non-empty --out) — one line, exit 2, nothing written.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../cli/main.ts';
+import { fixedClock, installClock } from '../../functions/shared/clock.ts';
+import { captureStdout } from '../support/capture-stdout.ts';
+import { seedEvidenceMonth } from '../support/evidence-data.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const NOW = '2026-11-15T00:00:00.000Z';
+let root = '';
+let dataDir = '';
+let uninstall: () => void = () => {};
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'erpgov-evidence-'));
+  dataDir = join(root, 'data');
+  await seedEvidenceMonth(dataDir);
+  uninstall = installClock(fixedClock(NOW));
+}, 60_000);
+afterAll(() => {
+  uninstall();
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function evidence(...args: string[]): Promise<{ code: number; output: string; errors: string }> {
+  let errors = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    errors += String(chunk);
+    return true;
+  });
+  try {
+    return { ...(await captureStdout(() => runCli(['evidence', ...args, '--data-dir', dataDir, '--endpoint', 'http://127.0.0.1:1']))), errors };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('erpgov evidence', () => {
+  it('writes the pack for all 22 controls with statuses, figures and the findings', async () => {
+    const out = join(root, 'pack');
+    const { code, output } = await evidence('--period', '2026-10', '--out', out);
+    expect(code).toBe(0);
+    expect(output).toMatch(/evidence 2026-10: 22 controls/);
+    const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8'));
+    expect(index.controls.map((c: { control: string }) => c.control)).toHaveLength(22);
+    const byControl = Object.fromEntries(index.controls.map((c: { control: string }) => [c.control, c]));
+    expect(byControl['2.3'].status).toBe('findings-resolved');
+    expect(byControl['2.3'].figures).toMatchObject({ leavers: 1, medianHoursToRevocation: 20, worstHoursToRevocation: 20, leaversNotRevoked: 0 });
+    expect(byControl['2.2'].status).toBe('findings-open');
+    expect(byControl['6.1'].status).toBe('met');
+    expect(byControl['6.1'].figures).toMatchObject({ records: 4, chainsBroken: 0, retentionDays: 183 });
+    expect(byControl['5.3'].status).toBe('no-data');
+    expect(byControl['2.3'].title.zh).toMatch(/24小时/);
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    expect(html).toContain('data-control="6.4"');
+    // No network: nothing loaded from elsewhere (uPlot's licence comment names its home page, nothing fetches it).
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]|<img[^>]+src="?http|url\(\s*["']?http|fetch\(|XMLHttpRequest/);
+    expect(html).toContain("default-src 'none'");
+    const csv = readFileSync(join(out, 'evidence/findings.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[1]).toMatch(/^2026-10,2026-11-15T00:00:00.000Z,/);
+    const jsonl = readFileSync(join(out, 'evidence/findings.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(jsonl.every((f: { period: string; generatedAt: string }) => f.period === '2026-10' && f.generatedAt === NOW)).toBe(true);
+    for (const file of ['permissions', 'backups', 'changes', 'operations', 'audit-trail-verification', 'archive-manifests']) {
+      const wrapped = JSON.parse(readFileSync(join(out, `evidence/${file}.json`), 'utf8'));
+      expect(wrapped.period.label).toBe('2026-10');
+      expect(wrapped.generatedAt).toBe(NOW);
+    }
+    expect(readdirSync(root).filter((n) => n.includes('.partial-'))).toEqual([]);
+  }, 60_000);
+
+  it('writes the HTML in Chinese with --lang zh', async () => {
+    const out = join(root, 'pack-zh');
+    expect((await evidence('--period', '2026-10-01..2026-10-31', '--out', out, '--lang', 'zh')).code).toBe(0);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('控制项');
+  }, 60_000);
+
+  it.each([
+    [['--period', '2026-13', '--out', 'x'], /--period: "2026-13" is not a period/],
+    [['--period', '2027-01', '--out', 'x'], /is in the future/],
+    [['--period', '2025-Q1', '--out', 'x'], /is before any data/],
+    [['--period', '2026-10', '--out', 'x', '--lang', 'fr'], /--lang: "fr"/],
+  ])('refuses %j: one line, exit 2, nothing written', async (args, message) => {
+    const out = join(root, `refused-${Math.random().toString(36).slice(2)}`);
+    const { code, errors } = await evidence(...args.map((a) => (a === 'x' ? out : a)));
+    expect(code).toBe(2);
+    expect(errors.trim().split('\n')).toHaveLength(1);
+    expect(errors).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
+  it('refuses an --out folder that is not empty, and leaves it as it was', async () => {
+    const out = join(root, 'busy');
+    mkdirSync(out);
+    writeFileSync(join(out, 'keep.txt'), 'mine');
+    const { code, errors } = await evidence('--period', '2026-10', '--out', out);
+    expect(code).toBe(2);
+    expect(errors).toMatch(/is not empty/);
+    expect(readdirSync(out)).toEqual(['keep.txt']);
+  });
+});
