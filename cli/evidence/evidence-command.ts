@@ -33,12 +33,14 @@ import { withStateTable } from '../state-access.ts';
 import { UsageError } from '../usage.ts';
 import { buildEvidenceIndex, EVIDENCE_FILES, type EvidenceInputs } from './evidence-index.ts';
 import { evidenceJson, findingsCsv, findingsJsonl, renderHtml, type Language } from './evidence-render.ts';
+import { MANIFEST_FILE, sealPack, signingKey, verifyPack } from './pack-manifest.ts';
 import { parsePeriod, type Period } from './period.ts';
 import { terminalProgress, type Progress } from './progress.ts';
 
 const LANGUAGES: readonly Language[] = ['en', 'zh'];
 
 export async function runEvidenceCommand(args: string[]): Promise<number> {
+  if (args[0] === 'verify') return runVerify(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -61,10 +63,14 @@ export async function runEvidenceCommand(args: string[]): Promise<number> {
   try {
     const inputs = await withStateTable(access, ({ docs, tableName }) => gatherInputs({ docs, tableName, dataDir, policy, period, now, progress }));
     refuseBeforeData(period, inputs);
-    const written = await writePack(out, inputs, lang, progress);
+    const key = await signingKey(dataDir);
+    const written = await writePack(out, inputs, lang, progress, async (folder) => {
+      await sealPack(folder, period, inputs.generatedAt, key);
+      return [MANIFEST_FILE];
+    });
     progress.stop();
     const index = written.index;
-    process.stdout.write(`evidence ${period.label}: ${index.controls.length} controls (${Object.entries(index.summary).map(([s, n]) => `${n} ${s}`).join(', ')}) → ${out}\n`);
+    process.stdout.write(`evidence ${period.label}: ${index.controls.length} controls (${Object.entries(index.summary).map(([s, n]) => `${n} ${s}`).join(', ')}), ${written.files.length} files signed with ${key.keyId} → ${out}\n`);
     return 0;
   } finally {
     progress.stop();
@@ -175,4 +181,23 @@ export async function writePack(out: string, inputs: EvidenceInputs, lang: Langu
 function touching(inputs: EvidenceInputs, index: ReturnType<typeof buildEvidenceIndex>) {
   const ids = new Set(index.controls.flatMap((c) => c.findings.map((f) => f.findingId)));
   return inputs.findings.filter((f) => ids.has(f.findingId));
+}
+
+/** `erpgov evidence verify DIR [--key-id ID]`: every hash and the signature, offline; exit 1 naming what changed. */
+async function runVerify(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'key-id': { type: 'string' } } });
+  if (positionals.length !== 1) throw new UsageError(`evidence verify: give exactly one pack folder (got ${positionals.length})`);
+  const folder = resolve(positionals[0] as string);
+  const info = await stat(folder).catch(() => undefined);
+  if (!info?.isDirectory()) throw new UsageError(`evidence verify: "${folder}" is not a folder`);
+  const verdict = await verifyPack(folder, values['key-id']);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (verdict.problem) out(`PROBLEM ${verdict.problem}`);
+  for (const path of verdict.changed) out(`CHANGED ${path}`);
+  for (const path of verdict.added) out(`ADDED   ${path}`);
+  for (const path of verdict.removed) out(`REMOVED ${path}`);
+  out(verdict.ok
+    ? `OK: ${verdict.files} files of the ${verdict.period} pack match the manifest; signature ${verdict.keyId} (Ed25519) valid`
+    : `FAILED: ${verdict.changed.length} changed, ${verdict.added.length} added, ${verdict.removed.length} removed; signature ${verdict.signatureValid ? 'valid' : 'INVALID'}`);
+  return verdict.ok ? 0 : 1;
 }

@@ -74,6 +74,39 @@ describe('erpgov evidence', () => {
       expect(wrapped.generatedAt).toBe(NOW);
     }
     expect(readdirSync(root).filter((n) => n.includes('.partial-'))).toEqual([]);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.period.label).toBe('2026-10');
+    expect(manifest.signature).toMatchObject({ algorithm: 'Ed25519', keyId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(manifest.files.map((f: { path: string }) => f.path)).toEqual(expect.arrayContaining(['index.html', 'index.json', 'evidence/findings.csv']));
+    expect(existsSync(join(dataDir, 'evidence-signing-key.pem'))).toBe(true);
+  }, 60_000);
+
+  it('evidence verify passes on the pack, and names the file after one byte of it changes, one is added or removed', async () => {
+    const out = join(root, 'pack');
+    expect(await captureStdout(() => runCli(['evidence', 'verify', out]))).toMatchObject({ code: 0, output: expect.stringMatching(/^OK: \d+ files of the 2026-10 pack/m) });
+    const file = join(out, 'evidence/findings.csv');
+    const bytes = readFileSync(file);
+    bytes[0] = (bytes[0] as number) ^ 1;
+    writeFileSync(file, bytes);
+    writeFileSync(join(out, 'extra.txt'), 'x');
+    rmSync(join(out, 'evidence/changes.json'));
+    const tampered = await captureStdout(() => runCli(['evidence', 'verify', out]));
+    expect(tampered.code).toBe(1);
+    expect(tampered.output).toMatch(/^CHANGED evidence\/findings\.csv$/m);
+    expect(tampered.output).toMatch(/^ADDED   extra\.txt$/m);
+    expect(tampered.output).toMatch(/^REMOVED evidence\/changes\.json$/m);
+  });
+
+  it('evidence verify refuses a pack whose manifest was re-written without the key', async () => {
+    const out = join(root, 'pack-forged');
+    expect((await evidence('--period', '2026-10', '--out', out)).code).toBe(0);
+    const manifestFile = join(out, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    manifest.period.label = '2026-09';
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const verdict = await captureStdout(() => runCli(['evidence', 'verify', out]));
+    expect(verdict.code).toBe(1);
+    expect(verdict.output).toMatch(/signature INVALID/);
   }, 60_000);
 
   it('writes the HTML in Chinese with --lang zh', async () => {
