@@ -15,6 +15,7 @@ import { runRoutesCommand } from './routes.ts';
 import { runScheduleCommand } from './schedule.ts';
 import { runSendExample } from './send-example.ts';
 import { runSimulateCommand } from './simulate.ts';
+import { runSqlCommand } from './sql/sql-command.ts';
 import { runStart } from './start.ts';
 import { COMMAND_HELP, isUsageError, USAGE, wantsHelp } from './usage.ts';
 
@@ -32,6 +33,7 @@ const commands: Readonly<Record<string, (args: string[]) => number | Promise<num
   notifications: runNotificationsCommand,
   report: runReportCommand,
   evidence: runEvidenceCommand,
+  sql: runSqlCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -137,6 +137,18 @@ and JSONL, and DIR/manifest.json (SHA-256 of every file, signed with Ed25519).
 verify DIR: checks every file's hash and the signature offline; names each changed, added or
 removed file and exits 1 then.
 `,
+  sql: `usage: erpgov sql "QUERY" [--format table|csv|json] [--data-dir DIR]
+       erpgov sql --query NAME --period YYYY-MM [--format table|csv|json] [--athena]
+       erpgov sql --list
+
+SQL (DuckDB, in memory) over the local archive and the findings, with the tables named and
+typed like the Glue tables on AWS: audit_records, findings, permission_report, backup_report,
+change_report, operations_report. --query runs a named auditor query (--list names them);
+with --athena it prints the same SQL for Athena instead. A query with a syntax error or an
+unknown table is one line, exit 2.
+  --format F                table (default), csv or json
+  ${DATA_DIR}
+`,
 };
 
 export const USAGE = `usage: erpgov <command> [options]     (every command answers --help)
@@ -156,6 +168,7 @@ commands:
   report permissions            the monthly permission audit (guide 2.5)
   report backups | changes      the monthly backup (1.1-1.3) and change (4.1-4.4) reports
   report operations             the quarterly operations report (3.1-3.2, 5.1-5.3)
+  sql "QUERY" | --query NAME    SQL over the archive and findings (DuckDB; the same tables as Athena)
   evidence --period P --out DIR the auditor's signed evidence pack for all 22 controls; evidence verify DIR
 
 Commands find the running runtime through <data folder>/runtime.json (--data-dir DIR,

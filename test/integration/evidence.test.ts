@@ -138,4 +138,27 @@ describe('erpgov evidence', () => {
     expect(errors).toMatch(/is not empty/);
     expect(readdirSync(out)).toEqual(['keep.txt']);
   });
+
+  it('erpgov sql runs a query over the data folder, and refuses a bad one with one line, exit 2', async () => {
+    const ok = await captureStdout(() => runCli(['sql', 'SELECT control, state FROM findings ORDER BY control', '--format', 'csv', '--data-dir', dataDir, '--endpoint', 'http://127.0.0.1:1']));
+    expect(ok).toEqual({ code: 0, output: 'control,state\n2.2,open\n2.3,resolved\n' });
+    const named = await captureStdout(() => runCli(['sql', '--query', 'leavers-not-cleaned', '--period', '2026-10', '--athena']));
+    expect(named.output).toMatch(/FROM permission_report\nWHERE month = '2026-10'/);
+    for (const bad of ['SELEC 1', 'SELECT * FROM nowhere']) {
+      const { code, errors } = await (async () => {
+        let errors = '';
+        const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+          errors += String(chunk);
+          return true;
+        });
+        try {
+          return { code: await runCli(['sql', bad, '--data-dir', dataDir, '--endpoint', 'http://127.0.0.1:1']), errors };
+        } finally {
+          spy.mockRestore();
+        }
+      })();
+      expect(code).toBe(2);
+      expect(errors.trim().split('\n')).toHaveLength(1);
+    }
+  }, 60_000);
 });
