@@ -7,6 +7,7 @@
 import { runAuditCommand } from './audit.ts';
 import { runEvidenceCommand } from './evidence/evidence-command.ts';
 import { runFindingsCommand } from './findings.ts';
+import { runExportCommand } from './ocsf/ocsf-command.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
 import { runNotificationsCommand } from './notifications.ts';
 import { runReplayCommand } from './replay.ts';
@@ -34,6 +35,7 @@ const commands: Readonly<Record<string, (args: string[]) => number | Promise<num
   report: runReportCommand,
   evidence: runEvidenceCommand,
   sql: runSqlCommand,
+  export: runExportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

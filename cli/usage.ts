@@ -149,6 +149,16 @@ unknown table is one line, exit 2.
   --format F                table (default), csv or json
   ${DATA_DIR}
 `,
+  export: `usage: erpgov export ocsf --period P --out DIR [--data-dir DIR]
+
+The period's audit records and findings as OCSF 1.3 events, one JSON object a line per class:
+authentication.jsonl (Login → 3002), account_change.jsonl (roles, grants, departures and
+transfers → 3001), api_activity.jsonl (every other operation → 6003), compliance_finding.jsonl
+(findings → 2003, with the guide's control and the evidence), for a security lake.
+  --period P                YYYY-MM, YYYY-Qn or YYYY-MM-DD..YYYY-MM-DD
+  --out DIR                 a new or empty folder
+  ${DATA_DIR}
+`,
 };
 
 export const USAGE = `usage: erpgov <command> [options]     (every command answers --help)
@@ -169,6 +179,7 @@ commands:
   report backups | changes      the monthly backup (1.1-1.3) and change (4.1-4.4) reports
   report operations             the quarterly operations report (3.1-3.2, 5.1-5.3)
   sql "QUERY" | --query NAME    SQL over the archive and findings (DuckDB; the same tables as Athena)
+  export ocsf --period P --out DIR   audit records and findings as OCSF events (3002, 3001, 6003, 2003)
   evidence --period P --out DIR the auditor's signed evidence pack for all 22 controls; evidence verify DIR
 
 Commands find the running runtime through <data folder>/runtime.json (--data-dir DIR,

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Ajv } from 'ajv';
 import { runCli } from '../../cli/main.ts';
 import { fixedClock, installClock } from '../../functions/shared/clock.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
@@ -160,5 +161,25 @@ describe('erpgov evidence', () => {
       expect(code).toBe(2);
       expect(errors.trim().split('\n')).toHaveLength(1);
     }
+  }, 60_000);
+
+  it('erpgov export ocsf writes the period as OCSF events that validate against the schema of the classes used (ajv)', async () => {
+    const out = join(root, 'ocsf');
+    const { code, output } = await captureStdout(() => runCli(['export', 'ocsf', '--period', '2026-10', '--out', out, '--data-dir', dataDir, '--endpoint', 'http://127.0.0.1:1']));
+    expect(code).toBe(0);
+    expect(output).toMatch(/1 Authentication \(3002\), 2 Account Change \(3001\), 1 API Activity \(6003\), 2 Compliance Finding \(2003\)/);
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const validate = ajv.compile(JSON.parse(readFileSync(new URL('../../cli/ocsf/ocsf-classes.schema.json', import.meta.url), 'utf8')));
+    const events = readdirSync(out).flatMap((file) => readFileSync(join(out, file), 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)));
+    expect(events).toHaveLength(6);
+    for (const event of events) expect(validate(event) ? 'valid' : ajv.errorsText(validate.errors)).toBe('valid');
+    const finding = events.find((e) => e.class_uid === 2003 && e.compliance.control === '2.3');
+    expect(finding).toMatchObject({ activity_id: 3, type_uid: 200303, status: 'Resolved', compliance: { status: 'Pass' }, finding_info: { title: 'Leaver not revoked within 24 h' } });
+    // The schema has teeth: a Compliance Finding without finding_info, an API Activity without its api, a wrong type_uid.
+    const { finding_info: _info, ...withoutInfo } = finding;
+    expect(validate(withoutInfo)).toBe(false);
+    const api = events.find((e) => e.class_uid === 6003);
+    expect(validate({ ...api, api: undefined })).toBe(false);
+    expect(validate({ ...api, type_uid: 300201 })).toBe(false);
   }, 60_000);
 });
