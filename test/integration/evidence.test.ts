@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Ajv } from 'ajv';
 import { runCli } from '../../cli/main.ts';
+import { COMMAND_HELP } from '../../cli/usage.ts';
 import { fixedClock, installClock } from '../../functions/shared/clock.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
 import { seedEvidenceMonth } from '../support/evidence-data.ts';
@@ -182,4 +183,11 @@ describe('erpgov evidence', () => {
     expect(validate({ ...api, api: undefined })).toBe(false);
     expect(validate({ ...api, type_uid: 300201 })).toBe(false);
   }, 60_000);
+
+  it('every new command and subcommand answers --help', async () => {
+    for (const line of [['evidence'], ['evidence', 'verify'], ['sql'], ['export', 'ocsf']]) {
+      const help = await captureStdout(() => runCli([...line, '--help']));
+      expect(help, line.join(' ')).toEqual({ code: 0, output: COMMAND_HELP[line[0] as string] });
+    }
+  });
 });
