@@ -5,7 +5,9 @@
  * (cli/erpgov.ts runs it; tests call `runCli` in-process.)
  */
 import { runAuditCommand } from './audit.ts';
+import { runEvidenceCommand } from './evidence/evidence-command.ts';
 import { runFindingsCommand } from './findings.ts';
+import { runExportCommand } from './ocsf/ocsf-command.ts';
 import { runDeadLetterCommand, runRejectedCommand } from './inspect.ts';
 import { runNotificationsCommand } from './notifications.ts';
 import { runReplayCommand } from './replay.ts';
@@ -14,6 +16,7 @@ import { runRoutesCommand } from './routes.ts';
 import { runScheduleCommand } from './schedule.ts';
 import { runSendExample } from './send-example.ts';
 import { runSimulateCommand } from './simulate.ts';
+import { runSqlCommand } from './sql/sql-command.ts';
 import { runStart } from './start.ts';
 import { COMMAND_HELP, isUsageError, USAGE, wantsHelp } from './usage.ts';
 
@@ -30,6 +33,9 @@ const commands: Readonly<Record<string, (args: string[]) => number | Promise<num
   rejected: runRejectedCommand,
   notifications: runNotificationsCommand,
   report: runReportCommand,
+  evidence: runEvidenceCommand,
+  sql: runSqlCommand,
+  export: runExportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -122,6 +122,43 @@ threshold episodes, incidents with MTTA/MTTR against targets, drills with the RT
 standby readiness (3.1-3.2, 5.1-5.3). Each prints one format (Markdown by default), or with
 --out writes DIR/reports/<report>/<period>.{json,csv,md}.
 `,
+  evidence: `usage: erpgov evidence --period P --out DIR [--lang en|zh] [--data-dir DIR] [--policy FILE]
+       erpgov evidence verify DIR
+
+The auditor's evidence pack for the guide's 22 controls (1.1-6.4) over a period: per control
+its status (met, findings open, findings resolved, exception, no data) and its figures, the
+findings with their timelines, the areas' reports, the audit trail's verification and the
+archive manifests; index.html (self-contained, opens from disk), index.json, findings as CSV
+and JSONL, and DIR/manifest.json (SHA-256 of every file, signed with Ed25519).
+  --period P                YYYY-MM, YYYY-Qn or YYYY-MM-DD..YYYY-MM-DD (days included); not in the future
+  --out DIR                 a new or empty folder (the pack appears there whole, or not at all)
+  --lang en|zh              the language of index.html (default en; both are in index.json)
+  ${DATA_DIR}
+verify DIR: checks every file's hash and the signature offline; names each changed, added or
+removed file and exits 1 then.
+`,
+  sql: `usage: erpgov sql "QUERY" [--format table|csv|json] [--data-dir DIR]
+       erpgov sql --query NAME --period YYYY-MM [--format table|csv|json] [--athena]
+       erpgov sql --list
+
+SQL (DuckDB, in memory) over the local archive and the findings, with the tables named and
+typed like the Glue tables on AWS: audit_records, findings, permission_report, backup_report,
+change_report, operations_report. --query runs a named auditor query (--list names them);
+with --athena it prints the same SQL for Athena instead. A query with a syntax error or an
+unknown table is one line, exit 2.
+  --format F                table (default), csv or json
+  ${DATA_DIR}
+`,
+  export: `usage: erpgov export ocsf --period P --out DIR [--data-dir DIR]
+
+The period's audit records and findings as OCSF 1.3 events, one JSON object a line per class:
+authentication.jsonl (Login → 3002), account_change.jsonl (roles, grants, departures and
+transfers → 3001), api_activity.jsonl (every other operation → 6003), compliance_finding.jsonl
+(findings → 2003, with the guide's control and the evidence), for a security lake.
+  --period P                YYYY-MM, YYYY-Qn or YYYY-MM-DD..YYYY-MM-DD
+  --out DIR                 a new or empty folder
+  ${DATA_DIR}
+`,
 };
 
 export const USAGE = `usage: erpgov <command> [options]     (every command answers --help)
@@ -141,6 +178,9 @@ commands:
   report permissions            the monthly permission audit (guide 2.5)
   report backups | changes      the monthly backup (1.1-1.3) and change (4.1-4.4) reports
   report operations             the quarterly operations report (3.1-3.2, 5.1-5.3)
+  sql "QUERY" | --query NAME    SQL over the archive and findings (DuckDB; the same tables as Athena)
+  export ocsf --period P --out DIR   audit records and findings as OCSF events (3002, 3001, 6003, 2003)
+  evidence --period P --out DIR the auditor's signed evidence pack for all 22 controls; evidence verify DIR
 
 Commands find the running runtime through <data folder>/runtime.json (--data-dir DIR,
 $ERPGOV_DATA_DIR, default ./.erpgov). Bad input: one line naming the value, exit status 2.

@@ -28,6 +28,7 @@ import { ARCHIVE_PREFIX } from '../schemas/archive-layout.ts';
 import { parsePolicy, PolicyError, readPolicyDocument, type Policy } from '../schemas/policy-loader.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { AuditGlueTable } from './constructs/audit-glue-table.ts';
+import { ExportGlueTables } from './constructs/export-glue-tables.ts';
 import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { ERP_SYSTEM_NAME, ErpPublisher } from './constructs/erp-publisher.ts';
 import { GovernanceFunction } from './constructs/governance-function.ts';
@@ -145,6 +146,8 @@ export class GovernanceStack extends Stack {
       recordsPrefix: `${ARCHIVE_PREFIX}/records`,
       retentionDays: policy.audit.archive.coldRetentionDays,
     });
+    // The exported findings and reports, queried with the same named auditor queries as locally.
+    new ExportGlueTables(this, 'ExportTables', { bucket: this.archive.bucket, databaseName: auditTable.databaseName, database: auditTable.node.findChild('Database') });
 
     this.notificationSecret = this.notificationSettingsSecret();
     const mail = this.mailIdentities();

@@ -13,6 +13,7 @@ import { PolicyError } from '../../schemas/policy-loader.ts';
 import { addGovernanceChecks } from '../../infra/constructs/nag.ts';
 import { buildRoutingTable, EVENT_BUS_NAME, RoutingTableError, routingTable, type FunctionDefinition, type RoutedFunction } from '../../infra/routes.ts';
 import { stateTable } from '../../infra/state-table.ts';
+import { FINDINGS_TABLE, REPORT_TABLES } from '../../schemas/export-tables.ts';
 import { GovernanceStack, REPO_ROOT, scheduledRuleName, STACK_ID, type GovernanceStackProps } from '../../infra/stack.ts';
 
 const cdkJsonContext = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
@@ -314,7 +315,7 @@ describe('the stack built from the product routing table', () => {
   });
 
   it('puts a Glue table over the audit archive: projected date partition, JSON lines, the archive\'s columns', () => {
-    const tables = Object.values(resourcesOf(template, 'AWS::Glue::Table'));
+    const tables = Object.values(resourcesOf(template, 'AWS::Glue::Table')).filter((t) => t.Properties?.TableInput?.Name === 'audit_records');
     expect(tables).toHaveLength(1);
     const input = tables[0]?.Properties?.TableInput;
     expect(input.Name).toBe('audit_records');
@@ -325,6 +326,23 @@ describe('the stack built from the product routing table', () => {
     // Every filter `erpgov audit search --athena` uses is a column of the table.
     const columns = (input.StorageDescriptor.Columns as { Name: string }[]).map((c) => c.Name);
     for (const column of ['occurredat', 'source', 'actor', 'action', 'module', 'originalevent', 'eventid', 'chain_id', 'seq']) expect(columns).toContain(column);
+  });
+
+  it('puts Glue tables over the exported findings and reports, with the columns and types DuckDB uses locally', () => {
+    const byName = new Map(Object.values(resourcesOf(template, 'AWS::Glue::Table')).map((t) => [t.Properties?.TableInput?.Name as string, t]));
+    for (const table of [FINDINGS_TABLE, ...REPORT_TABLES]) {
+      const resource = byName.get(table.name);
+      expect(resource, table.name).toBeDefined();
+      const input = resource?.Properties?.TableInput;
+      expect(((resource as { DependsOn?: string[] } | undefined)?.DependsOn ?? []).some((d) => d.includes('Database'))).toBe(true);
+      expect(resource?.Properties?.DatabaseName).toBe('erpgov_audit');
+      expect(input.PartitionKeys).toEqual([expect.objectContaining({ Name: 'period', Type: 'string' })]);
+      expect(input.Parameters).toMatchObject({ 'projection.enabled': 'true', 'projection.period.type': 'date', 'projection.period.format': 'yyyy-MM', 'projection.period.interval.unit': 'MONTHS' });
+      expect(JSON.stringify(input.Parameters['storage.location.template'])).toContain(`/exports/${table.name}/period=\${period}/`);
+      expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+      const columns = (input.StorageDescriptor.Columns as { Name: string; Type: string }[]).map((c) => [c.Name, c.Type]);
+      expect(columns).toEqual(table.columns.filter(([name]) => name !== 'period').map(([name, type]) => [name, type]));
+    }
   });
 
   it('outputs the bus, table, bucket and every dead-letter queue URL', () => {

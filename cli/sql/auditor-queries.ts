@@ -1,0 +1,121 @@
+/**
+ * The named auditor queries: `erpgov sql --query NAME --period P` locally (DuckDB) and the
+ * same text on Athena (`erpgov sql --query NAME --period P --athena` prints it). Written in the
+ * SQL both engines share (no engine-specific functions: `strpos`, `substr`, `lower`, `count`,
+ * `CASE`), over the tables of schemas/export-tables.ts. Placeholders `{period}`, `{quarter}`,
+ * `{first_day}`, `{last_day}` are replaced by quoted literals, never spliced raw.
+ */
+export interface AuditorQuery {
+  readonly name: string;
+  readonly control: string;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const AUDITOR_QUERIES: readonly AuditorQuery[] = [
+  {
+    name: 'leavers-not-cleaned',
+    control: '2.5',
+    description: 'Accounts of people who left and were never cleaned up, from the month\'s permission audit.',
+    sql: `SELECT account, person, what, detail
+FROM permission_report
+WHERE month = {period} AND category = 'leaver-not-cleaned'
+ORDER BY account, what`,
+  },
+  {
+    name: 'movers-not-adjusted',
+    control: '2.5',
+    description: 'People whose job changed but whose permissions did not, from the month\'s permission audit.',
+    sql: `SELECT account, person, what, detail
+FROM permission_report
+WHERE month = {period} AND category = 'mover-not-adjusted'
+ORDER BY account, what`,
+  },
+  {
+    name: 'open-findings-by-control',
+    control: '1.1-6.4',
+    description: 'Findings still live (open, acknowledged, excepted) per control and severity.',
+    sql: `SELECT control, severity, count(*) AS findings
+FROM findings
+WHERE state <> 'resolved'
+GROUP BY control, severity
+ORDER BY control, severity`,
+  },
+  {
+    name: 'exceptions',
+    control: '1.1-6.4',
+    description: 'Findings accepted as exceptions, with owner, expiry and reason.',
+    sql: `SELECT finding_id, control, title, exception_owner, exception_until, exception_reason
+FROM findings
+WHERE state = 'excepted'
+ORDER BY exception_until, finding_id`,
+  },
+  {
+    name: 'restore-tests-missing-or-failed',
+    control: '1.2',
+    description: 'Datasets with no restore test in the month, or a failed one.',
+    sql: `SELECT dataset, tier, restore_tests_run, restore_tests_passed
+FROM backup_report
+WHERE month = {period} AND (restore_tests_run = 0 OR restore_tests_passed < restore_tests_run)
+ORDER BY dataset, tier`,
+  },
+  {
+    name: 'changes-without-safeguards',
+    control: '4.2-4.3',
+    description: 'Changes of the month without a rollback plan, or deployed at another version than approved.',
+    sql: `SELECT change_id, title, rollback_plan, approved_version, deployed_versions, version_matches
+FROM change_report
+WHERE month = {period} AND (rollback_plan = false OR version_matches = false)
+ORDER BY change_id`,
+  },
+  {
+    name: 'incident-response-breaches',
+    control: '5.1',
+    description: 'Severities whose incidents were acknowledged or resolved later than the targets, in the quarter.',
+    sql: `SELECT severity, incidents, mtta_minutes, respond_target_minutes, mttr_minutes, resolve_target_minutes, acknowledge_breaches, resolve_breaches
+FROM operations_report
+WHERE quarter = {quarter} AND (acknowledge_breaches > 0 OR resolve_breaches > 0)
+ORDER BY severity`,
+  },
+  {
+    name: 'unverified-bulk-deletes',
+    control: '6.2',
+    description: 'Deletes of many records (100 or more) without a second person\'s verification.',
+    sql: `SELECT occurredat, actor, module, target, recordcount, eventid
+FROM audit_records
+WHERE "date" BETWEEN {first_day} AND {last_day}
+  AND detailtype = 'Operation Audited' AND lower(action) = 'delete' AND recordcount >= 100
+  AND strpos(originalevent, '"verifiedBy"') = 0
+ORDER BY occurredat`,
+  },
+  {
+    name: 'failed-logins-by-account',
+    control: '6.4',
+    description: 'Failed logins per account in the period.',
+    sql: `SELECT actor, count(*) AS failed_logins
+FROM audit_records
+WHERE "date" BETWEEN {first_day} AND {last_day}
+  AND detailtype = 'Login' AND strpos(originalevent, '"outcome":"failure"') > 0
+GROUP BY actor
+ORDER BY failed_logins DESC, actor`,
+  },
+  {
+    name: 'records-per-day',
+    control: '6.1',
+    description: 'Audit records kept per arrival day and source: what the archive holds.',
+    sql: `SELECT "date", source, count(*) AS records
+FROM audit_records
+WHERE "date" BETWEEN {first_day} AND {last_day}
+GROUP BY "date", source
+ORDER BY "date", source`,
+  },
+];
+
+const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/** The query's SQL with its placeholders filled from the period. */
+export function auditorSql(query: AuditorQuery, params: { period: string; quarter: string; firstDay: string; lastDay: string }): string {
+  return query.sql.replaceAll('{period}', quote(params.period)).replaceAll('{quarter}', quote(params.quarter)).replaceAll('{first_day}', quote(params.firstDay)).replaceAll('{last_day}', quote(params.lastDay));
+}
+
+export const auditorQuery = (name: string): AuditorQuery | undefined => AUDITOR_QUERIES.find((q) => q.name === name);
