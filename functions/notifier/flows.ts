@@ -101,8 +101,8 @@ export async function deliverMessage(deps: NotifierDeps, message: OutboxMessage,
   const fields = { messageId: message.messageId, about: message.about, channel: message.channel, attempt };
   switch (outcome.kind) {
     case 'sent':
-      await deps.outbox.markSent(message.messageId, attempt, now, retentionExpiry(now, settings.outboxRetentionDays));
-      deps.log.info('notification sent', fields);
+      await deps.outbox.markSent(message.messageId, attempt, now, retentionExpiry(now, settings.outboxRetentionDays), outcome.notSent);
+      deps.log.info(outcome.notSent === undefined ? 'notification sent' : `notification ${outcome.notSent}`, fields);
       break;
     case 'retry':
       await deps.outbox.reschedule(message.messageId, attempt, outcome.at, outcome.reason);

@@ -40,6 +40,8 @@ export interface OutboxMessage extends NewOutboxMessage {
   readonly nextAttemptAt: string;
   readonly sentAt: string | undefined;
   readonly lastError: string | undefined;
+  /** Set when the message was done with but reached nobody, and why ("not sent: no channel configured"). */
+  readonly notSent?: string | undefined;
 }
 
 export interface OutboxStore {
@@ -54,7 +56,8 @@ export interface OutboxStore {
    * mid-send leaves it to a later drain. False when someone else took it.
    */
   claim(message: OutboxMessage, now: Date, leaseUntil: Date): Promise<boolean>;
-  markSent(messageId: string, attempt: number, sentAt: Date, expiresAt: number): Promise<void>;
+  /** `notSent`: no channel carried it (the console stand-in); recorded so `notifications list` says so. */
+  markSent(messageId: string, attempt: number, sentAt: Date, expiresAt: number, notSent?: string): Promise<void>;
   reschedule(messageId: string, attempt: number, at: Date, error: string): Promise<void>;
   markDead(messageId: string, attempt: number, reason: string, at: Date, expiresAt: number): Promise<void>;
   /** Messages in a state, newest first (pending: next due first). */
@@ -138,13 +141,13 @@ export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: str
       );
     },
 
-    async markSent(messageId, attempt, sentAt, expiresAt) {
+    async markSent(messageId, attempt, sentAt, expiresAt, notSent) {
       const at = sentAt.toISOString();
       await transition(
         messageId,
         attempt,
-        '#state = :sent, sentAt = :at, #ipk = :index, #isk = :sk, #ttl = :expires',
-        { ':sent': 'sent', ':at': at, ':index': statePartition('sent'), ':sk': indexSortKey(at, messageId), ':expires': expiresAt },
+        `#state = :sent, sentAt = :at, #ipk = :index, #isk = :sk, #ttl = :expires${notSent === undefined ? '' : ', notSent = :notSent'}`,
+        { ':sent': 'sent', ':at': at, ':index': statePartition('sent'), ':sk': indexSortKey(at, messageId), ':expires': expiresAt, ...(notSent === undefined ? {} : { ':notSent': notSent }) },
         { ...indexNames, '#ttl': TTL_ATTRIBUTE },
       );
     },
@@ -197,6 +200,7 @@ function toMessage(item: Record<string, unknown>): OutboxMessage {
     nextAttemptAt: String(item.nextAttemptAt ?? ''),
     sentAt: typeof item.sentAt === 'string' ? item.sentAt : undefined,
     lastError: typeof item.lastError === 'string' ? item.lastError : undefined,
+    ...(typeof item.notSent === 'string' ? { notSent: item.notSent } : {}),
   };
 }
 
@@ -230,8 +234,8 @@ export function memoryOutboxStore(): OutboxStore & { readonly messages: Map<stri
       messages.set(m.messageId, { ...m, attempts: m.attempts + 1, nextAttemptAt: leaseUntil.toISOString(), indexedAt: leaseUntil.toISOString() });
       return true;
     },
-    async markSent(id, attempt, at) {
-      move(id, attempt, { state: 'sent', sentAt: at.toISOString(), indexedAt: at.toISOString() });
+    async markSent(id, attempt, at, _expiresAt, notSent) {
+      move(id, attempt, { state: 'sent', sentAt: at.toISOString(), indexedAt: at.toISOString(), ...(notSent === undefined ? {} : { notSent }) });
     },
     async reschedule(id, attempt, at, error) {
       move(id, attempt, { nextAttemptAt: at.toISOString(), lastError: error, indexedAt: at.toISOString() });
