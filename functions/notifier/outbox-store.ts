@@ -10,9 +10,12 @@
  *        <nextAttemptAt|sentAt|deadAt>#<messageId>: the drain reads the due pending messages
  *        (`queryDueOnIndex`), the CLI lists each state.
  *        The TTL attribute only once sent or dead: a pending message never expires.
+ *   DUE#notifier-drain / MARKER   when the drain next has something to do (`drain-wake.ts`):
+ *        lowered after each enqueue, so an idle drain costs one GetItem.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditionally, queryDueOnIndex, stateIndex, TTL_ATTRIBUTE } from '../shared/dynamo-access.ts';
+import type { DueMarker } from '../shared/due-marker.ts';
 import { addMs } from '../shared/time.ts';
 import type { MessagePayload } from './render.ts';
 import type { Channel } from './routing.ts';
@@ -65,10 +68,11 @@ export interface OutboxStore {
 }
 
 const messageKey = (messageId: string) => ({ pk: `NOTIFY#${messageId}`, sk: 'MESSAGE' });
-const statePartition = (state: OutboxState) => `NOTIFY#${state.toUpperCase()}`;
+export const statePartition = (state: OutboxState) => `NOTIFY#${state.toUpperCase()}`;
 const indexSortKey = (at: string, messageId: string) => `${at}#${messageId}`;
 
-export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: string): OutboxStore {
+/** `wake`: the drain's due marker, lowered to each new message's first attempt (see `drain-wake.ts`). */
+export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: string, wake?: Pick<DueMarker, 'lower'>): OutboxStore {
   const indexNames = { '#ipk': stateIndex.partitionKey, '#isk': stateIndex.sortKey };
   /** Moves a message that is on attempt `attempt` (and still pending); a lost race changes nothing. */
   const transition = (messageId: string, attempt: number, set: string, values: Record<string, unknown>, names: Record<string, string> = {}) =>
@@ -88,7 +92,7 @@ export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: str
   return {
     async enqueue(message) {
       const { payload, ...fields } = message;
-      return conditionally(() =>
+      const added = await conditionally(() =>
         client.send(
           new PutCommand({
             TableName: tableName,
@@ -106,6 +110,9 @@ export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: str
           }),
         ),
       );
+      // Also for a duplicate: the first enqueue may have died before it lowered the marker.
+      await wake?.lower(message.notBefore);
+      return added;
     },
 
     async get(messageId) {
