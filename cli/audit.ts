@@ -99,9 +99,11 @@ export async function runAuditCommand(args: string[]): Promise<number> {
         else {
           for (const r of records) {
             const tag = r.grant ? ` grant=${r.grant.grantId}(${r.grant.attribution})` : '';
-            out(`${r.occurredAt} ${r.source} ${r.detailType} actor=${r.actor ?? '-'} action=${r.action} target=${r.target ?? '-'} module=${r.module ?? '-'}${r.recordCount !== null ? ` records=${r.recordCount}` : ''}${r.valid ? '' : ' INVALID'}${tag} id=${r.eventId}`);
+            out(`${r.occurredAt} ${r.source} ${r.detailType} actor=${r.actor ?? '-'} action=${r.action} target=${r.target ?? '-'} module=${r.module ?? '-'}${r.recordCount !== null ? ` records=${r.recordCount}` : ''}${r.valid ? '' : ' INVALID'}${skewTag(r)}${tag} id=${r.eventId}`);
           }
           out(`${records.length} record(s)`);
+          // Records keep the time the event claimed: a future-dated one lies beyond today, where the default range stops.
+          if (values.to === undefined) out(`(up to ${to}; future-dated records, flagged FUTURE-DATED, keep their claimed time: add --to <later date> to see them)`);
         }
         return 0;
       });
@@ -109,6 +111,12 @@ export async function runAuditCommand(args: string[]): Promise<number> {
     default:
       throw new Error(`unknown audit subcommand "${sub ?? ''}"; allowed: verify, search`);
   }
+}
+
+/** A record whose time cannot be believed: what it claimed (its occurredAt) and when it really arrived. */
+function skewTag(r: AuditRecord): string {
+  if (r.clockSkew === undefined) return '';
+  return ` ${r.clockSkew.kind === 'future' ? 'FUTURE-DATED' : 'TOO-OLD'}(arrived ${r.clockSkew.receivedAt}; ${r.clockSkew.allowed})`;
 }
 
 /** 2.4: the trail's records of the operations access-governance tagged with the grant, filtered like any search. */

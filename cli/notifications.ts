@@ -2,6 +2,7 @@
  * `erpgov notifications list [--state pending|sent|dead] [--limit N] [--json]`: the notifier's
  * outbox in the state table — what waits for a channel to come back (pending, with its next
  * attempt and last error), what went out (sent), and what will never go out (dead, with why).
+ * With no channel configured, a "sent" message reached nobody: it says "not sent: no channel configured".
  */
 import { parseArgs } from 'node:util';
 import { dynamoOutboxStore, OUTBOX_STATES, type OutboxState } from '../functions/notifier/outbox-store.ts';
@@ -30,8 +31,8 @@ export async function runNotificationsCommand(args: string[], out: (line: string
       out(`${state} (${messages.length}${messages.length === limit ? '+' : ''}, ${via})`);
       for (const m of messages) {
         const title = m.payload.channel === 'email' ? m.payload.subject : m.payload.text;
-        const when = state === 'pending' ? `next ${m.nextAttemptAt}` : state === 'sent' ? `sent ${m.sentAt}` : `after ${m.attempts} attempt(s)`;
-        out(`  ${m.messageId}  ${m.channel} → ${m.recipient}  ${m.about}  "${title}"  attempts ${m.attempts}  ${when}${m.lastError ? `  last error: ${m.lastError}` : ''}`);
+        const when = state === 'pending' ? `next ${m.nextAttemptAt}` : state === 'sent' ? (m.notSent !== undefined ? `${m.notSent} (${m.sentAt})` : `sent ${m.sentAt}`) : `after ${m.attempts} attempt(s)`;
+        out(`  ${m.messageId}  ${m.notSent !== undefined ? `${m.channel} (${m.notSent})` : `${m.channel} → ${m.recipient}`}  ${m.about}  "${title}"  attempts ${m.attempts}  ${when}${m.lastError ? `  last error: ${m.lastError}` : ''}`);
       }
     }
     return 0;

@@ -95,7 +95,9 @@ ack and exception refuse an unknown or resolved finding (exit 2) and need the ru
        erpgov audit search [KEYWORD] [--actor A --action A --module M --source S --from T --to T --limit N --grant ID --json --athena] [--data-dir DIR]
 
 verify  recomputes the audit trail's hash chains (and checks the archived head anchors); exit 1 on a broken link
-search  keyword and field search over the trail; --athena prints the same search as Athena SQL (AWS)
+search  keyword and field search over the trail; --athena prints the same search as Athena SQL (AWS).
+        --to defaults to today: records keep the time the event claimed, so a future-dated one
+        (marked FUTURE-DATED) needs --to at or after its date
 Both use the running runtime (found through DIR/runtime.json) or open DIR when it is stopped.
 `,
   dlq: `usage: erpgov dlq list [--json] [--data-dir DIR]

@@ -147,6 +147,11 @@ export const functionDeclarations = [
         description: 'Incident state changes reported by ERP systems (erp.*).',
         eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Incident Opened', 'Incident Acknowledged', 'Incident Resolved'] },
       },
+      {
+        id: 'notify-operator-actions',
+        description: 'An operator\'s acknowledgement or documented exception of a finding (erp.operator, as `erpgov findings ack/exception` sends them): announced once per finding and step.',
+        eventPattern: { source: ['erp.operator'], 'detail-type': ['Finding Acknowledged', 'Finding Exception Granted'] },
+      },
     ],
     schedules: [
       {

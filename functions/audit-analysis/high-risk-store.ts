@@ -151,6 +151,7 @@ function toVerification(item: Record<string, unknown>): Verification {
     verifier: String(item.verifier),
     occurredAt: String(item.occurredAt),
     inline: item.inline === true,
+    ...(typeof item.clockSkew === 'object' && item.clockSkew !== null ? { clockSkew: item.clockSkew as NonNullable<Verification['clockSkew']> } : {}),
   };
 }
 

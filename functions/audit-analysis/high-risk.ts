@@ -62,9 +62,15 @@ export interface Verification {
   readonly occurredAt: string;
   /** Given as `verifiedBy` on the operation itself rather than as an Operation Verified event. */
   readonly inline: boolean;
+  /**
+   * The event's time could not be believed (see `ClockSkew` in event-handler.ts): `occurredAt`
+   * is its arrival, `claimedTime` what it said. Such a verification never counts: a second
+   * person's sign-off is worth only its time, and this one's time is unknown.
+   */
+  readonly clockSkew?: { readonly kind: 'future' | 'late'; readonly claimedTime: string };
 }
 
-export type VerificationVerdict = 'valid' | 'self-verified' | 'unauthorised-verifier' | 'outside-window';
+export type VerificationVerdict = 'valid' | 'self-verified' | 'unauthorised-verifier' | 'outside-window' | 'time-not-believable';
 
 export interface OperationDecision {
   readonly status: OperationStatus;
@@ -153,13 +159,18 @@ export function planOperation(fact: OperationFact, policy: Policy, receivedAt: D
 
 /** An `Operation Verified` fact as a verification. */
 export function toVerification(fact: VerificationFact): Verification {
-  return { operationKey: fact.detail.operationId, eventId: fact.eventId, verifier: fact.detail.verifier, occurredAt: new Date(Date.parse(fact.time)).toISOString(), inline: false };
+  return {
+    operationKey: fact.detail.operationId, eventId: fact.eventId, verifier: fact.detail.verifier, occurredAt: new Date(Date.parse(fact.time)).toISOString(), inline: false,
+    ...(fact.clockSkew ? { clockSkew: { kind: fact.clockSkew.kind, claimedTime: fact.clockSkew.claimedTime } } : {}),
+  };
 }
 
 export function judgeVerification(operation: HighRiskOperation, verification: Verification, policy: Policy): VerificationVerdict {
   const { authorisedVerifiers, windowMinutes } = policy.audit.highRiskOperations.dualVerification;
   if (same(verification.verifier, operation.actor)) return 'self-verified';
   if (authorisedVerifiers.length > 0 && !listed(authorisedVerifiers, verification.verifier)) return 'unauthorised-verifier';
+  // Governed at its arrival, but its own time is unknown: it cannot show the sign-off came in the window.
+  if (verification.clockSkew !== undefined) return 'time-not-believable';
   const distance = Math.abs(Date.parse(verification.occurredAt) - Date.parse(operation.occurredAt));
   return distance <= windowMinutes * MINUTE_MS ? 'valid' : 'outside-window';
 }
@@ -236,6 +247,7 @@ function unverifiedFinding(operation: HighRiskOperation, judged: readonly { veri
   const { windowMinutes } = policy.audit.highRiskOperations.dualVerification;
   const rejected = judged.filter((j) => j.verdict !== 'valid');
   const late = rejected.filter((j) => j.verdict === 'outside-window').length;
+  const skewed = rejected.filter((j) => j.verdict === 'time-not-believable').length;
   return {
     ...baseFinding(operation, policy),
     findingId: findingId(HIGH_RISK_CONTROL, 'unverified', operation.operationKey),
@@ -244,13 +256,14 @@ function unverifiedFinding(operation: HighRiskOperation, judged: readonly { veri
     summary:
       `${operation.actor}'s ${operation.description} had no valid verification by a second, authorised person within ${windowMinutes} min` +
       (late > 0 ? ` (${late} verification(s) came outside the window)` : '') +
+      (skewed > 0 ? ` (${skewed} verification(s) carried a time that cannot be believed, clock skew)` : '') +
       ' (guide 6.2).',
     eventIds: [operation.eventId, ...rejected.map((j) => j.verification.eventId)],
     facts: {
       ...operationFacts(operation),
       windowMinutes,
       deadline: operation.deadline,
-      rejectedVerifications: rejected.map((j) => ({ verifier: j.verification.verifier, verifiedAt: j.verification.occurredAt, reason: j.verdict })),
+      rejectedVerifications: rejected.map((j) => ({ verifier: j.verification.verifier, verifiedAt: j.verification.occurredAt, reason: j.verdict, ...(j.verification.clockSkew ? { claimedTime: j.verification.clockSkew.claimedTime } : {}) })),
     },
   };
 }

@@ -19,7 +19,7 @@ const policy = loadPolicy();
 
 export const handler = eventBridgeHandler('log-archiving', async (event: IncomingEvent, { logger }) => {
   const now = processClock.now();
-  const record = toAuditRecord(event, now);
+  const record = toAuditRecord(event, now, policy.ingress);
   // Hot for the whole legal window (6.1), plus a day so a chain never expires mid-verification;
   // the daily archive has long since copied it to write-once storage.
   const outcome = await trail.append(record, now, trailRecordExpiry(now, policy.audit.retention.days));

@@ -1,7 +1,9 @@
 /**
  * The sender when a channel is not configured (a fresh `npm start`): each message is printed
  * to the console and appended to `<data dir>/outbox/YYYY-MM-DD.md`, one readable entry per
- * message, so nothing is lost and a person can read what would have been sent.
+ * message, so nothing is lost and a person can read what would have been sent. Each says
+ * plainly that it was not sent ("not sent: no channel configured"), without Slack markup or
+ * emoji shortcodes, and the outbox records the message as such (`notSent`).
  *
  * `ERPGOV_QUIET` (any value but empty or "false") silences the printed copy — the test runner
  * sets it, so a green run is not a wall of notifications; the file copy is written either way.
@@ -46,10 +48,17 @@ export function consoleOutboxSender(options: { dataDir: string | undefined; writ
     return { ok: true };
   };
   return {
-    slack: { send: (message) => record(`Slack: ${message.text}`, slackAsText(message)) },
-    mail: { send: (to, message) => record(`e-mail to ${to}: ${message.subject}`, message.text) },
+    slack: { send: (message) => record(`${NOT_SENT}: ${message.text} (Slack message)`, slackAsText(message)).then(() => unsent) },
+    mail: { send: (to, message) => record(`${NOT_SENT}: ${message.subject} (e-mail to ${to})`, message.text).then(() => unsent) },
   };
 }
+
+/** What the console and the outbox say of a message no channel carried; `notifications list` says the same. */
+export const NOT_SENT = 'not sent: no channel configured';
+const unsent: SendResult = { ok: true, notSent: NOT_SENT };
+
+/** Slack's emoji shortcodes (`:red_circle:`) mean nothing in a terminal or a file: dropped. */
+const EMOJI_SHORTCODE = /(^|\s):[a-z][a-z0-9_+-]*:(?=\s|$)/g;
 
 /** The Block Kit message as lines of text: headers and fields, without the markup. */
 function slackAsText(message: SlackPayload): string {
@@ -60,5 +69,5 @@ function slackAsText(message: SlackPayload): string {
     for (const field of (block.fields as { text: string }[] | undefined) ?? []) lines.push(field.text.replace('\n', ': '));
     for (const element of (block.elements as { text: string }[] | undefined) ?? []) lines.push(element.text);
   }
-  return lines.map((line) => line.replaceAll('*', '').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&')).join('\n');
+  return lines.map((line) => line.replace(EMOJI_SHORTCODE, '$1').trim().replaceAll('*', '').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&')).join('\n');
 }

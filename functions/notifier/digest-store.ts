@@ -13,6 +13,7 @@
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditionally, queryDueOnIndex, stateIndex, TTL_ATTRIBUTE } from '../shared/dynamo-access.ts';
+import type { DueMarker } from '../shared/due-marker.ts';
 import type { DigestLine } from './render.ts';
 import { messageIdOf, type Channel } from './routing.ts';
 
@@ -36,11 +37,12 @@ export interface DigestStore {
   markSummarised(entries: readonly DigestEntry[]): Promise<void>;
 }
 
-const DIGEST_OPEN = 'NOTIFY#DIGEST#OPEN';
+export const DIGEST_OPEN = 'NOTIFY#DIGEST#OPEN';
 const markerKey = (dedupeKey: string) => ({ pk: `NOTIFY#${messageIdOf(dedupeKey)}`, sk: 'DIGESTED' });
 const entryKey = (entry: Pick<DigestEntry, 'bucket' | 'dedupeKey'>) => ({ pk: `NOTIFY#DIGEST#${entry.bucket}`, sk: `ENTRY#${entry.dedupeKey}` });
 
-export function dynamoDigestStore(client: DynamoDBDocumentClient, tableName: string): DigestStore {
+/** `wake`: the drain's due marker, lowered to each entry's period end (see `drain-wake.ts`). */
+export function dynamoDigestStore(client: DynamoDBDocumentClient, tableName: string, wake?: Pick<DueMarker, 'lower'>): DigestStore {
   return {
     async add(entry, expiresAt) {
       const first = await conditionally(() =>
@@ -58,7 +60,7 @@ export function dynamoDigestStore(client: DynamoDBDocumentClient, tableName: str
         const marker = await client.send(new GetCommand({ TableName: tableName, Key: markerKey(entry.dedupeKey), ConsistentRead: true }));
         if (marker.Item?.bucket !== entry.bucket) return false;
       }
-      return conditionally(() =>
+      const added = await conditionally(() =>
         client.send(
           new PutCommand({
             TableName: tableName,
@@ -74,6 +76,8 @@ export function dynamoDigestStore(client: DynamoDBDocumentClient, tableName: str
           }),
         ),
       );
+      await wake?.lower(entry.periodEnd);
+      return added;
     },
 
     async closed(now) {

@@ -15,6 +15,8 @@ import { digestLineOf, renderDigest, renderEmail, renderSlack, type MessagePaylo
 import { nextAttempt, type AttemptOutcome, type SendResult } from './retry.ts';
 import { messageIdOf, quietHoursEnd, routeNotification, type Delivery } from './routing.ts';
 import type { SubjectStore } from './subject-store.ts';
+import type { DrainWake } from './drain-wake.ts';
+import { isIdle } from '../shared/due-marker.ts';
 
 export interface NotifierLog {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -29,6 +31,8 @@ export interface NotifierDeps {
   readonly mail: MailSender;
   readonly policy: Policy;
   readonly log: NotifierLog;
+  /** The drain's due marker (DynamoDB): an idle drain reads one item and stops. Absent: every drain looks (the in-memory twins). */
+  readonly wake?: Pick<DrainWake, 'read' | 'settle'>;
 }
 
 /** A claimed message is someone else's for this long; longer than any one send (senders time out at 10 s). */
@@ -101,8 +105,8 @@ export async function deliverMessage(deps: NotifierDeps, message: OutboxMessage,
   const fields = { messageId: message.messageId, about: message.about, channel: message.channel, attempt };
   switch (outcome.kind) {
     case 'sent':
-      await deps.outbox.markSent(message.messageId, attempt, now, retentionExpiry(now, settings.outboxRetentionDays));
-      deps.log.info('notification sent', fields);
+      await deps.outbox.markSent(message.messageId, attempt, now, retentionExpiry(now, settings.outboxRetentionDays), outcome.notSent);
+      deps.log.info(outcome.notSent === undefined ? 'notification sent' : `notification ${outcome.notSent}`, fields);
       break;
     case 'retry':
       await deps.outbox.reschedule(message.messageId, attempt, outcome.at, outcome.reason);
@@ -134,8 +138,10 @@ export interface DrainResult {
   readonly digests: number;
 }
 
-/** Closes ended digest periods, then gives every due message one attempt (bounded per run). */
+/** Closes ended digest periods, then gives every due message one attempt (bounded per run); with a due marker that lies ahead, nothing. */
 export async function drainOutbox(deps: NotifierDeps, now: Date): Promise<DrainResult> {
+  const reading = await deps.wake?.read();
+  if (reading !== undefined && isIdle(reading, now)) return { attempted: 0, sent: 0, retried: 0, dead: 0, digests: 0 };
   const digests = await summariseClosedDigests(deps, now);
   const counts = { attempted: 0, sent: 0, retried: 0, dead: 0 };
   for (const message of await deps.outbox.due(now, DRAIN_BATCH)) {
@@ -146,6 +152,7 @@ export async function drainOutbox(deps: NotifierDeps, now: Date): Promise<DrainR
     else if (outcome.kind === 'retry') counts.retried++;
     else counts.dead++;
   }
+  if (reading !== undefined) await deps.wake?.settle(reading, now);
   return { ...counts, digests };
 }
 

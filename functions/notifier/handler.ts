@@ -14,6 +14,7 @@ import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { loadChannelSettings, type ChannelSettings } from './channel-settings.ts';
 import { consoleOutboxSender } from './console-outbox-sender.ts';
 import { dynamoDigestStore } from './digest-store.ts';
+import { dynamoDrainWake } from './drain-wake.ts';
 import { acceptNotification, drainOutbox, type NotifierDeps, type NotifierLog } from './flows.ts';
 import { notifiedEvent } from './notification.ts';
 import { dynamoOutboxStore } from './outbox-store.ts';
@@ -32,9 +33,11 @@ let deps: Promise<Omit<NotifierDeps, 'log'>> | undefined;
 function wire(settings: ChannelSettings): Omit<NotifierDeps, 'log'> {
   const fallback = consoleOutboxSender({ dataDir: process.env.ERPGOV_DATA_DIR });
   const mail = settings.mail;
+  const wake = dynamoDrainWake(documents, config.stateTableName);
   return {
-    outbox: dynamoOutboxStore(documents, config.stateTableName),
-    digests: dynamoDigestStore(documents, config.stateTableName),
+    outbox: dynamoOutboxStore(documents, config.stateTableName, wake.marker),
+    digests: dynamoDigestStore(documents, config.stateTableName, wake.marker),
+    wake,
     subjects: dynamoSubjectStore(documents, config.stateTableName),
     slack: settings.slackWebhookUrl !== undefined ? slackWebhookSender(settings.slackWebhookUrl) : fallback.slack,
     mail: mail === undefined ? fallback.mail : mail.transport === 'ses' ? sesSender(new SESv2Client({}), mail.from) : smtpSender({ url: mail.url, from: mail.from }),

@@ -14,7 +14,7 @@ import { areaOfControl, type GuideAreaName } from './control-catalogue.ts';
 export type NotifiedDetailType = RoutedDetailTypeOf<'notifier'>;
 
 /** The life-cycle step a message announces; one message per subject, step and recipient. */
-export type NotificationState = 'raised' | 'resolved' | 'opened' | 'acknowledged';
+export type NotificationState = 'raised' | 'resolved' | 'opened' | 'acknowledged' | 'excepted';
 
 export interface Notification {
   readonly kind: 'finding' | 'incident';
@@ -48,6 +48,8 @@ export interface RememberedSubject {
   readonly firstSeenAt: string;
   readonly owner: string | undefined;
   readonly incidentSeverity: IncidentSeverity | undefined;
+  /** The finding's control, for the messages of its later steps (acknowledged, excepted) whose events do not name it. */
+  readonly control?: string | undefined;
 }
 
 /** P1 is as urgent as a critical finding; the policy routes both the same way. */
@@ -66,6 +68,8 @@ export function subjectKeyOf(event: NotifiedEvent): string {
   switch (event.detailType) {
     case 'Finding Raised':
     case 'Finding Resolved':
+    case 'Finding Acknowledged':
+    case 'Finding Exception Granted':
       return event.detail.findingId;
     default:
       return event.detail.incidentId;
@@ -104,6 +108,14 @@ export function toNotification(event: NotifiedEvent, remembered: RememberedSubje
         owner: ownerOf(d) ?? remembered?.owner, title, subject: d.subject, summary: d.evidence?.summary, evidenceEventIds: d.evidence?.eventIds ?? [],
         closedBy: d.resolvedBy, resolution: d.resolution, incidentSeverity: undefined,
       };
+    }
+    case 'Finding Acknowledged': {
+      const d = event.detail;
+      return { ...base, ...laterFindingStep(d.findingId, remembered, event.id), state: 'acknowledged', summary: d.note, closedBy: d.acknowledgedBy, resolution: undefined };
+    }
+    case 'Finding Exception Granted': {
+      const d = event.detail;
+      return { ...base, ...laterFindingStep(d.findingId, remembered, event.id), owner: d.owner, state: 'excepted', summary: d.reason, closedBy: d.grantedBy, resolution: `exception until ${d.until}, owned by ${d.owner}` };
     }
     case 'Incident Opened': {
       const d = event.detail;
@@ -147,6 +159,18 @@ function laterIncidentStep(incidentId: string, incidentSeverity: IncidentSeverit
   };
 }
 
+/** What an operator's step on a finding shares: the finding as the notifier remembers it from its raise. */
+function laterFindingStep(findingId: string, remembered: RememberedSubject | undefined, eventId: string) {
+  const control = remembered?.control;
+  return {
+    kind: 'finding' as const, key: findingId,
+    // Not remembered (raised before the notifier kept it): "high" errs towards being heard.
+    severity: remembered?.severity ?? 'high', area: control === undefined ? undefined : areaOfControl(control), control,
+    owner: remembered?.owner, title: remembered?.title ?? `Finding ${findingId}`, subject: { type: 'finding', id: findingId },
+    evidenceEventIds: [eventId], incidentSeverity: undefined,
+  };
+}
+
 /** What to remember from the first event about a subject. */
 export function subjectToRemember(notification: Notification): RememberedSubject {
   return {
@@ -156,5 +180,6 @@ export function subjectToRemember(notification: Notification): RememberedSubject
     firstSeenAt: notification.firstSeenAt,
     owner: notification.owner,
     incidentSeverity: notification.incidentSeverity,
+    ...(notification.kind === 'finding' && notification.control !== undefined ? { control: notification.control } : {}),
   };
 }

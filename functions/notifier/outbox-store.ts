@@ -10,9 +10,12 @@
  *        <nextAttemptAt|sentAt|deadAt>#<messageId>: the drain reads the due pending messages
  *        (`queryDueOnIndex`), the CLI lists each state.
  *        The TTL attribute only once sent or dead: a pending message never expires.
+ *   DUE#notifier-drain / MARKER   when the drain next has something to do (`drain-wake.ts`):
+ *        lowered after each enqueue, so an idle drain costs one GetItem.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditionally, queryDueOnIndex, stateIndex, TTL_ATTRIBUTE } from '../shared/dynamo-access.ts';
+import type { DueMarker } from '../shared/due-marker.ts';
 import { addMs } from '../shared/time.ts';
 import type { MessagePayload } from './render.ts';
 import type { Channel } from './routing.ts';
@@ -40,6 +43,8 @@ export interface OutboxMessage extends NewOutboxMessage {
   readonly nextAttemptAt: string;
   readonly sentAt: string | undefined;
   readonly lastError: string | undefined;
+  /** Set when the message was done with but reached nobody, and why ("not sent: no channel configured"). */
+  readonly notSent?: string | undefined;
 }
 
 export interface OutboxStore {
@@ -54,7 +59,8 @@ export interface OutboxStore {
    * mid-send leaves it to a later drain. False when someone else took it.
    */
   claim(message: OutboxMessage, now: Date, leaseUntil: Date): Promise<boolean>;
-  markSent(messageId: string, attempt: number, sentAt: Date, expiresAt: number): Promise<void>;
+  /** `notSent`: no channel carried it (the console stand-in); recorded so `notifications list` says so. */
+  markSent(messageId: string, attempt: number, sentAt: Date, expiresAt: number, notSent?: string): Promise<void>;
   reschedule(messageId: string, attempt: number, at: Date, error: string): Promise<void>;
   markDead(messageId: string, attempt: number, reason: string, at: Date, expiresAt: number): Promise<void>;
   /** Messages in a state, newest first (pending: next due first). */
@@ -62,10 +68,11 @@ export interface OutboxStore {
 }
 
 const messageKey = (messageId: string) => ({ pk: `NOTIFY#${messageId}`, sk: 'MESSAGE' });
-const statePartition = (state: OutboxState) => `NOTIFY#${state.toUpperCase()}`;
+export const statePartition = (state: OutboxState) => `NOTIFY#${state.toUpperCase()}`;
 const indexSortKey = (at: string, messageId: string) => `${at}#${messageId}`;
 
-export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: string): OutboxStore {
+/** `wake`: the drain's due marker, lowered to each new message's first attempt (see `drain-wake.ts`). */
+export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: string, wake?: Pick<DueMarker, 'lower'>): OutboxStore {
   const indexNames = { '#ipk': stateIndex.partitionKey, '#isk': stateIndex.sortKey };
   /** Moves a message that is on attempt `attempt` (and still pending); a lost race changes nothing. */
   const transition = (messageId: string, attempt: number, set: string, values: Record<string, unknown>, names: Record<string, string> = {}) =>
@@ -85,7 +92,7 @@ export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: str
   return {
     async enqueue(message) {
       const { payload, ...fields } = message;
-      return conditionally(() =>
+      const added = await conditionally(() =>
         client.send(
           new PutCommand({
             TableName: tableName,
@@ -103,6 +110,9 @@ export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: str
           }),
         ),
       );
+      // Also for a duplicate: the first enqueue may have died before it lowered the marker.
+      await wake?.lower(message.notBefore);
+      return added;
     },
 
     async get(messageId) {
@@ -138,13 +148,13 @@ export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: str
       );
     },
 
-    async markSent(messageId, attempt, sentAt, expiresAt) {
+    async markSent(messageId, attempt, sentAt, expiresAt, notSent) {
       const at = sentAt.toISOString();
       await transition(
         messageId,
         attempt,
-        '#state = :sent, sentAt = :at, #ipk = :index, #isk = :sk, #ttl = :expires',
-        { ':sent': 'sent', ':at': at, ':index': statePartition('sent'), ':sk': indexSortKey(at, messageId), ':expires': expiresAt },
+        `#state = :sent, sentAt = :at, #ipk = :index, #isk = :sk, #ttl = :expires${notSent === undefined ? '' : ', notSent = :notSent'}`,
+        { ':sent': 'sent', ':at': at, ':index': statePartition('sent'), ':sk': indexSortKey(at, messageId), ':expires': expiresAt, ...(notSent === undefined ? {} : { ':notSent': notSent }) },
         { ...indexNames, '#ttl': TTL_ATTRIBUTE },
       );
     },
@@ -197,6 +207,7 @@ function toMessage(item: Record<string, unknown>): OutboxMessage {
     nextAttemptAt: String(item.nextAttemptAt ?? ''),
     sentAt: typeof item.sentAt === 'string' ? item.sentAt : undefined,
     lastError: typeof item.lastError === 'string' ? item.lastError : undefined,
+    ...(typeof item.notSent === 'string' ? { notSent: item.notSent } : {}),
   };
 }
 
@@ -230,8 +241,8 @@ export function memoryOutboxStore(): OutboxStore & { readonly messages: Map<stri
       messages.set(m.messageId, { ...m, attempts: m.attempts + 1, nextAttemptAt: leaseUntil.toISOString(), indexedAt: leaseUntil.toISOString() });
       return true;
     },
-    async markSent(id, attempt, at) {
-      move(id, attempt, { state: 'sent', sentAt: at.toISOString(), indexedAt: at.toISOString() });
+    async markSent(id, attempt, at, _expiresAt, notSent) {
+      move(id, attempt, { state: 'sent', sentAt: at.toISOString(), indexedAt: at.toISOString(), ...(notSent === undefined ? {} : { notSent }) });
     },
     async reschedule(id, attempt, at, error) {
       move(id, attempt, { nextAttemptAt: at.toISOString(), lastError: error, indexedAt: at.toISOString() });

@@ -20,6 +20,8 @@ export interface DigestLine {
   readonly control: string | undefined;
   readonly subject: string;
   readonly occurredAt: string;
+  /** Finding or incident (absent on lines digested before it was recorded: read as the state's usual subject). */
+  readonly kind?: Notification['kind'];
 }
 
 /** Evidence event ids shown in a message; the rest are counted. */
@@ -27,12 +29,12 @@ const SHOWN_EVENT_IDS = 5;
 
 const words = {
   en: {
-    raised: 'Finding', resolved: 'Resolved', opened: 'Incident opened', acknowledged: 'Incident acknowledged',
+    raised: 'Finding', resolved: 'Resolved', opened: 'Incident opened', acknowledged: 'Incident acknowledged', findingAcknowledged: 'Finding acknowledged', excepted: 'Exception granted',
     severity: 'Severity', control: 'Control', subject: 'Subject', evidence: 'Evidence', firstSeen: 'First seen', id: 'Id', by: 'By', events: 'Events', more: 'more',
     resolution: 'Resolution', digest: (count: number, owner: string) => `Digest: ${count} notification(s) for ${owner}`, period: 'Period', footer: 'ERP governance pipeline',
   },
   zh: {
-    raised: '发现问题', resolved: '已解决', opened: '故障已开启', acknowledged: '故障已确认',
+    raised: '发现问题', resolved: '已解决', opened: '故障已开启', acknowledged: '故障已确认', findingAcknowledged: '发现已确认', excepted: '已批准例外',
     severity: '严重程度', control: '控制项', subject: '对象', evidence: '证据', firstSeen: '首次发现', id: '编号', by: '处理人', events: '事件', more: '条未列出',
     resolution: '处理结果', digest: (count: number, owner: string) => `汇总:${owner} 共 ${count} 条通知`, period: '时段', footer: 'ERP 治理流水线',
   },
@@ -69,10 +71,15 @@ function fieldsOf(n: Notification, language: Language): Field[] {
   return fields;
 }
 
-export function headline(n: Notification, language: Language): string {
+/** The step's word: an acknowledgement is of a finding or of an incident. */
+function stepWord(state: NotificationState, kind: Notification['kind'] | undefined, language: Language): string {
   const w = words[language];
+  return state === 'acknowledged' && kind === 'finding' ? w.findingAcknowledged : w[state];
+}
+
+export function headline(n: Notification, language: Language): string {
   const severity = severityWords[language][n.severity] ?? n.severity;
-  return n.state === 'raised' ? `[${severity}] ${w.raised}: ${n.title}` : `[${severity}] ${w[n.state]}: ${n.title}`;
+  return `[${severity}] ${stepWord(n.state, n.kind, language)}: ${n.title}`;
 }
 
 export function renderSlack(n: Notification, language: Language): SlackPayload {
@@ -103,7 +110,7 @@ export function renderEmail(n: Notification, language: Language): EmailPayload {
 
 function digestLineText(line: DigestLine, language: Language): string {
   const severity = severityWords[language][line.severity] ?? line.severity;
-  const state = words[language][line.state];
+  const state = stepWord(line.state, line.kind, language);
   return `[${severity}] ${state}: ${line.title} — ${line.subject}${line.control ? ` (${line.control})` : ''} · ${line.occurredAt} · ${line.key}`;
 }
 
@@ -132,7 +139,7 @@ export function renderDigest(channel: 'slack' | 'email', owner: string, period: 
 }
 
 export function digestLineOf(n: Notification): DigestLine {
-  return { key: n.key, state: n.state, title: n.title, severity: n.severity, control: n.control, subject: `${n.subject.type} ${n.subject.id}`, occurredAt: n.occurredAt };
+  return { key: n.key, state: n.state, kind: n.kind, title: n.title, severity: n.severity, control: n.control, subject: `${n.subject.type} ${n.subject.id}`, occurredAt: n.occurredAt };
 }
 
 /** Slack's mrkdwn treats &, < and > as control characters. */

@@ -10,7 +10,8 @@ export type RetrySettings = Policy['notifications']['retry'];
 
 /** What a sender reports; secrets (webhook URL, passwords) never go into `error`. */
 export type SendResult =
-  | { readonly ok: true }
+  /** `notSent`: accepted by a stand-in (no channel configured): done, but nobody was told; says why. */
+  | { readonly ok: true; readonly notSent?: string }
   | {
       readonly ok: false;
       /** HTTP status (Slack, SES) when there was a response. */
@@ -23,13 +24,13 @@ export type SendResult =
     };
 
 export type AttemptOutcome =
-  | { readonly kind: 'sent' }
+  | { readonly kind: 'sent'; readonly notSent?: string }
   | { readonly kind: 'retry'; readonly at: Date; readonly reason: string }
   | { readonly kind: 'dead'; readonly reason: string };
 
 /** `attempt` is the number of the attempt that just ended, from 1. */
 export function nextAttempt(result: SendResult, attempt: number, now: Date, settings: RetrySettings): AttemptOutcome {
-  if (result.ok) return { kind: 'sent' };
+  if (result.ok) return result.notSent === undefined ? { kind: 'sent' } : { kind: 'sent', notSent: result.notSent };
   if (isPermanent(result)) return { kind: 'dead', reason: `permanent failure: ${result.error}` };
   if (attempt >= settings.maxAttempts) return { kind: 'dead', reason: `gave up after ${attempt} attempts; last: ${result.error}` };
   const backOffMs = Math.min(settings.baseDelaySeconds * SECOND_MS * 2 ** (attempt - 1), settings.maxDelaySeconds * SECOND_MS);

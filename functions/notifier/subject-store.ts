@@ -36,6 +36,7 @@ export function dynamoSubjectStore(client: DynamoDBDocumentClient, tableName: st
         firstSeenAt: String(item.firstSeenAt),
         owner: typeof item.owner === 'string' ? item.owner : undefined,
         incidentSeverity: typeof item.incidentSeverity === 'string' ? (item.incidentSeverity as RememberedSubject['incidentSeverity']) : undefined,
+        ...(typeof item.control === 'string' ? { control: item.control } : {}),
       };
     },
   };

@@ -14,10 +14,17 @@
  * in steady state costs one write per heartbeat, not one per sample). The silence deadline is
  * therefore `seenAt + silentAfter + heartbeat`: a host is declared silent late by at most one
  * heartbeat, never early.
+ *
+ *   DUE#threshold-silence / MARKER   when the earliest silence deadline on the index falls due
+ *        (`functions/shared/due-marker.ts`): a save lowers it after its write; the every-minute
+ *        sweep reads it and queries the shards only when something can be due (a quiet minute
+ *        costs one GetItem, not one query per shard).
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../../infra/state-table.ts';
 import { conditionally, queryDueOnIndex, stateIndex } from '../shared/dynamo-access.ts';
+import { dynamoDueMarker, earliestOf, earliestOnIndex, isIdle } from '../shared/due-marker.ts';
+import { HOUR_MS } from '../shared/time.ts';
 import { shardOf, SHARDS } from '../shared/shards.ts';
 import type { SeriesState } from './episode-evaluation.ts';
 
@@ -52,8 +59,12 @@ function fromItem(item: Record<string, unknown>): HostState {
   };
 }
 
+/** Even with nothing due, the sweep queries the shards this often (bounds how late a crashed save's host is found). */
+const SILENCE_RECHECK_MS = HOUR_MS;
+
 export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: string): ThresholdStore {
   const { partitionKey: pk, sortKey: sk } = stateTable;
+  const marker = dynamoDueMarker(client, tableName, 'threshold-silence', SILENCE_RECHECK_MS);
   return {
     async get(host) {
       const out = await client.send(new GetCommand({ TableName: tableName, Key: { [pk]: partition(host), [sk]: SORT_KEY }, ConsistentRead: true }));
@@ -70,7 +81,7 @@ export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: 
         ...(state.silentSince ? { silentSince: state.silentSince } : {}),
         ...(silenceDueAt ? { [stateIndex.partitionKey]: silencePartition(state.host), [stateIndex.sortKey]: `${silenceDueAt}#${state.host}` } : {}),
       };
-      return conditionally(() =>
+      const saved = await conditionally(() =>
         client.send(new PutCommand({
           TableName: tableName,
           Item: item,
@@ -79,13 +90,21 @@ export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: 
             : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': state.version - 1 } }),
         })),
       );
+      if (saved && silenceDueAt) await marker.lower(silenceDueAt);
+      return saved;
     },
     async silentBefore(now) {
+      const reading = await marker.read();
+      if (isIdle(reading, now)) return [];
       const hosts: HostState[] = [];
+      const next: (string | undefined)[] = [];
       for (let shard = 0; shard < SHARDS; shard++) {
         const due = await queryDueOnIndex(client, tableName, `THRESHOLD-SILENCE#${shard}`, now);
         hosts.push(...due.map(fromItem));
+        // Hosts due now keep the marker due (until the flow marks them silent); else the shard's first deadline ahead.
+        next.push(due.length > 0 ? now.toISOString() : await earliestOnIndex(client, tableName, `THRESHOLD-SILENCE#${shard}`));
       }
+      await marker.settle(reading, earliestOf(next), now);
       return hosts;
     },
   };

@@ -111,6 +111,14 @@ describe('an event dated years ahead', () => {
     const search = await captureStdout(() => runCli(['audit', 'search', '--source', 'erp.sap', '--from', day, '--to', day, '--json', '--data-dir', dataDir]));
     expect(search.code).toBe(0);
     expect((JSON.parse(search.output) as { eventId: string }[]).map((r) => r.eventId)).toContain(id);
+    // Flagged on the record, and marked in the text output.
+    expect(record?.clockSkew).toMatchObject({ kind: 'future', claimedTime: record?.occurredAt });
+    const text = await captureStdout(() => runCli(['audit', 'search', '--source', 'erp.sap', '--from', day, '--to', day, '--data-dir', dataDir]));
+    expect(text.output).toMatch(new RegExp(`FUTURE-DATED\\(arrived .*id=${id}`));
+    // Without --to the search stops at today, and says how to reach future dates.
+    const byDefault = await captureStdout(() => runCli(['audit', 'search', '--source', 'erp.sap', '--data-dir', dataDir]));
+    expect(byDefault.output).not.toContain(id);
+    expect(byDefault.output).toContain('future-dated records, flagged FUTURE-DATED, keep their claimed time: add --to');
     expect((await findings().get(findingId))?.finding.state).toBe('open');
     // A later sweep does not count it either.
     await runtime.runSchedule('audit-high-risk-sweep', new Date(Date.now() + 2 * HOUR));

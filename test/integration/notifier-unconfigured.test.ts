@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runNotificationsCommand } from '../../cli/notifications.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
 
@@ -51,7 +52,9 @@ it('an incident without any channel configured is printed and written to the on-
   expect(out.FailedEntryCount).toBe(0);
   await runtime.bus.whenIdle();
 
-  expect(printed.join('')).toContain('[erpgov notification] Slack: [CRITICAL] Incident opened: Payment gateway down');
+  // Says plainly that nothing went out: no "Slack:", no emoji shortcodes.
+  expect(printed.join('')).toContain('[erpgov notification] not sent: no channel configured: [CRITICAL] Incident opened: Payment gateway down');
+  expect(printed.join('')).not.toMatch(/Slack:|:rotating_light:/);
   const folder = join(dataDir, 'outbox');
   expect(existsSync(folder)).toBe(true);
   const files = readdirSync(folder);
@@ -63,4 +66,12 @@ it('an incident without any channel configured is printed and written to the on-
   expect(text).toContain('Payment gateway down');
   expect(text).toContain('5.1'); // the control, with its meaning
   expect(text).toContain('INC-CONSOLE-1');
+  expect(text).toContain('not sent: no channel configured');
+  expect(text).not.toMatch(/:rotating_light:/);
+
+  // `erpgov notifications list` says the same of it.
+  const listed: string[] = [];
+  expect(await runNotificationsCommand(['list', '--state', 'sent', '--data-dir', dataDir], (line) => listed.push(line))).toBe(0);
+  expect(listed.join('\n')).toMatch(/INC-CONSOLE-1.*not sent: no channel configured/);
+  expect(listed.join('\n')).not.toMatch(/ sent 20/);
 });

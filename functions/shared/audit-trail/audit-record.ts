@@ -6,6 +6,7 @@
  */
 import { INGRESS_SOURCE } from '../../../schemas/details/pipeline.ts';
 import { validateDetail } from '../../../schemas/registry.ts';
+import { clockSkewOf, type ClockSkew, type SkewTolerance } from '../event-handler.ts';
 
 export interface AuditRecord {
   readonly eventId: string;
@@ -24,6 +25,12 @@ export interface AuditRecord {
   readonly invalidReason: string | null;
   /** The event exactly as delivered, as JSON. */
   readonly originalEvent: string;
+  /**
+   * Present only when the event's time cannot be believed (more than the policy's tolerance
+   * ahead of its arrival, `future`, or beyond the late-arrival window, `late`): `occurredAt`
+   * keeps the claimed time, this says so and when it arrived. Absent on every other record.
+   */
+  readonly clockSkew?: ClockSkew;
 }
 
 // Which detail field names the actor, the target, the module and the device, in order of
@@ -31,7 +38,8 @@ export interface AuditRecord {
 const ACTOR_FIELDS = ['actor', 'performedBy', 'grantedBy', 'revokedBy', 'approver', 'verifier', 'requestedBy', 'deployedBy', 'modifiedBy', 'testedBy', 'rolledBackBy', 'acknowledgedBy', 'resolvedBy', 'reportedBy', 'account', 'person'];
 const TARGET_FIELDS = ['target', 'account', 'grantee', 'person', 'employeeId', 'changeId', 'incidentId', 'backupId', 'testId', 'drillId', 'findingId', 'commandId', 'configKey', 'system', 'module'];
 
-export function toAuditRecord(event: unknown, recordedAt: Date): AuditRecord {
+/** `tolerance`: the policy's `ingress` figures; given, a record whose time cannot be believed is flagged (`clockSkew`). */
+export function toAuditRecord(event: unknown, recordedAt: Date, tolerance?: SkewTolerance): AuditRecord {
   const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
   const rejection = rejectedEntryOf(e);
   if (rejection) return rejectedEntryRecord(e, rejection, recordedAt);
@@ -40,6 +48,7 @@ export function toAuditRecord(event: unknown, recordedAt: Date): AuditRecord {
   const source = typeof e.source === 'string' ? e.source : '(missing source)';
   const detailType = typeof e['detail-type'] === 'string' ? e['detail-type'] : '(missing detail-type)';
   const occurredAt = typeof e.time === 'string' && !Number.isNaN(Date.parse(e.time)) ? e.time : recordedAt.toISOString();
+  const clockSkew = tolerance === undefined ? undefined : clockSkewOf(occurredAt, recordedAt, tolerance);
 
   let invalidReason: string | null = null;
   if (eventId === null) invalidReason = 'the event has no id';
@@ -59,6 +68,7 @@ export function toAuditRecord(event: unknown, recordedAt: Date): AuditRecord {
     valid: invalidReason === null,
     invalidReason,
     originalEvent: JSON.stringify(event),
+    ...(clockSkew ? { clockSkew } : {}),
   };
 }
 
