@@ -8,6 +8,7 @@ import { buildRoutingTable, defineFunction } from '../../infra/routes.ts';
 import { LocalScheduler, memoryFireMemory, UnknownScheduleError, type ScheduledFire } from '../../runtime/scheduler.ts';
 
 const routes = buildRoutingTable([
+  // Only its schedules matter to the scheduler: every capability is the default.
   defineFunction({
     name: 'archiver',
     description: 'daily and hourly',
@@ -16,11 +17,6 @@ const routes = buildRoutingTable([
       { id: 'archive-daily', description: 'daily 00:30', expression: 'cron(30 0 * * ? *)' },
       { id: 'anchor-hourly', description: 'hourly', expression: 'rate(1 hour)' },
     ],
-    stateAccess: 'read',
-    publishesEvents: false,
-    archiveAccess: 'write',
-    timeoutSeconds: 5,
-    memoryMb: 128,
   }),
 ]);
 const identity = { account: '000000000000', region: 'eu-west-1' };
