@@ -14,8 +14,6 @@
  *   tsx bench/backup-silence.ts [--datasets N] [--due D] [--history H]
  */
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../functions/shared/concurrency.ts';
 import { dynamoFindingsStore } from '../functions/shared/findings/findings-store.ts';
 import { stateIndex } from '../functions/shared/dynamo-access.ts';
@@ -25,7 +23,7 @@ import { datasetScope, dynamoBackupStore, DUE_PARTITION } from '../functions/bac
 import { sweep } from '../functions/backup-verification/flows.ts';
 import { parsePolicy } from '../schemas/policy-loader.ts';
 import { stateTable } from '../infra/state-table.ts';
-import { ensureStateTable, startDynamoServer } from '../runtime/dynamo-server.ts';
+import { bulkLoad, startBenchDynamo } from './support/dynamo.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values } = parseArgs({ options: { datasets: { type: 'string' }, due: { type: 'string' }, history: { type: 'string' } } });
@@ -37,29 +35,9 @@ const { pk, sk } = { pk: stateTable.partitionKey, sk: stateTable.sortKey };
 
 const policy = parsePolicy({ backups: { catalogue: Array.from({ length: N }, (_, i) => ({ id: `ds-${i}`, system: `sys-${i}`, kind: 'database', tier: 'cold', backupPlan: 'weekly' })) } });
 
-const server = await startDynamoServer({ host: '127.0.0.1', port: 0 });
-const client = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-let requests = 0;
-client.middlewareStack.add((next) => async (args) => {
-  requests++;
-  return next(args);
-}, { step: 'initialize', name: 'countRequests' });
-await ensureStateTable(client, stateTable);
-const docs = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+const dynamo = await startBenchDynamo();
+const { docs } = dynamo;
 const store = dynamoBackupStore(docs, stateTable.name, dynamoFindingsStore(docs, stateTable.name));
-
-async function bulkLoad(items: Record<string, unknown>[]): Promise<void> {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-  await mapWithConcurrency(batches, 8, async (batch) => {
-    let pending = batch.map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 10) throw new Error('BatchWriteItem kept returning unprocessed items');
-      const out = await docs.send(new BatchWriteCommand({ RequestItems: { [stateTable.name]: pending } }));
-      pending = (out.UnprocessedItems?.[stateTable.name] ?? []) as typeof pending;
-    }
-  });
-}
 
 /** Every dataset backed up at T0 (due at T0 + 7 days), except the first `due` ones, backed up a week earlier. */
 function states(due: number, at: Date) {
@@ -71,10 +49,10 @@ function states(due: number, at: Date) {
 }
 
 async function measure(label: string, run: () => Promise<unknown>) {
-  const before = requests;
+  const before = dynamo.requests();
   const t = performance.now();
   const result = await run();
-  return { label, ms: performance.now() - t, requests: requests - before, result };
+  return { label, ms: performance.now() - t, requests: dynamo.requests() - before, result };
 }
 
 const publisher = { publish: async () => {} };
@@ -84,21 +62,21 @@ const firedAt = addMinutes(T0, 5);
 const rows: { label: string; ms: number; requests: number; due: number }[] = [];
 
 let t = performance.now();
-await bulkLoad(states(D, T0));
+await bulkLoad(docs, states(D, T0));
 console.log(`loaded ${N} datasets in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 const a = await measure(`A. ${D} due, no history`, () => sweep(deps, firedAt));
 rows.push({ ...a, due: (a.result as { due: number }).due });
 
 t = performance.now();
-await bulkLoad(states(D, addMinutes(T0, 10)));
+await bulkLoad(docs, states(D, addMinutes(T0, 10)));
 const ledger: Record<string, unknown>[] = [];
 for (let i = 0; i < N; i++) for (let k = 0; k < H; k++) ledger.push({ [pk]: `BACKUP-LEDGER#ds-${i}`, [sk]: `${addDays(T0, -7 * (k + 1)).toISOString()}#h${k}`, observation: { kind: 'backup', eventId: `h${k}`, at: addDays(T0, -7 * (k + 1)).toISOString(), origin: 'erp', ref: 'b', full: true } });
-await bulkLoad(ledger);
+await bulkLoad(docs, ledger);
 console.log(`loaded ${ledger.length} ledger entries in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 const b = await measure(`B. ${D} due, ${H} ledger entries each`, () => sweep(deps, addMinutes(T0, 15)));
 rows.push({ ...b, due: (b.result as { due: number }).due });
 
-await bulkLoad(states(10 * D, addMinutes(T0, 20)));
+await bulkLoad(docs, states(10 * D, addMinutes(T0, 20)));
 const c = await measure(`C. ${10 * D} due, same history`, () => sweep(deps, addMinutes(T0, 25)));
 rows.push({ ...c, due: (c.result as { due: number }).due });
 
@@ -111,5 +89,4 @@ for (const r of rows) console.log(`| ${r.label} | ${r.due} | ${(r.ms / 1000).toF
 console.log(`\nB/A requests: ${(b.requests / a.requests).toFixed(2)} (history does not count); C/A requests: ${(c.requests / a.requests).toFixed(2)} (due ×10)`);
 if (a.requests !== b.requests) console.log('NOTE: requests changed with history');
 
-client.destroy();
-await new Promise<void>((resolve) => server.server.close(() => resolve()));
+await dynamo.close();

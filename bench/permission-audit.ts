@@ -15,12 +15,8 @@
  *
  *   tsx bench/permission-audit.ts [--accounts N] [--events N] [--sample N] [--facts N]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { summaryItem } from '../functions/access-governance/account-store.ts';
 import { buildMonthlyReport, readAccount, recordFact, type AccessFact } from '../functions/access-governance/flows.ts';
 import { personItem } from '../functions/access-governance/person-store.ts';
@@ -30,7 +26,7 @@ import { foldHoldings, STANDING, type AccountSnapshot, type PersonState, type Ro
 import { mapWithConcurrency } from '../functions/shared/concurrency.ts';
 import { defaultPolicy } from '../schemas/policy-loader.ts';
 import { stateTable } from '../infra/state-table.ts';
-import { ensureStateTable, startDynamoServer } from '../runtime/dynamo-server.ts';
+import { bulkLoad, startBenchDynamo } from './support/dynamo.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -104,35 +100,12 @@ function sameReport(a: PermissionReport, b: PermissionReport): boolean {
 }
 
 async function withDynamo<T>(run: (docs: DynamoDBDocumentClient, requests: () => number) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'erpgov-permission-bench-'));
-  const server = await startDynamoServer({ path: join(dir, 'dynamodb'), host: '127.0.0.1', port: 0 });
-  const client = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-  let requests = 0;
-  client.middlewareStack.add((next) => async (args) => {
-    requests++;
-    return next(args);
-  }, { step: 'initialize', name: 'countRequests' });
+  const dynamo = await startBenchDynamo({ diskPrefix: 'erpgov-permission-bench-' });
   try {
-    await ensureStateTable(client, stateTable);
-    return await run(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), () => requests);
+    return await run(dynamo.docs, dynamo.requests);
   } finally {
-    client.destroy();
-    await new Promise<void>((resolve) => server.server.close(() => resolve()));
-    rmSync(dir, { recursive: true, force: true });
+    await dynamo.close();
   }
-}
-
-async function bulkLoad(docs: DynamoDBDocumentClient, items: Record<string, unknown>[]): Promise<void> {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-  await mapWithConcurrency(batches, 8, async (batch) => {
-    let pending: { PutRequest: { Item: Record<string, unknown> } }[] = batch.map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 10) throw new Error('BatchWriteItem kept returning unprocessed items');
-      const out = await docs.send(new BatchWriteCommand({ RequestItems: { [stateTable.name]: pending } }));
-      pending = (out.UnprocessedItems?.[stateTable.name] ?? []) as typeof pending;
-    }
-  });
 }
 
 let failed = false;

@@ -14,39 +14,47 @@ function listOptions(args: string[]) {
   return { dataDir: dataDirFrom(values['data-dir']), json: values.json ?? false };
 }
 
-export function runDeadLetterCommand(args: string[]): number {
+/** The JSON lines a store keeps, as read, with the numbers of the lines that were not JSON. */
+interface ListedStore<T> {
+  readonly file: string;
+  readonly unreadableLines: readonly number[];
+  readAll(): T[];
+}
+
+/** Lists a store's records: as JSON with `--json`, else a heading and one line per record. */
+function listStore<T>(args: string[], open: (dataDir: string) => ListedStore<T>, heading: (count: number, dataDir: string) => string, line: (record: T) => string): number {
   const { dataDir, json } = listOptions(args);
-  const store = deadLetterStore(dataDir);
-  const letters = store.readAll();
+  const store = open(dataDir);
+  const records = store.readAll();
   warnUnreadable(store.file, store.unreadableLines);
   if (json) {
-    process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
     return 0;
   }
-  process.stdout.write(`${letters.length} dead letter(s) in ${dataDir}\n`);
-  for (const l of letters) {
-    process.stdout.write(
-      `- ${l.deadLetteredAt} ${l.target} event ${l.event.id} (${l.event.source} / ${l.event['detail-type']}) after ${l.attempts} attempt(s)${l.retryable ? '' : ', not retryable'}: ${l.lastError.name}: ${l.lastError.message}\n`,
-    );
-  }
+  process.stdout.write(`${heading(records.length, dataDir)}\n`);
+  for (const record of records) process.stdout.write(`${line(record)}\n`);
   return 0;
 }
 
+export function runDeadLetterCommand(args: string[]): number {
+  return listStore(
+    args,
+    deadLetterStore,
+    (count, dataDir) => `${count} dead letter(s) in ${dataDir}`,
+    (l) => `- ${l.deadLetteredAt} ${l.target} event ${l.event.id} (${l.event.source} / ${l.event['detail-type']}) after ${l.attempts} attempt(s)${l.retryable ? '' : ', not retryable'}: ${l.lastError.name}: ${l.lastError.message}`,
+  );
+}
+
 export function runRejectedCommand(args: string[]): number {
-  const { dataDir, json } = listOptions(args);
-  const store = rejectedStore(dataDir);
-  const rejected = store.readAll();
-  warnUnreadable(store.file, store.unreadableLines);
-  if (json) {
-    process.stdout.write(`${JSON.stringify(rejected, null, 2)}\n`);
-    return 0;
-  }
-  process.stdout.write(`${rejected.length} rejected entr${rejected.length === 1 ? 'y' : 'ies'} in ${dataDir}\n`);
-  for (const r of rejected) {
-    const e = (r.entry ?? {}) as { Source?: unknown; DetailType?: unknown };
-    process.stdout.write(`- ${r.rejectedAt} ${String(e.Source)} / ${String(e.DetailType)}: ${r.errorCode}: ${r.errorMessage}\n`);
-  }
-  return 0;
+  return listStore(
+    args,
+    rejectedStore,
+    (count, dataDir) => `${count} rejected entr${count === 1 ? 'y' : 'ies'} in ${dataDir}`,
+    (r) => {
+      const e = (r.entry ?? {}) as { Source?: unknown; DetailType?: unknown };
+      return `- ${r.rejectedAt} ${String(e.Source)} / ${String(e.DetailType)}: ${r.errorCode}: ${r.errorMessage}`;
+    },
+  );
 }
 
 function warnUnreadable(file: string, lines: readonly number[]): void {

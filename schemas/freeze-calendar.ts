@@ -60,7 +60,8 @@ function tzidOf(event: InstanceType<typeof ICAL.Event>): string | undefined {
   return typeof tzid === 'string' && tzid !== '' ? tzid : undefined;
 }
 
-function isTimeZone(name: string): boolean {
+/** Whether `name` is an IANA time zone this runtime knows (the policy's `timezone` fields check it too). */
+export function isTimeZone(name: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: name });
     return true;

@@ -18,7 +18,7 @@ import { ruleMode } from './details/common.ts';
 import { approverRole } from './details/change.ts';
 import { controlId, findingSeverity } from './details/pipeline.ts';
 import { incidentSeverity } from './details/incident.ts';
-import { parseFreezeCalendar } from './freeze-calendar.ts';
+import { isTimeZone, parseFreezeCalendar } from './freeze-calendar.ts';
 
 /** Audit logs are kept at least 6 months (guide 6.1, China's Data Security Law). */
 export const MIN_AUDIT_RETENTION_DAYS = 183;
@@ -680,15 +680,6 @@ function duplicates<T>(items: readonly T[]): number[] {
 function isRegExp(pattern: string): boolean {
   try {
     new RegExp(pattern, 'i');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
     return true;
   } catch {
     return false;

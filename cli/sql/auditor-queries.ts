@@ -12,25 +12,20 @@ export interface AuditorQuery {
   readonly sql: string;
 }
 
+/** The month's permission audit items (2.5) of one category. */
+const permissionItems = (name: string, category: string, description: string): AuditorQuery => ({
+  name,
+  control: '2.5',
+  description,
+  sql: `SELECT account, person, what, detail
+FROM permission_report
+WHERE month = {period} AND category = '${category}'
+ORDER BY account, what`,
+});
+
 export const AUDITOR_QUERIES: readonly AuditorQuery[] = [
-  {
-    name: 'leavers-not-cleaned',
-    control: '2.5',
-    description: 'Accounts of people who left and were never cleaned up, from the month\'s permission audit.',
-    sql: `SELECT account, person, what, detail
-FROM permission_report
-WHERE month = {period} AND category = 'leaver-not-cleaned'
-ORDER BY account, what`,
-  },
-  {
-    name: 'movers-not-adjusted',
-    control: '2.5',
-    description: 'People whose job changed but whose permissions did not, from the month\'s permission audit.',
-    sql: `SELECT account, person, what, detail
-FROM permission_report
-WHERE month = {period} AND category = 'mover-not-adjusted'
-ORDER BY account, what`,
-  },
+  permissionItems('leavers-not-cleaned', 'leaver-not-cleaned', 'Accounts of people who left and were never cleaned up, from the month\'s permission audit.'),
+  permissionItems('movers-not-adjusted', 'mover-not-adjusted', 'People whose job changed but whose permissions did not, from the month\'s permission audit.'),
   {
     name: 'open-findings-by-control',
     control: '1.1-6.4',

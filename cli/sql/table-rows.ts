@@ -8,6 +8,7 @@ import type { BackupReport } from '../../functions/backup-verification/backup-re
 import type { ChangeReport } from '../../functions/change-approvals/change-report.ts';
 import type { OperationsReport } from '../../functions/incident-response/operations-report.ts';
 import type { StoredFinding } from '../../functions/shared/findings/finding.ts';
+import { REPORT_TABLES } from '../../schemas/export-tables.ts';
 import { findingRow } from '../evidence/evidence-render.ts';
 
 export type Row = Record<string, string | number | boolean | null>;
@@ -21,53 +22,25 @@ export function auditRecordRow(line: Record<string, unknown>, date: string): Row
 
 export const findingsRows = (findings: readonly StoredFinding[], period: string, generatedAt: string): Row[] => findings.map((f) => findingRow(f, period, generatedAt));
 
-export const permissionRows = (r: PermissionReport): Row[] => r.items.map((i) => ({ month: r.month, category: i.category, account: i.account, person: i.person, what: i.what, detail: i.detail }));
+/** `last_good_backup` → `lastGoodBackup`: the report field a column is read from. */
+const fieldOf = (column: string) => column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
-export const backupRows = (r: BackupReport): Row[] =>
-  r.rows.map((b) => ({
-    month: r.month,
-    dataset: b.dataset,
-    system: b.system,
-    tier: b.tier,
-    last_good_backup: b.lastGoodBackup,
-    worst_gap_hours: b.worstGapHours,
-    gap_within_cadence: b.gapWithinCadence,
-    offsite: b.offsite,
-    retention: b.retention,
-    encryption: b.encryption,
-    restore_tests_run: b.restoreTestsRun,
-    restore_tests_passed: b.restoreTestsPassed,
-  }));
+/**
+ * One row per item of a report, its columns those the table declares: the period column(s) from
+ * the report itself, every other column the item's field of the same name in camelCase.
+ */
+function reportRows(tableName: string, period: Row, items: readonly object[]): Row[] {
+  const table = REPORT_TABLES.find((t) => t.name === tableName);
+  if (!table) throw new Error(`no report table named ${tableName}`);
+  const columns = table.columns.map(([name]) => name).filter((name) => !(name in period));
+  return items.map((item) => {
+    const row: Row = { ...period };
+    for (const column of columns) row[column] = (item as Record<string, Row[string]>)[fieldOf(column)] as Row[string];
+    return row;
+  });
+}
 
-export const changeRows = (r: ChangeReport): Row[] =>
-  r.changes.map((c) => ({
-    month: r.month,
-    change_id: c.changeId,
-    title: c.title,
-    requested_by: c.requestedBy,
-    requested_at: c.requestedAt,
-    approvers: c.approvers,
-    rejected: c.rejected,
-    tests: c.tests,
-    approved_version: c.approvedVersion,
-    deployed_versions: c.deployedVersions,
-    version_matches: c.versionMatches,
-    rollback_plan: c.rollbackPlan,
-    emergency: c.emergency,
-    freeze: c.freeze,
-  }));
-
-export const operationsRows = (r: OperationsReport): Row[] =>
-  r.incidents.map((s) => ({
-    quarter: r.quarter,
-    severity: s.severity,
-    incidents: s.incidents,
-    acknowledged: s.acknowledged,
-    resolved: s.resolved,
-    mtta_minutes: s.mttaMinutes,
-    mttr_minutes: s.mttrMinutes,
-    respond_target_minutes: s.respondTargetMinutes,
-    resolve_target_minutes: s.resolveTargetMinutes,
-    acknowledge_breaches: s.acknowledgeBreaches,
-    resolve_breaches: s.resolveBreaches,
-  }));
+export const permissionRows = (r: PermissionReport): Row[] => reportRows('permission_report', { month: r.month }, r.items);
+export const backupRows = (r: BackupReport): Row[] => reportRows('backup_report', { month: r.month }, r.rows);
+export const changeRows = (r: ChangeReport): Row[] => reportRows('change_report', { month: r.month }, r.changes);
+export const operationsRows = (r: OperationsReport): Row[] => reportRows('operations_report', { quarter: r.quarter }, r.incidents);

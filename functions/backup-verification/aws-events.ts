@@ -39,32 +39,25 @@ const lifecycle = z.looseObject({ deleteAfterDays: numeric.optional(), DeleteAft
 const calculated = z.looseObject({ deleteAt: instant.optional(), DeleteAt: instant.optional() }).optional();
 const tags = z.record(z.string(), text).optional();
 
-/** Fields of the AWS Backup details the function reads (camelCase as EventBridge delivers them); anything else is kept, not read. */
+/** Optional fields of one type: `{ name: schema.optional(), ... }`. */
+function optionalFields<const K extends string, T extends z.ZodType>(schema: T, names: readonly K[]): Record<K, z.ZodOptional<T>> {
+  return Object.fromEntries(names.map((name) => [name, schema.optional()])) as Record<K, z.ZodOptional<T>>;
+}
+
+/** Fields of the AWS Backup details the function reads (camelCase as EventBridge delivers them), by type; anything else is kept, not read. */
 const backupDetail = z.looseObject({
-  state: z.string().optional(),
-  status: z.string().optional(),
-  statusMessage: z.string().optional(),
-  backupJobId: text.optional(),
-  copyJobId: text.optional(),
-  restoreJobId: text.optional(),
-  resourceArn: z.string().optional(),
-  sourceResourceArn: z.string().optional(),
-  resourceType: z.string().optional(),
-  recoveryPointArn: z.string().optional(),
-  sourceRecoveryPointArn: z.string().optional(),
-  destinationRecoveryPointArn: z.string().optional(),
-  backupVaultArn: z.string().optional(),
-  backupVaultName: z.string().optional(),
-  destinationBackupVaultArn: z.string().optional(),
-  sourceBackupVaultArn: z.string().optional(),
+  ...optionalFields(z.string(), [
+    'state', 'status', 'statusMessage', 'resourceArn', 'sourceResourceArn', 'resourceType',
+    'recoveryPointArn', 'sourceRecoveryPointArn', 'destinationRecoveryPointArn',
+    'backupVaultArn', 'backupVaultName', 'destinationBackupVaultArn', 'sourceBackupVaultArn',
+    'encryptionKeyArn', 'validationStatus',
+  ]),
+  ...optionalFields(text, ['backupJobId', 'copyJobId', 'restoreJobId']),
+  ...optionalFields(instant, ['creationDate', 'completionDate']),
   backupSizeInBytes: numeric.optional(),
-  creationDate: instant.optional(),
-  completionDate: instant.optional(),
   isEncrypted: flag.optional(),
-  encryptionKeyArn: z.string().optional(),
   lifecycle,
   calculatedLifecycle: calculated,
-  validationStatus: z.string().optional(),
   tags,
   resourceTags: tags,
 });

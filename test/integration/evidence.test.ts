@@ -5,12 +5,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { runCli } from '../../cli/main.ts';
 import { COMMAND_HELP } from '../../cli/usage.ts';
 import { fixedClock, installClock } from '../../functions/shared/clock.ts';
-import { captureStdout } from '../support/capture-stdout.ts';
+import { captureOutput, captureStdout } from '../support/capture-stdout.ts';
 import { seedEvidenceMonth } from '../support/evidence-data.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,17 +31,8 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function evidence(...args: string[]): Promise<{ code: number; output: string; errors: string }> {
-  let errors = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    errors += String(chunk);
-    return true;
-  });
-  try {
-    return { ...(await captureStdout(() => runCli(['evidence', ...args, '--data-dir', dataDir, '--endpoint', 'http://127.0.0.1:1']))), errors };
-  } finally {
-    spy.mockRestore();
-  }
+function evidence(...args: string[]): Promise<{ code: number; output: string; errors: string }> {
+  return captureOutput(() => runCli(['evidence', ...args, '--data-dir', dataDir, '--endpoint', 'http://127.0.0.1:1']));
 }
 
 describe('erpgov evidence', () => {
@@ -147,18 +138,7 @@ describe('erpgov evidence', () => {
     const named = await captureStdout(() => runCli(['sql', '--query', 'leavers-not-cleaned', '--period', '2026-10', '--athena']));
     expect(named.output).toMatch(/FROM permission_report\nWHERE month = '2026-10'/);
     for (const bad of ['SELEC 1', 'SELECT * FROM nowhere']) {
-      const { code, errors } = await (async () => {
-        let errors = '';
-        const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-          errors += String(chunk);
-          return true;
-        });
-        try {
-          return { code: await runCli(['sql', bad, '--data-dir', dataDir, '--endpoint', 'http://127.0.0.1:1']), errors };
-        } finally {
-          spy.mockRestore();
-        }
-      })();
+      const { code, errors } = await captureOutput(() => runCli(['sql', bad, '--data-dir', dataDir, '--endpoint', 'http://127.0.0.1:1']));
       expect(code).toBe(2);
       expect(errors.trim().split('\n')).toHaveLength(1);
     }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.ts';
 import { COMMAND_HELP } from '../../cli/usage.ts';
 import { searchTrail } from '../../functions/shared/audit-trail/audit-queries.ts';
@@ -20,7 +20,7 @@ import { findingLifecycle } from '../../functions/shared/findings/lifecycle.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { readRuntimeFile } from '../../runtime/runtime-file.ts';
-import { captureStdout } from '../support/capture-stdout.ts';
+import { captureOutput } from '../support/capture-stdout.ts';
 import { quietFunctions } from '../support/quiet-functions.ts';
 
 const MIN = 60_000;
@@ -32,18 +32,9 @@ let loud: () => void;
 
 /** Runs `erpgov ...args` in-process: exit status, stdout and stderr. */
 async function erpgov(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let err = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    // A simulation runs in a throw-away folder of its own: it takes no --data-dir.
-    const { code, output } = await captureStdout(() => runCli(args[0] === 'simulate' ? args : [...args, '--data-dir', dataDir]));
-    return { code, out: output, err };
-  } finally {
-    spy.mockRestore();
-  }
+  // A simulation runs in a throw-away folder of its own: it takes no --data-dir.
+  const { code, output, errors } = await captureOutput(() => runCli(args[0] === 'simulate' ? args : [...args, '--data-dir', dataDir]));
+  return { code, out: output, err: errors };
 }
 
 beforeAll(async () => {

@@ -93,6 +93,14 @@ describe('SQL over the exports (DuckDB)', () => {
     expect(await run('records-per-day')).toEqual([['2026-11-03', 'erp.sap', 3]]);
   });
 
+  it('fills every column of the report tables from the report JSON', async () => {
+    const all = async (table: string) => (await engine.query(`SELECT * FROM ${table}`)).rows;
+    expect(await all('permission_report')).toEqual([['2026-11', 'leaver-not-cleaned', 'u100', 'E-100', 'SALES', 'left 2026-10-01'], ['2026-11', 'mover-not-adjusted', 'u200', 'E-200', 'FIN', 'moved']]);
+    expect(await all('backup_report')).toEqual([['2026-11', 'orders', 'erp', 'hot', null, 2.5, false, 'yes', 'n/a', 'encrypted', 0, 0]]);
+    expect(await all('change_report')).toEqual([['2026-11', 'CR-1', 't', 'a', 'x', 'b', null, 'passed', '1.2', '1.3', false, true, false, null]]);
+    expect(await all('operations_report')).toEqual([['2026-Q4', 'P1', 2, 2, 2, 20, 300, 15, 240, 1, 1]]);
+  });
+
   it('refuses a syntax error and an unknown table as the query\'s fault', async () => {
     await expect(engine.query('SELEC 1')).rejects.toBeInstanceOf(SqlQueryError);
     await expect(engine.query('SELECT * FROM nowhere')).rejects.toThrow(/nowhere/);

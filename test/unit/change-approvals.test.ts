@@ -51,9 +51,20 @@ function setup(policyDoc: Record<string, unknown> = {}) {
   const grant = (account: string, role: string, eventTime: string, state: 'assigned' | 'revoked' = 'assigned') => items.put(`ACCESS#ACCT#${account}`, `ROLE#${role}#standing`, { account, role, grantKey: 'standing', state, eventTime, eventId: `${account}-${role}-${state}` });
   let n = 0;
   const fact = (detailType: string, time: string, detail: Record<string, unknown>) => recordChangeFact(deps, { eventId: `ev-${++n}`, detailType, time, detail: { schemaVersion: 1, ...detail } }, new Date(time));
+  /** CHG-1 approved by `approver` in the capacity `role`. */
+  const approve = (time: string, approver: string, role: 'business' | 'it') => fact('Change Approved', time, { changeId: 'CHG-1', approver, role });
+  /** CHG-1's tests passed in QAS, by dave, at `codeVersion`. */
+  const testsPassed = (time: string, codeVersion = 'git:abc123') => fact('Change Tested', time, { changeId: 'CHG-1', environment: 'qas', outcome: 'passed', testedBy: 'dave', codeVersion });
+  /** CHG-1 requested at 08:00 on 9 March, then approved at 09:00 and 10:00 by the two signers, in order. */
+  type Signer = readonly [approver: string, role: 'business' | 'it'];
+  const requestSignedOff = async (first: Signer, second: Signer) => {
+    await fact('Change Requested', '2026-03-09T08:00:00Z', request());
+    await approve('2026-03-09T09:00:00Z', ...first);
+    await approve('2026-03-09T10:00:00Z', ...second);
+  };
   const live = () => [...findings.records.values()].filter((r) => r.finding.state !== 'resolved').map((r) => r.finding.rule);
   const liveFindings = () => [...findings.records.values()].filter((r) => r.finding.state !== 'resolved').map((r) => r.finding);
-  return { deps, policy, items, grant, fact, live, liveFindings, published };
+  return { deps, policy, items, grant, fact, approve, testsPassed, requestSignedOff, live, liveFindings, published };
 }
 
 const request = (overrides: Record<string, unknown> = {}) => ({
@@ -89,10 +100,8 @@ describe('4.1 dual sign-off', () => {
   it('raises nothing for a change approved by business and IT, tested and deployed at the same version', async () => {
     const s = setup();
     await approvers(s);
-    await s.fact('Change Requested', '2026-03-09T08:00:00Z', request());
-    await s.fact('Change Approved', '2026-03-09T09:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'business' });
-    await s.fact('Change Approved', '2026-03-09T10:00:00Z', { changeId: 'CHG-1', approver: 'carol', role: 'it' });
-    await s.fact('Change Tested', '2026-03-09T12:00:00Z', { changeId: 'CHG-1', environment: 'qas', outcome: 'passed', testedBy: 'dave', codeVersion: 'git:abc123' });
+    await s.requestSignedOff(['bob', 'business'], ['carol', 'it']);
+    await s.testsPassed('2026-03-09T12:00:00Z');
     await s.fact('Change Deployed', '2026-03-10T22:00:00Z', deployed());
     expect(s.live()).toEqual([]);
   });
@@ -101,41 +110,48 @@ describe('4.1 dual sign-off', () => {
     const s = setup();
     await s.grant('alice', 'it-lead', '2026-01-01T00:00:00Z');
     await s.grant('bob', 'department-head', '2026-01-01T00:00:00Z');
-    await s.fact('Change Requested', '2026-03-09T08:00:00Z', request());
-    await s.fact('Change Approved', '2026-03-09T09:00:00Z', { changeId: 'CHG-1', approver: 'alice', role: 'it' });
-    await s.fact('Change Approved', '2026-03-09T10:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'business' });
+    await s.requestSignedOff(['alice', 'it'], ['bob', 'business']);
     expect(s.live()).toEqual(['self-approval']);
-    await s.fact('Change Tested', '2026-03-09T12:00:00Z', { changeId: 'CHG-1', environment: 'qas', outcome: 'passed', testedBy: 'dave', codeVersion: 'git:abc123' });
+    await s.testsPassed('2026-03-09T12:00:00Z');
     await s.fact('Change Deployed', '2026-03-10T22:00:00Z', deployed());
     expect(s.live().sort()).toEqual(['deployed-without-sign-off', 'self-approval']);
   });
 
-  it('flags the same person signing in both capacities', async () => {
-    const s = setup();
-    await s.grant('bob', 'department-head', '2026-01-01T00:00:00Z');
-    await s.grant('bob', 'it-lead', '2026-01-01T00:00:00Z');
-    await s.fact('Change Requested', '2026-03-09T08:00:00Z', request());
-    await s.fact('Change Approved', '2026-03-09T09:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'business' });
-    await s.fact('Change Approved', '2026-03-09T10:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'it' });
-    expect(s.live()).toEqual(['same-approver-twice']);
-  });
-
-  it('flags an approver who lost the role before approving, but not one who lost it after', async () => {
-    const s = setup();
-    await s.grant('bob', 'department-head', '2026-03-01T00:00:00Z', 'revoked');
-    await s.grant('carol', 'it-lead', '2026-03-20T00:00:00Z', 'revoked');
-    await s.fact('Change Requested', '2026-03-09T08:00:00Z', request());
-    await s.fact('Change Approved', '2026-03-09T09:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'business' });
-    await s.fact('Change Approved', '2026-03-09T10:00:00Z', { changeId: 'CHG-1', approver: 'carol', role: 'it' });
-    expect(s.live()).toEqual(['approver-lacks-role']);
-  });
+  interface SignOffCase {
+    what: string;
+    grants: Parameters<ReturnType<typeof setup>['grant']>[];
+    signers: Parameters<ReturnType<typeof setup>['requestSignedOff']>;
+    raised: string;
+  }
+  const signOffCases: SignOffCase[] = [
+    {
+      what: 'the same person signing in both capacities',
+      grants: [['bob', 'department-head', '2026-01-01T00:00:00Z'], ['bob', 'it-lead', '2026-01-01T00:00:00Z']],
+      signers: [['bob', 'business'], ['bob', 'it']],
+      raised: 'same-approver-twice',
+    },
+    {
+      what: 'an approver who lost the role before approving, but not one who lost it after',
+      grants: [['bob', 'department-head', '2026-03-01T00:00:00Z', 'revoked'], ['carol', 'it-lead', '2026-03-20T00:00:00Z', 'revoked']],
+      signers: [['bob', 'business'], ['carol', 'it']],
+      raised: 'approver-lacks-role',
+    },
+  ];
+  for (const { what, grants, signers, raised } of signOffCases) {
+    it(`flags ${what}`, async () => {
+      const s = setup();
+      for (const grant of grants) await s.grant(...grant);
+      await s.requestSignedOff(...signers);
+      expect(s.live()).toEqual([raised]);
+    });
+  }
 
   it('keeps an approval that arrives before its request and applies it when the request comes', async () => {
     const s = setup();
     await approvers(s);
-    await s.fact('Change Approved', '2026-03-09T09:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'business' });
+    await s.approve('2026-03-09T09:00:00Z', 'bob', 'business');
     expect(s.live()).toEqual(['approval-without-request']);
-    await s.fact('Change Approved', '2026-03-09T10:00:00Z', { changeId: 'CHG-1', approver: 'carol', role: 'it' });
+    await s.approve('2026-03-09T10:00:00Z', 'carol', 'it');
     await s.fact('Change Requested', '2026-03-09T08:00:00Z', request());
     expect(s.live()).toEqual([]);
   });
@@ -144,7 +160,7 @@ describe('4.1 dual sign-off', () => {
     const s = setup();
     await approvers(s);
     await s.fact('Change Requested', '2026-03-09T08:00:00Z', request());
-    await s.fact('Change Approved', '2026-03-09T09:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'business' });
+    await s.approve('2026-03-09T09:00:00Z', 'bob', 'business');
     await s.fact('Change Requested', '2026-03-09T09:30:00Z', request({ codeVersion: 'git:def456' }));
     expect(s.live()).toEqual(['re-approval-needed']);
     await s.fact('Change Rejected', '2026-03-09T11:00:00Z', { changeId: 'CHG-1', approver: 'carol', role: 'it', reason: 'too risky' });
@@ -164,15 +180,13 @@ describe('4.1 dual sign-off', () => {
 describe('4.2 tested first, 4.3 versions recorded, 4.4 direct edits', () => {
   async function signedOff(s: ReturnType<typeof setup>) {
     await approvers(s);
-    await s.fact('Change Requested', '2026-03-09T08:00:00Z', request());
-    await s.fact('Change Approved', '2026-03-09T09:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'business' });
-    await s.fact('Change Approved', '2026-03-09T10:00:00Z', { changeId: 'CHG-1', approver: 'carol', role: 'it' });
+    await s.requestSignedOff(['bob', 'business'], ['carol', 'it']);
   }
 
   it('flags a deploy of an untested version (a test of another version does not count)', async () => {
     const s = setup();
     await signedOff(s);
-    await s.fact('Change Tested', '2026-03-09T12:00:00Z', { changeId: 'CHG-1', environment: 'qas', outcome: 'passed', testedBy: 'dave', codeVersion: 'git:other' });
+    await s.testsPassed('2026-03-09T12:00:00Z', 'git:other');
     await s.fact('Change Deployed', '2026-03-10T22:00:00Z', deployed());
     expect(s.live()).toEqual(['untested-version']);
   });
@@ -180,7 +194,7 @@ describe('4.2 tested first, 4.3 versions recorded, 4.4 direct edits', () => {
   it('flags a deployed version that differs from the approved one as critical', async () => {
     const s = setup();
     await signedOff(s);
-    await s.fact('Change Tested', '2026-03-09T12:00:00Z', { changeId: 'CHG-1', environment: 'qas', outcome: 'passed', testedBy: 'dave', codeVersion: 'git:abc123' });
+    await s.testsPassed('2026-03-09T12:00:00Z');
     await s.fact('Change Deployed', '2026-03-10T22:00:00Z', deployed('git:zzz999'));
     const mismatch = s.liveFindings().find((f) => f.rule === 'version-mismatch');
     expect(mismatch?.raised.severity).toBe('critical');
@@ -217,15 +231,15 @@ describe('freeze calendars', () => {
     const s = setup({ change: { freeze: { calendars: [{ name: 'weekly', ics: WEEKLY_FREEZE }] } } });
     await approvers(s);
     await s.fact('Change Requested', '2026-03-26T08:00:00Z', request({ emergency, window: { start: '2026-03-27T00:00:00Z', end: '2026-03-28T00:00:00Z' } }));
-    await s.fact('Change Tested', '2026-03-26T12:00:00Z', { changeId: 'CHG-1', environment: 'qas', outcome: 'passed', testedBy: 'dave', codeVersion: 'git:abc123' });
+    await s.testsPassed('2026-03-26T12:00:00Z');
     if (!emergency) {
-      await s.fact('Change Approved', '2026-03-26T09:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'business' });
-      await s.fact('Change Approved', '2026-03-26T10:00:00Z', { changeId: 'CHG-1', approver: 'carol', role: 'it' });
+      await s.approve('2026-03-26T09:00:00Z', 'bob', 'business');
+      await s.approve('2026-03-26T10:00:00Z', 'carol', 'it');
     }
     await s.fact('Change Deployed', '2026-03-27T22:00:00Z', deployed());
     if (signOffAt) {
-      await s.fact('Change Approved', signOffAt, { changeId: 'CHG-1', approver: 'bob', role: 'business' });
-      await s.fact('Change Approved', signOffAt, { changeId: 'CHG-1', approver: 'carol', role: 'it' });
+      await s.approve(signOffAt, 'bob', 'business');
+      await s.approve(signOffAt, 'carol', 'it');
     }
     if (now) await sweepEmergencies(s.deps, now);
     return s;
@@ -271,9 +285,9 @@ describe('AWS deployment and configuration events at the production gate', () =>
     const t = setup();
     await approvers(t);
     await t.fact('Change Requested', '2026-03-09T08:00:00Z', request({ deploymentTargets: ['myPipeline'] }));
-    await t.fact('Change Approved', '2026-03-09T09:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'business' });
-    await t.fact('Change Approved', '2026-03-09T10:00:00Z', { changeId: 'CHG-1', approver: 'carol', role: 'it' });
-    await t.fact('Change Tested', '2026-03-09T12:00:00Z', { changeId: 'CHG-1', environment: 'qas', outcome: 'passed', testedBy: 'dave', codeVersion: 'git:abc123' });
+    await t.approve('2026-03-09T09:00:00Z', 'bob', 'business');
+    await t.approve('2026-03-09T10:00:00Z', 'carol', 'it');
+    await t.testsPassed('2026-03-09T12:00:00Z');
     const matched = await judgeAwsEvent(t.deps, event, new Date('2026-03-10T22:00:01Z'));
     expect(matched).toMatchObject({ matched: 'CHG-1', raised: [] });
     const report = await monthlyChangeReport(t.deps, '2026-03');

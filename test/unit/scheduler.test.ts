@@ -4,27 +4,20 @@
  * run makes the same Scheduled Event the scheduler would.
  */
 import { describe, expect, it } from 'vitest';
-import { buildRoutingTable } from '../../infra/routes.ts';
+import { buildRoutingTable, defineFunction } from '../../infra/routes.ts';
 import { LocalScheduler, memoryFireMemory, UnknownScheduleError, type ScheduledFire } from '../../runtime/scheduler.ts';
 
 const routes = buildRoutingTable([
-  {
+  // Only its schedules matter to the scheduler: every capability is the default.
+  defineFunction({
     name: 'archiver',
     description: 'daily and hourly',
-    entry: 'unused.ts',
     rules: [],
     schedules: [
       { id: 'archive-daily', description: 'daily 00:30', expression: 'cron(30 0 * * ? *)' },
       { id: 'anchor-hourly', description: 'hourly', expression: 'rate(1 hour)' },
     ],
-    stateAccess: 'read',
-    publishesEvents: false,
-    archiveAccess: 'write',
-    readsSecrets: false,
-    sendsEmail: false,
-    timeoutSeconds: 5,
-    memoryMb: 128,
-  },
+  }),
 ]);
 const identity = { account: '000000000000', region: 'eu-west-1' };
 
