@@ -13,8 +13,8 @@
  *   DUE#notifier-drain / MARKER   when the drain next has something to do (`drain-wake.ts`):
  *        lowered after each enqueue, so an idle drain costs one GetItem.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { conditionally, queryDueOnIndex, stateIndex, TTL_ATTRIBUTE } from '../shared/dynamo-access.ts';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { conditionally, queryDueOnIndex, queryIndexPartition, stateIndex, TTL_ATTRIBUTE } from '../shared/dynamo-access.ts';
 import type { DueMarker } from '../shared/due-marker.ts';
 import { addMs } from '../shared/time.ts';
 import type { MessagePayload } from './render.ts';
@@ -176,18 +176,8 @@ export function dynamoOutboxStore(client: DynamoDBDocumentClient, tableName: str
     },
 
     async list(state, limit) {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: stateIndex.indexName,
-          KeyConditionExpression: '#ipk = :index',
-          ExpressionAttributeNames: { '#ipk': stateIndex.partitionKey },
-          ExpressionAttributeValues: { ':index': statePartition(state) },
-          ScanIndexForward: state === 'pending',
-          Limit: limit,
-        }),
-      );
-      return (out.Items ?? []).map(toMessage);
+      const items = await queryIndexPartition(client, tableName, statePartition(state), { limit, newestFirst: state !== 'pending' });
+      return items.map(toMessage);
     },
   };
 }

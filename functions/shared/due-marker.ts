@@ -16,9 +16,9 @@
  * A writer that dies between its item and its `lower` leaves the item unseen until the marker
  * next falls due, at most `recheckMs` later: nothing is lost, at worst it is late by that much.
  */
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../../infra/state-table.ts';
-import { conditionally } from './dynamo-access.ts';
+import { conditionally, queryIndexPartition } from './dynamo-access.ts';
 import { addMs } from './time.ts';
 
 export interface MarkerReading {
@@ -42,18 +42,8 @@ const NAMES = { '#earliest': 'earliest', '#version': 'version' };
 
 /** When the first item of an index partition falls due (its sort key is `<ISO time>#...`); undefined when the partition is empty. */
 export async function earliestOnIndex(client: DynamoDBDocumentClient, tableName: string, indexPartition: string): Promise<string | undefined> {
-  const index = stateTable.globalSecondaryIndexes[0];
-  const out = await client.send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: index.indexName,
-      KeyConditionExpression: '#ipk = :partition',
-      ExpressionAttributeNames: { '#ipk': index.partitionKey },
-      ExpressionAttributeValues: { ':partition': indexPartition },
-      Limit: 1,
-    }),
-  );
-  const sortKey = out.Items?.[0]?.[index.sortKey];
+  const [first] = await queryIndexPartition(client, tableName, indexPartition, { limit: 1 });
+  const sortKey = first?.[stateTable.globalSecondaryIndexes[0].sortKey];
   return typeof sortKey === 'string' ? sortKey.split('#')[0] : undefined;
 }
 

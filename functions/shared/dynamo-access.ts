@@ -3,7 +3,7 @@
  * own paginator, and telling a lost conditional write (an expected race) from a real error.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../../infra/state-table.ts';
 
 /** Pages of a query, lazily: callers that stop early read no further pages. */
@@ -56,6 +56,23 @@ export async function queryDueOnIndex(client: DynamoDBDocumentClient, tableName:
     if (items.length >= options.limit) break;
   }
   return items.slice(0, options.limit);
+}
+
+/** The first `limit` items of an index partition, oldest sort key first unless `newestFirst`. */
+export async function queryIndexPartition(client: DynamoDBDocumentClient, tableName: string, indexPartition: string, options: { limit: number; newestFirst?: boolean }): Promise<Record<string, unknown>[]> {
+  const index = stateTable.globalSecondaryIndexes[0];
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: index.indexName,
+      KeyConditionExpression: '#ipk = :partition',
+      ExpressionAttributeNames: { '#ipk': index.partitionKey },
+      ExpressionAttributeValues: { ':partition': indexPartition },
+      ScanIndexForward: options.newestFirst !== true,
+      Limit: options.limit,
+    }),
+  );
+  return out.Items ?? [];
 }
 
 /** The state table's index and TTL attribute names, as declared (`infra/state-table.ts`). */
