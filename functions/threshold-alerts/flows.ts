@@ -297,11 +297,11 @@ function slowSqlFinding(lifecycle: FindingLifecycle, rules: EvaluationRules, sta
     findingId: lifecycle.id('3.3', 'slow-sql', module, startedAt),
     control: '3.3',
     rule: 'slow-sql',
-    title: `Slow SQL in module ${module}: ${state.executions} slow executions since ${state.windowStart}`,
+    title: `Slow SQL hot spot in module ${module}`,
     severity: 'medium',
     mode: rules.slowSql.mode,
     subject: { type: 'erp-module', id: module, name: module },
-    summary: `Module ${module} ran ${state.executions} statements slower than ${rules.slowSql.minSeconds} s in the ${rules.slowSql.windowMinutes}-minute window from ${state.windowStart} (finding at ${rules.slowSql.findingAtExecutions}); worst by total time: ${named}${state.otherExecutions > 0 ? `; ${state.otherExecutions} more executions of other statements` : ''}.`,
+    summary: `Module ${module} ran ${state.executions} statements (so far; the evidence is refreshed at ${rules.slowSql.findingAtExecutions} and each doubling) slower than ${rules.slowSql.minSeconds} s in the ${rules.slowSql.windowMinutes}-minute window from ${state.windowStart} (finding at ${rules.slowSql.findingAtExecutions}); worst by total time: ${named}${state.otherExecutions > 0 ? `; ${state.otherExecutions} more executions of other statements` : ''}.`,
     facts: { module, windowStart: state.windowStart, windowMinutes: rules.slowSql.windowMinutes, executions: state.executions, statements: Object.keys(state.statements).length, worstStatements: worst, episodeStartedAt: startedAt },
     eventIds,
   };

@@ -197,6 +197,28 @@ describe('issue 12 (thresholds, incidents, drills) through the CLI', () => {
     expect((await findings('--control', '3.2')).find((f) => f.findingId === episode?.findingId)?.state).toBe('resolved');
   });
 
+  it('slow SQL replayed from the APM: one 3.3 finding for the module naming its worst statements; the sweep cools it after a quiet hour', async () => {
+    const hour = new Date(Math.floor((now - 5 * HOUR) / HOUR) * HOUR);
+    await replay(Array.from({ length: 12 }, (_, i) => entry('erp.apm', 'Slow Query', {
+      system: 'sap-prd-hana', module: 'inventory', queryFingerprint: `apm-${i % 3}`, durationSeconds: 6 + i,
+      statement: i % 3 === 0 ? `SELECT * FROM mard WHERE matnr = '${1000 + i}' AND werks IN ('1000', '2000')` : i % 3 === 1 ? `UPDATE mard SET labst = ${i} WHERE matnr = '${i}'` : `SELECT SUM(menge) FROM ekpo WHERE ebeln = ${i}`,
+      tables: ['MARD'],
+    }, new Date(hour.getTime() + i * 3 * MIN))));
+    const [hot] = (await findings('--control', '3.3')).filter((f) => f.raised.subject.id === 'inventory');
+    // Raised at the 10th slow execution (its evidence is refreshed at 10, 20, 40, ...: not at every execution).
+    expect(hot).toMatchObject({ state: 'open', raised: { title: 'Slow SQL hot spot in module inventory', control: '3.3', subject: { type: 'erp-module', id: 'inventory' } } });
+    expect(hot?.raised.evidence.facts).toMatchObject({ module: 'inventory', windowStart: hour.toISOString(), executions: 10, statements: 3 });
+    const worst = hot?.raised.evidence.facts?.worstStatements as { statement: string; executions: number; totalSeconds: number }[];
+    expect(worst.map((w) => [w.statement, w.executions, w.totalSeconds])).toEqual([
+      ['SELECT * FROM mard WHERE matnr = ? AND werks IN (?)', 4, 42],
+      ['SELECT SUM(menge) FROM ekpo WHERE ebeln = ?', 3, 33],
+      ['UPDATE mard SET labst = ? WHERE matnr = ?', 3, 30],
+    ]);
+    const sweep = await scheduleRun('threshold-silence-sweep', new Date(hour.getTime() + 2 * HOUR + MIN));
+    expect(sweep.delivery.result).toMatchObject({ slowSqlCooled: 1 });
+    expect((await findings('--control', '3.3')).find((f) => f.findingId === hot?.findingId)?.state).toBe('resolved');
+  });
+
   it('erpgov report operations shows MTTA/MTTR against targets and the drill RTO trend quarter by quarter', async () => {
     const t = at(-2 * DAY);
     const lastQuarter = new Date(now - 95 * DAY);

@@ -111,7 +111,7 @@ describe('slow SQL per module and statement fingerprint', () => {
     expect(published.map((e) => e.detailType)).toEqual(['Finding Raised']);
     const finding = published[0]?.detail as { title: string; control: string; summary: string; evidence: { facts: { executions: number; worstStatements: { statement: string; executions: number }[] } } };
     expect(finding.control).toBe('3.3');
-    expect(finding.title).toBe('Slow SQL in module inventory: 10 slow executions since 2026-03-02T10:00:00.000Z');
+    expect(finding.title).toBe('Slow SQL hot spot in module inventory');
     expect(finding.evidence.facts.executions).toBe(10);
     expect(finding.evidence.facts.worstStatements.map((w) => [w.statement, w.executions])).toEqual([
       ['SELECT * FROM mard WHERE matnr = ?', 9],
