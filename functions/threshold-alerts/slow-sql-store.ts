@@ -5,8 +5,10 @@
  *   THRESHOLD-SQL#<module> / MODULE
  *        windowStart, executions, statements { <key>: StatementTally }, otherExecutions,
  *        recentEventIds, episodeStartedAt?, version (optimistic writes);
- *        gsi1pk THRESHOLD-SQL-DUE#<shard of module>, gsi1sk "<due ISO>#<module>" while an
- *        episode is open: the sweep ends the episode of a module that went quiet.
+ *        gsi1pk THRESHOLD-SQL-DUE, gsi1sk "<due ISO>#<module>" while an episode is open: the
+ *        sweep ends the episode of a module that went quiet. One index partition, not
+ *        sharded: ERP modules are tens, and only those with an open hot spot are on it, so the
+ *        minute sweep costs one Query.
  *
  * Cost: one GetItem and one PutItem per counted slow execution (Slow Query events are rare
  * next to metric samples: only executions the APM already judged slow).
@@ -14,7 +16,6 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../../infra/state-table.ts';
 import { conditionally, queryDueOnIndex, stateIndex } from '../shared/dynamo-access.ts';
-import { shardOf, SHARDS } from '../shared/shards.ts';
 import type { ModuleSlowSql } from './slow-sql.ts';
 
 export interface SlowSqlStore {
@@ -27,7 +28,7 @@ export interface SlowSqlStore {
 
 const partition = (module: string) => `THRESHOLD-SQL#${module}`;
 const SORT_KEY = 'MODULE';
-const duePartition = (shard: number) => `THRESHOLD-SQL-DUE#${shard}`;
+const DUE_PARTITION = 'THRESHOLD-SQL-DUE';
 const FIELDS = ['module', 'version', 'windowStart', 'executions', 'statements', 'otherExecutions', 'recentEventIds', 'episodeStartedAt'] as const;
 
 function fromItem(item: Record<string, unknown>): ModuleSlowSql {
@@ -53,7 +54,7 @@ export function dynamoSlowSqlStore(client: DynamoDBDocumentClient, tableName: st
     async save(state, dueAt) {
       const item: Record<string, unknown> = { [pk]: partition(state.module), [sk]: SORT_KEY };
       for (const field of FIELDS) if (state[field] !== undefined) item[field] = state[field];
-      if (dueAt) Object.assign(item, { [stateIndex.partitionKey]: duePartition(shardOf(state.module)), [stateIndex.sortKey]: `${dueAt}#${state.module}` });
+      if (dueAt) Object.assign(item, { [stateIndex.partitionKey]: DUE_PARTITION, [stateIndex.sortKey]: `${dueAt}#${state.module}` });
       return conditionally(() =>
         client.send(new PutCommand({
           TableName: tableName,
@@ -65,9 +66,7 @@ export function dynamoSlowSqlStore(client: DynamoDBDocumentClient, tableName: st
       );
     },
     async dueBefore(now) {
-      const modules: ModuleSlowSql[] = [];
-      for (let shard = 0; shard < SHARDS; shard++) modules.push(...(await queryDueOnIndex(client, tableName, duePartition(shard), now)).map(fromItem));
-      return modules;
+      return (await queryDueOnIndex(client, tableName, DUE_PARTITION, now)).map(fromItem);
     },
   };
 }
