@@ -4,6 +4,11 @@
  * complete EventBridge events go through the runtime's admin channel, which keeps `aws.*`
  * events exactly as AWS emits them and refuses `erpgov.*`. The file is checked whole before
  * anything is sent: a line of neither shape is a usage error (exit 2, nothing written).
+ *
+ * In order by default: each line is sent once everything the previous one caused has been
+ * delivered (the runtime's WaitIdle), so a series (a host's samples a minute apart, a change's
+ * request, approvals and deploy) is judged as it happened. EventBridge itself does not order
+ * deliveries; `--unordered` sends batches of 10 and lets the bus deliver them concurrently.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -15,6 +20,8 @@ import { adminCall, putEventsRaw, requireRuntime } from './runtime-client.ts';
 import { UsageError } from './usage.ts';
 
 type Out = (line: string) => void;
+/** Longest wait for one line's deliveries before the next line is sent anyway. */
+const IDLE_TIMEOUT_MS = 60_000;
 const stdout: Out = (line) => process.stdout.write(`${line}\n`);
 
 export interface ReplayOutcome {
@@ -40,7 +47,7 @@ export function readEventsFile(file: string): ReplayLine[] {
 }
 
 export async function runReplayCommand(args: string[], out: Out = stdout): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, 'data-dir': { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, unordered: { type: 'boolean' }, 'data-dir': { type: 'string' } } });
   if (positionals.length !== 1) throw new UsageError(`replay: give exactly one file (got ${positionals.length}); e.g. erpgov replay events.jsonl`);
   const file = positionals[0] as string;
   const lines = readEventsFile(file);
@@ -54,10 +61,11 @@ export async function runReplayCommand(args: string[], out: Out = stdout): Promi
       else refusals.push({ line: (batch[i] as ReplayLine).line, errorCode: entry.ErrorCode, errorMessage: entry.ErrorMessage });
     });
   };
-  for (const batch of batches(lines)) {
+  for (const batch of values.unordered ? batches(lines) : lines.map((line) => [line])) {
     // Entries go over the EventBridge API as they are written (Time kept verbatim: ISO text or epoch seconds).
     if (batch[0]?.kind === 'entry') record(batch, await putEventsRaw(runtime.eventBridgeUrl, batch.map((l) => (l.kind === 'entry' ? l.entry : {}))));
     else record(batch, await adminCall<PutEventsResult>(runtime, 'InjectEvents', { Events: batch.map((l) => (l.kind === 'event' ? l.event : {})) }));
+    if (!values.unordered) await adminCall<{ idle: boolean }>(runtime, 'WaitIdle', { TimeoutMs: IDLE_TIMEOUT_MS });
   }
   const outcome: ReplayOutcome = { accepted, refused: refusals.length, refusals };
   if (values.json) out(JSON.stringify(outcome, null, 2));

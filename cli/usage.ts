@@ -50,7 +50,7 @@ run    fires one schedule on the running runtime now, exactly as the scheduler w
   --at TIME                 the fire time (ISO 8601, e.g. 2026-11-30T10:45:00Z): a sweep "as of" that moment
   ${DATA_DIR}
 `,
-  replay: `usage: erpgov replay FILE.jsonl [--json] [--data-dir DIR]
+  replay: `usage: erpgov replay FILE.jsonl [--unordered] [--json] [--data-dir DIR]
 
 Sends every line of FILE into the running runtime, keeping its event time. A line is either a
 PutEvents entry {"Source","DetailType","Detail"[,"Time","Resources"]} — judged by the endpoint
@@ -59,6 +59,9 @@ like any PutEvents — or a complete EventBridge event as AWS delivers it {"id",
 events (aws.backup, aws.cloudwatch, ...) exactly as AWS emits them (the only way aws.* enters
 locally); erpgov.* is always refused. Prints accepted/refused counts and every refusal's reason;
 exit 1 when any line was refused.
+  --unordered               send batches of 10 and let the bus deliver them concurrently, as
+                            EventBridge would; by default each line is sent once everything the
+                            previous line caused has been delivered (a series judged in order)
   ${DATA_DIR}
 `,
   simulate: `usage: erpgov simulate --events FILE.jsonl --out DIR [--policy FILE] [--from TIME --to TIME]

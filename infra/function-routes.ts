@@ -144,8 +144,8 @@ export const functionDeclarations = [
       },
       {
         id: 'notify-incidents',
-        description: 'Incident state changes reported by ERP systems (erp.*).',
-        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Incident Opened', 'Incident Acknowledged', 'Incident Resolved'] },
+        description: 'Incident state changes reported by ERP systems (erp.*), and those threshold-alerts opens and resolves for its episodes (erpgov.threshold-alerts).',
+        eventPattern: { source: [{ prefix: 'erp.' }, 'erpgov.threshold-alerts'], 'detail-type': ['Incident Opened', 'Incident Acknowledged', 'Incident Resolved'] },
       },
       {
         id: 'notify-operator-actions',
@@ -238,6 +238,11 @@ export const functionDeclarations = [
         eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Metric Sample'] },
       },
       {
+        id: 'threshold-slow-queries',
+        description: 'Slow SQL reported by the APM (erp.*), counted per ERP module and statement fingerprint (3.3).',
+        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Slow Query'] },
+      },
+      {
         id: 'threshold-cloudwatch-alarms',
         description: 'CloudWatch alarm state changes, as AWS puts them on the default bus.',
         eventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'] },
@@ -245,7 +250,7 @@ export const functionDeclarations = [
       },
     ],
     schedules: [
-      { id: 'threshold-silence-sweep', description: 'Every minute: hosts whose samples stopped (missing data is a finding, not OK).', expression: 'rate(1 minute)' },
+      { id: 'threshold-silence-sweep', description: 'Every minute: hosts whose samples stopped (missing data is a finding, not OK), and slow-SQL hot spots whose window ended quietly.', expression: 'rate(1 minute)' },
     ],
     timeoutSeconds: 60,
   },
@@ -257,6 +262,11 @@ export const functionDeclarations = [
         id: 'incident-facts',
         description: 'Incident changes and drills reported by ERP systems (erp.*).',
         eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Incident Opened', 'Incident Acknowledged', 'Incident Resolved', 'Drill Completed'] },
+      },
+      {
+        id: 'incident-from-threshold-episodes',
+        description: 'Incidents threshold-alerts opens for P1/P2 episodes and resolves when they clear (performance.incidents in the policy), published in-process as erpgov.threshold-alerts.',
+        eventPattern: { source: ['erpgov.threshold-alerts'], 'detail-type': ['Incident Opened', 'Incident Resolved'] },
       },
     ],
     schedules: [

@@ -13,7 +13,8 @@
  *                                 from the data folder's runtime.json, from loopback only:
  *                                 the operator's admin channel — InjectEvents (`erpgov replay`
  *                                 of complete events, the only way `aws.*` enters locally),
- *                                 RunSchedule and ListSchedules (`erpgov schedule`).
+ *                                 RunSchedule and ListSchedules (`erpgov schedule`),
+ *                                 WaitIdle (`erpgov replay` delivering lines in order).
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -40,6 +41,8 @@ export interface AdminOperations {
   readonly token: string;
   runSchedule(scheduleId: string, at: Date | undefined): Promise<unknown>;
   listSchedules(): unknown;
+  /** Resolves once every delivery on the bus (and what it caused) has finished, or after `timeoutMs`; says which. */
+  waitIdle(timeoutMs: number): Promise<{ idle: boolean }>;
 }
 
 export interface EndpointOptions {
@@ -220,8 +223,13 @@ async function handleAdmin(options: EndpointOptions, req: IncomingMessage, res: 
       }
       case 'ListSchedules':
         return sendJson(res, 200, admin.listSchedules());
+      case 'WaitIdle': {
+        const timeout = parsed.TimeoutMs === undefined ? 60_000 : Number(parsed.TimeoutMs);
+        if (!Number.isInteger(timeout) || timeout < 1 || timeout > 600_000) throw new ApiError('ValidationException', 'Parameter TimeoutMs must be an integer from 1 to 600000');
+        return sendJson(res, 200, await admin.waitIdle(timeout));
+      }
       default:
-        throw new ApiError('UnknownOperationException', `"${ADMIN_TARGET_PREFIX}${operation}" is not an admin operation; allowed: InjectEvents, RunSchedule, ListSchedules`);
+        throw new ApiError('UnknownOperationException', `"${ADMIN_TARGET_PREFIX}${operation}" is not an admin operation; allowed: InjectEvents, RunSchedule, ListSchedules, WaitIdle`);
     }
   } catch (err) {
     if (err instanceof ApiError) return sendError(res, err);

@@ -182,7 +182,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ids,
       allowedSources,
       pipelineToken: PIPELINE_TOKEN,
-      admin: { token: adminToken, runSchedule, listSchedules: () => ({ Schedules: scheduler.upcoming() }) },
+      admin: {
+        token: adminToken,
+        runSchedule,
+        listSchedules: () => ({ Schedules: scheduler.upcoming() }),
+        async waitIdle(timeoutMs: number) {
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<boolean>((done) => (timer = setTimeout(() => done(false), timeoutMs)));
+          try {
+            return { idle: await Promise.race([bus.whenIdle().then(() => true), timedOut]) };
+          } finally {
+            clearTimeout(timer);
+          }
+        },
+      },
     };
     const endpoint = await startEventBridgeEndpoint(endpointOptions);
     closers.unshift(() => closeServer(endpoint.server));

@@ -180,9 +180,27 @@ const performance = group('Guide area 3: performance and resource monitoring.', 
     .max(1440)
     .default(5)
     .describe('A threshold counts as breached only when it stays breached this many minutes (a single spike is not a finding); 0 = any sample.'),
+  businessPercentiles: group('3.2 Order-submit latency and report duration are judged per ERP module as a percentile over a window of samples, not sample by sample; the windows then open and clear episodes like any series (with the clear thresholds above).', {
+    percentile: z.number().min(50).max(100).default(95).describe('Percentile of a window compared with maxSeconds (nearest rank), e.g. 95: the window breaches when its p95 is above the threshold.'),
+    windowMinutes: minutes('Length of a window, in minutes (tumbling windows aligned to the clock: 09:00, 09:05, ...); a window is judged once a datapoint of a later window arrives.', 5),
+    minSamples: z.number().int().positive().max(100_000).default(5).describe('A window with fewer samples than this is not judged (too few orders to say anything).'),
+    fire: group('An episode opens when `breaching` of the last `ofLast` judged windows breach.', {
+      breaching: z.number().int().positive().max(100).default(1).describe('M: breaching windows needed; at most ofLast.'),
+      ofLast: z.number().int().positive().max(100).default(1).describe('N: windows looked at.'),
+    }),
+    clear: group('An open episode clears when `clearing` of the last `ofLast` judged windows are at or under the clear threshold.', {
+      clearing: z.number().int().positive().max(100).default(2).describe('M: clearing windows needed; at most ofLast.'),
+      ofLast: z.number().int().positive().max(100).default(2).describe('N: windows looked at.'),
+    }),
+  }),
   slowQueries: rule(
-    '3.3 Trace slow SQL (APM).',
-    { minSeconds: seconds('A query slower than this appears in the bottleneck report, seconds.', 5) },
+    '3.3 Trace slow SQL (APM): slow executions counted per ERP module and statement fingerprint (literals normalised away).',
+    {
+      minSeconds: seconds('A query slower than this counts as a slow execution, seconds.', 5),
+      windowMinutes: minutes('Slow executions are counted per module over tumbling windows of this many minutes.', 60),
+      findingAtExecutions: z.number().int().positive().max(1_000_000).default(10).describe('A module with this many slow executions or more within one window is a finding naming its worst statements; it resolves after a window with fewer.'),
+      worstStatements: z.number().int().positive().max(50).default(5).describe('How many of the worst statements (by total time) a finding names.'),
+    },
     'report-only',
   ),
   moduleErrors: rule(
@@ -205,6 +223,18 @@ const performance = group('Guide area 3: performance and resource monitoring.', 
     flapping: group('A series that keeps firing and clearing is one flapping finding, not one per episode.', {
       transitions: z.number().int().min(2).max(100).default(4).describe('Fire/clear transitions within the window that make a series flap.'),
       windowMinutes: minutes('Window the transitions are counted over, in minutes.', 60),
+    }),
+  }),
+  incidents: group('5.1 Whether a threshold episode opens an incident (and resolves it when the episode clears). Off by default: most ERP teams open incidents in their service desk, and an automatic P1/P2 starts SLA clocks and escalation; switch it on when the pipeline is the incident source of record.', {
+    openFromEpisodes: z.boolean().default(false).describe('true: an episode whose incident severity is in `openAt` publishes an `Incident Opened` (source erpgov.threshold-alerts) and an `Incident Resolved` when it clears.'),
+    openAt: z.array(incidentSeverity).min(1).default(['P1', 'P2']).describe('Incident severities of an episode that open an incident.'),
+    severity: group('Incident severity of an episode, per metric (the policy\'s severity table sets the response targets).', {
+      cpu: incidentSeverity.default('P3').describe('CPU episode.'),
+      memory: incidentSeverity.default('P3').describe('Memory episode.'),
+      diskFree: incidentSeverity.default('P2').describe('Free-disk episode (a full disk stops the database).'),
+      orderLatency: incidentSeverity.default('P2').describe('Order-submit latency episode of a module (order entry is a core service).'),
+      reportDuration: incidentSeverity.default('P3').describe('Report-duration episode of a module.'),
+      hostSilent: incidentSeverity.default('P2').describe('A host that stopped reporting.'),
     }),
   }),
 });
@@ -661,6 +691,9 @@ function checkThresholdRules(policy: Policy, problem: (path: PropertyKey[], inpu
   if (diskFree.clearAtPercent !== undefined && diskFree.clearAtPercent < diskFree.minPercent) {
     problem(['performance', 'diskFree', 'clearAtPercent'], diskFree.clearAtPercent, `must be at least minPercent (${diskFree.minPercent}): the clear threshold sits on the safe side of the fire threshold`);
   }
+  const windows = policy.performance.businessPercentiles;
+  if (windows.fire.breaching > windows.fire.ofLast) problem(['performance', 'businessPercentiles', 'fire', 'breaching'], windows.fire.breaching, `must be at most ofLast (${windows.fire.ofLast}): M of N needs M ≤ N`);
+  if (windows.clear.clearing > windows.clear.ofLast) problem(['performance', 'businessPercentiles', 'clear', 'clearing'], windows.clear.clearing, `must be at most ofLast (${windows.clear.ofLast}): M of N needs M ≤ N`);
   const { fire, clear } = thresholdEvaluation;
   if (fire.breaching > fire.ofLast) problem(['performance', 'thresholdEvaluation', 'fire', 'breaching'], fire.breaching, `must be at most ofLast (${fire.ofLast}): M of N needs M ≤ N`);
   if (clear.clearing > clear.ofLast) problem(['performance', 'thresholdEvaluation', 'clear', 'clearing'], clear.clearing, `must be at most ofLast (${clear.ofLast}): M of N needs M ≤ N`);

@@ -15,13 +15,15 @@ import { eventBridgeHandler, governanceHandler, type IncomingEvent } from '../sh
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
 import { parseAlarmChange } from './cloudwatch-alarm.ts';
-import { recordAlarmChange, recordSample, sweepSilentHosts } from './flows.ts';
+import { recordAlarmChange, recordSample, recordSlowQuery, sweepSilentHosts, sweepSlowSql } from './flows.ts';
+import { dynamoSlowSqlStore } from './slow-sql-store.ts';
 import { dynamoThresholdStore } from './threshold-state.ts';
 
 const config = readFunctionConfig();
 const documents = stateDocumentClient();
 const deps = {
   store: dynamoThresholdStore(documents, config.stateTableName),
+  slowSql: dynamoSlowSqlStore(documents, config.stateTableName),
   findings: dynamoFindingsStore(documents, config.stateTableName),
   publisher: eventBridgePublisher(busClient(), config.eventBusName),
   policy: loadPolicy(),
@@ -29,7 +31,11 @@ const deps = {
 
 const governed = governanceHandler('threshold-alerts')({
   async onFact(fact, { logger }) {
-    if (fact.detailType !== 'Metric Sample') throw new InvalidEventError(`${fact.detailType} reached the ERP fact flow of threshold-alerts`);
+    if (fact.detailType === 'Slow Query') {
+      const counted = await recordSlowQuery(deps, fact.detail, fact.eventId, fact.time);
+      if (counted.raised.length + counted.resolved.length > 0) logger.info('slow sql', { eventId: fact.eventId, raised: counted.raised, resolved: counted.resolved });
+      return { eventId: fact.eventId, counted: counted.counted, raised: counted.raised.length, resolved: counted.resolved.length };
+    }
     const outcome = await recordSample(deps, fact.detail, fact.eventId, fact.time);
     if (outcome.opened.length + outcome.resolved.length > 0) logger.info('threshold episodes', { eventId: fact.eventId, opened: outcome.opened, resolved: outcome.resolved });
     return { eventId: fact.eventId, datapoints: outcome.datapoints, opened: outcome.opened.length, resolved: outcome.resolved.length, written: outcome.written };
@@ -37,8 +43,9 @@ const governed = governanceHandler('threshold-alerts')({
   onSchedule: {
     async 'threshold-silence-sweep'(firedAt, { logger }) {
       const outcome = await sweepSilentHosts(deps, firedAt);
+      const cooled = await sweepSlowSql(deps, firedAt);
       if (outcome.silent.length > 0) logger.info('silent hosts', { firedAt: firedAt.toISOString(), hosts: outcome.silent });
-      return { schedule: 'threshold-silence-sweep', silent: outcome.silent.length };
+      return { schedule: 'threshold-silence-sweep', silent: outcome.silent.length, slowSqlCooled: cooled.resolved.length };
     },
   },
 });

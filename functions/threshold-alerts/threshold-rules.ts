@@ -4,6 +4,7 @@
  * clear threshold on the safe side (hysteresis), which side is bad, and the M-of-N rules.
  * Pure.
  */
+import type { IncidentSeverity } from '../../schemas/details/incident.ts';
 import type { MetricName } from '../../schemas/details/performance.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import type { RuleMode, Severity } from '../shared/findings/finding.ts';
@@ -28,14 +29,29 @@ export interface EvaluationRules {
   readonly clear: { readonly clearing: number; readonly ofLast: number };
   readonly silentAfterMinutes: number;
   readonly flapping: { readonly transitions: number; readonly windowMinutes: number };
+  /** Business metrics (3.2): percentile windows, and the M-of-N over judged windows. */
+  readonly windows: {
+    readonly percentile: number;
+    readonly windowMinutes: number;
+    readonly minSamples: number;
+    readonly fire: { readonly breaching: number; readonly ofLast: number };
+    readonly clear: { readonly clearing: number; readonly ofLast: number };
+    readonly flapping: { readonly transitions: number; readonly windowMinutes: number };
+  };
+  readonly slowSql: { readonly mode: RuleMode; readonly minSeconds: number; readonly windowMinutes: number; readonly findingAtExecutions: number; readonly worstStatements: number };
+  /** Incident severity of an episode per metric (and of a silent host); which severities open incidents (none when off). */
+  readonly incidents: { readonly open: readonly IncidentSeverity[]; readonly severity: Readonly<Record<MetricName | 'host-silent', IncidentSeverity>> };
 }
+
+/** Metrics judged as percentiles over windows per ERP module (3.2), not sample by sample. */
+export const isBusinessMetric = (metric: MetricName) => metric === 'order-latency' || metric === 'report-duration';
 
 /** Default clear thresholds when the policy names none: 5 points inside a percentage, 75 % of a duration. */
 const PERCENT_CLEAR_MARGIN = 5;
 const SECONDS_CLEAR_FACTOR = 0.75;
 
 export function evaluationRules(policy: Policy): EvaluationRules {
-  const { cpu, memory, diskFree, orderLatency, reportDuration, thresholdEvaluation } = policy.performance;
+  const { cpu, memory, diskFree, orderLatency, reportDuration, thresholdEvaluation, businessPercentiles, slowQueries, incidents } = policy.performance;
   return {
     metrics: {
       cpu: { metric: 'cpu', mode: cpu.mode, badWhen: 'above', fireAt: cpu.maxPercent, clearAt: cpu.clearAtPercent ?? Math.max(0, cpu.maxPercent - PERCENT_CLEAR_MARGIN), unit: '%', label: 'CPU use', severity: 'medium' },
@@ -48,6 +64,20 @@ export function evaluationRules(policy: Policy): EvaluationRules {
     clear: thresholdEvaluation.clear,
     silentAfterMinutes: thresholdEvaluation.missingData.silentAfterMinutes,
     flapping: thresholdEvaluation.flapping,
+    windows: {
+      percentile: businessPercentiles.percentile,
+      windowMinutes: businessPercentiles.windowMinutes,
+      minSamples: businessPercentiles.minSamples,
+      fire: businessPercentiles.fire,
+      clear: businessPercentiles.clear,
+      // Flapping counted over windows: the same number of transitions, over as many windows as the sample rule's minutes.
+      flapping: { transitions: thresholdEvaluation.flapping.transitions, windowMinutes: thresholdEvaluation.flapping.windowMinutes * businessPercentiles.windowMinutes },
+    },
+    slowSql: slowQueries,
+    incidents: {
+      open: incidents.openFromEpisodes ? incidents.openAt : [],
+      severity: { cpu: incidents.severity.cpu, memory: incidents.severity.memory, 'disk-free': incidents.severity.diskFree, 'order-latency': incidents.severity.orderLatency, 'report-duration': incidents.severity.reportDuration, 'host-silent': incidents.severity.hostSilent },
+    },
   };
 }
 

@@ -4,6 +4,8 @@
  *
  *   THRESHOLD#<host> / HOST
  *        series: { "<metric>[:<volume>][@<module>]": SeriesState }, seenAt, silentSince?,
+ *        windows: { "<metric>@<module>": WindowTally } (business metrics' open percentile
+ *        windows, percentile-window.ts),
  *        version (optimistic writes);
  *        gsi1pk THRESHOLD-SILENCE#<shard of host>, gsi1sk "<silence due ISO>#<host>" while
  *        the host is not yet known silent: the sweep finds hosts gone quiet on the index.
@@ -27,6 +29,7 @@ import { dynamoDueMarker, earliestOf, earliestOnIndex, isIdle } from '../shared/
 import { HOUR_MS } from '../shared/time.ts';
 import { shardOf, SHARDS } from '../shared/shards.ts';
 import type { SeriesState } from './episode-evaluation.ts';
+import type { WindowTally } from './percentile-window.ts';
 
 export interface HostState {
   readonly host: string;
@@ -35,6 +38,8 @@ export interface HostState {
   readonly seenAt?: string;
   readonly silentSince?: string;
   readonly series: Readonly<Record<string, SeriesState>>;
+  /** Open percentile windows of business metrics (absent when none). */
+  readonly windows?: Readonly<Record<string, WindowTally>>;
 }
 
 export interface ThresholdStore {
@@ -56,6 +61,7 @@ function fromItem(item: Record<string, unknown>): HostState {
     ...(typeof item.seenAt === 'string' ? { seenAt: item.seenAt } : {}),
     ...(typeof item.silentSince === 'string' ? { silentSince: item.silentSince } : {}),
     series: (item.series as Record<string, SeriesState> | undefined) ?? {},
+    ...(item.windows !== undefined ? { windows: item.windows as Record<string, WindowTally> } : {}),
   };
 }
 
@@ -77,6 +83,7 @@ export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: 
         host: state.host,
         version: state.version,
         series: state.series,
+        ...(state.windows && Object.keys(state.windows).length > 0 ? { windows: state.windows } : {}),
         ...(state.seenAt ? { seenAt: state.seenAt } : {}),
         ...(state.silentSince ? { silentSince: state.silentSince } : {}),
         ...(silenceDueAt ? { [stateIndex.partitionKey]: silencePartition(state.host), [stateIndex.sortKey]: `${silenceDueAt}#${state.host}` } : {}),

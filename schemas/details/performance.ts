@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { erpFact, identifier, label, list, moduleName, prose, timestamp } from './common.ts';
 
+export const metricStatistic = z.enum(['sample', 'average', 'p95', 'p99', 'max']);
+export type MetricStatistic = z.infer<typeof metricStatistic>;
+
 export const metricName = z.enum(['cpu', 'memory', 'disk-free', 'order-latency', 'report-duration']);
 export type MetricName = z.infer<typeof metricName>;
 
@@ -104,13 +107,13 @@ export const moduleError = erpFact('An ERP module raised errors (guide 3.3: find
 export type ModuleError = z.infer<typeof moduleError>;
 
 /** The measurements a sample carries, one per datapoint, in the order sent; the single form is one datapoint at the event's time. */
-export function sampleDatapoints(sample: MetricSample, eventTime: string): { metric: MetricName; value: number; at: string; volume?: string; module?: string }[] {
-  const points: { metric: MetricName; value: number; at: string; volume?: string; module?: string }[] = [];
+export function sampleDatapoints(sample: MetricSample, eventTime: string): { metric: MetricName; value: number; at: string; volume?: string; module?: string; statistic?: MetricStatistic }[] {
+  const points: { metric: MetricName; value: number; at: string; volume?: string; module?: string; statistic?: MetricStatistic }[] = [];
   if (sample.metric !== undefined && sample.value !== undefined) {
-    points.push({ metric: sample.metric, value: sample.value, at: eventTime, ...(sample.volume ? { volume: sample.volume } : {}), ...(sample.module ? { module: sample.module } : {}) });
+    points.push({ metric: sample.metric, value: sample.value, at: eventTime, ...(sample.volume ? { volume: sample.volume } : {}), ...(sample.module ? { module: sample.module } : {}), ...(sample.statistic ? { statistic: sample.statistic } : {}) });
   }
   for (const point of sample.datapoints ?? []) {
-    points.push({ metric: point.metric, value: point.value, at: point.at ?? eventTime, ...(point.volume ? { volume: point.volume } : {}), ...(point.module ? { module: point.module } : {}) });
+    points.push({ metric: point.metric, value: point.value, at: point.at ?? eventTime, ...(point.volume ? { volume: point.volume } : {}), ...(point.module ? { module: point.module } : {}), ...(point.statistic ? { statistic: point.statistic } : {}) });
   }
   return points;
 }

@@ -7,6 +7,7 @@ import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { parseAlarmChange } from '../../functions/threshold-alerts/cloudwatch-alarm.ts';
 import { recordAlarmChange, recordSample, sweepSilentHosts, type ThresholdDeps } from '../../functions/threshold-alerts/flows.ts';
 import { memoryThresholdStore } from '../../functions/threshold-alerts/threshold-state.ts';
+import { memorySlowSqlStore } from '../../functions/threshold-alerts/slow-sql-store.ts';
 import { series } from '../support/series.ts';
 
 const START = '2026-03-02T09:00:00.000Z';
@@ -14,7 +15,7 @@ const ISSUE_SERIES = '70 80 82 85 79 81 60 55 50 50 50';
 
 function setup() {
   const published: OutgoingEvent[] = [];
-  const deps: ThresholdDeps = { store: memoryThresholdStore(), findings: memoryFindingsStore(), publisher: { publish: async (events) => void published.push(...events) }, policy: defaultPolicy };
+  const deps: ThresholdDeps = { store: memoryThresholdStore(), slowSql: memorySlowSqlStore(), findings: memoryFindingsStore(), publisher: { publish: async (events) => void published.push(...events) }, policy: defaultPolicy };
   return { deps, published, kinds: () => published.map((e) => e.detailType) };
 }
 

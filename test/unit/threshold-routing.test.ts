@@ -16,6 +16,18 @@ describe('routing of threshold and incident events', () => {
     expect(targets(event('CloudWatch Alarm State Change', 'aws.cloudwatch'))).toEqual(['log-archiving', 'threshold-alerts']);
   });
 
+  it('slow SQL reaches threshold-alerts (and the trail); module errors stay with audit-analysis', () => {
+    expect(targets(event('Slow Query'))).toEqual(['log-archiving', 'threshold-alerts']);
+    expect(targets(event('Module Error'))).not.toContain('threshold-alerts');
+  });
+
+  it('incidents threshold-alerts opens in-process reach incident-response and the notifier; other erpgov sources do not', () => {
+    expect(targets(event('Incident Opened', 'erpgov.threshold-alerts'))).toEqual(['incident-response', 'log-archiving', 'notifier']);
+    expect(targets(event('Incident Resolved', 'erpgov.threshold-alerts'))).toEqual(['incident-response', 'log-archiving', 'notifier']);
+    expect(targets(event('Incident Acknowledged', 'erpgov.threshold-alerts'))).toEqual(['log-archiving', 'notifier']);
+    expect(targets(event('Incident Opened', 'erpgov.audit-analysis'))).toEqual(['log-archiving']);
+  });
+
   it('the CloudWatch rule listens on the default bus, where AWS puts alarm events', () => {
     const rule = routingTable.find((fn) => fn.name === 'threshold-alerts')?.rules.find((r) => r.id === 'threshold-cloudwatch-alarms');
     expect(rule?.eventBus).toBe('default');
