@@ -15,7 +15,8 @@ import type { RuleMode } from '../shared/findings/finding.ts';
 import type { FindingLifecycle } from '../shared/findings/lifecycle.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
-import { verifyChain, type BrokenLink, type ChainHead } from '../shared/audit-trail/hash-chain.ts';
+import { verifyOneChain, verifyTrail } from '../shared/audit-trail/audit-queries.ts';
+import type { BrokenLink, ChainHead } from '../shared/audit-trail/hash-chain.ts';
 import { utcDay, utcDayBefore } from '../shared/time.ts';
 import { buildBatches, daysToArchive, manifestKey } from './archive-batches.ts';
 import { anchorKey, type HeadAnchor } from './head-anchors.ts';
@@ -49,11 +50,11 @@ export async function archiveAuditDays(ports: ArchivePorts, today: Date, now: Da
   for (const day of daysToArchive(today, ARCHIVE_LOOKBACK_DAYS, archived)) {
     const chains = [];
     const broken: BrokenLink[] = [];
+    const open = new Set((await trail.openSeals(day)).map((i) => i.batchId));
     for (const chainId of await trail.chainsOfDay(day)) {
-      const chain = { chainId, links: await trail.readChain(chainId), head: await trail.readHead(chainId) };
-      const verdict = verifyChain(chainId, chain.links, chain.head);
-      if (!verdict.ok) broken.push({ chainId, kind: verdict.kind, seq: verdict.seq, message: verdict.message });
-      chains.push(chain);
+      const found = await verifyOneChain(trail, chainId, open);
+      if (found.broken) broken.push(found.broken);
+      chains.push({ chainId, blocks: found.blocks, head: found.head, records: found.recordsById });
     }
     const { batches, manifest } = buildBatches(day, chains, now);
     for (const batch of batches) await archive.put(batch.key, batch.body, 'application/gzip');
@@ -81,4 +82,31 @@ export async function anchorHeads(trail: AuditTrailStore, archive: ArchiveStore,
     written.push(anchor);
   }
   return written;
+}
+
+export interface AnchorRun {
+  /** Orphaned batches (writer died before sealing) the sweep sealed. */
+  readonly sealedOrphans: number;
+  readonly anchors: HeadAnchor[];
+  /** Chains of yesterday and today found broken now (each a critical 6.1 finding). */
+  readonly broken: readonly BrokenLink[];
+}
+
+/**
+ * The hourly run: seal what crashed writers left unsealed, check yesterday's and today's
+ * chains (a chain broken while the runtime runs is a finding within the hour, not only when
+ * its day is archived), then anchor the heads.
+ */
+export async function sealCheckAndAnchor(ports: ArchivePorts, now: Date): Promise<AnchorRun> {
+  const sealedOrphans = await ports.trail.sealOrphans(now);
+  const broken: BrokenLink[] = [];
+  for (const day of [utcDayBefore(now, 1), utcDay(now)]) {
+    const report = await verifyTrail(ports.trail, day, day);
+    for (const link of report.broken) {
+      broken.push(link);
+      await ports.findings.raise(chainScope(link.chainId), brokenChainFinding(day, link, ports.mode), now);
+    }
+  }
+  const anchors = await anchorHeads(ports.trail, ports.archive, now);
+  return { sealedOrphans, anchors, broken };
 }
