@@ -135,3 +135,26 @@ export async function searchTrail(store: AuditTrailStore, f: SearchFilters): Pro
   }
   return found;
 }
+
+/**
+ * Why each of these records cannot be trusted as found, if it cannot: its chain does not
+ * verify, or no block of its chain seals it (and no seal of it is under way). Read per chain
+ * once. For `audit search`, which shows such a record with the warning.
+ */
+export async function integrityWarnings(store: AuditTrailStore, eventIds: readonly string[]): Promise<Map<string, string>> {
+  const warnings = new Map<string, string>();
+  const stored = await store.readRecords(eventIds);
+  const chains = new Map<string, { broken?: BrokenLink; sealed: Set<string>; pending: Set<string> }>();
+  for (const [eventId, { chainId }] of stored) {
+    let chain = chains.get(chainId);
+    if (!chain) {
+      const intents = await store.openSeals(chainDayOf(chainId));
+      const result = await verifyOneChain(store, chainId, new Set(intents.map((i) => i.batchId)));
+      chain = { ...(result.broken ? { broken: result.broken } : {}), sealed: sealedEventIds(result.blocks), pending: new Set(intents.flatMap((i) => i.groups.flatMap((g) => g.entries.map((e) => e.eventId)))) };
+      chains.set(chainId, chain);
+    }
+    if (chain.broken) warnings.set(eventId, `chain ${chainId} is broken at block ${chain.broken.seq} (${chain.broken.kind}): ${chain.broken.message}`);
+    else if (!chain.sealed.has(eventId) && !chain.pending.has(eventId)) warnings.set(eventId, `no block of chain ${chainId} seals this record: it was added outside the writer`);
+  }
+  return warnings;
+}
