@@ -1,9 +1,10 @@
 /**
- * Tamper evidence for the audit trail (guide 6.1/6.2). Records are hash-chained per chain
- * (one chain per source and arrival day: writers for different sources and days never
- * contend, and a day's chain is closed once the day is over). Each link hashes the previous
- * link's hash and the record's canonical JSON; the chain head (last seq and hash) is stored
- * apart. `verifyChain` recomputes everything and names the first broken link. Pure.
+ * Tamper evidence for the audit trail (guide 6.1/6.2): a hash chain of links. The trail's
+ * links are its sealed blocks (`audit-block.ts`), one chain per source, arrival day and shard
+ * (writers for different sources and days never contend, and a day's chain is closed once the
+ * day is over). Each link hashes the previous link's hash and its content's canonical JSON;
+ * the chain head (last seq and hash) is stored apart. `verifyChain` recomputes everything and
+ * names the first broken link. Pure.
  */
 import { createHash } from 'node:crypto';
 
