@@ -2,9 +2,9 @@
  * `audit verify` throughput on a large trail (default 1,000,000 records), against the raw
  * dynalite read rate of the same items in the same run.
  *   npx tsx bench/audit-verify.ts [--records 1000000]
- * The trail is written straight into dynalite with BatchWriteItem (links computed with the
- * real chain code), because appending a million records one by one through the function
- * would measure the writer, not the verifier.
+ * The trail is written straight into dynalite with BatchWriteItem (records and their sealed
+ * blocks of 25 computed with the real block code), because appending a million records
+ * through the function would measure the writer, not the verifier.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,11 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
-import { CHAIN_SHARDS, chainHeadItem, chainLinkItem, dynamoAuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
+import { blockItem, CHAIN_SHARDS, chainHeadItem, dynamoAuditTrailStore, recordItem } from '../functions/shared/audit-trail/audit-trail-store.ts';
 import { verifyTrail } from '../functions/shared/audit-trail/audit-queries.ts';
+import { recordHash } from '../functions/shared/audit-trail/audit-block.ts';
 import { nextLink, type ChainHead } from '../functions/shared/audit-trail/hash-chain.ts';
+import { stateIndex } from '../functions/shared/dynamo-access.ts';
 import { stateTable } from '../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from '../runtime/dynamo-server.ts';
 
@@ -53,16 +55,23 @@ const flush = async (items: Record<string, unknown>[]) => {
     request = (out.UnprocessedItems ?? {}) as typeof request;
   }
 };
-for (let i = 0; i < total; i++) {
-  const chainId = chainIds[i % chainIds.length] as string;
-  const link = nextLink(chainId, heads.get(chainId), record(i, chainId.split('/')[0] as string));
-  heads.set(chainId, { chainId, seq: link.seq, hash: link.hash });
-  batch.push(chainLinkItem(link));
+const put = async (item: Record<string, unknown>) => {
+  batch.push(item);
   if (batch.length === 25) {
     pending.push(flush(batch));
     batch = [];
     if (pending.length >= 8) await Promise.all(pending.splice(0));
   }
+};
+for (let first = 0; first < total; first += 25) {
+  // One sealed block per 25 records, the chains in turn, as the writer's batches would be.
+  const chainId = chainIds[(first / 25) % chainIds.length] as string;
+  const records = Array.from({ length: Math.min(25, total - first) }, (_, k) => record(first + k, chainId.split('/')[0] as string));
+  const batchId = `bench-batch-${first}`;
+  for (const r of records) await put(recordItem({ chainId, batchId, record: r }));
+  const block = nextLink(chainId, heads.get(chainId), { sealedAt: `${day}T23:59:00.000Z`, batchId, entries: records.map((r) => ({ eventId: r.eventId, recordHash: recordHash(chainId, r) })) });
+  heads.set(chainId, { chainId, seq: block.seq, hash: block.hash });
+  await put(blockItem(block));
 }
 if (batch.length) pending.push(flush(batch));
 await Promise.all(pending);
@@ -71,17 +80,15 @@ for (const head of heads.values()) {
 }
 const writeSeconds = (performance.now() - writeStart) / 1000;
 
-// Baseline: read every link once with plain paginated Queries, no hashing.
+// Baseline: read every record once with plain paginated Queries of the by-day index, no hashing.
 const readStart = performance.now();
 let read = 0;
-for (const chainId of chainIds) {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await docs.send(new QueryCommand({ TableName: stateTable.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CHAIN#${chainId}` }, ExclusiveStartKey: startKey }));
-    read += page.Items?.length ?? 0;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-}
+let startKey: Record<string, unknown> | undefined;
+do {
+  const page = await docs.send(new QueryCommand({ TableName: stateTable.name, IndexName: stateIndex.indexName, KeyConditionExpression: '#p = :p', ExpressionAttributeNames: { '#p': stateIndex.partitionKey }, ExpressionAttributeValues: { ':p': `AUDITDAY#${day}` }, ExclusiveStartKey: startKey }));
+  read += page.Items?.length ?? 0;
+  startKey = page.LastEvaluatedKey;
+} while (startKey);
 const readSeconds = (performance.now() - readStart) / 1000;
 
 const verifyStart = performance.now();

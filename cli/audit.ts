@@ -1,7 +1,7 @@
 /**
- * `erpgov audit verify [--from --to]`: recompute the hash chains, and check them against the
- * head anchors and manifests in the local archive; exit 1 naming the first broken link of each
- * broken chain.
+ * `erpgov audit verify [--from --to]`: recompute the sealed block chains and the records they
+ * seal, and check them against the head anchors and manifests in the local archive; exit 1
+ * naming the first broken block of each broken chain.
  * `erpgov audit search [KEYWORD] [--actor --action --module --source --from --to --limit --grant --json --athena]`;
  * with --athena it prints the same search as Athena SQL over the archive's Glue table (AWS);
  * with --grant ID only the operations access-governance tagged with that temporary grant (2.4).
@@ -13,7 +13,7 @@ import { dynamoGrantStore, type GrantStore } from '../functions/access-governanc
 import type { AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
 import { dynamoAuditTrailStore, oldestIntactTrailDay, type AuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
 import { athenaSearchSql } from '../functions/shared/audit-trail/athena-search.ts';
-import { matchesSearch, searchTrail, verifyTrail, type SearchFilters } from '../functions/shared/audit-trail/audit-queries.ts';
+import { integrityWarnings, matchesSearch, searchTrail, verifyTrail, type SearchFilters } from '../functions/shared/audit-trail/audit-queries.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
 import { processClock } from '../functions/shared/clock.ts';
 import { utcDay } from '../functions/shared/time.ts';
@@ -68,7 +68,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
         if (values.json) out(JSON.stringify(report, null, 2));
         else {
           out(`audit verify ${from}..${to} (${via}): ${report.chains} chains (${report.anchored} also against archived head anchors), ${report.records} records, ${(report.records / Math.max(seconds, 1e-9)).toFixed(0)} records/s`);
-          for (const b of report.broken) out(`BROKEN ${b.chainId} at link ${b.seq}: ${b.kind} — ${b.message}`);
+          for (const b of report.broken) out(`BROKEN ${b.chainId} at block ${b.seq}: ${b.kind} — ${b.message}`);
           out(report.broken.length === 0 ? 'OK: every chain is intact' : `${report.broken.length} chain(s) broken`);
         }
         return report.broken.length === 0 ? 0 : 1;
@@ -94,14 +94,19 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       }
       return withStateTable(access, async ({ docs, tableName }) => {
         const trail = dynamoAuditTrailStore(docs, tableName);
-        const records: (AuditRecord & { grant?: { grantId: string; attribution: string } })[] = values.grant === undefined ? await searchTrail(trail, filters) : await underGrant(trail, dynamoGrantStore(docs, tableName), values.grant, filters);
+        const found: (AuditRecord & { grant?: { grantId: string; attribution: string } })[] = values.grant === undefined ? await searchTrail(trail, filters) : await underGrant(trail, dynamoGrantStore(docs, tableName), values.grant, filters);
+        // A record of a broken chain (or one no block seals) is shown, with why it cannot be trusted as found.
+        const warnings = await integrityWarnings(trail, found.map((r) => r.eventId));
+        const records = found.map((r) => (warnings.has(r.eventId) ? { ...r, integrityWarning: warnings.get(r.eventId) as string } : r));
         if (values.json) out(JSON.stringify(records, null, 2));
         else {
           for (const r of records) {
             const tag = r.grant ? ` grant=${r.grant.grantId}(${r.grant.attribution})` : '';
             out(`${r.occurredAt} ${r.source} ${r.detailType} actor=${r.actor ?? '-'} action=${r.action} target=${r.target ?? '-'} module=${r.module ?? '-'}${r.recordCount !== null ? ` records=${r.recordCount}` : ''}${r.valid ? '' : ' INVALID'}${skewTag(r)}${tag} id=${r.eventId}`);
+            const warning = warnings.get(r.eventId);
+            if (warning) out(`  WARNING: ${warning}`);
           }
-          out(`${records.length} record(s)`);
+          out(`${records.length} record(s)${warnings.size > 0 ? `, ${warnings.size} from a chain that does not verify: run audit verify` : ''}`);
           // Records keep the time the event claimed: a future-dated one lies beyond today, where the default range stops.
           if (values.to === undefined) out(`(up to ${to}; future-dated records, flagged FUTURE-DATED, keep their claimed time: add --to <later date> to see them)`);
         }

@@ -55,7 +55,23 @@ export const FUNCTION_DEFAULTS: FunctionCapabilities = {
   memoryMb: 1024,
 };
 
+/**
+ * A batched target: the function's rules deliver to it in batches instead of one event per
+ * invocation. On AWS: EventBridge → SQS queue → Lambda event source mapping (this batch size
+ * and maximum batching window, partial batch failure reporting, a DLQ with an alarm); locally
+ * the bus delivers the same SQS-shaped batches, and a record the handler reports failed is
+ * retried alone. Schedules still invoke the function directly, one event at a time.
+ */
+export interface BatchDeclaration {
+  /** Records per invocation, at most (SQS allows up to 10,000 with a window; the trail writes 25 a request). */
+  readonly size: number;
+  /** How long the event source mapping may wait to fill a batch (seconds, 0–300). */
+  readonly maxWaitSeconds: number;
+}
+
 export interface FunctionDeclaration extends Partial<FunctionCapabilities> {
+  /** Where volume is: deliver the rules' events in batches (see `BatchDeclaration`). Default: one event per invocation. */
+  readonly batch?: BatchDeclaration;
   /** kebab-case; the function's folder under `functions/` (its handler is `functions/<name>/handler.ts`). */
   readonly name: string;
   readonly description: string;
@@ -82,8 +98,10 @@ export const functionDeclarations = [
       },
     ],
     schedules: [],
+    // Every event on the bus passes through here: batches of up to 100 (4 BatchWriteItems of 25, one seal per source).
+    batch: { size: 100, maxWaitSeconds: 1 },
     publishesEvents: false,
-    timeoutSeconds: 30,
+    timeoutSeconds: 60,
     memoryMb: 512,
   },
   {
@@ -252,6 +270,8 @@ export const functionDeclarations = [
     schedules: [
       { id: 'threshold-silence-sweep', description: 'Every minute: hosts whose samples stopped (missing data is a finding, not OK), and slow-SQL hot spots whose window ended quietly.', expression: 'rate(1 minute)' },
     ],
+    // Metric samples are the other stream at volume (guide 3.1).
+    batch: { size: 25, maxWaitSeconds: 1 },
     timeoutSeconds: 60,
   },
   {

@@ -7,7 +7,7 @@
 import { PermanentError } from '../schemas/errors.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../schemas/envelope.ts';
 import { compileEventPattern, type CompiledEventPattern } from './event-pattern/index.ts';
-import { FUNCTION_DEFAULTS, functionDeclarations, type FunctionCapabilities, type FunctionDeclaration, type RuleDeclaration, type ScheduleDeclaration } from './function-routes.ts';
+import { FUNCTION_DEFAULTS, functionDeclarations, type BatchDeclaration, type FunctionCapabilities, type FunctionDeclaration, type RuleDeclaration, type ScheduleDeclaration } from './function-routes.ts';
 import { parseScheduleExpression, type Schedule } from './schedule.ts';
 
 /** Name of the custom event bus ERP systems publish to (locally, the only bus the endpoint accepts). */
@@ -21,6 +21,8 @@ export type ScheduleDefinition = ScheduleDeclaration;
 /** A declaration with every capability filled in (the defaults where it gave none) and its handler entry. */
 export interface FunctionDefinition extends FunctionCapabilities {
   readonly name: string;
+  /** Present when the rules deliver in batches (SQS on AWS, the bus's batches locally). */
+  readonly batch?: BatchDeclaration;
   readonly description: string;
   /** Handler module, relative to the repository root; it exports `handler`. */
   readonly entry: string;
@@ -70,6 +72,13 @@ export function buildRoutingTable(definitions: readonly FunctionDefinition[]): r
     seenFunctions.add(fn.name);
     if (fn.rules.length === 0 && fn.schedules.length === 0) {
       problems.push(`function "${fn.name}" has no rule and no schedule, so nothing would ever invoke it`);
+    }
+    if (fn.batch) {
+      const { size, maxWaitSeconds } = fn.batch;
+      if (!Number.isInteger(size) || size < 1 || size > 10_000) problems.push(`batch size of "${fn.name}" must be an integer from 1 to 10000, not ${size}`);
+      if (!(maxWaitSeconds >= 0 && maxWaitSeconds <= 300)) problems.push(`batch maxWaitSeconds of "${fn.name}" must be from 0 to 300, not ${maxWaitSeconds}`);
+      if (size > 10 && maxWaitSeconds === 0) problems.push(`batch of "${fn.name}": SQS takes more than 10 records a batch only with a batching window (maxWaitSeconds > 0)`);
+      if (fn.rules.length === 0) problems.push(`function "${fn.name}" declares a batch but has no rule to batch`);
     }
     /** Checks each id (kebab-case, unique across the table) and compiles each entry; a failure becomes a problem, not a throw. */
     const compileEach = <T extends { id: string }, C>(kind: 'rule' | 'schedule', entries: readonly T[], compile: (entry: T) => C): C[] => {

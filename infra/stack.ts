@@ -29,6 +29,7 @@ import { parsePolicy, PolicyError, readPolicyDocument, type Policy } from '../sc
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { AuditGlueTable } from './constructs/audit-glue-table.ts';
 import { ExportGlueTables } from './constructs/export-glue-tables.ts';
+import { BatchQueue } from './constructs/batch-queue.ts';
 import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { ERP_SYSTEM_NAME, ErpPublisher } from './constructs/erp-publisher.ts';
 import { GovernanceFunction } from './constructs/governance-function.ts';
@@ -169,6 +170,15 @@ export class GovernanceStack extends Stack {
       fn.bindEmail(mail.identityArns, definition.sendsEmail, mail.wildcardReason);
       functions.set(definition.name, fn);
       deadLetterQueues.set(`failed-invocations-${definition.name}`, fn.failedInvocations);
+      // Where volume is, the rules feed a queue that hands the function batches (see BatchQueue).
+      const batched = definition.batch
+        ? new BatchQueue(fn, 'Batches', { functionName: definition.name, fn: fn.function, batch: definition.batch, timeoutSeconds: definition.timeoutSeconds, alarmAction })
+        : undefined;
+      if (batched) {
+        new CfnOutput(this, `BatchQueueUrl${pascal(definition.name)}`, { value: batched.queue.queueUrl, description: `Events waiting for ${definition.name}'s batches` });
+        Validations.of(batched.deadLetters.queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: "This queue is itself the dead-letter queue of the function's batch queue (its redrive target). Its alarm fires on the first message." });
+        deadLetterQueues.set(`batches-${definition.name}`, batched.deadLetters);
+      }
 
       for (const rule of definition.rules) {
         const route = new Construct(this, `Route${pascal(rule.id)}`);
@@ -185,7 +195,7 @@ export class GovernanceStack extends Stack {
           eventBus,
           description: rule.description,
           eventPattern: pattern as events.EventPattern,
-          targets: [this.target(fn, deadLetters)],
+          targets: [batched ? this.queueTarget(batched, deadLetters) : this.target(fn, deadLetters)],
         });
         (eventRule.node.defaultChild as events.CfnRule).eventPattern = pattern;
         deadLetterQueues.set(`route-${rule.id}`, deadLetters);
@@ -258,11 +268,21 @@ export class GovernanceStack extends Stack {
     return systems;
   }
 
-  private target(fn: GovernanceFunction, deadLetters: DeadLetterQueue): targets.LambdaFunction {
+  /** A rule feeding a batched function: its queue, with the same retry policy and dead letters as a Lambda target. */
+  private queueTarget(batched: BatchQueue, deadLetters: DeadLetterQueue): targets.SqsQueue {
+    this.acknowledgeTargetDeadLetters(deadLetters);
+    return new targets.SqsQueue(batched.queue, { deadLetterQueue: deadLetters.queue, retryAttempts: TARGET_RETRY_ATTEMPTS, maxEventAge: TARGET_MAX_EVENT_AGE });
+  }
+
+  private acknowledgeTargetDeadLetters(deadLetters: DeadLetterQueue): void {
     Validations.of(deadLetters.queue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself a dead-letter queue: the DeadLetterConfig of an EventBridge rule target, which SQS3 does not recognise (it sees only SQS redrive policies and Lambda DLQs). Its alarm fires on the first message.',
     });
+  }
+
+  private target(fn: GovernanceFunction, deadLetters: DeadLetterQueue): targets.LambdaFunction {
+    this.acknowledgeTargetDeadLetters(deadLetters);
     return new targets.LambdaFunction(fn.function, {
       deadLetterQueue: deadLetters.queue,
       retryAttempts: TARGET_RETRY_ATTEMPTS,

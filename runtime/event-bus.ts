@@ -18,6 +18,14 @@ import type { BusEvent } from './put-events.ts';
 export interface Target {
   readonly name: string;
   invoke(event: BusEvent): Promise<unknown>;
+  /**
+   * A batched target (`batch` in the routing table): routed events are delivered up to `size`
+   * at a time through `invokeBatch`, which resolves with the ids of the events that failed;
+   * each failed event is retried alone (through `invoke`, with the usual back-off), the rest of
+   * its batch is done. Events for the target sent directly (schedules) go through `invoke`.
+   */
+  readonly batch?: { readonly size: number };
+  invokeBatch?(events: readonly BusEvent[]): Promise<readonly string[]>;
 }
 
 export interface RetryPolicy {
@@ -90,6 +98,12 @@ interface Delivery {
   attempts: number;
 }
 
+/** Routed deliveries to one batched target, delivered together. */
+interface BatchDelivery {
+  readonly batch: readonly Delivery[];
+  readonly target: Target;
+}
+
 export class LocalEventBus {
   readonly stats: BusStats = { accepted: 0, deliveries: 0, delivered: 0, retries: 0, deadLettered: 0, redeliveredAfterRestart: 0 };
   private readonly journal: JsonlStore<JournalRecord>;
@@ -97,6 +111,8 @@ export class LocalEventBus {
   private readonly retry: RetryPolicy;
   private readonly concurrency: number;
   private readonly ready: Delivery[] = [];
+  /** Per batched target: routed deliveries waiting for a free slot, taken up to the batch size at a time. */
+  private readonly batching = new Map<string, Delivery[]>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly outstanding = new Map<string, Set<string>>(); // eventId → targets not yet settled
   private readonly settledBuffer: JournalRecord[] = [];
@@ -171,10 +187,10 @@ export class LocalEventBus {
 
   /** For schedules: an event that goes to one named target, not through the rules. */
   acceptFor(event: BusEvent, targetName: string): void {
-    this.acceptRouted([{ event, targets: [targetName] }]);
+    this.acceptRouted([{ event, targets: [targetName] }], true);
   }
 
-  private acceptRouted(routed: readonly { event: BusEvent; targets: string[] }[]): void {
+  private acceptRouted(routed: readonly { event: BusEvent; targets: string[] }[], direct = false): void {
     if (this.stopping) throw new Error('the bus is shutting down and accepts no more events');
     const records: JournalRecord[] = routed.filter((r) => r.targets.length > 0).map((r) => ({ kind: 'event', event: r.event, targets: r.targets }));
     if (this.durable) {
@@ -182,7 +198,7 @@ export class LocalEventBus {
       this.journalLines += records.length;
     }
     this.stats.accepted += routed.length;
-    for (const r of routed) this.track(r.event, r.targets);
+    for (const r of routed) this.track(r.event, r.targets, direct);
     if (this.listeners.size > 0) {
       const events = routed.map((r) => r.event);
       for (const listener of this.listeners) listener(events);
@@ -190,26 +206,82 @@ export class LocalEventBus {
     this.pump();
   }
 
-  private track(event: BusEvent, targetNames: readonly string[]): void {
+  private track(event: BusEvent, targetNames: readonly string[], direct = false): void {
     if (targetNames.length === 0) return;
     this.outstanding.set(event.id, new Set(targetNames));
     for (const name of targetNames) {
       const target = this.options.targets.get(name);
       if (!target) throw new Error(`no target named "${name}" is registered with the bus`);
-      this.ready.push({ event, target, attempts: 0 });
+      const delivery = { event, target, attempts: 0 };
+      if (!direct && target.batch && target.invokeBatch) {
+        const waiting = this.batching.get(name) ?? [];
+        waiting.push(delivery);
+        this.batching.set(name, waiting);
+      } else this.ready.push(delivery);
     }
   }
 
+  /**
+   * The next batch to deliver: like an event source mapping polling its queue, it takes what
+   * is waiting, up to the batch size. A slot is free now, so a partial batch does not wait
+   * (unloaded, an event is delivered at once); under load, events gather while every slot is
+   * busy and batches fill. Targets take turns.
+   */
+  private nextBatch(): BatchDelivery | undefined {
+    for (const [name, waiting] of this.batching) {
+      if (waiting.length === 0) continue;
+      const target = (waiting[0] as Delivery).target;
+      const batch = waiting.splice(0, target.batch?.size ?? 1);
+      // Move the target to the back of the turn order.
+      this.batching.delete(name);
+      this.batching.set(name, waiting);
+      return { batch, target };
+    }
+    return undefined;
+  }
+
   private pump(): void {
-    while (!this.stopping && this.running < this.concurrency && this.ready.length > 0) {
-      const delivery = this.ready.shift() as Delivery;
+    while (!this.stopping && this.running < this.concurrency) {
+      const job: Delivery | BatchDelivery | undefined = this.ready.shift() ?? this.nextBatch();
+      if (!job) break;
       this.running++;
-      void this.deliver(delivery).finally(() => {
+      void ('batch' in job ? this.deliverBatch(job) : this.deliver(job)).finally(() => {
         this.running--;
         this.pump();
         this.notifyIfIdle();
       });
     }
+  }
+
+  /** One batch invocation; the events it reports failed (or all, if it throws) are retried alone. */
+  private async deliverBatch({ batch, target }: BatchDelivery): Promise<void> {
+    this.stats.deliveries += batch.length;
+    let failed: ReadonlySet<string>;
+    try {
+      failed = new Set(await (target.invokeBatch as NonNullable<Target['invokeBatch']>)(batch.map((d) => d.event)));
+    } catch {
+      failed = new Set(batch.map((d) => d.event.id));
+    }
+    for (const delivery of batch) {
+      delivery.attempts++;
+      if (!failed.has(delivery.event.id)) {
+        this.stats.delivered++;
+        this.settle(delivery, 'delivered');
+        continue;
+      }
+      if (this.stopping) continue; // left pending in the journal: delivered after restart
+      this.stats.retries++;
+      this.retryLater(delivery);
+    }
+  }
+
+  private retryLater(delivery: Delivery): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.ready.push(delivery);
+      this.pump();
+    }, backoffDelay(this.retry, delivery.attempts));
+    this.retryTimers.add(timer);
   }
 
   private async deliver(delivery: Delivery): Promise<void> {
@@ -225,13 +297,7 @@ export class LocalEventBus {
       const retryable = isRetryable(err);
       if (retryable && delivery.attempts < this.retry.maxAttempts && !this.stopping) {
         this.stats.retries++;
-        const delay = backoffDelay(this.retry, delivery.attempts);
-        const timer = setTimeout(() => {
-          this.retryTimers.delete(timer);
-          this.ready.push(delivery);
-          this.pump();
-        }, delay);
-        this.retryTimers.add(timer);
+        this.retryLater(delivery);
         return;
       }
       if (this.stopping && retryable) return; // left pending in the journal: retried after restart
@@ -290,7 +356,7 @@ export class LocalEventBus {
   }
 
   private isIdle(): boolean {
-    return this.running === 0 && this.ready.length === 0 && this.retryTimers.size === 0;
+    return this.running === 0 && this.ready.length === 0 && this.retryTimers.size === 0 && [...this.batching.values()].every((w) => w.length === 0);
   }
 
   private notifyIfIdle(): void {
@@ -308,6 +374,7 @@ export class LocalEventBus {
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
     this.ready.length = 0;
+    this.batching.clear();
     const deadline = Date.now() + graceMs;
     while (this.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.flushSettled();

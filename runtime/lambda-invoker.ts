@@ -24,23 +24,35 @@ export function lambdaTarget(fn: RoutedFunction, repoRoot: string, region: strin
       return mod.handler as Handler;
     }));
 
+  async function run(payload: unknown): Promise<unknown> {
+    const handler = await load();
+    const deadline = Date.now() + fn.timeoutSeconds * 1000;
+    const context = lambdaContext(fn, region, account, deadline);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HandlerTimeoutError(`${fn.name} timed out after ${fn.timeoutSeconds} s`)), fn.timeoutSeconds * 1000);
+    });
+    try {
+      return await Promise.race([handler(payload, context), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
     name: fn.name,
-    async invoke(event: BusEvent): Promise<unknown> {
-      const handler = await load();
-      const deadline = Date.now() + fn.timeoutSeconds * 1000;
-      const context = lambdaContext(fn, region, account, deadline);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HandlerTimeoutError(`${fn.name} timed out after ${fn.timeoutSeconds} s`)), fn.timeoutSeconds * 1000);
-      });
-      try {
-        // A fresh copy per invocation: a handler that mutates its event cannot affect other targets.
-        return await Promise.race([handler(structuredClone(event), context), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    // A fresh copy per invocation: a handler that mutates its event cannot affect other targets.
+    invoke: (event: BusEvent) => run(structuredClone(event)),
+    ...(fn.batch
+      ? {
+          batch: { size: fn.batch.size },
+          /** The batch as the SQS event source mapping hands it over: one record per event, the event as the body. */
+          async invokeBatch(events: readonly BusEvent[]): Promise<readonly string[]> {
+            const response = (await run({ Records: events.map((event) => sqsRecord(fn, region, account, event)) })) as { batchItemFailures?: { itemIdentifier?: unknown }[] } | undefined;
+            return (response?.batchItemFailures ?? []).map((f) => String(f.itemIdentifier));
+          },
+        }
+      : {}),
   };
 }
 
@@ -61,5 +73,21 @@ function lambdaContext(fn: RoutedFunction, region: string, account: string, dead
     done: fail,
     fail,
     succeed: fail,
+  };
+}
+
+/** An SQS record carrying an EventBridge event, as Lambda's SQS event source delivers it (message id = event id locally). */
+function sqsRecord(fn: RoutedFunction, region: string, account: string, event: BusEvent) {
+  const sentAt = String(Date.now());
+  return {
+    messageId: event.id,
+    receiptHandle: event.id,
+    body: JSON.stringify(event),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: sentAt, SenderId: 'events.amazonaws.com', ApproximateFirstReceiveTimestamp: sentAt },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:${region}:${account}:${fn.name}-batches`,
+    awsRegion: region,
   };
 }

@@ -37,6 +37,8 @@ const summaryPartition = (shard: number) => `ACCESS#SUMMARY#${shard}`;
 const summaryKey = (account: string) => ({ pk: summaryPartition(shardOf(account)), sk: account });
 const shardNumbers = Array.from({ length: SHARDS }, (_, i) => i);
 /** The first instant of the day of `time`: a use on a later day moves the last-use day forward. */
+/** Account-module pairs whose stored use day a container remembers (see `recordUse`). */
+const USE_DAY_CACHE_ENTRIES = 10_000;
 const dayStart = (time: string) => `${utcDay(time)}T00:00:00.000Z`;
 
 export interface AccountFields {
@@ -68,6 +70,18 @@ export const summaryItem = (state: AccountState, revision: number) => ({ ...summ
 
 export function dynamoAccountStore(client: DynamoDBDocumentClient, tableName: string, options: { maxSummaryChars?: number } = {}): AccountStore {
   const maxSummaryChars = options.maxSummaryChars ?? MAX_SUMMARY_CHARS;
+  /**
+   * Per container: the latest use day known to be stored per account and module. A use on a day
+   * already stored cannot change the item (the write is conditional on an earlier day), so it
+   * is answered here without a request: an ERP's operations are mostly by the same accounts in
+   * the same modules all day. Bounded: the oldest entry goes first.
+   */
+  const storedUseDays = new Map<string, string>();
+  const rememberUseDay = (key: string, day: string) => {
+    storedUseDays.delete(key);
+    storedUseDays.set(key, day);
+    if (storedUseDays.size > USE_DAY_CACHE_ENTRIES) storedUseDays.delete(storedUseDays.keys().next().value as string);
+  };
   const store: AccountStore = {
     async touch(account, fields) {
       const sets = ['account = :a'];
@@ -110,16 +124,23 @@ export function dynamoAccountStore(client: DynamoDBDocumentClient, tableName: st
 
     async recordUse(account, module, time) {
       // Day precision (the audit counts unused days): one write per account, module and day, not one per operation.
-      return conditionally(() =>
+      const key = `${account}\n${module}`;
+      const day = dayStart(time);
+      const known = storedUseDays.get(key);
+      if (known !== undefined && known >= day) return false;
+      const stored = await conditionally(() =>
         client.send(
           new PutCommand({
             TableName: tableName,
             Item: { pk: accountPartition(account), sk: `USE#${module}`, kind: 'use', module, lastUsedAt: time },
             ConditionExpression: 'attribute_not_exists(pk) OR lastUsedAt < :day',
-            ExpressionAttributeValues: { ':day': dayStart(time) },
+            ExpressionAttributeValues: { ':day': day },
           }),
         ),
       );
+      // Written, or refused because a use of this day or later is stored: either way this day is there.
+      if (known === undefined || known < day) rememberUseDay(key, day);
+      return stored;
     },
 
     async read(account) {

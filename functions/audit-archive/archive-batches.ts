@@ -8,8 +8,9 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
+import { sealedEntries, type AuditBlock, type SealedEntry } from '../shared/audit-trail/audit-block.ts';
 import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
-import type { ChainHead, ChainLink } from '../shared/audit-trail/hash-chain.ts';
+import type { ChainHead } from '../shared/audit-trail/hash-chain.ts';
 import { utcDayBefore } from '../shared/time.ts';
 
 export interface ArchiveBatch {
@@ -30,23 +31,49 @@ export interface ArchiveManifest {
 
 export const manifestKey = (day: string) => `${ARCHIVE_PREFIX}/manifests/${day}.json`;
 
-/** One line per record, flattened so a JSON SerDe table can query the fields directly. */
-export function archiveLine(link: ChainLink<AuditRecord>): string {
-  return JSON.stringify({ chain_id: link.chainId, seq: link.seq, prev_hash: link.prevHash, hash: link.hash, ...link.record });
+/**
+ * One line per record, flattened so a JSON SerDe table can query the fields directly: the
+ * block that seals it (seq, previous hash, hash), the record's own sealed hash, the record.
+ */
+export function archiveLine(block: AuditBlock, entry: SealedEntry, record: AuditRecord): string {
+  return JSON.stringify({ chain_id: block.chainId, seq: block.seq, prev_hash: block.prevHash, hash: block.hash, record_hash: entry.recordHash, ...record });
 }
 
-export function buildBatches(day: string, chains: readonly { links: readonly ChainLink<AuditRecord>[]; head: ChainHead | undefined; chainId: string }[], archivedAt: Date): { batches: ArchiveBatch[]; manifest: ArchiveManifest } {
+/** A chain as the archive takes it: its sealed blocks, its head, and the records the table holds by event id. */
+export interface ChainToArchive {
+  readonly chainId: string;
+  readonly blocks: readonly AuditBlock[];
+  readonly head: ChainHead | undefined;
+  readonly records: ReadonlyMap<string, AuditRecord>;
+}
+
+/** The lines of a chain in sealed order; a record sealed twice (racing deliveries) once; a missing record is left out (the manifest's integrity says so). */
+function chainLines(chain: ChainToArchive): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  const byBlock = new Map(chain.blocks.map((b) => [b.seq, b]));
+  for (const { entry, block } of sealedEntries(chain.blocks)) {
+    const record = chain.records.get(entry.eventId);
+    if (!record || seen.has(entry.eventId)) continue;
+    seen.add(entry.eventId);
+    lines.push(archiveLine(byBlock.get(block) as AuditBlock, entry, record));
+  }
+  return lines;
+}
+
+export function buildBatches(day: string, chains: readonly ChainToArchive[], archivedAt: Date): { batches: ArchiveBatch[]; manifest: ArchiveManifest } {
   const batches: ArchiveBatch[] = [];
   for (const chain of chains) {
-    if (chain.links.length === 0) continue;
+    const lines = chainLines(chain);
+    if (lines.length === 0) continue;
     const source = chain.chainId.split('/')[0] as string;
     const shard = chain.chainId.split('/').at(-1);
-    const body = gzipSync(chain.links.map(archiveLine).join('\n') + '\n', { level: 6 });
+    const body = gzipSync(lines.join('\n') + '\n', { level: 6 });
     batches.push({
       key: `${ARCHIVE_PREFIX}/records/date=${day}/${encodeURIComponent(source)}.chain-${shard}.jsonl.gz`,
       source,
       chainId: chain.chainId,
-      records: chain.links.length,
+      records: lines.length,
       sha256: createHash('sha256').update(body).digest('hex'),
       body,
     });

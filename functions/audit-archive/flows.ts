@@ -15,10 +15,12 @@ import type { RuleMode } from '../shared/findings/finding.ts';
 import type { FindingLifecycle } from '../shared/findings/lifecycle.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
-import { verifyChain, type BrokenLink, type ChainHead } from '../shared/audit-trail/hash-chain.ts';
+import { checkSealedRecords } from '../shared/audit-trail/audit-block.ts';
+import { verifyOneChain } from '../shared/audit-trail/audit-queries.ts';
+import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from '../shared/audit-trail/hash-chain.ts';
 import { utcDay, utcDayBefore } from '../shared/time.ts';
 import { buildBatches, daysToArchive, manifestKey } from './archive-batches.ts';
-import { anchorKey, type HeadAnchor } from './head-anchors.ts';
+import { anchoredHeadsFrom, anchorKey, type HeadAnchor } from './head-anchors.ts';
 import { brokenChainFinding, chainScope } from './integrity-findings.ts';
 
 /** How far back a run looks for days without a manifest. */
@@ -49,11 +51,11 @@ export async function archiveAuditDays(ports: ArchivePorts, today: Date, now: Da
   for (const day of daysToArchive(today, ARCHIVE_LOOKBACK_DAYS, archived)) {
     const chains = [];
     const broken: BrokenLink[] = [];
+    const open = new Set((await trail.openSeals(day)).map((i) => i.batchId));
     for (const chainId of await trail.chainsOfDay(day)) {
-      const chain = { chainId, links: await trail.readChain(chainId), head: await trail.readHead(chainId) };
-      const verdict = verifyChain(chainId, chain.links, chain.head);
-      if (!verdict.ok) broken.push({ chainId, kind: verdict.kind, seq: verdict.seq, message: verdict.message });
-      chains.push(chain);
+      const found = await verifyOneChain(trail, chainId, open);
+      if (found.broken) broken.push(found.broken);
+      chains.push({ chainId, blocks: found.blocks, head: found.head, records: found.recordsById });
     }
     const { batches, manifest } = buildBatches(day, chains, now);
     for (const batch of batches) await archive.put(batch.key, batch.body, 'application/gzip');
@@ -81,4 +83,49 @@ export async function anchorHeads(trail: AuditTrailStore, archive: ArchiveStore,
     written.push(anchor);
   }
   return written;
+}
+
+export interface AnchorRun {
+  /** Orphaned batches (writer died before sealing) the sweep sealed. */
+  readonly sealedOrphans: number;
+  readonly anchors: HeadAnchor[];
+  /** Chains of yesterday and today found broken now (each a critical 6.1 finding). */
+  readonly broken: readonly BrokenLink[];
+}
+
+/**
+ * The hourly run: seal what crashed writers left unsealed, check yesterday's and today's
+ * chains since their last anchor (a chain broken while the runtime runs is a finding within
+ * the hour, not only when its day is archived), then anchor the heads. The check is
+ * incremental, so an hour costs what the hour wrote: every block against its predecessor and
+ * the head, the anchored block still as anchored (a chain deleted, cut or re-hashed since),
+ * and the records of the blocks sealed since that anchor. An older record edited in place is
+ * found by the daily archive run and by `audit verify`, which check every record.
+ */
+export async function sealCheckAndAnchor(ports: ArchivePorts, now: Date): Promise<AnchorRun> {
+  const { trail } = ports;
+  const sealedOrphans = await trail.sealOrphans(now);
+  const anchored = anchoredHeadsFrom(ports.archive);
+  const broken: BrokenLink[] = [];
+  for (const day of [utcDayBefore(now, 1), utcDay(now)]) {
+    const anchors = new Map((await anchored(day)).map((h) => [h.chainId, h]));
+    const open = new Set((await trail.openSeals(day)).map((i) => i.batchId));
+    for (const chainId of [...new Set([...(await trail.chainsOfDay(day)), ...anchors.keys()])].sort()) {
+      const [blocks, head] = await Promise.all([trail.readChain(chainId), trail.readHead(chainId)]);
+      const anchor = anchors.get(chainId);
+      const verdict = verifyChain(chainId, blocks, head, (block) => open.has(block.record.batchId));
+      let problem: BrokenLink | undefined = verdict.ok ? undefined : { chainId, kind: verdict.kind, seq: verdict.seq, message: verdict.message };
+      problem ??= anchor ? checkAgainstAnchor(chainId, blocks, anchor) : undefined;
+      if (!problem) {
+        const recent = blocks.filter((b) => b.seq > (anchor?.seq ?? 0));
+        const stored = await trail.readRecords(recent.flatMap((b) => b.record.entries.map((e) => e.eventId)));
+        problem = checkSealedRecords(chainId, recent, new Map([...stored].filter(([, r]) => r.chainId === chainId).map(([id, r]) => [id, r.record] as const)));
+      }
+      if (!problem) continue;
+      broken.push(problem);
+      await ports.findings.raise(chainScope(chainId), brokenChainFinding(day, problem, ports.mode), now);
+    }
+  }
+  const anchors = await anchorHeads(trail, ports.archive, now);
+  return { sealedOrphans, anchors, broken };
 }

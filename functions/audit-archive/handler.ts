@@ -18,7 +18,7 @@ import { governanceHandler } from '../shared/event-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
 import { findingLifecycle } from '../shared/findings/lifecycle.ts';
-import { anchorHeads, archiveAuditDays } from './flows.ts';
+import { archiveAuditDays, sealCheckAndAnchor } from './flows.ts';
 import { DETECTED_BY } from './integrity-findings.ts';
 
 const config = readFunctionConfig();
@@ -36,9 +36,9 @@ export const handler = governanceHandler(DETECTED_BY)({
   },
   onSchedule: {
     async 'audit-anchor-heads'(firedAt, { logger }) {
-      const anchors = await anchorHeads(ports.trail, ports.archive, firedAt);
-      logger.info('audit heads anchored', { days: anchors.map((a) => `${a.day}:${a.heads.length}`) });
-      return { schedule: 'audit-anchor-heads', anchored: anchors.map((a) => ({ day: a.day, chains: a.heads.length })) };
+      const run = await sealCheckAndAnchor(ports, firedAt);
+      logger.info('audit heads anchored', { days: run.anchors.map((a) => `${a.day}:${a.heads.length}`), sealedOrphans: run.sealedOrphans, brokenChains: run.broken.length });
+      return { schedule: 'audit-anchor-heads', sealedOrphans: run.sealedOrphans, brokenChains: run.broken.length, anchored: run.anchors.map((a) => ({ day: a.day, chains: a.heads.length })) };
     },
     async 'archive-audit-daily'(firedAt, { logger, now }) {
       const results = await archiveAuditDays(ports, firedAt, now);

@@ -4,7 +4,7 @@
  * `smtps://user:pass@host:465` (TLS from the start). The password lives in the transport
  * only; errors are reported by code and server reply, and scrubbed of the password anyway.
  */
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { MailSender } from './ports.ts';
 import type { SendResult } from './retry.ts';
 
@@ -25,7 +25,10 @@ export interface SmtpSenderOptions {
 }
 
 export function smtpSender(options: SmtpSenderOptions): MailSender {
-  const transport = nodemailer.createTransport({
+  // nodemailer is loaded on the first mail, not when the notifier starts: most notifiers
+  // (SES on AWS, Slack only) never need it, and a cold start should not pay for it.
+  let transport: Promise<Transporter> | undefined;
+  const transportOnce = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
     url: options.url,
     connectionTimeout: SMTP_TIMEOUT_MS,
     greetingTimeout: SMTP_TIMEOUT_MS,
@@ -34,12 +37,12 @@ export function smtpSender(options: SmtpSenderOptions): MailSender {
     logger: false,
     debug: false,
     ...(options.allowSelfSigned ? { tls: { rejectUnauthorized: false } } : {}),
-  } as Parameters<typeof nodemailer.createTransport>[0]);
+  } as Parameters<typeof nodemailer.createTransport>[0])));
   const secrets = secretsOf(options.url);
   return {
     async send(to, message): Promise<SendResult> {
       try {
-        await transport.sendMail({ from: options.from, to, subject: message.subject, text: message.text, html: message.html });
+        await (await transportOnce()).sendMail({ from: options.from, to, subject: message.subject, text: message.text, html: message.html });
         return { ok: true };
       } catch (err) {
         const e = err as SmtpError;

@@ -1,6 +1,7 @@
 /**
  * threshold-alerts (guide 3.1–3.2): metric samples into threshold episodes, hosts gone silent,
- * CloudWatch alarms. Thin: wiring and dispatch.
+ * CloudWatch alarms. Thin: wiring and dispatch. Samples and alarms arrive in SQS batches
+ * (`batch` in the routing table), schedules one event at a time.
  *
  * CloudWatch's "Alarm State Change" is AWS's event, not part of the ERP contract (no
  * schemaVersion, AWS's own quirks), so it is read tolerantly by `parseAlarmChange` before the
@@ -12,6 +13,7 @@ import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { eventBridgeHandler, governanceHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { eachRecord, isSqsBatch } from '../shared/batch-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
 import { parseAlarmChange } from './cloudwatch-alarm.ts';
@@ -62,4 +64,7 @@ const alarms = eventBridgeHandler('threshold-alerts', async (event: IncomingEven
 
 const isAlarmChange = (event: IncomingEvent) => event.source === 'aws.cloudwatch' && event['detail-type'] === 'CloudWatch Alarm State Change';
 
-export const handler = (event: IncomingEvent, context: Context): Promise<unknown> => (isAlarmChange(event) ? alarms(event, context) : governed(event, context));
+const one = (event: IncomingEvent, context: Context): Promise<unknown> => (isAlarmChange(event) ? alarms(event, context) : governed(event, context));
+
+/** Batches from the queue (samples and alarms, in order; a failed record comes back alone), or one event (schedules). */
+export const handler = (event: unknown, context: Context): Promise<unknown> => (isSqsBatch(event) ? eachRecord(event, (e) => one(e, context)) : one(event as IncomingEvent, context));

@@ -11,10 +11,11 @@ import { Construct } from 'constructs';
 
 /** Columns of one archived line: the chain fields, then the audit record's fields. */
 const AUDIT_COLUMNS: readonly [name: string, type: string, comment: string][] = [
-  ['chain_id', 'string', 'Hash chain (source/arrival day/shard)'],
-  ['seq', 'bigint', 'Position in the chain, from 1'],
-  ['prev_hash', 'string', 'SHA-256 of the previous link'],
-  ['hash', 'string', 'SHA-256 of this link'],
+  ['chain_id', 'string', 'Block chain (source/arrival day/shard)'],
+  ['seq', 'bigint', 'The sealing block: its position in the chain, from 1'],
+  ['prev_hash', 'string', 'SHA-256 of the previous block'],
+  ['hash', 'string', 'SHA-256 of the sealing block'],
+  ['record_hash', 'string', 'SHA-256 of this record as sealed'],
   ['eventid', 'string', 'EventBridge event id'],
   ['source', 'string', 'Emitting system, e.g. erp.sap'],
   ['detailtype', 'string', 'Fact, e.g. Operation Audited'],

@@ -102,6 +102,38 @@ describe('the stack built from the product routing table', () => {
     expect(rules(template).all).toHaveLength(routingTable.reduce((n, fn) => n + fn.rules.length + fn.schedules.length, 0));
   });
 
+  it('feeds each batched function from an SQS queue: the rules target the queue, an event source mapping with the declared batch and partial batch failures, a DLQ and alarms', () => {
+    const batchedFns = routingTable.filter((fn) => fn.batch);
+    expect(batchedFns.map((fn) => fn.name).sort()).toEqual(['log-archiving', 'threshold-alerts']);
+    const functions = resourcesOf(template, 'AWS::Lambda::Function');
+    const queues = resourcesOf(template, 'AWS::SQS::Queue');
+    const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(batchedFns.length);
+    const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
+    for (const definition of batchedFns) {
+      const [fnId] = Object.entries(functions).find(([, f]) => f.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === definition.name) as [string, unknown];
+      const mapping = mappings.find((m) => m.Properties?.FunctionName?.Ref === fnId);
+      expect(mapping?.Properties, definition.name).toMatchObject({ BatchSize: definition.batch?.size, MaximumBatchingWindowInSeconds: definition.batch?.maxWaitSeconds, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+      const queueId = mapping?.Properties?.EventSourceArn?.['Fn::GetAtt']?.[0] as string;
+      const queue = queues[queueId]?.Properties;
+      expect(queue?.RedrivePolicy).toMatchObject({ maxReceiveCount: 5, deadLetterTargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } });
+      expect(queue?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * definition.timeoutSeconds);
+      const dlqId = queue?.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
+      expect(alarms.some((a) => a.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Properties?.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0] === dlqId), `${definition.name} DLQ alarm`).toBe(true);
+      expect(alarms.some((a) => a.Properties?.MetricName === 'ApproximateAgeOfOldestMessage' && a.Properties?.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0] === queueId), `${definition.name} backlog alarm`).toBe(true);
+      // Every rule of the function targets the queue (with its own DLQ and retry policy), none the function.
+      for (const rule of definition.rules) {
+        const cfn = rules(template).all.find((r) => r.Properties?.Description === rule.description);
+        expect(cfn?.Properties?.Targets?.[0]?.Arn, rule.id).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+      }
+      // Schedules still invoke the function directly.
+      for (const schedule of definition.schedules) {
+        const cfn = rules(template).all.find((r) => r.Properties?.ScheduleExpression === schedule.expression && String(r.Properties?.Name).endsWith(schedule.id));
+        expect(cfn?.Properties?.Targets?.[0]?.Arn, schedule.id).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+      }
+    }
+  });
+
   it('gives every rule target a dead-letter queue and a retry policy', () => {
     for (const rule of rules(template).all) {
       const targets = rule.Properties?.Targets as any[];
@@ -222,9 +254,13 @@ describe('the stack built from the product routing table', () => {
   });
 
   it('encrypts every queue and the alarm topic, keeps dead letters 14 days, and alarms on each dead-letter queue', () => {
-    const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    // A queue per rule target plus one per function for failed asynchronous invocations.
-    expect(Object.keys(queues)).toHaveLength(rules(template).all.length + routingTable.length);
+    const allQueues = resourcesOf(template, 'AWS::SQS::Queue');
+    const batched = routingTable.filter((fn) => fn.batch).length;
+    // A queue per rule target plus one per function for failed asynchronous invocations; a batched function adds its queue and that queue's dead letters.
+    expect(Object.keys(allQueues)).toHaveLength(rules(template).all.length + routingTable.length + 2 * batched);
+    // The batch queues are the ones with a redrive policy; every other queue is a dead-letter queue.
+    const queues = Object.fromEntries(Object.entries(allQueues).filter(([, q]) => q.Properties?.RedrivePolicy === undefined));
+    expect(Object.keys(queues)).toHaveLength(rules(template).all.length + routingTable.length + batched);
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });

@@ -6,7 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildMonthlyReport, readAccount, recordFact, type AccessFact } from '../../functions/access-governance/flows.ts';
 import { buildPermissionReport } from '../../functions/access-governance/permission-report.ts';
 import { STANDING, type AccountSnapshot, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
@@ -115,6 +115,24 @@ describe('usage', () => {
     expect(await stores.accounts.recordUse('u6', 'finance', '2026-03-10T09:00:00.000Z')).toBe(true);
     expect(await stores.accounts.recordUse('u6', 'orders', '2026-03-11T07:00:00.000Z')).toBe(true);
     expect((await stores.accounts.read('u6')).state.lastUse).toEqual({ orders: '2026-03-11T07:00:00.000Z', finance: '2026-03-10T09:00:00.000Z' });
+  });
+
+  it('answers a use of a day already stored without a request; another container still writes a new day once', async () => {
+    const table = `access-${++tableSeq}`;
+    await ensureStateTable(client, stateTable, table);
+    let requests = 0;
+    const counting = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+    counting.middlewareStack.add((next) => (args) => (requests++, next(args)), { step: 'initialize', name: 'countRequests' });
+    onTestFinished(() => counting.destroy());
+    const [one, other] = [dynamoAccessStores(counting, table), dynamoAccessStores(counting, table)];
+    expect(await one.accounts.recordUse('u7', 'orders', '2026-03-10T08:00:00.000Z')).toBe(true);
+    const after = requests;
+    for (const hour of ['09', '12', '17']) expect(await one.accounts.recordUse('u7', 'orders', `2026-03-10T${hour}:00:00.000Z`)).toBe(false);
+    expect(requests).toBe(after);
+    expect(await other.accounts.recordUse('u7', 'orders', '2026-03-10T10:00:00.000Z')).toBe(false);
+    expect(await other.accounts.recordUse('u7', 'orders', '2026-03-11T10:00:00.000Z')).toBe(true);
+    expect(await one.accounts.recordUse('u7', 'orders', '2026-03-11T11:00:00.000Z')).toBe(false);
+    expect((await one.accounts.read('u7')).state.lastUse).toEqual({ orders: '2026-03-11T10:00:00.000Z' });
   });
 });
 

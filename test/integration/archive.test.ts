@@ -126,9 +126,9 @@ describe('archive run', () => {
       eventId: `t${i}`, source: 'erp.sap', detailType: 'Operation Audited', occurredAt: '2026-10-10T11:00:00Z', recordedAt: arrival.toISOString(),
       actor: 'u1', action: 'delete', target: 'SO-1', module: 'orders', deviceId: null, recordCount: 5, valid: true, invalidReason: null, originalEvent: '{}',
     });
-    for (let i = 0; i < 12; i++) await trail.append(rec(i), arrival);
+    await trail.appendBatch(Array.from({ length: 12 }, (_, i) => rec(i)), arrival);
     const [chainId] = await trail.chainsOfDay('2026-10-10');
-    await docs.send(new UpdateCommand({ TableName: stateTable.name, Key: { pk: `CHAIN#${chainId}`, sk: `LINK#${'1'.padStart(12, '0')}` }, UpdateExpression: 'SET #r.actor = :a', ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': 'intruder' } }));
+    await docs.send(new UpdateCommand({ TableName: stateTable.name, Key: { pk: 'AUDIT#t1', sk: 'RECORD' }, UpdateExpression: 'SET #r.actor = :a', ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': 'intruder' } }));
 
     const archive = folderArchiveStore(join(dir, 'integrity'));
     const ports = archivePorts(trail, archive);

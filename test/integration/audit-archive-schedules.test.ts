@@ -48,7 +48,13 @@ describe('audit-archive schedules', () => {
 
     const tampered = await verify(day);
     expect(tampered.code).toBe(1);
-    expect(tampered.output).toContain(`BROKEN ${chainId} at link 1: chain-deleted`);
+    expect(tampered.output).toContain(`BROKEN ${chainId} at block 1: chain-deleted`);
+
+    // Search still shows the records of that chain, each with a warning.
+    const search = await captureStdout(() => runAuditCommand(['search', '--from', day, '--to', `${day}T23:59:59Z`, '--data-dir', h.dataDir, '--endpoint', h.runtime.dynamoDbUrl]));
+    expect(search.code).toBe(0);
+    expect(search.output).toMatch(new RegExp(`WARNING: no block of chain ${chainId.replace(/[.]/g, '\\.')} seals this record`));
+    expect(search.output).toMatch(/record\(s\), \d+ from a chain that does not verify/);
   });
 
   it('archives the closed day, manifest last, on the daily schedule', async () => {

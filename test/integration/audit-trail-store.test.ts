@@ -1,6 +1,6 @@
 /**
- * The hash-chained audit trail against a real dynalite: idempotency, concurrency, crash
- * recovery, and `verifyTrail` catching each kind of tampering done straight in the table.
+ * The sealed audit trail against a real dynalite: idempotency, batches, concurrency, crashes
+ * at every step between the record writes and the seal, and `verifyTrail` catching each kind of tampering done straight in the table.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,10 +9,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
-import { chainIdFor, dynamoAuditTrailStore, type AuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
+import { blockItem, chainIdFor, dynamoAuditTrailStore, recordItem, type AuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
+import { recordHash, type BlockBody } from '../../functions/shared/audit-trail/audit-block.ts';
+import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
+import { findingLifecycle } from '../../functions/shared/findings/lifecycle.ts';
+import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { searchTrail, verifyTrail } from '../../functions/shared/audit-trail/audit-queries.ts';
-import { linkHash } from '../../functions/shared/audit-trail/hash-chain.ts';
-import { anchorHeads } from '../../functions/audit-archive/flows.ts';
+import { linkHash, nextLink } from '../../functions/shared/audit-trail/hash-chain.ts';
+import { anchorHeads, sealCheckAndAnchor } from '../../functions/audit-archive/flows.ts';
 import { anchoredHeadsFrom } from '../../functions/audit-archive/head-anchors.ts';
 import { folderArchiveStore } from '../../functions/shared/archive-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
@@ -61,6 +65,28 @@ afterAll(async () => {
   await new Promise((r) => server.server.close(r));
 });
 
+/** The store's client, failing (as a crash would) at the first command `crashAt` picks; later commands pass. */
+function crashingClient(crashAt: (command: { constructor: { name: string }; input: Record<string, unknown> }) => boolean): DynamoDBDocumentClient {
+  let crashed = false;
+  return {
+    send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
+      if (!crashed && crashAt(command)) {
+        crashed = true;
+        return Promise.reject(new Error('the container died here'));
+      }
+      return docs.send(command as never);
+    },
+  } as unknown as DynamoDBDocumentClient;
+}
+const itemSk = (command: { input: Record<string, unknown> }) => String((command.input.Item as { sk?: unknown } | undefined)?.sk ?? '');
+
+/** Every event sealed exactly once across the day's chains. */
+async function sealedCounts(store: AuditTrailStore): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const chainId of await store.chainsOfDay(day)) for (const block of await store.readChain(chainId)) for (const e of block.record.entries) counts.set(e.eventId, (counts.get(e.eventId) ?? 0) + 1);
+  return counts;
+}
+
 describe('audit trail store', () => {
   it('records a duplicate delivery once', async () => {
     const { store } = await freshStore();
@@ -68,6 +94,19 @@ describe('audit trail store', () => {
     expect(await store.append(record(1), now)).toBe('duplicate');
     const report = await verifyTrail(store, day, day);
     expect(report).toMatchObject({ records: 1, broken: [] });
+  });
+
+  it('writes a batch in one BatchWriteItem and seals it with one block and one head write', async () => {
+    const { table } = await freshStore();
+    const sent: string[] = [];
+    const counting = { send: (command: { constructor: { name: string } }) => (sent.push(command.constructor.name), docs.send(command as never)) } as unknown as DynamoDBDocumentClient;
+    const store = dynamoAuditTrailStore(counting, table);
+    const batch = Array.from({ length: 25 }, (_, i) => record(i));
+    expect(await store.appendBatch([...batch, record(3)], now)).toEqual([...batch.map(() => 'appended'), 'duplicate']);
+    // read the batch's ids, the seal intent, the records, the head (cold), the block, the head, close the intent
+    expect(sent).toEqual(['BatchGetCommand', 'PutCommand', 'BatchWriteCommand', 'GetCommand', 'PutCommand', 'PutCommand', 'DeleteCommand']);
+    expect(await store.appendBatch(batch, now)).toEqual(batch.map(() => 'duplicate'));
+    expect(await verifyTrail(dynamoAuditTrailStore(docs, table), day, day)).toMatchObject({ chains: 1, records: 25, broken: [] });
   });
 
   it('keeps every chain intact under concurrent appends', async () => {
@@ -79,60 +118,97 @@ describe('audit trail store', () => {
     expect(report.broken).toEqual([]);
   });
 
-  it('finishes an append that crashed after the link was written (no loss, no duplicate)', async () => {
-    const { store, table } = await freshStore();
-    await store.append(record(1), now);
-    await store.append(record(2), now);
-    // Simulate a crash of event 2's delivery after its link was put: claim not yet linked, head behind.
-    await docs.send(new UpdateCommand({ TableName: table, Key: { pk: 'AUDIT#evt-2', sk: 'CLAIM' }, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'state' }, ExpressionAttributeValues: { ':c': 'claimed' } }));
-    // A redelivery within the lease is told to retry later rather than racing the first one.
-    await expect(store.append(record(2), now)).rejects.toMatchObject({ name: 'AppendInProgressError', retryable: true });
+  describe('a crash anywhere between the record writes and the seal loses or doubles nothing', () => {
+    const batch = Array.from({ length: 30 }, (_, i) => record(100 + i));
     const later = new Date(now.getTime() + 120_000);
-    expect(await store.append(record(2), later)).toBe('appended');
-    expect(await store.append(record(2), later)).toBe('duplicate');
-    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 2, broken: [] });
-  });
+    const points: [string, (c: { constructor: { name: string }; input: Record<string, unknown> }) => boolean][] = [
+      ['after the seal intent, before the records', (c) => c.constructor.name === 'BatchWriteCommand'],
+      ['between two record writes', (c) => c.constructor.name === 'BatchWriteCommand' && (c.input.RequestItems as Record<string, unknown[]>)[Object.keys(c.input.RequestItems as object)[0] as string]?.length === 5],
+      ['after the records, before the block', (c) => c.constructor.name === 'PutCommand' && itemSk(c).startsWith('BLOCK#')],
+      ['after the block, before the head', (c) => c.constructor.name === 'PutCommand' && itemSk(c) === 'HEAD'],
+      ['after the head, before the intent is closed', (c) => c.constructor.name === 'DeleteCommand'],
+    ];
+    for (const [where, crashAt] of points) {
+      it(`${where}: the redelivery finishes it (after the lease), or the sweep does`, async () => {
+        const { table } = await freshStore();
+        await expect(dynamoAuditTrailStore(crashingClient(crashAt), table).appendBatch(batch, now)).rejects.toThrow('the container died here');
+        const store = dynamoAuditTrailStore(docs, table);
+        // Within the writer's lease a redelivery does not race it: what it wrote is in progress.
+        const early = await store.appendBatch(batch, now);
+        expect(early.every((o) => o === 'in-progress' || o === 'appended')).toBe(true);
+        const redelivered = await store.appendBatch(batch, later);
+        expect(redelivered.every((o) => o === 'duplicate')).toBe(true);
+        // Nothing is left for the sweep but, at most, an intent whose records were never written.
+        await store.sealOrphans(later);
+        expect(await store.openSeals(day)).toEqual([]);
+        const counts = await sealedCounts(store);
+        expect([...counts.keys()].sort()).toEqual(batch.map((r) => r.eventId).sort());
+        expect([...counts.values()].every((n) => n === 1)).toBe(true);
+        expect(await verifyTrail(store, day, day)).toMatchObject({ records: 30, broken: [] });
+      });
 
-  it('links a record whose earlier delivery died after claiming it, before linking', async () => {
-    const { store, table } = await freshStore();
-    await docs.send(new PutCommand({ TableName: table, Item: { pk: 'AUDIT#evt-5', sk: 'CLAIM', chainId: chainIdFor(record(5), now), state: 'claimed', claimedAt: now.toISOString() } }));
-    expect(await store.append(record(5), new Date(now.getTime() + 120_000))).toBe('appended');
-    expect((await store.get('evt-5'))?.record.eventId).toBe('evt-5');
-    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 1, broken: [] });
+      it(`${where}: the sweep seals what the dead writer wrote, and the redelivery the rest`, async () => {
+        const { table } = await freshStore();
+        await expect(dynamoAuditTrailStore(crashingClient(crashAt), table).appendBatch(batch, now)).rejects.toThrow('the container died here');
+        const store = dynamoAuditTrailStore(docs, table);
+        await store.sealOrphans(later);
+        expect(await store.openSeals(day)).toEqual([]);
+        expect((await verifyTrail(store, day, day)).broken).toEqual([]);
+        await store.appendBatch(batch, later);
+        const counts = await sealedCounts(store);
+        expect(counts.size).toBe(30);
+        expect([...counts.values()].every((n) => n === 1)).toBe(true);
+        expect(await verifyTrail(store, day, day)).toMatchObject({ records: 30, broken: [] });
+      });
+    }
   });
 
   it('keeps chains intact when several writers (Lambda containers) with stale head caches interleave', async () => {
     const { table } = await freshStore();
     const writers = [dynamoAuditTrailStore(docs, table), dynamoAuditTrailStore(docs, table), dynamoAuditTrailStore(docs, table)];
     for (let round = 0; round < 4; round++) {
-      await Promise.all(writers.map((w, k) => Promise.all(Array.from({ length: 8 }, (_, j) => w.append(record(1000 + round * 100 + k * 10 + j), now)))));
+      await Promise.all(writers.map((w, k) => Promise.all(Array.from({ length: 4 }, (_, j) => w.appendBatch([record(1000 + round * 100 + k * 10 + j * 2), record(1001 + round * 100 + k * 10 + j * 2)], now)))));
     }
     expect(await verifyTrail(writers[0] as AuditTrailStore, day, day)).toMatchObject({ records: 96, broken: [] });
   });
 
   describe('verify catches tampering', () => {
+    /** `n` blocks of one record each, all in one chain (ids picked from one shard). */
     async function trailOf(n: number) {
       const { store, table } = await freshStore();
-      // All in one chain: same source, same shard is not guaranteed, so pick ids of one shard.
       const ids: number[] = [];
       for (let i = 0; ids.length < n; i++) if (chainIdFor(record(i), now) === chainIdFor(record(0), now)) ids.push(i);
       for (const i of ids) await store.append(record(i), now);
       const chainId = chainIdFor(record(0), now);
-      const key = (seq: number) => ({ pk: `CHAIN#${chainId}`, sk: `LINK#${String(seq).padStart(12, '0')}` });
-      const get = async (seq: number) => (await docs.send(new GetCommand({ TableName: table, Key: key(seq) }))).Item as Record<string, unknown>;
-      return { store, table, chainId, key, get };
+      const key = (seq: number) => ({ pk: `CHAIN#${chainId}`, sk: `BLOCK#${String(seq).padStart(12, '0')}` });
+      const get = async (seq: number) => (await docs.send(new GetCommand({ TableName: table, Key: key(seq) }))).Item as Record<string, unknown> & { record: BlockBody };
+      const recordKeyOf = (seq: number) => ({ pk: `AUDIT#evt-${ids[seq - 1]}`, sk: 'RECORD' });
+      return { store, table, chainId, key, get, recordKeyOf, ids };
     }
 
     it('an edited record', async () => {
-      const { store, table, key } = await trailOf(4);
-      await docs.send(new UpdateCommand({ TableName: table, Key: key(2), UpdateExpression: 'SET #r.actor = :a', ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': 'someone-else' } }));
+      const { store, table, recordKeyOf } = await trailOf(4);
+      await docs.send(new UpdateCommand({ TableName: table, Key: recordKeyOf(2), UpdateExpression: 'SET #r.actor = :a', ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': 'someone-else' } }));
       const report = await verifyTrail(store, day, day);
       expect(report.broken).toEqual([expect.objectContaining({ kind: 'edited', seq: 2 })]);
     });
 
-    it('a deleted record', async () => {
+    it('an edited block', async () => {
       const { store, table, key } = await trailOf(4);
+      await docs.send(new UpdateCommand({ TableName: table, Key: key(2), UpdateExpression: 'SET #r.sealedAt = :a', ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': '2026-11-29T11:00:00.000Z' } }));
+      expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ kind: 'edited', seq: 2 })]);
+    });
+
+    it('a deleted record', async () => {
+      const { store, table, recordKeyOf } = await trailOf(4);
+      await docs.send(new DeleteCommand({ TableName: table, Key: recordKeyOf(3) }));
+      expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ kind: 'deleted', seq: 3 })]);
+    });
+
+    it('a deleted block', async () => {
+      const { store, table, key, recordKeyOf } = await trailOf(4);
       await docs.send(new DeleteCommand({ TableName: table, Key: key(3) }));
+      await docs.send(new DeleteCommand({ TableName: table, Key: recordKeyOf(3) }));
       expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ kind: 'deleted', seq: 3 })]);
     });
 
@@ -142,16 +218,32 @@ describe('audit trail store', () => {
       expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ kind: 'truncated', seq: 4 })]);
     });
 
-    it('an inserted record', async () => {
+    it('an inserted block', async () => {
       const { store, table, key, get } = await trailOf(3);
-      // Shift link 3 to 4 and put a forged link at 3 that carries a self-consistent hash.
+      // Shift block 3 to 4 and put a forged block at 3 that carries a self-consistent hash.
       const third = await get(3);
       await docs.send(new PutCommand({ TableName: table, Item: { ...third, ...key(4), seq: 4 } }));
-      await docs.send(new PutCommand({ TableName: table, Item: { ...third, ...key(3), seq: 3, prevHash: 'f'.repeat(64), record: { ...(third.record as object), eventId: 'forged' } } }));
+      await docs.send(new PutCommand({ TableName: table, Item: { ...third, ...key(3), seq: 3, prevHash: 'f'.repeat(64), record: { ...third.record, batchId: 'forged' } } }));
       const broken = (await verifyTrail(store, day, day)).broken;
       expect(broken).toHaveLength(1);
       expect(['inserted', 'edited']).toContain(broken[0]?.kind);
       expect(broken[0]?.seq).toBe(3);
+    });
+
+    it('a record put straight into the table, sealed by no block', async () => {
+      const { store, table, chainId } = await trailOf(3);
+      await docs.send(new PutCommand({ TableName: table, Item: recordItem({ chainId, batchId: 'forged', record: record(777, { eventId: 'forged' }) }) }));
+      expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ chainId, kind: 'inserted' })]);
+    });
+
+    it('a correctly hashed block appended after the stored head, sealing a forged record, the head left alone', async () => {
+      const { store, table, chainId, get } = await trailOf(3);
+      const forged = record(778, { eventId: 'forged-appended' });
+      await docs.send(new PutCommand({ TableName: table, Item: recordItem({ chainId, batchId: 'forged', record: forged }) }));
+      const third = await get(3);
+      const block = nextLink(chainId, { chainId, seq: 3, hash: String(third.hash) }, { sealedAt: now.toISOString(), batchId: 'forged', entries: [{ eventId: forged.eventId, recordHash: recordHash(chainId, forged) }] });
+      await docs.send(new PutCommand({ TableName: table, Item: blockItem(block) }));
+      expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ chainId, kind: 'inserted', seq: 4 })]);
     });
 
     describe('what only the anchored heads reveal', () => {
@@ -165,31 +257,36 @@ describe('audit trail store', () => {
       }
       const headKey = (chainId: string) => ({ pk: `HEAD#${chainId}`, sk: 'HEAD' });
 
-      it('a whole chain deleted together with its head', async () => {
-        const { store, table, key, chainId, anchors } = await anchored(3);
+      it('a whole chain deleted together with its head and its records', async () => {
+        const { store, table, key, chainId, anchors, recordKeyOf } = await anchored(3);
         for (const seq of [1, 2, 3]) await docs.send(new DeleteCommand({ TableName: table, Key: key(seq) }));
+        for (const seq of [1, 2, 3]) await docs.send(new DeleteCommand({ TableName: table, Key: recordKeyOf(seq) }));
         await docs.send(new DeleteCommand({ TableName: table, Key: headKey(chainId) }));
         expect((await verifyTrail(store, day, day)).broken).toEqual([]);
         expect((await verifyTrail(store, day, day, anchors)).broken).toEqual([expect.objectContaining({ chainId, kind: 'chain-deleted' })]);
       });
 
       it('a tail cut together with the head', async () => {
-        const { store, table, key, chainId, get, anchors } = await anchored(4);
+        const { store, table, key, chainId, get, anchors, recordKeyOf } = await anchored(4);
         const third = await get(3);
         await docs.send(new DeleteCommand({ TableName: table, Key: key(4) }));
+        await docs.send(new DeleteCommand({ TableName: table, Key: recordKeyOf(4) }));
         await docs.send(new UpdateCommand({ TableName: table, Key: headKey(chainId), UpdateExpression: 'SET seq = :s, #h = :h', ExpressionAttributeNames: { '#h': 'hash' }, ExpressionAttributeValues: { ':s': 3, ':h': third.hash } }));
         expect((await verifyTrail(store, day, day)).broken).toEqual([]);
         expect((await verifyTrail(store, day, day, anchors)).broken).toEqual([expect.objectContaining({ kind: 'truncated', seq: 4 })]);
       });
 
-      it('an edit with every later link and the head re-hashed', async () => {
-        const { store, table, key, chainId, get, anchors } = await anchored(3);
+      it('an edit with its block, every later block and the head re-hashed', async () => {
+        const { store, table, key, chainId, get, anchors, recordKeyOf } = await anchored(3);
+        const stored = (await docs.send(new GetCommand({ TableName: table, Key: recordKeyOf(2) }))).Item as { record: AuditRecord };
+        const edited = { ...stored.record, actor: 'someone-else' };
+        await docs.send(new PutCommand({ TableName: table, Item: { ...stored, record: edited } }));
         let prevHash = String((await get(1)).hash);
         for (const seq of [2, 3]) {
-          const link = await get(seq);
-          const record = seq === 2 ? { ...(link.record as object), actor: 'someone-else' } : link.record;
-          const hash = linkHash(chainId, seq, prevHash, record);
-          await docs.send(new PutCommand({ TableName: table, Item: { ...link, ...key(seq), prevHash, hash, record } }));
+          const block = await get(seq);
+          const body: BlockBody = seq === 2 ? { ...block.record, entries: [{ eventId: edited.eventId, recordHash: recordHash(chainId, edited) }] } : block.record;
+          const hash = linkHash(chainId, seq, prevHash, body);
+          await docs.send(new PutCommand({ TableName: table, Item: { ...block, ...key(seq), prevHash, hash, record: body } }));
           prevHash = hash;
         }
         await docs.send(new UpdateCommand({ TableName: table, Key: headKey(chainId), UpdateExpression: 'SET #h = :h', ExpressionAttributeNames: { '#h': 'hash' }, ExpressionAttributeValues: { ':h': prevHash } }));
@@ -204,12 +301,24 @@ describe('audit trail store', () => {
       });
     });
 
-    it('reordered records', async () => {
+    it('reordered blocks', async () => {
       const { store, table, key, get } = await trailOf(4);
       const [second, third] = [await get(2), await get(3)];
       await docs.send(new PutCommand({ TableName: table, Item: { ...third, ...key(2) } }));
       await docs.send(new PutCommand({ TableName: table, Item: { ...second, ...key(3) } }));
       expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ kind: 'reordered', seq: 2 })]);
+    });
+
+    it('a chain found broken while the runtime runs is a 6.1 finding at the next anchor', async () => {
+      const { store, table, recordKeyOf, chainId } = await trailOf(3);
+      await docs.send(new UpdateCommand({ TableName: table, Key: recordKeyOf(1), UpdateExpression: 'SET #r.actor = :a', ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': 'intruder' } }));
+      const folder = mkdtempSync(join(tmpdir(), 'erpgov-anchors-'));
+      onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+      const published: OutgoingEvent[] = [];
+      const findings = findingLifecycle({ store: memoryFindingsStore(), publisher: { publish: async (events) => void published.push(...events) } }, 'audit-archive');
+      const run = await sealCheckAndAnchor({ trail: store, archive: folderArchiveStore(folder), findings, mode: 'enforce' }, now);
+      expect(run.broken).toEqual([expect.objectContaining({ chainId, kind: 'edited', seq: 1 })]);
+      expect(published).toEqual([expect.objectContaining({ detailType: 'Finding Raised', detail: expect.objectContaining({ control: '6.1', subject: expect.objectContaining({ id: chainId }) }) })]);
     });
   });
 

@@ -40,8 +40,9 @@ describe.runIf(haveAwsCli)('AWS CLI against the local runtime', () => {
     expect(out.Entries[0].EventId).toBeTruthy();
     expect(out.Entries[1]).toMatchObject({ ErrorCode: 'MalformedDetail' });
     await runtime.bus.whenIdle();
-    const item = await aws('dynamodb', 'get-item', '--endpoint-url', runtime.dynamoDbUrl, '--table-name', 'erpgov-state', '--key', JSON.stringify({ pk: { S: `AUDIT#${out.Entries[0].EventId}` }, sk: { S: 'CLAIM' } }));
-    expect(item.Item.state.S).toBe('linked');
+    const item = await aws('dynamodb', 'get-item', '--endpoint-url', runtime.dynamoDbUrl, '--table-name', 'erpgov-state', '--key', JSON.stringify({ pk: { S: `AUDIT#${out.Entries[0].EventId}` }, sk: { S: 'RECORD' } }));
+    expect(item.Item.record.M.eventId.S).toBe(out.Entries[0].EventId);
+    expect(item.Item.chainId.S).toMatch(new RegExp(`^${item.Item.record.M.source.S.replace(/[.]/g, "\\.")}/`));
   });
 
   it('tests an event pattern', async () => {

@@ -167,6 +167,63 @@ describe('LocalEventBus', () => {
     expect(existsSync(join(dataDir, 'bus', 'journal.jsonl'))).toBe(false);
   });
 
+  describe('batched targets', () => {
+    /** A batched target that fails `failing` once inside a batch and records every invocation's events. */
+    function batchedTarget(size: number, failing: readonly string[] = []): Target & { batches: string[][]; singles: string[] } {
+      const batches: string[][] = [];
+      const singles: string[] = [];
+      return {
+        name: 'audit',
+        batch: { size },
+        batches,
+        singles,
+        async invoke(e) {
+          singles.push(e.id);
+        },
+        async invokeBatch(events) {
+          batches.push(events.map((e) => e.id));
+          return events.map((e) => e.id).filter((id) => failing.includes(id));
+        },
+      };
+    }
+
+    it('delivers routed events in batches up to the size while every slot is busy, and at once when a slot is free', async () => {
+      const target = batchedTarget(4);
+      const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', target]]), retry: fastRetry, concurrency: 1 });
+      bus.recover();
+      bus.accept([event('e1')]);
+      bus.accept(Array.from({ length: 9 }, (_, i) => event(`b${i}`)));
+      await bus.whenIdle();
+      expect(target.batches).toEqual([['e1'], ['b0', 'b1', 'b2', 'b3'], ['b4', 'b5', 'b6', 'b7'], ['b8']]);
+      expect(bus.stats).toMatchObject({ delivered: 10, retries: 0 });
+      await bus.stop();
+    });
+
+    it('retries a failed record alone; the rest of its batch is not redelivered', async () => {
+      const target = batchedTarget(10, ['e2']);
+      const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', target]]), retry: fastRetry });
+      bus.recover();
+      bus.accept([event('e1'), event('e2'), event('e3')]);
+      await bus.whenIdle();
+      expect(target.batches).toEqual([['e1', 'e2', 'e3']]);
+      expect(target.singles).toEqual(['e2']);
+      expect(bus.stats).toMatchObject({ delivered: 3, retries: 1, deadLettered: 0 });
+      expect(bus.pendingDeliveries).toBe(0);
+      await bus.stop();
+    });
+
+    it('sends events meant for one target (schedules) directly, not in a batch', async () => {
+      const target = batchedTarget(10);
+      const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', target]]), retry: fastRetry });
+      bus.recover();
+      bus.acceptFor(event('tick', 'Scheduled Event'), 'audit');
+      await bus.whenIdle();
+      expect(target.singles).toEqual(['tick']);
+      expect(target.batches).toEqual([]);
+      await bus.stop();
+    });
+  });
+
   it('refuses events once stopping', async () => {
     const bus = new LocalEventBus({ dataDir, routes, targets: new Map([['audit', recordingTarget('audit')], ['access', recordingTarget('access')]]) });
     bus.recover();

@@ -55,10 +55,16 @@ describe('hash chain', () => {
     expect(verifyChain(chainId, swapped, head)).toMatchObject({ ok: false, kind: 'reordered', seq: 2 });
   });
 
-  it('accepts a head lagging by one link (crash between link and head writes)', () => {
+  it('accepts a head lagging by one link only while the writer still claims it (crash between link and head writes)', () => {
     const { links } = build(3);
     const lagging = { chainId, seq: 2, hash: links[1]?.hash as string };
-    expect(verifyChain(chainId, links, lagging)).toMatchObject({ ok: true, links: 3 });
+    expect(verifyChain(chainId, links, lagging, (link) => link.seq === 3)).toMatchObject({ ok: true, links: 3 });
+  });
+
+  it('reports a correctly hashed link appended after the head that no writer claims', () => {
+    const { links } = build(3);
+    const head = { chainId, seq: 2, hash: links[1]?.hash as string };
+    expect(verifyChain(chainId, links, head)).toMatchObject({ ok: false, kind: 'inserted', seq: 3 });
   });
 
   it('detects a head that does not match', () => {

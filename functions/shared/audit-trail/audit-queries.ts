@@ -4,6 +4,7 @@
  * against the local table and tests against dynalite.
  */
 import { utcDaysBetween } from '../time.ts';
+import { checkSealedRecords, sealedEventIds, type AuditBlock } from './audit-block.ts';
 import type { AuditRecord } from './audit-record.ts';
 import type { AuditTrailStore } from './audit-trail-store.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from './hash-chain.ts';
@@ -21,36 +22,82 @@ export interface VerifyReport {
 /** Heads recorded outside the table for an arrival day (hourly anchors, archive manifest); the highest seq per chain. */
 export type AnchoredHeads = (day: string) => Promise<readonly ChainHead[]>;
 
+const chainDayOf = (chainId: string) => chainId.split('/').at(-2) ?? 'unknown';
+
+/**
+ * Verifies one chain: its blocks as a hash chain against its head (a block beyond the head
+ * passes only while its batch's seal intent is open), every record its blocks seal against
+ * the sealed hash, and, when given, the anchored head. The first problem, or undefined.
+ */
+export async function verifyOneChain(store: AuditTrailStore, chainId: string, openBatches: ReadonlySet<string>, anchor?: ChainHead): Promise<{ blocks: AuditBlock[]; head: ChainHead | undefined; records: number; recordsById: Map<string, AuditRecord>; broken?: BrokenLink }> {
+  const [blocks, head] = await Promise.all([store.readChain(chainId), store.readHead(chainId)]);
+  const sealed = sealedEventIds(blocks);
+  const verdict = verifyChain(chainId, blocks, head, (block) => openBatches.has(block.record.batchId));
+  const stored = await store.readRecords([...sealed]);
+  const recordsById = new Map([...stored].filter(([, r]) => r.chainId === chainId).map(([id, r]) => [id, r.record] as const));
+  const found = { blocks, head, records: sealed.size, recordsById };
+  if (!verdict.ok) return { ...found, broken: { chainId, kind: verdict.kind, seq: verdict.seq, message: verdict.message } };
+  const recordProblem = checkSealedRecords(chainId, blocks, recordsById);
+  if (recordProblem) return { ...found, broken: recordProblem };
+  const mismatch = anchor ? checkAgainstAnchor(chainId, blocks, anchor) : undefined;
+  return { ...found, ...(mismatch ? { broken: mismatch } : {}) };
+}
+
 /**
  * Recomputes every chain whose arrival day is in [from, to] (YYYY-MM-DD, inclusive): the
- * chains the table lists, plus any an anchor names (a chain deleted with its head is not listed).
+ * chains the table lists, plus any an anchor names (a chain deleted with its head is not
+ * listed); then looks for records nobody sealed (a record put straight into the table, or
+ * a block forged after the head) among the records that happened in the range.
  */
 export async function verifyTrail(store: AuditTrailStore, from: string, to: string, anchoredHeads?: AnchoredHeads): Promise<VerifyReport> {
   let chains = 0;
   let records = 0;
   let anchored = 0;
   const broken: BrokenLink[] = [];
+  const sealedBy = new Map<string, Set<string>>();
+  const openByDay = new Map<string, { batches: Set<string>; events: Set<string> }>();
+  const openOf = async (day: string) => {
+    let open = openByDay.get(day);
+    if (!open) {
+      const intents = await store.openSeals(day);
+      open = { batches: new Set(intents.map((i) => i.batchId)), events: new Set(intents.flatMap((i) => i.groups.flatMap((g) => g.entries.map((e) => e.eventId)))) };
+      openByDay.set(day, open);
+    }
+    return open;
+  };
   for (const day of utcDaysBetween(from, to)) {
     const anchors = new Map((anchoredHeads ? await anchoredHeads(day) : []).map((h) => [h.chainId, h]));
     const queue = [...new Set([...(await store.chainsOfDay(day)), ...anchors.keys()])].sort();
+    const open = await openOf(day);
     // A few chains at once: reading is I/O-bound, hashing is cheap.
     await Promise.all(
       Array.from({ length: VERIFY_CONCURRENCY }, async () => {
         for (let chainId = queue.shift(); chainId !== undefined; chainId = queue.shift()) {
-          const [links, head] = await Promise.all([store.readChain(chainId), store.readHead(chainId)]);
-          const verdict = verifyChain(chainId, links, head);
           const anchor = anchors.get(chainId);
+          const result = await verifyOneChain(store, chainId, open.batches, anchor);
+          sealedBy.set(chainId, sealedEventIds(result.blocks));
           chains++;
-          records += links.length;
+          records += result.records;
           if (anchor) anchored++;
-          if (!verdict.ok) broken.push({ chainId: verdict.chainId, kind: verdict.kind, seq: verdict.seq, message: verdict.message });
-          else if (anchor) {
-            const mismatch = checkAgainstAnchor(chainId, links, anchor);
-            if (mismatch) broken.push(mismatch);
-          }
+          if (result.broken) broken.push(result.broken);
         }
       }),
     );
+  }
+  // Records nobody sealed: each record item names its chain; it must be in one of that chain's blocks, or in an open seal.
+  const reported = new Set(broken.map((b) => b.chainId));
+  for (const day of utcDaysBetween(from, to)) {
+    for (const stored of await store.storedRecordsOccurredOn(day)) {
+      const { chainId } = stored;
+      let sealed = sealedBy.get(chainId);
+      if (!sealed) {
+        sealed = sealedEventIds(await store.readChain(chainId));
+        sealedBy.set(chainId, sealed);
+      }
+      if (sealed.has(stored.record.eventId) || (await openOf(chainDayOf(chainId))).events.has(stored.record.eventId) || reported.has(chainId)) continue;
+      reported.add(chainId);
+      broken.push({ chainId, kind: 'inserted', seq: (await store.readHead(chainId))?.seq ?? 0, message: `record ${stored.record.eventId} is in the table but no block of the chain seals it: it was added outside the writer` });
+    }
   }
   broken.sort((a, b) => (a.chainId < b.chainId ? -1 : 1));
   return { chains, records, anchored, broken };
@@ -87,4 +134,27 @@ export async function searchTrail(store: AuditTrailStore, f: SearchFilters): Pro
     }
   }
   return found;
+}
+
+/**
+ * Why each of these records cannot be trusted as found, if it cannot: its chain does not
+ * verify, or no block of its chain seals it (and no seal of it is under way). Read per chain
+ * once. For `audit search`, which shows such a record with the warning.
+ */
+export async function integrityWarnings(store: AuditTrailStore, eventIds: readonly string[]): Promise<Map<string, string>> {
+  const warnings = new Map<string, string>();
+  const stored = await store.readRecords(eventIds);
+  const chains = new Map<string, { broken?: BrokenLink; sealed: Set<string>; pending: Set<string> }>();
+  for (const [eventId, { chainId }] of stored) {
+    let chain = chains.get(chainId);
+    if (!chain) {
+      const intents = await store.openSeals(chainDayOf(chainId));
+      const result = await verifyOneChain(store, chainId, new Set(intents.map((i) => i.batchId)));
+      chain = { ...(result.broken ? { broken: result.broken } : {}), sealed: sealedEventIds(result.blocks), pending: new Set(intents.flatMap((i) => i.groups.flatMap((g) => g.entries.map((e) => e.eventId)))) };
+      chains.set(chainId, chain);
+    }
+    if (chain.broken) warnings.set(eventId, `chain ${chainId} is broken at block ${chain.broken.seq} (${chain.broken.kind}): ${chain.broken.message}`);
+    else if (!chain.sealed.has(eventId) && !chain.pending.has(eventId)) warnings.set(eventId, `no block of chain ${chainId} seals this record: it was added outside the writer`);
+  }
+  return warnings;
 }

@@ -1,9 +1,10 @@
 /**
- * Tamper evidence for the audit trail (guide 6.1/6.2). Records are hash-chained per chain
- * (one chain per source and arrival day: writers for different sources and days never
- * contend, and a day's chain is closed once the day is over). Each link hashes the previous
- * link's hash and the record's canonical JSON; the chain head (last seq and hash) is stored
- * apart. `verifyChain` recomputes everything and names the first broken link. Pure.
+ * Tamper evidence for the audit trail (guide 6.1/6.2): a hash chain of links. The trail's
+ * links are its sealed blocks (`audit-block.ts`), one chain per source, arrival day and shard
+ * (writers for different sources and days never contend, and a day's chain is closed once the
+ * day is over). Each link hashes the previous link's hash and its content's canonical JSON;
+ * the chain head (last seq and hash) is stored apart. `verifyChain` recomputes everything and
+ * names the first broken link. Pure.
  */
 import { createHash } from 'node:crypto';
 
@@ -65,10 +66,11 @@ export function nextLink<R>(chainId: string, head: ChainHead | undefined, record
 
 /**
  * Checks links in storage order (by seq key) against each other and against the head.
+ * `claimed` says whether a link one beyond the head belongs to a write still in progress.
  * Returns the first problem found, classified so an auditor knows what kind of tampering
  * to look for.
  */
-export function verifyChain<R>(chainId: string, links: readonly ChainLink<R>[], head: ChainHead | undefined): ChainVerdict {
+export function verifyChain<R>(chainId: string, links: readonly ChainLink<R>[], head: ChainHead | undefined, claimed: (link: ChainLink<R>) => boolean = () => false): ChainVerdict {
   const broken = (kind: TamperKind, seq: number, message: string): ChainVerdict => ({ ok: false, chainId, kind, seq, message });
   const hashes = new Set(links.map((l) => l.hash));
   let prevHash = genesisHash(chainId);
@@ -96,8 +98,12 @@ export function verifyChain<R>(chainId: string, links: readonly ChainLink<R>[], 
   }
   if (head.seq > links.length) return broken('truncated', links.length + 1, `the head says ${head.seq} links, only ${links.length} remain: the tail was deleted`);
   if (head.seq < links.length) {
-    // The head may lag by one link after a crash between the two writes; more is tampering.
-    if (head.seq === links.length - 1 && links[head.seq - 1]?.hash === head.hash) return { ok: true, chainId, links: links.length };
+    // The head may lag by one link after a crash between the link and the head write, but only
+    // while the writer's claim on that link is still open (`claimed`: its seal intent exists
+    // and is finished by the next batch or the sweep); an unclaimed link after the head is
+    // forged, however well hashed.
+    const last = links[links.length - 1] as ChainLink<R>;
+    if (head.seq === links.length - 1 && links[head.seq - 1]?.hash === head.hash && claimed(last)) return { ok: true, chainId, links: links.length };
     return broken('inserted', head.seq + 1, `links after the head's seq ${head.seq} were added outside the writer`);
   }
   if (links.length > 0 && links[links.length - 1]?.hash !== head.hash) return broken('head-mismatch', links.length, "the last link's hash differs from the stored head");
