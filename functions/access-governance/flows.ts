@@ -7,6 +7,8 @@
  * each write idempotent, so a redelivery resumes where a crash stopped.
  */
 import { operationAudited } from '../../schemas/details/audit.ts';
+import { erpOperationKey, oncePerOperation } from '../../schemas/erp-identity.ts';
+import { recordOperationKey } from '../shared/audit-trail/resends.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import type { CommandIssued } from '../../schemas/registry.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
@@ -175,7 +177,8 @@ export async function recordFact(deps: GovernanceDeps, fact: AccessFact): Promis
       // 2.4: tagged with the grant(s) it ran under, for the approver's review at expiry.
       const retentionEnd = retentionExpiry(now, policy.audit.retention.days);
       for (const covering of grantsCovering(before?.grantWindows ?? [], time, grantId)) {
-        await stores.grants.recordOperation(actor, covering.grantId, { eventId: fact.eventId, time, action, target, module, attribution: covering.attribution }, retentionEnd);
+        const operationKey = erpOperationKey(fact.source, fact.detailType, fact.time, fact.detail);
+        await stores.grants.recordOperation(actor, covering.grantId, { eventId: fact.eventId, time, action, target, module, attribution: covering.attribution, operationKey }, retentionEnd);
       }
       const used = outcome !== 'failure' && outcome !== 'denied' && (await stores.accounts.recordUse(actor, module, time));
       // A first sight needs the checks (the unknown-account finding); a new day of use, the summary the report reads.
@@ -326,13 +329,21 @@ async function tagEarlierOperations(deps: GovernanceDeps, grant: Grant): Promise
     if (time >= grant.grantExpiresAt) continue;
     await deps.stores.grants.recordOperation(grant.account, grant.grantId, {
       eventId: record.eventId, time, action: record.action, target: record.target ?? '', module: record.module ?? '', attribution: named === undefined ? 'window' : 'explicit',
+      ...(operationKeyOf(record) ?? {}),
     }, retentionEnd);
   }
 }
 
+function operationKeyOf(record: Parameters<typeof recordOperationKey>[0]): { operationKey: string } | undefined {
+  const operationKey = recordOperationKey(record);
+  return operationKey === undefined ? undefined : { operationKey };
+}
+
 /** 2.4: the operations performed under a grant (tagged as they arrived), for its approver's review. */
 async function grantReview(deps: GovernanceDeps, grant: Grant, revoked: readonly string[]): Promise<Finding> {
-  const operations = (await deps.stores.grants.operations(grant.grantId)).filter((o) => o.account === grant.account).sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
+  const tagged = (await deps.stores.grants.operations(grant.grantId)).filter((o) => o.account === grant.account);
+  // An operation the ERP resent (new event id, same operation) is reviewed once.
+  const operations = oncePerOperation(tagged, (o) => o.operationKey ?? `event:${o.eventId}`, (o) => o.eventId).sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
   return {
     findingId: stableFindingId('2.4', 'grant-ended-review', grant.account, grant.grantId),
     control: '2.4', rule: 'grant-ended-review', title: 'Temporary grant ended: operations for review', severity: 'low', mode: deps.policy.access.temporaryGrants.mode,
