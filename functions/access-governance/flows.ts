@@ -20,7 +20,7 @@ import type { FindingRecord, FindingScope } from '../shared/findings/findings-st
 import { findingLifecycle, type RaiseOutcome } from '../shared/findings/lifecycle.ts';
 import type { EventPublisher } from '../shared/ports.ts';
 import { addHours, isoUtc, retentionExpiry } from '../shared/time.ts';
-import { detectSharedAccount, evaluateAccount, evaluatePerson, leaverDeadline, moverExcessRoles, type LoginFact } from './access-checks.ts';
+import { detectSharedAccountOnDay, evaluateAccount, sharedAccountDaysOf, evaluatePerson, leaverDeadline, moverExcessRoles, type LoginFact } from './access-checks.ts';
 import { COMMAND_SOURCE, DETECTED_BY, stableCommandId, stableFindingId } from './findings.ts';
 import type { DueGrant } from './grant-store.ts';
 import { accountScope, personScope } from './keys.ts';
@@ -167,9 +167,17 @@ export async function recordFact(deps: GovernanceDeps, fact: AccessFact): Promis
       const { windowHours } = policy.access.deviceBinding;
       // Kept for the shared-account window, plus a day.
       await stores.logins.put(login, retentionExpiry(addHours(now, windowHours), 1));
-      const logins = await stores.logins.between(account, addHours(now, -windowHours).toISOString(), time);
-      const shared = detectSharedAccount(account, before?.person, logins, policy);
-      return reconcileAccount(deps, account, now, shared ? [shared] : []);
+      // The evidence is a function of the logins, not of their arrival order: every day this
+      // login can change is judged again over all the logins stored for it and its window.
+      const shared: Finding[] = [];
+      for (const day of sharedAccountDaysOf(time, policy)) {
+        const from = addHours(`${day}T00:00:00.000Z`, -windowHours).toISOString();
+        const to = addHours(`${day}T00:00:00.000Z`, 24).toISOString();
+        const logins = await stores.logins.between(account, from, to);
+        const found = detectSharedAccountOnDay(account, before?.person, logins.filter((l) => l.time < to), policy, day);
+        if (found) shared.push(found);
+      }
+      return reconcileAccount(deps, account, now, shared);
     }
     case 'Operation Audited': {
       const { actor, action, target, module, outcome, grantId } = fact.detail;
