@@ -40,6 +40,8 @@ export async function runReportCommand(args: string[]): Promise<number> {
   });
   const month = values.month ?? previousMonth(new Date());
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`--month: "${month}" is not a month YYYY-MM`);
+  const thisMonth = new Date().toISOString().slice(0, 7);
+  if (month > thisMonth) throw new Error(`--month: ${month} has not begun (this month is ${thisMonth}); the permission audit reports a month that has begun, as of its end`);
   const format = values.format;
   if (format !== undefined && !(format in REPORT_FORMATS)) throw new Error(`--format: "${format}" is not one of ${Object.keys(REPORT_FORMATS).join(', ')}`);
   const policy = loadPolicy(values.policy ? { file: values.policy } : {});
