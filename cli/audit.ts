@@ -14,6 +14,7 @@ import type { AuditRecord } from '../functions/shared/audit-trail/audit-record.t
 import { dynamoAuditTrailStore, oldestIntactTrailDay, type AuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
 import { athenaSearchSql } from '../functions/shared/audit-trail/athena-search.ts';
 import { integrityWarnings, matchesSearch, searchTrail, verifyTrail, type SearchFilters } from '../functions/shared/audit-trail/audit-queries.ts';
+import { markResends } from '../functions/shared/audit-trail/resends.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
 import { processClock } from '../functions/shared/clock.ts';
 import { utcDay } from '../functions/shared/time.ts';
@@ -95,13 +96,14 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       return withStateTable(access, async ({ docs, tableName }) => {
         const trail = dynamoAuditTrailStore(docs, tableName);
         const found: (AuditRecord & { grant?: { grantId: string; attribution: string } })[] = values.grant === undefined ? await searchTrail(trail, filters) : await underGrant(trail, dynamoGrantStore(docs, tableName), values.grant, filters);
-        // A record of a broken chain (or one no block seals) is shown, with why it cannot be trusted as found.
+        // A record of a broken chain (or one no block seals) is shown, with why it cannot be trusted as found;
+        // both deliveries of a resent ERP operation are shown, the later one marked.
         const warnings = await integrityWarnings(trail, found.map((r) => r.eventId));
-        const records = found.map((r) => (warnings.has(r.eventId) ? { ...r, integrityWarning: warnings.get(r.eventId) as string } : r));
+        const records = markResends(found).map((r) => (warnings.has(r.eventId) ? { ...r, integrityWarning: warnings.get(r.eventId) as string } : r));
         if (values.json) out(JSON.stringify(records, null, 2));
         else {
           for (const r of records) {
-            const tag = r.grant ? ` grant=${r.grant.grantId}(${r.grant.attribution})` : '';
+            const tag = `${r.grant ? ` grant=${r.grant.grantId}(${r.grant.attribution})` : ''}${r.resendOf ? ` RESEND-OF=${r.resendOf}` : ''}`;
             out(`${r.occurredAt} ${r.source} ${r.detailType} actor=${r.actor ?? '-'} action=${r.action} target=${r.target ?? '-'} module=${r.module ?? '-'}${r.recordCount !== null ? ` records=${r.recordCount}` : ''}${r.valid ? '' : ' INVALID'}${skewTag(r)}${tag} id=${r.eventId}`);
             const warning = warnings.get(r.eventId);
             if (warning) out(`  WARNING: ${warning}`);

@@ -16,7 +16,7 @@
  *                                 RunSchedule and ListSchedules (`erpgov schedule`),
  *                                 WaitIdle (`erpgov replay` delivering lines in order).
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { keepIdleSocketsOpen } from './http-server.ts';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +26,7 @@ import { INGRESS_SOURCE } from '../schemas/details/pipeline.ts';
 import { systemClock, type Clock } from '../functions/shared/clock.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import type { JsonlStore } from './jsonl-store.ts';
-import { ApiError, completeEventToBusEvent, entryToEvent, pipelineDoor, publicDoor, readPutEventsRequest, type BusEvent, type BusIdentity, type Door, type EntryOutcome } from './put-events.ts';
+import { ApiError, clip, completeEventToBusEvent, entryToEvent, keptEntry, pipelineDoor, publicDoor, readPutEventsRequest, type BusEvent, type BusIdentity, type Door, type EntryOutcome } from './put-events.ts';
 
 /** An entry refused at the door, kept for an admin to inspect (`erpgov rejected`). */
 export interface RejectedEntry {
@@ -90,37 +90,52 @@ async function handle(options: EndpointOptions, req: IncomingMessage, res: Serve
     return sendJson(res, 200, { status: 'ok', bus: options.identity.eventBusName, pid: process.pid, pendingDeliveries: options.bus.pendingDeliveries, stats: options.bus.stats });
   }
   if (req.method !== 'POST') {
+    await readBody(req);
     return sendError(res, new ApiError('UnknownOperationException', `${req.method} is not supported; EventBridge calls are POST with an X-Amz-Target header`));
   }
   const door = doorOf(options, req.url ?? '/');
   if (door === undefined) {
+    await readBody(req);
     return sendError(res, new ApiError('AccessDeniedException', 'This path is not a door of this endpoint: EventBridge calls go to "/".', 403));
   }
   const target = String(req.headers['x-amz-target'] ?? '');
   if (target.startsWith(ADMIN_TARGET_PREFIX)) return handleAdmin(options, req, res, target.slice(ADMIN_TARGET_PREFIX.length), door);
   const operation = target.startsWith('AWSEvents.') ? target.slice('AWSEvents.'.length) : '';
-  const body = await readBody(req);
-  if (body === undefined) {
-    return sendError(res, new ApiError('ValidationException', `Total size of the entries in the request is over the limit: the request body exceeds ${MAX_BODY_BYTES} bytes`));
+  const read = await readBody(req);
+  // Every refused PutEvents call (and call to no operation) is kept like a refused entry.
+  const refuseCall = (err: ApiError) => {
+    if (operation === 'PutEvents' || !['TestEventPattern', 'ListRules'].includes(operation)) keepCallRefusal(options, err, target, read);
+    return sendError(res, err);
+  };
+  if (read.tooLarge) {
+    return refuseCall(new ApiError('ValidationException', `Total size of the entries in the request is over the limit: the request body exceeds ${MAX_BODY_BYTES} bytes`));
   }
+  const body = read.text;
   let parsed: unknown;
   try {
     parsed = body.length === 0 ? {} : JSON.parse(body);
   } catch (err) {
-    return sendError(res, new ApiError('SerializationException', `the request body is not valid JSON: ${(err as Error).message}`));
+    return refuseCall(new ApiError('SerializationException', `the request body is not valid JSON: ${(err as Error).message}`));
   }
   try {
     switch (operation) {
-      case 'PutEvents':
-        return sendJson(res, 200, putEvents(options, readPutEventsRequest(parsed), door));
+      case 'PutEvents': {
+        let entries: unknown[];
+        try {
+          entries = readPutEventsRequest(parsed);
+        } catch (err) {
+          if (err instanceof ApiError) return refuseCall(err);
+          throw err;
+        }
+        return sendJson(res, 200, putEvents(options, entries, door));
+      }
       case 'TestEventPattern':
         return sendJson(res, 200, testEventPattern(parsed));
       case 'ListRules':
         return sendJson(res, 200, listRules(options));
       default:
-        return sendError(
-          res,
-          new ApiError('UnknownOperationException', `X-Amz-Target "${target}" is not an operation this endpoint serves; allowed: AWSEvents.PutEvents, AWSEvents.TestEventPattern, AWSEvents.ListRules`),
+        return refuseCall(
+          new ApiError('UnknownOperationException', `X-Amz-Target "${clip(target, 200)}" is not an operation this endpoint serves; allowed: AWSEvents.PutEvents, AWSEvents.TestEventPattern, AWSEvents.ListRules`),
         );
     }
   } catch (err) {
@@ -172,7 +187,7 @@ function accept(options: EndpointOptions, entries: readonly unknown[], receivedA
   const accepted = outcomes.flatMap((o) => (o.ok ? [o.event] : []));
   const rejected: RejectedEntry[] = [];
   outcomes.forEach((o, i) => {
-    if (!o.ok) rejected.push({ rejectedAt: receivedAt.toISOString(), errorCode: o.errorCode, errorMessage: o.errorMessage, entry: entries[i] });
+    if (!o.ok) rejected.push({ rejectedAt: receivedAt.toISOString(), errorCode: o.errorCode, errorMessage: o.errorMessage, entry: keptEntry(entries[i]) });
   });
   // Rejections are kept before answering, like acceptances: the caller's view and the disk agree.
   options.rejected.append(rejected);
@@ -191,6 +206,33 @@ function accept(options: EndpointOptions, entries: readonly unknown[], receivedA
   };
 }
 
+/**
+ * A whole call refused (too many entries, too large, not JSON, no such operation): kept in
+ * `rejected list` and on the bus as "Entry Rejected" like a refused entry, so the trail has it
+ * too. The body is kept whole when small, else a preview, its size and the SHA-256 of all of it.
+ */
+function keepCallRefusal(options: EndpointOptions, err: ApiError, target: string, read: BodyRead): void {
+  const receivedAt = (options.clock ?? systemClock).now();
+  const body = read.tooLarge || read.text.length > MAX_KEPT_CALL_CHARS
+    ? { preview: read.text.slice(0, 1024), bytes: read.bytes, sha256: read.sha256, truncated: true }
+    : { text: read.text, bytes: read.bytes, sha256: read.sha256 };
+  const refusal: RejectedEntry = {
+    rejectedAt: receivedAt.toISOString(),
+    errorCode: err.type,
+    errorMessage: err.message,
+    entry: { wholeCall: true, target: clip(target, 200), body },
+  };
+  try {
+    options.rejected.append([refusal]);
+    options.bus.accept([rejectionEvent(refusal, (options.ids ?? randomUUID)(), receivedAt, options.identity)]);
+  } catch {
+    // The caller still gets its refusal; a bus that is not accepting is reported on the next call.
+  }
+}
+
+/** Largest refused call body kept whole. */
+const MAX_KEPT_CALL_CHARS = 64 * 1024;
+
 async function handleAdmin(options: EndpointOptions, req: IncomingMessage, res: ServerResponse, operation: string, door: Door): Promise<void> {
   const admin = options.admin;
   const given = String(req.headers[ADMIN_TOKEN_HEADER] ?? '');
@@ -198,8 +240,9 @@ async function handleAdmin(options: EndpointOptions, req: IncomingMessage, res: 
     await readBody(req);
     return sendError(res, new ApiError('AccessDeniedException', `Admin operations need the ${ADMIN_TOKEN_HEADER} header from the data folder's runtime.json, over loopback.`, 403));
   }
-  const body = await readBody(req);
-  if (body === undefined) return sendError(res, new ApiError('ValidationException', `the request body exceeds ${MAX_BODY_BYTES} bytes`));
+  const read = await readBody(req);
+  if (read.tooLarge) return sendError(res, new ApiError('ValidationException', `the request body exceeds ${MAX_BODY_BYTES} bytes`));
+  const body = read.text;
   let parsed: Record<string, unknown>;
   try {
     const value: unknown = body.length === 0 ? {} : JSON.parse(body);
@@ -301,15 +344,31 @@ function listRules(options: EndpointOptions) {
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
+interface BodyRead {
+  /** The body, or its first MAX_BODY_BYTES when it is too large. */
+  readonly text: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly tooLarge: boolean;
+}
+
+/**
+ * Reads the whole body, always: an oversize one is drained (kept only up to the limit, hashed
+ * whole) so the answer comes after the request and the keep-alive connection stays usable
+ * (answering before the body is read left the next request on the connection hanging).
+ */
+async function readBody(req: IncomingMessage): Promise<BodyRead> {
   const chunks: Buffer[] = [];
+  const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    hash.update(buffer);
+    if (size <= MAX_BODY_BYTES) chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const kept = Buffer.concat(chunks);
+  return { text: kept.toString('utf8'), bytes: size, sha256: hash.digest('hex'), tooLarge: size > MAX_BODY_BYTES };
 }
 
 function sendJson(res: ServerResponse, status: number, payload: unknown): void {

@@ -14,6 +14,7 @@
  *   - complete events injected by the runtime's admin channel (replay) may be `aws.*`, kept
  *     verbatim, never `erpgov.*`.
  */
+import { createHash } from 'node:crypto';
 import { PermanentError } from '../schemas/errors.ts';
 import { MAX_ENTRY_SIZE_BYTES, MAX_SOURCE_LENGTH, MAX_DETAIL_TYPE_LENGTH, MAX_RESOURCE_LENGTH, putEventsEntrySize } from '../schemas/envelope.ts';
 import { validateDetail } from '../schemas/registry.ts';
@@ -21,6 +22,14 @@ import { PIPELINE_SOURCE_PREFIX } from '../infra/routes.ts';
 
 /** Limits EventBridge documents for PutEvents. */
 export const MAX_ENTRIES_PER_REQUEST = 10;
+/** "PutEvents will only process nested JSON up to 1100 levels deep" (PutEvents API reference). */
+export const MAX_EVENT_DEPTH = 1100;
+/** PutEvents' JSON integers: a signed 64-bit range (PutEvents API reference). */
+export const MIN_JSON_INTEGER = -(2n ** 63n);
+export const MAX_JSON_INTEGER = 2n ** 63n - 1n;
+/** Event times the door takes: what a delivered event's ISO `time` can say (years 1970 to 9999). */
+export const EARLIEST_EVENT_TIME_MS = 0;
+export const LATEST_EVENT_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 /** EventBridge applies its 256 KB limit to the sum of a request's entries. */
 export const MAX_REQUEST_SIZE_BYTES = MAX_ENTRY_SIZE_BYTES;
 
@@ -133,7 +142,7 @@ export function entryToEvent(entry: unknown, id: string, receivedAt: Date, bus: 
 
   const busName = e.EventBusName;
   if (busName !== undefined && busName !== null && !isThisBus(busName, bus.eventBusName)) {
-    return fail('ResourceNotFoundException', `Event bus ${String(busName)} does not exist. This endpoint serves the bus "${bus.eventBusName}".`);
+    return fail('ResourceNotFoundException', `Event bus ${clip(safeShow(busName), 200)} does not exist. This endpoint serves the bus "${bus.eventBusName}".`);
   }
   if (busName === undefined || busName === null) {
     // On AWS an entry without EventBusName goes to the default bus, where no governance rule
@@ -148,6 +157,14 @@ export function entryToEvent(entry: unknown, id: string, receivedAt: Date, bus: 
   if (typeof detailType !== 'string') return detailType;
 
   if (typeof e.Detail !== 'string') return fail('InvalidArgument', 'Parameter Detail is not valid. Reason: Detail is a required argument and must be a string holding a JSON object.');
+  const shape = scanJsonText(e.Detail);
+  // The delivered event wraps the detail in one more level.
+  if (shape.depth + 1 > MAX_EVENT_DEPTH) {
+    return fail('MalformedDetail', `Detail is malformed: nested ${shape.depth} levels deep; PutEvents processes events nested up to ${MAX_EVENT_DEPTH} levels (the detail up to ${MAX_EVENT_DEPTH - 1}).`);
+  }
+  if (shape.outOfRangeInteger !== undefined) {
+    return fail('MalformedDetail', `Detail is malformed: the integer ${clip(shape.outOfRangeInteger, 80)} is outside the 64-bit range PutEvents accepts (${MIN_JSON_INTEGER} to ${MAX_JSON_INTEGER}).`);
+  }
   let detail: unknown;
   try {
     detail = JSON.parse(e.Detail);
@@ -165,7 +182,7 @@ export function entryToEvent(entry: unknown, id: string, receivedAt: Date, bus: 
 
   const time = eventTime(e.Time, receivedAt);
   if (time === undefined) {
-    return fail('InvalidArgument', `Parameter Time is not valid. Reason: ${JSON.stringify(e.Time)} is neither epoch seconds nor an ISO-8601 timestamp.`);
+    return fail('InvalidArgument', `Parameter Time is not valid. Reason: ${clip(safeShow(e.Time), 80)} is not epoch seconds or an ISO-8601 timestamp between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z.`);
   }
 
   const contract = validateDetail(detailType, detail);
@@ -210,10 +227,155 @@ function eventTime(raw: unknown, receivedAt: Date): string | undefined {
   if (raw === undefined || raw === null) date = receivedAt;
   else if (typeof raw === 'number') date = new Date(raw * 1000);
   else if (typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw)) date = new Date(Number(raw) * 1000);
-  else if (typeof raw === 'string') date = new Date(raw);
+  else if (typeof raw === 'string' && ISO_TIMESTAMP.test(raw)) date = new Date(raw);
   else return undefined;
-  if (Number.isNaN(date.getTime())) return undefined;
+  const ms = date.getTime();
+  if (Number.isNaN(ms) || ms < EARLIEST_EVENT_TIME_MS || ms > LATEST_EVENT_TIME_MS) return undefined;
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** RFC 3339 / ISO-8601 date-time with a 4-digit year and an offset (or Z), as EventBridge takes it. */
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** The shape of a JSON text, read iteratively (no recursion a payload can exhaust). */
+export interface JsonTextShape {
+  /** Deepest nesting of objects and arrays (a scalar is 0, `{}` is 1). */
+  readonly depth: number;
+  /** The first integer literal outside the signed 64-bit range, as written. */
+  readonly outOfRangeInteger: string | undefined;
+}
+
+/** Scans a JSON text without parsing it: nesting depth and integers beyond 64 bits. Text need not be valid JSON. */
+export function scanJsonText(text: string): JsonTextShape {
+  let depth = 0;
+  let deepest = 0;
+  let outOfRangeInteger: string | undefined;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \\ */) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b || c === 0x5b /* { [ */) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === 0x7d || c === 0x5d /* } ] */) {
+      depth--;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39) /* - digit */) {
+      let j = i + 1;
+      while (j < n && /[0-9.eE+-]/.test(text[j] as string)) j++;
+      const token = text.slice(i, j);
+      if (outOfRangeInteger === undefined && /^-?\d+$/.test(token) && token.replace('-', '').length >= 19) {
+        const value = BigInt(token);
+        if (value < MIN_JSON_INTEGER || value > MAX_JSON_INTEGER) outOfRangeInteger = token;
+      }
+      i = j - 1;
+    }
+  }
+  return { depth: deepest, outOfRangeInteger };
+}
+
+/** Nesting depth of a parsed value, iteratively (a scalar is 0, `{}` is 1); stops counting past `limit`. */
+export function valueDepth(value: unknown, limit = Number.MAX_SAFE_INTEGER): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    const here = d + 1;
+    if (here > deepest) deepest = here;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v as Record<string, unknown>)) if (typeof child === 'object' && child !== null) stack.push([child, here]);
+  }
+  return deepest;
+}
+
+export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+
+/** At most `max` characters of `text`, marked when cut. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…(${text.length} characters)`;
+}
+
+function safeShow(value: unknown): string {
+  if (typeof value === 'object' && value !== null && valueDepth(value, 64) > 64) return '(a value nested too deep to show)';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Largest entry text kept whole with a refusal; bigger ones are kept as a preview and the digest of the whole. */
+export const MAX_KEPT_ENTRY_CHARS = 64 * 1024;
+/** Nesting kept whole with a refusal (well under what a record's JSON.stringify handles). */
+const MAX_KEPT_DEPTH = 64;
+
+/**
+ * What is kept of a refused entry (`rejected list`, the "Entry Rejected" event and so the audit
+ * trail): the entry itself when it is small, shallow and its Source fits a key; otherwise its
+ * fields as far as they fit, each oversized one replaced by a preview, its length and the
+ * SHA-256 of the whole, so the record always fits one DynamoDB item and a chain key.
+ */
+export function keptEntry(entry: unknown): unknown {
+  if (typeof entry !== 'object' || entry === null) return typeof entry === 'string' ? keptText(entry, MAX_KEPT_ENTRY_CHARS) : entry;
+  if (valueDepth(entry, MAX_KEPT_DEPTH) > MAX_KEPT_DEPTH) return { truncated: true, reason: `nested deeper than ${MAX_KEPT_DEPTH} levels`, ...textSummary(boundedStringify(entry)) };
+  const whole = JSON.stringify(entry);
+  const source = (entry as { Source?: unknown }).Source;
+  if (whole.length <= MAX_KEPT_ENTRY_CHARS && !(typeof source === 'string' && source.length > MAX_SOURCE_LENGTH)) return entry;
+  if (Array.isArray(entry)) return { truncated: true, ...textSummary(whole) };
+  const kept: Record<string, unknown> = { truncated: true, sha256: sha256(whole), chars: whole.length };
+  for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
+    if (key === 'Source' && typeof value === 'string') kept[key] = keptText(value, MAX_SOURCE_LENGTH - 128);
+    else if (typeof value === 'string') kept[key] = keptText(value, MAX_KEPT_ENTRY_CHARS / 4);
+    else {
+      const text = JSON.stringify(value) ?? 'null';
+      kept[key] = text.length <= 1024 ? value : { truncated: true, ...textSummary(text) };
+    }
+  }
+  return kept;
+}
+
+function keptText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[truncated: ${text.length} characters, sha256 ${sha256(text)}]`;
+}
+
+function textSummary(text: string): { preview: string; chars: number; sha256: string } {
+  return { preview: text.slice(0, 1024), chars: text.length, sha256: sha256(text) };
+}
+
+/** JSON of a value of any depth, iteratively (objects/arrays beyond the stack's reach included). */
+function boundedStringify(value: unknown): string {
+  class Punctuation {
+    constructor(readonly text: string) {}
+  }
+  const out: string[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v instanceof Punctuation) out.push(v.text);
+    else if (Array.isArray(v)) {
+      out.push('[');
+      stack.push(new Punctuation(']'));
+      for (let i = v.length - 1; i >= 0; i--) {
+        stack.push(v[i]);
+        if (i > 0) stack.push(new Punctuation(','));
+      }
+    } else if (typeof v === 'object' && v !== null) {
+      out.push('{');
+      stack.push(new Punctuation('}'));
+      const entries = Object.entries(v as Record<string, unknown>);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i] as [string, unknown];
+        stack.push(child, new Punctuation(`${JSON.stringify(k)}:`));
+        if (i > 0) stack.push(new Punctuation(','));
+      }
+    } else out.push(JSON.stringify(v) ?? 'null');
+  }
+  return out.join('');
 }
 
 /**
@@ -233,6 +395,7 @@ export function completeEventToBusEvent(raw: unknown, fallbackId: string, receiv
   if (typeof e.source !== 'string' || e.source.trim() === '') return fail('InvalidArgument', 'Parameter source is not valid. Reason: an event needs a non-empty "source".');
   if (typeof e['detail-type'] !== 'string' || e['detail-type'].trim() === '') return fail('InvalidArgument', 'Parameter detail-type is not valid. Reason: an event needs a non-empty "detail-type".');
   if (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail)) return fail('MalformedDetail', 'Detail is malformed: an event\'s "detail" must be a JSON object.');
+  if (valueDepth(e, MAX_EVENT_DEPTH) > MAX_EVENT_DEPTH) return fail('MalformedDetail', `Detail is malformed: the event is nested deeper than the ${MAX_EVENT_DEPTH} levels EventBridge processes.`);
   const id = typeof e.id === 'string' && e.id !== '' ? e.id : fallbackId;
   if (e.source.startsWith(AWS_SOURCE_PREFIX)) {
     // Verbatim: consumers of AWS events accept what AWS sends (see ../shared/aws-native-events).

@@ -9,7 +9,7 @@ import type { Policy } from '../../schemas/policy.ts';
 import { activeGrants, heldPermissions, heldRoles, permissionsOfRole, STANDING, type AccountSnapshot, type RoleHolding } from './permission-state.ts';
 import type { Finding } from '../shared/findings/finding.ts';
 import { stableFindingId } from './findings.ts';
-import { addHours, hoursBetween, isoUtc, utcDay } from '../shared/time.ts';
+import { addHours, hoursBetween, isoUtc, utcDay, utcDaysBetween } from '../shared/time.ts';
 
 /** The job whose modules the account's roles are checked against: HR's current job first. */
 export function jobOf(snapshot: AccountSnapshot): string | undefined {
@@ -236,27 +236,74 @@ export interface LoginFact {
  * the account is assigned to (a login by anybody else counts as a second person).
  */
 export function detectSharedAccount(account: string, boundPerson: string | undefined, logins: readonly LoginFact[], policy: Policy): Finding | undefined {
-  const rule = policy.access.deviceBinding;
-  if (!rule.required || logins.length === 0) return undefined;
+  if (logins.length === 0) return undefined;
   const latest = logins.reduce((a, b) => (a.time >= b.time ? a : b));
-  const windowStart = addHours(latest.time, -rule.windowHours).toISOString();
-  const inWindow = logins.filter((l) => l.outcome === 'success' && l.time >= windowStart && l.time <= latest.time).sort((a, b) => a.time.localeCompare(b.time));
-  const persons = new Set(inWindow.flatMap((l) => (l.person ? [l.person] : [])));
-  if (boundPerson !== undefined && persons.size > 0) persons.add(boundPerson);
-  const devices = new Set(inWindow.map((l) => normaliseDeviceId(l.deviceId)));
+  return detectSharedAccountOnDay(account, boundPerson, logins, policy, utcDay(latest.time));
+}
+
+/** The UTC days whose shared-account finding a login at `time` can change: its own, and the days its window reaches into. */
+export function sharedAccountDaysOf(time: string, policy: Policy): string[] {
+  const last = utcDay(addHours(time, policy.access.deviceBinding.windowHours));
+  return utcDaysBetween(utcDay(time), last);
+}
+
+/**
+ * 2.2 shared account on one UTC day, a function of the logins alone (never of the order they
+ * arrived in): every successful login of the day is checked with the successful logins of the
+ * `windowHours` before it; the finding's evidence is every login of the windows that break
+ * the rule (more than one person, more devices than allowed, or a device not registered to the
+ * account). `logins` must cover the day and the window before it.
+ */
+export function detectSharedAccountOnDay(account: string, boundPerson: string | undefined, logins: readonly LoginFact[], policy: Policy, day: string): Finding | undefined {
+  const rule = policy.access.deviceBinding;
+  if (!rule.required) return undefined;
+  const successes = logins.filter((l) => l.outcome === 'success').sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
   const registered = deviceRegister(policy).get(account.toLowerCase());
+  const involved = new Map<string, LoginFact>();
+  // One pass with a sliding window (logins can be many on a busy account): counts of the
+  // persons and devices in the window ending at each login of the day.
+  const inPersons = new Map<string, number>();
+  const inDevices = new Map<string, number>();
+  let unboundInWindow = 0;
+  const bump = (counts: Map<string, number>, key: string, by: number) => {
+    const n = (counts.get(key) ?? 0) + by;
+    if (n === 0) counts.delete(key);
+    else counts.set(key, n);
+  };
+  const count = (l: LoginFact, by: 1 | -1) => {
+    if (l.person) bump(inPersons, l.person, by);
+    const device = normaliseDeviceId(l.deviceId);
+    bump(inDevices, device, by);
+    if (registered !== undefined && !registered.has(device)) unboundInWindow += by;
+  };
+  let start = 0;
+  let markedTo = -1;
+  for (let i = 0; i < successes.length; i++) {
+    const anchor = successes[i] as LoginFact;
+    count(anchor, 1);
+    const windowStart = addHours(anchor.time, -rule.windowHours).toISOString();
+    while ((successes[start] as LoginFact).time < windowStart) count(successes[start++] as LoginFact, -1);
+    if (utcDay(anchor.time) !== day) continue;
+    const personCount = inPersons.size + (boundPerson !== undefined && inPersons.size > 0 && !inPersons.has(boundPerson) ? 1 : 0);
+    if (personCount <= 1 && inDevices.size <= rule.maxDevicesPerAccount && unboundInWindow === 0) continue;
+    for (let j = Math.max(start, markedTo + 1); j <= i; j++) involved.set((successes[j] as LoginFact).eventId, successes[j] as LoginFact);
+    markedTo = i;
+  }
+  if (involved.size === 0) return undefined;
+  const evidence = [...involved.values()].sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
+  const persons = new Set(evidence.flatMap((l) => (l.person ? [l.person] : [])));
+  if (boundPerson !== undefined && persons.size > 0) persons.add(boundPerson);
+  const devices = new Set(evidence.map((l) => normaliseDeviceId(l.deviceId)));
   const unbound = registered === undefined ? [] : [...devices].filter((d) => !registered.has(d)).sort();
-  if (persons.size <= 1 && devices.size <= rule.maxDevicesPerAccount && unbound.length === 0) return undefined;
-  const day = utcDay(latest.time);
   return {
     findingId: stableFindingId('2.2', 'shared-account', account, day),
     control: '2.2', rule: 'shared-account', title: 'Shared account suspected', severity: 'high', mode: rule.mode, subject: { type: 'account', id: account },
     summary: `${account} was used by ${persons.size} person(s) from ${devices.size} device(s) within ${rule.windowHours} h (allowed: 1 person, ${rule.maxDevicesPerAccount} device(s))${unbound.length > 0 ? `; not registered to it: ${unbound.join(', ')}` : ''}`,
     facts: {
       persons: [...persons].sort(), devices: [...devices].sort(), unboundDevices: unbound, registeredDevices: registered === undefined ? null : [...registered].sort(), windowHours: rule.windowHours, day,
-      logins: inWindow.slice(0, 50).map((l) => ({ time: l.time, person: l.person ?? null, deviceId: l.deviceId, eventId: l.eventId })),
+      logins: evidence.slice(0, 50).map((l) => ({ time: l.time, person: l.person ?? null, deviceId: l.deviceId, eventId: l.eventId })),
     },
-    eventIds: inWindow.map((l) => l.eventId),
+    eventIds: evidence.map((l) => l.eventId),
     sticky: true,
   };
 }

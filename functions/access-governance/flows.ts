@@ -7,6 +7,8 @@
  * each write idempotent, so a redelivery resumes where a crash stopped.
  */
 import { operationAudited } from '../../schemas/details/audit.ts';
+import { erpOperationKey, oncePerOperation } from '../../schemas/erp-identity.ts';
+import { recordOperationKey } from '../shared/audit-trail/resends.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import type { CommandIssued } from '../../schemas/registry.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
@@ -18,7 +20,7 @@ import type { FindingRecord, FindingScope } from '../shared/findings/findings-st
 import { findingLifecycle, type RaiseOutcome } from '../shared/findings/lifecycle.ts';
 import type { EventPublisher } from '../shared/ports.ts';
 import { addHours, isoUtc, retentionExpiry } from '../shared/time.ts';
-import { detectSharedAccount, evaluateAccount, evaluatePerson, leaverDeadline, moverExcessRoles, type LoginFact } from './access-checks.ts';
+import { detectSharedAccountOnDay, evaluateAccount, sharedAccountDaysOf, evaluatePerson, leaverDeadline, moverExcessRoles, type LoginFact } from './access-checks.ts';
 import { COMMAND_SOURCE, DETECTED_BY, stableCommandId, stableFindingId } from './findings.ts';
 import type { DueGrant } from './grant-store.ts';
 import { accountScope, personScope } from './keys.ts';
@@ -165,9 +167,17 @@ export async function recordFact(deps: GovernanceDeps, fact: AccessFact): Promis
       const { windowHours } = policy.access.deviceBinding;
       // Kept for the shared-account window, plus a day.
       await stores.logins.put(login, retentionExpiry(addHours(now, windowHours), 1));
-      const logins = await stores.logins.between(account, addHours(now, -windowHours).toISOString(), time);
-      const shared = detectSharedAccount(account, before?.person, logins, policy);
-      return reconcileAccount(deps, account, now, shared ? [shared] : []);
+      // The evidence is a function of the logins, not of their arrival order: every day this
+      // login can change is judged again over all the logins stored for it and its window.
+      const shared: Finding[] = [];
+      for (const day of sharedAccountDaysOf(time, policy)) {
+        const from = addHours(`${day}T00:00:00.000Z`, -windowHours).toISOString();
+        const to = addHours(`${day}T00:00:00.000Z`, 24).toISOString();
+        const logins = await stores.logins.between(account, from, to);
+        const found = detectSharedAccountOnDay(account, before?.person, logins.filter((l) => l.time < to), policy, day);
+        if (found) shared.push(found);
+      }
+      return reconcileAccount(deps, account, now, shared);
     }
     case 'Operation Audited': {
       const { actor, action, target, module, outcome, grantId } = fact.detail;
@@ -175,7 +185,8 @@ export async function recordFact(deps: GovernanceDeps, fact: AccessFact): Promis
       // 2.4: tagged with the grant(s) it ran under, for the approver's review at expiry.
       const retentionEnd = retentionExpiry(now, policy.audit.retention.days);
       for (const covering of grantsCovering(before?.grantWindows ?? [], time, grantId)) {
-        await stores.grants.recordOperation(actor, covering.grantId, { eventId: fact.eventId, time, action, target, module, attribution: covering.attribution }, retentionEnd);
+        const operationKey = erpOperationKey(fact.source, fact.detailType, fact.time, fact.detail);
+        await stores.grants.recordOperation(actor, covering.grantId, { eventId: fact.eventId, time, action, target, module, attribution: covering.attribution, operationKey }, retentionEnd);
       }
       const used = outcome !== 'failure' && outcome !== 'denied' && (await stores.accounts.recordUse(actor, module, time));
       // A first sight needs the checks (the unknown-account finding); a new day of use, the summary the report reads.
@@ -326,13 +337,21 @@ async function tagEarlierOperations(deps: GovernanceDeps, grant: Grant): Promise
     if (time >= grant.grantExpiresAt) continue;
     await deps.stores.grants.recordOperation(grant.account, grant.grantId, {
       eventId: record.eventId, time, action: record.action, target: record.target ?? '', module: record.module ?? '', attribution: named === undefined ? 'window' : 'explicit',
+      ...(operationKeyOf(record) ?? {}),
     }, retentionEnd);
   }
 }
 
+function operationKeyOf(record: Parameters<typeof recordOperationKey>[0]): { operationKey: string } | undefined {
+  const operationKey = recordOperationKey(record);
+  return operationKey === undefined ? undefined : { operationKey };
+}
+
 /** 2.4: the operations performed under a grant (tagged as they arrived), for its approver's review. */
 async function grantReview(deps: GovernanceDeps, grant: Grant, revoked: readonly string[]): Promise<Finding> {
-  const operations = (await deps.stores.grants.operations(grant.grantId)).filter((o) => o.account === grant.account).sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
+  const tagged = (await deps.stores.grants.operations(grant.grantId)).filter((o) => o.account === grant.account);
+  // An operation the ERP resent (new event id, same operation) is reviewed once.
+  const operations = oncePerOperation(tagged, (o) => o.operationKey ?? `event:${o.eventId}`, (o) => o.eventId).sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
   return {
     findingId: stableFindingId('2.4', 'grant-ended-review', grant.account, grant.grantId),
     control: '2.4', rule: 'grant-ended-review', title: 'Temporary grant ended: operations for review', severity: 'low', mode: deps.policy.access.temporaryGrants.mode,

@@ -110,6 +110,7 @@ export function dynamoGrantStore(client: DynamoDBDocumentClient, tableName: stri
       return items.map((i) => ({
         account: String(i.account), eventId: String(i.eventId), time: String(i.time), action: String(i.action), target: String(i.target), module: String(i.module),
         attribution: i.attribution === 'explicit' ? ('explicit' as const) : ('window' as const),
+        ...(typeof i.operationKey === 'string' ? { operationKey: i.operationKey } : {}),
       }));
     },
   };

@@ -4,12 +4,12 @@
  * events. JSON and CSV for machines, Markdown for the reviewer. Pure.
  */
 import type { Policy } from '../../schemas/policy.ts';
-import { leaverDeadline, moverExcessRoles, sodExcepted, splitConflicts } from './access-checks.ts';
-import { heldPermissions, heldRoles, type AccountSnapshot } from './permission-state.ts';
+import { jobOf, leaverDeadline, moverExcessRoles, sodExcepted, splitConflicts } from './access-checks.ts';
+import { heldPermissions, type AccountSnapshot, type RoleHolding } from './permission-state.ts';
 import { addDays, endOfMonth, MONTH_PATTERN } from '../shared/time.ts';
 import { reportRenderers } from '../shared/report-formats.ts';
 
-export const REPORT_CATEGORIES = ['leaver-not-cleaned', 'mover-not-adjusted', 'unused-permission', 'sod-conflict', 'expired-grant-present', 'no-bound-person'] as const;
+export const REPORT_CATEGORIES = ['leaver-not-cleaned', 'mover-not-adjusted', 'unused-permission', 'sod-conflict', 'expired-grant-present', 'no-bound-person', 'outside-job'] as const;
 export type ReportCategory = (typeof REPORT_CATEGORIES)[number];
 
 export interface ReportItem {
@@ -49,12 +49,16 @@ export function permissionReportBuilder(month: string, policy: Policy) {
   const heldByPerson = new Map<string, Map<string, ReadonlyMap<string, readonly string[]>>>();
   let accounts = 0;
   return {
-    add(snapshot: AccountSnapshot): void {
+    add(current: AccountSnapshot): void {
+      // The state as of the end of the month, from the holdings' event times: what was
+      // assigned after it is not yet held; what was revoked after it still was.
+      const snapshot = stateAsOf(current, asOfIso);
+      if (snapshot === undefined) return;
       accounts++;
       const { account } = snapshot.meta;
       const person = snapshot.person?.person ?? snapshot.meta.person ?? null;
       const push = (category: ReportCategory, what: string, detail: string) => items.push({ category, account, person, what, detail });
-      const roles = heldRoles(snapshot);
+      const roles = [...snapshot.roles].sort((a, b) => (a.role + a.grantKey).localeCompare(b.role + b.grantKey));
       const held = heldPermissions(snapshot, asOf, policy.access.segregationOfDuties.rolePermissions);
       if (person !== null && held.size > 0) (heldByPerson.get(person) ?? heldByPerson.set(person, new Map()).get(person)!).set(account, held);
 
@@ -82,9 +86,21 @@ export function permissionReportBuilder(month: string, policy: Policy) {
         if (!sodExcepted(policy, [account], pair, asOf)) push('sod-conflict', `${pair.first} + ${pair.second}`, pair.reason);
       }
 
+      // 2.1 least privilege: modules outside the job.
+      const job = jobOf(snapshot);
+      if (job !== undefined) {
+        const allowed = policy.access.leastPrivilege.jobModules[job];
+        for (const r of roles) {
+          const excess = allowed === undefined ? r.modules : r.modules.filter((m) => !allowed.includes(m));
+          if (excess.length > 0) push('outside-job', r.role, allowed === undefined ? `job "${job}" is not in the policy's job matrix; role opens ${excess.join(', ')}` : `job ${job} (allowed ${allowed.join(', ')}); role opens ${excess.join(', ')}`);
+        }
+      }
+
       for (const g of snapshot.grants) {
-        if (g.grantExpiresAt > asOfIso) continue;
-        if (g.state === 'active') push('expired-grant-present', g.grantId, `expired ${g.grantExpiresAt}; not yet ended`);
+        if (g.grantExpiresAt > asOfIso || g.startsAt > asOfIso) continue;
+        // Listed until the ERP confirms the revocation (a revocation under the grant), not when the pipeline commands it.
+        const confirmed = current.roles.some((r) => r.grantKey === g.grantId && r.state === 'revoked' && r.eventTime <= asOfIso);
+        if (!confirmed) push('expired-grant-present', g.grantId, `expired ${g.grantExpiresAt}; ${g.state === 'active' ? 'not yet ended' : 'revocation commanded, not yet confirmed by the ERP'}`);
         for (const r of roles) if (r.grantKey === g.grantId) push('expired-grant-present', `${r.role} (grant ${g.grantId})`, `grant expired ${g.grantExpiresAt}; role still assigned`);
       }
     },
@@ -103,6 +119,21 @@ export function permissionReportBuilder(month: string, policy: Policy) {
       return { month, asOf: asOfIso, accountsReviewed: accounts, counts, items: sorted, signOffs: [] };
     },
   };
+}
+
+/**
+ * The account as it stood at `asOfIso` from the holdings' event times (each holding is the
+ * latest version by event time): a role assigned after it is left out, a role revoked after
+ * it counts as held (it was assigned before its revocation), grants not yet started are left
+ * out. Undefined for an account that did not exist yet (everything it has came later).
+ */
+export function stateAsOf(snapshot: AccountSnapshot, asOfIso: string): (AccountSnapshot & { readonly roles: readonly RoleHolding[] }) | undefined {
+  const roles = snapshot.roles.filter((r) => (r.state === 'assigned' ? r.eventTime <= asOfIso : r.eventTime > asOfIso)).map((r) => (r.state === 'assigned' ? r : { ...r, state: 'assigned' as const }));
+  const grants = snapshot.grants.filter((g) => g.startsAt <= asOfIso);
+  const lastUse = Object.fromEntries(Object.entries(snapshot.lastUse).filter(([, t]) => t <= asOfIso));
+  const existedBefore = snapshot.roles.some((r) => r.eventTime <= asOfIso || r.state === 'revoked') || grants.length > 0 || Object.keys(lastUse).length > 0;
+  if (!existedBefore && snapshot.roles.length + snapshot.grants.length + Object.keys(snapshot.lastUse).length > 0) return undefined;
+  return { ...snapshot, roles, grants, lastUse };
 }
 
 export function buildPermissionReport(month: string, snapshots: Iterable<AccountSnapshot>, policy: Policy): PermissionReport {
@@ -135,6 +166,7 @@ const TITLES: Record<ReportCategory, string> = {
   'sod-conflict': 'Segregation-of-duties conflicts',
   'expired-grant-present': 'Expired temporary grants still present',
   'no-bound-person': 'Accounts without a bound person',
+  'outside-job': 'Permissions outside the job (2.1)',
 };
 
 const mdCell = (text: string | null) => (text ?? '—').replaceAll('|', '\\|').replaceAll('\n', ' ');

@@ -71,6 +71,8 @@ export interface GrantOperation {
   readonly module: string;
   /** explicit: the ERP named the grant on the operation; window: the grant was active on the account at the time. */
   readonly attribution: 'explicit' | 'window';
+  /** The ERP operation (schemas/erp-identity.ts): deliveries with the same key are one operation resent. */
+  readonly operationKey?: string;
 }
 
 /** The grants an operation at `time` falls under: the one the ERP names, otherwise every grant active on the account then. */

@@ -1,13 +1,16 @@
 /**
  * Audit records as the behaviour analysis reads them: only valid records from ERP systems
  * (the pipeline's own events — `erpgov.*`, schedules — are not behaviour, and a record that
- * failed its contract cannot be read reliably), each event once, in time order. Pure.
+ * failed its contract cannot be read reliably), each ERP operation once (a resend with a new
+ * event id is the same operation, see schemas/erp-identity.ts), in time order. Pure.
  *
  * The trail keeps each event raw, as it arrived (it records invalid events too, and the
  * contract may have changed since), so its fields are read here, tolerantly, and nowhere
  * else: the rules get typed readings, never the raw detail.
  */
 import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
+import { recordOperationKey } from '../shared/audit-trail/resends.ts';
+import { oncePerOperation } from '../../schemas/erp-identity.ts';
 
 /** An `Operation Audited` as the rules read it; undefined fields were absent or blank. */
 export interface OperationReading {
@@ -51,7 +54,8 @@ const PIPELINE_SOURCES = /^(erpgov\.|aws\.)/;
 export function toFacts(records: readonly AuditRecord[]): TrailFact[] {
   const seen = new Set<string>();
   const facts: TrailFact[] = [];
-  for (const record of records) {
+  // An ERP resend (new event id, same operation) is one fact: the earliest event id stands for it.
+  for (const record of oncePerOperation(records, (r) => recordOperationKey(r) ?? `event:${r.eventId}`, (r) => r.eventId)) {
     if (!record.valid || PIPELINE_SOURCES.test(record.source) || seen.has(record.eventId)) continue;
     seen.add(record.eventId);
     const time = Date.parse(record.occurredAt);

@@ -19,6 +19,8 @@ interface Conjunction {
 interface FieldConditions {
   /** One test per value list given for the field; usually one, more after merging `$or`. */
   readonly valueTests: readonly FieldTest[];
+  /** Some value list of the field is only `{"exists": false}`: the path must have no leaf anywhere. */
+  readonly absent?: boolean;
   /** Conditions on the object(s) found at the field. */
   readonly nested: Conjunction | undefined;
 }
@@ -56,7 +58,8 @@ function parseObject(pattern: Record<string, unknown>, path: PatternPath): Conju
     if (key === '$or') {
       options = parseOr(value, at);
     } else if (Array.isArray(value)) {
-      options = [onlyField(key, { valueTests: [compileFieldValues(value, at)], nested: undefined })];
+      const absent = value.length > 0 && value.every((v) => isPlainObject(v) && Object.keys(v).length === 1 && v.exists === false);
+      options = [onlyField(key, { valueTests: [compileFieldValues(value, at)], nested: undefined, absent })];
     } else if (isPlainObject(value)) {
       options = parseObject(value, at).map((nested) => onlyField(key, { valueTests: [], nested }));
     } else {
@@ -104,6 +107,7 @@ function merge(a: Conjunction, b: Conjunction): Conjunction {
     }
     fields.set(key, {
       valueTests: [...fromA.valueTests, ...fromB.valueTests],
+      absent: fromA.absent === true || fromB.absent === true,
       nested: fromA.nested && fromB.nested ? merge(fromA.nested, fromB.nested) : (fromA.nested ?? fromB.nested),
     });
   }
@@ -124,7 +128,7 @@ function compileConjunction(conjunction: Conjunction): NodeTest {
 
 function compileField(key: string, { valueTests, nested }: FieldConditions): NodeTest {
   const read = fieldReader(key);
-  const nestedTest = nested === undefined ? undefined : compileConjunction(nested);
+  const nestedTest = nested === undefined ? undefined : withAbsences(nested, compileConjunction(nested));
   if (valueTests.length === 1 && nestedTest === undefined) {
     const test = valueTests[0] as FieldTest;
     return (node) => test(read(node));
@@ -149,12 +153,68 @@ function fieldReader(key: string): (node: unknown) => unknown {
 }
 
 /**
+ * `exists: false` is about the path, not one element: AWS's engine holds it only when no leaf
+ * at the path is consistent with the rest of the match. Elements of one array are consistent
+ * with each other only when no other condition of the pattern picks one of them; so a nested
+ * pattern made only of `exists: false` conditions, met by an array of objects, needs its paths
+ * to have no leaf in ANY element (with a sibling condition, the element it picks decides, as
+ * before: `{"firstName": ["Anna"], "ids": [{"exists": false}]}` holds for Anna without ids).
+ */
+function withAbsences(nested: Conjunction, test: NodeTest): NodeTest {
+  if (!onlyAbsences(nested)) return test;
+  const paths = absentPaths(nested, []);
+  if (paths.length === 0) return test;
+  const isAbsentEverywhere = (value: unknown) => paths.every((path) => !hasLeafAt(value, path));
+  const tested: NodeTest = (node) => test(node);
+  absenceChecks.set(tested, isAbsentEverywhere);
+  return tested;
+}
+
+function onlyAbsences(conjunction: Conjunction): boolean {
+  for (const conditions of conjunction.fields.values()) {
+    if (conditions.nested !== undefined) {
+      if (conditions.valueTests.length > 0 || !onlyAbsences(conditions.nested)) return false;
+    } else if (conditions.absent !== true || conditions.valueTests.length !== 1) return false;
+  }
+  return true;
+}
+
+const absenceChecks = new WeakMap<NodeTest, (value: unknown) => boolean>();
+
+function absentPaths(conjunction: Conjunction, prefix: readonly string[]): string[][] {
+  const paths: string[][] = [];
+  for (const [key, conditions] of conjunction.fields) {
+    if (conditions.absent === true) paths.push([...prefix, key]);
+    if (conditions.nested !== undefined) paths.push(...absentPaths(conditions.nested, [...prefix, key]));
+  }
+  return paths;
+}
+
+/** Whether the event has a leaf at `path` below `value`, through any arrays (iteratively). */
+function hasLeafAt(value: unknown, path: readonly string[]): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (Array.isArray(v)) {
+      for (const element of v) stack.push([element, depth]);
+    } else if (depth === path.length) {
+      if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return true;
+    } else if (isPlainObject(v) && Object.hasOwn(v, path[depth] as string)) {
+      stack.push([v[path[depth] as string], depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
  * A nested pattern against what the event has at its field. Against an array (nested arrays
  * flattened), some object element must satisfy it on its own; an array without objects is
  * treated like a missing field, so only conditions such as `exists: false` can hold.
  */
 function matchNested(value: unknown, test: NodeTest): boolean {
   if (!Array.isArray(value)) return test(value);
+  const absentEverywhere = absenceChecks.get(test);
+  if (absentEverywhere !== undefined && !absentEverywhere(value)) return false;
   const found = someObject(value, test);
   return found === NO_OBJECTS ? test(undefined) : found === MATCHED;
 }

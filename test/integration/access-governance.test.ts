@@ -140,8 +140,10 @@ describe('one person, one account (guide 2.2)', () => {
       entry('Login', { account: 'u300', person: 'E-300', deviceId: 'D-1', outcome: 'success' }, at(3 * HOUR)),
       entry('Login', { account: 'u300', person: 'E-301', deviceId: 'D-2', outcome: 'success' }, at(4 * HOUR)),
     ]);
-    const shared = (await raised('u300', '2.2')).map((f) => f.detail);
-    expect(shared).toHaveLength(1);
+    // One finding, its evidence growing as the logins are handled (in either order): the last event of it.
+    const events = (await raised('u300', '2.2')).map((f) => f.detail);
+    expect(new Set(events.map((f) => f.findingId)).size).toBe(1);
+    const shared = events.slice(-1);
     expect(shared[0]).toMatchObject({ title: 'Shared account suspected', evidence: { facts: { persons: ['E-300', 'E-301'], devices: ['D-1', 'D-2'] } } });
     expect([...(shared[0]?.evidence.eventIds ?? [])].sort()).toEqual([...ids].sort());
 
@@ -171,9 +173,13 @@ describe('monthly permission audit (guide 2.5)', () => {
     const report = JSON.parse(readFileSync(join(dataDir, 'archive', 'reports', 'permissions', `${month}.json`), 'utf8')) as PermissionReport;
     expect(report.items.map((i) => [i.category, i.account, i.what])).toEqual([
       ['expired-grant-present', 'u700', 'FI_AUDIT (grant G7)'],
+      // Ended by the pipeline's command, not yet confirmed revoked by the ERP: still listed.
+      ['expired-grant-present', 'u700', 'G7'],
       ['leaver-not-cleaned', 'u400', 'SD_SALES_CLERK'],
       ['mover-not-adjusted', 'u500', 'SD_SALES_CLERK'],
       ['no-bound-person', 'u999', 'u999'],
+      // 2.1: the mover's sales role is outside the finance job.
+      ['outside-job', 'u500', 'SD_SALES_CLERK'],
       ['sod-conflict', 'u600', 'vendor.create + payment.approve'],
       ['unused-permission', 'u800', 'WM_CLERK'],
     ]);
@@ -183,8 +189,14 @@ describe('monthly permission audit (guide 2.5)', () => {
     expect(md).toContain(`# Permission audit ${month}`);
     expect(md).toContain('| u400 | E-400 | SD_SALES_CLERK |');
 
-    // The CLI reads the same state through the running runtime's endpoint.
+    // The CLI reads the same state through the running runtime's endpoint. The scenario's
+    // times are relative to today: near a month's end its month may not have begun, which the
+    // CLI refuses (issue 15, class 4); the rest of the check needs a month that has begun.
     const outDir = join(dataDir, 'cli-out');
+    if (month > new Date().toISOString().slice(0, 7)) {
+      await expect(runReportCommand(['permissions', '--month', month, '--endpoint', runtime.dynamoDbUrl])).rejects.toThrow(/has not begun/);
+      return;
+    }
     expect(await runReportCommand(['permissions', '--month', month, '--format', 'csv', '--out', outDir, '--endpoint', runtime.dynamoDbUrl])).toBe(0);
     expect(readFileSync(join(outDir, 'reports', 'permissions', `${month}.csv`), 'utf8')).toBe(csv);
 
