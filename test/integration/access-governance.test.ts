@@ -21,6 +21,7 @@ import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts
 import { captureStdout } from '../support/capture-stdout.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 import { type CommandIssued, type FindingRaised, type FindingResolved } from '../../schemas/index.ts';
+import { processClock } from '../../functions/shared/clock.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -191,9 +192,10 @@ describe('monthly permission audit (guide 2.5)', () => {
 
     // The CLI reads the same state through the running runtime's endpoint. The scenario's
     // times are relative to today: near a month's end its month may not have begun, which the
-    // CLI refuses (issue 15, class 4); the rest of the check needs a month that has begun.
+    // CLI refuses (issue 15, class 4); the rest of the check needs a month that has begun. The
+    // CLI's "now" is the process clock, which the harness moves with the scenario.
     const outDir = join(dataDir, 'cli-out');
-    if (month > new Date().toISOString().slice(0, 7)) {
+    if (month > processClock.now().toISOString().slice(0, 7)) {
       await expect(runReportCommand(['permissions', '--month', month, '--endpoint', runtime.dynamoDbUrl])).rejects.toThrow(/has not begun/);
       return;
     }
