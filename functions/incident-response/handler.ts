@@ -2,24 +2,19 @@
  * incident-response (guide 5.1–5.3): incident SLA clocks with escalation and re-notification,
  * drills with measured RTO/RPO, overdue drills and standby readiness. Thin: wiring and dispatch.
  */
-import { loadPolicy } from '../../schemas/policy-loader.ts';
-import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
-import { readFunctionConfig } from '../shared/config.ts';
 import { governanceHandler } from '../shared/event-handler.ts';
-import { eventBridgePublisher } from '../shared/event-publisher.ts';
-import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
+import { governanceWiring } from '../shared/wiring.ts';
 import { dynamoDrillStore } from './drill-store.ts';
 import { checkContinuity, recordDrill, recordIncidentFact, sweepIncidents } from './flows.ts';
 import { dynamoIncidentStore } from './incident-store.ts';
 
-const config = readFunctionConfig();
-const documents = stateDocumentClient();
+const { documents, tableName, findings, publisher, policy } = governanceWiring();
 const deps = {
-  incidents: dynamoIncidentStore(documents, config.stateTableName),
-  drills: dynamoDrillStore(documents, config.stateTableName),
-  findings: dynamoFindingsStore(documents, config.stateTableName),
-  publisher: eventBridgePublisher(busClient(), config.eventBusName),
-  policy: loadPolicy(),
+  incidents: dynamoIncidentStore(documents, tableName),
+  drills: dynamoDrillStore(documents, tableName),
+  findings,
+  publisher,
+  policy,
 };
 
 export const handler = governanceHandler('incident-response')({

@@ -9,26 +9,21 @@
  */
 import type { Context } from 'aws-lambda';
 import { InvalidEventError } from '../../schemas/errors.ts';
-import { loadPolicy } from '../../schemas/policy-loader.ts';
-import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
-import { readFunctionConfig } from '../shared/config.ts';
 import { eventBridgeHandler, governanceHandler, type IncomingEvent } from '../shared/event-handler.ts';
 import { eachRecord, isSqsBatch } from '../shared/batch-handler.ts';
-import { eventBridgePublisher } from '../shared/event-publisher.ts';
-import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
+import { governanceWiring } from '../shared/wiring.ts';
 import { parseAlarmChange } from './cloudwatch-alarm.ts';
 import { recordAlarmChange, recordSample, recordSlowQuery, sweepSilentHosts, sweepSlowSql } from './flows.ts';
 import { dynamoSlowSqlStore } from './slow-sql-store.ts';
 import { dynamoThresholdStore } from './threshold-state.ts';
 
-const config = readFunctionConfig();
-const documents = stateDocumentClient();
+const { documents, tableName, findings, publisher, policy } = governanceWiring();
 const deps = {
-  store: dynamoThresholdStore(documents, config.stateTableName),
-  slowSql: dynamoSlowSqlStore(documents, config.stateTableName),
-  findings: dynamoFindingsStore(documents, config.stateTableName),
-  publisher: eventBridgePublisher(busClient(), config.eventBusName),
-  policy: loadPolicy(),
+  store: dynamoThresholdStore(documents, tableName),
+  slowSql: dynamoSlowSqlStore(documents, tableName),
+  findings,
+  publisher,
+  policy,
 };
 
 const governed = governanceHandler('threshold-alerts')({
