@@ -9,26 +9,20 @@
  */
 import type { Context } from 'aws-lambda';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
-import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { processClock } from '../shared/clock.ts';
-import { readFunctionConfig } from '../shared/config.ts';
 import { eventBridgeHandler, governanceHandler, type IncomingEvent } from '../shared/event-handler.ts';
-import { eventBridgePublisher } from '../shared/event-publisher.ts';
-import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
+import { governanceWiring } from '../shared/wiring.ts';
 import { previousMonth } from '../shared/time.ts';
-import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { isAwsServiceEvent, readAwsEvent } from './aws-events.ts';
 import { dynamoBackupStore } from './backup-store.ts';
 import { buildBackupReport, writeBackupReport } from './backup-report.ts';
 import { recordAwsReading, recordObservation, sweep, type BackupDeps } from './flows.ts';
 import { fromErpFact } from './observations.ts';
 
-const config = readFunctionConfig();
-const policy = loadPolicy();
-const documents = stateDocumentClient();
+const { documents, tableName, findings, publisher, policy } = governanceWiring();
 const deps: BackupDeps = {
-  store: dynamoBackupStore(documents, config.stateTableName, dynamoFindingsStore(documents, config.stateTableName)),
-  publisher: eventBridgePublisher(busClient(), config.eventBusName),
+  store: dynamoBackupStore(documents, tableName, findings),
+  publisher,
   policy,
 };
 

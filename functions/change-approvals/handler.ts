@@ -9,28 +9,22 @@
  */
 import type { Context } from 'aws-lambda';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
-import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { processClock } from '../shared/clock.ts';
-import { readFunctionConfig } from '../shared/config.ts';
 import { eventBridgeHandler, governanceHandler, type IncomingEvent } from '../shared/event-handler.ts';
-import { eventBridgePublisher } from '../shared/event-publisher.ts';
-import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
+import { governanceWiring } from '../shared/wiring.ts';
 import { previousMonth } from '../shared/time.ts';
 import { InvalidEventError } from '../../schemas/errors.ts';
-import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { changeStore, dynamoChangeItems, roleHoldingsReader } from './change-store.ts';
 import { writeChangeReport } from './change-report.ts';
 import { freezeCalendars, judgeAwsEvent, monthlyChangeReport, recordChangeFact, sweepEmergencies, type ChangeDeps } from './flows.ts';
 
-const config = readFunctionConfig();
-const policy = loadPolicy();
-const documents = stateDocumentClient();
-const items = dynamoChangeItems(documents, config.stateTableName);
+const { documents, tableName, findings, publisher, policy } = governanceWiring();
+const items = dynamoChangeItems(documents, tableName);
 const deps: ChangeDeps = {
   store: changeStore(items),
   roles: roleHoldingsReader(items),
-  findings: dynamoFindingsStore(documents, config.stateTableName),
-  publisher: eventBridgePublisher(busClient(), config.eventBusName),
+  findings,
+  publisher,
   policy,
   calendars: freezeCalendars(policy),
 };
