@@ -9,9 +9,10 @@
  *        finds incidents whose next step is due;
  *        expiresAt: 400 days after resolution (reports look back a year).
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../../infra/state-table.ts';
-import { conditionally, queryAll, queryDueOnIndex, stateIndex, TTL_ATTRIBUTE } from '../shared/dynamo-access.ts';
+import { queryAll, queryDueOnIndex, stateIndex, TTL_ATTRIBUTE } from '../shared/dynamo-access.ts';
+import { getItem, memoryVersionedItems, putVersioned } from '../shared/versioned-items.ts';
 import { retentionExpiry } from '../shared/time.ts';
 import type { IncidentRecord } from './incident-clock.ts';
 
@@ -38,28 +39,19 @@ export function dynamoIncidentStore(client: DynamoDBDocumentClient, tableName: s
   const fromItem = (item: Record<string, unknown>): StoredIncident => ({ version: Number(item.version), incident: item.incident as IncidentRecord });
   return {
     async get(incidentId) {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: { [pk]: PARTITION, [sk]: `${PREFIX}${incidentId}` }, ConsistentRead: true }));
-      return out.Item ? fromItem(out.Item) : undefined;
+      const item = await getItem(client, tableName, PARTITION, `${PREFIX}${incidentId}`);
+      return item ? fromItem(item) : undefined;
     },
     async save(stored, nextCheckAt) {
       const { incident } = stored;
       const item: Record<string, unknown> = {
         [pk]: PARTITION,
         [sk]: `${PREFIX}${incident.incidentId}`,
-        version: stored.version,
         incident,
         ...(nextCheckAt ? { [stateIndex.partitionKey]: DUE_PARTITION, [stateIndex.sortKey]: `${nextCheckAt}#${incident.incidentId}` } : {}),
         ...(incident.resolvedAt ? { [TTL_ATTRIBUTE]: retentionExpiry(incident.resolvedAt, KEPT_DAYS_AFTER_RESOLUTION) } : {}),
       };
-      return conditionally(() =>
-        client.send(new PutCommand({
-          TableName: tableName,
-          Item: item,
-          ...(stored.version === 1
-            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': pk } }
-            : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': stored.version - 1 } }),
-        })),
-      );
+      return putVersioned(client, tableName, item, stored.version);
     },
     async dueBefore(now) {
       return (await queryDueOnIndex(client, tableName, DUE_PARTITION, now)).map(fromItem);
@@ -77,23 +69,5 @@ export function dynamoIncidentStore(client: DynamoDBDocumentClient, tableName: s
 }
 
 export function memoryIncidentStore(): IncidentStore {
-  const items = new Map<string, { stored: StoredIncident; nextCheckAt?: string }>();
-  return {
-    async get(incidentId) {
-      const found = items.get(incidentId);
-      return found ? structuredClone(found.stored) : undefined;
-    },
-    async save(stored, nextCheckAt) {
-      const current = items.get(stored.incident.incidentId);
-      if ((current?.stored.version ?? 0) !== stored.version - 1) return false;
-      items.set(stored.incident.incidentId, { stored: structuredClone(stored), ...(nextCheckAt ? { nextCheckAt } : {}) });
-      return true;
-    },
-    async dueBefore(now) {
-      return [...items.values()].filter((i) => i.nextCheckAt !== undefined && i.nextCheckAt < now.toISOString()).map((i) => structuredClone(i.stored));
-    },
-    async list() {
-      return [...items.values()].map((i) => structuredClone(i.stored));
-    },
-  };
+  return memoryVersionedItems((stored: StoredIncident) => stored.incident.incidentId, (stored) => stored.version);
 }

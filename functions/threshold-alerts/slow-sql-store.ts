@@ -13,9 +13,10 @@
  * Cost: one GetItem and one PutItem per counted slow execution (Slow Query events are rare
  * next to metric samples: only executions the APM already judged slow).
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../../infra/state-table.ts';
-import { conditionally, queryDueOnIndex, stateIndex } from '../shared/dynamo-access.ts';
+import { queryDueOnIndex, stateIndex } from '../shared/dynamo-access.ts';
+import { getItem, memoryVersionedItems, putVersioned, type MemoryVersionedItems } from '../shared/versioned-items.ts';
 import type { ModuleSlowSql } from './slow-sql.ts';
 
 export interface SlowSqlStore {
@@ -45,25 +46,16 @@ function fromItem(item: Record<string, unknown>): ModuleSlowSql {
 }
 
 export function dynamoSlowSqlStore(client: DynamoDBDocumentClient, tableName: string): SlowSqlStore {
-  const { partitionKey: pk, sortKey: sk } = stateTable;
   return {
     async get(module) {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: { [pk]: partition(module), [sk]: SORT_KEY }, ConsistentRead: true }));
-      return out.Item ? fromItem(out.Item) : undefined;
+      const item = await getItem(client, tableName, partition(module), SORT_KEY);
+      return item ? fromItem(item) : undefined;
     },
     async save(state, dueAt) {
-      const item: Record<string, unknown> = { [pk]: partition(state.module), [sk]: SORT_KEY };
+      const item: Record<string, unknown> = { [stateTable.partitionKey]: partition(state.module), [stateTable.sortKey]: SORT_KEY };
       for (const field of FIELDS) if (state[field] !== undefined) item[field] = state[field];
       if (dueAt) Object.assign(item, { [stateIndex.partitionKey]: DUE_PARTITION, [stateIndex.sortKey]: `${dueAt}#${state.module}` });
-      return conditionally(() =>
-        client.send(new PutCommand({
-          TableName: tableName,
-          Item: item,
-          ...(state.version === 1
-            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': pk } }
-            : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': state.version - 1 } }),
-        })),
-      );
+      return putVersioned(client, tableName, item, state.version);
     },
     async dueBefore(now) {
       return (await queryDueOnIndex(client, tableName, DUE_PARTITION, now)).map(fromItem);
@@ -72,24 +64,6 @@ export function dynamoSlowSqlStore(client: DynamoDBDocumentClient, tableName: st
 }
 
 /** The same store in memory (unit tests). */
-export function memorySlowSqlStore(): SlowSqlStore & { readonly items: Map<string, { state: ModuleSlowSql; dueAt?: string }>; writes: number } {
-  const items = new Map<string, { state: ModuleSlowSql; dueAt?: string }>();
-  const store = {
-    items,
-    writes: 0,
-    async get(module: string) {
-      const found = items.get(module);
-      return found ? structuredClone(found.state) : undefined;
-    },
-    async save(state: ModuleSlowSql, dueAt: string | undefined) {
-      if ((items.get(state.module)?.state.version ?? 0) !== state.version - 1) return false;
-      items.set(state.module, { state: structuredClone(state), ...(dueAt ? { dueAt } : {}) });
-      store.writes++;
-      return true;
-    },
-    async dueBefore(now: Date) {
-      return [...items.values()].filter((i) => i.dueAt !== undefined && i.dueAt < now.toISOString()).map((i) => structuredClone(i.state));
-    },
-  };
-  return store;
+export function memorySlowSqlStore(): SlowSqlStore & MemoryVersionedItems<ModuleSlowSql> {
+  return memoryVersionedItems((state: ModuleSlowSql) => state.module, (state) => state.version);
 }

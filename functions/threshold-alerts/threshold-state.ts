@@ -22,9 +22,10 @@
  *        sweep reads it and queries the shards only when something can be due (a quiet minute
  *        costs one GetItem, not one query per shard).
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../../infra/state-table.ts';
-import { conditionally, queryDueOnIndex, stateIndex } from '../shared/dynamo-access.ts';
+import { queryDueOnIndex, stateIndex } from '../shared/dynamo-access.ts';
+import { getItem, memoryVersionedItems, putVersioned, type MemoryVersionedItems } from '../shared/versioned-items.ts';
 import { dynamoDueMarker, earliestOf, earliestOnIndex, isIdle } from '../shared/due-marker.ts';
 import { HOUR_MS } from '../shared/time.ts';
 import { shardOf, SHARDS } from '../shared/shards.ts';
@@ -69,34 +70,24 @@ function fromItem(item: Record<string, unknown>): HostState {
 const SILENCE_RECHECK_MS = HOUR_MS;
 
 export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: string): ThresholdStore {
-  const { partitionKey: pk, sortKey: sk } = stateTable;
   const marker = dynamoDueMarker(client, tableName, 'threshold-silence', SILENCE_RECHECK_MS);
   return {
     async get(host) {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: { [pk]: partition(host), [sk]: SORT_KEY }, ConsistentRead: true }));
-      return out.Item ? fromItem(out.Item) : undefined;
+      const item = await getItem(client, tableName, partition(host), SORT_KEY);
+      return item ? fromItem(item) : undefined;
     },
     async save(state, silenceDueAt) {
       const item: Record<string, unknown> = {
-        [pk]: partition(state.host),
-        [sk]: SORT_KEY,
+        [stateTable.partitionKey]: partition(state.host),
+        [stateTable.sortKey]: SORT_KEY,
         host: state.host,
-        version: state.version,
         series: state.series,
         ...(state.windows && Object.keys(state.windows).length > 0 ? { windows: state.windows } : {}),
         ...(state.seenAt ? { seenAt: state.seenAt } : {}),
         ...(state.silentSince ? { silentSince: state.silentSince } : {}),
         ...(silenceDueAt ? { [stateIndex.partitionKey]: silencePartition(state.host), [stateIndex.sortKey]: `${silenceDueAt}#${state.host}` } : {}),
       };
-      const saved = await conditionally(() =>
-        client.send(new PutCommand({
-          TableName: tableName,
-          Item: item,
-          ...(state.version === 1
-            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': pk } }
-            : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': state.version - 1 } }),
-        })),
-      );
+      const saved = await putVersioned(client, tableName, item, state.version);
       if (saved && silenceDueAt) await marker.lower(silenceDueAt);
       return saved;
     },
@@ -118,25 +109,7 @@ export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: 
 }
 
 /** The same store in memory (unit tests, the bench's baseline). `writes` counts saves that landed. */
-export function memoryThresholdStore(): ThresholdStore & { readonly items: Map<string, { state: HostState; silenceDueAt?: string }>; writes: number } {
-  const items = new Map<string, { state: HostState; silenceDueAt?: string }>();
-  const store = {
-    items,
-    writes: 0,
-    async get(host: string) {
-      const found = items.get(host);
-      return found ? structuredClone(found.state) : undefined;
-    },
-    async save(state: HostState, silenceDueAt: string | undefined) {
-      const current = items.get(state.host);
-      if ((current?.state.version ?? 0) !== state.version - 1) return false;
-      items.set(state.host, { state: structuredClone(state), ...(silenceDueAt ? { silenceDueAt } : {}) });
-      store.writes++;
-      return true;
-    },
-    async silentBefore(now: Date) {
-      return [...items.values()].filter((i) => i.silenceDueAt !== undefined && i.silenceDueAt < now.toISOString()).map((i) => structuredClone(i.state));
-    },
-  };
-  return store;
+export function memoryThresholdStore(): ThresholdStore & MemoryVersionedItems<HostState> {
+  const items = memoryVersionedItems((state: HostState) => state.host, (state) => state.version);
+  return Object.assign(items, { silentBefore: items.dueBefore });
 }
