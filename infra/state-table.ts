@@ -16,3 +16,21 @@ export const stateTable = {
 } as const;
 
 export type StateTableDefinition = typeof stateTable;
+
+/**
+ * The table's keys and indexes as DynamoDB spells them (the same names in the SDK's CreateTable
+ * and CloudFormation's AWS::DynamoDB::Table): the local runtime creates the table with them,
+ * and the stack's test checks the synthesised table against them.
+ */
+export function keyDefinitions(table: StateTableDefinition) {
+  const keySchema = (partitionKey: string, sortKey: string) => [
+    { AttributeName: partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: sortKey, KeyType: 'RANGE' as const },
+  ];
+  const keyAttributes = new Set<string>([table.partitionKey, table.sortKey, ...table.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])]);
+  return {
+    AttributeDefinitions: [...keyAttributes].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+    KeySchema: keySchema(table.partitionKey, table.sortKey),
+    GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((g) => ({ IndexName: g.indexName, KeySchema: keySchema(g.partitionKey, g.sortKey), Projection: { ProjectionType: 'ALL' as const } })),
+  };
+}

@@ -18,8 +18,7 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { keepIdleSocketsOpen } from './http-server.ts';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './http-server.ts';
 import { compileEventPattern, InvalidEventPatternError } from '../infra/event-pattern/index.ts';
 import type { RoutedFunction } from '../infra/routes.ts';
 import { INGRESS_SOURCE } from '../schemas/details/pipeline.ts';
@@ -76,13 +75,7 @@ export async function startEventBridgeEndpoint(options: EndpointOptions): Promis
   const server = createServer((req, res) => {
     handle(options, req, res).catch((err: unknown) => sendError(res, new ApiError('InternalException', (err as Error).message, 500)));
   });
-  keepIdleSocketsOpen(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return { server, url: `http://${options.host}:${port}` };
+  return listenOnLoopback(server, options);
 }
 
 async function handle(options: EndpointOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {

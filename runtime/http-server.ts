@@ -1,5 +1,6 @@
-/** Settings every local HTTP server shares. */
+/** Settings and start-up every local HTTP server shares. */
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /**
  * Idle keep-alive sockets stay open longer than any client pause: a server that closes an
@@ -9,4 +10,15 @@ import type { Server } from 'node:http';
 export function keepIdleSocketsOpen(server: Server): void {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+}
+
+/** Starts `server` on `host:port` (0: any free port) with the shared settings; its URL once it listens. */
+export async function listenOnLoopback(server: Server, options: { host: string; port: number }): Promise<{ server: Server; url: string }> {
+  keepIdleSocketsOpen(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://${options.host}:${port}` };
 }

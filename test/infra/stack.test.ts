@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PolicyError } from '../../schemas/policy-loader.ts';
 import { addGovernanceChecks } from '../../infra/constructs/nag.ts';
 import { buildRoutingTable, EVENT_BUS_NAME, RoutingTableError, routingTable, type FunctionDefinition, type RoutedFunction } from '../../infra/routes.ts';
-import { stateTable } from '../../infra/state-table.ts';
+import { keyDefinitions, stateTable } from '../../infra/state-table.ts';
 import { FINDINGS_TABLE, REPORT_TABLES } from '../../schemas/export-tables.ts';
 import { GovernanceStack, REPO_ROOT, scheduledRuleName, STACK_ID, type GovernanceStackProps } from '../../infra/stack.ts';
 
@@ -54,6 +54,19 @@ function statements(template: Template): Array<{ Effect: string; Action: string 
     (r.Properties?.PolicyDocument.Statement as any[]).map((s) => ({ ...s, policy })),
   );
 }
+
+/** A probe function that only reads state: no schedules, nothing published, archived, read or sent. */
+const quietProbe = {
+  entry: 'test/fixtures/probe-handler.ts',
+  schedules: [],
+  stateAccess: 'read',
+  publishesEvents: false,
+  archiveAccess: 'none',
+  readsSecrets: false,
+  sendsEmail: false,
+  timeoutSeconds: 10,
+  memoryMb: 128,
+} as const satisfies Partial<FunctionDefinition>;
 
 const asArray = <T,>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
@@ -183,7 +196,7 @@ describe('the stack built from the product routing table', () => {
   });
 
   it('builds the state table from its definition: on demand, PITR, customer-managed KMS key, TTL, indexes, retained', () => {
-    const gsiAttributes = stateTable.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey]);
+    const keys = keyDefinitions(stateTable);
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -193,21 +206,9 @@ describe('the stack built from the product routing table', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } },
         TimeToLiveSpecification: { AttributeName: stateTable.ttlAttribute, Enabled: true },
-        KeySchema: [
-          { AttributeName: stateTable.partitionKey, KeyType: 'HASH' },
-          { AttributeName: stateTable.sortKey, KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: Match.arrayWith(
-          [stateTable.partitionKey, stateTable.sortKey, ...gsiAttributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-        ),
-        GlobalSecondaryIndexes: stateTable.globalSecondaryIndexes.map((index) => ({
-          IndexName: index.indexName,
-          KeySchema: [
-            { AttributeName: index.partitionKey, KeyType: 'HASH' },
-            { AttributeName: index.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        })),
+        KeySchema: keys.KeySchema,
+        AttributeDefinitions: Match.arrayWith(keys.AttributeDefinitions),
+        GlobalSecondaryIndexes: keys.GlobalSecondaryIndexes,
       }),
     });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
@@ -412,16 +413,8 @@ describe('the stack is generic over the routing table', () => {
     {
       name: 'quiet-reader',
       description: 'reads state only',
-      entry: probe,
       rules: [{ id: 'backups', description: 'backup results', eventPattern: { source: ['erp.backup'], detail: { sizeBytes: [{ numeric: ['>', 0] }] } } }],
-      schedules: [],
-      stateAccess: 'read',
-      publishesEvents: false,
-      archiveAccess: 'none',
-      readsSecrets: false,
-      sendsEmail: false,
-      timeoutSeconds: 10,
-      memoryMb: 128,
+      ...quietProbe,
     },
   ];
   let table: readonly RoutedFunction[];
@@ -533,16 +526,8 @@ describe('what fails synth', () => {
     const bad: FunctionDefinition = {
       name: 'bad',
       description: 'uses an operator EventBridge does not have',
-      entry: 'test/fixtures/probe-handler.ts',
       rules: [{ id: 'bad-rule', description: 'contains is not an operator', eventPattern: { source: [{ contains: 'x' }] } }],
-      schedules: [],
-      stateAccess: 'read',
-      publishesEvents: false,
-      archiveAccess: 'none',
-      readsSecrets: false,
-      sendsEmail: false,
-      timeoutSeconds: 10,
-      memoryMb: 128,
+      ...quietProbe,
     };
     expect(() => buildRoutingTable([bad])).toThrow(RoutingTableError);
     expect(() => buildRoutingTable([bad])).toThrow(/bad-rule/);

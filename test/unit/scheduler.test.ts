@@ -4,21 +4,11 @@
  * run makes the same Scheduled Event the scheduler would.
  */
 import { describe, expect, it } from 'vitest';
-import { buildRoutingTable, defineFunction } from '../../infra/routes.ts';
+import { buildRoutingTable, functionDefinitions } from '../../infra/routes.ts';
 import { LocalScheduler, memoryFireMemory, UnknownScheduleError, type ScheduledFire } from '../../runtime/scheduler.ts';
 
-const routes = buildRoutingTable([
-  // Only its schedules matter to the scheduler: every capability is the default.
-  defineFunction({
-    name: 'archiver',
-    description: 'daily and hourly',
-    rules: [],
-    schedules: [
-      { id: 'archive-daily', description: 'daily 00:30', expression: 'cron(30 0 * * ? *)' },
-      { id: 'anchor-hourly', description: 'hourly', expression: 'rate(1 hour)' },
-    ],
-  }),
-]);
+// The product's audit-archive: a daily cron (archive-audit-daily, 00:30 UTC) and an hourly rate (audit-anchor-heads).
+const routes = buildRoutingTable(functionDefinitions.filter((d) => d.name === 'audit-archive'));
 const identity = { account: '000000000000', region: 'eu-west-1' };
 
 function scheduler(startedAt: string, memory = memoryFireMemory()) {
@@ -30,10 +20,10 @@ function scheduler(startedAt: string, memory = memoryFireMemory()) {
 describe('local scheduler', () => {
   it('fires rates on the hour whatever the start time, and every fire in order when driven fire by fire', () => {
     const { s, fired } = scheduler('2026-03-01T10:17:42Z');
-    expect(s.upcoming().find((u) => u.id === 'anchor-hourly')?.next).toBe('2026-03-01T11:00:00.000Z');
+    expect(s.upcoming().find((u) => u.id === 'audit-anchor-heads')?.next).toBe('2026-03-01T11:00:00.000Z');
     for (let due = s.nextDue(); due && due.getTime() <= Date.parse('2026-03-02T02:00:00Z'); due = s.nextDue()) s.tick(due);
-    expect(fired.filter((f) => f.scheduleId === 'anchor-hourly').map((f) => f.event.time.slice(11, 16))).toHaveLength(16);
-    expect(fired.filter((f) => f.scheduleId === 'archive-daily').map((f) => f.event.time)).toEqual(['2026-03-02T00:30:00Z']);
+    expect(fired.filter((f) => f.scheduleId === 'audit-anchor-heads').map((f) => f.event.time.slice(11, 16))).toHaveLength(16);
+    expect(fired.filter((f) => f.scheduleId === 'archive-audit-daily').map((f) => f.event.time)).toEqual(['2026-03-02T00:30:00Z']);
   });
 
   it('sends EventBridge\'s Scheduled Event: aws.events, the rule ARN ending with the schedule id', () => {
@@ -41,24 +31,24 @@ describe('local scheduler', () => {
     s.tick(new Date('2026-03-01T11:00:00Z'));
     expect(fired[0]?.event).toEqual({
       version: '0', id: 'id-0', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000', time: '2026-03-01T11:00:00Z', region: 'eu-west-1',
-      resources: ['arn:aws:events:eu-west-1:000000000000:rule/anchor-hourly'], detail: {},
+      resources: ['arn:aws:events:eu-west-1:000000000000:rule/audit-anchor-heads'], detail: {},
     });
-    expect(s.manualFire('archive-daily', new Date('2026-03-05T00:45:10.250Z')).event).toMatchObject({ time: '2026-03-05T00:45:10Z', resources: ['arn:aws:events:eu-west-1:000000000000:rule/archive-daily'] });
+    expect(s.manualFire('archive-audit-daily', new Date('2026-03-05T00:45:10.250Z')).event).toMatchObject({ time: '2026-03-05T00:45:10Z', resources: ['arn:aws:events:eu-west-1:000000000000:rule/archive-audit-daily'] });
     expect(() => s.manualFire('nope', new Date())).toThrow(UnknownScheduleError);
-    expect(() => s.manualFire('nope', new Date())).toThrow(/allowed: archive-daily, anchor-hourly/);
+    expect(() => s.manualFire('nope', new Date())).toThrow(/allowed: archive-audit-daily, audit-anchor-heads/);
   });
 
   it('remembers its fires, and at the next start fires once what it missed while stopped (the 00:30 archive on a laptop)', () => {
     const memory = memoryFireMemory();
     const first = scheduler('2026-03-01T09:00:00Z', memory);
     first.s.tick(new Date('2026-03-01T10:00:00Z'));
-    expect(first.s.upcoming().find((u) => u.id === 'anchor-hourly')?.last).toBe('2026-03-01T10:00:00.000Z');
+    expect(first.s.upcoming().find((u) => u.id === 'audit-anchor-heads')?.last).toBe('2026-03-01T10:00:00.000Z');
     // Off from 18:00 to 09:00 the next day.
     const second = scheduler('2026-03-02T09:00:00Z', memory);
     const missed = second.s.catchUp(new Date('2026-03-02T09:00:00Z'));
     expect(missed.map((f) => [f.scheduleId, f.event.time, f.reason])).toEqual([
-      ['archive-daily', '2026-03-02T00:30:00Z', 'missed-while-stopped'],
-      ['anchor-hourly', '2026-03-02T09:00:00Z', 'missed-while-stopped'],
+      ['archive-audit-daily', '2026-03-02T00:30:00Z', 'missed-while-stopped'],
+      ['audit-anchor-heads', '2026-03-02T09:00:00Z', 'missed-while-stopped'],
     ]);
     // Nothing missed a second time.
     expect(second.s.catchUp(new Date('2026-03-02T09:00:00Z'))).toEqual([]);
