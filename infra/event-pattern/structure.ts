@@ -9,6 +9,7 @@
  * conjunction: at an array of objects, some element must satisfy the whole sub-pattern.
  */
 import { fail, show, type PatternPath } from './errors.ts';
+import { isLeaf, isPlainObject, scanElements } from './event-arrays.ts';
 import { compileFieldValues, type FieldTest } from './values.ts';
 
 /** Conditions that must all hold on one object of the event. */
@@ -30,10 +31,6 @@ export type NodeTest = (node: unknown) => boolean;
 
 // Multiplying out `$or` can grow quickly; refuse patterns whose alternatives explode.
 const MAX_ALTERNATIVES = 1000;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Validate a whole pattern and compile it into one test of an event. */
 export function compilePattern(pattern: unknown): NodeTest {
@@ -198,7 +195,7 @@ function hasLeafAt(value: unknown, path: readonly string[]): boolean {
     if (Array.isArray(v)) {
       for (const element of v) stack.push([element, depth]);
     } else if (depth === path.length) {
-      if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return true;
+      if (isLeaf(v)) return true;
     } else if (isPlainObject(v) && Object.hasOwn(v, path[depth] as string)) {
       stack.push([v[path[depth] as string], depth + 1]);
     }
@@ -215,25 +212,6 @@ function matchNested(value: unknown, test: NodeTest): boolean {
   if (!Array.isArray(value)) return test(value);
   const absentEverywhere = absenceChecks.get(test);
   if (absentEverywhere !== undefined && !absentEverywhere(value)) return false;
-  const found = someObject(value, test);
-  return found === NO_OBJECTS ? test(undefined) : found === MATCHED;
-}
-
-const NO_OBJECTS = 0;
-const UNMATCHED = 1;
-const MATCHED = 2;
-
-function someObject(values: readonly unknown[], test: NodeTest): number {
-  let result = NO_OBJECTS;
-  for (const value of values) {
-    if (Array.isArray(value)) {
-      const inner = someObject(value, test);
-      if (inner === MATCHED) return MATCHED;
-      if (inner === UNMATCHED) result = UNMATCHED;
-    } else if (isPlainObject(value)) {
-      if (test(value)) return MATCHED;
-      result = UNMATCHED;
-    }
-  }
-  return result;
+  const found = scanElements(value, isPlainObject, test);
+  return found === 'none' ? test(undefined) : found === 'matched';
 }

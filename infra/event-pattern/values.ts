@@ -8,11 +8,10 @@
  * leaves, nested arrays flattened, are tried one by one.
  */
 import { fail, show, type PatternPath } from './errors.ts';
+import { isLeaf, isPlainObject, scanElements, type Leaf } from './event-arrays.ts';
 import { parseCidr } from './ip.ts';
 import { CaseInsensitiveText, compileWildcard, wildcardProblem } from './strings.ts';
 
-/** A JSON leaf in an event. */
-export type Leaf = string | number | boolean | null;
 type LeafTest = (value: Leaf) => boolean;
 
 /** Tests what the event has at one field: `undefined` when the field is missing. */
@@ -33,15 +32,6 @@ function numberKey(n: number): number | string {
 /** Order-preserving scale for numeric ranges; rounding only where EventBridge is precise. */
 function comparable(n: number): number {
   return Math.abs(n) <= NUMERIC_LIMIT ? Math.round(n * MICROS) : n * MICROS;
-}
-
-function isLeaf(value: unknown): value is Leaf {
-  const type = typeof value;
-  return value === null || type === 'string' || type === 'number' || type === 'boolean';
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Validate and compile the array a pattern gives for one field. */
@@ -75,33 +65,14 @@ export function compileFieldValues(list: readonly unknown[], path: PatternPath):
   const test = combineTests(exactStrings, exactNumbers, exactOther, operatorTests);
   return (fieldValue) => {
     if (Array.isArray(fieldValue)) {
-      const found = scanArray(fieldValue, test);
-      return found === MATCHED || (found === NO_LEAVES ? existsFalse : existsTrue);
+      // Objects in an array are not leaves.
+      const found = scanElements(fieldValue, isLeaf, test);
+      return found === 'matched' || (found === 'none' ? existsFalse : existsTrue);
     }
     // Missing, objects and non-JSON values have no leaf here: only `exists: false` holds.
     if (!isLeaf(fieldValue)) return existsFalse;
     return existsTrue || test(fieldValue);
   };
-}
-
-const NO_LEAVES = 0;
-const UNMATCHED_LEAVES = 1;
-const MATCHED = 2;
-
-/** Try each leaf of an event array, flattening nested arrays; objects in it are not leaves. */
-function scanArray(values: readonly unknown[], test: LeafTest): number {
-  let result = NO_LEAVES;
-  for (const value of values) {
-    if (Array.isArray(value)) {
-      const inner = scanArray(value, test);
-      if (inner === MATCHED) return MATCHED;
-      if (inner === UNMATCHED_LEAVES) result = UNMATCHED_LEAVES;
-    } else if (isLeaf(value)) {
-      if (test(value)) return MATCHED;
-      result = UNMATCHED_LEAVES;
-    }
-  }
-  return result;
 }
 
 function combineTests(
