@@ -332,6 +332,9 @@ export type RoutedDetailTypeOf<N extends FunctionName> = DeclarationOf<N>['rules
     : never
   : never;
 
+/** Whether function `N` has rules on the default bus, i.e. takes AWS services' own events. */
+export type TakesAwsEvents<N extends FunctionName> = [Extract<DeclarationOf<N>['rules'][number], { eventBus: 'default' }>] extends [never] ? false : true;
+
 function declarationOf(name: FunctionName): FunctionDeclaration {
   const found = (functionDeclarations as readonly FunctionDeclaration[]).find((d) => d.name === name);
   if (!found) throw new Error(`no function "${name}" in the routing table`);
@@ -351,4 +354,14 @@ export function routedDetailTypes<N extends FunctionName>(name: N): readonly Rou
 /** The schedule ids of function `name`. */
 export function scheduleIds<N extends FunctionName>(name: N): readonly ScheduleIdOf<N>[] {
   return declarationOf(name).schedules.map((s) => s.id) as ScheduleIdOf<N>[];
+}
+
+/** Whether function `name` has rules on the default bus (AWS services' own events). */
+export function takesAwsEvents(name: FunctionName): boolean {
+  return declarationOf(name).rules.some((rule) => rule.eventBus === 'default');
+}
+
+/** Whether function `name` takes its rules' events in SQS batches. */
+export function isBatched(name: FunctionName): boolean {
+  return declarationOf(name).batch !== undefined;
 }

@@ -10,24 +10,17 @@
  */
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
-import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
-import { readFunctionConfig } from '../shared/config.ts';
 import { governanceHandler } from '../shared/event-handler.ts';
-import { eventBridgePublisher } from '../shared/event-publisher.ts';
-import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { previousMonth } from '../shared/time.ts';
+import { governanceWiring } from '../shared/wiring.ts';
 import { buildMonthlyReport, recordFact, sweep, writeReport, type GovernanceDeps } from './flows.ts';
 import { dynamoAccessStores } from './stores.ts';
 
-const config = readFunctionConfig();
-const policy = loadPolicy();
-const documents = stateDocumentClient();
-const deps: GovernanceDeps = {
-  stores: dynamoAccessStores(documents, config.stateTableName),
-  publisher: eventBridgePublisher(busClient(), config.eventBusName),
-  policy,
-  trail: dynamoAuditTrailStore(documents, config.stateTableName),
-};
+const deps: GovernanceDeps = governanceWiring((documents, tableName) => ({
+  stores: dynamoAccessStores(documents, tableName),
+  trail: dynamoAuditTrailStore(documents, tableName),
+}));
+const { policy } = deps;
 
 export const handler = governanceHandler('access-governance')({
   async onFact(fact, { logger }) {

@@ -7,32 +7,25 @@
  * fire time as "now" for schedules (so a delayed or replayed fire, or a test's
  * `scheduler.tick`, decides the same way).
  */
-import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
-import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
-import { readFunctionConfig } from '../shared/config.ts';
 import { governanceHandler } from '../shared/event-handler.ts';
-import { eventBridgePublisher } from '../shared/event-publisher.ts';
-import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
 import { findingLifecycle } from '../shared/findings/lifecycle.ts';
+import { governanceWiring } from '../shared/wiring.ts';
 import { dynamoBehaviourCursorStore } from './behaviour-cursor-store.ts';
 import { DETECTED_BY } from './finding-scope.ts';
 import { analyseClosedHours, recordHighRiskFact, sweepOverdueOperations } from './flows.ts';
 import { dynamoHighRiskStore } from './high-risk-store.ts';
 import { dynamoHourlyBaselineStore } from './hourly-baseline-store.ts';
 
-const config = readFunctionConfig();
-const policy = loadPolicy();
-const documents = stateDocumentClient();
-const findings = findingLifecycle({ store: dynamoFindingsStore(documents, config.stateTableName), publisher: eventBridgePublisher(busClient(), config.eventBusName) }, DETECTED_BY);
-const highRisk = { store: dynamoHighRiskStore(documents, config.stateTableName), findings, policy };
-const behaviour = {
-  trail: dynamoAuditTrailStore(documents, config.stateTableName),
-  cursor: dynamoBehaviourCursorStore(documents, config.stateTableName),
-  hours: dynamoHourlyBaselineStore(documents, config.stateTableName),
-  findings,
-  policy,
-};
+const wiring = governanceWiring((documents, tableName) => ({
+  highRiskStore: dynamoHighRiskStore(documents, tableName),
+  trail: dynamoAuditTrailStore(documents, tableName),
+  cursor: dynamoBehaviourCursorStore(documents, tableName),
+  hours: dynamoHourlyBaselineStore(documents, tableName),
+}));
+const findings = findingLifecycle({ store: wiring.findings, publisher: wiring.publisher }, DETECTED_BY);
+const highRisk = { store: wiring.highRiskStore, findings, policy: wiring.policy };
+const behaviour = { ...wiring, findings };
 
 export const handler = governanceHandler(DETECTED_BY)({
   async onFact(fact, { logger, now }) {

@@ -8,32 +8,23 @@
  * Thin: wire the ports, then run the flow of the schedule that fired, with the schedule's own
  * time deciding "today" (so a delayed or replayed fire archives the same days).
  */
-import { InvalidEventError } from '../../schemas/errors.ts';
-import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
-import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
-import { readFunctionConfig } from '../shared/config.ts';
 import { governanceHandler } from '../shared/event-handler.ts';
-import { eventBridgePublisher } from '../shared/event-publisher.ts';
-import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
 import { findingLifecycle } from '../shared/findings/lifecycle.ts';
+import { governanceWiring } from '../shared/wiring.ts';
 import { archiveAuditDays, sealCheckAndAnchor } from './flows.ts';
 import { DETECTED_BY } from './integrity-findings.ts';
 
-const config = readFunctionConfig();
-const documents = stateDocumentClient();
+const wiring = governanceWiring((documents, tableName) => ({ trail: dynamoAuditTrailStore(documents, tableName) }));
 const ports = {
-  trail: dynamoAuditTrailStore(documents, config.stateTableName),
+  trail: wiring.trail,
   archive: archiveStoreFromEnv(),
-  findings: findingLifecycle({ store: dynamoFindingsStore(documents, config.stateTableName), publisher: eventBridgePublisher(busClient(), config.eventBusName) }, DETECTED_BY),
-  mode: loadPolicy().audit.retention.mode,
+  findings: findingLifecycle({ store: wiring.findings, publisher: wiring.publisher }, DETECTED_BY),
+  mode: wiring.policy.audit.retention.mode,
 };
 
 export const handler = governanceHandler(DETECTED_BY)({
-  async onFact() {
-    throw new InvalidEventError('audit-archive runs on its schedules only; no rule routes events to it');
-  },
   onSchedule: {
     async 'audit-anchor-heads'(firedAt, { logger }) {
       const run = await sealCheckAndAnchor(ports, firedAt);

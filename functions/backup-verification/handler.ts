@@ -3,33 +3,33 @@
  * observations per catalogue dataset (state + evidence ledger); the 5-minute sweep judges the
  * datasets whose deadline came (silence, staleness); the monthly schedule writes the report.
  *
- * Thin: AWS service events (source `aws.*`, routed from the default bus) are read tolerantly
- * here, before the ERP contract's strict envelope; everything else goes through
- * `governanceHandler`, which types the ERP facts and dispatches the schedules.
+ * Thin: `governanceHandler` types the ERP facts, hands AWS service events (source `aws.*`,
+ * routed from the default bus) to `onAwsEvent` as AWS sent them, to be read tolerantly, and
+ * dispatches the schedules.
  */
-import type { Context } from 'aws-lambda';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
-import { processClock } from '../shared/clock.ts';
-import { eventBridgeHandler, governanceHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { governanceHandler } from '../shared/event-handler.ts';
 import { governanceWiring } from '../shared/wiring.ts';
 import { previousMonth } from '../shared/time.ts';
-import { isAwsServiceEvent, readAwsEvent } from './aws-events.ts';
+import { readAwsEvent } from './aws-events.ts';
 import { dynamoBackupStore } from './backup-store.ts';
 import { buildBackupReport, writeBackupReport } from './backup-report.ts';
 import { recordAwsReading, recordObservation, sweep, type BackupDeps } from './flows.ts';
 import { fromErpFact } from './observations.ts';
 
-const { documents, tableName, findings, publisher, policy } = governanceWiring();
-const deps: BackupDeps = {
-  store: dynamoBackupStore(documents, tableName, findings),
-  publisher,
-  policy,
-};
+const wiring = governanceWiring();
+const { policy } = wiring;
+const deps: BackupDeps = { ...wiring, store: dynamoBackupStore(wiring.documents, wiring.tableName, wiring.findings) };
 
-const governed = governanceHandler('backup-verification')({
+export const handler = governanceHandler('backup-verification')({
   async onFact(fact, { now }) {
     const outcome = await recordObservation(deps, fromErpFact(fact), now);
     return { eventId: fact.eventId, raised: outcome.raised.length, resolved: outcome.resolved.length };
+  },
+  async onAwsEvent(event, { now }) {
+    const reading = readAwsEvent(event, policy.backups);
+    const outcome = await recordAwsReading(deps, reading, now);
+    return { eventId: String(event.id), reading: reading.kind, raised: outcome.raised.length, resolved: outcome.resolved.length, ...(outcome.ignored ? { ignored: outcome.ignored } : {}) };
   },
   onSchedule: {
     async 'backup-silence-sweep'(firedAt, { logger }) {
@@ -45,11 +45,3 @@ const governed = governanceHandler('backup-verification')({
     },
   },
 });
-
-const awsService = eventBridgeHandler('backup-verification', async (event: IncomingEvent) => {
-  const reading = readAwsEvent(event, policy.backups);
-  const outcome = await recordAwsReading(deps, reading, processClock.now());
-  return { eventId: String(event.id), reading: reading.kind, raised: outcome.raised.length, resolved: outcome.resolved.length, ...(outcome.ignored ? { ignored: outcome.ignored } : {}) };
-});
-
-export const handler = (event: IncomingEvent, context: Context) => (isAwsServiceEvent(event) ? awsService(event, context) : governed(event, context));

@@ -4,36 +4,32 @@
  * the production gate; an hourly sweep of emergency sign-off deadlines; the monthly change
  * report to the archive.
  *
- * Thin: AWS service events (any `aws.*` source but the scheduler's) go to the gate flow, read
- * tolerantly as AWS sends them; ERP facts and schedules go through the governance handler.
+ * Thin: the governance handler hands AWS service events (any `aws.*` source but the
+ * scheduler's) to the gate flow, read tolerantly as AWS sends them, and ERP facts and schedules
+ * to theirs.
  */
-import type { Context } from 'aws-lambda';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
-import { processClock } from '../shared/clock.ts';
-import { eventBridgeHandler, governanceHandler, type IncomingEvent } from '../shared/event-handler.ts';
+import { governanceHandler } from '../shared/event-handler.ts';
 import { governanceWiring } from '../shared/wiring.ts';
 import { previousMonth } from '../shared/time.ts';
-import { InvalidEventError } from '../../schemas/errors.ts';
 import { changeStore, dynamoChangeItems, roleHoldingsReader } from './change-store.ts';
 import { writeChangeReport } from './change-report.ts';
 import { freezeCalendars, judgeAwsEvent, monthlyChangeReport, recordChangeFact, sweepEmergencies, type ChangeDeps } from './flows.ts';
 
-const { documents, tableName, findings, publisher, policy } = governanceWiring();
-const items = dynamoChangeItems(documents, tableName);
-const deps: ChangeDeps = {
-  store: changeStore(items),
-  roles: roleHoldingsReader(items),
-  findings,
-  publisher,
-  policy,
-  calendars: freezeCalendars(policy),
-};
+const wiring = governanceWiring();
+const items = dynamoChangeItems(wiring.documents, wiring.tableName);
+const deps: ChangeDeps = { ...wiring, store: changeStore(items), roles: roleHoldingsReader(items), calendars: freezeCalendars(wiring.policy) };
 
-const governed = governanceHandler('change-approvals')({
+export const handler = governanceHandler('change-approvals')({
   async onFact(fact, { logger, now }) {
     const outcome = await recordChangeFact(deps, { eventId: fact.eventId, detailType: fact.detailType, time: fact.time, detail: fact.detail as Record<string, unknown> }, now);
     if (outcome.raised.length + outcome.resolved.length > 0) logger.info('change findings', { eventId: fact.eventId, raised: outcome.raised, resolved: outcome.resolved });
     return { eventId: fact.eventId, raised: outcome.raised.length, resolved: outcome.resolved.length };
+  },
+  async onAwsEvent(event, { logger, now }) {
+    const outcome = await judgeAwsEvent(deps, event, now);
+    if (outcome.raised.length > 0) logger.info('production gate', { eventId: String(event.id), raised: outcome.raised });
+    return { eventId: String(event.id), ...outcome, raised: outcome.raised.length };
   },
   onSchedule: {
     async 'change-emergency-sweep'(firedAt) {
@@ -48,20 +44,3 @@ const governed = governanceHandler('change-approvals')({
     },
   },
 });
-
-const awsGate = eventBridgeHandler('change-approvals', async (event: IncomingEvent, { logger }) => {
-  let outcome;
-  try {
-    outcome = await judgeAwsEvent(deps, event, processClock.now());
-  } catch (err) {
-    if ((err as Error).name === 'ZodError') throw new InvalidEventError(`AWS event ${String(event.id)} from ${String(event.source)} is unreadable`, { cause: err });
-    throw err;
-  }
-  if (outcome.raised.length > 0) logger.info('production gate', { eventId: String(event.id), raised: outcome.raised });
-  return { eventId: String(event.id), ...outcome, raised: outcome.raised.length };
-});
-
-/** AWS services' own events (not the scheduler's) take the gate's path. */
-const isAwsServiceEvent = (event: IncomingEvent) => typeof event.source === 'string' && event.source.startsWith('aws.') && event.source !== 'aws.events';
-
-export const handler = (event: IncomingEvent, context: Context) => (isAwsServiceEvent(event) ? awsGate(event, context) : governed(event, context));

@@ -8,14 +8,10 @@ import { dynamoDrillStore } from './drill-store.ts';
 import { checkContinuity, recordDrill, recordIncidentFact, sweepIncidents } from './flows.ts';
 import { dynamoIncidentStore } from './incident-store.ts';
 
-const { documents, tableName, findings, publisher, policy } = governanceWiring();
-const deps = {
+const deps = governanceWiring((documents, tableName) => ({
   incidents: dynamoIncidentStore(documents, tableName),
   drills: dynamoDrillStore(documents, tableName),
-  findings,
-  publisher,
-  policy,
-};
+}));
 
 export const handler = governanceHandler('incident-response')({
   async onFact(fact, { logger, now }) {

@@ -15,7 +15,8 @@ import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
 import { InvalidEventError } from '../../schemas/errors.ts';
 import { validateDetail, type DetailOf, type DetailTypeName } from '../../schemas/registry.ts';
 import { loadPolicy, type Policy } from '../../schemas/policy-loader.ts';
-import { routedDetailTypes, scheduleIds, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf } from '../../infra/function-routes.ts';
+import { isBatched, routedDetailTypes, scheduleIds, takesAwsEvents, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf, type TakesAwsEvents } from '../../infra/function-routes.ts';
+import { eachRecord, isSqsBatch } from './batch-handler.ts';
 import { processClock, type Clock } from './clock.ts';
 import { withResolutionsHeld } from './findings/lifecycle.ts';
 import { checkFindingOrigin } from './findings/origin.ts';
@@ -181,33 +182,68 @@ export interface GovernanceTools extends HandlerTools {
   readonly now: Date;
 }
 
-/** A governance function's flows: one for routed facts, one per schedule of the function. */
-export interface GovernanceFlows<N extends FunctionName> {
-  /** What a flow returns is what the invocation returns (the local runtime shows it for `erpgov schedule run`). */
-  readonly onFact: (fact: RoutedFact<N>, tools: GovernanceTools) => Promise<unknown>;
-  readonly onSchedule: { readonly [S in ScheduleIdOf<N>]: (firedAt: Date, tools: GovernanceTools) => Promise<unknown> };
-}
+/**
+ * An event from an AWS service (any `aws.*` source but the scheduler's), as AWS put it on the
+ * default bus: not part of the ERP contract (no schemaVersion, AWS's own quirks), so the area
+ * reads it with its own tolerant schema instead of the strict envelope.
+ */
+export const isAwsServiceEvent = (event: IncomingEvent): boolean => typeof event.source === 'string' && event.source.startsWith('aws.') && event.source !== 'aws.events';
+
+type FactFlow<N extends FunctionName> = (fact: RoutedFact<N>, tools: GovernanceTools) => Promise<unknown>;
+type AwsEventFlow = (event: IncomingEvent, tools: GovernanceTools) => Promise<unknown>;
 
 /**
- * A governance function's whole handler: parse the envelope, then either run the flow of
- * the schedule that fired (with the fire time) or hand the routed fact, typed by its
- * schema, to `onFact`. `onSchedule` must name every schedule of the function: the compiler
- * checks it against the routing table. Curried so that the function's name fixes the types
- * before the flows are read: `governanceHandler('notifier')({ onFact, onSchedule })`.
+ * A governance function's flows: one for routed ERP facts (a function no rule routes facts to
+ * has none), one for AWS services' events (exactly when its routing table has rules on the
+ * default bus), and one per schedule of the function. What a flow returns is what the
+ * invocation returns (the local runtime shows it for `erpgov schedule run`).
+ */
+export type GovernanceFlows<N extends FunctionName> = {
+  readonly onSchedule: { readonly [S in ScheduleIdOf<N>]: (firedAt: Date, tools: GovernanceTools) => Promise<unknown> };
+} & ([RoutedDetailTypeOf<N>] extends [never] ? { readonly onFact?: never } : { readonly onFact: FactFlow<N> })
+  & (TakesAwsEvents<N> extends true ? { readonly onAwsEvent: AwsEventFlow } : { readonly onAwsEvent?: never });
+
+/**
+ * A governance function's whole handler: AWS services' events (for a function with rules on
+ * the default bus) go to `onAwsEvent` as AWS sent them; otherwise parse the envelope, then
+ * either run the flow of the schedule that fired (with the fire time) or hand the routed fact,
+ * typed by its schema, to `onFact`. `onSchedule` must name every schedule of the function: the
+ * compiler checks it against the routing table. A batched function (`batch` in the routing
+ * table) also takes SQS batches, each record handled in order as one event. Curried so that
+ * the function's name fixes the types before the flows are read:
+ * `governanceHandler('notifier')({ onFact, onSchedule })`.
  */
 export function governanceHandler<N extends FunctionName>(functionName: N, clock: Clock = processClock) {
-  return (flows: GovernanceFlows<N>) =>
-    eventBridgeHandler(functionName, async (event: IncomingEvent, handlerTools) => {
-      const envelope = parseEnvelope(event);
+  return (flows: GovernanceFlows<N>) => {
+    const onFact = flows.onFact as FactFlow<N> | undefined;
+    const onAwsEvent = takesAwsEvents(functionName) ? (flows.onAwsEvent as AwsEventFlow | undefined) : undefined;
+    const one = eventBridgeHandler(functionName, async (event: IncomingEvent, handlerTools) => {
       const tools: GovernanceTools = { ...handlerTools, now: clock.now() };
+      if (onAwsEvent && isAwsServiceEvent(event)) return readingAwsEvent(event, () => onAwsEvent(event, tools));
+      const envelope = parseEnvelope(event);
       if (isScheduledEvent(envelope)) {
         const flow: (firedAt: Date, tools: GovernanceTools) => Promise<unknown> = flows.onSchedule[firedSchedule(envelope, functionName)];
         return flow(new Date(envelope.time), tools);
       }
+      if (!onFact) throw new InvalidEventError(`${functionName} runs on its schedules only; no rule routes events to it`);
       const fact = routedFact(envelope, functionName, tools.now);
-      if (!fact.clockSkew) return flows.onFact(fact, tools);
+      if (!fact.clockSkew) return onFact(fact, tools);
       handlerTools.logger.warn('event time beyond tolerance: governed at arrival, flagged, resolving nothing', { eventId: fact.eventId, source: fact.source, detailType: fact.detailType, ...fact.clockSkew });
       // Whatever the flow decides, the lifecycle resolves no finding on this fact's word.
-      return withResolutionsHeld(`event ${fact.eventId} claims ${fact.clockSkew.claimedTime}, ${fact.clockSkew.allowed}`, () => flows.onFact(fact, tools));
+      return withResolutionsHeld(`event ${fact.eventId} claims ${fact.clockSkew.claimedTime}, ${fact.clockSkew.allowed}`, () => onFact(fact, tools));
     });
+    if (!isBatched(functionName)) return one;
+    /** Batches from the queue (in order; a failed record comes back alone), or one event (schedules). */
+    return (event: unknown, context: Context): Promise<unknown> => (isSqsBatch(event) ? eachRecord(event, (e) => one(e, context)) : one(event as IncomingEvent, context));
+  };
+}
+
+/** Runs an area's reading of an AWS event: one its tolerant schema cannot read (a zod error) is an invalid event, not retried. */
+async function readingAwsEvent(event: IncomingEvent, read: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as Error).name === 'ZodError') throw new InvalidEventError(`AWS event ${String(event.id)} from ${String(event.source)} is unreadable`, { cause: err });
+    throw err;
+  }
 }
