@@ -47,26 +47,7 @@ const percent = (description: string, fallback: number) => z.number().min(0).max
 const seconds = (description: string, fallback: number) => z.number().positive().max(86_400).default(fallback).describe(description);
 const names = (description: string, fallback: string[]) => z.array(z.string().trim().min(1)).default(fallback).describe(description);
 
-// ---------------------------------------------------------------------------------------
-// 1. Data security and backup
-const backup = group('Guide area 1: data security and backup.', {
-  hotReplication: rule('1.1 Hot data (today\'s orders, inventory) is replicated in real time to an off-site server.', {
-    maxLagSeconds: seconds('Largest acceptable replication lag, in seconds; "real time" allows a short delay, not minutes.', 60),
-    maxSilenceMinutes: minutes('A replication that has reported no status for this long counts as broken.', 15),
-    requireOffsite: z.boolean().default(true).describe('The replica must be off-site (another site or region).'),
-  }),
-  coldBackup: rule('1.1 Cold data (historical finance records) gets a full backup every week, kept at least 3 years.', {
-    fullBackupIntervalDays: days('Largest gap between two full cold backups, in days.', 7),
-    retentionDays: days('How long cold backups are kept, in days (3 years = 1095).', 1095),
-  }),
-  restoreTest: rule('1.2 Backups are restore-tested on a schedule, so that an unrestorable backup is found before it is needed.', {
-    intervalDays: days('Largest gap between two passed restore tests of a system, in days.', 30),
-  }),
-  encryption: rule('1.3 Sensitive data (customer records, payroll) is encrypted in transit and at rest.', {
-    required: z.boolean().default(true).describe('false switches the check off; report-only still checks and reports.'),
-    sensitiveDataClasses: names('Data classes that must be encrypted in every backup and replica.', ['customer', 'payroll', 'finance']),
-  }),
-});
+// Guide area 1, data security and backup, is `backups` below (the catalogue the backup-verification function applies).
 
 // ---------------------------------------------------------------------------------------
 // 2. User permissions and access control
@@ -173,13 +154,6 @@ const performance = group('Guide area 3: performance and resource monitoring.', 
     maxSeconds: seconds('Slowest acceptable report generation, seconds.', 30),
     clearAtSeconds: z.number().positive().max(86_400).optional().describe('Clear threshold: a sample at or below this counts towards clearing; at most maxSeconds. Default: 75 % of maxSeconds.'),
   }),
-  sustainedBreachMinutes: z
-    .number()
-    .int()
-    .min(0)
-    .max(1440)
-    .default(5)
-    .describe('A threshold counts as breached only when it stays breached this many minutes (a single spike is not a finding); 0 = any sample.'),
   businessPercentiles: group('3.2 Order-submit latency and report duration are judged per ERP module as a percentile over a window of samples, not sample by sample; the windows then open and clear episodes like any series (with the clear thresholds above).', {
     percentile: z.number().min(50).max(100).default(95).describe('Percentile of a window compared with maxSeconds (nearest rank), e.g. 95: the window breaches when its p95 is above the threshold.'),
     windowMinutes: minutes('Length of a window, in minutes (tumbling windows aligned to the clock: 09:00, 09:05, ...); a window is judged once a datapoint of a later window arrives.', 5),
@@ -546,7 +520,6 @@ const ingress = group('What the EventBridge endpoint takes in besides ERP facts,
 const policyDocument = z
   .strictObject({
     $schema: z.string().optional().describe('Editor hint (e.g. "../schemas/json/policy.json"); ignored.'),
-    backup,
     access,
     performance,
     change,

@@ -30,18 +30,14 @@ describe('shipped defaults are the maintenance guide\'s figures', () => {
   it('parses an empty document into the full default policy', () => {
     expect(policySchema.parse({})).toEqual(defaultPolicy);
     expect(policySchema.parse(undefined)).toEqual(defaultPolicy);
-    expect(Object.keys(defaultPolicy)).toEqual(['backup', 'access', 'performance', 'change', 'incident', 'audit', 'notifications', 'backups', 'ingress']);
+    expect(Object.keys(defaultPolicy)).toEqual(['access', 'performance', 'change', 'incident', 'audit', 'notifications', 'backups', 'ingress']);
   });
 
-  it('1. backup: weekly full cold backup kept 3 years, restore tests, encryption', () => {
-    const { backup } = defaultPolicy;
-    expect(backup.coldBackup.fullBackupIntervalDays).toBe(7);
-    expect(backup.coldBackup.retentionDays).toBe(1095);
-    expect(backup.hotReplication.maxLagSeconds).toBe(60);
-    expect(backup.hotReplication.requireOffsite).toBe(true);
-    expect(backup.restoreTest.intervalDays).toBe(30);
-    expect(backup.encryption.required).toBe(true);
-    expect(backup.encryption.sensitiveDataClasses).toEqual(expect.arrayContaining(['customer', 'payroll']));
+  it('1. backups: weekly full cold backup kept 3 years and off-site, restore tests, encryption', () => {
+    const { backups } = defaultPolicy;
+    expect(backups.tiers.cold).toMatchObject({ fullBackupEveryDays: 7, minRetentionDays: 1095, offsiteRequired: true });
+    expect(backups.restoreTests.everyDays).toEqual({ hot: 30, cold: 30 });
+    expect(backups.sensitiveDataClasses).toEqual(expect.arrayContaining(['customer', 'payroll']));
   });
 
   it('2. access: job matrix, one device, 24 h revocation, monthly audit', () => {
@@ -63,7 +59,6 @@ describe('shipped defaults are the maintenance guide\'s figures', () => {
     expect(performance.diskFree.minPercent).toBe(20);
     expect(performance.orderLatency.maxSeconds).toBe(2);
     expect(performance.reportDuration.maxSeconds).toBe(30);
-    expect(performance.sustainedBreachMinutes).toBe(5);
     expect(performance.thresholdEvaluation).toEqual({ fire: { breaching: 3, ofLast: 5 }, clear: { clearing: 3, ofLast: 3 }, missingData: { silentAfterMinutes: 15 }, flapping: { transitions: 4, windowMinutes: 60 } });
     expect(performance.slowQueries.mode).toBe('report-only');
   });
@@ -189,8 +184,8 @@ describe('a bad policy is refused with the key path, the value and what is allow
     [{ performance: { cpu: { maxPercent: 180 } } }, 'performance.cpu.maxPercent: 180 — must be at most 100'],
     [{ performance: { cpu: { maxPercent: '80' } } }, 'performance.cpu.maxPercent: "80" — must be a number, not text'],
     [{ performance: { cpu: { maxPercnt: 80 } } }, 'performance.cpu.maxPercnt: 80 — unknown key; allowed here: mode, maxPercent'],
-    [{ performnce: {} }, 'performnce: {} — unknown key; allowed here: $schema, backup, access, performance, change, incident, audit, notifications'],
-    [{ backup: { coldBackup: { mode: 'strict' } } }, 'backup.coldBackup.mode: "strict" — must be one of "enforce", "report-only"'],
+    [{ performnce: {} }, 'performnce: {} — unknown key; allowed here: $schema, access, performance, change, incident, audit, notifications, backups, ingress'],
+    [{ backups: { mode: 'strict' } }, 'backups.mode: "strict" — must be one of "enforce", "report-only"'],
     [{ access: { leaverMoverRevocation: { withinHours: 0 } } }, 'access.leaverMoverRevocation.withinHours: 0 — must be more than 0'],
     [
       { access: { segregationOfDuties: { conflicts: [{ first: 'payment.approve', second: 'payment.approve', reason: 'x' }] } } },
@@ -244,8 +239,8 @@ describe('a bad policy is refused with the key path, the value and what is allow
   });
 
   it('lists every problem at once', () => {
-    const error = policyError({ performance: { cpu: { maxPercent: -1 }, memory: { maxPercent: 101 } }, backup: { restoreTest: { intervalDays: 0 } } });
-    expect(error.problems.map((problem) => problem.path).sort()).toEqual(['backup.restoreTest.intervalDays', 'performance.cpu.maxPercent', 'performance.memory.maxPercent']);
+    const error = policyError({ performance: { cpu: { maxPercent: -1 }, memory: { maxPercent: 101 } }, backups: { restoreTests: { everyDays: { hot: 0 } } } });
+    expect(error.problems.map((problem) => problem.path).sort()).toEqual(['backups.restoreTests.everyDays.hot', 'performance.cpu.maxPercent', 'performance.memory.maxPercent']);
   });
 });
 
