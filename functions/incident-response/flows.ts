@@ -74,15 +74,14 @@ async function advance(deps: IncidentDeps, incidentId: string, change: (before: 
       const targets = targetsOf(deps.policy, incident.severity);
       const label = `${incident.severity} incident ${incidentId}${incident.title ? ` ("${incident.title}")` : ''}`;
       const base = { severity: severityOf[incident.severity], mode: deps.policy.incident.severityTable.mode, subject: { type: 'incident', id: incidentId, ...(incident.title ? { name: incident.title } : {}) }, eventIds: incident.eventIds };
+      // The two breaches of 5.1; each raise adds what it saw (summary, facts).
+      const ackBreach = { ...base, findingId: ackId, control: '5.1', rule: 'incident-acknowledge-breach', title: `${incident.severity} incident ${incidentId} not acknowledged within ${targets.respondWithinMinutes} min` };
+      const resolveBreach = { ...base, findingId: resolveId, control: '5.1', rule: 'incident-resolve-breach', title: `${incident.severity} incident ${incidentId} not resolved within ${targets.resolveWithinMinutes} min` };
       // The clock is read at the later of now and the acknowledgement/resolution: a late acknowledgement is still a breach.
       const reading = readClock(incident, targets, chain, now);
       if (reading.ack) {
         const finding: Finding = {
-          ...base,
-          findingId: ackId,
-          control: '5.1',
-          rule: 'incident-acknowledge-breach',
-          title: `${incident.severity} incident ${incidentId} not acknowledged within ${targets.respondWithinMinutes} min`,
+          ...ackBreach,
           summary: `${label} opened ${incident.openedAt} is not acknowledged ${reading.ack.delayMinutes} min after its ${targets.respondWithinMinutes} min target (${reading.ack.deadline}); escalated to ${reading.ack.escalateTo} (step ${reading.ack.step}).`,
           facts: { incidentId, incidentSeverity: incident.severity, targetMinutes: targets.respondWithinMinutes, deadline: reading.ack.deadline, delayMinutes: reading.ack.delayMinutes, escalationStep: reading.ack.step, escalateTo: reading.ack.escalateTo },
         };
@@ -92,11 +91,7 @@ async function advance(deps: IncidentDeps, incidentId: string, change: (before: 
       }
       if (reading.resolve) {
         const finding: Finding = {
-          ...base,
-          findingId: resolveId,
-          control: '5.1',
-          rule: 'incident-resolve-breach',
-          title: `${incident.severity} incident ${incidentId} not resolved within ${targets.resolveWithinMinutes} min`,
+          ...resolveBreach,
           summary: `${label} opened ${incident.openedAt} is ${incident.acknowledgedAt ? `acknowledged by ${incident.acknowledgedBy ?? 'someone'} but ` : ''}not resolved ${reading.resolve.delayMinutes} min after its ${targets.resolveWithinMinutes} min target (${reading.resolve.deadline}); reminder ${reading.resolve.count}.`,
           facts: { incidentId, incidentSeverity: incident.severity, targetMinutes: targets.resolveWithinMinutes, deadline: reading.resolve.deadline, delayMinutes: reading.resolve.delayMinutes, renotification: reading.resolve.count, acknowledged: incident.acknowledgedAt !== undefined },
         };
@@ -107,7 +102,7 @@ async function advance(deps: IncidentDeps, incidentId: string, change: (before: 
       // Late acknowledgement or resolution that no sweep saw coming: still a breach, announced once.
       const tta = timeToAcknowledge(incident);
       if (tta !== undefined && tta > targets.respondWithinMinutes && incident.ackAnnounced === 0 && incident.acknowledgedAt !== undefined) {
-        await lifecycle.raise(scope, { ...base, findingId: ackId, control: '5.1', rule: 'incident-acknowledge-breach', title: `${incident.severity} incident ${incidentId} not acknowledged within ${targets.respondWithinMinutes} min`, summary: `${label} was acknowledged ${tta} min after opening, ${tta - targets.respondWithinMinutes} min past its target.`, facts: { incidentId, incidentSeverity: incident.severity, targetMinutes: targets.respondWithinMinutes, delayMinutes: tta - targets.respondWithinMinutes, escalationStep: 0 } }, new Date(incident.acknowledgedAt));
+        await lifecycle.raise(scope, { ...ackBreach, summary: `${label} was acknowledged ${tta} min after opening, ${tta - targets.respondWithinMinutes} min past its target.`, facts: { incidentId, incidentSeverity: incident.severity, targetMinutes: targets.respondWithinMinutes, delayMinutes: tta - targets.respondWithinMinutes, escalationStep: 0 } }, new Date(incident.acknowledgedAt));
         announced.push(ackId);
         incident = { ...incident, ackAnnounced: 1 };
       }

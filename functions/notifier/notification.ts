@@ -128,27 +128,20 @@ export function toNotification(event: NotifiedEvent, remembered: RememberedSubje
     }
     case 'Incident Acknowledged': {
       const d = event.detail;
-      const incidentSeverity = d.severity ?? remembered?.incidentSeverity;
-      return {
-        ...base,
-        ...laterIncidentStep(d.incidentId, incidentSeverity, ownerOf(d), remembered, event.id),
-        state: 'acknowledged', summary: undefined, closedBy: d.acknowledgedBy, resolution: undefined,
-      };
+      return { ...base, ...laterIncidentStep(d, remembered, event.id), state: 'acknowledged', summary: undefined, closedBy: d.acknowledgedBy, resolution: undefined };
     }
     case 'Incident Resolved': {
       const d = event.detail;
-      const incidentSeverity = d.severity ?? remembered?.incidentSeverity;
-      return {
-        ...base,
-        ...laterIncidentStep(d.incidentId, incidentSeverity, ownerOf(d), remembered, event.id),
-        state: 'resolved', summary: d.resolution, closedBy: d.resolvedBy, resolution: d.rootCause,
-      };
+      return { ...base, ...laterIncidentStep(d, remembered, event.id), state: 'resolved', summary: d.resolution, closedBy: d.resolvedBy, resolution: d.rootCause };
     }
   }
 }
 
 /** What an acknowledged or resolved incident shares: the subject, and what only the opening event said (remembered). */
-function laterIncidentStep(incidentId: string, incidentSeverity: IncidentSeverity | undefined, owner: string | undefined, remembered: RememberedSubject | undefined, eventId: string) {
+function laterIncidentStep(detail: NotifiedEvent['detail'] & { incidentId: string; severity?: IncidentSeverity }, remembered: RememberedSubject | undefined, eventId: string) {
+  const { incidentId } = detail;
+  const incidentSeverity = detail.severity ?? remembered?.incidentSeverity;
+  const owner = ownerOf(detail);
   return {
     kind: 'incident' as const, key: incidentId,
     // Without the opening event we cannot know better; "high" errs towards being heard.
