@@ -47,6 +47,21 @@ const percent = (description: string, fallback: number) => z.number().min(0).max
 const seconds = (description: string, fallback: number) => z.number().positive().max(86_400).default(fallback).describe(description);
 const names = (description: string, fallback: string[]) => z.array(z.string().trim().min(1)).default(fallback).describe(description);
 
+/** A vote count (M or N of M-of-N), 1 to 100. */
+const votes = (description: string, fallback: number) => z.number().int().positive().max(100).default(fallback).describe(description);
+
+/** M-of-N to open (`fire`) and to clear an episode, over `units` (samples, windows): each with its description, M and N. */
+const episodeVotes = (units: string, rules: { fire: [description: string, breaching: number, ofLast: number]; clear: [description: string, clearing: number, ofLast: number] }) => ({
+  fire: group(rules.fire[0], {
+    breaching: votes(`M: breaching ${units} needed; at most ofLast.`, rules.fire[1]),
+    ofLast: votes(`N: ${units} looked at.`, rules.fire[2]),
+  }),
+  clear: group(rules.clear[0], {
+    clearing: votes(`M: clearing ${units} needed; at most ofLast.`, rules.clear[1]),
+    ofLast: votes(`N: ${units} looked at.`, rules.clear[2]),
+  }),
+});
+
 // Guide area 1, data security and backup, is `backups` below (the catalogue the backup-verification function applies).
 
 // ---------------------------------------------------------------------------------------
@@ -158,13 +173,9 @@ const performance = group('Guide area 3: performance and resource monitoring.', 
     percentile: z.number().min(50).max(100).default(95).describe('Percentile of a window compared with maxSeconds (nearest rank), e.g. 95: the window breaches when its p95 is above the threshold.'),
     windowMinutes: minutes('Length of a window, in minutes (tumbling windows aligned to the clock: 09:00, 09:05, ...); a window is judged once a datapoint of a later window arrives.', 5),
     minSamples: z.number().int().positive().max(100_000).default(5).describe('A window with fewer samples than this is not judged (too few orders to say anything).'),
-    fire: group('An episode opens when `breaching` of the last `ofLast` judged windows breach.', {
-      breaching: z.number().int().positive().max(100).default(1).describe('M: breaching windows needed; at most ofLast.'),
-      ofLast: z.number().int().positive().max(100).default(1).describe('N: windows looked at.'),
-    }),
-    clear: group('An open episode clears when `clearing` of the last `ofLast` judged windows are at or under the clear threshold.', {
-      clearing: z.number().int().positive().max(100).default(2).describe('M: clearing windows needed; at most ofLast.'),
-      ofLast: z.number().int().positive().max(100).default(2).describe('N: windows looked at.'),
+    ...episodeVotes('windows', {
+      fire: ['An episode opens when `breaching` of the last `ofLast` judged windows breach.', 1, 1],
+      clear: ['An open episode clears when `clearing` of the last `ofLast` judged windows are at or under the clear threshold.', 2, 2],
     }),
   }),
   slowQueries: rule(
@@ -183,13 +194,9 @@ const performance = group('Guide area 3: performance and resource monitoring.', 
     'report-only',
   ),
   thresholdEvaluation: group('How threshold-alerts turns samples into episodes (3.1, 3.2): M-of-N to fire and to clear, missing data, flapping.', {
-    fire: group('An episode opens when `breaching` of the last `ofLast` samples of a series breach the fire threshold.', {
-      breaching: z.number().int().positive().max(100).default(3).describe('M: breaching samples needed; at most ofLast.'),
-      ofLast: z.number().int().positive().max(100).default(5).describe('N: samples looked at.'),
-    }),
-    clear: group('An open episode clears when `clearing` of the last `ofLast` samples are on the safe side of the clear threshold.', {
-      clearing: z.number().int().positive().max(100).default(3).describe('M: clearing samples needed; at most ofLast.'),
-      ofLast: z.number().int().positive().max(100).default(3).describe('N: samples looked at.'),
+    ...episodeVotes('samples', {
+      fire: ['An episode opens when `breaching` of the last `ofLast` samples of a series breach the fire threshold.', 3, 5],
+      clear: ['An open episode clears when `clearing` of the last `ofLast` samples are on the safe side of the clear threshold.', 3, 3],
     }),
     missingData: group('A host that stops reporting is its own finding, never silently "OK".', {
       silentAfterMinutes: minutes('A host with no sample for this long is silent (a finding until it reports again).', 15),
