@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../cli/main.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { clearPolicyCache, POLICY_FILE_ENV } from '../../schemas/policy-loader.ts';
+import { backupsPolicy, coldDataset, customers, CUSTOMER_DB, FINANCE_DB, financeHistory } from '../support/backup-catalogue.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
 import { quietFunctions } from '../support/quiet-functions.ts';
 
@@ -29,22 +30,13 @@ const now = Date.now();
 const at = (offsetMs: number) => new Date(now + offsetMs);
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-const FINANCE_DB = 'arn:aws:rds:eu-central-1:111122223333:db:finance';
-const CUSTOMER_DB = 'arn:aws:rds:eu-central-1:111122223333:db:customers';
 const HR_FILES = 'arn:aws:elasticfilesystem:eu-central-1:111122223333:file-system/fs-payroll';
 // A daily one-hour freeze that began 10 h ago.
 const lastFreezeStart = new Date(Math.floor((now - 10 * HOUR) / 1000) * 1000);
 const icsTime = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//erpgov//test//EN', 'BEGIN:VEVENT', 'UID:nightly', `DTSTART:${icsTime(new Date(lastFreezeStart.getTime() - 30 * DAY))}`, `DTEND:${icsTime(new Date(lastFreezeStart.getTime() - 30 * DAY + HOUR))}`, 'RRULE:FREQ=DAILY', 'SUMMARY:nightly batch freeze', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n');
 const policy = {
-  backups: {
-    tiers: { hot: { offsiteTarget: 'dr-site' } },
-    catalogue: [
-      { id: 'finance-history', system: 'kingdee-finance-db', kind: 'database', dataClasses: ['finance'], tier: 'cold', backupPlan: 'weekly-full', aws: { resourceArns: [FINANCE_DB] } },
-      { id: 'customers', system: 'crm-db', kind: 'database', dataClasses: ['customer'], tier: 'cold', backupPlan: 'weekly-full', aws: { resourceArns: [CUSTOMER_DB] } },
-      { id: 'payroll-files', system: 'hr-files', kind: 'file-set', dataClasses: ['payroll'], tier: 'cold', backupPlan: 'weekly-full', aws: { resourceArns: [HR_FILES] } },
-    ],
-  },
+  backups: backupsPolicy(financeHistory, customers, coldDataset('payroll-files', 'hr-files', 'file-set', 'payroll', HR_FILES)),
   change: { freeze: { calendars: [{ name: 'nightly', ics }] } },
   performance: { incidents: { openFromEpisodes: true } },
 };

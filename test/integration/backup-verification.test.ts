@@ -12,20 +12,11 @@ import { readAwsEvent } from '../../functions/backup-verification/aws-events.ts'
 import { parsePolicy, POLICY_FILE_ENV } from '../../schemas/policy-loader.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
 import { runReportCommand } from '../../cli/report.ts';
+import { backupsPolicy, customers, CUSTOMER_DB, FINANCE_DB, financeHistory } from '../support/backup-catalogue.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
-const FINANCE_DB = 'arn:aws:rds:eu-central-1:111122223333:db:finance';
-const CUSTOMER_DB = 'arn:aws:rds:eu-central-1:111122223333:db:customers';
-const document = {
-  backups: {
-    tiers: { hot: { offsiteTarget: 'dr-site' } },
-    catalogue: [
-      { id: 'finance-history', system: 'kingdee-finance-db', kind: 'database', dataClasses: ['finance'], tier: 'cold', backupPlan: 'weekly-full', aws: { resourceArns: [FINANCE_DB] } },
-      { id: 'customers', system: 'crm-db', kind: 'database', dataClasses: ['customer'], tier: 'cold', backupPlan: 'weekly-full', aws: { resourceArns: [CUSTOMER_DB] } },
-    ],
-  },
-};
+const document = { backups: backupsPolicy(financeHistory, customers) };
 
 let h: PipelineHarness;
 let policyDir: string;

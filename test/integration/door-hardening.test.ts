@@ -5,23 +5,20 @@
  * longer than a key, still reach the audit trail (nothing dead-lettered); whole-call refusals
  * are in `rejected list`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { utcDay } from '../../functions/shared/time.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
-import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/envelope.ts';
 import { exampleEvent } from '../../schemas/index.ts';
+import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline.ts';
 import { quietFunctions } from '../support/quiet-functions.ts';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+let pipeline: LocalPipeline;
 let dataDir: string;
 let runtime: LocalRuntime;
 let docs: DynamoDBDocumentClient;
@@ -30,15 +27,12 @@ const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 beforeAll(async () => {
   loud = quietFunctions();
-  dataDir = mkdtempSync(join(tmpdir(), 'erpgov-door-hardening-'));
-  runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }));
+  pipeline = await startLocalPipeline('door-hardening');
+  ({ dataDir, runtime, docs } = pipeline);
 });
 afterAll(async () => {
   agent.destroy();
-  docs.destroy();
-  await runtime.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await pipeline.stop();
   loud();
 });
 

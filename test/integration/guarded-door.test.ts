@@ -5,30 +5,29 @@
  * (audit search finds it), governed at its arrival, flagged, and changes no finding; replay is
  * the only way an AWS service event enters, and never a way to post as the pipeline.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { dynamoFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
-import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/envelope.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
+import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline.ts';
 import { quietFunctions } from '../support/quiet-functions.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const YEAR = 365 * DAY;
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+let pipeline: LocalPipeline;
 let dataDir: string;
 let runtime: LocalRuntime;
 let events: EventBridgeClient;
@@ -37,16 +36,11 @@ let loud: () => void;
 
 beforeAll(async () => {
   loud = quietFunctions();
-  dataDir = mkdtempSync(join(tmpdir(), 'erpgov-door-'));
-  runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
-  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }));
+  pipeline = await startLocalPipeline('door');
+  ({ dataDir, runtime, events, docs } = pipeline);
 });
 afterAll(async () => {
-  events.destroy();
-  docs.destroy();
-  await runtime.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await pipeline.stop();
   loud();
 });
 

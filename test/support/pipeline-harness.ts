@@ -9,28 +9,17 @@
  * and to the fire time of a schedule — so a scenario dated days ahead arrives "now" and is not
  * taken for a wrong clock (the skew guard, see `ClockSkew` in functions/shared/event-handler.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { expect } from 'vitest';
 import { utcDaysBetween } from '../../functions/shared/time.ts';
 import { installClock, type Clock } from '../../functions/shared/clock.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
-import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
+import { startLocalPipeline, type LocalPipeline } from './local-pipeline.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-export interface PipelineHarness {
-  readonly dataDir: string;
-  readonly runtime: LocalRuntime;
-  readonly events: EventBridgeClient;
-  readonly docs: DynamoDBDocumentClient;
+export interface PipelineHarness extends LocalPipeline {
   readonly startedAt: Date;
   /** The driven clock: the system's time, or the latest time the scenario moved it to. */
   readonly clock: Clock & { advanceTo(at: Date): void };
@@ -44,24 +33,18 @@ export interface PipelineHarness {
   inject(events: readonly object[]): Promise<void>;
   /** Events of `detailType` from `source` that the audit trail recorded since the harness started. */
   published<T>(detailType: string, source: string): Promise<{ eventId: string; detail: T }[]>;
-  stop(): Promise<void>;
 }
 
 export async function startPipelineHarness(name: string): Promise<PipelineHarness> {
-  const dataDir = mkdtempSync(join(tmpdir(), `erpgov-${name}-`));
   const startedAt = new Date();
   let ahead = 0;
   const clock = { now: () => new Date(Math.max(Date.now(), ahead)), advanceTo: (at: Date) => void (ahead = Math.max(ahead, at.getTime())) };
   const restoreClock = installClock(clock);
-  const runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  const events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
-  const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } });
+  const pipeline = await startLocalPipeline(name);
+  const { runtime, events, docs } = pipeline;
 
   return {
-    dataDir,
-    runtime,
-    events,
-    docs,
+    ...pipeline,
     startedAt,
     clock,
     entry: (detailType, detail, time) => ({ EventBusName: PIPELINE_EVENT_BUS_NAME, Source: 'erp.sap', DetailType: detailType, Detail: JSON.stringify({ schemaVersion: 1, ...detail }), Time: time }),
@@ -105,11 +88,8 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       return found;
     },
     async stop() {
-      events.destroy();
-      docs.destroy();
-      await runtime.stop();
+      await pipeline.stop();
       restoreClock();
-      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

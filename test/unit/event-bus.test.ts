@@ -80,24 +80,25 @@ describe('LocalEventBus', () => {
     await bus.stop();
   });
 
-  it('retries transient failures with back-off and then delivers', async () => {
-    const audit = recordingTarget('audit', 2);
+  /** One event delivered to `audit` alone, until the bus is idle and stopped. */
+  async function deliverOneTo(audit: Target): Promise<LocalEventBus> {
     const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry });
     bus.recover();
     bus.accept([event('e1')]);
     await bus.whenIdle();
+    await bus.stop();
+    return bus;
+  }
+
+  it('retries transient failures with back-off and then delivers', async () => {
+    const audit = recordingTarget('audit', 2);
+    const bus = await deliverOneTo(audit);
     expect(audit.seen).toEqual(['e1']);
     expect(bus.stats).toMatchObject({ retries: 2, delivered: 1, deadLettered: 0 });
-    await bus.stop();
   });
 
   it('dead-letters a delivery that keeps failing, with attempts and last error', async () => {
-    const audit = recordingTarget('audit', 99);
-    const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry });
-    bus.recover();
-    bus.accept([event('e1')]);
-    await bus.whenIdle();
-    await bus.stop();
+    await deliverOneTo(recordingTarget('audit', 99));
     const letters = deadLetterStore(dataDir).readAll();
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ target: 'audit', attempts: 3, retryable: true, lastError: { message: 'ERP down' }, event: { id: 'e1' } });
@@ -105,12 +106,7 @@ describe('LocalEventBus', () => {
 
   it('does not retry validation errors', async () => {
     const invalid = new InvalidEventError('detail.account: required');
-    const audit = recordingTarget('audit', 99, invalid);
-    const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry });
-    bus.recover();
-    bus.accept([event('e1')]);
-    await bus.whenIdle();
-    await bus.stop();
+    const bus = await deliverOneTo(recordingTarget('audit', 99, invalid));
     expect(bus.stats.retries).toBe(0);
     expect(deadLetterStore(dataDir).readAll()[0]).toMatchObject({ attempts: 1, retryable: false });
   });

@@ -62,22 +62,16 @@ describe('Slack rendering', () => {
 });
 
 describe('e-mail rendering', () => {
-  it('plain text and HTML in English, HTML escaped', () => {
-    const mail = renderEmail(raised, 'en');
-    expect(mail.subject).toBe('[CRITICAL] Finding: High-risk operation not verified by a second person');
-    expect(mail.text).toContain('Control: 6.2 — ');
-    expect(mail.text).toContain('Subject: operation op-1 (delete <sales-order> & co)');
-    expect(mail.html).toContain('<html lang="en">');
+  it.each([
+    { language: 'en', subject: '[CRITICAL] Finding: High-risk operation not verified by a second person', lines: ['Control: 6.2 — ', 'Subject: operation op-1 (delete <sales-order> & co)'] },
+    { language: 'zh', subject: '[严重] 发现问题: High-risk operation not verified by a second person', lines: ['控制项: 6.2 — ', '首次发现: 2026-03-02T01:00:00Z'] },
+  ] as const)('plain text and HTML in $language, HTML escaped', ({ language, subject, lines }) => {
+    const mail = renderEmail(raised, language);
+    expect(mail.subject).toBe(subject);
+    for (const line of lines) expect(mail.text).toContain(line);
+    expect(mail.html).toContain(`<html lang="${language}">`);
     expect(mail.html).toContain('delete &lt;sales-order&gt; &amp; co');
     expect(mail.html).not.toContain('<sales-order>');
-  });
-
-  it('in Chinese', () => {
-    const mail = renderEmail(raised, 'zh');
-    expect(mail.subject).toBe('[严重] 发现问题: High-risk operation not verified by a second person');
-    expect(mail.text).toContain('控制项: 6.2 — ');
-    expect(mail.text).toContain('首次发现: 2026-03-02T01:00:00Z');
-    expect(mail.html).toContain('<html lang="zh">');
   });
 });
 
