@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { dynamoFindingsStore } from '../../functions/shared/findings/findings-store.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../functions/shared/time.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts';
@@ -23,10 +24,7 @@ import { captureStdout } from '../support/capture-stdout.ts';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline.ts';
 import { quietFunctions } from '../support/quiet-functions.ts';
 
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-const YEAR = 365 * DAY;
+const YEAR = 365 * DAY_MS;
 let pipeline: LocalPipeline;
 let dataDir: string;
 let runtime: LocalRuntime;
@@ -55,9 +53,9 @@ const findings = () => dynamoFindingsStore(docs, stateTable.name);
 
 /** A live finding to forge against: an unverified bulk delete, found by the sweep. */
 async function liveFinding(operationId: string): Promise<string> {
-  await events.send(new PutEventsCommand({ Entries: [entry('Operation Audited', { actor: 'u2002', action: 'delete', target: 'invoice', module: 'finance', recordCount: 400, operationId }, new Date(Date.now() - MIN))] }));
+  await events.send(new PutEventsCommand({ Entries: [entry('Operation Audited', { actor: 'u2002', action: 'delete', target: 'invoice', module: 'finance', recordCount: 400, operationId }, new Date(Date.now() - MINUTE_MS))] }));
   await runtime.bus.whenIdle();
-  const run = await runtime.runSchedule('audit-high-risk-sweep', new Date(Date.now() + 45 * MIN));
+  const run = await runtime.runSchedule('audit-high-risk-sweep', new Date(Date.now() + 45 * MINUTE_MS));
   const raised = run.published.find((p) => p.detailType === 'Finding Raised');
   expect(raised?.id).toBeDefined();
   return raised?.id as string;
@@ -115,7 +113,7 @@ describe('an event dated years ahead', () => {
     expect(byDefault.output).toContain('future-dated records, flagged FUTURE-DATED, keep their claimed time: add --to');
     expect((await findings().get(findingId))?.finding.state).toBe('open');
     // A later sweep does not count it either.
-    await runtime.runSchedule('audit-high-risk-sweep', new Date(Date.now() + 2 * HOUR));
+    await runtime.runSchedule('audit-high-risk-sweep', new Date(Date.now() + 2 * HOUR_MS));
     expect((await findings().get(findingId))?.finding.state).toBe('open');
   });
 });
@@ -123,11 +121,11 @@ describe('an event dated years ahead', () => {
 describe('a leaver\'s revocation dated five years ahead', () => {
   it('resolves nothing (the lifecycle holds resolutions for it); the same revocation at a believable time does', async () => {
     await events.send(new PutEventsCommand({ Entries: [
-      entry('Role Assigned', { account: 'u7007', person: 'E-7007', role: 'SD_SALES_CLERK', modules: ['orders'], permissions: ['order.create'], job: 'sales', grantedBy: 'admin.li' }, new Date(Date.now() - 10 * DAY)),
-      entry('Employee Departed', { person: 'E-7007', departedAt: new Date(Date.now() - 25 * HOUR).toISOString(), accounts: ['u7007'] }, new Date(Date.now() - 25 * HOUR)),
+      entry('Role Assigned', { account: 'u7007', person: 'E-7007', role: 'SD_SALES_CLERK', modules: ['orders'], permissions: ['order.create'], job: 'sales', grantedBy: 'admin.li' }, new Date(Date.now() - 10 * DAY_MS)),
+      entry('Employee Departed', { person: 'E-7007', departedAt: new Date(Date.now() - 25 * HOUR_MS).toISOString(), accounts: ['u7007'] }, new Date(Date.now() - 25 * HOUR_MS)),
     ] }));
     await runtime.bus.whenIdle();
-    const sweep = await runtime.runSchedule('access-sweep', new Date(Date.now() + 5 * MIN));
+    const sweep = await runtime.runSchedule('access-sweep', new Date(Date.now() + 5 * MINUTE_MS));
     const findingId = sweep.published.find((p) => p.detailType === 'Finding Raised')?.id as string;
     expect(findingId).toMatch(/^access-governance-2\.3-/);
     const revoke = (time: Date) => entry('Role Revoked', { account: 'u7007', person: 'E-7007', role: 'SD_SALES_CLERK', revokedBy: 'connector', reason: 'departure' }, time);
@@ -146,7 +144,7 @@ describe('replay: the only way an AWS service event enters, never a way to post 
   it('injects aws.* complete events verbatim and refuses erpgov.* ones, with counts and reasons', async () => {
     const alarm = { version: '0', id: 'door-alarm-c4c1c1c9', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '123456789012', time: '2019-10-02T17:04:40Z', region: 'us-east-1', resources: ['arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh'], detail: { alarmName: 'ServerCpuTooHigh', state: { value: 'ALARM' } } };
     const forged = { ...alarm, id: 'forged-2', source: 'erpgov.audit-analysis', 'detail-type': 'Finding Resolved', detail: { schemaVersion: 1, findingId: 'audit-analysis-6.2-unverified-x' } };
-    const login = entry('Login', { account: 'u2002', deviceId: 'D-2002', outcome: 'success' }, new Date(Date.now() - HOUR));
+    const login = entry('Login', { account: 'u2002', deviceId: 'D-2002', outcome: 'success' }, new Date(Date.now() - HOUR_MS));
     const file = join(dataDir, 'replay.jsonl');
     writeFileSync(file, [alarm, forged, { ...login, Time: login.Time?.toISOString() }].map((l) => JSON.stringify(l)).join('\n'));
     const replay = await captureStdout(() => runCli(['replay', file, '--data-dir', dataDir]));

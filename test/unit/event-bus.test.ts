@@ -4,39 +4,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildRoutingTable } from '../../infra/routes.ts';
+import { buildRoutingTable, defineFunction } from '../../infra/routes.ts';
 import { backoffDelay, deadLetterStore, isRetryable, LocalEventBus, type Target } from '../../runtime/event-bus.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
 
+// Only the rules matter to the bus: every capability is the default.
 const routes = buildRoutingTable([
-  {
-    name: 'audit',
-    description: 'everything',
-    entry: 'unused.ts',
-    rules: [{ id: 'all', description: 'all', eventPattern: { source: [{ prefix: '' }] } }],
-    schedules: [],
-    stateAccess: 'read-write',
-    publishesEvents: false,
-    archiveAccess: 'none',
-    readsSecrets: false,
-    sendsEmail: false,
-    timeoutSeconds: 5,
-    memoryMb: 128,
-  },
-  {
-    name: 'access',
-    description: 'roles only',
-    entry: 'unused.ts',
-    rules: [{ id: 'roles', description: 'roles', eventPattern: { 'detail-type': ['Role Assigned', 'Role Revoked'] } }],
-    schedules: [],
-    stateAccess: 'read-write',
-    publishesEvents: false,
-    archiveAccess: 'none',
-    readsSecrets: false,
-    sendsEmail: false,
-    timeoutSeconds: 5,
-    memoryMb: 128,
-  },
+  defineFunction({ name: 'audit', description: 'everything', rules: [{ id: 'all', description: 'all', eventPattern: { source: [{ prefix: '' }] } }], schedules: [] }),
+  defineFunction({ name: 'access', description: 'roles only', rules: [{ id: 'roles', description: 'roles', eventPattern: { 'detail-type': ['Role Assigned', 'Role Revoked'] } }], schedules: [] }),
 ]);
 
 function event(id: string, detailType = 'Operation Audited'): BusEvent {
