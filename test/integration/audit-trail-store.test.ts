@@ -186,36 +186,22 @@ describe('audit trail store', () => {
       return { store, table, chainId, key, get, recordKeyOf, ids };
     }
 
-    it('an edited record', async () => {
-      const { store, table, recordKeyOf } = await trailOf(4);
-      await docs.send(new UpdateCommand({ TableName: table, Key: recordKeyOf(2), UpdateExpression: 'SET #r.actor = :a', ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': 'someone-else' } }));
-      const report = await verifyTrail(store, day, day);
-      expect(report.broken).toEqual([expect.objectContaining({ kind: 'edited', seq: 2 })]);
-    });
+    type Trail = Awaited<ReturnType<typeof trailOf>>;
+    const remove = (table: string, Key: Record<string, string>) => docs.send(new DeleteCommand({ TableName: table, Key }));
+    const setInRecord = (table: string, Key: Record<string, string>, field: string, value: string) =>
+      docs.send(new UpdateCommand({ TableName: table, Key, UpdateExpression: `SET #r.${field} = :a`, ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': value } }));
 
-    it('an edited block', async () => {
-      const { store, table, key } = await trailOf(4);
-      await docs.send(new UpdateCommand({ TableName: table, Key: key(2), UpdateExpression: 'SET #r.sealedAt = :a', ExpressionAttributeNames: { '#r': 'record' }, ExpressionAttributeValues: { ':a': '2026-11-29T11:00:00.000Z' } }));
-      expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ kind: 'edited', seq: 2 })]);
-    });
-
-    it('a deleted record', async () => {
-      const { store, table, recordKeyOf } = await trailOf(4);
-      await docs.send(new DeleteCommand({ TableName: table, Key: recordKeyOf(3) }));
-      expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ kind: 'deleted', seq: 3 })]);
-    });
-
-    it('a deleted block', async () => {
-      const { store, table, key, recordKeyOf } = await trailOf(4);
-      await docs.send(new DeleteCommand({ TableName: table, Key: key(3) }));
-      await docs.send(new DeleteCommand({ TableName: table, Key: recordKeyOf(3) }));
-      expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ kind: 'deleted', seq: 3 })]);
-    });
-
-    it('a deleted tail', async () => {
-      const { store, table, key } = await trailOf(4);
-      await docs.send(new DeleteCommand({ TableName: table, Key: key(4) }));
-      expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ kind: 'truncated', seq: 4 })]);
+    // Each tampering of a 4-block chain, and the one break verify must report.
+    it.each<[string, (trail: Trail) => Promise<unknown>, { kind: string; seq: number }]>([
+      ['an edited record', ({ table, recordKeyOf }) => setInRecord(table, recordKeyOf(2), 'actor', 'someone-else'), { kind: 'edited', seq: 2 }],
+      ['an edited block', ({ table, key }) => setInRecord(table, key(2), 'sealedAt', '2026-11-29T11:00:00.000Z'), { kind: 'edited', seq: 2 }],
+      ['a deleted record', ({ table, recordKeyOf }) => remove(table, recordKeyOf(3)), { kind: 'deleted', seq: 3 }],
+      ['a deleted block', async ({ table, key, recordKeyOf }) => [await remove(table, key(3)), await remove(table, recordKeyOf(3))], { kind: 'deleted', seq: 3 }],
+      ['a deleted tail', ({ table, key }) => remove(table, key(4)), { kind: 'truncated', seq: 4 }],
+    ])('%s', async (_, tamper, expected) => {
+      const trail = await trailOf(4);
+      await tamper(trail);
+      expect((await verifyTrail(trail.store, day, day)).broken).toEqual([expect.objectContaining(expected)]);
     });
 
     it('an inserted block', async () => {
