@@ -59,6 +59,12 @@ function analyse(records: readonly AuditRecord[], window: AnalysisWindow, policy
   return findings;
 }
 const byRule = (findings: readonly FindingRaised[], rule: string) => findings.filter((f) => f.findingId.includes(`-${rule}-`));
+/** The one finding of `rule` (fails unless there is exactly one). */
+function onlyFinding(findings: readonly FindingRaised[], rule: string): FindingRaised {
+  const found = byRule(findings, rule);
+  expect(found).toHaveLength(1);
+  return found[0] as FindingRaised;
+}
 
 describe('local time in the policy zone', () => {
   it('converts with the zone\'s offset, including across the date line of UTC', () => {
@@ -89,9 +95,7 @@ describe('6.3 operations outside working hours (Asia/Shanghai, Monâ€“Fri 08:00â€
     const earlier = [operation('u1001', 'update', '2026-03-02T13:00:00Z'), operation('u1001', 'delete', '2026-03-02T14:30:00Z')];
     const inWindow = operation('u1001', 'export', '2026-03-02T15:15:00Z');
     const daytime = operation('u1001', 'update', '2026-03-02T03:00:00Z');
-    const findings = byRule(analyse([daytime, ...earlier, inWindow], hourFrom('2026-03-02T15:00:00Z')), 'outside-working-hours');
-    expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({
+    expect(onlyFinding(analyse([daytime, ...earlier, inWindow], hourFrom('2026-03-02T15:00:00Z')), 'outside-working-hours')).toMatchObject({
       control: '6.3',
       severity: 'medium',
       mode: 'report-only',
@@ -137,7 +141,7 @@ describe('6.3 operations outside working hours (Asia/Shanghai, Monâ€“Fri 08:00â€
     const policy = parsePolicy({ audit: { workingHours: { timezone: 'Europe/Berlin', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'] } } });
     const saturdayMorning = operation('u1001', 'update', '2026-03-07T09:00:00Z'); // Sat 10:00 Berlin
     expect(byRule(analyse([saturdayMorning], hourFrom('2026-03-07T09:00:00Z'), policy), 'outside-working-hours')).toEqual([]);
-    expect(byRule(analyse([saturdayMorning], hourFrom('2026-03-07T09:00:00Z')), 'outside-working-hours')).toHaveLength(1);
+    onlyFinding(analyse([saturdayMorning], hourFrom('2026-03-07T09:00:00Z')), 'outside-working-hours');
   });
 
   it('ignores records that failed their contract', () => {
@@ -153,16 +157,15 @@ describe('6.4 bursts of deletes or exports against the account\'s own baseline',
 
   it('with a zero baseline, the minimum decides: exactly at it is no burst, one more is', () => {
     expect(byRule(analyse(deletes('u1001', 20), window), 'burst')).toEqual([]);
-    const findings = byRule(analyse(deletes('u1001', 21), window), 'burst');
-    expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({
+    const finding = onlyFinding(analyse(deletes('u1001', 21), window), 'burst');
+    expect(finding).toMatchObject({
       control: '6.4',
       severity: 'high',
       title: 'Burst of delete operations',
       subject: { type: 'account', id: 'u1001' },
       evidence: { facts: { action: 'delete', operations: 21, threshold: 20, baselineHourlyAverage: 0, baselineDays: 14 } },
     });
-    expect(findings[0]?.evidence.eventIds).toHaveLength(21);
+    expect(finding.evidence.eventIds).toHaveLength(21);
   });
 
   it('above the minimum, the account\'s baseline Ã— factor decides: exactly at it is no burst', () => {
@@ -222,7 +225,7 @@ describe('6.4 repeated failed logins (5 within 15 minutes)', () => {
   });
 
   it('counts failures spanning exactly the window length, not a minute more', () => {
-    expect(byRule(analyse(failures('u1001', '2026-03-10T03:10:00Z', 5, 3.75 * MIN), window), 'failed-logins')).toHaveLength(1); // 15 min span
+    onlyFinding(analyse(failures('u1001', '2026-03-10T03:10:00Z', 5, 3.75 * MIN), window), 'failed-logins'); // 15 min span
     expect(byRule(analyse(failures('u1001', '2026-03-10T03:10:00Z', 5, 4 * MIN), window), 'failed-logins')).toEqual([]); // 16 min span
   });
 
@@ -269,7 +272,7 @@ describe('6.4 logins from a device not bound to the account', () => {
     expect(finding?.evidence).toMatchObject({ eventIds: [usual.eventId], facts: { bindingSource: 'policy', boundDevices: ['aabbccddeeff'] } });
     // The register binds even an account never seen before.
     const newcomer = parsePolicy({ audit: { behaviourAnalysis: { boundDevices: { u9009: ['aa:bb:cc:dd:ee:ff'] } } } });
-    expect(byRule(analyse([login('u9009', 'success', '2026-03-10T03:05:00Z', '11:22:33:44:55:66')], window, newcomer, []), 'unbound-device')).toHaveLength(1);
+    onlyFinding(analyse([login('u9009', 'success', '2026-03-10T03:05:00Z', '11:22:33:44:55:66')], window, newcomer, []), 'unbound-device');
   });
 
   it('failed logins and a switched-off binding raise nothing here', () => {
