@@ -79,6 +79,16 @@ export interface FunctionDeclaration extends Partial<FunctionCapabilities> {
   readonly schedules: readonly ScheduleDeclaration[];
 }
 
+/** A rule for ERP facts of `detailTypes` from ERP systems (erp.*) only: the pipeline's own events (erpgov.*) never come back through it. */
+function erpFacts<const D extends readonly string[]>(id: string, description: string, detailTypes: D) {
+  return { id, description, eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': detailTypes } } as const;
+}
+
+/** A rule for AWS services' own events (of `detailTypes`, or all), on the account's default bus where AWS puts them. */
+function awsServiceEvents<const D extends readonly string[]>(id: string, description: string, sources: readonly string[], detailTypes?: D) {
+  return { id, description, eventPattern: { source: sources, ...(detailTypes ? { 'detail-type': detailTypes } : {}) }, eventBus: 'default' } as const;
+}
+
 /** The product's functions. Later capabilities add their entries here, and only here. */
 export const functionDeclarations = [
   {
@@ -90,12 +100,7 @@ export const functionDeclarations = [
         description: 'Every event from any source (an empty prefix matches every string) except metric samples: telemetry, not operations, kept out of the trail (guide 3.1 volume).',
         eventPattern: { source: [{ prefix: '' }], 'detail-type': [{ 'anything-but': ['Metric Sample'] }] },
       },
-      {
-        id: 'audit-aws-service-events',
-        description: 'The AWS service events the pipeline governs, from the default bus where AWS puts them, so the trail records them verbatim too.',
-        eventPattern: { source: ['aws.backup', 'aws.kms', 'aws.cloudwatch', 'aws.codepipeline', 'aws.codedeploy', 'aws.cloudformation', 'aws.ssm', 'aws.rds'] },
-        eventBus: 'default',
-      },
+      awsServiceEvents('audit-aws-service-events', 'The AWS service events the pipeline governs, from the default bus where AWS puts them, so the trail records them verbatim too.', ['aws.backup', 'aws.kms', 'aws.cloudwatch', 'aws.codepipeline', 'aws.codedeploy', 'aws.cloudformation', 'aws.ssm', 'aws.rds']),
     ],
     schedules: [],
     // Every event on the bus passes through here: batches of up to 100 (4 BatchWriteItems of 25, one seal per source).
@@ -120,11 +125,7 @@ export const functionDeclarations = [
     name: 'audit-analysis',
     description: 'Audit analysis (guide 6.2-6.4, 3.3): dual verification of high-risk operations; hourly behaviour analysis of the audit trail.',
     rules: [
-      {
-        id: 'audit-high-risk-facts',
-        description: 'Operations that may be high-risk and their verifications, from ERP systems only: the function\'s own findings (erpgov.*) never come back to it.',
-        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Operation Audited', 'Role Assigned', 'Role Revoked', 'Operation Verified'] },
-      },
+      erpFacts('audit-high-risk-facts', 'Operations that may be high-risk and their verifications, from ERP systems only: the function\'s own findings (erpgov.*) never come back to it.', ['Operation Audited', 'Role Assigned', 'Role Revoked', 'Operation Verified']),
     ],
     schedules: [
       { id: 'audit-high-risk-sweep', description: 'Every 5 minutes: high-risk operations whose verification window has passed.', expression: 'rate(5 minutes)' },
@@ -135,14 +136,11 @@ export const functionDeclarations = [
     name: 'access-governance',
     description: 'Access governance (guide 2.1-2.5): least privilege and SoD, one person per account, 24 h leaver/mover clock, expiring grants, monthly permission audit.',
     rules: [
-      {
-        id: 'access-facts',
-        description: 'Role, grant, HR, login and operation facts and review sign-offs, from ERP systems only: the function\'s own findings and commands (erpgov.*) never come back to it.',
-        eventPattern: {
-          source: [{ prefix: 'erp.' }],
-          'detail-type': ['Role Assigned', 'Role Revoked', 'Temporary Grant Issued', 'Employee Departed', 'Employee Transferred', 'Login', 'Operation Audited', 'Permission Review Signed Off'],
-        },
-      },
+      erpFacts(
+        'access-facts',
+        'Role, grant, HR, login and operation facts and review sign-offs, from ERP systems only: the function\'s own findings and commands (erpgov.*) never come back to it.',
+        ['Role Assigned', 'Role Revoked', 'Temporary Grant Issued', 'Employee Departed', 'Employee Transferred', 'Login', 'Operation Audited', 'Permission Review Signed Off'],
+      ),
     ],
     schedules: [
       { id: 'access-sweep', description: 'Every 5 minutes: leaver/mover clocks past their deadline, temporary grants past their expiry.', expression: 'rate(5 minutes)' },
@@ -188,20 +186,13 @@ export const functionDeclarations = [
     name: 'backup-verification',
     description: 'Backup verification (guide 1.1-1.3): tiered backups against the catalogue, silence and staleness sweeps, restore-test evidence, encryption; a ledger per dataset and a monthly report.',
     rules: [
-      {
-        id: 'backup-facts',
-        description: 'Backup, replication and restore-test facts from ERP systems only: the function\'s own findings (erpgov.*) never come back to it.',
-        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Backup Completed', 'Backup Failed', 'Replication Status', 'Restore Test Result'] },
-      },
-      {
-        id: 'backup-aws-service-events',
-        description: 'AWS Backup job, copy, restore, recovery-point, vault and scan events, and KMS key deletion/expiry, from the default bus, whatever their status (status is in `state` for some, `status` for others).',
-        eventPattern: {
-          source: ['aws.backup', 'aws.kms'],
-          'detail-type': ['Backup Job State Change', 'Copy Job State Change', 'Restore Job State Change', 'Recovery Point State Change', 'Recovery Point Change', 'Backup Vault State Change', 'Scan Job State Change', 'KMS CMK Deletion', 'KMS Imported Key Material Expiration'],
-        },
-        eventBus: 'default',
-      },
+      erpFacts('backup-facts', 'Backup, replication and restore-test facts from ERP systems only: the function\'s own findings (erpgov.*) never come back to it.', ['Backup Completed', 'Backup Failed', 'Replication Status', 'Restore Test Result']),
+      awsServiceEvents(
+        'backup-aws-service-events',
+        'AWS Backup job, copy, restore, recovery-point, vault and scan events, and KMS key deletion/expiry, from the default bus, whatever their status (status is in `state` for some, `status` for others).',
+        ['aws.backup', 'aws.kms'],
+        ['Backup Job State Change', 'Copy Job State Change', 'Restore Job State Change', 'Recovery Point State Change', 'Recovery Point Change', 'Backup Vault State Change', 'Scan Job State Change', 'KMS CMK Deletion', 'KMS Imported Key Material Expiration'],
+      ),
     ],
     schedules: [
       { id: 'backup-silence-sweep', description: 'Every 5 minutes: datasets whose backup, replication heartbeat or restore test is due (read from the due-time index, not the history).', expression: 'rate(5 minutes)' },
@@ -213,20 +204,16 @@ export const functionDeclarations = [
     name: 'change-approvals',
     description: 'Change approvals (guide 4.1-4.4): dual sign-off, tested first, versions recorded, the production gate over pipeline and AWS deployment events, freeze calendars, monthly change report.',
     rules: [
-      {
-        id: 'change-facts',
-        description: 'The change lifecycle and configuration edits, from ERP systems only: the function\'s own findings (erpgov.*) never come back to it.',
-        eventPattern: {
-          source: [{ prefix: 'erp.' }],
-          'detail-type': ['Change Requested', 'Change Approved', 'Change Rejected', 'Change Tested', 'Change Deployed', 'Change Rolled Back', 'Configuration Modified'],
-        },
-      },
-      {
-        id: 'change-aws-production-events',
-        description: 'AWS\'s own deployment and configuration events (CodePipeline, CodeDeploy, CloudFormation stacks, SSM Parameter Store and Change Calendar, RDS parameter groups), from the default bus, as AWS emits them: the production gate (4.4).',
-        eventPattern: {
-          source: ['aws.codepipeline', 'aws.codedeploy', 'aws.cloudformation', 'aws.ssm', 'aws.rds'],
-          'detail-type': [
+      erpFacts(
+        'change-facts',
+        'The change lifecycle and configuration edits, from ERP systems only: the function\'s own findings (erpgov.*) never come back to it.',
+        ['Change Requested', 'Change Approved', 'Change Rejected', 'Change Tested', 'Change Deployed', 'Change Rolled Back', 'Configuration Modified'],
+      ),
+      awsServiceEvents(
+        'change-aws-production-events',
+        'AWS\'s own deployment and configuration events (CodePipeline, CodeDeploy, CloudFormation stacks, SSM Parameter Store and Change Calendar, RDS parameter groups), from the default bus, as AWS emits them: the production gate (4.4).',
+        ['aws.codepipeline', 'aws.codedeploy', 'aws.cloudformation', 'aws.ssm', 'aws.rds'],
+        [
             'CodePipeline Pipeline Execution State Change',
             'CodePipeline Stage Execution State Change',
             'CodePipeline Action Execution State Change',
@@ -236,9 +223,7 @@ export const functionDeclarations = [
             'Calendar State Change',
             'RDS DB Parameter Group Event',
           ],
-        },
-        eventBus: 'default',
-      },
+      ),
     ],
     schedules: [
       { id: 'change-emergency-sweep', description: 'Hourly: emergency changes whose after-the-fact sign-off deadline has passed.', expression: 'rate(1 hour)' },
@@ -250,22 +235,9 @@ export const functionDeclarations = [
     name: 'threshold-alerts',
     description: 'Threshold alerts (guide 3.1-3.2): metric samples against the guide\'s thresholds with hysteresis, M-of-N and flapping, one finding per episode; hosts gone silent; CloudWatch alarms.',
     rules: [
-      {
-        id: 'threshold-metric-samples',
-        description: 'Metric samples from ERP systems and their agents (erp.*).',
-        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Metric Sample'] },
-      },
-      {
-        id: 'threshold-slow-queries',
-        description: 'Slow SQL reported by the APM (erp.*), counted per ERP module and statement fingerprint (3.3).',
-        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Slow Query'] },
-      },
-      {
-        id: 'threshold-cloudwatch-alarms',
-        description: 'CloudWatch alarm state changes, as AWS puts them on the default bus.',
-        eventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'] },
-        eventBus: 'default',
-      },
+      erpFacts('threshold-metric-samples', 'Metric samples from ERP systems and their agents (erp.*).', ['Metric Sample']),
+      erpFacts('threshold-slow-queries', 'Slow SQL reported by the APM (erp.*), counted per ERP module and statement fingerprint (3.3).', ['Slow Query']),
+      awsServiceEvents('threshold-cloudwatch-alarms', 'CloudWatch alarm state changes, as AWS puts them on the default bus.', ['aws.cloudwatch'], ['CloudWatch Alarm State Change']),
     ],
     schedules: [
       { id: 'threshold-silence-sweep', description: 'Every minute: hosts whose samples stopped (missing data is a finding, not OK), and slow-SQL hot spots whose window ended quietly.', expression: 'rate(1 minute)' },
@@ -278,11 +250,7 @@ export const functionDeclarations = [
     name: 'incident-response',
     description: 'Incident response and continuity (guide 5.1-5.3): SLA clocks per severity with escalation and re-notification, drills with measured RTO/RPO, overdue drills, standby readiness.',
     rules: [
-      {
-        id: 'incident-facts',
-        description: 'Incident changes and drills reported by ERP systems (erp.*).',
-        eventPattern: { source: [{ prefix: 'erp.' }], 'detail-type': ['Incident Opened', 'Incident Acknowledged', 'Incident Resolved', 'Drill Completed'] },
-      },
+      erpFacts('incident-facts', 'Incident changes and drills reported by ERP systems (erp.*).', ['Incident Opened', 'Incident Acknowledged', 'Incident Resolved', 'Drill Completed']),
       {
         id: 'incident-from-threshold-episodes',
         description: 'Incidents threshold-alerts opens for P1/P2 episodes and resolves when they clear (performance.incidents in the policy), published in-process as erpgov.threshold-alerts.',
