@@ -79,3 +79,19 @@ export function previousMonth(at: Date): string {
 
 /** `YYYY-MM`, a real month. */
 export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** A quarter, `2026-Q4`. */
+export const QUARTER_PATTERN = /^(\d{4})-Q([1-4])$/;
+
+export function quarterBounds(quarter: string): { from: Date; to: Date } {
+  const match = QUARTER_PATTERN.exec(quarter);
+  if (!match) throw new Error(`"${quarter}" is not a quarter YYYY-Qn`);
+  const year = Number(match[1]);
+  const q = Number(match[2]);
+  return { from: new Date(Date.UTC(year, (q - 1) * 3, 1)), to: new Date(Date.UTC(year, q * 3, 1)) };
+}
+
+export const quarterOf = (at: string | Date): string => {
+  const d = new Date(at);
+  return `${d.getUTCFullYear()}-Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
+};

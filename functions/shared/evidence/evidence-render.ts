@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { StoredFinding } from '../../functions/shared/findings/finding.ts';
+import type { StoredFinding } from '../findings/finding.ts';
 import { STATUS_LABELS, type ControlEvidence, type EvidenceIndex } from './evidence-index.ts';
 import type { Period } from './period.ts';
 
