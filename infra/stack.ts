@@ -153,6 +153,20 @@ export class GovernanceStack extends Stack {
     this.notificationSecret = this.notificationSettingsSecret();
     const mail = this.mailIdentities();
 
+    // Evidence manifests are signed with an Ed25519 key that never leaves KMS (guide 6.1 evidence; verified offline).
+    const evidenceSigningKey = routes.some((d) => d.signsEvidence)
+      ? new kms.Key(this, 'EvidenceSigningKey', {
+          description: 'ERP governance pipeline: Ed25519 key that signs the monthly evidence packs (kms:Sign by evidence-delivery only)',
+          keySpec: kms.KeySpec.ECC_NIST_EDWARDS25519,
+          keyUsage: kms.KeyUsage.SIGN_VERIFY,
+          removalPolicy: RemovalPolicy.RETAIN,
+        })
+      : undefined;
+    if (evidenceSigningKey) {
+      Validations.of(evidenceSigningKey).acknowledge({ id: 'AwsSolutions-KMS5', reason: 'Asymmetric signing key (ECC_NIST_EDWARDS25519): KMS cannot rotate asymmetric keys, and packs already delivered name the public key they were signed with.' });
+      new CfnOutput(this, 'EvidenceSigningKeyArn', { value: evidenceSigningKey.keyArn, description: 'KMS key that signs the evidence packs; `aws kms get-public-key` gives the key `erpgov evidence verify` finds in each manifest' });
+    }
+
     const functions = new Map<string, GovernanceFunction>();
     const deadLetterQueues = new Map<string, DeadLetterQueue>();
     for (const definition of routes) {
@@ -165,7 +179,8 @@ export class GovernanceStack extends Stack {
       });
       fn.bindStateTable(this.table, definition.stateAccess);
       fn.bindEventBus(this.bus, definition.publishesEvents);
-      fn.bindArchive(this.archive.bucket, key, definition.archiveAccess);
+      fn.bindArchive(this.archive.bucket, key, definition.archiveAccess, definition.archivePrefixes);
+      fn.bindEvidenceSigningKey(evidenceSigningKey, definition.signsEvidence ?? false);
       fn.bindNotificationSecret(this.notificationSecret, definition.readsSecrets);
       fn.bindEmail(mail.identityArns, definition.sendsEmail, mail.wildcardReason);
       functions.set(definition.name, fn);

@@ -167,15 +167,17 @@ export class GovernanceFunction extends Construct {
    * ARCHIVE_BUCKET_NAME and object access per `archiveAccess`. Written out rather than
    * `grantPut`/`grantReadWrite`, which would add object retention, legal hold, tagging,
    * delete and wildcard actions the functions never use. `write` includes ListBucket
-   * because archive writers list what is already archived to stay idempotent.
+   * because archive writers list what is already archived to stay idempotent. With
+   * `prefixes`, GetObject and PutObject reach only the keys below the named prefixes.
    */
-  bindArchive(bucket: s3.Bucket, key: kms.IKey, access: RoutedFunction['archiveAccess']): void {
+  bindArchive(bucket: s3.Bucket, key: kms.IKey, access: RoutedFunction['archiveAccess'], prefixes?: RoutedFunction['archivePrefixes']): void {
     if (access === 'none') return;
     this.function.addEnvironment('ARCHIVE_BUCKET_NAME', bucket.bucketName);
-    const objectActions = access === 'read-write' ? ['s3:PutObject', 's3:GetObject'] : ['s3:PutObject'];
-    const keyActions = access === 'read-write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey'];
+    const objects = (folders: readonly string[] | undefined) => (folders ? folders.map((f) => bucket.arnForObjects(`${f}/*`)) : [bucket.arnForObjects('*')]);
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: objectActions, resources: [bucket.arnForObjects('*')] }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: objects(prefixes?.write) }));
+    if (access === 'read-write') this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: objects(prefixes?.read) }));
+    const keyActions = access === 'read-write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey'];
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: keyActions,
@@ -184,10 +186,23 @@ export class GovernanceFunction extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
-    this.acknowledge(
-      `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/*]`,
-      'Archive objects have date-partitioned keys written by the function, so object access is granted on the archive bucket\'s objects; Object Lock keeps them immutable.',
-    );
+    for (const folder of prefixes ? [...new Set([...prefixes.read, ...prefixes.write])] : ['']) {
+      this.acknowledge(
+        `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/${folder === '' ? '' : `${folder}/`}*]`,
+        'Archive objects have date-partitioned keys written by the function, so object access is granted on the archive bucket\'s objects (below the function\'s own prefixes where it names them); Object Lock keeps them immutable.',
+      );
+    }
+  }
+
+  /**
+   * EVIDENCE_SIGNING_KEY_ARN, and kms:Sign and kms:GetPublicKey on that one key (the stack's
+   * Ed25519 evidence key), for the function that signs evidence manifests only.
+   */
+  bindEvidenceSigningKey(signingKey: kms.IKey | undefined, signs: boolean): void {
+    if (!signs) return;
+    if (!signingKey) throw new Error(`${this.definition.name} signs evidence but the stack made no signing key`);
+    this.function.addEnvironment('EVIDENCE_SIGNING_KEY_ARN', signingKey.keyArn);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SignEvidenceWithItsKeyOnly', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [signingKey.keyArn] }));
   }
 
   /**
