@@ -18,6 +18,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { UPLOT_ASSETS } from '../../functions/shared/evidence/evidence-render.ts';
 import { PIPELINE_SOURCE_PREFIX, type RoutedFunction } from '../routes.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { logicalIdOf } from './nag.ts';
@@ -33,6 +34,13 @@ export const METRICS_NAMESPACE = 'ErpGovernance';
  * built-ins. The alias keeps the banner's binding from clashing with bundled code.
  */
 const ESM_REQUIRE_SHIM = "import { createRequire as __erpgovCreateRequire } from 'node:module'; const require = __erpgovCreateRequire(import.meta.url);";
+
+/** Copies uPlot's script and stylesheet next to the bundle, where evidence-render.ts reads them in a Lambda. */
+const uplotBesideBundle = {
+  beforeBundling: (): string[] => [],
+  beforeInstall: (): string[] => [],
+  afterBundling: (inputDir: string, outputDir: string): string[] => Object.values(UPLOT_ASSETS).map((asset) => `cp "${join(inputDir, 'node_modules', asset)}" "${outputDir}/"`),
+};
 
 export interface GovernanceFunctionProps {
   readonly definition: RoutedFunction;
@@ -107,6 +115,8 @@ export class GovernanceFunction extends Construct {
           // schemas/policy-loader.ts reads exactly this expression; the value is JS source.
           'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policyDocument)),
         },
+        // A function that renders evidence packs inlines uPlot into the HTML: its files go beside the bundle.
+        ...(definition.signsEvidence ? { commandHooks: uplotBesideBundle } : {}),
       },
     });
 
