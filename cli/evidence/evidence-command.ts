@@ -170,7 +170,7 @@ async function runVerify(args: string[]): Promise<number> {
   for (const path of verdict.added) out(`ADDED   ${path}`);
   for (const path of verdict.removed) out(`REMOVED ${path}`);
   out(verdict.ok
-    ? `OK: ${verdict.files} files of the ${verdict.period} pack match the manifest; signature ${verdict.keyId} (Ed25519) valid`
+    ? `OK: ${verdict.files} files of the ${verdict.period} pack match the manifest; signature ${verdict.keyId} (Ed25519${verdict.kms ? `, KMS key ${verdict.kms.keyArn}` : ''}) valid`
     : `FAILED: ${verdict.changed.length} changed, ${verdict.added.length} added, ${verdict.removed.length} removed; signature ${verdict.signatureValid ? 'valid' : 'INVALID'}`);
   return verdict.ok ? 0 : 1;
 }

@@ -46,10 +46,15 @@ describe('evidence-delivery through the local runtime', () => {
     expect((await erpgov('replay', file)).code).toBe(0);
     await runtime?.bus.whenIdle();
 
+    // The areas' own monthly reports of October, as their schedules write them to the archive.
+    for (const [schedule, at] of [['access-permission-audit', '2026-11-01T02:00:00Z'], ['backup-monthly-report', '2026-11-01T03:00:00Z'], ['change-report-monthly', '2026-11-01T03:00:00Z']]) {
+      expect((await erpgov('schedule', 'run', schedule as string, '--at', at as string)).code, schedule).toBe(0);
+    }
+
     const first = await erpgov('schedule', 'run', 'evidence-monthly', '--at', '2026-11-01T00:05:00Z', '--json');
     expect(first.code, first.errors).toBe(0);
-    const result = (JSON.parse(first.output) as { delivery: { result: { month: string; delivered: boolean; withoutData: string[] } } }).delivery.result;
-    expect(result).toMatchObject({ month: '2026-10', delivered: true });
+    const result = (JSON.parse(first.output) as { delivery: { result: { month: string; delivered: boolean; withoutData: string[]; missingReports: string[] } } }).delivery.result;
+    expect(result).toMatchObject({ month: '2026-10', delivered: true, missingReports: ['reports/operations/2026-Q4.json'] });
 
     const pack = join(dataDir, 'archive', 'evidence', 'period=2026-10');
     const manifestFile = join(pack, 'manifest.json');
@@ -64,6 +69,9 @@ describe('evidence-delivery through the local runtime', () => {
     const byControl = Object.fromEntries(index.controls.map((c) => [c.control, c.status]));
     expect(byControl['1.2']).toBe('no-data');
     expect(byControl['2.2']).not.toBe('no-data');
+    // The permission report the area archived is the pack's evidence file, as the CLI would build it.
+    const permissions = JSON.parse(readFileSync(join(pack, 'evidence', 'permissions.json'), 'utf8')) as { content: { month: string }[] };
+    expect(permissions.content.map((r) => r.month)).toEqual(['2026-10']);
 
     const listed = await erpgov('findings', 'list', '--json');
     expect(listed.code).toBe(0);

@@ -55,7 +55,7 @@ describe('kmsSigner', () => {
     const manifest = await sealPack(folder.path, parsePeriod('2026-10', new Date('2026-11-01T00:00:00Z')), '2026-11-01T06:00:00.000Z', signer);
     expect(manifest.signature).toMatchObject({ algorithm: 'Ed25519', keyId: signer.keyId, kms: { keyArn: KEY_ARN, signingAlgorithm: 'ED25519_SHA_512' } });
     expect(signCalls.at(-1)).toMatchObject({ KeyId: KEY_ARN, MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' });
-    expect(await verifyPack(folder.path, signer.keyId)).toMatchObject({ ok: true, signatureValid: true, files: 2 });
+    expect(await verifyPack(folder.path, signer.keyId)).toMatchObject({ ok: true, signatureValid: true, files: 2, kms: { keyArn: KEY_ARN } });
   });
 
   it('refuses a key that is not an Ed25519 signing key', async () => {

@@ -119,6 +119,8 @@ export interface PackVerdict {
   readonly ok: boolean;
   readonly signatureValid: boolean;
   readonly keyId: string | null;
+  /** Where the key lives when KMS signed (as the manifest says; the signature is checked with its public key either way). */
+  readonly kms?: KmsSignature;
   readonly period: string | null;
   readonly files: number;
   readonly changed: readonly string[];
@@ -173,6 +175,7 @@ export async function verifyPack(folder: string, expectedKeyId?: string): Promis
     ok: signatureValid && changed.length === 0 && added.length === 0 && removed.length === 0,
     signatureValid,
     keyId: manifest.signature.keyId ?? null,
+    ...(manifest.signature.kms ? { kms: manifest.signature.kms } : {}),
     period: manifest.period?.label ?? null,
     files: manifest.files.length,
     changed,

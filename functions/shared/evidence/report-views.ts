@@ -2,8 +2,8 @@
  * What the evidence pack and the export tables read of each area's report: the fields only,
  * declared here so that shared code never imports an area. Each area's full report type
  * (`PermissionReport`, `BackupReport`, `ChangeReport`, `OperationsReport`) is assignable to its
- * view, which the compiler checks where the CLI passes them in (cli/evidence/evidence-command.ts)
- * and in test/unit/report-views.test.ts. In a Lambda the reports are read back from the archive,
+ * view, which the compiler checks where the CLI passes them in (cli/evidence/evidence-command.ts).
+ * In a Lambda the reports are read back from the archive,
  * where each area writes its JSON (`reportKeys` in schemas/archive-layout.ts); the whole object
  * travels into the pack's evidence files, not only these fields.
  */
