@@ -6,7 +6,7 @@
  * Convention: a custom message written in a schema (`refine`, `superRefine`, `regex`) starts
  * with "must ..." and is used as is; zod's generic messages are rephrased here.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export interface Problem {
   /** Key path, e.g. `detail.modules[0]` or `audit.retention.days`. */

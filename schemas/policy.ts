@@ -13,7 +13,7 @@
  * Every rule carries `mode`: `enforce` raises findings and may issue commands (e.g. revoke a
  * leaver's role); `report-only` evaluates the rule and reports, nothing more.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ruleMode } from './details/common.ts';
 import { approverRole } from './details/change.ts';
 import { controlId, findingSeverity } from './details/pipeline.ts';
