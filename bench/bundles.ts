@@ -34,6 +34,8 @@ const common = {
   metafile: true,
   logLevel: 'silent' as const,
   define: { 'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(policyDocument)) },
+  // Shipped beside the notifier's bundle, loaded only on the SMTP path.
+  external: ['nodemailer'],
 };
 
 async function bundle(entry: string, outfile: string): Promise<{ bytes: number; metafile: Metafile }> {

@@ -25,7 +25,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ARCHIVE_PREFIX } from '../schemas/archive-layout.ts';
-import { parsePolicy, PolicyError, readPolicyDocument, type Policy } from '../schemas/policy-loader.ts';
+import { PolicyError, readPolicyDocument, type Policy } from '../schemas/policy-loader.ts';
+import { parseWholePolicy } from '../schemas/policy-checks.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { AuditGlueTable } from './constructs/audit-glue-table.ts';
 import { ExportGlueTables } from './constructs/export-glue-tables.ts';
@@ -356,14 +357,14 @@ export class GovernanceStack extends Stack {
    * key path and what is allowed, rather than every function at its first cold start.
    */
   private governancePolicy(repoRoot: string, given: unknown): { document: unknown; policy: Policy } {
-    if (given !== undefined) return { document: given, policy: parsePolicy(given, 'GovernanceStack props.policy') };
+    if (given !== undefined) return { document: given, policy: parseWholePolicy(given, 'GovernanceStack props.policy') };
     const file: unknown = this.node.tryGetContext(POLICY_FILE_CONTEXT);
-    if (file === undefined || file === '') return { document: {}, policy: parsePolicy({}, 'shipped defaults') };
+    if (file === undefined || file === '') return { document: {}, policy: parseWholePolicy({}, 'shipped defaults') };
     if (typeof file !== 'string') {
       throw new PolicyError([{ path: `context ${POLICY_FILE_CONTEXT}`, value: file, message: 'must be a path relative to the repository root' }]);
     }
     const document = readPolicyDocument(resolve(repoRoot, file), file, `-c ${POLICY_FILE_CONTEXT}=<path> is relative to the repository root`);
-    return { document, policy: parsePolicy(document, file) };
+    return { document, policy: parseWholePolicy(document, file) };
   }
 }
 

@@ -18,7 +18,7 @@ import { ruleMode } from './details/common.ts';
 import { approverRole } from './details/change.ts';
 import { controlId, findingSeverity } from './details/pipeline.ts';
 import { incidentSeverity } from './details/incident.ts';
-import { isTimeZone, parseFreezeCalendar } from './freeze-calendar.ts';
+import { isTimeZone } from './time-zones.ts';
 
 /** Audit logs are kept at least 6 months (guide 6.1, China's Data Security Law). */
 export const MIN_AUDIT_RETENTION_DAYS = 183;
@@ -628,13 +628,8 @@ function checkCrossFieldRules(policy: Policy, ctx: z.RefinementCtx): void {
   if (signOff.mode === 'enforce' && new Set(signOff.requiredRoles).size < 2) {
     problem(['change', 'signOff', 'requiredRoles'], signOff.requiredRoles, 'must name at least two different roles in enforce mode (guide 4.1: the business department and the IT lead both sign off)');
   }
-  policy.change.freeze.calendars.forEach((calendar, i) => {
-    try {
-      parseFreezeCalendar(calendar.name, calendar.ics, policy.change.freeze.timezone);
-    } catch (err) {
-      problem(['change', 'freeze', 'calendars', i, 'ics'], calendar.name, `must be an RFC 5545 calendar the parser reads: ${(err as Error).message}`);
-    }
-  });
+  // The freeze calendars' RFC 5545 text is checked by schemas/policy-checks.ts (synth, start-up and
+  // change-approvals), so that the calendar parser is bundled only where calendars are used.
   policy.change.freeze.ranges.forEach((range, i) => {
     if (Date.parse(range.end) <= Date.parse(range.start)) problem(['change', 'freeze', 'ranges', i, 'end'], range.end, `must be after start (${range.start})`);
   });
