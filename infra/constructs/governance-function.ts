@@ -18,6 +18,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { Policy } from '../../schemas/policy-loader.ts';
 import { PIPELINE_SOURCE_PREFIX, type RoutedFunction } from '../routes.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { logicalIdOf } from './nag.ts';
@@ -38,8 +39,8 @@ export interface GovernanceFunctionProps {
   readonly definition: RoutedFunction;
   /** Absolute path of the repository: entries in the routing table are relative to it. */
   readonly repoRoot: string;
-  /** The governance policy document (validated by the caller), baked into the bundle. */
-  readonly policyDocument: unknown;
+  /** The governance policy, validated by the caller with the defaults applied: baked into the bundle as it is. */
+  readonly policy: Policy;
   readonly logRetention: logs.RetentionDays;
   readonly alarmAction?: cloudwatch.IAlarmAction;
 }
@@ -109,7 +110,7 @@ export class GovernanceFunction extends Construct {
         ...(definition.sendsEmail ? { commandHooks: besideTheBundle(SMTP_PACKAGE) } : {}),
         define: {
           // schemas/policy-loader.ts reads exactly this expression; the value is JS source.
-          'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policyDocument)),
+          'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policy)),
         },
       },
     });
