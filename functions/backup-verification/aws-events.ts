@@ -7,7 +7,7 @@
  * cannot be read is "malformed" — flagged as a finding by the flow, never an error (the audit
  * trail already keeps the event verbatim). Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BackupPolicy, DatasetKey } from './catalogue.ts';
 import { addDays } from '../shared/time.ts';
 import type { Observation } from './observations.ts';

@@ -13,11 +13,12 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { Policy } from '../../schemas/policy-loader.ts';
 import { PIPELINE_SOURCE_PREFIX, type RoutedFunction } from '../routes.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { logicalIdOf } from './nag.ts';
@@ -38,8 +39,8 @@ export interface GovernanceFunctionProps {
   readonly definition: RoutedFunction;
   /** Absolute path of the repository: entries in the routing table are relative to it. */
   readonly repoRoot: string;
-  /** The governance policy document (validated by the caller), baked into the bundle. */
-  readonly policyDocument: unknown;
+  /** The governance policy, validated by the caller with the defaults applied: baked into the bundle as it is. */
+  readonly policy: Policy;
   readonly logRetention: logs.RetentionDays;
   readonly alarmAction?: cloudwatch.IAlarmAction;
 }
@@ -102,10 +103,14 @@ export class GovernanceFunction extends Construct {
         sourcesContent: false,
         // Bundle the SDK (Middy's advice): a pinned, tree-shaken SDK starts faster than the runtime's.
         bundleAwsSDK: true,
-        externalModules: [],
+        // The SMTP library is imported only on the SMTP path (a dynamic import in
+        // functions/notifier/smtp-sender.ts): it stays out of every bundle, and the function that
+        // sends mail gets the package beside its bundle (it has no dependencies of its own).
+        externalModules: [SMTP_PACKAGE],
+        ...(definition.sendsEmail ? { commandHooks: besideTheBundle(SMTP_PACKAGE) } : {}),
         define: {
           // schemas/policy-loader.ts reads exactly this expression; the value is JS source.
-          'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policyDocument)),
+          'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policy)),
         },
       },
     });
@@ -215,4 +220,16 @@ export class GovernanceFunction extends Construct {
   private acknowledge(id: string, reason: string): void {
     Validations.of(this.role).acknowledge({ id, reason });
   }
+}
+
+/** Loaded lazily by the notifier for an SMTP relay; shipped beside its bundle, not inside any. */
+const SMTP_PACKAGE = 'nodemailer';
+
+/** Bundling hooks that copy an installed, dependency-free package into the asset's node_modules. */
+function besideTheBundle(pkg: string): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) => [`mkdir -p "${outputDir}/node_modules" && cp -R "${inputDir}/node_modules/${pkg}" "${outputDir}/node_modules/"`],
+  };
 }

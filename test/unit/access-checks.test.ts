@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { detectSharedAccount, evaluateAccount, evaluatePerson, type LoginFact } from '../../functions/access-governance/access-checks.ts';
 import { STANDING, type AccountSnapshot, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
-import { defaultPolicy, parsePolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { parsePolicy } from '../../schemas/policy-loader.ts';
 
 const role = (roleName: string, modules: string[], permissions: string[], eventTime = '2026-02-01T00:00:00.000Z'): RoleHolding => ({
   account: 'u1', role: roleName, grantKey: STANDING, state: 'assigned', eventTime, eventId: `ev-${roleName}`, modules, permissions,

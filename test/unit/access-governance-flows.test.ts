@@ -9,7 +9,8 @@ import { recordFact, sweep, type AccessFact } from '../../functions/access-gover
 import { COMMAND_SOURCE } from '../../functions/access-governance/findings.ts';
 import { memoryAccessStores } from '../../functions/access-governance/stores.ts';
 import { toAuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
-import { defaultPolicy, parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
 function setup(policy: Policy = defaultPolicy) {

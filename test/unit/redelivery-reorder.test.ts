@@ -10,7 +10,8 @@ import { buildMonthlyReport, recordFact, sweep, type AccessFact } from '../../fu
 import { renderMarkdown, renderCsv } from '../../functions/access-governance/permission-report.ts';
 import { memoryAccessStores } from '../../functions/access-governance/stores.ts';
 import { toAuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
-import { defaultPolicy, parsePolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { parsePolicy } from '../../schemas/policy-loader.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
 /** A small deterministic PRNG (mulberry32). */
