@@ -83,10 +83,9 @@ describe('the access scenario', () => {
     }
   });
 
-  // Known gap (found by this suite, not yet fixed): a departure handled before its account's
-  // Role Assigned raises "HR event for a person with no known account" (sticky), and the later
-  // role does not resolve it. When fixed, this starts passing and `it.fails` must become `it`.
-  it.fails('…including the unknown-person finding of an HR event handled before the role', async () => {
+  // Found by this suite: a departure handled before its account's Role Assigned raised "HR event
+  // for a person with no known account" for good; the role that binds the account now resolves it.
+  it('…including the unknown-person finding of an HR event handled before the role', async () => {
     const expected = await runAccess(accessFacts);
     for (const seed of [1, 2, 3]) {
       const next = random(seed);
