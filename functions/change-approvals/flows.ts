@@ -11,7 +11,7 @@ import { utcMonth } from '../shared/time.ts';
 import { parseFreezeCalendar, rangeCalendar, type FreezeCalendar } from '../../schemas/freeze-calendar.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import { readAwsGateEvent, type AwsProductionChange } from './aws-events.ts';
-import { coversProductionChange, decideChangeFindings, DETECTED_BY, emergencyDeadlines, summariseChange, type ChangeSummary } from './change-decisions.ts';
+import { coversProductionChange, decideChangeFindings, DETECTED_BY, emergencyDeadlines, pipelineGateRecords, summariseChange, type ChangeSummary } from './change-decisions.ts';
 import { buildChangeReport, type ChangeReport } from './change-report.ts';
 import { changePartition, GATE_FINDINGS_PARTITION, type ChangeFact, type ChangeStore, type RoleHoldingsReader, type Window } from './change-store.ts';
 
@@ -135,19 +135,8 @@ export async function recordChangeFact(deps: ChangeDeps, fact: ChangeFactInput, 
   await deps.store.putFact(changeId, { eventId: fact.eventId, detailType: fact.detailType, time, detail: fact.detail });
   await deps.store.noteMonth(utcMonth(time), changeId);
   const { summary, outcome } = await evaluateChange(deps, changeId, now);
-  if (isProduction) {
-    const deploy = summary.deployments.find((d) => d.eventId === fact.eventId);
-    await deps.store.putGate(utcMonth(time), {
-      changeKey: `pipeline:${fact.eventId}`,
-      time,
-      eventIds: [fact.eventId],
-      origin: 'pipeline',
-      summary: `${fact.detailType} ${changeId} to ${String(fact.detail.environment)}`,
-      resource: changeId,
-      ...(summary.request ? { matchedChangeId: changeId } : {}),
-      ...(deploy?.freeze ? { inFreeze: deploy.freeze } : {}),
-    });
-  }
+  // Every production deploy of the change, re-decided: one handled before its request is matched once the request comes.
+  for (const record of pipelineGateRecords(summary)) await deps.store.putGate(utcMonth(record.time), record);
   return { raised: [...outcome.raised, ...outcome.updated], resolved: outcome.resolved };
 }
 

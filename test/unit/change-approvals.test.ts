@@ -11,6 +11,7 @@ import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { changeStore, memoryChangeItems } from '../../functions/change-approvals/change-store.ts';
 import { freezeCalendars, judgeAwsEvent, monthlyChangeReport, recordChangeFact, sweepEmergencies, type ChangeDeps } from '../../functions/change-approvals/flows.ts';
 import { readAwsGateEvent } from '../../functions/change-approvals/aws-events.ts';
+import { pipelineGateRecords, summariseChange } from '../../functions/change-approvals/change-decisions.ts';
 import { renderCsv, renderMarkdown } from '../../functions/change-approvals/change-report.ts';
 import { parseFreezeCalendar } from '../../schemas/freeze-calendar.ts';
 import { parsePolicy, PolicyError } from '../../schemas/policy-loader.ts';
@@ -208,6 +209,27 @@ describe('4.2 tested first, 4.3 versions recorded, 4.4 direct edits', () => {
     const edits = s.liveFindings().filter((f) => f.rule === 'direct-production-edit');
     expect(edits).toHaveLength(2);
     expect(edits.every((f) => f.raised.severity === 'critical')).toBe(true);
+  });
+});
+
+describe('the production gate\'s record of a change\'s own deploy', () => {
+  it('is matched once the change has a request, whichever arrived first', () => {
+    const policy = parsePolicy({});
+    const inputs = { policy, roleHeld: new Map<string, boolean>(), freezeAt: new Map<string, string | undefined>() };
+    const deploy = { eventId: 'd1', detailType: 'Change Deployed', time: '2026-03-10T22:00:00.000Z', detail: { schemaVersion: 1, ...deployed() } };
+    const requested = { eventId: 'r1', detailType: 'Change Requested', time: '2026-03-09T08:00:00.000Z', detail: { schemaVersion: 1, ...request() } };
+    expect(pipelineGateRecords(summariseChange('CHG-1', [deploy], inputs))).toEqual([
+      { changeKey: 'pipeline:d1', time: '2026-03-10T22:00:00.000Z', eventIds: ['d1'], origin: 'pipeline', summary: 'Change Deployed CHG-1 to production', resource: 'CHG-1' },
+    ]);
+    expect(pipelineGateRecords(summariseChange('CHG-1', [deploy, requested], inputs))).toMatchObject([{ changeKey: 'pipeline:d1', matchedChangeId: 'CHG-1' }]);
+  });
+
+  it('leaves the monthly report once the request of a deploy handled before it arrives', async () => {
+    const s = setup();
+    await s.fact('Change Deployed', '2026-03-10T22:00:00Z', deployed());
+    expect((await monthlyChangeReport(s.deps, '2026-03')).unmatchedProductionEdits).toHaveLength(1);
+    await s.fact('Change Requested', '2026-03-09T08:00:00Z', request());
+    expect((await monthlyChangeReport(s.deps, '2026-03')).unmatchedProductionEdits).toEqual([]);
   });
 });
 
