@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../../schemas/policy-loader.ts';
 import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
@@ -93,5 +94,19 @@ describe('an incident record folded from its facts', () => {
     const expected = fold(facts);
     expect(expected).toMatchObject({ severity: 'P4', openedAt: at(0).toISOString(), acknowledgedAt: at(20).toISOString(), acknowledgedBy: 'ops', resolvedAt: at(90).toISOString(), eventIds: ['e1', 'e2', 'e3', 'e4'] });
     for (const order of [[...facts].reverse(), [facts[3], facts[0], facts[2], facts[1]], [facts[2], facts[3], facts[1], facts[0], facts[3]]] as Fact[][]) expect(fold(order)).toEqual(expected);
+  });
+
+  it('is the same for any order of the facts, each delivered any number of times (property)', () => {
+    const expected = fold(facts);
+    const deliveries = fc.tuple(fc.shuffledSubarray(facts, { minLength: facts.length }), fc.array(fc.constantFrom(...facts), { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 12 }));
+    fc.assert(
+      fc.property(deliveries, ([order, extra, positions]) => {
+        // Every fact once, in any order, and redeliveries spliced in anywhere.
+        const delivered = [...order];
+        extra.forEach((f, i) => delivered.splice((positions[i] ?? 0) % (delivered.length + 1), 0, f));
+        expect(fold(delivered)).toEqual(expected);
+      }),
+      { seed: 15, numRuns: 300 },
+    );
   });
 });
