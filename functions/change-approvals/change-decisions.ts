@@ -324,3 +324,14 @@ export function pipelineGateRecords(summary: ChangeSummary): GateRecord[] {
     ...(d.freeze ? { inFreeze: d.freeze } : {}),
   }));
 }
+
+/**
+ * The AWS production changes (gate records judged unmatched) this change now covers: an AWS
+ * deployment event handled before the request, its sign-off or its test was judged without
+ * them; once the change covers it (by event times, `coversProductionChange`), it is matched.
+ */
+export function awsGateRecordsCoveredBy(summary: ChangeSummary, policy: Policy, records: readonly GateRecord[]): GateRecord[] {
+  return records
+    .filter((r) => r.origin === 'aws' && r.matchedChangeId === undefined && coversProductionChange(summary, policy, r.time, r.resource))
+    .map((r) => ({ ...r, matchedChangeId: summary.changeId }));
+}

@@ -13,7 +13,7 @@ import { recordObservation, sweep as sweepBackups } from '../../functions/backup
 import type { Keyed, Observation } from '../../functions/backup-verification/observations.ts';
 import { changeStore, memoryChangeItems } from '../../functions/change-approvals/change-store.ts';
 import { renderCsv as changeCsv, renderMarkdown as changeMarkdown } from '../../functions/change-approvals/change-report.ts';
-import { freezeCalendars, monthlyChangeReport, recordChangeFact, sweepEmergencies, type ChangeDeps, type ChangeFactInput } from '../../functions/change-approvals/flows.ts';
+import { freezeCalendars, judgeAwsEvent, monthlyChangeReport, recordChangeFact, sweepEmergencies, type ChangeDeps, type ChangeFactInput } from '../../functions/change-approvals/flows.ts';
 import { memoryDrillStore } from '../../functions/incident-response/drill-store.ts';
 import { recordIncidentFact, sweepIncidents, type IncidentDeps } from '../../functions/incident-response/flows.ts';
 import { memoryIncidentStore } from '../../functions/incident-response/incident-store.ts';
@@ -26,6 +26,7 @@ import { memorySlowSqlStore } from '../../functions/threshold-alerts/slow-sql-st
 import { memoryThresholdStore } from '../../functions/threshold-alerts/threshold-state.ts';
 import { defaultPolicy, parsePolicy } from '../../schemas/policy-loader.ts';
 import { interleaved, liveFindings, random, redelivered, redeliveredAfter, shuffled } from '../support/redelivery.ts';
+import { prodStageSucceeded } from '../support/aws-samples.ts';
 import { series } from '../support/series.ts';
 
 const SEEDS = [1, 2, 3, 4, 5, 6];
@@ -170,7 +171,7 @@ describe('the change scenario', () => {
   const fact = (detailType: string, time: string, detail: Record<string, unknown>): ChangeFactInput => ({ eventId: `c${String(++n).padStart(2, '0')}`, detailType, time, detail: { schemaVersion: 1, ...detail } });
   const facts: ChangeFactInput[] = [
     // CHG-1: requested, signed off by business and IT, tested, deployed at the tested version.
-    fact('Change Requested', '2026-03-09T08:00:00Z', request('CHG-1')),
+    fact('Change Requested', '2026-03-09T08:00:00Z', request('CHG-1', { deploymentTargets: ['myPipeline'] })),
     fact('Change Approved', '2026-03-09T09:00:00Z', { changeId: 'CHG-1', approver: 'bob', role: 'business' }),
     fact('Change Approved', '2026-03-09T10:00:00Z', { changeId: 'CHG-1', approver: 'carol', role: 'it' }),
     fact('Change Tested', '2026-03-09T12:00:00Z', { changeId: 'CHG-1', environment: 'qas', outcome: 'passed', testedBy: 'dave', codeVersion: 'git:abc123' }),
@@ -184,7 +185,11 @@ describe('the change scenario', () => {
     fact('Configuration Modified', '2026-03-11T07:00:00Z', { configKey: 'orders.maxLines', module: 'orders', environment: 'production', modifiedBy: 'eve', channel: 'ui' }),
   ];
 
-  async function run(order: readonly ChangeFactInput[]) {
+  /** A production deploy AWS reports on its own (CodePipeline), covered by CHG-1: a fact of the gate, not of a change. */
+  type Delivery = ChangeFactInput | { readonly aws: Record<string, unknown> };
+  const awsDeploy = prodStageSucceeded('2026-03-10T22:30:00Z');
+
+  async function run(order: readonly Delivery[]) {
     const { published, publisher } = recorder();
     const items = memoryChangeItems();
     for (const [account, role] of [['bob', 'department-head'], ['carol', 'it-lead']] as const) {
@@ -195,14 +200,22 @@ describe('the change scenario', () => {
       roles: { holdings: async (account, role) => (await items.query(`ACCESS#ACCT#${account}`, `ROLE#${role}#`)).map((i) => ({ state: i.state as 'assigned' | 'revoked', eventTime: String(i.eventTime), grantKey: 'standing' })) },
       findings: memoryFindingsStore(), publisher, policy, calendars: freezeCalendars(policy),
     };
-    for (const f of order) await recordChangeFact(deps, f, new Date(f.time));
+    for (const f of order) {
+      if ('aws' in f) await judgeAwsEvent(deps, f.aws, new Date(String(f.aws.time)));
+      else await recordChangeFact(deps, f, new Date(f.time));
+    }
     await sweepEmergencies(deps, new Date('2026-03-31T00:00:00Z'));
     const report = await monthlyChangeReport(deps, '2026-03');
     return { findings: liveFindings(published), markdown: changeMarkdown(report), csv: changeCsv(report) };
   }
 
   it('gives identical findings, evidence and report bytes in any order, each fact delivered up to ten times', async () => {
-    const expected = await expectSameOutcome(facts, run);
+    const expected = await expectSameOutcome<Delivery, Awaited<ReturnType<typeof run>>>(facts, run);
     expect(expected.findings.length).toBeGreaterThan(1);
+  });
+
+  it.skipIf(awsDeploy === undefined)('…with a production deploy AWS reports on its own, matched to the change that covers it', async () => {
+    const expected = await expectSameOutcome<Delivery, Awaited<ReturnType<typeof run>>>([...facts, { aws: awsDeploy as Record<string, unknown> }], run);
+    expect(expected.markdown).not.toContain('myPipeline');
   });
 });
