@@ -54,6 +54,17 @@ describe('leaver flow', () => {
     await recordFact(deps, fact('Employee Departed', { person: 'E-404', departedAt: '2026-03-05T02:00:00Z' }, '2026-03-05T02:00:00Z'));
     expect(of('Finding Raised')).toMatchObject([{ control: '2.3', title: 'HR event for a person with no known account', subject: { type: 'person', id: 'E-404' } }]);
   });
+
+  it('…and resolved once a role binds an account to the person, whatever came first', async () => {
+    const { deps, fact, of } = setup();
+    const departed = fact('Employee Departed', { person: 'E-1', departedAt: '2026-03-05T02:00:00Z' }, '2026-03-05T02:00:00Z');
+    await recordFact(deps, departed);
+    await recordFact(deps, fact('Role Assigned', assign, '2026-03-01T00:00:00Z'));
+    await recordFact(deps, departed);
+    const [raised] = of('Finding Raised') as { findingId: string }[];
+    expect(of('Finding Resolved')).toMatchObject([{ findingId: raised?.findingId }]);
+    expect(of('Finding Raised')).toHaveLength(1);
+  });
 });
 
 describe('mover flow', () => {
