@@ -72,6 +72,14 @@ export function startOfMonth(month: string): Date {
   return new Date(Date.UTC(year, mon - 1, 1));
 }
 
+/** The months (`YYYY-MM`) from the one holding `from` to the one holding `to`, inclusive. */
+export function utcMonthsBetween(from: Date | string | number, to: Date | string | number): string[] {
+  const months: string[] = [];
+  const last = utcMonth(to);
+  for (let month = utcMonth(from); month <= last; month = utcMonth(endOfMonth(month))) months.push(month);
+  return months;
+}
+
 /** `YYYY-MM` of the month before the one holding `at`. */
 export function previousMonth(at: Date): string {
   return utcMonth(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - 1, 1));

@@ -13,12 +13,12 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { UPLOT_ASSETS } from '../../functions/shared/evidence/evidence-render.ts';
+import type { Policy } from '../../schemas/policy-loader.ts';
 import { PIPELINE_SOURCE_PREFIX, type RoutedFunction } from '../routes.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { logicalIdOf } from './nag.ts';
@@ -35,19 +35,12 @@ export const METRICS_NAMESPACE = 'ErpGovernance';
  */
 const ESM_REQUIRE_SHIM = "import { createRequire as __erpgovCreateRequire } from 'node:module'; const require = __erpgovCreateRequire(import.meta.url);";
 
-/** Copies uPlot's script and stylesheet next to the bundle, where evidence-render.ts reads them in a Lambda. */
-const uplotBesideBundle = {
-  beforeBundling: (): string[] => [],
-  beforeInstall: (): string[] => [],
-  afterBundling: (inputDir: string, outputDir: string): string[] => Object.values(UPLOT_ASSETS).map((asset) => `cp "${join(inputDir, 'node_modules', asset)}" "${outputDir}/"`),
-};
-
 export interface GovernanceFunctionProps {
   readonly definition: RoutedFunction;
   /** Absolute path of the repository: entries in the routing table are relative to it. */
   readonly repoRoot: string;
-  /** The governance policy document (validated by the caller), baked into the bundle. */
-  readonly policyDocument: unknown;
+  /** The governance policy, validated by the caller with the defaults applied: baked into the bundle as it is. */
+  readonly policy: Policy;
   readonly logRetention: logs.RetentionDays;
   readonly alarmAction?: cloudwatch.IAlarmAction;
 }
@@ -110,13 +103,16 @@ export class GovernanceFunction extends Construct {
         sourcesContent: false,
         // Bundle the SDK (Middy's advice): a pinned, tree-shaken SDK starts faster than the runtime's.
         bundleAwsSDK: true,
-        externalModules: [],
+        // The SMTP library is imported only on the SMTP path (a dynamic import in
+        // functions/notifier/smtp-sender.ts): it stays out of every bundle, and the function that
+        // sends mail gets the package beside its bundle (it has no dependencies of its own).
+        // A function that renders evidence packs gets uPlot there too: it reads its files to inline them.
+        externalModules: [SMTP_PACKAGE],
+        ...(besideBundle(definition).length > 0 ? { commandHooks: besideTheBundle(besideBundle(definition)) } : {}),
         define: {
           // schemas/policy-loader.ts reads exactly this expression; the value is JS source.
-          'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policyDocument)),
+          'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policy)),
         },
-        // A function that renders evidence packs inlines uPlot into the HTML: its files go beside the bundle.
-        ...(definition.signsEvidence ? { commandHooks: uplotBesideBundle } : {}),
       },
     });
 
@@ -240,4 +236,22 @@ export class GovernanceFunction extends Construct {
   private acknowledge(id: string, reason: string): void {
     Validations.of(this.role).acknowledge({ id, reason });
   }
+}
+
+/** Loaded lazily by the notifier for an SMTP relay; shipped beside its bundle, not inside any. */
+const SMTP_PACKAGE = 'nodemailer';
+
+/** The chart library the evidence page inlines (functions/shared/evidence/evidence-render.ts reads its files at run time). */
+const CHART_PACKAGE = 'uplot';
+
+/** The packages a function needs beside its bundle: the mail library to send mail, the chart library to render evidence packs. */
+const besideBundle = (definition: RoutedFunction): string[] => [...(definition.sendsEmail ? [SMTP_PACKAGE] : []), ...(definition.signsEvidence ? [CHART_PACKAGE] : [])];
+
+/** Bundling hooks that copy installed, dependency-free packages into the asset's node_modules. */
+function besideTheBundle(packages: readonly string[]): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) => [`mkdir -p "${outputDir}/node_modules"`, ...packages.map((pkg) => `cp -R "${inputDir}/node_modules/${pkg}" "${outputDir}/node_modules/"`)],
+  };
 }

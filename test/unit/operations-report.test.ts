@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
 import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import { memoryDrillStore } from '../../functions/incident-response/drill-store.ts';
 import { recordDrill, recordIncidentFact, sweepIncidents, type IncidentDeps } from '../../functions/incident-response/flows.ts';

@@ -87,20 +87,12 @@ const UI: Readonly<Record<string, { en: string; zh: string }>> = {
   summary: { en: 'Summary', zh: '概要' },
 };
 
-/** uPlot's files, inlined into the page. The stack copies them beside a Lambda bundle that renders packs (`UPLOT_ASSETS`). */
-export const UPLOT_ASSETS = { js: 'uplot/dist/uPlot.iife.min.js', css: 'uplot/dist/uPlot.min.css' } as const;
-
-/** From node_modules (the CLI, the local runtime), else beside the bundle (a Lambda has no node_modules). */
-function uplotAsset(path: string): string {
-  try {
-    return readFileSync(createRequire(import.meta.url).resolve(path), 'utf8');
-  } catch {
-    return readFileSync(new URL(`./${path.slice(path.lastIndexOf('/') + 1)}`, import.meta.url), 'utf8');
-  }
-}
-
+/** uPlot's files, inlined into the page: from node_modules (in a Lambda, the copy the stack puts beside the bundle). */
 function uplotAssets(): { js: string; css: string } {
-  return { js: uplotAsset(UPLOT_ASSETS.js).replace(/<\/script/gi, '<\\/script'), css: uplotAsset(UPLOT_ASSETS.css) };
+  const require = createRequire(import.meta.url);
+  const js = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8').replace(/<\/script/gi, '<\\/script');
+  const css = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
+  return { js, css };
 }
 
 function controlRow(c: ControlEvidence, lang: Language): string {
