@@ -190,17 +190,22 @@ export interface GovernanceTools extends HandlerTools {
 export const isAwsServiceEvent = (event: IncomingEvent): boolean => typeof event.source === 'string' && event.source.startsWith('aws.') && event.source !== 'aws.events';
 
 type FactFlow<N extends FunctionName> = (fact: RoutedFact<N>, tools: GovernanceTools) => Promise<unknown>;
+
+/** `onFact` of a function that runs on its schedules only: no rule routes events to it, so one that arrives is refused (the default when `onFact` is left out). */
+export const refuseFacts = (functionName: FunctionName) => async (): Promise<never> => {
+  throw new InvalidEventError(`${functionName} runs on its schedules only; no rule routes events to it`);
+};
 type AwsEventFlow = (event: IncomingEvent, tools: GovernanceTools) => Promise<unknown>;
 
 /**
  * A governance function's flows: one for routed ERP facts (a function no rule routes facts to
- * has none), one for AWS services' events (exactly when its routing table has rules on the
+ * may leave it out: a fact that reaches it is refused), one for AWS services' events (exactly when its routing table has rules on the
  * default bus), and one per schedule of the function. What a flow returns is what the
  * invocation returns (the local runtime shows it for `erpgov schedule run`).
  */
 export type GovernanceFlows<N extends FunctionName> = {
   readonly onSchedule: { readonly [S in ScheduleIdOf<N>]: (firedAt: Date, tools: GovernanceTools) => Promise<unknown> };
-} & ([RoutedDetailTypeOf<N>] extends [never] ? { readonly onFact?: never } : { readonly onFact: FactFlow<N> })
+} & ([RoutedDetailTypeOf<N>] extends [never] ? { readonly onFact?: FactFlow<N> } : { readonly onFact: FactFlow<N> })
   & (TakesAwsEvents<N> extends true ? { readonly onAwsEvent: AwsEventFlow } : { readonly onAwsEvent?: never });
 
 /**
@@ -225,7 +230,7 @@ export function governanceHandler<N extends FunctionName>(functionName: N, clock
         const flow: (firedAt: Date, tools: GovernanceTools) => Promise<unknown> = flows.onSchedule[firedSchedule(envelope, functionName)];
         return flow(new Date(envelope.time), tools);
       }
-      if (!onFact) throw new InvalidEventError(`${functionName} runs on its schedules only; no rule routes events to it`);
+      if (!onFact) return refuseFacts(functionName)();
       const fact = routedFact(envelope, functionName, tools.now);
       if (!fact.clockSkew) return onFact(fact, tools);
       handlerTools.logger.warn('event time beyond tolerance: governed at arrival, flagged, resolving nothing', { eventId: fact.eventId, source: fact.source, detailType: fact.detailType, ...fact.clockSkew });

@@ -9,17 +9,28 @@
  * and to the fire time of a schedule — so a scenario dated days ahead arrives "now" and is not
  * taken for a wrong clock (the skew guard, see `ClockSkew` in functions/shared/event-handler.ts).
  */
-import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { expect, vi } from 'vitest';
 import { utcDaysBetween } from '../../functions/shared/time.ts';
 import { installClock, type Clock } from '../../functions/shared/clock.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
+import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
-import { startLocalPipeline, type LocalPipeline } from './local-pipeline.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
 
-export interface PipelineHarness extends LocalPipeline {
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface PipelineHarness {
+  readonly dataDir: string;
+  readonly runtime: LocalRuntime;
+  readonly events: EventBridgeClient;
+  readonly docs: DynamoDBDocumentClient;
   readonly startedAt: Date;
   /** The driven clock: the system's time, or the latest time the scenario moved it to. */
   readonly clock: Clock & { advanceTo(at: Date): void };
@@ -31,20 +42,42 @@ export interface PipelineHarness extends LocalPipeline {
   fireSchedule(id: string, notBefore: Date): Promise<Date>;
   /** Injects complete events (e.g. AWS service events as AWS emits them) straight into the runtime's bus and waits until all deliveries are done. */
   inject(events: readonly object[]): Promise<void>;
+  /**
+   * Stops the runtime and starts it again on the same data folder, as an admin restarts
+   * `erpgov start` after editing the policy file: handlers read the policy once per process
+   * (per Lambda container), so the restart imports them afresh and they read it again.
+   */
+  restart(): Promise<void>;
   /** Events of `detailType` from `source` that the audit trail recorded since the harness started. */
   published<T>(detailType: string, source: string): Promise<{ eventId: string; detail: T }[]>;
+  stop(): Promise<void>;
 }
 
 export async function startPipelineHarness(name: string): Promise<PipelineHarness> {
+  const dataDir = mkdtempSync(join(tmpdir(), `erpgov-${name}-`));
   const startedAt = new Date();
   let ahead = 0;
   const clock = { now: () => new Date(Math.max(Date.now(), ahead)), advanceTo: (at: Date) => void (ahead = Math.max(ahead, at.getTime())) };
-  const restoreClock = installClock(clock);
-  const pipeline = await startLocalPipeline(name);
-  const { runtime, events, docs } = pipeline;
+  const restoreClocks = [installClock(clock)];
+  const options = { dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } };
+  let runtime = await startLocalRuntime(options);
+  const clientsOf = (rt: LocalRuntime) => ({
+    events: new EventBridgeClient({ endpoint: rt.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 }),
+    docs: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.dynamoDbUrl, region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } }),
+  });
+  let { events, docs } = clientsOf(runtime);
 
   return {
-    ...pipeline,
+    dataDir,
+    get runtime() {
+      return runtime;
+    },
+    get events() {
+      return events;
+    },
+    get docs() {
+      return docs;
+    },
     startedAt,
     clock,
     entry: (detailType, detail, time) => ({ EventBusName: PIPELINE_EVENT_BUS_NAME, Source: 'erp.sap', DetailType: detailType, Detail: JSON.stringify({ schemaVersion: 1, ...detail }), Time: time }),
@@ -76,6 +109,16 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       runtime.bus.accept(events as unknown as BusEvent[]);
       await runtime.bus.whenIdle();
     },
+    async restart() {
+      events.destroy();
+      docs.destroy();
+      await runtime.stop();
+      vi.resetModules();
+      const [fresh, freshClock] = await Promise.all([import('../../runtime/local-runtime.ts'), import('../../functions/shared/clock.ts')]);
+      restoreClocks.push(freshClock.installClock(clock));
+      runtime = await fresh.startLocalRuntime(options);
+      ({ events, docs } = clientsOf(runtime));
+    },
     async published<T>(detailType: string, source: string) {
       const trail = dynamoAuditTrailStore(docs, stateTable.name);
       const found: { eventId: string; detail: T }[] = [];
@@ -88,8 +131,11 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       return found;
     },
     async stop() {
-      await pipeline.stop();
-      restoreClock();
+      events.destroy();
+      docs.destroy();
+      await runtime.stop();
+      for (const restore of restoreClocks.reverse()) restore();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
