@@ -18,7 +18,7 @@ import { changeStore, dynamoChangeItems, roleHoldingsReader } from '../functions
 import { freezeCalendars, monthlyChangeReport } from '../functions/change-approvals/flows.ts';
 import { dynamoDrillStore } from '../functions/incident-response/drill-store.ts';
 import { dynamoIncidentStore } from '../functions/incident-response/incident-store.ts';
-import { buildOperationsReport, OPERATIONS_FORMATS } from '../functions/incident-response/operations-report.ts';
+import { buildOperationsReport, OPERATIONS_FORMATS, writeOperationsReport } from '../functions/incident-response/operations-report.ts';
 import { folderArchiveStore, type ArchiveStore } from '../functions/shared/archive-store.ts';
 import { areaReportKey } from '../schemas/archive-layout.ts';
 import { processClock } from '../functions/shared/clock.ts';
@@ -77,16 +77,7 @@ const REPORTS: Readonly<Record<string, ReportKind<unknown>>> = {
     renderers: OPERATIONS_FORMATS,
     build: (docs, tableName, policy, quarter) =>
       buildOperationsReport({ findings: dynamoFindingsStore(docs, tableName), incidents: dynamoIncidentStore(docs, tableName), drills: dynamoDrillStore(docs, tableName) }, policy, quarter),
-    async write(archive, report, quarter, formats) {
-      const keys: string[] = [];
-      for (const format of formats) {
-        const { contentType, render } = OPERATIONS_FORMATS[format];
-        const key = areaReportKey('operations', quarter, format);
-        await archive.put(key, new TextEncoder().encode(render(report)), contentType);
-        keys.push(key);
-      }
-      return keys;
-    },
+    write: (archive, report, _quarter, formats) => writeOperationsReport(archive, report, formats),
     summary: (report) => `operations report ${report.quarter}: ${report.episodes.length} episode(s), ${report.incidents.reduce((n, s) => n + s.incidents, 0)} incident(s), ${report.drills.length} drill(s)`,
   }),
 };

@@ -270,7 +270,9 @@ export const functionDeclarations = [
     schedules: [
       { id: 'incident-sla-sweep', description: 'Every minute: incidents past their acknowledge or resolve target (breach, escalation, re-notification).', expression: 'rate(1 minute)' },
       { id: 'continuity-daily', description: 'Daily at 03:00 UTC: overdue drills and standby readiness (5.2, 5.3).', expression: 'cron(0 3 * * ? *)' },
+      { id: 'operations-report-monthly', description: 'On the 1st at 03:00 UTC: the operations report (threshold episodes, MTTA/MTTR, drills, RTO trend) of the quarter holding the month before, quarter to date, to the archive, where the monthly evidence pack reads it.', expression: 'cron(0 3 1 * ? *)' },
     ],
+    archiveAccess: 'write',
     timeoutSeconds: 120,
   },
   {

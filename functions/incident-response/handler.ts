@@ -1,12 +1,15 @@
 /**
  * incident-response (guide 5.1–5.3): incident SLA clocks with escalation and re-notification,
- * drills with measured RTO/RPO, overdue drills and standby readiness. Thin: wiring and dispatch.
+ * drills with measured RTO/RPO, overdue drills and standby readiness, and the operations report
+ * (3.x and 5.x, quarter to date) to the archive each month. Thin: wiring and dispatch.
  */
+import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { governanceHandler } from '../shared/event-handler.ts';
 import { governanceWiring } from '../shared/wiring.ts';
 import { dynamoDrillStore } from './drill-store.ts';
 import { checkContinuity, recordDrill, recordIncidentFact, sweepIncidents } from './flows.ts';
 import { dynamoIncidentStore } from './incident-store.ts';
+import { buildOperationsReport, quarterToReport, writeOperationsReport } from './operations-report.ts';
 
 const deps = governanceWiring((documents, tableName) => ({
   incidents: dynamoIncidentStore(documents, tableName),
@@ -34,6 +37,12 @@ export const handler = governanceHandler('incident-response')({
       const outcome = await checkContinuity(deps, firedAt);
       logger.info('continuity check', { firedAt: firedAt.toISOString(), raised: outcome.raised, resolved: outcome.resolved });
       return { schedule: 'continuity-daily', raised: outcome.raised.length, resolved: outcome.resolved.length };
+    },
+    async 'operations-report-monthly'(firedAt, { logger }) {
+      const report = await buildOperationsReport(deps, deps.policy, quarterToReport(firedAt));
+      const keys = await writeOperationsReport(archiveStoreFromEnv(), report);
+      logger.info('operations report', { quarter: report.quarter, keys });
+      return { schedule: 'operations-report-monthly', quarter: report.quarter, episodes: report.episodes.length, drills: report.drills.length };
     },
   },
 });

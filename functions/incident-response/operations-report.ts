@@ -12,7 +12,10 @@ import { incidentSeverity, type IncidentSeverity } from '../../schemas/details/i
 import type { Policy } from '../../schemas/policy.ts';
 import type { FindingsStore } from '../shared/findings/findings-store.ts';
 import type { StoredFinding } from '../shared/findings/finding.ts';
-import { MINUTE_MS, quarterBounds, quarterOf, SECOND_MS } from '../shared/time.ts';
+import { MINUTE_MS, previousMonth, quarterBounds, quarterOf, SECOND_MS } from '../shared/time.ts';
+import { areaReportKey } from '../../schemas/archive-layout.ts';
+import type { ArchiveStore } from '../shared/archive-store.ts';
+import { writeReportFormats } from '../shared/report-formats.ts';
 import type { DrillRecord, DrillStore } from './drill-store.ts';
 import { timeToAcknowledge, timeToResolve, type IncidentRecord } from './incident-clock.ts';
 import type { IncidentStore } from './incident-store.ts';
@@ -194,3 +197,15 @@ export const OPERATIONS_FORMATS = {
   },
 } as const;
 export type OperationsFormat = keyof typeof OPERATIONS_FORMATS;
+
+/**
+ * The quarter a monthly run reports on: the one holding the month before `firedAt`. Written on
+ * the 1st of each month, the quarter's report grows month by month (quarter to date) and is
+ * whole after its last month, so a month's evidence pack always finds its quarter's report.
+ */
+export const quarterToReport = (firedAt: Date): string => quarterOf(`${previousMonth(firedAt)}-01T00:00:00Z`);
+
+/** The report in every format to `reports/operations/<YYYY-Qn>.<ext>` (schemas/archive-layout.ts). */
+export function writeOperationsReport(archive: ArchiveStore, report: OperationsReport, formats?: readonly OperationsFormat[]): Promise<string[]> {
+  return writeReportFormats(archive, (format) => areaReportKey('operations', report.quarter, format), OPERATIONS_FORMATS, report, formats);
+}

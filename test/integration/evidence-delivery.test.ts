@@ -47,14 +47,16 @@ describe('evidence-delivery through the local runtime', () => {
     await runtime?.bus.whenIdle();
 
     // The areas' own monthly reports of October, as their schedules write them to the archive.
-    for (const [schedule, at] of [['access-permission-audit', '2026-11-01T02:00:00Z'], ['backup-monthly-report', '2026-11-01T03:00:00Z'], ['change-report-monthly', '2026-11-01T03:00:00Z']]) {
+    for (const [schedule, at] of [['access-permission-audit', '2026-11-01T02:00:00Z'], ['backup-monthly-report', '2026-11-01T03:00:00Z'], ['change-report-monthly', '2026-11-01T03:00:00Z'], ['operations-report-monthly', '2026-11-01T03:00:00Z']]) {
       expect((await erpgov('schedule', 'run', schedule as string, '--at', at as string)).code, schedule).toBe(0);
     }
 
     const first = await erpgov('schedule', 'run', 'evidence-monthly', '--at', '2026-11-01T00:05:00Z', '--json');
     expect(first.code, first.errors).toBe(0);
     const result = (JSON.parse(first.output) as { delivery: { result: { month: string; delivered: boolean; withoutData: string[]; missingReports: string[] } } }).delivery.result;
-    expect(result).toMatchObject({ month: '2026-10', delivered: true, missingReports: ['reports/operations/2026-Q4.json'] });
+    // Every report the month calls for is there: the operations report is the quarter to date (2026-Q4).
+    expect(result).toMatchObject({ month: '2026-10', delivered: true, missingReports: [] });
+    expect(existsSync(join(dataDir, 'archive', 'reports', 'operations', '2026-Q4.json'))).toBe(true);
 
     const pack = join(dataDir, 'archive', 'evidence', 'period=2026-10');
     const manifestFile = join(pack, 'manifest.json');

@@ -4,7 +4,7 @@ import { memoryFindingsStore } from '../../functions/shared/findings/findings-st
 import { memoryDrillStore } from '../../functions/incident-response/drill-store.ts';
 import { recordDrill, recordIncidentFact, sweepIncidents, type IncidentDeps } from '../../functions/incident-response/flows.ts';
 import { memoryIncidentStore } from '../../functions/incident-response/incident-store.ts';
-import { buildOperationsReport, OPERATIONS_FORMATS } from '../../functions/incident-response/operations-report.ts';
+import { buildOperationsReport, OPERATIONS_FORMATS, quarterToReport } from '../../functions/incident-response/operations-report.ts';
 import { quarterBounds } from '../../functions/shared/time.ts';
 import { recordSample } from '../../functions/threshold-alerts/flows.ts';
 import { memoryThresholdStore } from '../../functions/threshold-alerts/threshold-state.ts';
@@ -44,5 +44,14 @@ describe('operations report', () => {
     expect(report.standby).toEqual([{ service: 'order-entry', lastFailoverAt: '2026-03-01T00:00:00.000Z', ready: true }, { service: 'payment', lastFailoverAt: null, ready: false }]);
     expect(OPERATIONS_FORMATS.md.render(report)).toContain('| P1 | 2 | 20 (15) | 90 (240) | 1 | 0 |');
     expect(OPERATIONS_FORMATS.csv.render(report).split('\n')[0]).toBe('section,host,series,metric,startedAt,clearedAt,minutesOverThreshold,flapping,findingId');
+  });
+});
+
+describe('the monthly operations report run', () => {
+  it('reports the quarter holding the month before, quarter to date', () => {
+    expect(quarterToReport(new Date('2026-11-01T03:00:00Z'))).toBe('2026-Q4');
+    expect(quarterToReport(new Date('2026-10-01T03:00:00Z'))).toBe('2026-Q3');
+    expect(quarterToReport(new Date('2027-01-01T03:00:00Z'))).toBe('2026-Q4');
+    expect(quarterToReport(new Date('2026-04-15T00:00:00Z'))).toBe('2026-Q1');
   });
 });
