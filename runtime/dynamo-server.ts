@@ -22,5 +22,20 @@ export async function ensureStateTable(client: DynamoDBClient, table: StateTable
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
   await client.send(new CreateTableCommand({ TableName: tableName, BillingMode: 'PAY_PER_REQUEST', ...keyDefinitions(table) }));
+  await untilActive(client, tableName);
   return 'created';
+}
+
+/**
+ * dynalite answers CreateTable with the table CREATING and turns it ACTIVE on a timer; until
+ * then reads and writes get ResourceNotFoundException. On a loaded machine that gap is long
+ * enough to fail the first write, so wait for ACTIVE (bounded: about 10 s).
+ */
+async function untilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the local state table ${tableName} did not become ACTIVE within 10 s`);
 }
