@@ -10,7 +10,7 @@
  * module loads: a column with a type neither engine knows, a repeated name or an empty
  * description stops the CLI and `cdk synth`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import declared from './export-tables.json' with { type: 'json' };
 
 const columnTypes = ['string', 'bigint', 'double', 'boolean'] as const;

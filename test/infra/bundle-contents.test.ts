@@ -1,0 +1,44 @@
+/**
+ * What goes into each Lambda bundle, built with the stack's esbuild options (bench/bundles.ts
+ * times them). Guards the lean-bundle choices that one import line can undo:
+ *  - zod imported as a namespace (`import * as z from 'zod'`): `import { z } from 'zod'` makes
+ *    esbuild keep every export of zod, all ~50 locales included (~370 KB a bundle);
+ *  - the calendar parser (ical.js) only where freeze calendars are used (schemas/policy-checks.ts);
+ *  - the SMTP library in no bundle: it is shipped beside the notifier's (infra/constructs).
+ */
+import { resolve } from 'node:path';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { routingTable } from '../../infra/routes.ts';
+import { REPO_ROOT } from '../../runtime/local-runtime.ts';
+
+const CALENDAR_USERS = new Set(['change-approvals']);
+
+async function bundledPackages(entry: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: [resolve(REPO_ROOT, entry)],
+    bundle: true,
+    write: false,
+    outfile: 'bundle.mjs',
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    minify: true,
+    metafile: true,
+    logLevel: 'silent',
+    external: ['nodemailer'],
+    define: { 'process.env.ERPGOV_POLICY_INLINE': JSON.stringify('{}') },
+  });
+  return Object.keys(result.metafile.outputs['bundle.mjs']?.inputs ?? {});
+}
+
+describe('Lambda bundle contents', () => {
+  it.each(routingTable.map((fn) => [fn.name, fn.entry]))('%s: no zod locale but English, ical.js only where calendars are used, no SMTP library', async (name, entry) => {
+    const inputs = await bundledPackages(entry);
+    expect(inputs.some((p) => /node_modules\/zod\//.test(p))).toBe(true);
+    expect(inputs.filter((p) => /node_modules\/zod\/v4\/locales\/(?!en\.js)/.test(p))).toEqual([]);
+    expect(inputs.some((p) => /node_modules\/ical\.js\//.test(p))).toBe(CALENDAR_USERS.has(name));
+    expect(inputs.filter((p) => /node_modules\/nodemailer\//.test(p))).toEqual([]);
+  }, 60_000);
+});
