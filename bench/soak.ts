@@ -9,7 +9,9 @@
  * shared and noisy: compare start with end, not with other machines.
  * --heap-snapshots DIR writes `start.heapsnapshot` (after the first minute) and
  * `end.heapsnapshot` there, for comparing by constructor in Chrome DevTools; the memory lines
- * then also show the external and ArrayBuffer memory.
+ * then also show the heap's committed size and the external and ArrayBuffer memory. Writing a
+ * snapshot inflates RSS by itself (~150 MB that stays mapped): take RSS figures from a run
+ * without snapshots.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +67,7 @@ const memory = (snapshot?: string) => {
   const m = process.memoryUsage();
   if (!snapshotDir || !snapshot) return `rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)}`;
   writeHeapSnapshot(join(snapshotDir, `${snapshot}.heapsnapshot`));
-  return `rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)}, external ${mb(m.external)}, array buffers ${mb(m.arrayBuffers)}`;
+  return `rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)}, array buffers ${mb(m.arrayBuffers)}`;
 };
 const percentile = (xs: number[], p: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
