@@ -1,22 +1,30 @@
 /**
  * Soak benchmark (not a test; issue 15, class 6): the local runtime under a steady PutEvents
  * load for a long while, to see memory grow or latency drift.
- *   npx tsx bench/soak.ts [--minutes 10] [--rate 50]
+ *   npx tsx bench/soak.ts [--minutes 10] [--rate 50] [--heap-snapshots DIR]
  * Posts `rate` events a second (calls of 10 entries: logins and operations of a few hundred
  * accounts, each with its own operationId), waits for every delivery, and prints for the
  * first and the last minute: the PutEvents latency (p50, p99, max), the events delivered, and
  * the process's memory (RSS, heap used after a GC when --expose-gc is given). The machine is
  * shared and noisy: compare start with end, not with other machines.
+ * --heap-snapshots DIR writes `start.heapsnapshot` (after the first minute) and
+ * `end.heapsnapshot` there, for comparing by constructor in Chrome DevTools; the memory lines
+ * then also show the heap's committed size and the external and ArrayBuffer memory. Writing a
+ * snapshot inflates RSS by itself (~150 MB that stays mapped): take RSS figures from a run
+ * without snapshots.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { parseArgs } from 'node:util';
 import { startLocalRuntime } from '../runtime/local-runtime.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../schemas/envelope.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, rate: { type: 'string', default: '50' } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, rate: { type: 'string', default: '50' }, 'heap-snapshots': { type: 'string' } } });
+const snapshotDir = values['heap-snapshots'] === undefined ? undefined : resolve(values['heap-snapshots']);
+if (snapshotDir) mkdirSync(snapshotDir, { recursive: true });
 const minutes = Number(values.minutes);
 const rate = Number(values.rate);
 if (!(minutes > 0) || !(rate >= 10)) throw new Error('--minutes must be positive and --rate at least 10 (events per second)');
@@ -53,10 +61,13 @@ async function post(sample: Sample): Promise<void> {
   sample.events += entries.length;
 }
 
-const memory = () => {
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+const memory = (snapshot?: string) => {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  return `rss ${(m.rss / 2 ** 20).toFixed(0)} MB, heap used ${(m.heapUsed / 2 ** 20).toFixed(0)} MB`;
+  if (!snapshotDir || !snapshot) return `rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)}`;
+  writeHeapSnapshot(join(snapshotDir, `${snapshot}.heapsnapshot`));
+  return `rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)}, array buffers ${mb(m.arrayBuffers)}`;
 };
 const percentile = (xs: number[], p: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -74,7 +85,7 @@ let memoryAfterFirstMinute = memoryAtStart;
 for (let tick = 0; Date.now() < end; tick++) {
   const minute = Math.floor((Date.now() - started) / 60_000);
   while (minuteSamples.length <= minute) {
-    if (minuteSamples.length === 1) memoryAfterFirstMinute = memory();
+    if (minuteSamples.length === 1) memoryAfterFirstMinute = memory('start');
     minuteSamples.push({ latencies: [], events: 0 });
   }
   const p = post(minuteSamples[minute] as Sample).finally(() => inFlight.delete(p));
@@ -84,7 +95,7 @@ for (let tick = 0; Date.now() < end; tick++) {
 }
 await Promise.all(inFlight);
 await runtime.bus.whenIdle();
-const memoryAtEnd = memory();
+const memoryAtEnd = memory('end');
 await runtime.stop();
 process.stdout.write = write;
 rmSync(work, { recursive: true, force: true });

@@ -74,6 +74,8 @@ export interface EventBusOptions {
   readonly durable?: boolean;
   /** Dead-letter times (a simulation's virtual clock). Default: the system clock. */
   readonly clock?: Clock;
+  /** Journal lines from which the journal is compacted to what is still pending (see `journalNeedsCompaction`). Default 10,000. */
+  readonly journalCompactionLines?: number;
 }
 
 /** How one delivery ended: what the target returned, or why it was dead-lettered. */
@@ -114,7 +116,8 @@ export class LocalEventBus {
   /** Per batched target: routed deliveries waiting for a free slot, taken up to the batch size at a time. */
   private readonly batching = new Map<string, Delivery[]>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private readonly outstanding = new Map<string, Set<string>>(); // eventId → targets not yet settled
+  /** Accepted events whose deliveries are not all settled, with the targets left: what a compacted journal keeps. */
+  private readonly outstanding = new Map<string, { readonly event: BusEvent; readonly targets: Set<string> }>();
   private readonly settledBuffer: JournalRecord[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private running = 0;
@@ -125,6 +128,7 @@ export class LocalEventBus {
   private readonly listeners = new Set<AcceptedListener>();
   private readonly durable: boolean;
   private readonly clock: Clock;
+  private readonly journalCompactionLines: number;
 
   constructor(private readonly options: EventBusOptions) {
     this.journal = new JsonlStore<JournalRecord>(join(options.dataDir, 'bus', 'journal.jsonl'));
@@ -133,6 +137,7 @@ export class LocalEventBus {
     this.concurrency = options.concurrency ?? 8;
     this.durable = options.durable ?? true;
     this.clock = options.clock ?? systemClock;
+    this.journalCompactionLines = options.journalCompactionLines ?? 10_000;
   }
 
   /** Calls `listener` with every batch of accepted events; returns a function that stops it. */
@@ -208,7 +213,7 @@ export class LocalEventBus {
 
   private track(event: BusEvent, targetNames: readonly string[], direct = false): void {
     if (targetNames.length === 0) return;
-    this.outstanding.set(event.id, new Set(targetNames));
+    this.outstanding.set(event.id, { event, targets: new Set(targetNames) });
     for (const name of targetNames) {
       const target = this.options.targets.get(name);
       if (!target) throw new Error(`no target named "${name}" is registered with the bus`);
@@ -319,7 +324,7 @@ export class LocalEventBus {
   }
 
   private settle(delivery: Delivery, outcome: 'delivered' | 'dead-lettered'): void {
-    const left = this.outstanding.get(delivery.event.id);
+    const left = this.outstanding.get(delivery.event.id)?.targets;
     left?.delete(delivery.target.name);
     if (left && left.size === 0) this.outstanding.delete(delivery.event.id);
     if (!this.durable) return;
@@ -331,9 +336,12 @@ export class LocalEventBus {
   private flushSettled(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.outstanding.size === 0 && this.journalLines > 10_000) {
-      this.journal.rewrite([]); // nothing pending: the whole journal is history
-      this.journalLines = 0;
+    if (journalNeedsCompaction(this.journalLines, this.outstanding.size, this.journalCompactionLines)) {
+      // Everything else in the journal is history: its settlement marks (flushed or still
+      // buffered) only cancel events that are no longer outstanding.
+      const survivors: JournalRecord[] = [...this.outstanding.values()].map(({ event, targets }) => ({ kind: 'event', event, targets: [...targets] }));
+      this.journal.rewrite(survivors);
+      this.journalLines = survivors.length;
       this.settledBuffer.length = 0;
       return;
     }
@@ -345,7 +353,7 @@ export class LocalEventBus {
   /** Deliveries accepted but not yet settled (in flight, queued or waiting to retry). */
   get pendingDeliveries(): number {
     let n = 0;
-    for (const targets of this.outstanding.values()) n += targets.size;
+    for (const { targets } of this.outstanding.values()) n += targets.size;
     return n;
   }
 
@@ -384,6 +392,17 @@ export class LocalEventBus {
     this.deadLetters.close();
     this.notifyIfIdle();
   }
+}
+
+/**
+ * Whether the journal should be rewritten to the events still outstanding: once it holds
+ * `threshold` lines and at least twice as many as would survive. Under steady load something
+ * is always in flight, so waiting for an idle moment would let the journal (and the reading of
+ * it at the next start) grow for as long as the runtime runs; halving it at least each time
+ * keeps the rewrites' cost proportional to what was appended. Pure.
+ */
+export function journalNeedsCompaction(journalLines: number, outstandingEvents: number, threshold: number): boolean {
+  return journalLines >= threshold && journalLines >= 2 * outstandingEvents;
 }
 
 const waiterKey = (eventId: string, target: string) => `${eventId}\n${target}`;

@@ -1,11 +1,11 @@
 import * as z from 'zod';
 import { ConfigurationError, InvalidEventError, TransientError } from '../../schemas/errors.ts';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRoutingTable, defineFunction } from '../../infra/routes.ts';
-import { backoffDelay, deadLetterStore, isRetryable, LocalEventBus, type Target } from '../../runtime/event-bus.ts';
+import { backoffDelay, deadLetterStore, isRetryable, journalNeedsCompaction, LocalEventBus, type Target } from '../../runtime/event-bus.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
 
 // Only the rules matter to the bus: every capability is the default.
@@ -35,6 +35,16 @@ function recordingTarget(name: string, failures = 0, error: Error = new Error('E
 }
 
 const fastRetry = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
+
+/** A fresh bus on the same data folder (a restart): how many deliveries it re-queued, and the events they delivered. */
+async function restartAndRedeliver(): Promise<{ requeued: number; seen: string[] }> {
+  const audit = recordingTarget('audit');
+  const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry });
+  const requeued = bus.recover();
+  await bus.whenIdle();
+  await bus.stop();
+  return { requeued, seen: audit.seen.sort() };
+}
 let dataDir: string;
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'erpgov-bus-'));
@@ -97,17 +107,36 @@ describe('LocalEventBus', () => {
     await first.stop(10);
     release();
 
-    const audit = recordingTarget('audit');
-    const second = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry });
-    expect(second.recover()).toBe(3);
-    await second.whenIdle();
-    expect(audit.seen.sort()).toEqual(['e1', 'e2', 'e3']);
-    await second.stop();
+    expect(await restartAndRedeliver()).toEqual({ requeued: 3, seen: ['e1', 'e2', 'e3'] });
 
     // A third start has nothing left to do: the journal was compacted and settled.
     const third = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', recordingTarget('audit')]]) });
     expect(third.recover()).toBe(0);
     await third.stop();
+  });
+
+  it('keeps its journal bounded under load that never leaves it idle, and still redelivers what was pending', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // One delivery never finishes while the runtime runs: the bus is never idle, as under steady load.
+    const audit: Target = { name: 'audit', invoke: (e) => (e.id === 'stuck' ? gate : Promise.resolve()) };
+    const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', audit]]), retry: fastRetry, journalCompactionLines: 40 });
+    bus.recover();
+    bus.accept([event('stuck')]);
+    const journalLines = () => readFileSync(join(dataDir, 'bus', 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    let longest = 0;
+    for (let round = 0; round < 30; round++) {
+      bus.accept(Array.from({ length: 5 }, (_, i) => event(`r${round}-${i}`)));
+      while (bus.pendingDeliveries > 1) await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setTimeout(r, 60)); // the settlement marks' flush
+      longest = Math.max(longest, journalLines());
+    }
+    // 30 rounds journal 300 lines (an event and its mark each); compaction keeps it near the threshold.
+    expect(longest).toBeLessThan(40 + 2 * 5 + 1);
+    await bus.stop(10);
+    release();
+
+    expect(await restartAndRedeliver()).toEqual({ requeued: 1, seen: ['stuck'] });
   });
 
   it('tells a caller how one delivery ended: what the target returned, or why it was dead-lettered', async () => {
@@ -210,6 +239,14 @@ describe('retry helpers', () => {
     expect(backoffDelay(policy, 1, () => 1)).toBe(100);
     expect(backoffDelay(policy, 3, () => 1)).toBe(400);
     expect(backoffDelay(policy, 8, () => 1)).toBe(1000);
+  });
+
+  it('compacts the journal from the threshold on, once at least half of it is history', () => {
+    expect(journalNeedsCompaction(9_999, 0, 10_000)).toBe(false);
+    expect(journalNeedsCompaction(10_000, 0, 10_000)).toBe(true);
+    expect(journalNeedsCompaction(10_000, 5_000, 10_000)).toBe(true);
+    expect(journalNeedsCompaction(10_000, 5_001, 10_000)).toBe(false); // rewriting would not even halve it
+    expect(journalNeedsCompaction(12_000, 6_000, 10_000)).toBe(true);
   });
 
   it('classifies errors', () => {
