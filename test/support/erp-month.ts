@@ -10,7 +10,9 @@
  * operations, a verified and an unverified bulk delete, a sensitive export). Deterministic.
  *
  * SIMULATION_POLICY is the policy the month runs under: the shipped defaults plus a backup
- * catalogue (the default one is empty, so nothing would be governed in area 1).
+ * catalogue (the default one is empty, so nothing would be governed in area 1), and silence
+ * limits that fit the month's cadences (samples every 10 minutes, replication hourly), so that
+ * the silence sweeps are idle between deadlines instead of sweeping every shard each time.
  */
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/envelope.ts';
 import { accessScenario, MONTH_START } from './access-month.ts';
@@ -44,8 +46,10 @@ const THREE_YEARS_AND_A_WEEK = 1_103 * DAY;
 
 /** The policy the month runs under (a file for `--policy`). */
 export const SIMULATION_POLICY = {
+  // The host samples every 10 minutes and replication reports hourly: silent after an hour and a half.
+  performance: { thresholdEvaluation: { missingData: { silentAfterMinutes: 90 } } },
   backups: {
-    tiers: { hot: { offsiteTarget: 'dr-site-shenzhen' } },
+    tiers: { hot: { offsiteTarget: 'dr-site-shenzhen', heartbeatEveryMinutes: 90 } },
     aws: { offsiteVaultArns: [OFFSITE_VAULT] },
     catalogue: [
       { id: 'orders-db', system: ORDERS_DB, kind: 'database', tier: 'hot', dataClasses: ['orders', 'customer'], backupPlan: 'hana-daily' },
@@ -58,7 +62,7 @@ export const SIMULATION_POLICY = {
 /** 1.1–1.3: replication heartbeats, daily hot and weekly cold full backups, one failure, restore tests; AWS Backup jobs of the configuration volume. */
 function backups(): Record<string, unknown>[] {
   const lines: Record<string, unknown>[] = [];
-  for (let h = 0; h < DAYS_IN_MONTH * 24; h += 6) {
+  for (let h = 0; h < DAYS_IN_MONTH * 24; h++) {
     lines.push(entry('Replication Status', { system: ORDERS_DB, replica: 'dr-site-shenzhen', state: 'in-sync', lagSeconds: 4 + (h % 5), offsite: true, encryptedInTransit: true, dataset: 'orders-db' }, h * HOUR + 5 * MINUTE));
   }
   for (let d = 1; d <= DAYS_IN_MONTH; d++) {
