@@ -18,7 +18,7 @@ import { toAuditRecord, type AuditRecord } from '../functions/shared/audit-trail
 import { memoryFindingsStore } from '../functions/shared/findings/findings-store.ts';
 import { findingLifecycle } from '../functions/shared/findings/lifecycle.ts';
 import { DAY_MS, HOUR_MS as HOUR, startOfHour, utcDay, utcDaysBetween } from '../functions/shared/time.ts';
-import { defaultPolicy } from '../schemas/policy-loader.ts';
+import { defaultPolicy } from '../schemas/default-policy.ts';
 
 const { values } = parseArgs({ options: { 'per-day': { type: 'string' }, accounts: { type: 'string' } } });
 const PER_DAY = Number(values['per-day'] ?? 10_000);

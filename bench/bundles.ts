@@ -14,13 +14,14 @@ import { parseArgs } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { routingTable } from '../infra/routes.ts';
 import { REPO_ROOT } from '../runtime/local-runtime.ts';
+import { shippedPolicy } from '../schemas/policy-loader.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, only: { type: 'string' } } });
 const runs = Number(values.runs);
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const dir = mkdtempSync(join(tmpdir(), 'erpgov-bundles-'));
-// The stack's default: the shipped policy (an empty document inlined; `-c policyFile=` would inline that file).
-const policyDocument = {};
+// The stack's default: the shipped policy, validated with its defaults applied, as synth bakes it.
+const bakedPolicy = shippedPolicy();
 
 /** The options `infra/constructs/governance-function.ts` gives esbuild (through NodejsFunction). */
 const common = {
@@ -33,7 +34,9 @@ const common = {
   minify: true,
   metafile: true,
   logLevel: 'silent' as const,
-  define: { 'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(policyDocument)) },
+  define: { 'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(bakedPolicy)) },
+  // Shipped beside the notifier's bundle, loaded only on the SMTP path.
+  external: ['nodemailer'],
 };
 
 async function bundle(entry: string, outfile: string): Promise<{ bytes: number; metafile: Metafile }> {

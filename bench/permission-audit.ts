@@ -24,7 +24,7 @@ import { dynamoAccessStores } from '../functions/access-governance/stores.ts';
 import { buildPermissionReport, type PermissionReport } from '../functions/access-governance/permission-report.ts';
 import { foldHoldings, STANDING, type AccountSnapshot, type PersonState, type RoleHolding } from '../functions/access-governance/permission-state.ts';
 import { mapWithConcurrency } from '../functions/shared/concurrency.ts';
-import { defaultPolicy } from '../schemas/policy-loader.ts';
+import { defaultPolicy } from '../schemas/default-policy.ts';
 import { stateTable } from '../infra/state-table.ts';
 import { bulkLoad, startBenchDynamo } from './support/dynamo.ts';
 

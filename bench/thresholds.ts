@@ -17,7 +17,7 @@ import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../infra/state-table.ts';
 import { startLocalRuntime } from '../runtime/local-runtime.ts';
-import { defaultPolicy } from '../schemas/policy-loader.ts';
+import { defaultPolicy } from '../schemas/default-policy.ts';
 import { dynamoFindingsStore } from '../functions/shared/findings/findings-store.ts';
 import { recordSample } from '../functions/threshold-alerts/flows.ts';
 import { dynamoThresholdStore } from '../functions/threshold-alerts/threshold-state.ts';

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { anchoredHeadsFrom } from '../functions/audit-archive/head-anchors.ts';
+import { anchoredHeadsFrom } from '../functions/shared/audit-trail/head-anchors.ts';
 import { dynamoGrantStore, type GrantStore } from '../functions/access-governance/grant-store.ts';
 import type { AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
 import { dynamoAuditTrailStore, oldestIntactTrailDay, type AuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';

@@ -18,12 +18,13 @@ import { changeStore, dynamoChangeItems, roleHoldingsReader } from '../functions
 import { freezeCalendars, monthlyChangeReport } from '../functions/change-approvals/flows.ts';
 import { dynamoDrillStore } from '../functions/incident-response/drill-store.ts';
 import { dynamoIncidentStore } from '../functions/incident-response/incident-store.ts';
-import { buildOperationsReport, OPERATIONS_FORMATS, QUARTER_PATTERN, quarterOf } from '../functions/incident-response/operations-report.ts';
+import { buildOperationsReport, OPERATIONS_FORMATS } from '../functions/incident-response/operations-report.ts';
 import { folderArchiveStore, type ArchiveStore } from '../functions/shared/archive-store.ts';
+import { areaReportKey } from '../schemas/archive-layout.ts';
 import { processClock } from '../functions/shared/clock.ts';
 import { dynamoFindingsStore } from '../functions/shared/findings/findings-store.ts';
 import { ALL_REPORT_FORMATS, type ReportFormatName } from '../functions/shared/report-formats.ts';
-import { MONTH_PATTERN, previousMonth, utcMonth } from '../functions/shared/time.ts';
+import { MONTH_PATTERN, previousMonth, QUARTER_PATTERN, quarterOf, utcMonth } from '../functions/shared/time.ts';
 import type { Policy } from '../schemas/policy.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
@@ -80,7 +81,7 @@ const REPORTS: Readonly<Record<string, ReportKind<unknown>>> = {
       const keys: string[] = [];
       for (const format of formats) {
         const { contentType, render } = OPERATIONS_FORMATS[format];
-        const key = `reports/operations/${quarter}.${format}`;
+        const key = areaReportKey('operations', quarter, format);
         await archive.put(key, new TextEncoder().encode(render(report)), contentType);
         keys.push(key);
       }

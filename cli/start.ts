@@ -1,6 +1,7 @@
 /** `erpgov start`: the local pipeline in one process, until Ctrl-C (graceful: nothing accepted is lost). */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { withCheckedCalendars } from '../schemas/policy-checks.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { exampleEvent } from '../schemas/index.ts';
 import { routingTable } from '../infra/routes.ts';
@@ -19,7 +20,7 @@ export async function runStart(args: string[]): Promise<number> {
   const env = process.env;
   if (values.policy) env.ERPGOV_POLICY_FILE = values.policy;
   // The policy is validated once, before anything starts: a bad policy names its key and stops here.
-  const policy = loadPolicy({ env });
+  const policy = withCheckedCalendars(loadPolicy({ env }), env.ERPGOV_POLICY_FILE);
   const dataDir = dataDirFrom(values['data-dir']);
   // Before the runtime sets ERPGOV_DATA_DIR for its functions: is this the folder commands find by default?
   const isDefaultDir = dataDir === dataDirFrom(undefined);

@@ -3,6 +3,7 @@
  * line naming the value and what is allowed, printed as `erpgov: <message>`, exit status 2,
  * and nothing written. Every command and subcommand answers `--help` (or `-h`) from here.
  */
+import { PeriodError } from '../functions/shared/evidence/period.ts';
 
 /** Bad input: exit 2, one line, nothing written. */
 export class UsageError extends Error {}
@@ -10,7 +11,7 @@ export class UsageError extends Error {}
 /** Whether an error is the user's input (exit 2) rather than the system's (exit 1). */
 export function isUsageError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
+  return err instanceof UsageError || err instanceof PeriodError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
 }
 
 export const wantsHelp = (args: readonly string[]) => args.includes('--help') || args.includes('-h');

@@ -4,8 +4,11 @@
  * it for the CDK stack and the local bus, and each handler derives from it the detail-types
  * and schedule ids it serves (`event-handler.ts`), so the two can never disagree — the
  * compiler checks that a handler handles every schedule of its function and narrows each
- * routed detail to its schema. Handlers import this module, so it imports nothing heavy.
+ * routed detail to its schema. Handlers import this module, so it imports nothing heavy
+ * (the archive's key layout is plain data).
  */
+import { ARCHIVE_PREFIX, EVIDENCE_PREFIX, REPORTS_PREFIX } from '../schemas/archive-layout.ts';
+import { EXPORTS_PREFIX } from '../schemas/export-tables.ts';
 
 export interface RuleDeclaration {
   /** Stable id, unique across the table; becomes part of the AWS rule's logical id. */
@@ -36,6 +39,13 @@ export interface FunctionCapabilities {
   readonly publishesEvents: boolean;
   /** Access to the archive bucket (audit-log archive, exported reports). */
   readonly archiveAccess: 'none' | 'write' | 'read-write';
+  /**
+   * Which key prefixes of the archive it may read and write (`prefix/` each); absent: every
+   * key, as `archiveAccess` says. A function that writes beside others' data names its own.
+   */
+  readonly archivePrefixes?: { readonly read: readonly string[]; readonly write: readonly string[] };
+  /** Signs evidence manifests with the stack's Ed25519 KMS key (kms:Sign on that key only). Absent: no. */
+  readonly signsEvidence?: boolean;
   /** Reads the notification secret (Slack webhook, mail settings) from Secrets Manager. */
   readonly readsSecrets: boolean;
   /** Sends e-mail through SES. */
@@ -309,6 +319,22 @@ export const functionDeclarations = [
     publishesEvents: false,
     timeoutSeconds: 30,
     memoryMb: 256,
+  },
+  {
+    name: 'evidence-delivery',
+    description: 'Evidence delivery (guide 1.1-6.4): on the 1st of each month the signed evidence pack of the month before to the archive, the export partitions the SQL tables read, and a finding per control that had no data.',
+    rules: [],
+    schedules: [
+      { id: 'evidence-monthly', description: 'On the 1st at 06:00 UTC, after the areas wrote their monthly reports (02:00-03:00): the pack of the month before.', expression: 'cron(0 6 1 * ? *)' },
+    ],
+    // Reads the areas' reports and the trail's manifests and anchors; writes only its packs and the export partitions.
+    archiveAccess: 'read-write',
+    archivePrefixes: {
+      read: [REPORTS_PREFIX, `${ARCHIVE_PREFIX}/manifests`, `${ARCHIVE_PREFIX}/anchors`, EVIDENCE_PREFIX],
+      write: [EVIDENCE_PREFIX, EXPORTS_PREFIX],
+    },
+    signsEvidence: true,
+    timeoutSeconds: 900,
   },
 ] as const satisfies readonly FunctionDeclaration[];
 

@@ -25,7 +25,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ARCHIVE_PREFIX } from '../schemas/archive-layout.ts';
-import { parsePolicy, PolicyError, readPolicyDocument, type Policy } from '../schemas/policy-loader.ts';
+import { PolicyError, readPolicyDocument, type Policy } from '../schemas/policy-loader.ts';
+import { parseWholePolicy } from '../schemas/policy-checks.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { AuditGlueTable } from './constructs/audit-glue-table.ts';
 import { ExportGlueTables } from './constructs/export-glue-tables.ts';
@@ -103,7 +104,7 @@ export class GovernanceStack extends Stack {
     });
     const repoRoot = props.repoRoot ?? REPO_ROOT;
     const routes = props.routingTable ?? defaultRoutingTable;
-    const { document: policyDocument, policy } = this.governancePolicy(repoRoot, props.policy);
+    const policy = this.governancePolicy(repoRoot, props.policy);
 
     const key = new kms.Key(this, 'Key', {
       description: 'ERP governance pipeline: state table, audit archive and alarm topic',
@@ -153,19 +154,34 @@ export class GovernanceStack extends Stack {
     this.notificationSecret = this.notificationSettingsSecret();
     const mail = this.mailIdentities();
 
+    // Evidence manifests are signed with an Ed25519 key that never leaves KMS (guide 6.1 evidence; verified offline).
+    const evidenceSigningKey = routes.some((d) => d.signsEvidence)
+      ? new kms.Key(this, 'EvidenceSigningKey', {
+          description: 'ERP governance pipeline: Ed25519 key that signs the monthly evidence packs (kms:Sign by evidence-delivery only)',
+          keySpec: kms.KeySpec.ECC_NIST_EDWARDS25519,
+          keyUsage: kms.KeyUsage.SIGN_VERIFY,
+          removalPolicy: RemovalPolicy.RETAIN,
+        })
+      : undefined;
+    if (evidenceSigningKey) {
+      Validations.of(evidenceSigningKey).acknowledge({ id: 'AwsSolutions-KMS5', reason: 'Asymmetric signing key (ECC_NIST_EDWARDS25519): KMS cannot rotate asymmetric keys, and packs already delivered name the public key they were signed with.' });
+      new CfnOutput(this, 'EvidenceSigningKeyArn', { value: evidenceSigningKey.keyArn, description: 'KMS key that signs the evidence packs; `aws kms get-public-key` gives the key `erpgov evidence verify` finds in each manifest' });
+    }
+
     const functions = new Map<string, GovernanceFunction>();
     const deadLetterQueues = new Map<string, DeadLetterQueue>();
     for (const definition of routes) {
       const fn = new GovernanceFunction(this, pascal(definition.name), {
         definition,
         repoRoot,
-        policyDocument,
+        policy,
         logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
         alarmAction,
       });
       fn.bindStateTable(this.table, definition.stateAccess);
       fn.bindEventBus(this.bus, definition.publishesEvents);
-      fn.bindArchive(this.archive.bucket, key, definition.archiveAccess);
+      fn.bindArchive(this.archive.bucket, key, definition.archiveAccess, definition.archivePrefixes);
+      fn.bindEvidenceSigningKey(evidenceSigningKey, definition.signsEvidence ?? false);
       fn.bindNotificationSecret(this.notificationSecret, definition.readsSecrets);
       fn.bindEmail(mail.identityArns, definition.sendsEmail, mail.wildcardReason);
       functions.set(definition.name, fn);
@@ -352,18 +368,18 @@ export class GovernanceStack extends Stack {
   }
 
   /**
-   * The policy document to bake in, validated now so that a bad policy fails synth with the
+   * The policy to bake in (defaults applied), validated now so that a bad policy fails synth with the
    * key path and what is allowed, rather than every function at its first cold start.
    */
-  private governancePolicy(repoRoot: string, given: unknown): { document: unknown; policy: Policy } {
-    if (given !== undefined) return { document: given, policy: parsePolicy(given, 'GovernanceStack props.policy') };
+  private governancePolicy(repoRoot: string, given: unknown): Policy {
+    if (given !== undefined) return parseWholePolicy(given, 'GovernanceStack props.policy');
     const file: unknown = this.node.tryGetContext(POLICY_FILE_CONTEXT);
-    if (file === undefined || file === '') return { document: {}, policy: parsePolicy({}, 'shipped defaults') };
+    if (file === undefined || file === '') return parseWholePolicy({}, 'shipped defaults');
     if (typeof file !== 'string') {
       throw new PolicyError([{ path: `context ${POLICY_FILE_CONTEXT}`, value: file, message: 'must be a path relative to the repository root' }]);
     }
     const document = readPolicyDocument(resolve(repoRoot, file), file, `-c ${POLICY_FILE_CONTEXT}=<path> is relative to the repository root`);
-    return { document, policy: parsePolicy(document, file) };
+    return parseWholePolicy(document, file);
   }
 }
 

@@ -5,3 +5,20 @@
  * from here, so infra does not import a function's module for it.
  */
 export const ARCHIVE_PREFIX = 'audit';
+
+/** The digest manifest of one archived day (its batches and the chain heads it closed). */
+export const manifestKey = (day: string) => `${ARCHIVE_PREFIX}/manifests/${day}.json`;
+
+/** Where each area writes its reports: `reports/<subject>/<YYYY-MM | YYYY-Qn>.<json|csv|md>`. */
+export const REPORTS_PREFIX = 'reports';
+export const REPORT_SUBJECTS = ['permissions', 'backups', 'changes', 'operations'] as const;
+export type ReportSubject = (typeof REPORT_SUBJECTS)[number];
+export const areaReportKey = (subject: ReportSubject, period: string, format: 'json' | 'csv' | 'md' = 'json') => `${REPORTS_PREFIX}/${subject}/${period}.${format}`;
+
+/**
+ * The monthly evidence packs (evidence-delivery): `evidence/period=<YYYY-MM>/<file>`, the same
+ * files as `erpgov evidence --out DIR` with `manifest.json` written last, so a pack whose
+ * manifest is there is complete. Object Lock on AWS keeps every pack as delivered.
+ */
+export const EVIDENCE_PREFIX = 'evidence';
+export const evidencePackPrefix = (month: string) => `${EVIDENCE_PREFIX}/period=${month}/`;

@@ -3,7 +3,7 @@
  * PutEvents request entry an ERP sends, with the limits EventBridge documents
  * (API reference: PutEventsRequestEntry; quotas: 256 KB per entry).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** EventBridge's limit on one entry (and on a whole PutEvents request): 256 KB. */
 /** The pipeline's event bus: ERP systems put their events here (locally and on AWS). */

@@ -8,6 +8,7 @@
  * start-up and synth, so a calendar that does not parse is refused with the parser's reason.
  */
 import ICAL from 'ical.js';
+import { isTimeZone } from './time-zones.ts';
 
 export interface ClosedWindow {
   readonly calendar: string;
@@ -60,21 +61,6 @@ function tzidOf(event: InstanceType<typeof ICAL.Event>): string | undefined {
   return typeof tzid === 'string' && tzid !== '' ? tzid : undefined;
 }
 
-/** Whether `name` is an IANA time zone this runtime knows (the policy's `timezone` fields check it too). */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Parses an iCalendar text. Floating times (no TZID, no Z) are read in `defaultZone`. Throws an
- * Error with the parser's reason when the text is not a calendar, has no VEVENT, an event has
- * no DTSTART or names a TZID that is not an IANA zone.
- */
 export function parseFreezeCalendar(name: string, ics: string, defaultZone: string): FreezeCalendar {
   let root: InstanceType<typeof ICAL.Component>;
   try {

@@ -6,7 +6,7 @@
  * Convention: a custom message written in a schema (`refine`, `superRefine`, `regex`) starts
  * with "must ..." and is used as is; zod's generic messages are rephrased here.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export interface Problem {
   /** Key path, e.g. `detail.modules[0]` or `audit.retention.days`. */
@@ -149,6 +149,7 @@ interface InspectableDef {
   valueType?: unknown;
   element?: unknown;
   in?: unknown;
+  getter?: () => unknown;
 }
 
 function defOf(schema: unknown): InspectableDef | undefined {
@@ -157,8 +158,8 @@ function defOf(schema: unknown): InspectableDef | undefined {
 
 function unwrap(schema: unknown): unknown {
   let current = schema;
-  for (let def = defOf(current); def?.innerType !== undefined || def?.type === 'pipe'; def = defOf(current)) {
-    current = def.type === 'pipe' ? def.in : def.innerType;
+  for (let def = defOf(current); def?.innerType !== undefined || def?.type === 'pipe' || def?.type === 'lazy'; def = defOf(current)) {
+    current = def.type === 'pipe' ? def.in : def.type === 'lazy' ? def.getter?.() : def.innerType;
   }
   return current;
 }

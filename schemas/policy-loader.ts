@@ -32,8 +32,17 @@ export function parsePolicy(input: unknown, origin?: string): Policy {
   return deepFreeze(result.data);
 }
 
-/** The shipped policy: the maintenance guide's figures. */
-export const defaultPolicy: Policy = parsePolicy({}, 'shipped defaults');
+let shipped: Policy | undefined;
+
+/**
+ * The shipped policy (the maintenance guide's figures), parsed on first use: a Lambda reads the
+ * policy baked in at synth and never needs it, so its cold start does not pay for the parse.
+ * Tests and the CLI import it as `defaultPolicy` from schemas/default-policy.ts.
+ */
+export function shippedPolicy(): Policy {
+  shipped ??= parsePolicy({}, 'shipped defaults');
+  return shipped;
+}
 
 // One parse per file for the life of the process: handlers call loadPolicy on every cold
 // start and the local runtime calls it once per function; the file is the same.
@@ -46,7 +55,7 @@ const loaded = new Map<string, Policy>();
  */
 export function loadPolicy(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): Policy {
   const file = options.file ?? nonBlank((options.env ?? process.env)[POLICY_FILE_ENV]);
-  if (file === undefined) return inlinePolicy() ?? defaultPolicy;
+  if (file === undefined) return inlinePolicy() ?? shippedPolicy();
   const fullPath = resolve(file);
   const cached = loaded.get(fullPath);
   if (cached !== undefined) return cached;
@@ -58,14 +67,15 @@ export function loadPolicy(options: { file?: string; env?: NodeJS.ProcessEnv } =
 let inlined: Policy | undefined;
 
 /**
- * On AWS there is no policy file: the stack validates the policy at synth and bakes its JSON
- * into each bundle with esbuild's `define`, which replaces exactly the expression
- * `process.env.ERPGOV_POLICY_INLINE` below.
+ * On AWS there is no policy file: the stack validates the policy at synth (defaults applied,
+ * calendars parsed) and bakes the result, as JSON, into each bundle with esbuild's `define`,
+ * which replaces exactly the expression `process.env.ERPGOV_POLICY_INLINE` below. What was
+ * validated at synth is not validated again at every cold start: it is read and frozen.
  */
 function inlinePolicy(): Policy | undefined {
   const text = process.env.ERPGOV_POLICY_INLINE;
   if (text === undefined || text === '') return undefined;
-  inlined ??= parsePolicy(JSON.parse(text) as unknown, 'the policy baked in at deploy');
+  inlined ??= deepFreeze(JSON.parse(text) as Policy);
   return inlined;
 }
 

@@ -3,7 +3,7 @@
  * it serves, its schema and an example — and `validateDetail`, the one door every detail
  * passes (the PutEvents endpoint, the audit trail, the handlers).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { GuideArea } from './details/common.ts';
 import { guideArea } from './details/common.ts';
 import { employeeDeparted, employeeTransferred, login, permissionReviewSignedOff, roleAssigned, roleRevoked, temporaryGrantIssued } from './details/access.ts';

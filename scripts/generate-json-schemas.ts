@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { registry, type RegistryEntry } from '../schemas/registry.ts';
 import { eventEnvelope } from '../schemas/envelope.ts';
 import { policySchema } from '../schemas/policy.ts';

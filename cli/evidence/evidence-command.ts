@@ -11,7 +11,6 @@ import { parseArgs } from 'node:util';
 import { buildMonthlyReport } from '../../functions/access-governance/flows.ts';
 import type { PermissionReport } from '../../functions/access-governance/permission-report.ts';
 import { dynamoAccessStores } from '../../functions/access-governance/stores.ts';
-import { anchoredHeadsFrom } from '../../functions/audit-archive/head-anchors.ts';
 import { buildBackupReport, type BackupReport } from '../../functions/backup-verification/backup-report.ts';
 import { dynamoBackupStore } from '../../functions/backup-verification/backup-store.ts';
 import type { ChangeReport } from '../../functions/change-approvals/change-report.ts';
@@ -21,7 +20,6 @@ import { dynamoDrillStore } from '../../functions/incident-response/drill-store.
 import { dynamoIncidentStore } from '../../functions/incident-response/incident-store.ts';
 import { buildOperationsReport, type OperationsReport } from '../../functions/incident-response/operations-report.ts';
 import { folderArchiveStore } from '../../functions/shared/archive-store.ts';
-import { verifyTrail } from '../../functions/shared/audit-trail/audit-queries.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { processClock } from '../../functions/shared/clock.ts';
 import { dynamoFindingsStore } from '../../functions/shared/findings/findings-store.ts';
@@ -31,10 +29,12 @@ import type { Policy } from '../../schemas/policy.ts';
 import { dataDirFrom } from '../options.ts';
 import { withStateTable } from '../state-access.ts';
 import { UsageError } from '../usage.ts';
-import { buildEvidenceIndex, EVIDENCE_FILES, type EvidenceInputs } from './evidence-index.ts';
-import { evidenceJson, findingsCsv, findingsJsonl, renderHtml, type Language } from './evidence-render.ts';
-import { MANIFEST_FILE, sealPack, signingKey, verifyPack } from './pack-manifest.ts';
-import { parsePeriod, type Period } from './period.ts';
+import type { EvidenceIndex, EvidenceInputs } from '../../functions/shared/evidence/evidence-index.ts';
+import { renderPack } from '../../functions/shared/evidence/evidence-pack.ts';
+import { trailEvidence } from '../../functions/shared/evidence/pack-sources.ts';
+import type { Language } from '../../functions/shared/evidence/evidence-render.ts';
+import { localSigner, MANIFEST_FILE, sealPack, signingKey, verifyPack } from '../../functions/shared/evidence/pack-manifest.ts';
+import { parsePeriod, type Period } from '../../functions/shared/evidence/period.ts';
 import { terminalProgress, type Progress } from './progress.ts';
 
 const LANGUAGES: readonly Language[] = ['en', 'zh'];
@@ -65,7 +65,7 @@ export async function runEvidenceCommand(args: string[]): Promise<number> {
     refuseBeforeData(period, inputs);
     const key = await signingKey(dataDir);
     const written = await writePack(out, inputs, lang, progress, async (folder) => {
-      await sealPack(folder, period, inputs.generatedAt, key);
+      await sealPack(folder, period, inputs.generatedAt, localSigner(key));
       return [MANIFEST_FILE];
     });
     progress.stop();
@@ -96,16 +96,8 @@ async function gatherInputs(options: { docs: Parameters<typeof dynamoFindingsSto
   progress.step('findings');
   const findings = (await findingsStore.list()).map((r) => r.finding);
   const trail = dynamoAuditTrailStore(docs, tableName);
-  progress.step('audit records');
-  const records = await trail.recordsOccurredBetween(period.from, period.to);
   const archive = folderArchiveStore(join(dataDir, 'archive'));
-  progress.step('audit trail verification');
-  const verify = await verifyTrail(trail, period.firstDay, period.lastDay, anchoredHeadsFrom(archive));
-  progress.step('archive manifests');
-  const manifestPrefix = `${ARCHIVE_PREFIX}/manifests/`;
-  const allManifests = await archive.list(manifestPrefix);
-  const dayOf = (key: string) => key.slice(manifestPrefix.length).replace(/\.json$/, '');
-  const archiveManifests = allManifests.filter((k) => dayOf(k) >= period.firstDay && dayOf(k) <= period.lastDay);
+  const { records, verify, archiveManifests } = await trailEvidence(trail, archive, period, (label) => progress.step(label));
 
   const permissions: PermissionReport[] = [];
   const backups: BackupReport[] = [];
@@ -138,29 +130,16 @@ async function gatherInputs(options: { docs: Parameters<typeof dynamoFindingsSto
 }
 
 export interface WrittenPack {
-  readonly index: ReturnType<typeof buildEvidenceIndex>;
+  readonly index: EvidenceIndex;
   readonly files: readonly string[];
 }
 
 /** Writes every file of the pack into a temporary sibling folder of `out`, then renames it to `out`. */
-export async function writePack(out: string, inputs: EvidenceInputs, lang: Language, progress?: Progress, seal?: (folder: string, files: readonly string[], index: ReturnType<typeof buildEvidenceIndex>) => Promise<string[]>): Promise<WrittenPack> {
-  const index = buildEvidenceIndex(inputs);
-  const { period, generatedAt } = inputs;
+export async function writePack(out: string, inputs: EvidenceInputs, lang: Language, progress?: Progress, seal?: (folder: string, files: readonly string[], index: EvidenceIndex) => Promise<string[]>): Promise<WrittenPack> {
+  const { index, files } = renderPack(inputs, lang);
   await mkdir(dirname(out), { recursive: true });
   const temp = await mkdtemp(join(dirname(out), `.${basename(out)}.partial-`));
   try {
-    const files: Record<string, string> = {
-      'index.json': `${JSON.stringify(index, null, 2)}\n`,
-      'index.html': renderHtml(index, lang),
-      [EVIDENCE_FILES.permissions]: evidenceJson(period, generatedAt, 'permission-report', inputs.permissions),
-      [EVIDENCE_FILES.backups]: evidenceJson(period, generatedAt, 'backup-report', inputs.backups),
-      [EVIDENCE_FILES.changes]: evidenceJson(period, generatedAt, 'change-report', inputs.changes),
-      [EVIDENCE_FILES.operations]: evidenceJson(period, generatedAt, 'operations-report', inputs.operations),
-      [EVIDENCE_FILES.auditTrail]: evidenceJson(period, generatedAt, 'audit-trail-verification', { from: period.firstDay, to: period.lastDay, ...inputs.verify }),
-      [EVIDENCE_FILES.manifests]: evidenceJson(period, generatedAt, 'archive-manifests', inputs.archiveManifests),
-      [EVIDENCE_FILES.findingsCsv]: findingsCsv(touching(inputs, index), period.label, generatedAt),
-      [EVIDENCE_FILES.findingsJsonl]: findingsJsonl(touching(inputs, index), period.label, generatedAt),
-    };
     for (const [name, body] of Object.entries(files)) {
       await mkdir(dirname(join(temp, name)), { recursive: true });
       await writeFile(join(temp, name), body);
@@ -177,12 +156,6 @@ export async function writePack(out: string, inputs: EvidenceInputs, lang: Langu
   }
 }
 
-/** The findings the pack reports: those live or raised during the period (the index's timelines). */
-function touching(inputs: EvidenceInputs, index: ReturnType<typeof buildEvidenceIndex>) {
-  const ids = new Set(index.controls.flatMap((c) => c.findings.map((f) => f.findingId)));
-  return inputs.findings.filter((f) => ids.has(f.findingId));
-}
-
 /** `erpgov evidence verify DIR [--key-id ID]`: every hash and the signature, offline; exit 1 naming what changed. */
 async function runVerify(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'key-id': { type: 'string' } } });
@@ -197,7 +170,7 @@ async function runVerify(args: string[]): Promise<number> {
   for (const path of verdict.added) out(`ADDED   ${path}`);
   for (const path of verdict.removed) out(`REMOVED ${path}`);
   out(verdict.ok
-    ? `OK: ${verdict.files} files of the ${verdict.period} pack match the manifest; signature ${verdict.keyId} (Ed25519) valid`
+    ? `OK: ${verdict.files} files of the ${verdict.period} pack match the manifest; signature ${verdict.keyId} (Ed25519${verdict.kms ? `, KMS key ${verdict.kms.keyArn}` : ''}) valid`
     : `FAILED: ${verdict.changed.length} changed, ${verdict.added.length} added, ${verdict.removed.length} removed; signature ${verdict.signatureValid ? 'valid' : 'INVALID'}`);
   return verdict.ok ? 0 : 1;
 }

@@ -11,20 +11,20 @@ import { parseArgs } from 'node:util';
 import type { PermissionReport } from '../../functions/access-governance/permission-report.ts';
 import type { BackupReport } from '../../functions/backup-verification/backup-report.ts';
 import type { ChangeReport } from '../../functions/change-approvals/change-report.ts';
-import { quarterOf, type OperationsReport } from '../../functions/incident-response/operations-report.ts';
+import type { OperationsReport } from '../../functions/incident-response/operations-report.ts';
 import { folderArchiveStore, type ArchiveStore } from '../../functions/shared/archive-store.ts';
 import { processClock } from '../../functions/shared/clock.ts';
 import { dynamoFindingsStore } from '../../functions/shared/findings/findings-store.ts';
-import { startOfMonth } from '../../functions/shared/time.ts';
+import { quarterOf, startOfMonth } from '../../functions/shared/time.ts';
 import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
 import { AUDIT_RECORDS_TABLE, FINDINGS_TABLE, REPORT_TABLES, type ExportTable } from '../../schemas/export-tables.ts';
-import { parsePeriod } from '../evidence/period.ts';
+import { parsePeriod } from '../../functions/shared/evidence/period.ts';
 import { dataDirFrom } from '../options.ts';
 import { withStateTable } from '../state-access.ts';
 import { UsageError } from '../usage.ts';
 import { AUDITOR_QUERIES, athenaText, auditorQuery, auditorSql } from './auditor-queries.ts';
 import { openSqlEngine, SqlQueryError, type QueryResult, type SqlEngine } from './sql-engine.ts';
-import { auditRecordRow, backupRows, changeRows, findingsRows, operationsRows, permissionRows, type Row } from './table-rows.ts';
+import { auditRecordRow, backupRows, changeRows, findingsRows, operationsRows, permissionRows, type Row } from '../../functions/shared/evidence/table-rows.ts';
 
 const FORMATS = ['table', 'csv', 'json'] as const;
 /** `audit-search`'s filters (the rest of `erpgov audit search`'s; the period gives from and to). */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ColumnType, ExportTable } from '../../schemas/export-tables.ts';
-import type { Row } from './table-rows.ts';
+import type { Row } from '../../functions/shared/evidence/table-rows.ts';
 
 const DUCKDB_TYPES: Readonly<Record<ColumnType, string>> = { string: 'VARCHAR', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN' };
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;

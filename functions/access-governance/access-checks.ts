@@ -93,6 +93,19 @@ export function evaluatePerson(person: string, accounts: readonly AccountSnapsho
   return findings;
 }
 
+/**
+ * 2.3: an HR event (departure or transfer) for a person no account is bound to yet. Not
+ * sticky: delivery is unordered, so the role that binds the person's account may arrive after
+ * the HR event; the person's next reconcile (any account bound to them) no longer calls for
+ * this finding and resolves it, so the outcome is the same whatever the order.
+ */
+export function unknownPersonFinding(person: string, hrEvent: { readonly detailType: string; readonly eventId: string; readonly at: string }, policy: Policy): Finding {
+  return {
+    findingId: stableFindingId('2.3', 'unknown-person', person, hrEvent.at), control: '2.3', rule: 'unknown-person', title: 'HR event for a person with no known account', severity: 'medium',
+    mode: policy.access.leaverMoverRevocation.mode, subject: { type: 'person', id: person }, summary: `${hrEvent.detailType} for ${person}, but no account is known for them`, facts: { at: hrEvent.at }, eventIds: [hrEvent.eventId],
+  };
+}
+
 /** Modules of a role outside `allowed`. */
 const outside = (role: RoleHolding, allowed: readonly string[]) => role.modules.filter((m) => !allowed.includes(m));
 

@@ -20,7 +20,7 @@ import type { FindingRecord, FindingScope } from '../shared/findings/findings-st
 import { findingLifecycle, type RaiseOutcome } from '../shared/findings/lifecycle.ts';
 import type { EventPublisher } from '../shared/ports.ts';
 import { addHours, isoUtc, retentionExpiry } from '../shared/time.ts';
-import { detectSharedAccountOnDay, evaluateAccount, sharedAccountDaysOf, evaluatePerson, leaverDeadline, moverExcessRoles, type LoginFact } from './access-checks.ts';
+import { detectSharedAccountOnDay, evaluateAccount, sharedAccountDaysOf, evaluatePerson, leaverDeadline, moverExcessRoles, unknownPersonFinding, type LoginFact } from './access-checks.ts';
 import { COMMAND_SOURCE, DETECTED_BY, stableCommandId, stableFindingId } from './findings.ts';
 import type { DueGrant } from './grant-store.ts';
 import { accountScope, personScope } from './keys.ts';
@@ -82,7 +82,7 @@ async function reconcileFindings(deps: GovernanceDeps, scope: FindingScope, desi
   return { ...emptyOutcome(), raised: [...result.raised], updated: [...result.updated], resolved: [...result.resolved] };
 }
 
-/** Raises one finding (a sticky one: once for its event or window). */
+/** Raises one finding (a sticky one: once for its event or window; or one the next reconcile of its scope resolves). */
 async function raiseFinding(deps: GovernanceDeps, scope: FindingScope, finding: Finding, now: Date): Promise<Outcome> {
   const result: RaiseOutcome = await lifecycleOf(deps).raise(scope, finding, now);
   const outcome = emptyOutcome();
@@ -224,12 +224,8 @@ async function startLeaverClock(deps: GovernanceDeps, fact: Pick<AccessFact, 'ev
   const accounts = await stores.people.accountsOf(person);
   const outcome = emptyOutcome();
   if (accounts.length === 0) {
-    // An unknown person: recorded (the clock runs), and said so, once for the event.
-    merge(outcome, await raiseFinding(deps, personScope(person), {
-      findingId: stableFindingId('2.3', 'unknown-person', person, at), control: '2.3', rule: 'unknown-person', title: 'HR event for a person with no known account', severity: 'medium',
-      mode: policy.access.leaverMoverRevocation.mode, subject: { type: 'person', id: person }, summary: `${fact.detailType} for ${person}, but no account is known for them`, facts: { at }, eventIds: [fact.eventId],
-      sticky: true,
-    }, now));
+    // An unknown person: recorded (the clock runs), and said so until an account is bound to them.
+    merge(outcome, await raiseFinding(deps, personScope(person), unknownPersonFinding(person, { detailType: fact.detailType, eventId: fact.eventId, at }, policy), now));
   }
   for (const account of accounts) merge(outcome, await reconcileAccount(deps, account, now));
   return outcome;

@@ -3,6 +3,7 @@
  * current state (never the event history), so its cost grows with the accounts, not with the
  * events. JSON and CSV for machines, Markdown for the reviewer. Pure.
  */
+import { areaReportKey } from '../../schemas/archive-layout.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import { jobOf, leaverDeadline, moverExcessRoles, sodExcepted, splitConflicts } from './access-checks.ts';
 import { heldPermissions, type AccountSnapshot, type RoleHolding } from './permission-state.ts';
@@ -196,4 +197,4 @@ export function renderMarkdown(report: PermissionReport): string {
 
 export const REPORT_FORMATS = reportRenderers({ json: renderJson, csv: renderCsv, md: renderMarkdown });
 export type ReportFormat = keyof typeof REPORT_FORMATS;
-export const reportKey = (month: string, format: ReportFormat) => `reports/permissions/${month}.${format}`;
+export const reportKey = (month: string, format: ReportFormat) => areaReportKey('permissions', month, format);

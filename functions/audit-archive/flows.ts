@@ -20,7 +20,7 @@ import { verifyOneChain } from '../shared/audit-trail/audit-queries.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from '../shared/audit-trail/hash-chain.ts';
 import { utcDay, utcDayBefore } from '../shared/time.ts';
 import { buildBatches, daysToArchive, manifestKey } from './archive-batches.ts';
-import { anchoredHeadsFrom, anchorKey, type HeadAnchor } from './head-anchors.ts';
+import { anchoredHeadsFrom, anchorKey, type HeadAnchor } from '../shared/audit-trail/head-anchors.ts';
 import { brokenChainFinding, chainScope } from './integrity-findings.ts';
 
 /** How far back a run looks for days without a manifest. */

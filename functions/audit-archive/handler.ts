@@ -8,13 +8,12 @@
  * Thin: wire the ports, then run the flow of the schedule that fired, with the schedule's own
  * time deciding "today" (so a delayed or replayed fire archives the same days).
  */
-import { InvalidEventError } from '../../schemas/errors.ts';
 import { loadPolicy } from '../../schemas/policy-loader.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { busClient, stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
-import { governanceHandler } from '../shared/event-handler.ts';
+import { governanceHandler, refuseFacts } from '../shared/event-handler.ts';
 import { eventBridgePublisher } from '../shared/event-publisher.ts';
 import { dynamoFindingsStore } from '../shared/findings/findings-store.ts';
 import { findingLifecycle } from '../shared/findings/lifecycle.ts';
@@ -31,9 +30,7 @@ const ports = {
 };
 
 export const handler = governanceHandler(DETECTED_BY)({
-  async onFact() {
-    throw new InvalidEventError('audit-archive runs on its schedules only; no rule routes events to it');
-  },
+  onFact: refuseFacts(DETECTED_BY),
   onSchedule: {
     async 'audit-anchor-heads'(firedAt, { logger }) {
       const run = await sealCheckAndAnchor(ports, firedAt);

@@ -7,7 +7,7 @@
  * cannot be read is "malformed" — flagged as a finding by the flow, never an error (the audit
  * trail already keeps the event verbatim). Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BackupPolicy, DatasetKey } from './catalogue.ts';
 import { addDays } from '../shared/time.ts';
 import type { Observation } from './observations.ts';
@@ -62,11 +62,18 @@ const backupDetail = z.looseObject({
   resourceTags: tags,
 });
 
-export type AwsReading =
+/** The event a reading came from: a readable resend of a malformed event (same source and id) clears its finding. */
+export interface AwsEventRef {
+  readonly source: string;
+  readonly eventId: string;
+}
+
+type Reading =
   | { readonly kind: 'observed'; readonly key: DatasetKey; readonly observation: Observation; readonly recoveryPointArn?: string }
   | { readonly kind: 'key-at-risk'; readonly observation: Extract<Observation, { kind: 'key-at-risk' }> }
   | { readonly kind: 'ignored'; readonly reason: string }
-  | { readonly kind: 'malformed'; readonly eventId: string; readonly source: string; readonly detailType: string; readonly problems: readonly string[] };
+  | { readonly kind: 'malformed'; readonly detailType: string; readonly problems: readonly string[] };
+export type AwsReading = Reading & AwsEventRef;
 
 export const isAwsServiceEvent = (event: unknown): boolean => {
   const source = (event as { source?: unknown } | null)?.source;
@@ -80,17 +87,18 @@ const BAD_POINT = new Set(['PARTIAL', 'STOPPED']);
 
 const regionOf = (arn: string | undefined) => arn?.split(':')[3];
 
-function malformed(event: { id?: unknown; source?: unknown; 'detail-type'?: unknown }, problems: string[]): AwsReading {
-  const show = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '(missing)');
-  return { kind: 'malformed', eventId: show(event.id), source: show(event.source), detailType: show(event['detail-type']), problems };
-}
+const show = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '(missing)');
+const malformed = (event: Record<string, unknown>, problems: string[]): Reading => ({ kind: 'malformed', detailType: show(event['detail-type']), problems });
 
 /** Reads one AWS service event; never throws. */
 export function readAwsEvent(raw: unknown, policy: BackupPolicy): AwsReading {
   const event = (raw ?? {}) as Record<string, unknown>;
   const envelope = awsServiceEnvelope.safeParse(raw);
-  if (!envelope.success) return malformed(event, envelope.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`));
-  const e = envelope.data;
+  if (!envelope.success) return { ...malformed(event, envelope.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`)), source: show(event.source), eventId: show(event.id) };
+  return { ...readEnvelope(envelope.data, event, policy), source: envelope.data.source, eventId: envelope.data.id };
+}
+
+function readEnvelope(e: z.infer<typeof awsServiceEnvelope>, event: Record<string, unknown>, policy: BackupPolicy): Reading {
   const base = { eventId: e.id, origin: 'aws' as const };
   const detailType = e['detail-type'];
   const firstResource = e.resources?.find((r): r is string => typeof r === 'string');

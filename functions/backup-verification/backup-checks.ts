@@ -52,6 +52,16 @@ function overdueSeverity(steps: readonly Severity[], deadline: number, period: n
   return { severity: steps[k] as Severity, ...(next !== undefined ? { next } : {}) };
 }
 
+/**
+ * A key at risk stops mattering once a later encrypted backup names the key it used: any other
+ * key after a deletion; after an expiry of imported material, the same key too — KMS cannot
+ * encrypt under expired material, so a backup under it proves the material was re-imported.
+ */
+export function keyRiskCleared(risk: NonNullable<DatasetState['keyAtRisk']>, encrypted: DatasetState['lastEncrypted']): boolean {
+  if (encrypted === undefined || encrypted.keyArn === undefined || encrypted.at <= risk.at) return false;
+  return risk.what === 'expiry' || encrypted.keyArn !== risk.keyArn;
+}
+
 export interface Evaluation {
   readonly findings: Finding[];
   /** When the dataset next needs a look without new evidence (undefined: only new evidence changes anything). */
@@ -86,8 +96,8 @@ export function evaluateDataset(dataset: Dataset, state: DatasetState, policy: B
     add('unencrypted-sensitive', { title: 'Sensitive dataset not encrypted', severity: 'critical', summary: `${dataset.id} holds ${dataset.dataClasses.filter((c) => policy.sensitiveDataClasses.includes(c)).join(', ')}: ${m.note ?? 'unencrypted'} (${m.at}); guide 1.3`, facts: { dataset: dataset.id, at: m.at, detail: m.note ?? null }, eventIds: ids(m) });
   }
   const risk = state.keyAtRisk;
-  if (risk !== undefined && !(state.lastEncrypted !== undefined && state.lastEncrypted.at > risk.at && state.lastEncrypted.keyArn !== undefined && state.lastEncrypted.keyArn !== risk.keyArn)) {
-    add('encryption-key-at-risk', { title: `Encryption key ${risk.what === 'deletion' ? 'scheduled for deletion' : 'material expiring'}`, severity: 'high', summary: `${dataset.id}'s backups are encrypted with ${risk.keyArn}, whose ${risk.what === 'deletion' ? 'deletion' : 'imported key material expiry'} was reported at ${risk.at}: its backups may become unreadable (guide 1.3); back up under another key`, facts: { dataset: dataset.id, keyArn: risk.keyArn, what: risk.what, at: risk.at }, eventIds: ids(risk) });
+  if (risk !== undefined && !keyRiskCleared(risk, state.lastEncrypted)) {
+    add('encryption-key-at-risk', { title: `Encryption key ${risk.what === 'deletion' ? 'scheduled for deletion' : 'material expiring'}`, severity: 'high', summary: `${dataset.id}'s backups are encrypted with ${risk.keyArn}, whose ${risk.what === 'deletion' ? 'deletion' : 'imported key material expiry'} was reported at ${risk.at}: its backups may become unreadable (guide 1.3); back up under another key${risk.what === 'expiry' ? ', or re-import the key material and back up again' : ''}`, facts: { dataset: dataset.id, keyArn: risk.keyArn, what: risk.what, at: risk.at }, eventIds: ids(risk) });
   }
   const hb = state.lastHeartbeat;
   if (dataset.tier === 'hot' && hb !== undefined && (hb.state === 'broken' || hb.lagSeconds > policy.tiers.hot.maxLagMinutes * 60)) {

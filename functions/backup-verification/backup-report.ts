@@ -4,6 +4,7 @@
  * tests run and passed with their figures, and the open findings. Built from each dataset's
  * state and its ledger for the month. JSON and CSV for machines, Markdown for people.
  */
+import { areaReportKey } from '../../schemas/archive-layout.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import { writeReportFormats } from '../shared/report-formats.ts';
 import { isLive } from '../shared/findings/finding.ts';
@@ -120,7 +121,7 @@ export function renderMarkdown(report: BackupReport): string {
 
 export const BACKUP_REPORT_FORMATS = reportRenderers({ json: renderJson, csv: renderCsv, md: renderMarkdown });
 export type BackupReportFormat = keyof typeof BACKUP_REPORT_FORMATS;
-export const backupReportKey = (month: string, format: BackupReportFormat) => `reports/backups/${month}.${format}`;
+export const backupReportKey = (month: string, format: BackupReportFormat) => areaReportKey('backups', month, format);
 
 export function writeBackupReport(archive: ArchiveStore, report: BackupReport, formats?: readonly BackupReportFormat[]): Promise<string[]> {
   return writeReportFormats(archive, (format) => backupReportKey(report.month, format), BACKUP_REPORT_FORMATS, report, formats);

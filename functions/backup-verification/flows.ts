@@ -11,7 +11,7 @@ import { isLive } from '../shared/findings/finding.ts';
 import { retentionExpiry } from '../shared/time.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import { catalogueFingerprint, datasetsOfKey, describeKey, findDataset, type Dataset, type DatasetKey } from './catalogue.ts';
-import { backupFinding, DETECTED_BY, evaluateDataset } from './backup-checks.ts';
+import { backupFinding, DETECTED_BY, evaluateDataset, findingIdOf } from './backup-checks.ts';
 import { fold, type DatasetState } from './dataset-state.ts';
 import type { AwsReading } from './aws-events.ts';
 import type { Keyed, Observation } from './observations.ts';
@@ -97,8 +97,17 @@ async function flagUncatalogued(deps: BackupDeps, key: DatasetKey, observation: 
   return { raised: result === 'opened' || result === 'reopened' ? [finding.findingId] : [], updated: result === 'updated' ? [finding.findingId] : [], resolved: [] };
 }
 
-/** An AWS service event, read tolerantly. */
+/** An AWS service event, read tolerantly; a readable resend of an event once flagged malformed (same source and id) resolves that finding. */
 export async function recordAwsReading(deps: BackupDeps, reading: AwsReading, now: Date): Promise<Outcome & { ignored?: string }> {
+  if (reading.kind === 'malformed') return flagMalformed(deps, reading, now);
+  const outcome = await readRecorded(deps, reading, now);
+  const malformedId = findingIdOf('malformed-aws-event', reading.source, reading.eventId);
+  const how = { summary: `${reading.source} event ${reading.eventId} was sent again and read (${reading.kind === 'ignored' ? reading.reason : reading.observation.kind})` };
+  if (await lifecycleOf(deps).resolve(MALFORMED_SCOPE, malformedId, how, now)) outcome.resolved.push(malformedId);
+  return outcome;
+}
+
+async function readRecorded(deps: BackupDeps, reading: Exclude<AwsReading, { kind: 'malformed' }>, now: Date): Promise<Outcome & { ignored?: string }> {
   switch (reading.kind) {
     case 'observed':
       return recordObservation(deps, reading, now);
@@ -112,17 +121,18 @@ export async function recordAwsReading(deps: BackupDeps, reading: AwsReading, no
     }
     case 'ignored':
       return { ...empty(), ignored: reading.reason };
-    case 'malformed': {
-      const finding = backupFinding('malformed-aws-event', deps.policy.backups, {
-        subject: { type: 'event', id: reading.eventId }, identifying: [reading.source, reading.eventId],
-        title: 'AWS service event that could not be read', severity: 'low',
-        summary: `${reading.source} "${reading.detailType}" event ${reading.eventId} could not be read (${reading.problems.slice(0, 5).join('; ')}); it is kept verbatim in the audit trail`,
-        facts: { source: reading.source, detailType: reading.detailType, problems: reading.problems.slice(0, 20) }, eventIds: reading.eventId === '(missing)' ? [] : [reading.eventId], sticky: true,
-      });
-      const result = await lifecycleOf(deps).raise(MALFORMED_SCOPE, finding, now);
-      return { raised: result === 'opened' ? [finding.findingId] : [], updated: [], resolved: [] };
-    }
   }
+}
+
+async function flagMalformed(deps: BackupDeps, reading: Extract<AwsReading, { kind: 'malformed' }>, now: Date): Promise<Outcome> {
+  const finding = backupFinding('malformed-aws-event', deps.policy.backups, {
+    subject: { type: 'event', id: reading.eventId }, identifying: [reading.source, reading.eventId],
+    title: 'AWS service event that could not be read', severity: 'low',
+    summary: `${reading.source} "${reading.detailType}" event ${reading.eventId} could not be read (${reading.problems.slice(0, 5).join('; ')}); it is kept verbatim in the audit trail`,
+    facts: { source: reading.source, detailType: reading.detailType, problems: reading.problems.slice(0, 20) }, eventIds: reading.eventId === '(missing)' ? [] : [reading.eventId], sticky: true,
+  });
+  const result = await lifecycleOf(deps).raise(MALFORMED_SCOPE, finding, now);
+  return { raised: result === 'opened' ? [finding.findingId] : [], updated: [], resolved: [] };
 }
 
 /**

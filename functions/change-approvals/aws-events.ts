@@ -9,7 +9,7 @@
  * accounts, numbers sent as strings; only what the gate needs is required, everything else is
  * kept verbatim by the audit trail.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Policy } from '../../schemas/policy.ts';
 
 const text = z.union([z.string(), z.number()]).transform(String);

@@ -12,7 +12,7 @@ import type { Finding, RuleMode, Severity } from '../shared/findings/finding.ts'
 import { stableFindingId } from '../shared/findings/finding.ts';
 import { addHours } from '../shared/time.ts';
 import type { Policy } from '../../schemas/policy.ts';
-import type { ChangeFact, Window } from './change-store.ts';
+import type { ChangeFact, GateRecord, Window } from './change-store.ts';
 
 export const DETECTED_BY = 'change-approvals';
 
@@ -304,4 +304,34 @@ export function coversProductionChange(summary: ChangeSummary, policy: Policy, a
 export function emergencyDeadlines(summary: ChangeSummary, policy: Policy): string[] {
   if (!summary.emergency) return [];
   return summary.deployments.filter((d) => d.production).map((d) => addHours(d.at, policy.change.emergency.signOffWithinHours).toISOString());
+}
+
+/**
+ * The production gate's records of a change's own deploys and configuration edits, decided from
+ * its whole history: matched once the change has a request, whichever of the two arrived first
+ * (re-decided with every fact of the change, so a deploy handled before its request is not
+ * left listed as a production change without one).
+ */
+export function pipelineGateRecords(summary: ChangeSummary): GateRecord[] {
+  return summary.deployments.filter((d) => d.production).map((d) => ({
+    changeKey: `pipeline:${d.eventId}`,
+    time: d.at,
+    eventIds: [d.eventId],
+    origin: 'pipeline' as const,
+    summary: `${d.kind === 'deploy' ? 'Change Deployed' : 'Configuration Modified'} ${summary.changeId} to ${d.environment}`,
+    resource: summary.changeId,
+    ...(summary.request ? { matchedChangeId: summary.changeId } : {}),
+    ...(d.freeze ? { inFreeze: d.freeze } : {}),
+  }));
+}
+
+/**
+ * The AWS production changes (gate records judged unmatched) this change now covers: an AWS
+ * deployment event handled before the request, its sign-off or its test was judged without
+ * them; once the change covers it (by event times, `coversProductionChange`), it is matched.
+ */
+export function awsGateRecordsCoveredBy(summary: ChangeSummary, policy: Policy, records: readonly GateRecord[]): GateRecord[] {
+  return records
+    .filter((r) => r.origin === 'aws' && r.matchedChangeId === undefined && coversProductionChange(summary, policy, r.time, r.resource))
+    .map((r) => ({ ...r, matchedChangeId: summary.changeId }));
 }

@@ -4,6 +4,7 @@
  * plan present, freeze and emergency status — and every production change that matched no
  * request. JSON, CSV and Markdown; written to the archive under reports/changes/YYYY-MM.<format>.
  */
+import { areaReportKey } from '../../schemas/archive-layout.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import { writeReportFormats } from '../shared/report-formats.ts';
 import type { ChangeSummary } from './change-decisions.ts';
@@ -92,7 +93,7 @@ export function renderMarkdown(report: ChangeReport): string {
 
 export const CHANGE_REPORT_FORMATS = reportRenderers({ json: renderJson, csv: renderCsv, md: renderMarkdown });
 export type ChangeReportFormat = keyof typeof CHANGE_REPORT_FORMATS;
-export const changeReportKey = (month: string, format: ChangeReportFormat) => `reports/changes/${month}.${format}`;
+export const changeReportKey = (month: string, format: ChangeReportFormat) => areaReportKey('changes', month, format);
 
 export function writeChangeReport(archive: ArchiveStore, report: ChangeReport, formats?: readonly ChangeReportFormat[]): Promise<string[]> {
   return writeReportFormats(archive, (format) => changeReportKey(report.month, format), CHANGE_REPORT_FORMATS, report, formats);

@@ -7,11 +7,11 @@ import type { EventPublisher } from '../shared/ports.ts';
 import type { FindingsStore } from '../shared/findings/findings-store.ts';
 import { findingLifecycle, type ReconcileOutcome } from '../shared/findings/lifecycle.ts';
 import { stableFindingId, type Finding } from '../shared/findings/finding.ts';
-import { utcMonth } from '../shared/time.ts';
+import { utcMonth, utcMonthsBetween } from '../shared/time.ts';
 import { parseFreezeCalendar, rangeCalendar, type FreezeCalendar } from '../../schemas/freeze-calendar.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import { readAwsGateEvent, type AwsProductionChange } from './aws-events.ts';
-import { coversProductionChange, decideChangeFindings, DETECTED_BY, emergencyDeadlines, summariseChange, type ChangeSummary } from './change-decisions.ts';
+import { awsGateRecordsCoveredBy, coversProductionChange, decideChangeFindings, DETECTED_BY, emergencyDeadlines, pipelineGateRecords, summariseChange, type ChangeSummary } from './change-decisions.ts';
 import { buildChangeReport, type ChangeReport } from './change-report.ts';
 import { changePartition, GATE_FINDINGS_PARTITION, type ChangeFact, type ChangeStore, type RoleHoldingsReader, type Window } from './change-store.ts';
 
@@ -135,20 +135,35 @@ export async function recordChangeFact(deps: ChangeDeps, fact: ChangeFactInput, 
   await deps.store.putFact(changeId, { eventId: fact.eventId, detailType: fact.detailType, time, detail: fact.detail });
   await deps.store.noteMonth(utcMonth(time), changeId);
   const { summary, outcome } = await evaluateChange(deps, changeId, now);
-  if (isProduction) {
-    const deploy = summary.deployments.find((d) => d.eventId === fact.eventId);
-    await deps.store.putGate(utcMonth(time), {
-      changeKey: `pipeline:${fact.eventId}`,
-      time,
-      eventIds: [fact.eventId],
-      origin: 'pipeline',
-      summary: `${fact.detailType} ${changeId} to ${String(fact.detail.environment)}`,
-      resource: changeId,
-      ...(summary.request ? { matchedChangeId: changeId } : {}),
-      ...(deploy?.freeze ? { inFreeze: deploy.freeze } : {}),
-    });
+  // Every production deploy of the change, re-decided: one handled before its request is matched once the request comes.
+  for (const record of pipelineGateRecords(summary)) await deps.store.putGate(utcMonth(record.time), record);
+  const covered = await coverEarlierAwsChanges(deps, summary, now);
+  return { raised: [...outcome.raised, ...outcome.updated], resolved: [...outcome.resolved, ...covered] };
+}
+
+/**
+ * AWS production changes judged before this change could cover them (delivery is unordered):
+ * matched now, and their direct-edit finding resolved (a freeze finding too, for an emergency
+ * change, which a freeze does not flag). Only changes that declare deployment targets and a
+ * window can cover an AWS event; the window's months are read.
+ */
+async function coverEarlierAwsChanges(deps: ChangeDeps, summary: ChangeSummary, now: Date): Promise<string[]> {
+  const targets = summary.request?.detail.deploymentTargets;
+  if (!summary.window || !Array.isArray(targets) || targets.length === 0) return [];
+  const lifecycle = findingLifecycle({ store: deps.findings, publisher: deps.publisher }, DETECTED_BY);
+  const resolved: string[] = [];
+  for (const month of utcMonthsBetween(summary.window.start, summary.window.end)) {
+    for (const record of awsGateRecordsCoveredBy(summary, deps.policy, await deps.store.gateRecords(month))) {
+      await deps.store.putGate(month, record);
+      const how = { summary: `${record.summary} at ${record.time} is covered by change ${summary.changeId} (signed off and tested before it, in its window)`, facts: { changeId: summary.changeId }, resolution: 'no-longer-applicable' as const };
+      const rules = summary.emergency ? ['direct-production-edit', 'deployed-in-freeze'] : ['direct-production-edit'];
+      for (const rule of rules) {
+        const findingId = stableFindingId(DETECTED_BY, '4.4', rule, record.changeKey);
+        if (await lifecycle.resolve(GATE_SCOPE, findingId, how, now)) resolved.push(findingId);
+      }
+    }
   }
-  return { raised: [...outcome.raised, ...outcome.updated], resolved: outcome.resolved };
+  return resolved;
 }
 
 async function raiseGate(deps: ChangeDeps, changeKey: string, summary: string, facts: Record<string, unknown>, eventIds: readonly string[], freeze: string | undefined, now: Date, mode: Finding['mode'] = deps.policy.change.directProductionEdits.mode, unmatched = true): Promise<string[]> {

@@ -37,18 +37,26 @@ type IncidentFact =
   | { detailType: 'Incident Acknowledged'; detail: IncidentAcknowledged }
   | { detailType: 'Incident Resolved'; detail: IncidentResolved };
 
-/** The record after a fact: first times win (a redelivery changes nothing). */
+/**
+ * The record after a fact, the same whatever order the facts arrive in and however often: the
+ * earliest opening, acknowledgement and resolution win (with who made them), and the severity
+ * is that of the latest fact (by event time, then event id) that states one, so a
+ * reclassification on acknowledgement or resolution holds even when it arrives first.
+ */
 export function applyFact(before: IncidentRecord | undefined, fact: IncidentFact, eventId: string, time: string): IncidentRecord {
   const base: IncidentRecord = before ?? { incidentId: fact.detail.incidentId, ackAnnounced: 0, resolveAnnounced: 0, eventIds: [] };
-  const eventIds = base.eventIds.includes(eventId) ? base.eventIds : [...base.eventIds, eventId].slice(-MAX_EVENT_IDS);
+  const eventIds = base.eventIds.includes(eventId) ? base.eventIds : [...base.eventIds, eventId].sort().slice(-MAX_EVENT_IDS);
   const at = new Date(time).toISOString();
+  const mark = `${at} ${eventId}`;
+  const earlier = (current: string | undefined) => current === undefined || at < current;
+  const severity = fact.detail.severity !== undefined && (base.severityMark === undefined || mark > base.severityMark) ? { severity: fact.detail.severity, severityMark: mark } : {};
   switch (fact.detailType) {
     case 'Incident Opened':
-      return { ...base, eventIds, severity: base.severity ?? fact.detail.severity, title: fact.detail.title, openedAt: base.openedAt === undefined || at < base.openedAt ? at : base.openedAt };
+      return { ...base, eventIds, ...severity, ...(earlier(base.openedAt) ? { openedAt: at, title: fact.detail.title } : {}) };
     case 'Incident Acknowledged':
-      return { ...base, eventIds, ...(fact.detail.severity ? { severity: fact.detail.severity } : {}), acknowledgedAt: base.acknowledgedAt ?? at, acknowledgedBy: base.acknowledgedBy ?? fact.detail.acknowledgedBy };
+      return { ...base, eventIds, ...severity, ...(earlier(base.acknowledgedAt) ? { acknowledgedAt: at, acknowledgedBy: fact.detail.acknowledgedBy } : {}) };
     case 'Incident Resolved':
-      return { ...base, eventIds, ...(fact.detail.severity ? { severity: fact.detail.severity } : {}), resolvedAt: base.resolvedAt ?? at, resolvedBy: base.resolvedBy ?? fact.detail.resolvedBy, ...(fact.detail.offlineModeUsed !== undefined ? { offlineModeUsed: fact.detail.offlineModeUsed } : {}) };
+      return { ...base, eventIds, ...severity, ...(earlier(base.resolvedAt) ? { resolvedAt: at, resolvedBy: fact.detail.resolvedBy, ...(fact.detail.offlineModeUsed !== undefined ? { offlineModeUsed: fact.detail.offlineModeUsed } : {}) } : {}) };
   }
 }
 

@@ -13,6 +13,8 @@ import { addMinutes, MINUTE_MS } from '../shared/time.ts';
 export interface IncidentRecord {
   readonly incidentId: string;
   readonly severity?: IncidentSeverity;
+  /** `<event time> <event id>` of the fact the severity came from (the latest that states one wins). */
+  readonly severityMark?: string;
   readonly title?: string;
   readonly openedAt?: string;
   readonly acknowledgedAt?: string;

@@ -12,27 +12,13 @@ import { incidentSeverity, type IncidentSeverity } from '../../schemas/details/i
 import type { Policy } from '../../schemas/policy.ts';
 import type { FindingsStore } from '../shared/findings/findings-store.ts';
 import type { StoredFinding } from '../shared/findings/finding.ts';
-import { MINUTE_MS, SECOND_MS } from '../shared/time.ts';
+import { MINUTE_MS, quarterBounds, quarterOf, SECOND_MS } from '../shared/time.ts';
 import type { DrillRecord, DrillStore } from './drill-store.ts';
 import { timeToAcknowledge, timeToResolve, type IncidentRecord } from './incident-clock.ts';
 import type { IncidentStore } from './incident-store.ts';
 
-export const QUARTER_PATTERN = /^(\d{4})-Q([1-4])$/;
 /** How many quarters the RTO trend shows, ending with the report's. */
 const TREND_QUARTERS = 8;
-
-export function quarterBounds(quarter: string): { from: Date; to: Date } {
-  const match = QUARTER_PATTERN.exec(quarter);
-  if (!match) throw new Error(`"${quarter}" is not a quarter YYYY-Qn`);
-  const year = Number(match[1]);
-  const q = Number(match[2]);
-  return { from: new Date(Date.UTC(year, (q - 1) * 3, 1)), to: new Date(Date.UTC(year, q * 3, 1)) };
-}
-
-export const quarterOf = (at: string | Date): string => {
-  const d = new Date(at);
-  return `${d.getUTCFullYear()}-Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
-};
 
 export interface EpisodeRow {
   readonly host: string;

@@ -6,7 +6,7 @@
  */
 import type { Policy } from '../../schemas/policy.ts';
 import { addMs, MINUTE_MS, retentionExpiry } from '../shared/time.ts';
-import type { Language } from './control-catalogue.ts';
+import type { Language } from '../../schemas/controls.ts';
 import type { DigestEntry, DigestStore } from './digest-store.ts';
 import { subjectKeyOf, subjectToRemember, toNotification, type NotifiedEvent } from './notification.ts';
 import type { OutboxMessage, OutboxStore } from './outbox-store.ts';

@@ -8,7 +8,7 @@ import type { FindingSeverity } from '../../schemas/details/pipeline.ts';
 import type { IncidentSeverity } from '../../schemas/details/incident.ts';
 import type { DetailOf, DetailTypeName } from '../../schemas/registry.ts';
 import type { RoutedFact } from '../shared/event-handler.ts';
-import { areaOfControl, type GuideAreaName } from './control-catalogue.ts';
+import { areaOfControl, type GuideAreaName } from '../../schemas/controls.ts';
 
 /** The detail-types the routing table sends to the notifier. */
 export type NotifiedDetailType = RoutedDetailTypeOf<'notifier'>;

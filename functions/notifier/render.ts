@@ -4,7 +4,7 @@
  * subject, the key evidence and when it was first seen; a resolution names the same finding
  * or incident id, so it reads as the close of the earlier message. Pure.
  */
-import { describeControl, type Language } from './control-catalogue.ts';
+import { describeControl, type Language } from '../../schemas/controls.ts';
 import type { Notification, NotificationState } from './notification.ts';
 
 export type SlackPayload = { readonly channel: 'slack'; readonly text: string; readonly blocks: readonly Record<string, unknown>[] };

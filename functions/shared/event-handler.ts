@@ -182,6 +182,11 @@ export interface GovernanceTools extends HandlerTools {
 }
 
 /** A governance function's flows: one for routed facts, one per schedule of the function. */
+/** `onFact` of a function that runs on its schedules only: no rule routes events to it, so one that arrives is refused. */
+export const refuseFacts = (functionName: FunctionName) => async (): Promise<never> => {
+  throw new InvalidEventError(`${functionName} runs on its schedules only; no rule routes events to it`);
+};
+
 export interface GovernanceFlows<N extends FunctionName> {
   /** What a flow returns is what the invocation returns (the local runtime shows it for `erpgov schedule run`). */
   readonly onFact: (fact: RoutedFact<N>, tools: GovernanceTools) => Promise<unknown>;

@@ -72,6 +72,14 @@ export function startOfMonth(month: string): Date {
   return new Date(Date.UTC(year, mon - 1, 1));
 }
 
+/** The months (`YYYY-MM`) from the one holding `from` to the one holding `to`, inclusive. */
+export function utcMonthsBetween(from: Date | string | number, to: Date | string | number): string[] {
+  const months: string[] = [];
+  const last = utcMonth(to);
+  for (let month = utcMonth(from); month <= last; month = utcMonth(endOfMonth(month))) months.push(month);
+  return months;
+}
+
 /** `YYYY-MM` of the month before the one holding `at`. */
 export function previousMonth(at: Date): string {
   return utcMonth(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - 1, 1));
@@ -79,3 +87,19 @@ export function previousMonth(at: Date): string {
 
 /** `YYYY-MM`, a real month. */
 export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** A quarter, `2026-Q4`. */
+export const QUARTER_PATTERN = /^(\d{4})-Q([1-4])$/;
+
+export function quarterBounds(quarter: string): { from: Date; to: Date } {
+  const match = QUARTER_PATTERN.exec(quarter);
+  if (!match) throw new Error(`"${quarter}" is not a quarter YYYY-Qn`);
+  const year = Number(match[1]);
+  const q = Number(match[2]);
+  return { from: new Date(Date.UTC(year, (q - 1) * 3, 1)), to: new Date(Date.UTC(year, q * 3, 1)) };
+}
+
+export const quarterOf = (at: string | Date): string => {
+  const d = new Date(at);
+  return `${d.getUTCFullYear()}-Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
+};

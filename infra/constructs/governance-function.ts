@@ -13,11 +13,12 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { Policy } from '../../schemas/policy-loader.ts';
 import { PIPELINE_SOURCE_PREFIX, type RoutedFunction } from '../routes.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { logicalIdOf } from './nag.ts';
@@ -38,8 +39,8 @@ export interface GovernanceFunctionProps {
   readonly definition: RoutedFunction;
   /** Absolute path of the repository: entries in the routing table are relative to it. */
   readonly repoRoot: string;
-  /** The governance policy document (validated by the caller), baked into the bundle. */
-  readonly policyDocument: unknown;
+  /** The governance policy, validated by the caller with the defaults applied: baked into the bundle as it is. */
+  readonly policy: Policy;
   readonly logRetention: logs.RetentionDays;
   readonly alarmAction?: cloudwatch.IAlarmAction;
 }
@@ -102,10 +103,15 @@ export class GovernanceFunction extends Construct {
         sourcesContent: false,
         // Bundle the SDK (Middy's advice): a pinned, tree-shaken SDK starts faster than the runtime's.
         bundleAwsSDK: true,
-        externalModules: [],
+        // The SMTP library is imported only on the SMTP path (a dynamic import in
+        // functions/notifier/smtp-sender.ts): it stays out of every bundle, and the function that
+        // sends mail gets the package beside its bundle (it has no dependencies of its own).
+        // A function that renders evidence packs gets uPlot there too: it reads its files to inline them.
+        externalModules: [SMTP_PACKAGE],
+        ...(besideBundle(definition).length > 0 ? { commandHooks: besideTheBundle(besideBundle(definition)) } : {}),
         define: {
           // schemas/policy-loader.ts reads exactly this expression; the value is JS source.
-          'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policyDocument)),
+          'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policy)),
         },
       },
     });
@@ -167,15 +173,17 @@ export class GovernanceFunction extends Construct {
    * ARCHIVE_BUCKET_NAME and object access per `archiveAccess`. Written out rather than
    * `grantPut`/`grantReadWrite`, which would add object retention, legal hold, tagging,
    * delete and wildcard actions the functions never use. `write` includes ListBucket
-   * because archive writers list what is already archived to stay idempotent.
+   * because archive writers list what is already archived to stay idempotent. With
+   * `prefixes`, GetObject and PutObject reach only the keys below the named prefixes.
    */
-  bindArchive(bucket: s3.Bucket, key: kms.IKey, access: RoutedFunction['archiveAccess']): void {
+  bindArchive(bucket: s3.Bucket, key: kms.IKey, access: RoutedFunction['archiveAccess'], prefixes?: RoutedFunction['archivePrefixes']): void {
     if (access === 'none') return;
     this.function.addEnvironment('ARCHIVE_BUCKET_NAME', bucket.bucketName);
-    const objectActions = access === 'read-write' ? ['s3:PutObject', 's3:GetObject'] : ['s3:PutObject'];
-    const keyActions = access === 'read-write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey'];
+    const objects = (folders: readonly string[] | undefined) => (folders ? folders.map((f) => bucket.arnForObjects(`${f}/*`)) : [bucket.arnForObjects('*')]);
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: objectActions, resources: [bucket.arnForObjects('*')] }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: objects(prefixes?.write) }));
+    if (access === 'read-write') this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: objects(prefixes?.read) }));
+    const keyActions = access === 'read-write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey'];
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: keyActions,
@@ -184,10 +192,23 @@ export class GovernanceFunction extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
-    this.acknowledge(
-      `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/*]`,
-      'Archive objects have date-partitioned keys written by the function, so object access is granted on the archive bucket\'s objects; Object Lock keeps them immutable.',
-    );
+    for (const folder of prefixes ? [...new Set([...prefixes.read, ...prefixes.write])] : ['']) {
+      this.acknowledge(
+        `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/${folder === '' ? '' : `${folder}/`}*]`,
+        'Archive objects have date-partitioned keys written by the function, so object access is granted on the archive bucket\'s objects (below the function\'s own prefixes where it names them); Object Lock keeps them immutable.',
+      );
+    }
+  }
+
+  /**
+   * EVIDENCE_SIGNING_KEY_ARN, and kms:Sign and kms:GetPublicKey on that one key (the stack's
+   * Ed25519 evidence key), for the function that signs evidence manifests only.
+   */
+  bindEvidenceSigningKey(signingKey: kms.IKey | undefined, signs: boolean): void {
+    if (!signs) return;
+    if (!signingKey) throw new Error(`${this.definition.name} signs evidence but the stack made no signing key`);
+    this.function.addEnvironment('EVIDENCE_SIGNING_KEY_ARN', signingKey.keyArn);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SignEvidenceWithItsKeyOnly', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [signingKey.keyArn] }));
   }
 
   /**
@@ -215,4 +236,22 @@ export class GovernanceFunction extends Construct {
   private acknowledge(id: string, reason: string): void {
     Validations.of(this.role).acknowledge({ id, reason });
   }
+}
+
+/** Loaded lazily by the notifier for an SMTP relay; shipped beside its bundle, not inside any. */
+const SMTP_PACKAGE = 'nodemailer';
+
+/** The chart library the evidence page inlines (functions/shared/evidence/evidence-render.ts reads its files at run time). */
+const CHART_PACKAGE = 'uplot';
+
+/** The packages a function needs beside its bundle: the mail library to send mail, the chart library to render evidence packs. */
+const besideBundle = (definition: RoutedFunction): string[] => [...(definition.sendsEmail ? [SMTP_PACKAGE] : []), ...(definition.signsEvidence ? [CHART_PACKAGE] : [])];
+
+/** Bundling hooks that copy installed, dependency-free packages into the asset's node_modules. */
+function besideTheBundle(packages: readonly string[]): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) => [`mkdir -p "${outputDir}/node_modules"`, ...packages.map((pkg) => `cp -R "${inputDir}/node_modules/${pkg}" "${outputDir}/node_modules/"`)],
+  };
 }

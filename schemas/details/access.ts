@@ -7,7 +7,7 @@
  * `account` is the ERP login; `person` is the HR employee id of the human who owns it. The
  * two are kept apart on purpose: a shared account shows up as one account with two people.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { deviceId, erpFact, identifier, inOrder, label, list, moduleName, nonEmptyList, prose, timestamp } from './common.ts';
 
 const account = identifier('ERP login account, e.g. "u1001".');

@@ -5,7 +5,7 @@
  * (6.2), flags abnormal ones for internal audit (6.3), and finds behaviour patterns (6.4).
  * Operations performed under a temporary grant are audited here too (2.4).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { deviceId, erpFact, identifier, label, moduleName, prose } from './common.ts';
 
 export const operationOutcome = z.enum(['success', 'failure', 'denied']);

@@ -4,7 +4,7 @@
  * time, cold fully backed up weekly and kept 3 years), that backups are restore-tested
  * (1.2), and that backups and replication are encrypted (1.3).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { erpFact, identifier, inOrder, label, list, passedOrFailed, prose, timestamp } from './common.ts';
 
 /** Hot: today's orders and inventory, replicated in real time. Cold: history (e.g. finance records), backed up weekly. */

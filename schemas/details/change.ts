@@ -8,7 +8,7 @@
  * Environments are named as the company names them ("production", "PRD", "QAS", "uat"); the
  * policy says which names are production and which are test environments.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { erpFact, identifier, label, list, moduleName, nonEmptyList, passedOrFailed, prose, timestamp } from './common.ts';
 
 export const changeKind = z.enum(['patch', 'feature', 'configuration', 'data-fix', 'upgrade']);

@@ -18,7 +18,7 @@
  * for other moments: an expiry, the start and end of a backup, the date a departure takes
  * effect. Every timestamp is ISO-8601 with an explicit offset (`Z` or `+08:00`), never local.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The six areas of the maintenance guide, plus the pipeline's own events. */
 export const guideArea = z.enum(['backup', 'access', 'performance', 'change', 'incident', 'audit', 'pipeline']);

@@ -3,7 +3,7 @@
  * table (5.1), the use of offline mode in an emergency (5.2), and failure drills with the
  * recovery time they measured (5.3).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { erpFact, identifier, label, list, moduleName, passedOrFailed, prose, timestamp } from './common.ts';
 
 /** P1 = whole system down ... P4 = one user cannot log in; the policy's severity table gives each its response time. */

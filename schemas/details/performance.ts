@@ -3,7 +3,7 @@
  * (3.1 CPU, memory, free disk; 3.2 order latency, report duration), and the raw material for
  * bottleneck hunting (3.3: slow SQL, the modules that fail most often).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { erpFact, identifier, label, list, moduleName, prose, timestamp } from './common.ts';
 
 export const metricStatistic = z.enum(['sample', 'average', 'p95', 'p99', 'max']);

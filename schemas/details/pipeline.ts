@@ -3,7 +3,7 @@
  * and the reports subscribe to, and commands, which an ERP connector carries out (e.g.
  * revoking a leaver's role). Capabilities never call each other; they talk through these.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { erpFact, identifier, label, list, prose, ruleMode, timestamp } from './common.ts';
 
 export const findingSeverity = z.enum(['critical', 'high', 'medium', 'low']);

@@ -310,6 +310,28 @@ describe('the stack built from the product routing table', () => {
     }
   });
 
+  it('delivers the evidence monthly: its schedule, archive writes only below its prefixes, kms:Sign only on the Ed25519 evidence key', () => {
+    const monthly = rules(template).scheduled.find((r) => r.Properties?.Name === `${STACK_ID}-evidence-monthly`);
+    expect(monthly?.Properties?.ScheduleExpression).toBe('cron(0 6 1 * ? *)');
+    const keys = Object.entries(resourcesOf(template, 'AWS::KMS::Key')).filter(([, k]) => k.Properties?.KeySpec === 'ECC_NIST_EDWARDS25519');
+    expect(keys).toHaveLength(1);
+    const [signingKeyId, signingKey] = keys[0] as [string, Resources[string]];
+    expect(signingKey.Properties?.KeyUsage).toBe('SIGN_VERIFY');
+    const own = statementsOfFunction(template, 'evidence-delivery');
+    const resourcesFor = (action: string) => own.filter((s) => asArray(s.Action).includes(action)).flatMap((s) => asArray(s.Resource as unknown));
+    const folders = (action: string) => resourcesFor(action).map((r) => JSON.stringify(r).match(/"(\/[^"]*)"\]/)?.[1]).sort();
+    expect(folders('s3:PutObject')).toEqual(['/evidence/*', '/exports/*']);
+    expect(folders('s3:GetObject')).toEqual(['/audit/anchors/*', '/audit/manifests/*', '/evidence/*', '/reports/*']);
+    expect(resourcesFor('kms:Sign')).toEqual([{ 'Fn::GetAtt': [signingKeyId, 'Arn'] }]);
+    expect(own.filter((s) => asArray(s.Action).includes('kms:Sign')).flatMap((s) => asArray(s.Action)).sort()).toEqual(['kms:GetPublicKey', 'kms:Sign']);
+    // No other function may sign with it, or with anything.
+    for (const definition of routingTable.filter((d) => d.name !== 'evidence-delivery')) {
+      expect(statementsOfFunction(template, definition.name).flatMap((s) => asArray(s.Action)), definition.name).not.toContain('kms:Sign');
+    }
+    const fn = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find((f) => f.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'evidence-delivery');
+    expect(fn?.Properties?.Environment?.Variables?.EVIDENCE_SIGNING_KEY_ARN).toEqual({ 'Fn::GetAtt': [signingKeyId, 'Arn'] });
+  });
+
   it('keeps the notification secret in Secrets Manager, readable by the functions that read secrets only', () => {
     const secrets = Object.entries(resourcesOf(template, 'AWS::SecretsManager::Secret'));
     expect(secrets).toHaveLength(1);
@@ -513,7 +535,7 @@ describe('cdk-nag AwsSolutions checks', () => {
     const acknowledged = Object.values(template.toJSON().Resources as Resources).flatMap(
       (r) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? []) as Array<{ id: string; reason: string }>,
     );
-    expect(new Set(acknowledged.map((a) => a.id.replace(/\[.*$/, '')))).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-SMG4', 'AwsSolutions-SQS3']));
+    expect(new Set(acknowledged.map((a) => a.id.replace(/\[.*$/, '')))).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-KMS5', 'AwsSolutions-SMG4', 'AwsSolutions-SQS3']));
     for (const a of acknowledged) expect(a.reason.length, a.id).toBeGreaterThan(40);
   });
 });

@@ -17,7 +17,7 @@ import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { searchTrail, verifyTrail } from '../../functions/shared/audit-trail/audit-queries.ts';
 import { linkHash, nextLink } from '../../functions/shared/audit-trail/hash-chain.ts';
 import { anchorHeads, sealCheckAndAnchor } from '../../functions/audit-archive/flows.ts';
-import { anchoredHeadsFrom } from '../../functions/audit-archive/head-anchors.ts';
+import { anchoredHeadsFrom } from '../../functions/shared/audit-trail/head-anchors.ts';
 import { folderArchiveStore } from '../../functions/shared/archive-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from '../../runtime/dynamo-server.ts';

@@ -2,11 +2,9 @@
  * `erpgov start` as a user runs it: a separate process, its printed endpoints, the AWS SDK
  * against them, and a SIGTERM in the middle of deliveries that loses nothing accepted.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -15,42 +13,15 @@ import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-
 import { stateTable } from '../../infra/state-table.ts';
 import { readRuntimeFile } from '../../runtime/runtime-file.ts';
 import { exampleEvent } from '../../schemas/index.ts';
+import { localCredentials, runCli, startCli, stopCli } from '../support/cli-process.ts';
 
-const bin = fileURLToPath(new URL('../../bin/erpgov.mjs', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'erpgov-cli-start-'));
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const credentials = localCredentials;
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-interface Started {
-  child: ChildProcessWithoutNullStreams;
-  eventBridgeUrl: string;
-  dynamoDbUrl: string;
-  output: () => string;
-}
-
-async function startCli(): Promise<Started> {
-  const child = spawn(process.execPath, [bin, 'start', '--data-dir', dataDir, '--port', '0', '--dynamodb-port', '0'], { env: { ...process.env, ERPGOV_POLICY_FILE: '' } });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += String(chunk)));
-  child.stderr.on('data', (chunk) => (output += String(chunk)));
-  const deadline = Date.now() + 30_000;
-  while (!/Ctrl-C stops gracefully/.test(output)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`erpgov start did not come up:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const url = (label: string) => (new RegExp(`${label}\\s*:\\s*(http://\\S+)`).exec(output)?.[1] ?? '');
-  return { child, eventBridgeUrl: url('EventBridge API'), dynamoDbUrl: url('DynamoDB API'), output: () => output };
-}
-
-async function stopCli(started: Started): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => started.child.once('exit', (code) => resolve(code)));
-  started.child.kill('SIGTERM');
-  return exited;
-}
 
 describe('erpgov start', () => {
   it('prints its endpoints, takes events from the SDK, and after SIGTERM mid-delivery loses none', async () => {
-    const first = await startCli();
+    const first = await startCli(dataDir);
     // Commands find the runtime through the data folder, so the hint names the folder, not a port.
     expect(first.output()).toContain(`npm run erpgov -- send-example --data-dir ${dataDir}`);
     expect(first.output()).toMatch(/aws events put-events .*--endpoint-url http:\/\/127\.0\.0\.1:\d+ --entries '\[/);
@@ -69,7 +40,7 @@ describe('erpgov start', () => {
     // Stopped: no endpoints left behind for a command to find.
     expect(readRuntimeFile(dataDir)).toBeUndefined();
 
-    const second = await startCli();
+    const second = await startCli(dataDir);
     const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: second.dynamoDbUrl, region: 'us-east-1', credentials }));
     const trail = dynamoAuditTrailStore(docs, stateTable.name);
     const deadline = Date.now() + 30_000;
@@ -89,11 +60,7 @@ describe('erpgov start', () => {
     const file = join(policyDir, 'policy.json');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(file, JSON.stringify({ audit: { retention: { days: 30 } } }));
-    const child = spawn(process.execPath, [bin, 'start', '--data-dir', dataDir, '--port', '0', '--dynamodb-port', '0', '--policy', file]);
-    let output = '';
-    child.stdout.on('data', (c) => (output += String(c)));
-    child.stderr.on('data', (c) => (output += String(c)));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, output } = await runCli(['start', '--data-dir', dataDir, '--port', '0', '--dynamodb-port', '0', '--policy', file], 30_000);
     rmSync(policyDir, { recursive: true, force: true });
     expect(code).not.toBe(0);
     expect(output).toMatch(/audit\.retention\.days/);

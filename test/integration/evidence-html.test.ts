@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { writePack } from '../../cli/evidence/evidence-command.ts';
-import { parsePeriod } from '../../cli/evidence/period.ts';
+import { parsePeriod } from '../../functions/shared/evidence/period.ts';
 import type { StoredFinding } from '../../functions/shared/findings/finding.ts';
 
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => p !== undefined && p !== '');

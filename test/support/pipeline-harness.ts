@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { utcDaysBetween } from '../../functions/shared/time.ts';
 import { installClock, type Clock } from '../../functions/shared/clock.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
@@ -42,6 +42,12 @@ export interface PipelineHarness {
   fireSchedule(id: string, notBefore: Date): Promise<Date>;
   /** Injects complete events (e.g. AWS service events as AWS emits them) straight into the runtime's bus and waits until all deliveries are done. */
   inject(events: readonly object[]): Promise<void>;
+  /**
+   * Stops the runtime and starts it again on the same data folder, as an admin restarts
+   * `erpgov start` after editing the policy file: handlers read the policy once per process
+   * (per Lambda container), so the restart imports them afresh and they read it again.
+   */
+  restart(): Promise<void>;
   /** Events of `detailType` from `source` that the audit trail recorded since the harness started. */
   published<T>(detailType: string, source: string): Promise<{ eventId: string; detail: T }[]>;
   stop(): Promise<void>;
@@ -52,16 +58,26 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
   const startedAt = new Date();
   let ahead = 0;
   const clock = { now: () => new Date(Math.max(Date.now(), ahead)), advanceTo: (at: Date) => void (ahead = Math.max(ahead, at.getTime())) };
-  const restoreClock = installClock(clock);
-  const runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  const events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
-  const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } });
+  const restoreClocks = [installClock(clock)];
+  const options = { dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } };
+  let runtime = await startLocalRuntime(options);
+  const clientsOf = (rt: LocalRuntime) => ({
+    events: new EventBridgeClient({ endpoint: rt.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 }),
+    docs: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.dynamoDbUrl, region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } }),
+  });
+  let { events, docs } = clientsOf(runtime);
 
   return {
     dataDir,
-    runtime,
-    events,
-    docs,
+    get runtime() {
+      return runtime;
+    },
+    get events() {
+      return events;
+    },
+    get docs() {
+      return docs;
+    },
     startedAt,
     clock,
     entry: (detailType, detail, time) => ({ EventBusName: PIPELINE_EVENT_BUS_NAME, Source: 'erp.sap', DetailType: detailType, Detail: JSON.stringify({ schemaVersion: 1, ...detail }), Time: time }),
@@ -93,6 +109,16 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       runtime.bus.accept(events as unknown as BusEvent[]);
       await runtime.bus.whenIdle();
     },
+    async restart() {
+      events.destroy();
+      docs.destroy();
+      await runtime.stop();
+      vi.resetModules();
+      const [fresh, freshClock] = await Promise.all([import('../../runtime/local-runtime.ts'), import('../../functions/shared/clock.ts')]);
+      restoreClocks.push(freshClock.installClock(clock));
+      runtime = await fresh.startLocalRuntime(options);
+      ({ events, docs } = clientsOf(runtime));
+    },
     async published<T>(detailType: string, source: string) {
       const trail = dynamoAuditTrailStore(docs, stateTable.name);
       const found: { eventId: string; detail: T }[] = [];
@@ -108,7 +134,7 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       events.destroy();
       docs.destroy();
       await runtime.stop();
-      restoreClock();
+      for (const restore of restoreClocks.reverse()) restore();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

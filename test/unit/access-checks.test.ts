@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { detectSharedAccount, evaluateAccount, evaluatePerson, type LoginFact } from '../../functions/access-governance/access-checks.ts';
+import { detectSharedAccount, evaluateAccount, evaluatePerson, unknownPersonFinding, type LoginFact } from '../../functions/access-governance/access-checks.ts';
 import { STANDING, type AccountSnapshot, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
-import { defaultPolicy, parsePolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { parsePolicy } from '../../schemas/policy-loader.ts';
 
 const role = (roleName: string, modules: string[], permissions: string[], eventTime = '2026-02-01T00:00:00.000Z'): RoleHolding => ({
   account: 'u1', role: roleName, grantKey: STANDING, state: 'assigned', eventTime, eventId: `ev-${roleName}`, modules, permissions,
@@ -56,6 +57,12 @@ describe('leavers and movers (2.3)', () => {
     });
     const findings = evaluateAccount(mover, defaultPolicy, now).filter((f) => f.control === '2.3');
     expect(findings.map((f) => f.facts.remainingRoles)).toEqual([['SALES']]);
+  });
+
+  it('an HR event for a person with no account is a finding the person\'s next reconcile resolves (not sticky)', () => {
+    const finding = unknownPersonFinding('E-9', { detailType: 'Employee Departed', eventId: 'ev-1', at: '2026-03-01T08:00:00.000Z' }, defaultPolicy);
+    expect(finding).toMatchObject({ control: '2.3', rule: 'unknown-person', subject: { type: 'person', id: 'E-9' }, eventIds: ['ev-1'] });
+    expect(finding.sticky).not.toBe(true);
   });
 });
 

@@ -9,7 +9,8 @@ import { recordFact, sweep, type AccessFact } from '../../functions/access-gover
 import { COMMAND_SOURCE } from '../../functions/access-governance/findings.ts';
 import { memoryAccessStores } from '../../functions/access-governance/stores.ts';
 import { toAuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
-import { defaultPolicy, parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
 function setup(policy: Policy = defaultPolicy) {
@@ -52,6 +53,17 @@ describe('leaver flow', () => {
     const { deps, fact, of } = setup();
     await recordFact(deps, fact('Employee Departed', { person: 'E-404', departedAt: '2026-03-05T02:00:00Z' }, '2026-03-05T02:00:00Z'));
     expect(of('Finding Raised')).toMatchObject([{ control: '2.3', title: 'HR event for a person with no known account', subject: { type: 'person', id: 'E-404' } }]);
+  });
+
+  it('…and resolved once a role binds an account to the person, whatever came first', async () => {
+    const { deps, fact, of } = setup();
+    const departed = fact('Employee Departed', { person: 'E-1', departedAt: '2026-03-05T02:00:00Z' }, '2026-03-05T02:00:00Z');
+    await recordFact(deps, departed);
+    await recordFact(deps, fact('Role Assigned', assign, '2026-03-01T00:00:00Z'));
+    await recordFact(deps, departed);
+    const [raised] = of('Finding Raised') as { findingId: string }[];
+    expect(of('Finding Resolved')).toMatchObject([{ findingId: raised?.findingId }]);
+    expect(of('Finding Raised')).toHaveLength(1);
   });
 });
 

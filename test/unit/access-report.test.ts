@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPermissionReport, renderCsv, renderMarkdown } from '../../functions/access-governance/permission-report.ts';
 import { endOfMonth, previousMonth } from '../../functions/shared/time.ts';
 import { STANDING, type AccountSnapshot, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
-import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
 
 const role = (account: string, roleName: string, modules: string[], eventTime = '2026-02-20T00:00:00.000Z', extra: Partial<RoleHolding> = {}): RoleHolding => ({
   account, role: roleName, grantKey: STANDING, state: 'assigned', eventTime, eventId: `ev-${account}-${roleName}`, modules, permissions: [], ...extra,

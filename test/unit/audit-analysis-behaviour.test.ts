@@ -9,7 +9,8 @@ import { mergeBaselines } from '../../functions/audit-analysis/behaviour-baselin
 import { normaliseDeviceId } from '../../functions/shared/devices.ts';
 import { isWithinWorkingHours, localTime } from '../../functions/shared/local-time.ts';
 import { toAuditRecord, type AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
-import { defaultPolicy, parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
 import { validateDetail, type FindingRaised } from '../../schemas/registry.ts';
 import { toFindingRaised } from '../../functions/shared/findings/finding.ts';
 import { HOUR_MS as HOUR, MINUTE_MS as MIN } from '../../functions/shared/time.ts';

@@ -17,7 +17,7 @@ import { memoryFindingsStore } from '../../functions/shared/findings/findings-st
 import { findingLifecycle } from '../../functions/shared/findings/lifecycle.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { HOUR_MS, MINUTE_MS, utcDayBefore } from '../../functions/shared/time.ts';
-import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
 
 describe('audit-analysis in the routing table', () => {
   const fn = routingTable.find((f) => f.name === 'audit-analysis');

@@ -3,7 +3,8 @@
  * the in-memory stores and the finding lifecycle (ordering, duplicates, crashes). No I/O.
  */
 import { describe, expect, it } from 'vitest';
-import { parsePolicy, defaultPolicy, type Policy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { parsePolicy, type Policy } from '../../schemas/policy-loader.ts';
 import type { EventPublisher, OutgoingEvent } from '../../functions/shared/ports.ts';
 import { toFindingRaised, type Finding } from '../../functions/shared/findings/finding.ts';
 import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';

@@ -1,6 +1,7 @@
 /** The policy fields audit-analysis added under `audit`: defaults and the checks that relate them. */
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy, parsePolicy, PolicyError } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { parsePolicy, PolicyError } from '../../schemas/policy-loader.ts';
 
 function problemsOf(input: unknown): string[] {
   try {

@@ -6,6 +6,7 @@ import { memoryBackupStore } from '../../functions/backup-verification/backup-st
 import { recordAwsReading, recordObservation, sweep, type BackupDeps } from '../../functions/backup-verification/flows.ts';
 import { readAwsEvent } from '../../functions/backup-verification/aws-events.ts';
 import { retentionFloor } from '../../functions/backup-verification/catalogue.ts';
+import { keyRiskCleared } from '../../functions/backup-verification/backup-checks.ts';
 import { buildBackupReport, renderCsv, renderMarkdown } from '../../functions/backup-verification/backup-report.ts';
 import type { Keyed, Observation } from '../../functions/backup-verification/observations.ts';
 
@@ -133,11 +134,19 @@ describe('backup-verification flows: each finding kind is raised and resolves by
     expect(resolved('dataset-not-in-catalogue')).toHaveLength(1);
   });
 
-  it('malformed-aws-event: flagged once (sticky), not an error', async () => {
-    const { deps, raised } = setup();
+  it('malformed-aws-event: flagged once (sticky), not an error; the same event resent readable resolves it, for good', async () => {
+    const { deps, raised, resolved } = setup();
     const bad = { id: 'weird-1', source: 'aws.backup', 'detail-type': 'Backup Job State Change', time: T0.toISOString(), detail: { backupJobId: 'j1', resourceArn: 'arn:x' } };
     await recordAwsReading(deps, readAwsEvent(bad, policy.backups), T0);
     await recordAwsReading(deps, readAwsEvent(bad, policy.backups), T0);
+    expect(raised('malformed-aws-event')).toHaveLength(1);
+    // Another readable event does not clear it; the same one (source and id) resent readable does.
+    await recordAwsReading(deps, readAwsEvent({ ...bad, id: 'other-1', detail: { ...bad.detail, state: 'FAILED' } }, policy.backups), addMinutes(T0, 1));
+    expect(resolved('malformed-aws-event')).toHaveLength(0);
+    const fixed = await recordAwsReading(deps, readAwsEvent({ ...bad, detail: { ...bad.detail, state: 'FAILED' } }, policy.backups), addMinutes(T0, 2));
+    expect(resolved('malformed-aws-event')).toHaveLength(1);
+    expect(fixed.resolved).toHaveLength(1);
+    await recordAwsReading(deps, readAwsEvent(bad, policy.backups), addMinutes(T0, 3));
     expect(raised('malformed-aws-event')).toHaveLength(1);
   });
 
@@ -152,6 +161,23 @@ describe('backup-verification flows: each finding kind is raised and resolves by
     expect(report.rows.find((r) => r.dataset === 'prod-config')!.openFindings).toContain('no-backup-plan');
     expect(renderMarkdown(report)).toContain('# Backup report 2026-03');
     expect(renderCsv(report).split('\n')[0]).toContain('worstGapHours');
+  });
+});
+
+describe('keyRiskCleared: what a later encrypted backup proves about a key at risk', () => {
+  const risk = (what: 'deletion' | 'expiry') => ({ at: '2026-03-02T00:00:00.000Z', eventId: 'kms-1', keyArn: KEY, what });
+  const backup = (at: string, keyArn?: string) => ({ at, eventId: 'b-1', ...(keyArn ? { keyArn } : {}) });
+  it.each([
+    ['deletion', 'no backup since', undefined, false],
+    ['deletion', 'a backup under the deleted key', backup('2026-03-03T00:00:00.000Z', KEY), false],
+    ['deletion', 'a backup under another key', backup('2026-03-03T00:00:00.000Z', 'other'), true],
+    ['deletion', 'a backup under another key, before the deletion', backup('2026-03-01T00:00:00.000Z', 'other'), false],
+    ['expiry', 'a backup under the same key (material re-imported)', backup('2026-03-03T00:00:00.000Z', KEY), true],
+    ['expiry', 'a backup under another key', backup('2026-03-03T00:00:00.000Z', 'other'), true],
+    ['expiry', 'an encrypted backup naming no key', backup('2026-03-03T00:00:00.000Z'), false],
+    ['expiry', 'a backup under the same key at the same instant', backup('2026-03-02T00:00:00.000Z', KEY), false],
+  ] as const)('%s, %s: %s', (what, _case, encrypted, cleared) => {
+    expect(keyRiskCleared(risk(what), encrypted)).toBe(cleared);
   });
 });
 

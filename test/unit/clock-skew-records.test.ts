@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 import { toAuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
 import { routedFact } from '../../functions/shared/event-handler.ts';
 import { evaluateOperation, planOperation, toVerification, type OperationFact, type VerificationFact } from '../../functions/audit-analysis/high-risk.ts';
-import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
 import { MINUTE_MS } from '../../functions/shared/time.ts';
 
 const tolerance = defaultPolicy.ingress;

@@ -12,7 +12,7 @@ import { memoryAccessStores } from '../../functions/access-governance/stores.ts'
 import { toAuditRecord, type AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
 import { markResends } from '../../functions/shared/audit-trail/resends.ts';
 import { erpOperationKey } from '../../schemas/erp-identity.ts';
-import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
 const HOUR = 3_600_000;

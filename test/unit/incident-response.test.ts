@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
 import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { memoryDrillStore } from '../../functions/incident-response/drill-store.ts';
-import { checkContinuity, recordDrill, recordIncidentFact, sweepIncidents, type IncidentDeps } from '../../functions/incident-response/flows.ts';
+import { applyFact, checkContinuity, recordDrill, recordIncidentFact, sweepIncidents, type IncidentDeps } from '../../functions/incident-response/flows.ts';
 import { readClock, type IncidentRecord } from '../../functions/incident-response/incident-clock.ts';
 import { memoryIncidentStore } from '../../functions/incident-response/incident-store.ts';
 
@@ -76,5 +77,36 @@ describe('incident-response flows', () => {
     expect(titles()).toContain('Finding Raised: Drill D-1 recovered in 300 min, over the 240 min RTO');
     const live = (await deps.findings.list()).filter((f) => f.finding.state !== 'resolved').map((f) => f.finding.rule).sort();
     expect(live).toEqual(['drill-rto-missed', 'offline-mode-undrilled', 'standby-untested']);
+  });
+});
+
+describe('an incident record folded from its facts', () => {
+  type Fact = Parameters<typeof applyFact>[1] & { eventId: string; time: string };
+  const facts: Fact[] = [
+    { eventId: 'e1', time: at(0).toISOString(), detailType: 'Incident Opened', detail: { schemaVersion: 1, incidentId: 'INC-9', severity: 'P2', title: 'Slow invoices', reportedBy: 'helpdesk' } },
+    { eventId: 'e2', time: at(20).toISOString(), detailType: 'Incident Acknowledged', detail: { schemaVersion: 1, incidentId: 'INC-9', acknowledgedBy: 'ops', severity: 'P3' } },
+    { eventId: 'e3', time: at(50).toISOString(), detailType: 'Incident Acknowledged', detail: { schemaVersion: 1, incidentId: 'INC-9', acknowledgedBy: 'late-shift' } },
+    { eventId: 'e4', time: at(90).toISOString(), detailType: 'Incident Resolved', detail: { schemaVersion: 1, incidentId: 'INC-9', resolvedBy: 'ops', resolution: 'restarted', severity: 'P4' } },
+  ];
+  const fold = (order: readonly Fact[]) => order.reduce<IncidentRecord | undefined>((record, f) => applyFact(record, f, f.eventId, f.time), undefined);
+
+  it('is the same in any order: the latest stated severity, the earliest acknowledgement and resolution', () => {
+    const expected = fold(facts);
+    expect(expected).toMatchObject({ severity: 'P4', openedAt: at(0).toISOString(), acknowledgedAt: at(20).toISOString(), acknowledgedBy: 'ops', resolvedAt: at(90).toISOString(), eventIds: ['e1', 'e2', 'e3', 'e4'] });
+    for (const order of [[...facts].reverse(), [facts[3], facts[0], facts[2], facts[1]], [facts[2], facts[3], facts[1], facts[0], facts[3]]] as Fact[][]) expect(fold(order)).toEqual(expected);
+  });
+
+  it('is the same for any order of the facts, each delivered any number of times (property)', () => {
+    const expected = fold(facts);
+    const deliveries = fc.tuple(fc.shuffledSubarray(facts, { minLength: facts.length }), fc.array(fc.constantFrom(...facts), { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 12 }));
+    fc.assert(
+      fc.property(deliveries, ([order, extra, positions]) => {
+        // Every fact once, in any order, and redeliveries spliced in anywhere.
+        const delivered = [...order];
+        extra.forEach((f, i) => delivered.splice((positions[i] ?? 0) % (delivered.length + 1), 0, f));
+        expect(fold(delivered)).toEqual(expected);
+      }),
+      { seed: 15, numRuns: 300 },
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { controlCatalogue, describeControl, areaOfControl } from '../../functions/notifier/control-catalogue.ts';
+import { controlCatalogue, describeControl, areaOfControl } from '../../schemas/controls.ts';
 import { toNotification, type NotifiedEvent } from '../../functions/notifier/notification.ts';
 import { digestLineOf, renderDigest, renderEmail, renderSlack } from '../../functions/notifier/render.ts';
 

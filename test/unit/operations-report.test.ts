@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
 import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import { memoryDrillStore } from '../../functions/incident-response/drill-store.ts';
 import { recordDrill, recordIncidentFact, sweepIncidents, type IncidentDeps } from '../../functions/incident-response/flows.ts';
 import { memoryIncidentStore } from '../../functions/incident-response/incident-store.ts';
-import { buildOperationsReport, OPERATIONS_FORMATS, quarterBounds } from '../../functions/incident-response/operations-report.ts';
+import { buildOperationsReport, OPERATIONS_FORMATS } from '../../functions/incident-response/operations-report.ts';
+import { quarterBounds } from '../../functions/shared/time.ts';
 import { recordSample } from '../../functions/threshold-alerts/flows.ts';
 import { memoryThresholdStore } from '../../functions/threshold-alerts/threshold-state.ts';
 import { series } from '../support/series.ts';

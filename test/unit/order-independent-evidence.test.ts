@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordFact, type AccessFact } from '../../functions/access-governance/flows.ts';
 import { memoryAccessStores } from '../../functions/access-governance/stores.ts';
-import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
 type Raised = { title: string; evidence: { summary: string; eventIds: string[] } & Record<string, unknown>; findingId: string };

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { clearPolicyCache, defaultPolicy, loadPolicy, parsePolicy, PolicyError } from '../../schemas/policy-loader.ts';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { clearPolicyCache, loadPolicy, parsePolicy, PolicyError } from '../../schemas/policy-loader.ts';
+import { parseWholePolicy } from '../../schemas/policy-checks.ts';
 import { policySchema } from '../../schemas/policy.ts';
 
 const tempDir = mkdtempSync(join(tmpdir(), 'erpgov-policy-test-'));
@@ -336,5 +338,34 @@ describe('ingress: what the door takes in, and how far an event\'s time may stra
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['ingress.allowedSources.1', 'ingress.allowedSources.2']);
     expect(policySchema.parse({ ingress: { allowedSources: ['com.example.hr'] } }).ingress.allowedSources).toEqual(['com.example.hr']);
+  });
+});
+
+describe('the policy baked into the Lambda bundles at synth', () => {
+  const customised = {
+    access: { leaverMoverRevocation: { withinHours: 8 } },
+    change: { freeze: { calendars: [{ name: 'month-end', ics: 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:m1\r\nDTSTART:20261130T220000Z\r\nDTEND:20261201T060000Z\r\nRRULE:FREQ=MONTHLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' }] } },
+  };
+
+  it('survives JSON unchanged, so what synth validated is exactly what a cold start reads', () => {
+    for (const document of [{}, customised]) {
+      const parsed = parseWholePolicy(document, 'test');
+      expect(JSON.parse(JSON.stringify(parsed))).toStrictEqual(parsed);
+    }
+  });
+
+  it('is read as baked (frozen, no second validation) when ERPGOV_POLICY_INLINE is set', async () => {
+    const baked = parseWholePolicy(customised, 'test');
+    vi.resetModules();
+    vi.stubEnv('ERPGOV_POLICY_INLINE', JSON.stringify(baked));
+    try {
+      const fresh = await import('../../schemas/policy-loader.ts');
+      const policy = fresh.loadPolicy({ env: {} });
+      expect(policy).toStrictEqual(baked);
+      expect(Object.isFrozen(policy.change.freeze.calendars)).toBe(true);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
   });
 });

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { runReportCommand } from '../../cli/report.ts';
 import { buildPermissionReport, renderMarkdown } from '../../functions/access-governance/permission-report.ts';
 import { STANDING, type AccountSnapshot, type Grant, type RoleHolding } from '../../functions/access-governance/permission-state.ts';
-import { defaultPolicy, parsePolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { parsePolicy } from '../../schemas/policy-loader.ts';
 
 const role = (account: string, name: string, modules: string[], eventTime: string, extra: Partial<RoleHolding> = {}): RoleHolding => ({
   account, role: name, grantKey: STANDING, state: 'assigned', eventTime, eventId: `ev-${account}-${name}`, modules, permissions: [], ...extra,

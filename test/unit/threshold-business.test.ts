@@ -12,7 +12,7 @@ import { normaliseStatement, statementKey } from '../../functions/threshold-aler
 import { memorySlowSqlStore } from '../../functions/threshold-alerts/slow-sql-store.ts';
 import { memoryThresholdStore } from '../../functions/threshold-alerts/threshold-state.ts';
 import { parsePolicy } from '../../schemas/policy-loader.ts';
-import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
 import { validateDetail } from '../../schemas/registry.ts';
 
 const order = { clearAt: 1.5, fireAt: 2 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy, parsePolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
+import { parsePolicy } from '../../schemas/policy-loader.ts';
 import { evaluate, type EpisodeEffect, type SeriesState } from '../../functions/threshold-alerts/episode-evaluation.ts';
 import { classify, evaluationRules } from '../../functions/threshold-alerts/threshold-rules.ts';
 import { expandSeries, series } from '../support/series.ts';

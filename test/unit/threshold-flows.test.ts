@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../schemas/policy-loader.ts';
+import { defaultPolicy } from '../../schemas/default-policy.ts';
 import { validateDetail } from '../../schemas/registry.ts';
 import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';

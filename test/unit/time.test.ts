@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { oldestIntactTrailDay, trailRecordExpiry } from '../../functions/shared/audit-trail/audit-trail-store.ts';
-import { DAY_MS, retentionExpiry, retentionWindowStart } from '../../functions/shared/time.ts';
+import { DAY_MS, retentionExpiry, retentionWindowStart, utcMonthsBetween } from '../../functions/shared/time.ts';
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;
 
@@ -64,5 +64,13 @@ describe('the audit trail’s retention', () => {
       const dayBefore = new Date(Date.parse(`${day}T00:00:00.000Z`) - DAY_MS);
       expect(trailRecordExpiry(dayBefore, 183) * 1000, at).toBeLessThanOrEqual(now.getTime());
     }
+  });
+});
+
+describe('utcMonthsBetween', () => {
+  it('lists the months from the one holding the start to the one holding the end, across a year', () => {
+    expect(utcMonthsBetween('2026-03-10T00:00:00Z', '2026-03-12T00:00:00Z')).toEqual(['2026-03']);
+    expect(utcMonthsBetween('2025-11-30T23:00:00Z', '2026-02-01T00:00:00Z')).toEqual(['2025-11', '2025-12', '2026-01', '2026-02']);
+    expect(utcMonthsBetween('2026-04-01T00:00:00Z', '2026-03-31T00:00:00Z')).toEqual([]);
   });
 });

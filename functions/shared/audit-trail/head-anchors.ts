@@ -1,16 +1,15 @@
 /**
  * Chain-head anchors (guide 6.1): where they lie in the archive and how `erpgov audit verify`
  * reads them back. Every hour the current heads of today's and yesterday's chains are written
- * to the archive (`anchorHeads` in flows.ts) — S3 with Object Lock on AWS, so not even the table's
+ * to the archive (`anchorHeads` in functions/audit-archive/flows.ts) — S3 with Object Lock on AWS, so not even the table's
  * owner can take them back. `erpgov audit verify` checks the table against them, which
  * catches what a hash chain cannot show by itself: a whole chain deleted together with its
  * head, a tail cut together with the head, or every link re-hashed after an edit. Closed days
  * are also covered by the archive manifest's heads.
  */
-import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
-import type { ArchiveStore } from '../shared/archive-store.ts';
-import type { ChainHead } from '../shared/audit-trail/hash-chain.ts';
-import { manifestKey, type ArchiveManifest } from './archive-batches.ts';
+import { ARCHIVE_PREFIX, manifestKey } from '../../../schemas/archive-layout.ts';
+import type { ArchiveStore } from '../archive-store.ts';
+import type { ChainHead } from './hash-chain.ts';
 
 export interface HeadAnchor {
   readonly day: string;
@@ -39,7 +38,7 @@ export function anchoredHeadsFrom(archive: ArchiveStore): (day: string) => Promi
       if (body) for (const head of (decode(body) as HeadAnchor).heads) keep(head);
     }
     const manifest = await archive.get(manifestKey(day));
-    if (manifest) for (const head of (decode(manifest) as ArchiveManifest).heads) keep(head);
+    if (manifest) for (const head of (decode(manifest) as { heads: readonly ChainHead[] }).heads) keep(head);
     return [...highest.values()];
   };
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { StoredFinding } from '../../functions/shared/findings/finding.ts';
+import type { StoredFinding } from '../findings/finding.ts';
 import { STATUS_LABELS, type ControlEvidence, type EvidenceIndex } from './evidence-index.ts';
 import type { Period } from './period.ts';
 
@@ -87,6 +87,7 @@ const UI: Readonly<Record<string, { en: string; zh: string }>> = {
   summary: { en: 'Summary', zh: '概要' },
 };
 
+/** uPlot's files, inlined into the page: from node_modules (in a Lambda, the copy the stack puts beside the bundle). */
 function uplotAssets(): { js: string; css: string } {
   const require = createRequire(import.meta.url);
   const js = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8').replace(/<\/script/gi, '<\\/script');

@@ -2,9 +2,11 @@
  * The period an evidence pack covers: a month (`2026-11`), a quarter (`2026-Q4`) or a range of
  * days (`2026-10-01..2026-11-30`, both days included). Pure; `now` is an argument.
  */
-import { endOfMonth, MONTH_PATTERN, startOfMonth, utcDay, utcMonth, addDays, DAY_MS } from '../../functions/shared/time.ts';
-import { quarterBounds, quarterOf, QUARTER_PATTERN } from '../../functions/incident-response/operations-report.ts';
-import { UsageError } from '../usage.ts';
+import { PermanentError } from '../../../schemas/errors.ts';
+import { addDays, DAY_MS, endOfMonth, MONTH_PATTERN, quarterBounds, quarterOf, QUARTER_PATTERN, startOfMonth, utcDay, utcMonth } from '../time.ts';
+
+/** A period that is malformed or in the future: the CLI answers it with exit 2 (bad input). */
+export class PeriodError extends PermanentError {}
 
 export interface Period {
   /** As the user wrote it: `2026-11`, `2026-Q4`, `2026-10-01..2026-11-30`. */
@@ -43,14 +45,14 @@ export function parsePeriod(value: string, now: Date): Period {
     const [a = '', b = ''] = value.split('..');
     const start = realDay(a);
     const end = realDay(b);
-    if (!start || !end) throw new UsageError(`--period: "${value}" is not a period; ${ALLOWED}`);
-    if (end.getTime() < start.getTime()) throw new UsageError(`--period: "${value}" ends before it starts`);
+    if (!start || !end) throw new PeriodError(`--period: "${value}" is not a period; ${ALLOWED}`);
+    if (end.getTime() < start.getTime()) throw new PeriodError(`--period: "${value}" ends before it starts`);
     from = start;
     to = addDays(end, 1);
   } else {
-    throw new UsageError(`--period: "${value}" is not a period; ${ALLOWED}`);
+    throw new PeriodError(`--period: "${value}" is not a period; ${ALLOWED}`);
   }
-  if (from.getTime() > now.getTime()) throw new UsageError(`--period: "${value}" is in the future (it starts ${utcDay(from)}, now is ${now.toISOString()})`);
+  if (from.getTime() > now.getTime()) throw new PeriodError(`--period: "${value}" is in the future (it starts ${utcDay(from)}, now is ${now.toISOString()})`);
   const months: string[] = [];
   for (let m = utcMonth(from); startOfMonth(m).getTime() < to.getTime(); m = utcMonth(endOfMonth(m))) months.push(m);
   const quarters = [...new Set(months.map((m) => quarterOf(startOfMonth(m))))];

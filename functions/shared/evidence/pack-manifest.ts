@@ -4,25 +4,25 @@
  * the signature. The signing key is a PKCS#8 PEM file in the data folder
  * (`<data>/evidence-signing-key.pem`, created on first use, mode 0600); the manifest records
  * the algorithm, the key id (SHA-256 of the public key's SPKI DER, first 16 bytes in hex) and
- * the public key itself, so `verify` needs nothing but the folder. (On AWS the key may live in
- * KMS: the same record with KMS's key id and `ED25519` signing.)
+ * the public key itself, so `verify` needs nothing but the folder. On AWS the key lives in KMS
+ * (an ECC_NIST_EDWARDS25519 key, `Sign` with ED25519_SHA_512 over the raw message: the same
+ * Ed25519 signature): the signature then also records KMS's key ARN and signing algorithm
+ * (`kms-signer.ts`). Signing goes through the `PackSigner` port, so the manifest is sealed the
+ * same way from a folder (the CLI) or from files in memory (the evidence-delivery function).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { canonicalJson } from '../../functions/shared/audit-trail/hash-chain.ts';
+import { canonicalJson } from '../audit-trail/hash-chain.ts';
 import type { Period } from './period.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNING_KEY_FILE = 'evidence-signing-key.pem';
 export const SIGNATURE_ALGORITHM = 'Ed25519';
 
-export interface ManifestEntry {
-  readonly path: string;
-  readonly sha256: string;
-  readonly bytes: number;
-}
+/** One file of the pack: its path inside the pack, SHA-256 (hex) and size in bytes. */
+export type ManifestEntry = Readonly<{ path: string; sha256: string; bytes: number }>;
 
 export interface PackManifest {
   readonly kind: 'erpgov-evidence-manifest';
@@ -30,7 +30,18 @@ export interface PackManifest {
   readonly period: { readonly label: string; readonly from: string; readonly to: string };
   readonly generatedAt: string;
   readonly files: readonly ManifestEntry[];
-  readonly signature: { readonly algorithm: string; readonly keyId: string; readonly publicKey: string; readonly value: string };
+  readonly signature: { readonly algorithm: string; readonly keyId: string; readonly publicKey: string; readonly value: string; readonly kms?: KmsSignature };
+}
+
+/** Where a KMS-held key signed: the key's ARN and KMS's name for the algorithm. */
+export type KmsSignature = Readonly<{ keyArn: string; signingAlgorithm: string }>;
+
+/** Signs a manifest: an Ed25519 key in this process, or one that never leaves KMS. */
+export interface PackSigner {
+  readonly keyId: string;
+  readonly publicKeyPem: string;
+  readonly kms?: KmsSignature;
+  sign(message: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface SigningKey {
@@ -61,6 +72,11 @@ export async function signingKey(dataDir: string): Promise<SigningKey> {
   return { privateKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), keyId: keyIdOf(publicKey) };
 }
 
+/** A signer over a key held in this process (the CLI's and the local runtime's key file). */
+export function localSigner(key: SigningKey): PackSigner {
+  return { keyId: key.keyId, publicKeyPem: key.publicKeyPem, sign: async (message) => sign(null, message, key.privateKey) };
+}
+
 /** Every file below `folder` (slash-separated relative paths), the manifest excepted. */
 export async function packFiles(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true });
@@ -73,18 +89,29 @@ export async function packFiles(folder: string): Promise<string[]> {
 
 const unsigned = (m: Omit<PackManifest, 'signature'> | PackManifest) => canonicalJson({ kind: m.kind, version: m.version, period: m.period, generatedAt: m.generatedAt, files: m.files });
 
+/**
+ * The signed manifest of a pack's files (any order; the manifest itself excluded). Pure but
+ * for the signer: the same files, period, time and key give the same manifest.
+ */
+export async function sealManifest(files: readonly { path: string; bytes: Uint8Array }[], period: Period, generatedAt: string, signer: PackSigner): Promise<PackManifest> {
+  const entries: ManifestEntry[] = files
+    .filter((f) => f.path !== MANIFEST_FILE)
+    .map((f) => ({ path: f.path, sha256: sha256(f.bytes), bytes: f.bytes.length }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const body = { kind: 'erpgov-evidence-manifest' as const, version: 1 as const, period: { label: period.label, from: period.from, to: period.to }, generatedAt, files: entries };
+  const value = Buffer.from(await signer.sign(Buffer.from(unsigned(body)))).toString('base64');
+  return { ...body, signature: { algorithm: SIGNATURE_ALGORITHM, keyId: signer.keyId, publicKey: signer.publicKeyPem, value, ...(signer.kms ? { kms: signer.kms } : {}) } };
+}
+
+export const manifestText = (manifest: PackManifest) => `${JSON.stringify(manifest, null, 2)}\n`;
+
 /** Hashes every file of the folder and writes the signed manifest.json into it. */
-export async function sealPack(folder: string, period: Period, generatedAt: string, key: SigningKey): Promise<PackManifest> {
-  const files: ManifestEntry[] = [];
-  for (const path of await packFiles(folder)) {
-    const bytes = await readFile(join(folder, ...path.split('/')));
-    files.push({ path, sha256: sha256(bytes), bytes: bytes.length });
-  }
-  const body = { kind: 'erpgov-evidence-manifest' as const, version: 1 as const, period: { label: period.label, from: period.from, to: period.to }, generatedAt, files };
-  const value = sign(null, Buffer.from(unsigned(body)), key.privateKey).toString('base64');
-  const manifest: PackManifest = { ...body, signature: { algorithm: SIGNATURE_ALGORITHM, keyId: key.keyId, publicKey: key.publicKeyPem, value } };
+export async function sealPack(folder: string, period: Period, generatedAt: string, signer: PackSigner): Promise<PackManifest> {
+  const files: { path: string; bytes: Uint8Array }[] = [];
+  for (const path of await packFiles(folder)) files.push({ path, bytes: await readFile(join(folder, ...path.split('/'))) });
+  const manifest = await sealManifest(files, period, generatedAt, signer);
   await mkdir(dirname(join(folder, MANIFEST_FILE)), { recursive: true });
-  await writeFile(join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFile(join(folder, MANIFEST_FILE), manifestText(manifest));
   return manifest;
 }
 
@@ -92,6 +119,8 @@ export interface PackVerdict {
   readonly ok: boolean;
   readonly signatureValid: boolean;
   readonly keyId: string | null;
+  /** Where the key lives when KMS signed (as the manifest says; the signature is checked with its public key either way). */
+  readonly kms?: KmsSignature;
   readonly period: string | null;
   readonly files: number;
   readonly changed: readonly string[];
@@ -146,6 +175,7 @@ export async function verifyPack(folder: string, expectedKeyId?: string): Promis
     ok: signatureValid && changed.length === 0 && added.length === 0 && removed.length === 0,
     signatureValid,
     keyId: manifest.signature.keyId ?? null,
+    ...(manifest.signature.kms ? { kms: manifest.signature.kms } : {}),
     period: manifest.period?.label ?? null,
     files: manifest.files.length,
     changed,

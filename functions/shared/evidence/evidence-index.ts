@@ -11,17 +11,14 @@
  *   met                data reached the control in the period and no finding was live;
  *   no-data            nothing fed the control in the period (a control nobody feeds is not "met").
  */
-import type { PermissionReport } from '../../functions/access-governance/permission-report.ts';
-import type { BackupReport } from '../../functions/backup-verification/backup-report.ts';
-import type { ChangeReport } from '../../functions/change-approvals/change-report.ts';
-import type { OperationsReport } from '../../functions/incident-response/operations-report.ts';
-import { controlCatalogue } from '../../functions/notifier/control-catalogue.ts';
-import type { AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
-import type { VerifyReport } from '../../functions/shared/audit-trail/audit-queries.ts';
-import type { FindingState, StoredFinding } from '../../functions/shared/findings/finding.ts';
-import { HOUR_MS, MINUTE_MS } from '../../functions/shared/time.ts';
-import { registry, type DetailTypeName } from '../../schemas/registry.ts';
+import { controlCatalogue } from '../../../schemas/controls.ts';
+import type { AuditRecord } from '../audit-trail/audit-record.ts';
+import type { VerifyReport } from '../audit-trail/audit-queries.ts';
+import type { FindingState, StoredFinding } from '../findings/finding.ts';
+import { HOUR_MS, MINUTE_MS } from '../time.ts';
+import { registry, type DetailTypeName } from '../../../schemas/registry.ts';
 import type { Period } from './period.ts';
+import type { AreaReports } from './report-views.ts';
 
 export const CONTROLS = Object.keys(controlCatalogue).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 export const CONTROL_STATUSES = ['met', 'findings-open', 'findings-resolved', 'exception', 'no-data'] as const;
@@ -44,19 +41,19 @@ export const AREA_LABELS: Readonly<Record<string, { en: string; zh: string }>> =
   '6': { en: 'Compliance audit and log management', zh: '合规审计与日志管理' },
 };
 
-export interface EvidenceInputs {
-  readonly period: Period;
-  readonly generatedAt: string;
-  readonly findings: readonly StoredFinding[];
+/** What the audit trail and the archive give a pack (read by pack-sources.ts). */
+export interface TrailEvidence {
   /** Audit records whose operation happened in the period. */
   readonly records: readonly AuditRecord[];
   readonly verify: VerifyReport;
-  readonly permissions: readonly PermissionReport[];
-  readonly backups: readonly BackupReport[];
-  readonly changes: readonly ChangeReport[];
-  readonly operations: readonly OperationsReport[];
   /** Archive manifest keys of the period's days. */
   readonly archiveManifests: readonly string[];
+}
+
+export interface EvidenceInputs extends TrailEvidence, AreaReports {
+  readonly period: Period;
+  readonly generatedAt: string;
+  readonly findings: readonly StoredFinding[];
   readonly retentionDays: number;
 }
 
@@ -84,6 +81,8 @@ export interface ControlEvidence {
   readonly statusLabel: { en: string; zh: string };
   /** Audit records of the period whose detail-type serves the control (the event contract). */
   readonly records: number;
+  /** Whether anything reached the control in the period (records, report rows, the trail's verification): without, it is "no data" whatever its findings. */
+  readonly hasData: boolean;
   readonly figures: Readonly<Record<string, Figure>>;
   readonly evidenceFiles: readonly string[];
   readonly findings: readonly FindingTimeline[];
@@ -294,7 +293,8 @@ export function buildEvidenceIndex(input: EvidenceInputs): EvidenceIndex {
     const area = control.split('.')[0] as string;
     const own = findingsOf(control);
     const records = recordsByControl.get(control) ?? 0;
-    const status = controlStatus(own, records + (extraData[control] ?? 0) > 0);
+    const hasData = records + (extraData[control] ?? 0) > 0;
+    const status = controlStatus(own, hasData);
     return {
       control,
       area: AREA_LABELS[area] as { en: string; zh: string },
@@ -302,6 +302,7 @@ export function buildEvidenceIndex(input: EvidenceInputs): EvidenceIndex {
       status,
       statusLabel: STATUS_LABELS[status],
       records,
+      hasData,
       figures: figures[control] ?? {},
       evidenceFiles: [...(CONTROL_FILES[area] ?? []).map((k) => EVIDENCE_FILES[k]), EVIDENCE_FILES.findingsCsv, EVIDENCE_FILES.findingsJsonl],
       findings: own,
