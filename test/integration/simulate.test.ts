@@ -80,7 +80,7 @@ describe('erpgov simulate over a month of events across the six areas', () => {
     writeFileSync(events, toJsonl(lines));
     writeFileSync(policy, JSON.stringify(SIMULATION_POLICY));
     runs = await Promise.all([simulate(first, ['--data-dir', kept]), simulate(second)]);
-  }, 1_500_000);
+  }, 2_400_000);
 
   it('runs, twice, with byte-identical output', () => {
     for (const run of runs) {
