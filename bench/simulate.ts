@@ -7,7 +7,7 @@
  *
  *   simulated   `erpgov simulate` over the month (a child process, as a user runs it): every
  *               event delivered in time order and every schedule fired at each of its
- *               simulated times (about 64,000 fires), one delivery at a time, on a virtual clock
+ *               simulated times (about 164,000 fires), one delivery at a time, on a virtual clock
  *   live        the same events put over HTTP into a running runtime (PutEvents, 10 per call, 4
  *               calls in flight) until every delivery is done; no schedule fires
  *

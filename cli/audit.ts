@@ -3,7 +3,8 @@
  * seal, and check them against the head anchors and manifests in the local archive; exit 1
  * naming the first broken block of each broken chain.
  * `erpgov audit search [KEYWORD] [--actor --action --module --source --from --to --limit --grant --json --athena]`;
- * with --athena it prints the same search as Athena SQL over the archive's Glue table (AWS);
+ * with --athena it prints the same search as the named auditor query `audit-search` for Athena
+ * over the archive's Glue table (AWS), the text `erpgov sql --query audit-search` runs on DuckDB;
  * with --grant ID only the operations access-governance tagged with that temporary grant (2.4).
  */
 import { join } from 'node:path';
@@ -12,12 +13,12 @@ import { anchoredHeadsFrom } from '../functions/shared/audit-trail/head-anchors.
 import { dynamoGrantStore, type GrantStore } from '../functions/access-governance/grant-store.ts';
 import type { AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
 import { dynamoAuditTrailStore, oldestIntactTrailDay, type AuditTrailStore } from '../functions/shared/audit-trail/audit-trail-store.ts';
-import { athenaSearchSql } from '../functions/shared/audit-trail/athena-search.ts';
 import { integrityWarnings, matchesSearch, searchTrail, verifyTrail, type SearchFilters } from '../functions/shared/audit-trail/audit-queries.ts';
 import { markResends } from '../functions/shared/audit-trail/resends.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
 import { processClock } from '../functions/shared/clock.ts';
 import { utcDay } from '../functions/shared/time.ts';
+import { athenaText, auditorQuery, auditSearchSql, type AuditorQuery } from './sql/auditor-queries.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
@@ -89,8 +90,8 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       };
       if (values.athena && values.grant !== undefined) throw new Error('--grant cannot be combined with --athena: the grant tags live in the state table, not in the archive');
       if (values.athena) {
-        // The same filters for the archive on AWS: print the SQL to run in Athena.
-        out(athenaSearchSql(filters));
+        // The same filters for the archive on AWS: the named query's SQL, to run in Athena.
+        out(athenaText(auditorQuery('audit-search') as AuditorQuery, auditSearchSql(filters)).trimEnd());
         return 0;
       }
       return withStateTable(access, async ({ docs, tableName }) => {

@@ -1,7 +1,8 @@
 /**
- * `erpgov simulate --events FILE --out DIR [--policy FILE] [--from T --to T]`: the whole
- * pipeline over a period on a virtual clock (runtime/simulator.ts), in a throw-away data folder,
- * with nothing sent anywhere: no Slack, no mail, no console output from the functions. What it
+ * `erpgov simulate --events FILE --out DIR [--policy FILE] [--from T --to T] [--data-dir D]`: the
+ * whole pipeline over a period on a virtual clock (runtime/simulator.ts), in a throw-away data
+ * folder (or in D, a new or empty folder kept as a data folder, so that `erpgov evidence
+ * --data-dir D`, `report`, `findings` and `audit` read the simulated period), with nothing sent anywhere: no Slack, no mail, no console output from the functions. What it
  * would have done goes to DIR:
  *   findings.jsonl        every change of every finding (raised, updated, reopened, resolved,
  *                         acknowledged, excepted), with its simulated time
@@ -56,7 +57,7 @@ export async function runSimulateCommand(args: string[], out: Out = (line) => pr
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { events: { type: 'string' }, out: { type: 'string' }, policy: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, quiet: { type: 'boolean' } },
+    options: { events: { type: 'string' }, out: { type: 'string' }, policy: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, quiet: { type: 'boolean' }, 'data-dir': { type: 'string' } },
   });
   if (positionals.length > 0) throw new UsageError(`simulate: unexpected "${positionals[0]}"; give the events with --events FILE`);
   if (values.events === undefined) throw new UsageError('simulate: --events FILE is required (JSON Lines, the shapes `erpgov replay` takes)');
@@ -65,11 +66,12 @@ export async function runSimulateCommand(args: string[], out: Out = (line) => pr
   const to = values.to === undefined ? undefined : periodBound('--to', values.to);
   if (from && to && to.getTime() < from.getTime()) throw new UsageError(`--to: "${values.to}" is before --from "${values.from}"; the period must run forwards`);
   const lines = readEventsFile(values.events);
-  const result = await simulateToFolder({ lines, outDir: resolve(values.out), ...(values.policy ? { policyFile: values.policy } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) }, values.quiet ? () => undefined : (line) => process.stderr.write(`${line}\n`));
+  const result = await simulateToFolder({ lines, outDir: resolve(values.out), ...(values.policy ? { policyFile: values.policy } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(values['data-dir'] ? { keepDataIn: resolve(values['data-dir']) } : {}) }, values.quiet ? () => undefined : (line) => process.stderr.write(`${line}\n`));
   const s = result.summary;
   out(`simulated ${s.period.from} .. ${s.period.to} with ${s.policy}: ${s.events.inPeriod} event(s) (${s.events.accepted} accepted, ${s.events.refused} refused${s.events.outsidePeriod > 0 ? `, ${s.events.outsidePeriod} outside the period` : ''}), ${Object.values(s.scheduleFires).reduce((a, b) => a + b, 0)} schedule fire(s)`);
   out(`findings: ${Object.entries(s.findings).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}; ${s.commands} command(s); ${s.notifications} notification(s); ${s.reports.length} report file(s)${s.deadLetters > 0 ? `; ${s.deadLetters} DEAD LETTER(S)` : ''}`);
   for (const r of s.refusals) out(`  line ${r.line}: refused, ${r.errorCode}: ${r.errorMessage}`);
+  if (values['data-dir']) out(`data kept in ${resolve(values['data-dir'])}: erpgov evidence --data-dir ${values['data-dir']} --period ... reads it`);
   out(`→ ${resolve(values.out)} (${result.seconds.toFixed(1)} s, ${(s.events.inPeriod / Math.max(result.seconds, 1e-9)).toFixed(0)} simulated events/s)`);
   return 0;
 }
@@ -86,6 +88,8 @@ export interface SimulateOptions {
   readonly policyFile?: string;
   readonly from?: Date;
   readonly to?: Date;
+  /** Keep the runtime's data in this new or empty folder (see runtime/simulator.ts). */
+  readonly keepDataIn?: string;
 }
 
 /** Runs the simulation and writes its results to `outDir`; the functions' console output is held back meanwhile. */
@@ -110,6 +114,7 @@ export async function simulateToFolder(options: SimulateOptions, progress: Out =
         lines: options.lines,
         ...(options.from ? { from: options.from } : {}),
         ...(options.to ? { to: options.to } : {}),
+        ...(options.keepDataIn ? { keepDataIn: options.keepDataIn } : {}),
         onProgress: (p) => progress(`simulate: ${p.delivered}/${p.total} events, at ${p.at}`),
       },
       (runtime) => collect(runtime, options.outDir),

@@ -65,7 +65,7 @@ exit 1 when any line was refused.
                             previous line caused has been delivered (a series judged in order)
   ${DATA_DIR}
 `,
-  simulate: `usage: erpgov simulate --events FILE.jsonl --out DIR [--policy FILE] [--from TIME --to TIME]
+  simulate: `usage: erpgov simulate --events FILE.jsonl --out DIR [--policy FILE] [--from TIME --to TIME] [--data-dir DIR]
 
 Runs the whole pipeline over the events on a virtual clock, in a throw-away data folder: events
 in event-time order, every schedule at each of its simulated times between them. Writes
@@ -76,6 +76,9 @@ report due in the period) and DIR/summary.json. The same input gives byte-identi
   --out DIR                 where the results go (created; files there are replaced)
   --policy FILE             the policy to try (default: $ERPGOV_POLICY_FILE or the shipped defaults)
   --from TIME --to TIME     the period (default: first to last event); schedules fire up to --to
+  --data-dir DIR            run in DIR (new or empty) and keep it as a data folder: its archive
+                            and state table, so \`erpgov evidence --data-dir DIR --period ...\`,
+                            report, findings and audit read the simulated period
 `,
   findings: `usage: erpgov findings list [--open] [--area AREA] [--control N.N] [--severity S] [--json] [--data-dir DIR]
        erpgov findings show FINDING-ID [--json] [--data-dir DIR]
@@ -99,7 +102,8 @@ ack and exception refuse an unknown or resolved finding (exit 2) and need the ru
        erpgov audit search [KEYWORD] [--actor A --action A --module M --source S --from T --to T --limit N --grant ID --json --athena] [--data-dir DIR]
 
 verify  recomputes the audit trail's hash chains (and checks the archived head anchors); exit 1 on a broken link
-search  keyword and field search over the trail; --athena prints the same search as Athena SQL (AWS).
+search  keyword and field search over the trail; --athena prints the same search as Athena SQL (AWS):
+        the named auditor query audit-search (erpgov sql --query audit-search runs it on DuckDB).
         --to defaults to today: records keep the time the event claimed, so a future-dated one
         (marked FUTURE-DATED) needs --to at or after its date
 Both use the running runtime (found through DIR/runtime.json) or open DIR when it is stopped.
@@ -145,6 +149,7 @@ removed file and exits 1 then.
 `,
   sql: `usage: erpgov sql "QUERY" [--format table|csv|json] [--data-dir DIR]
        erpgov sql --query NAME --period YYYY-MM [--format table|csv|json] [--athena]
+       erpgov sql --query audit-search --period YYYY-MM [--actor A --action A --module M --source S --keyword K --limit N] [--athena]
        erpgov sql --list
 
 SQL (DuckDB, in memory) over the local archive and the findings, with the tables named and
@@ -175,7 +180,7 @@ commands:
   routes                        print the routing table
   schedule list | run ID [--at TIME]   list schedules; fire one now on the running runtime
   replay FILE.jsonl             send a file of events (PutEvents entries or complete AWS events) into the running runtime
-  simulate --events FILE --out DIR [--policy FILE] [--from T --to T]
+  simulate --events FILE --out DIR [--policy FILE] [--from T --to T] [--data-dir D]
                                 the whole pipeline over a period on a virtual clock (policy dry-run)
   findings list | show ID | ack ID | exception ID   see and handle findings
   audit verify | search         check and search the audit trail

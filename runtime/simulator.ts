@@ -1,5 +1,6 @@
 /**
- * The whole pipeline over a period, on a virtual clock, in a throw-away data folder: the
+ * The whole pipeline over a period, on a virtual clock, in a throw-away data folder (or one
+ * kept for the `erpgov` commands that read a data folder, with `keepDataIn`): the
  * policy dry-run ("what would this policy have found last month?") and the harness for long
  * scenarios.
  *
@@ -13,13 +14,14 @@
  * output.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installClock, ManualClock } from '../functions/shared/clock.ts';
 import { startLocalRuntime, type LocalRuntime } from './local-runtime.ts';
 import type { BusEvent } from './put-events.ts';
 import type { ReplayLine } from './replay-lines.ts';
+import { copyStateTableToDataDir } from './state-snapshot.ts';
 
 /** Bad input to a simulation: the CLI prints it as one line and exits 2. */
 export class SimulationInputError extends Error {}
@@ -32,6 +34,12 @@ export interface SimulationOptions {
   readonly to?: Date;
   /** Where the throw-away data folder goes; default: the system's temporary folder. */
   readonly workDir?: string;
+  /**
+   * A new or empty folder to run in and keep as a data folder: its archive as the runtime
+   * wrote it and, at the end, the state table (`dynamodb/`), so that `erpgov evidence`,
+   * `report`, `findings` and `audit` can read the simulated period. Default: a throw-away folder.
+   */
+  readonly keepDataIn?: string;
   /** Called now and then with how far the simulation got. */
   readonly onProgress?: (progress: { readonly delivered: number; readonly total: number; readonly at: string }) => void;
 }
@@ -90,7 +98,7 @@ export async function runSimulation<T>(options: SimulationOptions, collect: (run
     throw new SimulationInputError(`no event lies in the period ${new Date(from).toISOString()} .. ${new Date(to).toISOString()}; the file's events run from ${new Date(first as number).toISOString()} to ${new Date(last as number).toISOString()}`);
   }
 
-  const dataDir = mkdtempSync(join(options.workDir ?? tmpdir(), 'erpgov-simulate-'));
+  const dataDir = options.keepDataIn === undefined ? mkdtempSync(join(options.workDir ?? tmpdir(), 'erpgov-simulate-')) : emptyDataDir(options.keepDataIn);
   const clock = new ManualClock(new Date(from));
   const restoreClock = installClock(clock);
   let runtime: LocalRuntime | undefined;
@@ -142,6 +150,7 @@ export async function runSimulation<T>(options: SimulationOptions, collect: (run
     clock.advanceTo(new Date(to));
     countFires();
     const collected = await collect(rt);
+    if (options.keepDataIn !== undefined) await copyStateTableToDataDir(rt.dynamoDbUrl, rt.region, dataDir);
     return {
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
@@ -157,6 +166,13 @@ export async function runSimulation<T>(options: SimulationOptions, collect: (run
   } finally {
     await runtime?.stop(1_000);
     restoreClock();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (options.keepDataIn === undefined) rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The folder a kept simulation runs in: created if need be, refused unless empty (a simulation never mixes with other data). */
+function emptyDataDir(dir: string): string {
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new SimulationInputError(`--data-dir: "${dir}" is not empty; a simulation keeps its data only in a new or empty folder`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }

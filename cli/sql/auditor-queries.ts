@@ -3,8 +3,13 @@
  * same text on Athena (`erpgov sql --query NAME --period P --athena` prints it). Written in the
  * SQL both engines share (no engine-specific functions: `strpos`, `substr`, `lower`, `count`,
  * `CASE`), over the tables of schemas/export-tables.ts. Placeholders `{period}`, `{quarter}`,
- * `{first_day}`, `{last_day}` are replaced by quoted literals, never spliced raw.
+ * `{first_day}`, `{last_day}` are replaced by quoted literals, never spliced raw; `audit-search`
+ * also takes the filters of `erpgov audit search` (`{from}`, `{to}`, `{source}`, `{actor}`,
+ * `{action}`, `{module}`, `{keyword}`: a quoted literal, or a typed NULL when not given;
+ * `{limit}`: a whole number), so `audit search --athena` prints this query.
  */
+import type { SearchFilters } from '../../functions/shared/audit-trail/audit-queries.ts';
+
 export interface AuditorQuery {
   readonly name: string;
   readonly control: string;
@@ -95,6 +100,23 @@ GROUP BY actor
 ORDER BY failed_logins DESC, actor`,
   },
   {
+    name: 'audit-search',
+    control: '6.1',
+    description: 'The audit trail as `erpgov audit search` filters it: occurred in the period (or --from/--to), and optionally --source, --actor, --action, --module (any case) and a keyword anywhere in the event.',
+    sql: `SELECT occurredat, source, detailtype, actor, action, target, module, recordcount, valid, eventid, chain_id, seq
+FROM audit_records
+WHERE "date" BETWEEN {first_day} AND {last_day}
+  AND occurredat >= {from} AND substr(occurredat, 1, 10) <= {last_day}
+  AND ({to} IS NULL OR occurredat <= {to})
+  AND ({source} IS NULL OR source = {source})
+  AND ({actor} IS NULL OR lower(actor) = lower({actor}))
+  AND ({action} IS NULL OR lower(action) = lower({action}))
+  AND ({module} IS NULL OR lower(module) = lower({module}))
+  AND ({keyword} IS NULL OR strpos(lower(originalevent), lower({keyword})) > 0)
+ORDER BY occurredat
+LIMIT {limit}`,
+  },
+  {
     name: 'records-per-day',
     control: '6.1',
     description: 'Audit records kept per arrival day and source: what the archive holds.',
@@ -108,9 +130,54 @@ ORDER BY "date", source`,
 
 const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
-/** The query's SQL with its placeholders filled from the period. */
-export function auditorSql(query: AuditorQuery, params: { period: string; quarter: string; firstDay: string; lastDay: string }): string {
-  return query.sql.replaceAll('{period}', quote(params.period)).replaceAll('{quarter}', quote(params.quarter)).replaceAll('{first_day}', quote(params.firstDay)).replaceAll('{last_day}', quote(params.lastDay));
+/** A filter not given: NULL typed as text, so both engines resolve `lower(...)` on it. */
+const NULL_TEXT = 'CAST(NULL AS varchar)';
+/** Rows `audit-search` returns when no limit is given. */
+export const AUDIT_SEARCH_DEFAULT_LIMIT = 1000;
+
+export interface AuditorParams {
+  readonly period: string;
+  readonly quarter: string;
+  readonly firstDay: string;
+  readonly lastDay: string;
+  /** `audit-search`'s filters besides the period; the period's first day when `from` is absent. */
+  readonly filters?: Partial<Omit<SearchFilters, 'to'>> & { readonly to?: string };
+}
+
+/** The query's SQL with its placeholders filled from the period (and, for `audit-search`, the filters). */
+export function auditorSql(query: AuditorQuery, params: AuditorParams): string {
+  const f = params.filters ?? {};
+  const text = (value: string | undefined) => (value === undefined ? NULL_TEXT : quote(value));
+  const limit = f.limit ?? AUDIT_SEARCH_DEFAULT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit: ${limit} is not a positive whole number`);
+  const values: Record<string, string> = {
+    period: quote(params.period),
+    quarter: quote(params.quarter),
+    first_day: quote(params.firstDay),
+    last_day: quote(params.lastDay),
+    from: quote(f.from ?? params.firstDay),
+    // A day alone bounds by day (`last_day`); a time bounds to the instant.
+    to: f.to !== undefined && f.to.length > 10 ? quote(f.to) : NULL_TEXT,
+    source: text(f.source),
+    actor: text(f.actor),
+    action: text(f.action),
+    module: text(f.module),
+    keyword: text(f.keyword),
+    limit: String(limit),
+  };
+  return query.sql.replace(/\{([a-z_]+)\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+/** `audit search`'s filters as the named `audit-search` query (the SQL `audit search --athena` prints). */
+export function auditSearchSql(filters: SearchFilters): string {
+  const firstDay = filters.from.slice(0, 10);
+  const lastDay = filters.to.slice(0, 10);
+  return auditorSql(auditorQuery('audit-search') as AuditorQuery, { period: firstDay.slice(0, 7), quarter: '', firstDay, lastDay, filters });
+}
+
+/** A named query as printed for Athena: what it is, where it runs, the SQL. */
+export function athenaText(query: AuditorQuery, sql: string): string {
+  return `-- ${query.name} (guide ${query.control}): ${query.description}\n-- Athena: run in the Glue database of the stack (erpgov_audit)\n${sql};\n`;
 }
 
 export const auditorQuery = (name: string): AuditorQuery | undefined => AUDITOR_QUERIES.find((q) => q.name === name);

@@ -2,7 +2,8 @@
  * `erpgov sql "<query>" [--format table|csv|json]` and `erpgov sql --query NAME --period P`:
  * SQL over the archive and the exports with DuckDB, tables named like the Glue tables on AWS
  * (schemas/export-tables.ts). `--list` names the auditor queries; `--athena` prints a named
- * query's SQL for Athena instead of running it.
+ * query's SQL for Athena instead of running it. `--query audit-search` takes `erpgov audit
+ * search`'s filters too (--actor --action --module --source --keyword --limit).
  */
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -21,18 +22,33 @@ import { parsePeriod } from '../../functions/shared/evidence/period.ts';
 import { dataDirFrom } from '../options.ts';
 import { withStateTable } from '../state-access.ts';
 import { UsageError } from '../usage.ts';
-import { AUDITOR_QUERIES, auditorQuery, auditorSql } from './auditor-queries.ts';
+import { AUDITOR_QUERIES, athenaText, auditorQuery, auditorSql } from './auditor-queries.ts';
 import { openSqlEngine, SqlQueryError, type QueryResult, type SqlEngine } from './sql-engine.ts';
 import { auditRecordRow, backupRows, changeRows, findingsRows, operationsRows, permissionRows, type Row } from '../../functions/shared/evidence/table-rows.ts';
 
 const FORMATS = ['table', 'csv', 'json'] as const;
+/** `audit-search`'s filters (the rest of `erpgov audit search`'s; the period gives from and to). */
+const SEARCH_FLAGS = { actor: { type: 'string' }, action: { type: 'string' }, module: { type: 'string' }, source: { type: 'string' }, keyword: { type: 'string' }, limit: { type: 'string' } } as const;
+
+function searchFilters(values: { actor?: string; action?: string; module?: string; source?: string; keyword?: string; limit?: string }) {
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit: "${values.limit}" is not a positive whole number`);
+  return {
+    ...(values.actor ? { actor: values.actor } : {}),
+    ...(values.action ? { action: values.action } : {}),
+    ...(values.module ? { module: values.module } : {}),
+    ...(values.source ? { source: values.source } : {}),
+    ...(values.keyword ? { keyword: values.keyword } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+  };
+}
 type Format = (typeof FORMATS)[number];
 
 export async function runSqlCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { query: { type: 'string' }, period: { type: 'string' }, format: { type: 'string' }, list: { type: 'boolean' }, athena: { type: 'boolean' }, 'data-dir': { type: 'string' }, endpoint: { type: 'string' } },
+    options: { query: { type: 'string' }, period: { type: 'string' }, format: { type: 'string' }, list: { type: 'boolean' }, athena: { type: 'boolean' }, 'data-dir': { type: 'string' }, endpoint: { type: 'string' }, ...SEARCH_FLAGS },
   });
   const out = (text: string) => process.stdout.write(text);
   if (values.list) {
@@ -48,9 +64,9 @@ export async function runSqlCommand(args: string[]): Promise<number> {
     if (!named) throw new UsageError(`--query: "${values.query}" is not a named query; allowed: ${AUDITOR_QUERIES.map((q) => q.name).join(', ')}`);
     if (values.period === undefined || !/^\d{4}-\d{2}$/.test(values.period)) throw new UsageError(`--query ${named.name}: --period YYYY-MM is required (got "${values.period ?? ''}")`);
     const period = parsePeriod(values.period, processClock.now());
-    sql = auditorSql(named, { period: values.period, quarter: quarterOf(startOfMonth(values.period)), firstDay: period.firstDay, lastDay: period.lastDay });
+    sql = auditorSql(named, { period: values.period, quarter: quarterOf(startOfMonth(values.period)), firstDay: period.firstDay, lastDay: period.lastDay, filters: searchFilters(values) });
     if (values.athena) {
-      out(`-- ${named.name} (guide ${named.control}): ${named.description}\n-- Athena: run in the Glue database of the stack (erpgov_audit)\n${sql};\n`);
+      out(athenaText(named, sql));
       return 0;
     }
   } else {

@@ -1,14 +1,19 @@
 /**
- * `erpgov simulate` as a user runs it: a month of access events (test/support/access-month.ts)
- * through the whole pipeline on a virtual clock, twice in two processes, with byte-identical
- * output, reproducing the outcomes of the access scenario tests — the leaver found at the
- * deadline, commanded and resolved by the revoke; the leaver never cleaned up; the mover; the
- * grant that expires with its revoke command and review; the shared account; and the monthly
- * permission audit, written for the month.
+ * `erpgov simulate` as a user runs it: a month of events across all six areas
+ * (test/support/erp-month.ts) through the whole pipeline on a virtual clock, twice in two
+ * processes, with byte-identical output, reproducing the outcomes of the access scenario tests
+ * — the leaver found at the deadline, commanded and resolved by the revoke; the leaver never
+ * cleaned up; the mover; the grant that expires with its revoke command and review; the shared
+ * account; and the monthly permission audit, written for the month. The first run keeps its
+ * data folder (--data-dir), and the auditor's evidence pack for the month is made from it
+ * (`erpgov evidence`): all 22 controls with figures, a signature that verifies, and a pack that
+ * no longer verifies once one byte of one file changed.
  *
- * A simulated month fires about 64,000 schedules (the notifier's drain every minute, two
- * 5-minute sweeps, two hourly jobs, two daily ones), each a real invocation against dynalite:
- * a few minutes of CPU. The two runs go in parallel.
+ * A simulated month fires about 164,000 schedules (three every minute: the notifier's drain,
+ * the threshold silence sweep and the incident SLA sweep; three 5-minute sweeps, three hourly
+ * jobs, the daily and monthly ones), each a real invocation against dynalite: many minutes of
+ * CPU, about as many for this month as for the access-only one it replaced (the policy fits the
+ * silence limits to the month's cadences). The two runs go in parallel.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,16 +21,19 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessScenario, MONTH, PERIOD_END, toJsonl } from '../support/access-month.ts';
+import { erpMonth, MONTH, MONTH_START, PERIOD_END, SIMULATION_POLICY, toJsonl } from '../support/erp-month.ts';
 
 const bin = fileURLToPath(new URL('../../bin/erpgov.mjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'erpgov-simulate-test-'));
 const events = join(work, 'events.jsonl');
+const policy = join(work, 'policy.json');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function simulate(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+type Run = { code: number | null; stdout: string; stderr: string };
+
+function erpgov(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, 'simulate', '--events', events, '--out', out, '--to', PERIOD_END.toISOString(), '--quiet'], { env: { ...process.env, ERPGOV_POLICY_FILE: '' } });
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ERPGOV_POLICY_FILE: '' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += String(c)));
@@ -33,6 +41,8 @@ function simulate(out: string): Promise<{ code: number | null; stdout: string; s
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+const simulate = (out: string, keep: string[] = []) => erpgov(['simulate', '--events', events, '--policy', policy, '--out', out, '--from', MONTH_START.toISOString(), '--to', PERIOD_END.toISOString(), '--quiet', ...keep]);
 
 /** Every file under `dir`, by relative path, with its exact bytes. */
 function filesOf(dir: string): Map<string, Buffer> {
@@ -59,21 +69,24 @@ interface FindingLine {
   subject: { id: string };
 }
 
-describe('erpgov simulate over a month of access events', () => {
+describe('erpgov simulate over a month of events across the six areas', () => {
   const first = join(work, 'first');
   const second = join(work, 'second');
-  let runs: Awaited<ReturnType<typeof simulate>>[];
+  const kept = join(work, 'data');
+  const lines = erpMonth();
+  let runs: Run[];
 
   beforeAll(async () => {
-    writeFileSync(events, toJsonl(accessScenario()));
-    runs = await Promise.all([simulate(first), simulate(second)]);
-  }, 900_000);
+    writeFileSync(events, toJsonl(lines));
+    writeFileSync(policy, JSON.stringify(SIMULATION_POLICY));
+    runs = await Promise.all([simulate(first, ['--data-dir', kept]), simulate(second)]);
+  }, 2_400_000);
 
   it('runs, twice, with byte-identical output', () => {
     for (const run of runs) {
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/13 event\(s\) \(13 accepted, 0 refused\), \d+ schedule fire\(s\)/);
+      expect(run.stdout).toContain(`${lines.length} event(s) (${lines.length} accepted, 0 refused), `);
     }
     const a = filesOf(first);
     const b = filesOf(second);
@@ -84,9 +97,9 @@ describe('erpgov simulate over a month of access events', () => {
   it('fired every schedule at each of its simulated times', () => {
     const summary = JSON.parse(readFileSync(join(first, 'summary.json'), 'utf8')) as { scheduleFires: Record<string, number>; deadLetters: number };
     expect(summary.deadLetters).toBe(0);
-    // 2026-03-01T01:00 (the first event) to 2026-04-01T02:30: 31 days and 90 minutes.
-    const minutes = 31 * 24 * 60 + 90;
-    expect(summary.scheduleFires).toMatchObject({ 'notifier-outbox-drain': minutes, 'access-sweep': minutes / 5, 'audit-high-risk-sweep': minutes / 5, 'audit-behaviour-hourly': 31 * 24 + 1, 'access-permission-audit': 32, 'archive-audit-daily': 31 });
+    // 2026-03-01T00:00 (--from) to 2026-04-01T02:30: 31 days and 150 minutes.
+    const minutes = 31 * 24 * 60 + 150;
+    expect(summary.scheduleFires).toMatchObject({ 'notifier-outbox-drain': minutes, 'threshold-silence-sweep': minutes, 'access-sweep': minutes / 5, 'audit-high-risk-sweep': minutes / 5, 'audit-behaviour-hourly': 31 * 24 + 2, 'access-permission-audit': 32, 'archive-audit-daily': 32 });
   });
 
   it('reproduces the leaver, mover, grant-expiry and shared-account outcomes', () => {
@@ -120,5 +133,40 @@ describe('erpgov simulate over a month of access events', () => {
     expect(items).toContainEqual(['mover-not-adjusted', 'u500']);
     expect(items).not.toContainEqual(['leaver-not-cleaned', 'u100']);
     expect(readFileSync(join(first, 'reports', 'permissions', `${MONTH}.md`), 'utf8')).toContain(`# Permission audit ${MONTH}`);
+  });
+
+  describe('the auditor\'s evidence pack of the month, from the kept data folder', () => {
+    const pack = join(work, 'pack');
+    let made: Run;
+    // The data folder alone, never a runtime that may be listening on the default port.
+    const evidence = (args: string[]) => erpgov(['evidence', ...args, '--data-dir', kept, '--endpoint', 'http://127.0.0.1:1']);
+
+    beforeAll(async () => {
+      made = await evidence(['--period', MONTH, '--out', pack, '--policy', policy]);
+    }, 300_000);
+
+    it('covers all 22 controls, each with data and figures', () => {
+      expect(made.stderr.split('\n').filter((l) => /error|warn/i.test(l))).toEqual([]);
+      expect(made.code).toBe(0);
+      const index = JSON.parse(readFileSync(join(pack, 'index.json'), 'utf8')) as { controls: { control: string; status: string; figures: Record<string, number | string | null> }[] };
+      expect(index.controls).toHaveLength(22);
+      const noData = index.controls.filter((c) => c.status === 'no-data').map((c) => c.control);
+      expect(noData).toEqual([]);
+      const withoutFigures = index.controls.filter((c) => !Object.values(c.figures).some((v) => (typeof v === 'number' ? v > 0 : v !== null))).map((c) => c.control);
+      expect(withoutFigures).toEqual([]);
+    });
+
+    it('verifies, and names the one file whose byte changed (exit 1)', async () => {
+      const ok = await erpgov(['evidence', 'verify', pack]);
+      expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/^OK: /m);
+      const file = join(pack, 'evidence', 'changes.json');
+      const bytes = readFileSync(file);
+      bytes.writeUInt8((bytes.readUInt8(bytes.length - 2) ^ 1), bytes.length - 2);
+      writeFileSync(file, bytes);
+      const tampered = await erpgov(['evidence', 'verify', pack]);
+      expect(tampered.code).toBe(1);
+      expect(tampered.stdout).toContain('CHANGED evidence/changes.json');
+    }, 60_000);
   });
 });

@@ -7,14 +7,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDITOR_QUERIES, auditorSql } from '../../cli/sql/auditor-queries.ts';
-import { loadTables, renderResult } from '../../cli/sql/sql-command.ts';
+import { runAuditCommand } from '../../cli/audit.ts';
+import { AUDITOR_QUERIES, auditorQuery, auditorSql, auditSearchSql, type AuditorQuery } from '../../cli/sql/auditor-queries.ts';
+import { loadTables, renderResult, runSqlCommand } from '../../cli/sql/sql-command.ts';
 import { openSqlEngine, SqlQueryError, type SqlEngine } from '../../cli/sql/sql-engine.ts';
 import { folderArchiveStore } from '../../functions/shared/archive-store.ts';
 import type { StoredFinding } from '../../functions/shared/findings/finding.ts';
 import { SQL_TABLES } from '../../schemas/export-tables.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { captureStdout } from '../support/capture-stdout.ts';
 
 let root = '';
 let engine: SqlEngine;
@@ -111,5 +113,35 @@ describe('SQL over the exports (DuckDB)', () => {
     expect(renderResult(result, 'csv')).toBe('account,person\nu100,E-100\n');
     expect(JSON.parse(renderResult(result, 'json'))).toEqual([{ account: 'u100', person: 'E-100' }]);
     expect(renderResult(result, 'table')).toMatch(/^account\s+person\n-+\s+-+\nu100\s+E-100\n\(1 row\)\n$/);
+  });
+
+  describe('audit-search: the named query `audit search --athena` prints', () => {
+    const search = auditorQuery('audit-search') as AuditorQuery;
+    const filters = ['--actor', 'U9', '--action', 'delete', '--module', 'sales', '--source', 'erp.sap', '--limit', '50'];
+
+    it('prints, for `audit search --athena`, the named query\'s text for the same filters', async () => {
+      const audit = await captureStdout(() => runAuditCommand(['search', 'orders', '--from', '2026-11-01', '--to', '2026-11-30', ...filters, '--athena']));
+      const named = await captureStdout(() => runSqlCommand(['--query', 'audit-search', '--period', '2026-11', '--keyword', 'orders', ...filters, '--athena']));
+      expect(audit.code).toBe(0);
+      expect(named.code).toBe(0);
+      expect(audit.output).toBe(named.output);
+      expect(audit.output).toContain(auditorSql(search, { ...params, filters: { from: '2026-11-01', actor: 'U9', action: 'delete', module: 'sales', source: 'erp.sap', keyword: 'orders', limit: 50 } }));
+    });
+
+    it('runs on DuckDB and finds what `audit search` finds', async () => {
+      const rows = async (f: Parameters<typeof auditSearchSql>[0]) => (await engine.query(auditSearchSql(f))).rows;
+      expect((await rows({ from: '2026-11-01', to: '2026-11-30', actor: 'U9', action: 'DELETE' })).map((r) => [r[3], r[4], r[7]])).toEqual([['u9', 'delete', 500]]);
+      expect((await rows({ from: '2026-11-01', to: '2026-11-30', keyword: 'VERIFIEDBY' })).map((r) => r[3])).toEqual(['u8']);
+      expect(await rows({ from: '2026-11-01', to: '2026-11-03T01:30:00.000Z' })).toHaveLength(1);
+      expect(await rows({ from: '2026-11-03T02:00:00.000Z', to: '2026-11-30', limit: 1 })).toHaveLength(1);
+      expect(await rows({ from: '2026-11-04', to: '2026-11-30' })).toEqual([]);
+    });
+
+    it('quotes every filter, so none can change the query', async () => {
+      const sql = auditSearchSql({ from: '2026-11-01', to: '2026-11-30', actor: "x' OR '1'='1", keyword: '{module}' });
+      expect(sql).toContain(`lower(actor) = lower('x'' OR ''1''=''1')`);
+      expect(sql).toContain(`lower('{module}')`);
+      expect(await engine.query(sql)).toMatchObject({ rows: [] });
+    });
   });
 });
