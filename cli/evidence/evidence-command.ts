@@ -23,7 +23,6 @@ import { folderArchiveStore } from '../../functions/shared/archive-store.ts';
 import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { processClock } from '../../functions/shared/clock.ts';
 import { dynamoFindingsStore } from '../../functions/shared/findings/findings-store.ts';
-import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
 import { loadPolicy } from '../../schemas/policy-loader.ts';
 import type { Policy } from '../../schemas/policy.ts';
 import { dataDirFrom } from '../options.ts';
@@ -31,7 +30,8 @@ import { withStateTable } from '../state-access.ts';
 import { UsageError } from '../usage.ts';
 import type { EvidenceIndex, EvidenceInputs } from '../../functions/shared/evidence/evidence-index.ts';
 import { renderPack } from '../../functions/shared/evidence/evidence-pack.ts';
-import { trailEvidence } from '../../functions/shared/evidence/pack-sources.ts';
+import { dynamoControlFeed } from '../../functions/shared/evidence/control-feed.ts';
+import { earliestData, trailEvidence } from '../../functions/shared/evidence/pack-sources.ts';
 import type { Language } from '../../functions/shared/evidence/evidence-render.ts';
 import { localSigner, MANIFEST_FILE, sealPack, signingKey, verifyPack } from '../../functions/shared/evidence/pack-manifest.ts';
 import { parsePeriod, type Period } from '../../functions/shared/evidence/period.ts';
@@ -119,14 +119,10 @@ async function gatherInputs(options: { docs: Parameters<typeof dynamoFindingsSto
     progress.step(`operations report ${quarter}`);
     operations.push(await buildOperationsReport({ findings: findingsStore, incidents: dynamoIncidentStore(docs, tableName), drills: dynamoDrillStore(docs, tableName) }, policy, quarter));
   }
-  const recordKeys = await archive.list(`${ARCHIVE_PREFIX}/records/`);
-  const candidates = [
-    ...findings.map((f) => f.firstRaisedAt),
-    ...records.map((r) => r.occurredAt),
-    ...recordKeys.flatMap((k) => /date=(\d{4}-\d{2}-\d{2})/.exec(k)?.[1] ?? []).map((d) => `${d}T00:00:00.000Z`),
-  ].sort();
+  const earliest = await earliestData(archive, findings, records);
   progress.step('index');
-  return { period, generatedAt: now.toISOString(), findings, records, verify, permissions, backups, changes, operations, archiveManifests, retentionDays: policy.audit.retention.days, earliestData: candidates[0] };
+  const fedControls = [...(await dynamoControlFeed(docs, tableName, 'erpgov evidence').fedIn(period.months))];
+  return { period, generatedAt: now.toISOString(), findings, records, verify, permissions, backups, changes, operations, archiveManifests, retentionDays: policy.audit.retention.days, fedControls, earliestData: earliest };
 }
 
 export interface WrittenPack {

@@ -13,10 +13,11 @@ import { evidencePackPrefix } from '../../schemas/archive-layout.ts';
 import type { RuleMode } from '../shared/findings/finding.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
+import type { ControlFeed } from '../shared/evidence/control-feed.ts';
 import { renderPack } from '../shared/evidence/evidence-pack.ts';
 import type { Language } from '../shared/evidence/evidence-render.ts';
 import { MANIFEST_FILE, manifestText, sealManifest, type PackSigner } from '../shared/evidence/pack-manifest.ts';
-import { trailEvidence } from '../shared/evidence/pack-sources.ts';
+import { earliestData, trailEvidence } from '../shared/evidence/pack-sources.ts';
 import { parsePeriod } from '../shared/evidence/period.ts';
 import { exportPartitions } from '../shared/evidence/table-rows.ts';
 import type { FindingsStore } from '../shared/findings/findings-store.ts';
@@ -28,6 +29,7 @@ import { controlsScope, missingEvidenceFindings } from './evidence-findings.ts';
 export interface DeliveryPorts {
   readonly trail: AuditTrailStore;
   readonly archive: ArchiveStore;
+  readonly feed: ControlFeed;
   readonly findingsStore: FindingsStore;
   readonly findings: FindingLifecycle;
   readonly signer: () => Promise<PackSigner>;
@@ -37,7 +39,8 @@ export interface DeliveryPorts {
 }
 
 export type DeliveryOutcome =
-  | { readonly month: string; readonly delivered: false; readonly manifestKey: string }
+  /** Already delivered, or the month ended before the pipeline had any data (no pack, no findings). */
+  | { readonly month: string; readonly delivered: false; readonly manifestKey: string; readonly reason: 'already-delivered' | 'before-any-data' }
   | { readonly month: string; readonly delivered: true; readonly manifestKey: string; readonly files: number; readonly exports: number; readonly missingReports: readonly string[]; readonly withoutData: readonly string[]; readonly raised: number; readonly resolved: number; readonly keyId: string };
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = { json: 'application/json', html: 'text/html; charset=utf-8', csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson' };
@@ -48,14 +51,16 @@ export async function deliverMonthlyEvidence(ports: DeliveryPorts, firedAt: Date
   const month = previousMonth(firedAt);
   const prefix = evidencePackPrefix(month);
   const manifestKey = `${prefix}${MANIFEST_FILE}`;
-  if (await ports.archive.get(manifestKey)) return { month, delivered: false, manifestKey };
+  if (await ports.archive.get(manifestKey)) return { month, delivered: false, manifestKey, reason: 'already-delivered' };
 
   const period = parsePeriod(month, firedAt);
   const generatedAt = firedAt.toISOString();
   const findings = (await ports.findingsStore.list()).map((r) => r.finding);
   const trail = await trailEvidence(ports.trail, ports.archive, period);
+  const earliest = await earliestData(ports.archive, findings, trail.records);
+  if (earliest === undefined || earliest >= period.to) return { month, delivered: false, manifestKey, reason: 'before-any-data' };
   const { missing, ...reports } = await archivedReports(ports.archive, period);
-  const { index, files } = renderPack({ period, generatedAt, findings, ...trail, ...reports, retentionDays: ports.retentionDays }, ports.language);
+  const { index, files } = renderPack({ period, generatedAt, findings, ...trail, ...reports, retentionDays: ports.retentionDays, fedControls: [...(await ports.feed.fedIn(period.months))] }, ports.language);
 
   const partitions = exportPartitions(month, generatedAt, findings, reports);
   for (const { key, body } of partitions) await ports.archive.put(key, encode(body), 'application/x-ndjson');

@@ -9,6 +9,7 @@
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { governanceHandler, refuseFacts } from '../shared/event-handler.ts';
+import { dynamoControlFeed } from '../shared/evidence/control-feed.ts';
 import { evidenceSignerFromEnv } from '../shared/evidence/kms-signer.ts';
 import type { PackSigner } from '../shared/evidence/pack-manifest.ts';
 import { findingLifecycle } from '../shared/findings/lifecycle.ts';
@@ -21,6 +22,7 @@ let signer: Promise<PackSigner> | undefined;
 const ports: DeliveryPorts = {
   trail: dynamoAuditTrailStore(documents, tableName),
   archive: archiveStoreFromEnv(),
+  feed: dynamoControlFeed(documents, tableName, DETECTED_BY),
   findingsStore: findings,
   findings: findingLifecycle({ store: findings, publisher }, DETECTED_BY),
   signer: () => (signer ??= evidenceSignerFromEnv().catch((err: unknown) => {
@@ -38,7 +40,7 @@ export const handler = governanceHandler(DETECTED_BY)({
     async 'evidence-monthly'(firedAt, { logger }) {
       const outcome = await deliverMonthlyEvidence(ports, firedAt);
       if (outcome.delivered) logger.info('evidence pack delivered', { ...outcome });
-      else logger.info('evidence pack already delivered', { month: outcome.month, manifestKey: outcome.manifestKey });
+      else logger.info(outcome.reason === 'already-delivered' ? 'evidence pack already delivered' : 'no evidence pack: the month ended before the pipeline had any data', { month: outcome.month, manifestKey: outcome.manifestKey });
       return { schedule: 'evidence-monthly', ...outcome };
     },
   },

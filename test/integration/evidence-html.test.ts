@@ -47,6 +47,7 @@ describe.skipIf(!executablePath)('the evidence pack in headless Chromium', () =>
       {
         period,
         generatedAt: '2026-11-15T00:00:00.000Z',
+        fedControls: ['3.1'],
         findings: [finding],
         records: [record('Employee Departed', '2026-10-05T08:00:00.000Z', { person: 'E-1', departedAt: '2026-10-05T08:00:00.000Z' }), record('Role Revoked', '2026-10-06T02:00:00.000Z', { person: 'E-1' }), record('Login', '2026-10-07T00:00:00.000Z', { account: 'u1' })],
         verify: { chains: 1, records: 3, anchored: 0, broken: [] },

@@ -13,6 +13,7 @@ import type { ArchiveStore } from '../../functions/shared/archive-store.ts';
 import type { AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
 import { memoryAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { canonicalJson } from '../../functions/shared/audit-trail/hash-chain.ts';
+import { memoryControlFeed } from '../../functions/shared/evidence/control-feed.ts';
 import { buildEvidenceIndex } from '../../functions/shared/evidence/evidence-index.ts';
 import { keyIdOf, localSigner, type PackManifest } from '../../functions/shared/evidence/pack-manifest.ts';
 import { parsePeriod } from '../../functions/shared/evidence/period.ts';
@@ -52,15 +53,18 @@ let archive: ReturnType<typeof memoryArchive>;
 let ports: DeliveryPorts;
 let published: OutgoingEvent[];
 let trail: ReturnType<typeof memoryAuditTrailStore>;
+let feed: ReturnType<typeof memoryControlFeed>;
 
 beforeEach(() => {
   archive = memoryArchive();
   trail = memoryAuditTrailStore();
+  feed = memoryControlFeed();
   published = [];
   const store = memoryFindingsStore();
   ports = {
     trail,
     archive,
+    feed,
     findingsStore: store,
     findings: findingLifecycle({ store, publisher: { publish: async (events) => void published.push(...events) } }, DETECTED_BY),
     signer: async () => signer,
@@ -107,12 +111,36 @@ describe('deliverMonthlyEvidence', () => {
   });
 
   it('writes nothing when fired again for a month already delivered', async () => {
+    await trail.append(record('Login', '2026-10-10T08:00:00.000Z', { account: 'u1' }), new Date('2026-10-10T08:00:01Z'));
     await deliverMonthlyEvidence(ports, new Date('2026-11-01T06:00:00Z'));
     const puts = archive.puts;
     const events = published.length;
-    expect(await deliverMonthlyEvidence(ports, new Date('2026-11-01T06:10:00Z'))).toEqual({ month: '2026-10', delivered: false, manifestKey: 'evidence/period=2026-10/manifest.json' });
+    expect(await deliverMonthlyEvidence(ports, new Date('2026-11-01T06:10:00Z'))).toEqual({ month: '2026-10', delivered: false, manifestKey: 'evidence/period=2026-10/manifest.json', reason: 'already-delivered' });
     expect(archive.puts).toBe(puts);
     expect(published).toHaveLength(events);
+  });
+
+  it('counts 3.1 as fed by a month of metric samples with no threshold breached (samples never enter the trail)', async () => {
+    await trail.append(record('Login', '2026-10-10T08:00:00.000Z', { account: 'u1' }), new Date('2026-10-10T08:00:01Z'));
+    const quiet = await deliverMonthlyEvidence(ports, new Date('2026-11-01T06:00:00Z'));
+    if (!quiet.delivered) throw new Error('not delivered');
+    expect(quiet.withoutData).toContain('3.1');
+    await feed.markFed('3.1', new Date('2026-11-04T10:00:00Z'));
+    const november = await deliverMonthlyEvidence(ports, new Date('2026-12-01T06:00:00Z'));
+    if (!november.delivered) throw new Error('not delivered');
+    expect(november.withoutData).not.toContain('3.1');
+    const index = JSON.parse(text(archive.objects.get('evidence/period=2026-11/index.json'))) as { controls: { control: string; status: string; figures: Record<string, unknown> }[] };
+    expect(index.controls.find((c) => c.control === '3.1')).toMatchObject({ figures: { metricSamplesTaken: 'yes' } });
+  });
+
+  it('delivers nothing and raises nothing for a month that ended before the pipeline had any data', async () => {
+    // The pipeline's first event is on 3 November: October is before it, not a month of 22 controls without data.
+    await trail.append(record('Login', '2026-11-03T08:00:00.000Z', { account: 'u1' }), new Date('2026-11-03T08:00:01Z'));
+    expect(await deliverMonthlyEvidence(ports, new Date('2026-11-01T06:00:00Z'))).toEqual({ month: '2026-10', delivered: false, manifestKey: 'evidence/period=2026-10/manifest.json', reason: 'before-any-data' });
+    expect(archive.puts).toBe(0);
+    expect(published).toEqual([]);
+    const november = await deliverMonthlyEvidence(ports, new Date('2026-12-01T06:00:00Z'));
+    expect(november).toMatchObject({ month: '2026-11', delivered: true });
   });
 
   it('resolves a control\'s finding in the first later month that has data for it', async () => {
@@ -133,7 +161,7 @@ describe('deliverMonthlyEvidence', () => {
 
 describe('missingEvidenceFindings', () => {
   it('is one finding per control without data, with a stable id per control and the period in its facts', () => {
-    const index = buildEvidenceIndex({ period: parsePeriod('2026-10', new Date('2026-11-01T00:00:00Z')), generatedAt: '2026-11-01T00:00:00.000Z', findings: [], records: [], verify: { chains: 0, records: 0, anchored: 0, broken: [] }, archiveManifests: [], permissions: [], backups: [], changes: [], operations: [], retentionDays: 183 });
+    const index = buildEvidenceIndex({ period: parsePeriod('2026-10', new Date('2026-11-01T00:00:00Z')), generatedAt: '2026-11-01T00:00:00.000Z', findings: [], records: [], verify: { chains: 0, records: 0, anchored: 0, broken: [] }, archiveManifests: [], permissions: [], backups: [], changes: [], operations: [], retentionDays: 183, fedControls: [] });
     const found = missingEvidenceFindings(index, 'enforce');
     expect(found).toHaveLength(22);
     expect(new Set(found.map((f) => f.findingId)).size).toBe(22);

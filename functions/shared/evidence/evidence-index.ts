@@ -55,6 +55,8 @@ export interface EvidenceInputs extends TrailEvidence, AreaReports {
   readonly generatedAt: string;
   readonly findings: readonly StoredFinding[];
   readonly retentionDays: number;
+  /** Controls fed in the period by data that never enters the trail (control-feed.ts), e.g. 3.1's metric samples. */
+  readonly fedControls: readonly string[];
 }
 
 export type Figure = number | string | null;
@@ -253,7 +255,7 @@ export function buildEvidenceIndex(input: EvidenceInputs): EvidenceIndex {
     },
     '2.4': { temporaryGrantsIssued: count('Temporary Grant Issued'), operationsUnderGrants: input.records.filter((r) => r.detailType === 'Operation Audited' && detailOf(r).grantId !== undefined).length, expiredGrantsPresent: category('expired-grant-present') },
     '2.5': { permissionReports: input.permissions.length, leaversNotCleaned: category('leaver-not-cleaned'), moversNotAdjusted: category('mover-not-adjusted'), signOffs: sum(input.permissions.map((p) => p.signOffs.length)) },
-    '3.1': { metricSamples: count('Metric Sample'), episodes: episodes.filter((e) => controlOfFinding.get(e.findingId) !== '3.2').length },
+    '3.1': { metricSamplesTaken: input.fedControls.includes('3.1') ? 'yes' : 'no', episodes: episodes.filter((e) => controlOfFinding.get(e.findingId) !== '3.2').length },
     '3.2': { episodes: episodes.filter((e) => controlOfFinding.get(e.findingId) === '3.2').length },
     '3.3': { slowQueries: count('Slow Query'), moduleErrors: count('Module Error') },
     '4.1': { changes: changes.length, rejected: changes.filter((c) => c.rejected !== null).length, emergencies: changes.filter((c) => c.emergency).length },
@@ -282,7 +284,7 @@ export function buildEvidenceIndex(input: EvidenceInputs): EvidenceIndex {
     '1.3': backupRows.length,
     '2.1': Math.max(0, ...input.permissions.map((p) => p.accountsReviewed)),
     '2.5': Math.max(0, ...input.permissions.map((p) => p.accountsReviewed)),
-    '3.1': episodes.length,
+    '3.1': episodes.length + (input.fedControls.includes('3.1') ? 1 : 0),
     '4.1': changes.length,
     '5.2': sum(input.operations.map((o) => o.standby.length)),
     '6.1': input.verify.records,

@@ -24,3 +24,14 @@ export async function trailEvidence(trail: AuditTrailStore, archive: ArchiveStor
   const archiveManifests = (await archive.list(manifestPrefix)).filter((k) => dayOf(k) >= period.firstDay && dayOf(k) <= period.lastDay);
   return { records, verify, archiveManifests };
 }
+
+/**
+ * When the pipeline's data begins, as far as a pack can see: the first finding raised, the
+ * first record whose operation it read, the first day archived. A period that ends before it
+ * is before any data: the CLI refuses it, the monthly delivery skips it (a month before the
+ * pipeline ran is not a month of controls without data).
+ */
+export async function earliestData(archive: ArchiveStore, findings: readonly { readonly firstRaisedAt: string }[], records: readonly { readonly occurredAt: string }[]): Promise<string | undefined> {
+  const archivedDays = (await archive.list(`${ARCHIVE_PREFIX}/records/`)).flatMap((k) => /date=(\d{4}-\d{2}-\d{2})/.exec(k)?.[1] ?? []);
+  return [...findings.map((f) => f.firstRaisedAt), ...records.map((r) => r.occurredAt), ...archivedDays.map((d) => `${d}T00:00:00.000Z`)].sort()[0];
+}
