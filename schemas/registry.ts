@@ -1,7 +1,8 @@
 /**
  * The event contract: every detail-type the pipeline knows, with its guide area, the controls
- * it serves, its schema and an example — and `validateDetail`, the one door every detail
- * passes (the PutEvents endpoint, the audit trail, the handlers).
+ * it serves and its schema — and `validateDetail`, the one door every detail passes (the
+ * PutEvents endpoint, the audit trail, the handlers). Each detail-type's example lives in
+ * examples.ts, which the contract does not import, so the Lambda bundles do not carry them.
  */
 import type * as z from 'zod';
 import type { GuideArea } from './details/common.ts';
@@ -21,7 +22,6 @@ import {
 import { drillCompleted, incidentAcknowledged, incidentOpened, incidentResolved } from './details/incident.ts';
 import { operationAudited, operationVerified } from './details/audit.ts';
 import { commandIssued, entryRejected, findingAcknowledged, findingExceptionGranted, findingRaised, findingResolved } from './details/pipeline.ts';
-import { detailExamples } from './examples.ts';
 import { describeIssues, formatProblem, formatValue } from './issues.ts';
 
 export type { RoleAssigned, RoleRevoked, TemporaryGrantIssued, EmployeeDeparted, EmployeeTransferred, Login, PermissionReviewSignedOff } from './details/access.ts';
@@ -93,7 +93,6 @@ export interface RegistryEntry {
   /** What the fact is; from the schema's description. */
   readonly description: string;
   readonly schema: z.ZodType;
-  readonly example: Readonly<Record<string, unknown>>;
 }
 
 export const registry: ReadonlyMap<DetailTypeName, RegistryEntry> = new Map(
@@ -106,7 +105,6 @@ export const registry: ReadonlyMap<DetailTypeName, RegistryEntry> = new Map(
       controls,
       description: schema.description ?? detailType,
       schema,
-      example: detailExamples[detailType],
     };
     return [detailType, entry];
   }),

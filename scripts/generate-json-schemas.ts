@@ -10,6 +10,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as z from 'zod';
+import { detailExamples } from '../schemas/examples.ts';
 import { registry, type RegistryEntry } from '../schemas/registry.ts';
 import { eventEnvelope } from '../schemas/envelope.ts';
 import { policySchema } from '../schemas/policy.ts';
@@ -45,7 +46,7 @@ export function renderJsonSchemas(): Map<string, string> {
         $id,
         title: entry.detailType,
         description: `${entry.description}${controls} The "detail" of an EventBridge event whose detail-type is "${entry.detailType}" (area: ${entry.area}). Fields not listed here are allowed and passed through.`,
-        examples: [entry.example],
+        examples: [detailExamples[entry.detailType]],
       }),
     );
     index.push({ detailType: entry.detailType, version: entry.version, area: entry.area, controls: entry.controls, file, $id });

@@ -7,9 +7,18 @@
  * one EventBridge event, so a batched handler takes both shapes.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { IncomingEvent } from './event-handler.ts';
 
 export type { SQSBatchResponse, SQSEvent };
+
+/** An event as EventBridge invokes a function with it, every field unchecked until the envelope is parsed. */
+export interface IncomingEvent {
+  readonly id?: unknown;
+  readonly source?: unknown;
+  readonly 'detail-type'?: unknown;
+  readonly time?: unknown;
+  readonly resources?: unknown;
+  readonly detail?: unknown;
+}
 
 /** Whether the invocation is an SQS batch (else it is one EventBridge event). */
 export function isSqsBatch(event: unknown): event is SQSEvent {

@@ -16,7 +16,7 @@ import { InvalidEventError } from '../../schemas/errors.ts';
 import { validateDetail, type DetailOf, type DetailTypeName } from '../../schemas/registry.ts';
 import { loadPolicy, type Policy } from '../../schemas/policy-loader.ts';
 import { isBatched, routedDetailTypes, scheduleIds, takesAwsEvents, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf, type TakesAwsEvents } from '../../infra/function-routes.ts';
-import { eachRecord, isSqsBatch } from './batch-handler.ts';
+import { eachRecord, isSqsBatch, type IncomingEvent } from './batch-handler.ts';
 import { processClock, type Clock } from './clock.ts';
 import { withResolutionsHeld } from './findings/lifecycle.ts';
 import { checkFindingOrigin } from './findings/origin.ts';
@@ -28,14 +28,7 @@ export interface HandlerTools {
   readonly context: Context;
 }
 
-export interface IncomingEvent {
-  readonly id?: unknown;
-  readonly source?: unknown;
-  readonly 'detail-type'?: unknown;
-  readonly time?: unknown;
-  readonly resources?: unknown;
-  readonly detail?: unknown;
-}
+export type { IncomingEvent } from './batch-handler.ts';
 
 export function eventBridgeHandler<E extends IncomingEvent, R>(serviceName: string, handle: (event: E, tools: HandlerTools) => Promise<R>) {
   const logger = new Logger({ serviceName });

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  detailExamples,
   detailTypesByArea,
   eventEnvelope,
   exampleEvent,
@@ -17,7 +18,7 @@ const entries = [...registry.values()];
 
 /** The example of `detailType` with some fields changed (`undefined` removes a field). */
 function exampleWith(detailType: string, changes: Record<string, unknown>): Record<string, unknown> {
-  const detail: Record<string, unknown> = { ...registry.get(detailType as RegistryEntry['detailType'])?.example };
+  const detail: Record<string, unknown> = { ...detailExamples[detailType as RegistryEntry['detailType']] };
   for (const [key, value] of Object.entries(changes)) {
     if (value === undefined) delete detail[key];
     else detail[key] = value;
@@ -50,9 +51,9 @@ describe('event contract registry', () => {
   });
 
   it.each(entries.map((entry) => [entry.detailType, entry] as const))('%s: the example validates and carries its schema version', (_type, entry) => {
-    const result = validateDetail(entry.detailType, entry.example);
+    const result = validateDetail(entry.detailType, detailExamples[entry.detailType]);
     expect(result.ok ? 'valid' : result.message).toBe('valid');
-    expect(entry.example.schemaVersion).toBe(entry.version);
+    expect(detailExamples[entry.detailType].schemaVersion).toBe(entry.version);
     expect(entry.version).toBe(1);
     expect(entry.description.length).toBeGreaterThan(10);
   });
@@ -189,7 +190,7 @@ describe('EventBridge envelope and PutEvents entry', () => {
     time: '2026-03-01T01:00:00Z',
     region: 'us-east-1',
     resources: [],
-    detail: registry.get('Login')?.example,
+    detail: detailExamples.Login,
   };
 
   it('accepts the event as EventBridge delivers it, replay fields included', () => {
@@ -232,7 +233,7 @@ describe('generated JSON Schemas (schemas/json)', () => {
         title: entry.detailType,
         description: expect.stringContaining(entry.description),
         type: 'object',
-        examples: [entry.example],
+        examples: [detailExamples[entry.detailType]],
       });
       expect(schema.required).toContain('schemaVersion');
     }
