@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Metafile } from 'esbuild';
+import { esbuildLambdaOptions } from '../infra/lambda-bundling.ts';
 import { routingTable } from '../infra/routes.ts';
 import { REPO_ROOT } from '../runtime/local-runtime.ts';
 import { shippedPolicy } from '../schemas/policy-loader.ts';
@@ -23,21 +24,8 @@ const dir = mkdtempSync(join(tmpdir(), 'erpgov-bundles-'));
 // The stack's default: the shipped policy, validated with its defaults applied, as synth bakes it.
 const bakedPolicy = shippedPolicy();
 
-/** The options `infra/constructs/governance-function.ts` gives esbuild (through NodejsFunction). */
-const common = {
-  bundle: true,
-  platform: 'node' as const,
-  target: 'node22',
-  format: 'esm' as const,
-  mainFields: ['module', 'main'],
-  banner: { js: "import { createRequire as __erpgovCreateRequire } from 'node:module'; const require = __erpgovCreateRequire(import.meta.url);" },
-  minify: true,
-  metafile: true,
-  logLevel: 'silent' as const,
-  define: { 'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(bakedPolicy)) },
-  // Shipped beside the notifier's bundle, loaded only on the SMTP path.
-  external: ['nodemailer'],
-};
+/** The options the stack gives esbuild (infra/lambda-bundling.ts), with the metafile for the weights. */
+const common = { ...esbuildLambdaOptions(bakedPolicy), metafile: true, logLevel: 'silent' as const };
 
 async function bundle(entry: string, outfile: string): Promise<{ bytes: number; metafile: Metafile }> {
   const result = await build({ ...common, entryPoints: [entry], outfile });

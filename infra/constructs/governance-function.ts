@@ -19,6 +19,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { Policy } from '../../schemas/policy-loader.ts';
+import { BUNDLE_EXTERNALS, BUNDLE_MAIN_FIELDS, bakedPolicyDefine, ESM_REQUIRE_SHIM, SMTP_PACKAGE } from '../lambda-bundling.ts';
 import { PIPELINE_SOURCE_PREFIX, type RoutedFunction } from '../routes.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { logicalIdOf } from './nag.ts';
@@ -28,12 +29,6 @@ export const pipelineSourceOf = (functionName: string) => `${PIPELINE_SOURCE_PRE
 
 /** The metrics namespace every function publishes under (Powertools Metrics). */
 export const METRICS_NAMESPACE = 'ErpGovernance';
-
-/**
- * ESM bundles have no `require`; a few CommonJS dependencies still call it for Node
- * built-ins. The alias keeps the banner's binding from clashing with bundled code.
- */
-const ESM_REQUIRE_SHIM = "import { createRequire as __erpgovCreateRequire } from 'node:module'; const require = __erpgovCreateRequire(import.meta.url);";
 
 export interface GovernanceFunctionProps {
   readonly definition: RoutedFunction;
@@ -56,6 +51,7 @@ export class GovernanceFunction extends Construct {
   constructor(scope: Construct, id: string, props: GovernanceFunctionProps) {
     super(scope, id);
     const { definition, repoRoot } = props;
+    const beside = besideBundle(definition);
     this.definition = definition;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention });
@@ -95,7 +91,7 @@ export class GovernanceFunction extends Construct {
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
+        mainFields: BUNDLE_MAIN_FIELDS,
         banner: ESM_REQUIRE_SHIM,
         minify: true,
         sourceMap: true,
@@ -107,12 +103,9 @@ export class GovernanceFunction extends Construct {
         // functions/notifier/smtp-sender.ts): it stays out of every bundle, and the function that
         // sends mail gets the package beside its bundle (it has no dependencies of its own).
         // A function that renders evidence packs gets uPlot there too: it reads its files to inline them.
-        externalModules: [SMTP_PACKAGE],
-        ...(besideBundle(definition).length > 0 ? { commandHooks: besideTheBundle(besideBundle(definition)) } : {}),
-        define: {
-          // schemas/policy-loader.ts reads exactly this expression; the value is JS source.
-          'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(props.policy)),
-        },
+        externalModules: BUNDLE_EXTERNALS,
+        ...(beside.length > 0 ? { commandHooks: besideTheBundle(beside) } : {}),
+        define: bakedPolicyDefine(props.policy),
       },
     });
 
@@ -237,9 +230,6 @@ export class GovernanceFunction extends Construct {
     Validations.of(this.role).acknowledge({ id, reason });
   }
 }
-
-/** Loaded lazily by the notifier for an SMTP relay; shipped beside its bundle, not inside any. */
-const SMTP_PACKAGE = 'nodemailer';
 
 /** The chart library the evidence page inlines (functions/shared/evidence/evidence-render.ts reads its files at run time). */
 const CHART_PACKAGE = 'uplot';

@@ -9,27 +9,14 @@
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { esbuildLambdaOptions } from '../../infra/lambda-bundling.ts';
 import { routingTable } from '../../infra/routes.ts';
 import { REPO_ROOT } from '../../runtime/local-runtime.ts';
 
 const CALENDAR_USERS = new Set(['change-approvals']);
 
 async function bundledPackages(entry: string): Promise<string[]> {
-  const result = await build({
-    entryPoints: [resolve(REPO_ROOT, entry)],
-    bundle: true,
-    write: false,
-    outfile: 'bundle.mjs',
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    minify: true,
-    metafile: true,
-    logLevel: 'silent',
-    external: ['nodemailer'],
-    define: { 'process.env.ERPGOV_POLICY_INLINE': JSON.stringify('{}') },
-  });
+  const result = await build({ ...esbuildLambdaOptions({}), entryPoints: [resolve(REPO_ROOT, entry)], write: false, outfile: 'bundle.mjs', metafile: true, logLevel: 'silent' });
   return Object.keys(result.metafile.outputs['bundle.mjs']?.inputs ?? {});
 }
 
