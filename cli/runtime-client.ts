@@ -9,8 +9,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ADMIN_TARGET_PREFIX, ADMIN_TOKEN_HEADER } from '../runtime/eventbridge-endpoint.ts';
 import { liveRuntime, runtimeFile, type RuntimeAnnouncement } from '../runtime/runtime-file.ts';
 import { DEFAULT_DYNAMODB_PORT, DEFAULT_EVENTBRIDGE_PORT } from './options.ts';
+import { LOCAL_CREDENTIALS } from '../runtime/http-server.ts';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** The EventBridge endpoint a command sends to: the flag, the running runtime of the data folder, the environment, the default port. */
 export function eventBridgeEndpoint(dataDir: string, flag?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -24,7 +24,7 @@ export function dynamoDbEndpoint(dataDir: string, flag?: string, env: NodeJS.Pro
 
 export function eventBridgeClient(endpoint: string): EventBridgeClient {
   // The local endpoint does not check signatures; real credentials are never needed here.
-  return new EventBridgeClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials, maxAttempts: 1 });
+  return new EventBridgeClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
 }
 
 /** No runtime answers for the data folder: a command that needs one says how to start it. */

@@ -25,6 +25,7 @@ import { runSimulation, SimulationInputError, type SimulationRun } from '../runt
 import { clearPolicyCache, loadPolicy, POLICY_FILE_ENV } from '../schemas/policy-loader.ts';
 import { readEventsFile } from './replay.ts';
 import { UsageError } from './usage.ts';
+import { LOCAL_CREDENTIALS } from '../runtime/http-server.ts';
 
 type Out = (line: string) => void;
 
@@ -158,7 +159,7 @@ export async function simulateToFolder(options: SimulateOptions, progress: Out =
 
 /** Before the throw-away runtime goes: the outbox, and the reports copied out of its archive. */
 async function collect(runtime: LocalRuntime, outDir: string): Promise<{ notifications: OutboxMessage[]; reports: string[] }> {
-  const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: runtime.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+  const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: runtime.region, credentials: LOCAL_CREDENTIALS }));
   try {
     const outbox = dynamoOutboxStore(docs, stateTable.name);
     const notifications: OutboxMessage[] = [];

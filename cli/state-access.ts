@@ -11,8 +11,8 @@ import { lockDataDir } from '../runtime/data-dir-lock.ts';
 import { liveRuntime } from '../runtime/runtime-file.ts';
 import { ensureStateTable, startDynamoServer } from '../runtime/dynamo-server.ts';
 import { DEFAULT_DYNAMODB_PORT } from './options.ts';
+import { LOCAL_CREDENTIALS } from '../runtime/http-server.ts';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const region = 'us-east-1';
 
 export interface StateAccess {
@@ -23,7 +23,7 @@ export interface StateAccess {
 
 export async function withStateTable<T>(options: { dataDir: string; endpoint?: string }, use: (access: StateAccess) => Promise<T>): Promise<T> {
   const endpoint = options.endpoint ?? liveRuntime(options.dataDir)?.dynamoDbUrl ?? process.env.ERPGOV_DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${process.env.ERPGOV_DYNAMODB_PORT ?? DEFAULT_DYNAMODB_PORT}`;
-  const running = new DynamoDBClient({ endpoint, region, credentials, maxAttempts: 1, requestHandler: { connectionTimeout: 500, requestTimeout: 2000 } });
+  const running = new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: { connectionTimeout: 500, requestTimeout: 2000 } });
   const reachable = await running.send(new ListTablesCommand({})).then(
     (out) => out.TableNames?.includes(stateTable.name) ?? false,
     () => false,
@@ -39,7 +39,7 @@ export async function withStateTable<T>(options: { dataDir: string; endpoint?: s
   running.destroy();
   const unlock = lockDataDir(options.dataDir);
   const server = await startDynamoServer({ path: join(options.dataDir, 'dynamodb'), host: '127.0.0.1', port: 0 });
-  const client = new DynamoDBClient({ endpoint: server.url, region, credentials });
+  const client = new DynamoDBClient({ endpoint: server.url, region, credentials: LOCAL_CREDENTIALS });
   try {
     await ensureStateTable(client, stateTable);
     return await use({ docs: DynamoDBDocumentClient.from(client), tableName: stateTable.name, via: `data folder ${options.dataDir}` });

@@ -58,7 +58,7 @@ interface LevelIteratorPrototype {
  * expects closes each one when its stream is done. Idempotent; a no-op once a release of
  * either package provides it.
  */
-export function closeLevelIteratorsWithTheirStreams(): void {
+function closeLevelIteratorsWithTheirStreams(): void {
   for (const abstractLevel of dynaliteAbstractLevels()) closeOnReturn(abstractLevel as AbstractLevelModule);
 }
 

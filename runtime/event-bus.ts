@@ -364,7 +364,9 @@ export class LocalEventBus {
   }
 
   private isIdle(): boolean {
-    return this.running === 0 && this.ready.length === 0 && this.retryTimers.size === 0 && [...this.batching.values()].every((w) => w.length === 0);
+    if (this.running > 0 || this.ready.length > 0 || this.retryTimers.size > 0) return false;
+    for (const waiting of this.batching.values()) if (waiting.length > 0) return false;
+    return true;
   }
 
   private notifyIfIdle(): void {

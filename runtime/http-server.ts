@@ -22,3 +22,6 @@ export async function listenOnLoopback(server: Server, options: { host: string; 
   const { port } = server.address() as AddressInfo;
   return { server, url: `http://${options.host}:${port}` };
 }
+
+/** The credentials SDK clients give the local servers: they do not check signatures, so nothing real is ever needed. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;

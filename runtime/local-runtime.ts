@@ -26,6 +26,7 @@ import { lambdaTarget } from './lambda-invoker.ts';
 import type { BusEvent } from './put-events.ts';
 import { announceRuntime } from './runtime-file.ts';
 import { fileFireMemory, LocalScheduler, memoryFireMemory, type ScheduledFire, type ScheduleStatus } from './scheduler.ts';
+import { LOCAL_CREDENTIALS } from './http-server.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -134,7 +135,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
   const closers: (() => Promise<void>)[] = [() => closeServer(dynamo.server), async () => unlock()];
   try {
-    const admin = new DynamoDBClient({ endpoint: dynamo.url, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const admin = new DynamoDBClient({ endpoint: dynamo.url, region, credentials: LOCAL_CREDENTIALS });
     await ensureStateTable(admin, stateTable);
     admin.destroy();
 

@@ -25,11 +25,11 @@ export const MAX_ENTRIES_PER_REQUEST = 10;
 /** "PutEvents will only process nested JSON up to 1100 levels deep" (PutEvents API reference). */
 export const MAX_EVENT_DEPTH = 1100;
 /** PutEvents' JSON integers: a signed 64-bit range (PutEvents API reference). */
-export const MIN_JSON_INTEGER = -(2n ** 63n);
-export const MAX_JSON_INTEGER = 2n ** 63n - 1n;
+const MIN_JSON_INTEGER = -(2n ** 63n);
+const MAX_JSON_INTEGER = 2n ** 63n - 1n;
 /** Event times the door takes: what a delivered event's ISO `time` can say (years 1970 to 9999). */
-export const EARLIEST_EVENT_TIME_MS = 0;
-export const LATEST_EVENT_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+const EARLIEST_EVENT_TIME_MS = 0;
+const LATEST_EVENT_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 /** EventBridge applies its 256 KB limit to the sum of a request's entries. */
 export const MAX_REQUEST_SIZE_BYTES = MAX_ENTRY_SIZE_BYTES;
 

@@ -9,16 +9,16 @@ import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient, ScanCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { stateTable } from '../infra/state-table.ts';
 import { ensureStateTable, startDynamoServer } from './dynamo-server.ts';
+import { LOCAL_CREDENTIALS } from './http-server.ts';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 /** BatchWriteItem's limit per call. */
 const BATCH = 25;
 
 /** Copies every item of the state table at `fromEndpoint` into `<dataDir>/dynamodb`; returns how many. */
 export async function copyStateTableToDataDir(fromEndpoint: string, region: string, dataDir: string): Promise<number> {
   const server = await startDynamoServer({ path: join(dataDir, 'dynamodb'), host: '127.0.0.1', port: 0 });
-  const from = new DynamoDBClient({ endpoint: fromEndpoint, region, credentials });
-  const to = new DynamoDBClient({ endpoint: server.url, region, credentials });
+  const from = new DynamoDBClient({ endpoint: fromEndpoint, region, credentials: LOCAL_CREDENTIALS });
+  const to = new DynamoDBClient({ endpoint: server.url, region, credentials: LOCAL_CREDENTIALS });
   try {
     await ensureStateTable(to, stateTable);
     let copied = 0;

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 
 /** Detail fields that carry the ERP's own id of the operation, per detail-type. */
-export const ERP_OPERATION_IDS: Readonly<Record<string, readonly string[]>> = {
+const ERP_OPERATION_IDS: Readonly<Record<string, readonly string[]>> = {
   'Operation Audited': ['operationId'],
   Login: ['sessionId'],
 };

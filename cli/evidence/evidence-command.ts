@@ -119,7 +119,7 @@ async function gatherInputs(options: { docs: Parameters<typeof dynamoFindingsSto
     progress.step(`operations report ${quarter}`);
     operations.push(await buildOperationsReport({ findings: findingsStore, incidents: dynamoIncidentStore(docs, tableName), drills: dynamoDrillStore(docs, tableName) }, policy, quarter));
   }
-  const earliest = await earliestData(archive, findings, records);
+  const earliest = await earliestData(archive, findings, records, period.to);
   progress.step('index');
   const fedControls = [...(await dynamoControlFeed(docs, tableName, 'erpgov evidence').fedIn(period.months))];
   return { period, generatedAt: now.toISOString(), findings, records, verify, permissions, backups, changes, operations, archiveManifests, retentionDays: policy.audit.retention.days, fedControls, earliestData: earliest };

@@ -57,7 +57,7 @@ export async function deliverMonthlyEvidence(ports: DeliveryPorts, firedAt: Date
   const generatedAt = firedAt.toISOString();
   const findings = (await ports.findingsStore.list()).map((r) => r.finding);
   const trail = await trailEvidence(ports.trail, ports.archive, period);
-  const earliest = await earliestData(ports.archive, findings, trail.records);
+  const earliest = await earliestData(ports.archive, findings, trail.records, period.to);
   if (earliest === undefined || earliest >= period.to) return { month, delivered: false, manifestKey, reason: 'before-any-data' };
   const { missing, ...reports } = await archivedReports(ports.archive, period);
   const { index, files } = renderPack({ period, generatedAt, findings, ...trail, ...reports, retentionDays: ports.retentionDays, fedControls: [...(await ports.feed.fedIn(period.months))] }, ports.language);

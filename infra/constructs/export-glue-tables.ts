@@ -19,7 +19,7 @@ export interface ExportGlueTablesProps {
   readonly database?: Construct;
 }
 
-export const EXPORT_GLUE_TABLES: readonly ExportTable[] = [FINDINGS_TABLE, ...REPORT_TABLES];
+const EXPORT_GLUE_TABLES: readonly ExportTable[] = [FINDINGS_TABLE, ...REPORT_TABLES];
 const PARTITION = 'period';
 
 export class ExportGlueTables extends Construct {

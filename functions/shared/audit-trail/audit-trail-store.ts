@@ -347,7 +347,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     },
 
     async recordsOccurredOn(day) {
-      return (await queryIndex(`AUDITDAY#${day}`)).map((item) => (item as unknown as StoredRecordItem).record);
+      return (await store.storedRecordsOccurredOn(day)).map((stored) => stored.record);
     },
 
     async storedRecordsOccurredOn(day) {

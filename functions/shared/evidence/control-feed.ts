@@ -12,6 +12,7 @@
  */
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditionally } from '../dynamo-access.ts';
+import { utcMonth } from '../time.ts';
 
 export interface ControlFeed {
   /** `control` took data at `at` (its month is marked, once). */
@@ -20,14 +21,13 @@ export interface ControlFeed {
   fedIn(months: readonly string[]): Promise<Set<string>>;
 }
 
-const monthOf = (at: Date) => at.toISOString().slice(0, 7);
 const partition = (month: string) => `CONTROL-FEED#${month}`;
 
 export function dynamoControlFeed(documents: DynamoDBDocumentClient, tableName: string, by: string): ControlFeed {
   const marked = new Set<string>();
   return {
     async markFed(control, at) {
-      const month = monthOf(at);
+      const month = utcMonth(at);
       const key = `${month}|${control}`;
       if (marked.has(key)) return;
       await conditionally(() =>
@@ -52,7 +52,7 @@ export function memoryControlFeed(): ControlFeed & { readonly marks: ReadonlyMap
   return {
     marks,
     async markFed(control, at) {
-      const month = monthOf(at);
+      const month = utcMonth(at);
       marks.set(month, (marks.get(month) ?? new Set()).add(control));
     },
     async fedIn(months) {

@@ -5,7 +5,8 @@
  * days. The areas' reports are read by each caller its own way (the CLI builds them from the
  * areas' stores; the function reads what the areas wrote to the archive).
  */
-import { ARCHIVE_PREFIX } from '../../../schemas/archive-layout.ts';
+import { ARCHIVE_PREFIX, manifestKey } from '../../../schemas/archive-layout.ts';
+import { utcDaysBetween } from '../time.ts';
 import type { ArchiveStore } from '../archive-store.ts';
 import { verifyTrail } from '../audit-trail/audit-queries.ts';
 import type { AuditTrailStore } from '../audit-trail/audit-trail-store.ts';
@@ -19,9 +20,9 @@ export async function trailEvidence(trail: AuditTrailStore, archive: ArchiveStor
   step('audit trail verification');
   const verify = await verifyTrail(trail, period.firstDay, period.lastDay, anchoredHeadsFrom(archive));
   step('archive manifests');
-  const manifestPrefix = `${ARCHIVE_PREFIX}/manifests/`;
-  const dayOf = (key: string) => key.slice(manifestPrefix.length).replace(/\.json$/, '');
-  const archiveManifests = (await archive.list(manifestPrefix)).filter((k) => dayOf(k) >= period.firstDay && dayOf(k) <= period.lastDay);
+  // Only the period's months are listed: the manifests of every day ever archived are not read.
+  const inPeriod = new Set(utcDaysBetween(period.firstDay, period.lastDay).map(manifestKey));
+  const archiveManifests = (await Promise.all(period.months.map((month) => archive.list(manifestKey(month).replace(/\.json$/, ''))))).flat().filter((k) => inPeriod.has(k));
   return { records, verify, archiveManifests };
 }
 
@@ -29,9 +30,13 @@ export async function trailEvidence(trail: AuditTrailStore, archive: ArchiveStor
  * When the pipeline's data begins, as far as a pack can see: the first finding raised, the
  * first record whose operation it read, the first day archived. A period that ends before it
  * is before any data: the CLI refuses it, the monthly delivery skips it (a month before the
- * pipeline ran is not a month of controls without data).
+ * pipeline ran is not a month of controls without data). Callers only ask whether it lies
+ * before `periodEnd`: when a finding or record already does, that one is returned and the
+ * archive (every day ever archived) is not listed.
  */
-export async function earliestData(archive: ArchiveStore, findings: readonly { readonly firstRaisedAt: string }[], records: readonly { readonly occurredAt: string }[]): Promise<string | undefined> {
+export async function earliestData(archive: ArchiveStore, findings: readonly { readonly firstRaisedAt: string }[], records: readonly { readonly occurredAt: string }[], periodEnd: string): Promise<string | undefined> {
+  const known = [...findings.map((f) => f.firstRaisedAt), ...records.map((r) => r.occurredAt)].sort()[0];
+  if (known !== undefined && known < periodEnd) return known;
   const archivedDays = (await archive.list(`${ARCHIVE_PREFIX}/records/`)).flatMap((k) => /date=(\d{4}-\d{2}-\d{2})/.exec(k)?.[1] ?? []);
   return [...findings.map((f) => f.firstRaisedAt), ...records.map((r) => r.occurredAt), ...archivedDays.map((d) => `${d}T00:00:00.000Z`)].sort()[0];
 }
