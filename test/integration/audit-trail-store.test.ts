@@ -122,6 +122,7 @@ describe('audit trail store', () => {
     const batch = Array.from({ length: 30 }, (_, i) => record(100 + i));
     const later = new Date(now.getTime() + 120_000);
     const points: [string, (c: { constructor: { name: string }; input: Record<string, unknown> }) => boolean][] = [
+      ['while the ids are read, the intent written beside them', (c) => c.constructor.name === 'BatchGetCommand'],
       ['after the seal intent, before the records', (c) => c.constructor.name === 'BatchWriteCommand'],
       ['between two record writes', (c) => c.constructor.name === 'BatchWriteCommand' && (c.input.RequestItems as Record<string, unknown[]>)[Object.keys(c.input.RequestItems as object)[0] as string]?.length === 5],
       ['after the records, before the block', (c) => c.constructor.name === 'PutCommand' && itemSk(c).startsWith('BLOCK#')],

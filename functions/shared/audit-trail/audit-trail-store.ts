@@ -199,37 +199,39 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     );
   }
 
-  /** Seals one chain's entries of a batch as the chain's next block, then moves the head. */
-  async function sealGroup(chainId: string, body: BlockBody, expiresAt: number | undefined): Promise<void> {
+  /** Seals one chain's entries of a batch as the chain's next block; returns the block (the head is moved by the caller). */
+  async function sealGroup(chainId: string, body: BlockBody, expiresAt: number | undefined): Promise<AuditBlock> {
     let head = knownHeads.get(chainId) ?? (await readHead(chainId));
     for (let attempt = 0; attempt < MAX_SEAL_ATTEMPTS; attempt++) {
       const block = nextLink(chainId, head, body);
       const sealed = await conditionally(() =>
         client.send(new PutCommand({ TableName: tableName, Item: { ...blockItem(block), ...ttl(expiresAt) }, ConditionExpression: 'attribute_not_exists(pk)' })),
       );
-      if (sealed) return advanceHead(block, expiresAt);
+      if (sealed) return block;
       // Another batch took the slot (or a crashed seal left the head one block behind): follow the chain.
       const taken = (await readBlock(chainId, block.seq)) as AuditBlock;
-      if (taken.record.batchId === body.batchId) return advanceHead(taken, expiresAt);
+      if (taken.record.batchId === body.batchId) return taken;
       const stored = await readHead(chainId);
       head = stored && stored.seq > taken.seq ? stored : { chainId, seq: taken.seq, hash: taken.hash };
     }
     throw new AppendInProgressError(`chain ${chainId} stayed contended for ${MAX_SEAL_ATTEMPTS} attempts; retry later`);
   }
 
-  /** Seals every group of an intent (skipping blocks a crashed holder already sealed) and closes it. */
+  /**
+   * Seals every group of an intent (skipping blocks a crashed holder already sealed) and closes
+   * it. The groups are different chains, so they seal side by side. The intent closes only after
+   * every head moved: until then it is what tells verify and the sweep that a block beyond its
+   * head is a seal in progress, not an appended forgery.
+   */
   async function seal(intent: SealIntent, now: Date, expiresAt: number | undefined, takenOver: boolean): Promise<void> {
-    for (const group of intent.groups) {
-      if (group.entries.length === 0) continue;
-      if (takenOver) {
-        const done = await findSealedBlock(group.chainId, intent.batchId, intent.createdAt);
-        if (done) {
-          await advanceHead(done, expiresAt);
-          continue;
-        }
-      }
-      await sealGroup(group.chainId, { sealedAt: now.toISOString(), batchId: intent.batchId, entries: group.entries }, expiresAt);
-    }
+    await Promise.all(
+      intent.groups
+        .filter((group) => group.entries.length > 0)
+        .map(async (group) => {
+          const done = takenOver ? await findSealedBlock(group.chainId, intent.batchId, intent.createdAt) : undefined;
+          await advanceHead(done ?? (await sealGroup(group.chainId, { sealedAt: now.toISOString(), batchId: intent.batchId, entries: group.entries }, expiresAt)), expiresAt);
+        }),
+    );
     await client.send(new DeleteCommand({ TableName: tableName, Key: intentKey(intent.day, intent.batchId) }));
   }
 
@@ -274,7 +276,15 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       // The same event twice in one batch is recorded once.
       const firstOf = new Map<string, number>();
       records.forEach((r, i) => (firstOf.has(r.eventId) ? (outcomes[i] = 'duplicate') : firstOf.set(r.eventId, i)));
-      const existing = await readRecords([...firstOf.keys()]);
+      // The intent goes out beside the read of the ids, not after it: it names every event of the
+      // batch, and a taker seals only the entries whose record carries this batch's id, so an
+      // entry that turns out to be a duplicate (its record is an earlier batch's) is never sealed.
+      const candidates = [...firstOf.values()].map((i) => records[i] as AuditRecord);
+      const batchId = randomUUID();
+      const day = utcDay(now);
+      const groups = planGroups(candidates, now).map((g) => ({ chainId: g.chainId, records: g.records, entries: g.records.map((r) => ({ eventId: r.eventId, recordHash: recordHash(g.chainId, r) })) }));
+      const intent: SealIntent = { batchId, day, createdAt: now.toISOString(), leaseUntil: new Date(now.getTime() + SEAL_LEASE_MS).toISOString(), groups: groups.map(({ chainId, entries }) => ({ chainId, entries })) };
+      const [existing] = await Promise.all([readRecords([...firstOf.keys()]), client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, batchId), ...intent, ...ttl(expiresAt) } }))]);
       const leftOpen = new Map<string, { day: string; batchId: string }>();
       for (const [eventId, i] of firstOf) {
         const there = existing.get(eventId);
@@ -283,25 +293,20 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
         // Written by an earlier delivery: make sure its batch was sealed (its intent is gone) or seal it.
         leftOpen.set(there.batchId, { day: utcDay(new Date(there.record.recordedAt)), batchId: there.batchId });
       }
-      const fresh = [...firstOf].filter(([eventId]) => !existing.has(eventId)).map(([, i]) => records[i] as AuditRecord);
-      if (fresh.length > 0) {
-        const batchId = randomUUID();
-        const day = utcDay(now);
-        const groups = planGroups(fresh, now).map((g) => ({ chainId: g.chainId, records: g.records, entries: g.records.map((r) => ({ eventId: r.eventId, recordHash: recordHash(g.chainId, r) })) }));
-        const intent: SealIntent = { batchId, day, createdAt: now.toISOString(), leaseUntil: new Date(now.getTime() + SEAL_LEASE_MS).toISOString(), groups: groups.map(({ chainId, entries }) => ({ chainId, entries })) };
-        await client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, batchId), ...intent, ...ttl(expiresAt) } }));
-        await batchPut(groups.flatMap((g) => g.records.map((r) => ({ ...recordItem({ chainId: g.chainId, batchId, record: r }), ...ttl(expiresAt) }))));
-        await seal(intent, now, expiresAt, false);
-      }
+      const freshGroups = groups.map((g) => ({ chainId: g.chainId, records: g.records.filter((r) => !existing.has(r.eventId)) })).filter((g) => g.records.length > 0);
+      await batchPut(freshGroups.flatMap((g) => g.records.map((r) => ({ ...recordItem({ chainId: g.chainId, batchId, record: r }), ...ttl(expiresAt) }))));
+      // Seals only what this batch wrote; with nothing fresh, that is closing the intent.
+      const written = new Set(freshGroups.flatMap((g) => g.records.map((r) => r.eventId)));
+      await seal({ ...intent, groups: intent.groups.map((g) => ({ chainId: g.chainId, entries: g.entries.filter((e) => written.has(e.eventId)) })) }, now, expiresAt, false);
       if (leftOpen.size > 0) {
         const intents = await batchGet([...leftOpen.values()].map((o) => intentKey(o.day, o.batchId)));
         for (const item of intents) {
-          const intent = toIntent(item);
-          if (await takeOver(intent, now)) continue;
+          const open = toIntent(item);
+          if (await takeOver(open, now)) continue;
           // Its writer is still sealing it: those events are not recorded for sure yet.
-          for (const group of intent.groups) for (const e of group.entries) {
+          for (const group of open.groups) for (const e of group.entries) {
             const i = firstOf.get(e.eventId);
-            if (i !== undefined && outcomes[i] === 'duplicate' && existing.get(e.eventId)?.batchId === intent.batchId) outcomes[i] = 'in-progress';
+            if (i !== undefined && outcomes[i] === 'duplicate' && existing.get(e.eventId)?.batchId === open.batchId) outcomes[i] = 'in-progress';
           }
         }
       }
