@@ -103,5 +103,5 @@ row('audit verify (read + recompute every hash)', `${(total / verifySeconds).toF
 row('ratio verify / raw read', `${(readSeconds / verifySeconds).toFixed(2)}x`);
 
 docs.destroy();
-await new Promise((r) => server.server.close(r));
+await server.close();
 rmSync(dir, { recursive: true, force: true });

@@ -45,7 +45,7 @@ export async function withStateTable<T>(options: { dataDir: string; endpoint?: s
     return await use({ docs: DynamoDBDocumentClient.from(client), tableName: stateTable.name, via: `data folder ${options.dataDir}` });
   } finally {
     client.destroy();
-    await new Promise<void>((resolve) => server.server.close(() => resolve()));
+    await server.close();
     unlock();
   }
 }

@@ -4,17 +4,63 @@
  * memory only for a throw-away runtime), listening on loopback so standard tools
  * (`aws dynamodb scan --endpoint-url ...`, NoSQL Workbench) can inspect the state.
  */
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { keyDefinitions, type StateTableDefinition } from '../infra/state-table.ts';
-import { listenOnLoopback } from './http-server.ts';
+import { closeServer, listenOnLoopback } from './http-server.ts';
+import { closeLevelIteratorsWithTheirStreams } from './level-iterators.mjs';
 
-export async function startDynamoServer(options: { path?: string; host: string; port: number }): Promise<{ server: Server; url: string }> {
+export { dynaliteAbstractLevels } from './level-iterators.mjs';
+
+export interface DynamoServer {
+  readonly url: string;
+  /** Stops taking requests and closes the database (on disk, everything written is there). */
+  close(): Promise<void>;
+}
+
+export interface DynamoServerOptions {
+  /** A folder for LevelDB; absent: in memory. */
+  readonly path?: string;
+  readonly host: string;
+  readonly port: number;
+  /**
+   * Run dynalite in its own worker thread. The local runtime does: the handlers and the bus
+   * keep the main thread, the store gets the other core (DynamoDB is another machine on AWS).
+   * Short-lived tools and tests keep it in-process.
+   */
+  readonly thread?: boolean;
+}
+
+export async function startDynamoServer(options: DynamoServerOptions): Promise<DynamoServer> {
+  if (options.thread) return startDynamoThread(options);
   closeLevelIteratorsWithTheirStreams();
-  const server = dynalite({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  return listenOnLoopback(server, options);
+  const dynaliteOptions = { ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+  const { server, url } = await listenOnLoopback(dynalite(dynaliteOptions), options);
+  return { url, close: () => closeServer(server) };
+}
+
+/** dynalite in a worker thread (`dynamo-thread.mjs`); resolves once it listens. */
+function startDynamoThread(options: DynamoServerOptions): Promise<DynamoServer> {
+  const worker = new Worker(new URL('./dynamo-thread.mjs', import.meta.url), { workerData: { path: options.path, host: options.host, port: options.port } });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (message: { url?: string; error?: string }) => {
+      if (message.url === undefined) {
+        void worker.terminate();
+        reject(new Error(`the embedded DynamoDB did not start: ${message.error ?? 'no address'}`));
+        return;
+      }
+      resolve({
+        url: message.url,
+        async close() {
+          worker.postMessage('close');
+          await exited;
+        },
+      });
+    });
+  });
 }
 
 /** Creates the state table from its one definition unless it exists (data survives restarts). */
@@ -42,47 +88,4 @@ async function untilActive(client: DynamoDBClient, tableName: string): Promise<v
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`the local state table ${tableName} did not become ACTIVE within 10 s`);
-}
-
-interface LevelIteratorPrototype {
-  return?: (this: { close(): Promise<void> }) => Promise<IteratorReturnResult<undefined>>;
-}
-
-/**
- * dynalite 4 reads every Query and Scan through a stream over a Level iterator, and when the
- * stream ends (or is destroyed) it releases the iterator with `iterator.return()` if there is
- * one. abstract-level 3's iterators have `close()` and no `return()`, so every iterator stayed
- * open: held by the database for good, each pinning its read-ahead entries on the heap and
- * LevelDB's memtables and table versions in native memory (the soak benchmark: ~30 leaked
- * iterators a second, RSS +350 MB in two minutes). Giving the iterators the `return()` dynalite
- * expects closes each one when its stream is done. Idempotent; a no-op once a release of
- * either package provides it.
- */
-function closeLevelIteratorsWithTheirStreams(): void {
-  for (const abstractLevel of dynaliteAbstractLevels()) closeOnReturn(abstractLevel as AbstractLevelModule);
-}
-
-/** abstract-level as dynalite's own databases load it: on disk level → classic-level, in memory memory-level (one copy, unless npm could not dedupe). */
-export function dynaliteAbstractLevels(): ReadonlySet<unknown> {
-  return new Set([['dynalite', 'level', 'classic-level', 'abstract-level'], ['dynalite', 'memory-level', 'abstract-level']].map(requireThrough));
-}
-
-/** Loads the last package of `chain` as the one before it resolves it, and so on from here. */
-function requireThrough(chain: readonly string[]): unknown {
-  let from = import.meta.url;
-  for (const name of chain.slice(0, -1)) from = createRequire(from).resolve(name);
-  return createRequire(from)(chain.at(-1) as string);
-}
-
-type AbstractLevelModule = Record<string, { prototype: LevelIteratorPrototype } | undefined>;
-
-function closeOnReturn(abstractLevel: AbstractLevelModule): void {
-  for (const name of ['AbstractIterator', 'AbstractKeyIterator', 'AbstractValueIterator']) {
-    const prototype = abstractLevel[name]?.prototype;
-    if (!prototype || typeof prototype.return === 'function') continue;
-    prototype.return = async function (this: { close(): Promise<void> }) {
-      await this.close();
-      return { done: true, value: undefined };
-    };
-  }
 }

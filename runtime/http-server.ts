@@ -25,3 +25,11 @@ export async function listenOnLoopback(server: Server, options: { host: string; 
 
 /** The credentials SDK clients give the local servers: they do not check signatures, so nothing real is ever needed. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/** Stops `server` taking connections and resolves once the open ones are done (idle keep-alive sockets are closed at once). */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections?.();
+  });
+}

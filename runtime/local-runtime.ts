@@ -9,7 +9,6 @@
  * simulator) on a virtual clock with deterministic ids and no journal on disk.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -26,7 +25,7 @@ import { lambdaTarget } from './lambda-invoker.ts';
 import type { BusEvent } from './put-events.ts';
 import { announceRuntime } from './runtime-file.ts';
 import { fileFireMemory, LocalScheduler, memoryFireMemory, type ScheduledFire, type ScheduleStatus } from './scheduler.ts';
-import { LOCAL_CREDENTIALS } from './http-server.ts';
+import { closeServer, LOCAL_CREDENTIALS } from './http-server.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -128,12 +127,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const unlock = lockDataDir(dataDir);
   let dynamo: Awaited<ReturnType<typeof startDynamoServer>>;
   try {
-    dynamo = await startDynamoServer({ ...(durable ? { path: join(dataDir, 'dynamodb') } : {}), host, port: options.dynamoDbPort ?? 0 });
+    dynamo = await startDynamoServer({ ...(durable ? { path: join(dataDir, 'dynamodb') } : {}), host, port: options.dynamoDbPort ?? 0, thread: true });
   } catch (err) {
     unlock();
     throw err;
   }
-  const closers: (() => Promise<void>)[] = [() => closeServer(dynamo.server), async () => unlock()];
+  const closers: (() => Promise<void>)[] = [() => dynamo.close(), async () => unlock()];
   try {
     const admin = new DynamoDBClient({ endpoint: dynamo.url, region, credentials: LOCAL_CREDENTIALS });
     await ensureStateTable(admin, stateTable);
@@ -232,7 +231,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await closeServer(endpoint.server);
         await bus.stop(graceMs);
         rejected.close();
-        await closeServer(dynamo.server);
+        await dynamo.close();
         unlock();
       },
     };
@@ -270,11 +269,4 @@ function configureFunctionEnvironment(local: { dynamoDbUrl: string; eventBridgeU
   env.AWS_SECRET_ACCESS_KEY ??= 'local';
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections?.();
-  });
 }

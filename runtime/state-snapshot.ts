@@ -40,6 +40,6 @@ export async function copyStateTableToDataDir(fromEndpoint: string, region: stri
   } finally {
     from.destroy();
     to.destroy();
-    await new Promise<void>((resolve) => server.server.close(() => resolve()));
+    await server.close();
   }
 }

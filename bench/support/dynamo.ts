@@ -31,7 +31,7 @@ export async function startBenchDynamo(options: { diskPrefix?: string } = {}): P
   }, { step: 'initialize', name: 'countRequests' });
   const close = async () => {
     client.destroy();
-    await new Promise<void>((resolve) => server.server.close(() => resolve()));
+    await server.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
   try {

@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   client.destroy();
-  await new Promise<void>((resolve) => server.server.close(() => resolve()));
+  await server.close();
 });
 
 async function freshStores(options: { maxSummaryChars?: number } = {}): Promise<AccessStores> {

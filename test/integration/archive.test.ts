@@ -112,7 +112,7 @@ describe('archive run', () => {
       expect(verifyBatchDigest(new Uint8Array([...body, 0]), batch.sha256)).toBe(false);
     }
     client.destroy();
-    await new Promise((r) => dynamo.server.close(r));
+    await dynamo.close();
   });
 
   it('verifies each chain as it archives: a tampered chain is archived as found, flagged in the manifest, and becomes a 6.1 finding', async () => {
@@ -144,6 +144,6 @@ describe('archive run', () => {
     expect(validateDetail('Finding Raised', raised?.detail).ok).toBe(true);
     expect(raised?.detail).toMatchObject({ control: '6.1', severity: 'critical', mode: 'enforce', title: 'Audit trail tampered with or incomplete', subject: { id: chainId }, detectedBy: 'audit-archive', evidence: { facts: { day: '2026-10-10', kind: 'edited', seq: 1 } } });
     docs.destroy();
-    await new Promise((r) => dynamo.server.close(r));
+    await dynamo.close();
   });
 });

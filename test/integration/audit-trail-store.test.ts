@@ -62,7 +62,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   docs.destroy();
-  await new Promise((r) => server.server.close(r));
+  await server.close();
 });
 
 /** The store's client, failing (as a crash would) at the first command `crashAt` picks; later commands pass. */

@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   client.destroy();
-  await new Promise<void>((resolve) => server.server.close(() => resolve()));
+  await server.close();
 });
 
 const counts = (n: number): Baseline => ({ actions: { delete: { u1: n, 'u-二': 1 } }, devices: { u1: ['3c52824a9f10'] }, moduleErrors: { inventory: n * 2 } });

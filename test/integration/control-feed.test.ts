@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   docs.destroy();
-  await new Promise((r) => server.server.close(r));
+  await server.close();
 });
 
 it('marks a control fed once per month, whichever container marks it, and reads the months asked', async () => {

@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   docs.destroy();
-  await new Promise((r) => server.server.close(r));
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -57,7 +57,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   docs?.destroy();
-  if (server) await new Promise((r) => server.server.close(r));
+  if (server) await server.close();
   for (const undo of restore) undo();
   rmSync(dir, { recursive: true, force: true });
 });

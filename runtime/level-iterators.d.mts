@@ -1,0 +1,2 @@
+export function closeLevelIteratorsWithTheirStreams(): void;
+export function dynaliteAbstractLevels(): ReadonlySet<unknown>;
