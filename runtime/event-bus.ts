@@ -185,9 +185,17 @@ export class LocalEventBus {
     return this.options.routes.filter((fn) => fn.rules.some((r) => r.compiled.matches(event))).map((fn) => fn.name);
   }
 
-  /** Journals the events durably, then queues their deliveries. Resolves once they are safe on disk. */
+  /**
+   * Journals the events and queues their deliveries. The journal write is on disk once
+   * `whenJournaled` resolves: the endpoint answers PutEvents only then (group commit).
+   */
   accept(events: readonly BusEvent[]): void {
     this.acceptRouted(events.map((event) => ({ event, targets: this.route(event) })));
+  }
+
+  /** Resolves once every event accepted so far is on disk; calls in the same moment share one fsync. */
+  whenJournaled(): Promise<void> {
+    return this.durable ? this.journal.flush() : Promise.resolve();
   }
 
   /** For schedules: an event that goes to one named target, not through the rules. */
@@ -199,7 +207,7 @@ export class LocalEventBus {
     if (this.stopping) throw new Error('the bus is shutting down and accepts no more events');
     const records: JournalRecord[] = routed.filter((r) => r.targets.length > 0).map((r) => ({ kind: 'event', event: r.event, targets: r.targets }));
     if (this.durable) {
-      this.journal.append(records);
+      this.journal.write(records);
       this.journalLines += records.length;
     }
     this.stats.accepted += routed.length;
@@ -347,7 +355,8 @@ export class LocalEventBus {
     }
     if (this.settledBuffer.length === 0) return;
     this.journalLines += this.settledBuffer.length;
-    this.journal.append(this.settledBuffer.splice(0));
+    // Not waited for: the next group commit (or the close) puts them on disk.
+    this.journal.write(this.settledBuffer.splice(0));
   }
 
   /** Deliveries accepted but not yet settled (in flight, queued or waiting to retry). */

@@ -120,7 +120,10 @@ async function handle(options: EndpointOptions, req: IncomingMessage, res: Serve
           if (err instanceof ApiError) return refuseCall(err);
           throw err;
         }
-        return sendJson(res, 200, putEvents(options, entries, door));
+        const result = putEvents(options, entries, door);
+        // Acknowledged only once on disk, like PutEvents: a caller that got an event id may forget the event.
+        await options.bus.whenJournaled();
+        return sendJson(res, 200, result);
       }
       case 'TestEventPattern':
         return sendJson(res, 200, testEventPattern(parsed));

@@ -1,23 +1,55 @@
 /**
- * An append-only JSON Lines file whose appends are on disk (fsync) before `append` resolves.
- * The local runtime keeps its journal of accepted events, its dead letters and its rejected
- * entries this way, so the CLI can read them whether or not the runtime is running.
+ * An append-only JSON Lines file whose appends are on disk (fsync) before `append` returns,
+ * or, for a hot writer, once `flush` resolves: `write` + `flush` is a group commit, one fsync
+ * for every write made before it started. The local runtime keeps its journal of accepted
+ * events (group commit), its dead letters and its rejected entries this way, so the CLI can
+ * read them whether or not the runtime is running.
  */
+import { fsync } from 'node:fs';
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export class JsonlStore<T> {
   private fd: number | undefined;
+  /** Written since the last fsync started. */
+  private dirty = false;
+  /** The fsync in progress (never rejects: its callers see its failure). */
+  private syncing: Promise<void> = Promise.resolve();
+  /** The next fsync, waiting for the one in progress: every write before it starts is covered. */
+  private queued: Promise<void> | undefined;
 
   constructor(readonly file: string) {}
 
   /** Appends records as one write and flushes them to disk. */
   append(records: readonly T[]): void {
+    this.write(records);
+    fsyncSync(this.open());
+    this.dirty = false;
+  }
+
+  /** Appends records as one write, not yet flushed: `flush` makes them durable. */
+  write(records: readonly T[]): void {
     if (records.length === 0) return;
-    const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
-    const fd = this.open();
-    writeSync(fd, text);
-    fsyncSync(fd);
+    writeSync(this.open(), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    this.dirty = true;
+  }
+
+  /**
+   * Resolves once everything written so far is on disk. Callers in the same moment share one
+   * fsync, off the event loop's thread; one that comes while an fsync runs waits for the next.
+   */
+  flush(): Promise<void> {
+    if (!this.dirty && !this.queued) return this.syncing;
+    this.queued ??= this.syncing.then(() => {
+      this.queued = undefined;
+      this.dirty = false;
+      const fd = this.fd;
+      // A rewrite or close in between already put everything on disk and closed the file.
+      return new Promise<void>((resolve, reject) => (fd === undefined ? resolve() : fsync(fd, (err) => (err && err.code !== 'EBADF' ? reject(err) : resolve()))));
+    });
+    const flushed = this.queued;
+    this.syncing = flushed.catch(() => undefined);
+    return flushed;
   }
 
   /** Line numbers that were not JSON at the last `readAll` (torn writes from a crash). */
@@ -55,8 +87,12 @@ export class JsonlStore<T> {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd !== undefined) {
+      if (this.dirty) fsyncSync(this.fd);
+      closeSync(this.fd);
+    }
     this.fd = undefined;
+    this.dirty = false;
   }
 
   private open(): number {

@@ -1,10 +1,17 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { JsonlStore } from '../../runtime/jsonl-store.ts';
 import { tempDirPerTest } from '../support/temp-dir.ts';
 
 const temp = tempDirPerTest('jsonl');
+
+// Counts the asynchronous fsyncs (the group commits), calling through to the real one.
+const fsyncs = vi.hoisted(() => ({ count: 0 }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return { ...fs, fsync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => (fsyncs.count++, fs.fsync(fd, cb)) };
+});
 
 describe('JsonlStore', () => {
   it('appends, reads back and rewrites atomically', () => {
@@ -31,5 +38,35 @@ describe('JsonlStore', () => {
     expect(store.readAll()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect(store.unreadableLines).toEqual([3]);
     expect(readFileSync(file, 'utf8')).toBe('{"n":1}\n{"n":2}\n{"n":\n{"n":3}\n');
+  });
+
+  it('group commit: writes of the same moment share one fsync, a later write gets the next', async () => {
+    const store = new JsonlStore<{ n: number }>(join(temp.path, 'group.jsonl'));
+    fsyncs.count = 0;
+    const first = Array.from({ length: 20 }, (_, n) => (store.write([{ n }]), store.flush()));
+    // Written after the first fsync started: covered by one more.
+    await new Promise((resolve) => setImmediate(resolve));
+    store.write([{ n: 20 }]);
+    const second = [store.flush(), store.flush()];
+    await Promise.all([...first, ...second]);
+    expect(fsyncs.count).toBe(2);
+    // Nothing written since: nothing to do.
+    await store.flush();
+    expect(fsyncs.count).toBe(2);
+    expect(store.readAll().map((r) => r.n)).toEqual(Array.from({ length: 21 }, (_, n) => n));
+    store.close();
+  });
+
+  it('a flush pending across a rewrite or a close still resolves (the rewrite put everything on disk)', async () => {
+    const store = new JsonlStore<{ n: number }>(join(temp.path, 'rewrite.jsonl'));
+    store.write([{ n: 1 }]);
+    const flushed = store.flush();
+    store.write([{ n: 2 }]);
+    const next = store.flush();
+    store.rewrite([{ n: 2 }]);
+    await expect(Promise.all([flushed, next])).resolves.toBeDefined();
+    store.write([{ n: 3 }]);
+    store.close();
+    expect(store.readAll()).toEqual([{ n: 2 }, { n: 3 }]);
   });
 });
