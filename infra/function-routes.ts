@@ -141,6 +141,8 @@ export const functionDeclarations = [
       { id: 'audit-high-risk-sweep', description: 'Every 5 minutes: high-risk operations whose verification window has passed.', expression: 'rate(5 minutes)' },
       { id: 'audit-behaviour-hourly', description: 'Hourly: behaviour analysis of the last closed hour of the audit trail.', expression: 'rate(1 hour)' },
     ],
+    // Every ERP operation comes here; a routine one is judged without a request, so batches of 100 cost little more than one event.
+    batch: { size: 100, maxWaitSeconds: 1 },
   },
   {
     name: 'access-governance',
@@ -156,6 +158,8 @@ export const functionDeclarations = [
       { id: 'access-sweep', description: 'Every 5 minutes: leaver/mover clocks past their deadline, temporary grants past their expiry.', expression: 'rate(5 minutes)' },
       { id: 'access-permission-audit', description: 'Daily at 02:00 UTC; on the policy\'s day of the month, the permission audit of the month before (2.5).', expression: 'cron(0 2 * * ? *)' },
     ],
+    // Every ERP operation comes here too: in batches of 100, an account's operations in a batch share one META write (batch-stores.ts).
+    batch: { size: 100, maxWaitSeconds: 1 },
     archiveAccess: 'write',
     timeoutSeconds: 900,
   },

@@ -48,6 +48,18 @@ export interface AccountFields {
   readonly job?: string;
 }
 
+/** The META a touch leaves: what `fields` set over what was there (a known account stays known; grant windows are not the touch's). Pure. */
+export function metaAfterTouch(account: string, before: AccountMeta | undefined, fields: AccountFields): AccountMeta {
+  const person = fields.person ?? before?.person;
+  const job = fields.job ?? before?.job;
+  return { ...before, account, known: fields.known || (before?.known ?? false), ...(person ? { person } : {}), ...(job ? { job } : {}) };
+}
+
+/** Whether a touch with `fields` would leave `meta` as it is (then the write can be skipped). Pure. */
+export function touchChangesNothing(meta: AccountMeta, fields: AccountFields): boolean {
+  return (!fields.known || meta.known) && (fields.person === undefined || fields.person === meta.person) && (fields.job === undefined || fields.job === meta.job);
+}
+
 export interface AccountStore {
   /** Creates or updates the account's META; returns the META before the call (undefined: a new account). */
   touch(account: string, fields: AccountFields): Promise<AccountMeta | undefined>;
@@ -246,9 +258,9 @@ export function memoryAccountStore(shared: { grants: { grantsOf(account: string)
   const store: AccountStore = {
     async touch(account, fields) {
       const before = metaOf(account);
-      const person = fields.person ?? before?.person;
-      const job = fields.job ?? before?.job;
-      metas.set(account, { account, known: fields.known || (before?.known ?? false), ...(person ? { person } : {}), ...(job ? { job } : {}) });
+      // The windows stay the grant twin's.
+      const { grantWindows: _windows, ...after } = metaAfterTouch(account, before, fields);
+      metas.set(account, after);
       return before;
     },
     async putHolding(h) {

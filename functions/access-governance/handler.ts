@@ -5,7 +5,7 @@
  *
  * Thin: wires the stores (one per aggregate), the bus and the audit trail once, then hands
  * each routed fact, typed by its detail-type, to `recordFact` (judged at the event's own
- * time), and the 5-minute sweep and the daily permission-audit check to their flows (judged at
+ * time; the facts of one SQS batch in order, over stores that remember their accounts for the batch), and the 5-minute sweep and the daily permission-audit check to their flows (judged at
  * the schedule's fire time, so a replayed fire or a test's `scheduler.tick` decides the same way).
  */
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
@@ -13,6 +13,7 @@ import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { governanceHandler } from '../shared/event-handler.ts';
 import { previousMonth } from '../shared/time.ts';
 import { governanceWiring } from '../shared/wiring.ts';
+import { batchStores } from './batch-stores.ts';
 import { buildMonthlyReport, recordFact, sweep, writeReport, type GovernanceDeps } from './flows.ts';
 import { dynamoAccessStores } from './stores.ts';
 
@@ -21,10 +22,12 @@ const deps: GovernanceDeps = governanceWiring((documents, tableName) => ({
   trail: dynamoAuditTrailStore(documents, tableName),
 }));
 const { policy } = deps;
+/** The facts of one batch share what they learnt about their accounts (batch-stores.ts). */
+const batchDeps = (): GovernanceDeps => ({ ...deps, stores: batchStores(deps.stores) });
 
 export const handler = governanceHandler('access-governance')({
-  async onFact(fact, { logger }) {
-    const outcome = await recordFact(deps, fact);
+  async onFact(fact, { logger, invocation }) {
+    const outcome = await recordFact(invocation.once(batchDeps), fact);
     if (outcome.raised.length + outcome.updated.length + outcome.resolved.length > 0) logger.info('access findings', { eventId: fact.eventId, raised: outcome.raised, updated: outcome.updated, resolved: outcome.resolved });
     return { eventId: fact.eventId, raised: outcome.raised.length, updated: outcome.updated.length, resolved: outcome.resolved.length };
   },

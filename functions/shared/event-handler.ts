@@ -5,6 +5,7 @@
  * Secrets never go to the log: only the event's id, source and detail-type are logged,
  * never its detail.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -173,7 +174,32 @@ export function firedSchedule<N extends FunctionName>(envelope: EventEnvelope, f
 export interface GovernanceTools extends HandlerTools {
   /** "Now" for this invocation: the process's clock (the system clock, or the runtime's virtual one). */
   readonly now: Date;
+  /** What the events of this invocation share: one SQS batch's records, handled in order, see the same scope. */
+  readonly invocation: InvocationScope;
 }
+
+/**
+ * Values kept for one invocation: the records of one SQS batch share them, a single event (or a
+ * schedule) has its own. For batch-scoped caches, which must not outlive their batch: the next
+ * batch may come after another container wrote what they remember.
+ */
+export interface InvocationScope {
+  /** The value `create` made on its first call in this invocation (keyed by `create` itself). */
+  once<T>(create: () => T): T;
+}
+
+function invocationScope(): InvocationScope {
+  const values = new Map<() => unknown, unknown>();
+  return {
+    once<T>(create: () => T): T {
+      if (!values.has(create)) values.set(create, create());
+      return values.get(create) as T;
+    },
+  };
+}
+
+/** The scope of the SQS batch being handled; the local runtime runs invocations concurrently in one process, so it goes with the async context. */
+const batchScopes = new AsyncLocalStorage<InvocationScope>();
 
 /**
  * An event from an AWS service (any `aws.*` source but the scheduler's), as AWS put it on the
@@ -207,7 +233,8 @@ export type GovernanceFlows<N extends FunctionName> = {
  * either run the flow of the schedule that fired (with the fire time) or hand the routed fact,
  * typed by its schema, to `onFact`. `onSchedule` must name every schedule of the function: the
  * compiler checks it against the routing table. A batched function (`batch` in the routing
- * table) also takes SQS batches, each record handled in order as one event. Curried so that
+ * table) also takes SQS batches, each record handled in order as one event, the batch's records
+ * sharing `tools.invocation`. Curried so that
  * the function's name fixes the types before the flows are read:
  * `governanceHandler('notifier')({ onFact, onSchedule })`.
  */
@@ -216,7 +243,7 @@ export function governanceHandler<N extends FunctionName>(functionName: N, clock
     const onFact = flows.onFact as FactFlow<N> | undefined;
     const onAwsEvent = takesAwsEvents(functionName) ? (flows.onAwsEvent as AwsEventFlow | undefined) : undefined;
     const one = eventBridgeHandler(functionName, async (event: IncomingEvent, handlerTools) => {
-      const tools: GovernanceTools = { ...handlerTools, now: clock.now() };
+      const tools: GovernanceTools = { ...handlerTools, now: clock.now(), invocation: batchScopes.getStore() ?? invocationScope() };
       if (onAwsEvent && isAwsServiceEvent(event)) return readingAwsEvent(event, () => onAwsEvent(event, tools));
       const envelope = parseEnvelope(event);
       if (isScheduledEvent(envelope)) {
@@ -231,8 +258,9 @@ export function governanceHandler<N extends FunctionName>(functionName: N, clock
       return withResolutionsHeld(`event ${fact.eventId} claims ${fact.clockSkew.claimedTime}, ${fact.clockSkew.allowed}`, () => onFact(fact, tools));
     });
     if (!isBatched(functionName)) return one;
-    /** Batches from the queue (in order; a failed record comes back alone), or one event (schedules). */
-    return (event: unknown, context: Context): Promise<unknown> => (isSqsBatch(event) ? eachRecord(event, (e) => one(e, context)) : one(event as IncomingEvent, context));
+    /** Batches from the queue (in order, sharing one `InvocationScope`; a failed record comes back alone), or one event (schedules). */
+    return (event: unknown, context: Context): Promise<unknown> =>
+      isSqsBatch(event) ? batchScopes.run(invocationScope(), () => eachRecord(event, (e) => one(e, context))) : one(event as IncomingEvent, context);
   };
 }
 

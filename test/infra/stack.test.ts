@@ -117,7 +117,7 @@ describe('the stack built from the product routing table', () => {
 
   it('feeds each batched function from an SQS queue: the rules target the queue, an event source mapping with the declared batch and partial batch failures, a DLQ and alarms', () => {
     const batchedFns = routingTable.filter((fn) => fn.batch);
-    expect(batchedFns.map((fn) => fn.name).sort()).toEqual(['log-archiving', 'threshold-alerts']);
+    expect(batchedFns.map((fn) => fn.name).sort()).toEqual(['access-governance', 'audit-analysis', 'log-archiving', 'threshold-alerts']);
     const functions = resourcesOf(template, 'AWS::Lambda::Function');
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
     const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'));
