@@ -115,6 +115,8 @@ export class LocalEventBus {
   private readonly ready: Delivery[] = [];
   /** Per batched target: routed deliveries waiting for a free slot, taken up to the batch size at a time. */
   private readonly batching = new Map<string, Delivery[]>();
+  /** Per batched target: its batch invocations running now. */
+  private readonly batchesInFlight = new Map<string, number>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Accepted events whose deliveries are not all settled, with the targets left: what a compacted journal keeps. */
   private readonly outstanding = new Map<string, { readonly event: BusEvent; readonly targets: Set<string> }>();
@@ -235,16 +237,19 @@ export class LocalEventBus {
   }
 
   /**
-   * The next batch to deliver: like an event source mapping polling its queue, it takes what
-   * is waiting, up to the batch size. A slot is free now, so a partial batch does not wait
-   * (unloaded, an event is delivered at once); under load, events gather while every slot is
-   * busy and batches fill. Targets take turns.
+   * The next batch to deliver, like an event source mapping polling its queue with a batching
+   * window: a target with no batch in flight gets what is waiting at once (unloaded, an event is
+   * delivered without delay); while one of its batches runs, the next waits to fill to the batch
+   * size or for that batch to end, so under load batches fill and each invocation's fixed cost
+   * (the trail's seal, a batch's reads) is shared by many events. Targets take turns.
    */
   private nextBatch(): BatchDelivery | undefined {
     for (const [name, waiting] of this.batching) {
       if (waiting.length === 0) continue;
       const target = (waiting[0] as Delivery).target;
-      const batch = waiting.splice(0, target.batch?.size ?? 1);
+      const size = target.batch?.size ?? 1;
+      if (waiting.length < size && (this.batchesInFlight.get(name) ?? 0) > 0) continue;
+      const batch = waiting.splice(0, size);
       // Move the target to the back of the turn order.
       this.batching.delete(name);
       this.batching.set(name, waiting);
@@ -269,11 +274,14 @@ export class LocalEventBus {
   /** One batch invocation; the events it reports failed (or all, if it throws) are retried alone. */
   private async deliverBatch({ batch, target }: BatchDelivery): Promise<void> {
     this.stats.deliveries += batch.length;
+    this.batchesInFlight.set(target.name, (this.batchesInFlight.get(target.name) ?? 0) + 1);
     let failed: ReadonlySet<string>;
     try {
       failed = new Set(await (target.invokeBatch as NonNullable<Target['invokeBatch']>)(batch.map((d) => d.event)));
     } catch {
       failed = new Set(batch.map((d) => d.event.id));
+    } finally {
+      this.batchesInFlight.set(target.name, (this.batchesInFlight.get(target.name) ?? 1) - 1);
     }
     for (const delivery of batch) {
       delivery.attempts++;

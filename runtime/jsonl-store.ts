@@ -22,6 +22,7 @@ export class JsonlStore<T> {
 
   /** Appends records as one write and flushes them to disk. */
   append(records: readonly T[]): void {
+    if (records.length === 0) return;
     this.write(records);
     fsyncSync(this.open());
     this.dirty = false;
