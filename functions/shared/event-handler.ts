@@ -32,16 +32,20 @@ export interface HandlerTools {
 export type { IncomingEvent } from './batch-handler.ts';
 
 export function eventBridgeHandler<E extends IncomingEvent, R>(serviceName: string, handle: (event: E, tools: HandlerTools) => Promise<R>) {
-  const logger = new Logger({ serviceName });
-  const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ErpGovernance' });
-  const handler = middy(async (event: E, context: Context) => {
+  const counted = countedPerEvent(handle);
+  return powertoolsInvocation(serviceName, (event, tools) => counted(event as E, tools));
+}
+
+/** Counts each event handled or failed, and logs a failure with the event's id, source and detail-type (never its detail). */
+function countedPerEvent<E extends IncomingEvent, R>(handle: (event: E, tools: HandlerTools) => Promise<R>) {
+  return async (event: E, tools: HandlerTools): Promise<R> => {
     try {
-      const result = await handle(event, { logger, metrics, context });
-      metrics.addMetric('EventsHandled', MetricUnit.Count, 1);
+      const result = await handle(event, tools);
+      tools.metrics.addMetric('EventsHandled', MetricUnit.Count, 1);
       return result;
     } catch (err) {
-      metrics.addMetric('EventsFailed', MetricUnit.Count, 1);
-      logger.error('event handling failed', {
+      tools.metrics.addMetric('EventsFailed', MetricUnit.Count, 1);
+      tools.logger.error('event handling failed', {
         eventId: String(event?.id),
         source: String(event?.source),
         detailType: String(event?.['detail-type']),
@@ -49,7 +53,17 @@ export function eventBridgeHandler<E extends IncomingEvent, R>(serviceName: stri
       });
       throw err;
     }
-  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  };
+}
+
+/**
+ * The Lambda handler around `invoke`: the logger gets the Lambda context and the metrics are
+ * flushed once per invocation (an SQS batch of a hundred events is one invocation, one flush).
+ */
+function powertoolsInvocation<R>(serviceName: string, invoke: (event: unknown, tools: HandlerTools) => Promise<R>) {
+  const logger = new Logger({ serviceName });
+  const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ErpGovernance' });
+  const handler = middy(async (event: unknown, context: Context) => invoke(event, { logger, metrics, context })).use(injectLambdaContext(logger, { resetKeys: true }));
   // The local runtime disables metrics and runs invocations concurrently in one process,
   // where a shared Metrics store would be flushed by whichever invocation ends first.
   return process.env.POWERTOOLS_METRICS_DISABLED === 'true' ? handler : handler.use(logMetrics(metrics));
@@ -242,7 +256,7 @@ export function governanceHandler<N extends FunctionName>(functionName: N, clock
   return (flows: GovernanceFlows<N>) => {
     const onFact = flows.onFact as FactFlow<N> | undefined;
     const onAwsEvent = takesAwsEvents(functionName) ? (flows.onAwsEvent as AwsEventFlow | undefined) : undefined;
-    const one = eventBridgeHandler(functionName, async (event: IncomingEvent, handlerTools) => {
+    const one = countedPerEvent(async (event: IncomingEvent, handlerTools: HandlerTools) => {
       const tools: GovernanceTools = { ...handlerTools, now: clock.now(), invocation: batchScopes.getStore() ?? invocationScope() };
       if (onAwsEvent && isAwsServiceEvent(event)) return readingAwsEvent(event, () => onAwsEvent(event, tools));
       const envelope = parseEnvelope(event);
@@ -257,10 +271,11 @@ export function governanceHandler<N extends FunctionName>(functionName: N, clock
       // Whatever the flow decides, the lifecycle resolves no finding on this fact's word.
       return withResolutionsHeld(`event ${fact.eventId} claims ${fact.clockSkew.claimedTime}, ${fact.clockSkew.allowed}`, () => onFact(fact, tools));
     });
-    if (!isBatched(functionName)) return one;
+    const batched = isBatched(functionName);
     /** Batches from the queue (in order, sharing one `InvocationScope`; a failed record comes back alone), or one event (schedules). */
-    return (event: unknown, context: Context): Promise<unknown> =>
-      isSqsBatch(event) ? batchScopes.run(invocationScope(), () => eachRecord(event, (e) => one(e, context))) : one(event as IncomingEvent, context);
+    return powertoolsInvocation(functionName, (event, handlerTools) =>
+      batched && isSqsBatch(event) ? batchScopes.run(invocationScope(), () => eachRecord(event, (e) => one(e, handlerTools))) : one(event as IncomingEvent, handlerTools),
+    );
   };
 }
 
