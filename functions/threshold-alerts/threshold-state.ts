@@ -69,11 +69,27 @@ function fromItem(item: Record<string, unknown>): HostState {
 /** Even with nothing due, the sweep queries the shards this often (bounds how late a crashed save's host is found). */
 const SILENCE_RECHECK_MS = HOUR_MS;
 
+/** How many hosts' stored silence deadlines a container remembers (a fleet; beyond it, it starts over). */
+const KNOWN_DEADLINES = 10_000;
+
 export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: string): ThresholdStore {
   const marker = dynamoDueMarker(client, tableName, 'threshold-silence', SILENCE_RECHECK_MS);
+  /**
+   * Per host, the silence deadline its stored version has (undefined: none), as last read or
+   * written here. A save is conditional on the version read just before it, so this is the
+   * deadline it replaces: a heartbeat moves it later, and the marker (already at or before the
+   * old one) needs no write. Only a new or earlier deadline lowers it.
+   */
+  const storedDeadline = new Map<string, string | undefined>();
+  const remember = (host: string, deadline: string | undefined) => {
+    if (storedDeadline.size >= KNOWN_DEADLINES) storedDeadline.clear();
+    storedDeadline.set(host, deadline);
+  };
   return {
     async get(host) {
       const item = await getItem(client, tableName, partition(host), SORT_KEY);
+      const sortKey = item?.[stateIndex.sortKey];
+      remember(host, typeof sortKey === 'string' ? sortKey.split('#')[0] : undefined);
       return item ? fromItem(item) : undefined;
     },
     async save(state, silenceDueAt) {
@@ -87,21 +103,26 @@ export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: 
         ...(state.silentSince ? { silentSince: state.silentSince } : {}),
         ...(silenceDueAt ? { [stateIndex.partitionKey]: silencePartition(state.host), [stateIndex.sortKey]: `${silenceDueAt}#${state.host}` } : {}),
       };
+      const replaced = storedDeadline.get(state.host);
       const saved = await putVersioned(client, tableName, item, state.version);
-      if (saved && silenceDueAt) await marker.lower(silenceDueAt);
-      return saved;
+      if (!saved) return false;
+      if (silenceDueAt && !(replaced !== undefined && Date.parse(replaced) <= Date.parse(silenceDueAt))) await marker.lower(silenceDueAt);
+      remember(state.host, silenceDueAt);
+      return true;
     },
     async silentBefore(now) {
       const reading = await marker.read();
       if (isIdle(reading, now)) return [];
-      const hosts: HostState[] = [];
-      const next: (string | undefined)[] = [];
-      for (let shard = 0; shard < SHARDS; shard++) {
-        const due = await queryDueOnIndex(client, tableName, `THRESHOLD-SILENCE#${shard}`, now);
-        hosts.push(...due.map(fromItem));
-        // Hosts due now keep the marker due (until the flow marks them silent); else the shard's first deadline ahead.
-        next.push(due.length > 0 ? now.toISOString() : await earliestOnIndex(client, tableName, `THRESHOLD-SILENCE#${shard}`));
-      }
+      // The shards side by side: a due sweep costs the time of one shard's queries, not of all of them.
+      const shards = await Promise.all(
+        Array.from({ length: SHARDS }, async (_, shard) => {
+          const due = (await queryDueOnIndex(client, tableName, `THRESHOLD-SILENCE#${shard}`, now)).map(fromItem);
+          // Hosts due now keep the marker due (until the flow marks them silent); else the shard's first deadline ahead.
+          return { due, next: due.length > 0 ? now.toISOString() : await earliestOnIndex(client, tableName, `THRESHOLD-SILENCE#${shard}`) };
+        }),
+      );
+      const hosts = shards.flatMap((s) => s.due);
+      const next = shards.map((s) => s.next);
       await marker.settle(reading, earliestOf(next), now);
       return hosts;
     },

@@ -81,6 +81,36 @@ it('the silence sweep still finds a silent host, and a quiet sweep finds nothing
   expect((await store.silentBefore(new Date('2026-03-01T10:21:00.000Z'))).map((h) => h.host)).toEqual(['erp-db-1']);
 });
 
+it('a heartbeat that moves a host\'s deadline later writes no marker; a new host or an earlier deadline lowers it', async () => {
+  const table = await freshTable();
+  let markerWrites = 0;
+  const counting = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+  counting.middlewareStack.add(
+    (next, context) => (args) => {
+      const key = (args.input as { Key?: Record<string, { S?: string }> }).Key?.[stateTable.partitionKey];
+      if (context.commandName === 'UpdateItemCommand' && String(key?.S ?? key).startsWith('DUE#')) markerWrites++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countMarkerWrites' },
+  );
+  const store = dynamoThresholdStore(counting, table);
+  const beat = async (version: number, seenAt: string, dueAt: string) => {
+    await store.get('erp-app-1');
+    expect(await store.save({ host: 'erp-app-1', version, seenAt, series: {} }, dueAt)).toBe(true);
+  };
+  await beat(1, '2026-03-01T10:00:00.000Z', '2026-03-01T10:20:00.000Z');
+  const afterFirst = markerWrites;
+  expect(afterFirst).toBeGreaterThan(0);
+  for (let i = 1; i <= 5; i++) await beat(1 + i, `2026-03-01T10:0${i}:00.000Z`, `2026-03-01T10:2${i}:00.000Z`);
+  expect(markerWrites).toBe(afterFirst);
+  // The policy shortened the window: the deadline moves earlier, so the marker is lowered.
+  await beat(7, '2026-03-01T10:06:00.000Z', '2026-03-01T10:16:00.000Z');
+  expect(markerWrites).toBeGreaterThan(afterFirst);
+  // And the sweep still finds the host at its stored deadline.
+  expect((await store.silentBefore(new Date('2026-03-01T10:17:00.000Z'))).map((h) => h.host)).toEqual(['erp-app-1']);
+  counting.destroy();
+});
+
 it('an idle drain stops at the marker; a new message makes the next drain send it', async () => {
   const table = await freshTable();
   const wake = dynamoDrainWake(docs, table);
