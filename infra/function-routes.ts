@@ -7,8 +7,7 @@
  * routed detail to its schema. Handlers import this module, so it imports nothing heavy
  * (the archive's key layout is plain data).
  */
-import { ARCHIVE_PREFIX, EVIDENCE_PREFIX, REPORTS_PREFIX } from '../schemas/archive-layout.ts';
-import { EXPORTS_PREFIX } from '../schemas/export-tables.ts';
+import { ARCHIVE_PREFIX, EVIDENCE_PREFIX, EXPORTS_PREFIX, REPORTS_PREFIX } from '../schemas/archive-layout.ts';
 
 export interface RuleDeclaration {
   /** Stable id, unique across the table; becomes part of the AWS rule's logical id. */

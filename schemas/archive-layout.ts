@@ -22,3 +22,12 @@ export const areaReportKey = (subject: ReportSubject, period: string, format: 'j
  */
 export const EVIDENCE_PREFIX = 'evidence';
 export const evidencePackPrefix = (month: string) => `${EVIDENCE_PREFIX}/period=${month}/`;
+
+/**
+ * Where the exported rows of the SQL tables (schemas/export-tables.ts) go:
+ * `exports/<table>/period=<YYYY-MM|YYYY-Qn>/rows.jsonl`. Here, not beside the tables, so the
+ * routing table (and every Lambda bundle) reads the prefix without loading the table
+ * declarations.
+ */
+export const EXPORTS_PREFIX = 'exports';
+export const exportKey = (table: string, period: string) => `${EXPORTS_PREFIX}/${table}/period=${period}/rows.jsonl`;

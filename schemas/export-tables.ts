@@ -12,6 +12,7 @@
  */
 import * as z from 'zod';
 import declared from './export-tables.json' with { type: 'json' };
+import { EXPORTS_PREFIX } from './archive-layout.ts';
 
 const columnTypes = ['string', 'bigint', 'double', 'boolean'] as const;
 export type ColumnType = (typeof columnTypes)[number];
@@ -25,9 +26,6 @@ export interface ExportTable {
   readonly columns: readonly Column[];
 }
 
-/** Where the exported rows of the findings and reports tables go in the archive: `exports/<table>/period=<YYYY-MM|YYYY-Qn>/rows.jsonl`. */
-export const EXPORTS_PREFIX = 'exports';
-export const exportKey = (table: string, period: string) => `${EXPORTS_PREFIX}/${table}/period=${period}/rows.jsonl`;
 
 const lowerCaseName = z.string().regex(/^[a-z][a-z0-9_]*$/, { message: 'must be lower case letters, digits and "_"' });
 const tableSchema = z

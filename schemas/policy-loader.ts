@@ -55,7 +55,7 @@ const loaded = new Map<string, Policy>();
  */
 export function loadPolicy(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): Policy {
   const file = options.file ?? nonBlank((options.env ?? process.env)[POLICY_FILE_ENV]);
-  if (file === undefined) return inlinePolicy() ?? shippedPolicy();
+  if (file === undefined) return shippedPolicy();
   const fullPath = resolve(file);
   const cached = loaded.get(fullPath);
   if (cached !== undefined) return cached;
@@ -64,19 +64,26 @@ export function loadPolicy(options: { file?: string; env?: NodeJS.ProcessEnv } =
   return policy;
 }
 
-let inlined: Policy | undefined;
+let baked: Policy | undefined;
 
 /**
- * On AWS there is no policy file: the stack validates the policy at synth (defaults applied,
- * calendars parsed) and bakes the result, as JSON, into each bundle with esbuild's `define`,
- * which replaces exactly the expression `process.env.ERPGOV_POLICY_INLINE` below. What was
- * validated at synth is not validated again at every cold start: it is read and frozen.
+ * The policy a governance function runs with. On AWS there is no policy file: the stack
+ * validates the policy at synth (defaults applied, calendars parsed) and bakes the result, as
+ * JSON, into each bundle with esbuild's `define`, which replaces exactly the expression
+ * `process.env.ERPGOV_POLICY_INLINE` below. What was validated at synth is not validated again
+ * at every cold start: it is read and frozen. In a bundle the test below is a constant, so
+ * esbuild drops the `loadPolicy` branch and, with it, the policy schema (bytes and parse work
+ * a Lambda never uses). Run unbundled (the local runtime, tests) it is `loadPolicy()`.
  */
-function inlinePolicy(): Policy | undefined {
-  const text = process.env.ERPGOV_POLICY_INLINE;
-  if (text === undefined || text === '') return undefined;
-  inlined ??= deepFreeze(JSON.parse(text) as Policy);
-  return inlined;
+export function functionPolicy(): Policy {
+  if (process.env.ERPGOV_POLICY_INLINE) {
+    baked ??= deepFreeze(JSON.parse(process.env.ERPGOV_POLICY_INLINE) as Policy);
+    return baked;
+  } else {
+    // An `else`, not code after the return: esbuild drops a constant condition's dead branch
+    // before it decides what the bundle uses; it removes unreachable statements only later.
+    return loadPolicy();
+  }
 }
 
 /** Forgets loaded files, so a test (or a reload command) reads them again. */

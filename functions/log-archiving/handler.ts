@@ -8,7 +8,7 @@
  * contract, flagged invalid, and never drops anything.
  */
 import type { Context } from 'aws-lambda';
-import { loadPolicy } from '../../schemas/policy-loader.ts';
+import { functionPolicy } from '../../schemas/policy-loader.ts';
 import { toAuditRecord, type AuditRecord } from '../shared/audit-trail/audit-record.ts';
 import { AppendInProgressError, dynamoAuditTrailStore, trailRecordExpiry } from '../shared/audit-trail/audit-trail-store.ts';
 import { stateDocumentClient } from '../shared/aws-clients.ts';
@@ -19,7 +19,7 @@ import { eventBridgeHandler, type HandlerTools, type IncomingEvent } from '../sh
 
 const config = readFunctionConfig();
 const trail = dynamoAuditTrailStore(stateDocumentClient(), config.stateTableName);
-const policy = loadPolicy();
+const policy = functionPolicy();
 
 /** Records a batch of events; returns each record and its outcome. */
 async function recordEvents(events: readonly IncomingEvent[], { logger }: HandlerTools) {

@@ -10,7 +10,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { stateDocumentClient } from '../shared/aws-clients.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { governanceHandler, type GovernanceTools } from '../shared/event-handler.ts';
-import { loadPolicy } from '../../schemas/policy-loader.ts';
+import { functionPolicy } from '../../schemas/policy-loader.ts';
 import { loadChannelSettings, type ChannelSettings } from './channel-settings.ts';
 import { consoleOutboxSender } from './console-outbox-sender.ts';
 import { dynamoDigestStore } from './digest-store.ts';
@@ -24,7 +24,7 @@ import { smtpSender } from './smtp-sender.ts';
 import { dynamoSubjectStore } from './subject-store.ts';
 
 const config = readFunctionConfig();
-const policy = loadPolicy();
+const policy = functionPolicy();
 const documents = stateDocumentClient();
 
 // Secrets are fetched on the first invocation (an async read), then kept for the container's life.

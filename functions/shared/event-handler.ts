@@ -15,7 +15,7 @@ import type { Context } from 'aws-lambda';
 import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
 import { InvalidEventError } from '../../schemas/errors.ts';
 import { validateDetail, type DetailOf, type DetailTypeName } from '../../schemas/registry.ts';
-import { loadPolicy, type Policy } from '../../schemas/policy-loader.ts';
+import { functionPolicy, type Policy } from '../../schemas/policy-loader.ts';
 import { isBatched, routedDetailTypes, scheduleIds, takesAwsEvents, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf, type TakesAwsEvents } from '../../infra/function-routes.ts';
 import { eachRecord, isSqsBatch, type IncomingEvent } from './batch-handler.ts';
 import { processClock, type Clock } from './clock.ts';
@@ -145,7 +145,7 @@ export function clockSkewOf(claimedTime: string, receivedAt: Date, tolerance: Sk
  * `ClockSkew`); an unexpected, broken or forged one is an invalid event (not retried, kept
  * as a dead letter for inspection).
  */
-export function routedFact<N extends FunctionName>(envelope: EventEnvelope, functionName: N, receivedAt: Date = processClock.now(), tolerance: SkewTolerance = loadPolicy().ingress): RoutedFact<N> {
+export function routedFact<N extends FunctionName>(envelope: EventEnvelope, functionName: N, receivedAt: Date = processClock.now(), tolerance: SkewTolerance = functionPolicy().ingress): RoutedFact<N> {
   const detailType = envelope['detail-type'];
   const routed: readonly string[] = routedDetailTypes(functionName);
   if (!routed.includes(detailType)) {

@@ -5,7 +5,7 @@
  * the flows' dependencies: each flow reads the ports it declares and ignores the rest.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadPolicy } from '../../schemas/policy-loader.ts';
+import { functionPolicy } from '../../schemas/policy-loader.ts';
 import { busClient, stateDocumentClient } from './aws-clients.ts';
 import { readFunctionConfig } from './config.ts';
 import { eventBridgePublisher } from './event-publisher.ts';
@@ -21,7 +21,7 @@ export function governanceWiring<S extends object = object>(areaStores: (documen
     tableName,
     findings: dynamoFindingsStore(documents, tableName),
     publisher: eventBridgePublisher(busClient(), config.eventBusName),
-    policy: loadPolicy(),
+    policy: functionPolicy(),
     ...areaStores(documents, tableName),
   };
 }

@@ -349,13 +349,25 @@ describe('the policy baked into the Lambda bundles at synth', () => {
     }
   });
 
-  it('is read as baked (frozen, no second validation) when ERPGOV_POLICY_INLINE is set', async () => {
+  it('is not there when a function runs unbundled (local runtime, tests): the function reads loadPolicy()', async () => {
+    vi.resetModules();
+    vi.stubEnv('ERPGOV_POLICY_INLINE', '');
+    try {
+      const fresh = await import('../../schemas/policy-loader.ts');
+      expect(fresh.functionPolicy()).toBe(fresh.loadPolicy());
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
+  });
+
+  it('is what a function reads (frozen, no second validation) when ERPGOV_POLICY_INLINE is set', async () => {
     const baked = parseWholePolicy(customised, 'test');
     vi.resetModules();
     vi.stubEnv('ERPGOV_POLICY_INLINE', JSON.stringify(baked));
     try {
       const fresh = await import('../../schemas/policy-loader.ts');
-      const policy = fresh.loadPolicy({ env: {} });
+      const policy = fresh.functionPolicy();
       expect(policy).toStrictEqual(baked);
       expect(Object.isFrozen(policy.change.freeze.calendars)).toBe(true);
     } finally {

@@ -5,7 +5,8 @@
  */
 import type { StoredFinding } from '../findings/finding.ts';
 import type { AreaReports, BackupReportView, ChangeReportView, OperationsReportView, PermissionReportView } from './report-views.ts';
-import { exportKey, REPORT_TABLES } from '../../../schemas/export-tables.ts';
+import { exportKey } from '../../../schemas/archive-layout.ts';
+import { REPORT_TABLES } from '../../../schemas/export-tables.ts';
 import { findingRow } from './evidence-render.ts';
 
 export type Row = Record<string, string | number | boolean | null>;
