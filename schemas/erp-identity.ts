@@ -6,9 +6,10 @@
  * The ERP's own identifiers decide where the contract has them: `Operation Audited.operationId`
  * (the ERP's id of the log entry) and `Login.sessionId`. Facts without one are the same
  * operation when the same source says the same thing about the same moment: same detail-type,
- * same event time and the same detail (canonical JSON, key order ignored). Pure.
+ * same event time and the same detail (canonical JSON, key order ignored: `canonical-json.ts`). Pure.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.ts';
 
 /** Detail fields that carry the ERP's own id of the operation, per detail-type. */
 const ERP_OPERATION_IDS: Readonly<Record<string, readonly string[]>> = {
@@ -22,18 +23,8 @@ export function erpOperationKey(source: string, detailType: string, time: string
     const id = detail[field];
     if (typeof id === 'string' && id !== '') return `${source}|${detailType}|${field}=${id}`;
   }
-  const digest = createHash('sha256').update(canonical(detail)).digest('hex');
+  const digest = createHash('sha256').update(canonicalJson(detail)).digest('hex');
   return `${source}|${detailType}|${time}|${digest}`;
-}
-
-/** JSON with object keys sorted, iteratively safe for the shallow details of the contract. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 /**

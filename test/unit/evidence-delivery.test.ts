@@ -12,7 +12,7 @@ import { deliverMonthlyEvidence, type DeliveryPorts } from '../../functions/evid
 import type { ArchiveStore } from '../../functions/shared/archive-store.ts';
 import type { AuditRecord } from '../../functions/shared/audit-trail/audit-record.ts';
 import { memoryAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
-import { canonicalJson } from '../../functions/shared/audit-trail/hash-chain.ts';
+import { canonicalJson } from '../../schemas/canonical-json.ts';
 import { memoryControlFeed } from '../../functions/shared/evidence/control-feed.ts';
 import { buildEvidenceIndex } from '../../functions/shared/evidence/evidence-index.ts';
 import { keyIdOf, localSigner, type PackManifest } from '../../functions/shared/evidence/pack-manifest.ts';

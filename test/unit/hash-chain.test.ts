@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, genesisHash, nextLink, verifyChain, type ChainHead, type ChainLink } from '../../functions/shared/audit-trail/hash-chain.ts';
+import { canonicalJson } from '../../schemas/canonical-json.ts';
+import { genesisHash, nextLink, verifyChain, type ChainHead, type ChainLink } from '../../functions/shared/audit-trail/hash-chain.ts';
 
 type Rec = { eventId: string; action: string };
 const chainId = 'erp.sap#2026-11-29';

@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from './audit-record.ts';
-import { canonicalJson, type BrokenLink, type ChainLink } from './hash-chain.ts';
+import { canonicalJson } from '../../../schemas/canonical-json.ts';
+import type { BrokenLink, ChainLink } from './hash-chain.ts';
 
 /** One sealed record: which event, and the hash of its record as it was written. */
 export interface SealedEntry {

@@ -7,6 +7,7 @@
  * names the first broken link. Pure.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../../schemas/canonical-json.ts';
 
 export interface ChainLink<R> {
   readonly chainId: string;
@@ -33,18 +34,6 @@ export interface BrokenLink {
 }
 
 export type ChainVerdict = { readonly ok: true; readonly chainId: string; readonly links: number } | ({ readonly ok: false } & BrokenLink);
-
-/** JSON with object keys sorted at every level, so equal records always hash alike. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -14,7 +14,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { canonicalJson } from '../audit-trail/hash-chain.ts';
+import { canonicalJson } from '../../../schemas/canonical-json.ts';
 import type { Period } from './period.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
