@@ -14,9 +14,10 @@ import type { ChangeReport } from '../../functions/change-approvals/change-repor
 import type { OperationsReport } from '../../functions/incident-response/operations-report.ts';
 import { folderArchiveStore, type ArchiveStore } from '../../functions/shared/archive-store.ts';
 import { processClock } from '../../functions/shared/clock.ts';
+import { mapWithConcurrency } from '../../functions/shared/concurrency.ts';
 import { dynamoFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import { quarterOf, startOfMonth } from '../../functions/shared/time.ts';
-import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
+import { ARCHIVE_PREFIX, REPORTS_PREFIX, type ReportSubject } from '../../schemas/archive-layout.ts';
 import { AUDIT_RECORDS_TABLE, FINDINGS_TABLE, REPORT_TABLES, type ExportTable } from '../../schemas/export-tables.ts';
 import { parsePeriod } from '../../functions/shared/evidence/period.ts';
 import { dataDirFrom } from '../options.ts';
@@ -96,26 +97,24 @@ async function runQuery(engine: SqlEngine, sql: string): Promise<QueryResult> {
 }
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+/** Archive objects read at once by `erpgov sql`. */
+const ARCHIVE_READS_IN_FLIGHT = 8;
 
 /** Every SQL table's rows: the archive's audit lines and reports, and the findings as they stand. */
 export async function loadTables(archive: ArchiveStore, findings: Parameters<typeof findingsRows>[0], now: Date): Promise<{ table: ExportTable; rows: Row[] }[]> {
+  // A year of archive is hundreds of objects: read a few at once, keep the listing's order.
+  const readAll = async (prefix: string, suffix: string) => {
+    const keys = (await archive.list(prefix)).filter((key) => key.endsWith(suffix));
+    const bodies = await mapWithConcurrency(keys, ARCHIVE_READS_IN_FLIGHT, (key) => archive.get(key));
+    return keys.flatMap((key, i) => (bodies[i] ? [{ key, body: bodies[i] as Uint8Array }] : []));
+  };
   const audit: Row[] = [];
-  for (const key of await archive.list(`${ARCHIVE_PREFIX}/records/`)) {
-    if (!key.endsWith('.jsonl.gz')) continue;
+  for (const { key, body } of await readAll(`${ARCHIVE_PREFIX}/records/`, '.jsonl.gz')) {
     const date = /date=(\d{4}-\d{2}-\d{2})/.exec(key)?.[1] ?? '';
-    const body = await archive.get(key);
-    if (!body) continue;
     for (const line of decode(gunzipSync(body)).split('\n')) if (line.trim() !== '') audit.push(auditRecordRow(JSON.parse(line) as Record<string, unknown>, date));
   }
-  const reports = async <R>(folder: string, rows: (r: R) => Row[]): Promise<Row[]> => {
-    const all: Row[] = [];
-    for (const key of await archive.list(`reports/${folder}/`)) {
-      if (!key.endsWith('.json')) continue;
-      const body = await archive.get(key);
-      if (body) all.push(...rows(JSON.parse(decode(body)) as R));
-    }
-    return all;
-  };
+  const reports = async <R>(subject: ReportSubject, rows: (r: R) => Row[]): Promise<Row[]> =>
+    (await readAll(`${REPORTS_PREFIX}/${subject}/`, '.json')).flatMap(({ body }) => rows(JSON.parse(decode(body)) as R));
   const byName = new Map(REPORT_TABLES.map((t) => [t.name, t]));
   const table = (name: string) => byName.get(name) as ExportTable;
   return [
