@@ -36,12 +36,15 @@ export class JsonlStore<T> {
   }
 
   /**
-   * Resolves once everything written so far is on disk. Callers in the same moment share one
-   * fsync, off the event loop's thread; one that comes while an fsync runs waits for the next.
+   * Resolves once everything written so far is on disk. Callers in the same turn of the event
+   * loop share one fsync, off the event loop's thread; one that comes while an fsync runs waits
+   * for the next.
    */
   flush(): Promise<void> {
     if (!this.dirty && !this.queued) return this.syncing;
-    this.queued ??= this.syncing.then(() => {
+    // The fsync starts on the next turn of the event loop, not at once: the other requests that
+    // turn's I/O brings (concurrent PutEvents calls) write first, and one fsync covers them all.
+    this.queued ??= this.syncing.then(() => new Promise((turn) => setImmediate(turn))).then(() => {
       this.queued = undefined;
       this.dirty = false;
       const fd = this.fd;
