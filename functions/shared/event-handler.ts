@@ -5,7 +5,6 @@
  * Secrets never go to the log: only the event's id, source and detail-type are logged,
  * never its detail.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -37,8 +36,8 @@ export function eventBridgeHandler<E extends IncomingEvent, R>(serviceName: stri
 }
 
 /** Counts each event handled or failed, and logs a failure with the event's id, source and detail-type (never its detail). */
-function countedPerEvent<E extends IncomingEvent, R>(handle: (event: E, tools: HandlerTools) => Promise<R>) {
-  return async (event: E, tools: HandlerTools): Promise<R> => {
+function countedPerEvent<E extends IncomingEvent, T extends HandlerTools, R>(handle: (event: E, tools: T) => Promise<R>) {
+  return async (event: E, tools: T): Promise<R> => {
     try {
       const result = await handle(event, tools);
       tools.metrics.addMetric('EventsHandled', MetricUnit.Count, 1);
@@ -212,8 +211,6 @@ function invocationScope(): InvocationScope {
   };
 }
 
-/** The scope of the SQS batch being handled; the local runtime runs invocations concurrently in one process, so it goes with the async context. */
-const batchScopes = new AsyncLocalStorage<InvocationScope>();
 
 /**
  * An event from an AWS service (any `aws.*` source but the scheduler's), as AWS put it on the
@@ -256,8 +253,10 @@ export function governanceHandler<N extends FunctionName>(functionName: N, clock
   return (flows: GovernanceFlows<N>) => {
     const onFact = flows.onFact as FactFlow<N> | undefined;
     const onAwsEvent = takesAwsEvents(functionName) ? (flows.onAwsEvent as AwsEventFlow | undefined) : undefined;
-    const one = countedPerEvent(async (event: IncomingEvent, handlerTools: HandlerTools) => {
-      const tools: GovernanceTools = { ...handlerTools, now: clock.now(), invocation: batchScopes.getStore() ?? invocationScope() };
+    // The invocation's scope is handed down, not kept in an AsyncLocalStorage: the local runtime
+    // runs invocations concurrently in one process, and a storage would put a hook on every promise.
+    const one = countedPerEvent(async (event: IncomingEvent, handlerTools: HandlerTools & { readonly invocation: InvocationScope }) => {
+      const tools: GovernanceTools = { ...handlerTools, now: clock.now() };
       if (onAwsEvent && isAwsServiceEvent(event)) return readingAwsEvent(event, () => onAwsEvent(event, tools));
       const envelope = parseEnvelope(event);
       if (isScheduledEvent(envelope)) {
@@ -273,9 +272,10 @@ export function governanceHandler<N extends FunctionName>(functionName: N, clock
     });
     const batched = isBatched(functionName);
     /** Batches from the queue (in order, sharing one `InvocationScope`; a failed record comes back alone), or one event (schedules). */
-    return powertoolsInvocation(functionName, (event, handlerTools) =>
-      batched && isSqsBatch(event) ? batchScopes.run(invocationScope(), () => eachRecord(event, (e) => one(e, handlerTools))) : one(event as IncomingEvent, handlerTools),
-    );
+    return powertoolsInvocation(functionName, (event, handlerTools) => {
+      const tools = { ...handlerTools, invocation: invocationScope() };
+      return batched && isSqsBatch(event) ? eachRecord(event, (e) => one(e, tools)) : one(event as IncomingEvent, tools);
+    });
   };
 }
 
