@@ -28,9 +28,19 @@ export type GuideArea = z.infer<typeof guideArea>;
 export const ruleMode = z.enum(['enforce', 'report-only']);
 export type RuleMode = z.infer<typeof ruleMode>;
 
-export const schemaVersion1 = z
-  .literal(1)
-  .describe('Version of this detail-type\'s contract. A change that breaks integrators gets a new version; today every detail-type is at 1.');
+/**
+ * A schema built on its first use, not at module load, and kept. The detail schemas are built
+ * this way: a Lambda validates only the few detail-types routed to it, and building all of
+ * them at load cost ~35-40 ms of every cold start. The fields a file's schemas share are
+ * plain functions (`account()`), called while the schema that uses them is built.
+ */
+export function builtOnFirstUse<S>(build: () => S): () => S {
+  let built: S | undefined;
+  return () => (built ??= build());
+}
+
+const schemaVersion1 = () =>
+  z.literal(1).describe('Version of this detail-type\'s contract. A change that breaks integrators gets a new version; today every detail-type is at 1.');
 
 /** An identifier: account, person, backup, change... Trimmed; blank is refused. */
 export function identifier(description: string) {
@@ -60,17 +70,16 @@ export function list<T extends z.ZodType>(item: T, description: string) {
   return z.array(item).max(1000).describe(description);
 }
 
-export const moduleName = identifier('ERP module, as the ERP names it, e.g. "orders", "finance", "inventory", "production-planning".');
+export const moduleName = () => identifier('ERP module, as the ERP names it, e.g. "orders", "finance", "inventory", "production-planning".');
 
-export const deviceId = identifier(
-  'Device the action came from: its MAC address (guide 2.2 binds each account to a device) or another stable device fingerprint.',
-);
+export const deviceId = () =>
+  identifier('Device the action came from: its MAC address (guide 2.2 binds each account to a device) or another stable device fingerprint.');
 
 export const passedOrFailed = z.enum(['passed', 'failed']);
 
 /** A detail object: `schemaVersion` first, then the fact's fields; unknown fields allowed (see above). */
 export function erpFact<S extends z.ZodRawShape>(description: string, shape: S) {
-  return z.looseObject({ schemaVersion: schemaVersion1, ...shape }).describe(description);
+  return z.looseObject({ schemaVersion: schemaVersion1(), ...shape }).describe(description);
 }
 
 /**

@@ -4,7 +4,7 @@
  * bottleneck hunting (3.3: slow SQL, the modules that fail most often).
  */
 import * as z from 'zod';
-import { erpFact, identifier, label, list, moduleName, prose, timestamp } from './common.ts';
+import { builtOnFirstUse, erpFact, identifier, label, list, moduleName, prose, timestamp } from './common.ts';
 
 export const metricStatistic = z.enum(['sample', 'average', 'p95', 'p99', 'max']);
 export type MetricStatistic = z.infer<typeof metricStatistic>;
@@ -27,23 +27,23 @@ export const metricUnits: Readonly<Record<MetricName, 'percent' | 'seconds'>> = 
 /** Most datapoints one Metric Sample may carry (a host's metrics of one scrape, or a short backlog). */
 export const MAX_DATAPOINTS_PER_SAMPLE = 500;
 
-const metricField = metricName.describe('What was measured: "cpu" and "memory" (percent used), "disk-free" (percent free), "order-latency" (seconds to process one order), "report-duration" (seconds to generate one report).');
-const valueField = z.number().nonnegative().describe('The measured value, in `unit`.');
-const unitField = z.enum(['percent', 'seconds']).describe('"percent" for cpu, memory and disk-free (0–100); "seconds" for order-latency and report-duration.');
+const metricField = () => metricName.describe('What was measured: "cpu" and "memory" (percent used), "disk-free" (percent free), "order-latency" (seconds to process one order), "report-duration" (seconds to generate one report).');
+const valueField = () => z.number().nonnegative().describe('The measured value, in `unit`.');
+const unitField = () => z.enum(['percent', 'seconds']).describe('"percent" for cpu, memory and disk-free (0–100); "seconds" for order-latency and report-duration.');
 
 /** One datapoint of a sample that carries several (same host; its own metric, value, unit and time). */
-export const metricDatapoint = z
+export const metricDatapoint = () => z
   .strictObject({
-    metric: metricField,
-    value: valueField,
-    unit: unitField,
+    metric: metricField(),
+    value: valueField(),
+    unit: unitField(),
     at: timestamp('When the value was measured; the event\'s time if absent.').optional(),
     statistic: z.enum(['sample', 'average', 'p95', 'p99', 'max']).optional().describe('How the value aggregates its window; "sample" if absent.'),
-    module: moduleName.optional().describe('ERP module a business metric belongs to.'),
+    module: moduleName().optional().describe('ERP module a business metric belongs to.'),
     volume: identifier('Disk or volume, for disk-free.').optional(),
   })
   .describe('One measurement of a metric of the sample\'s host.');
-export type MetricDatapoint = z.infer<typeof metricDatapoint>;
+export type MetricDatapoint = z.infer<ReturnType<typeof metricDatapoint>>;
 
 /** A value in the unit its metric must be measured in: the field named when not. */
 function checkUnit(point: { metric?: MetricName | undefined; unit?: string | undefined; value?: number | undefined }, ctx: z.RefinementCtx, path: (string | number)[]) {
@@ -56,18 +56,18 @@ function checkUnit(point: { metric?: MetricName | undefined; unit?: string | und
   }
 }
 
-export const metricSample = erpFact('One measurement of a resource or business metric (guide 3.1, 3.2), or several: `datapoints` carries many measurements of the host at once (each with its own metric, unit and time).', {
+export const metricSample = builtOnFirstUse(() => erpFact('One measurement of a resource or business metric (guide 3.1, 3.2), or several: `datapoints` carries many measurements of the host at once (each with its own metric, unit and time).', {
   host: identifier('Server or instance measured, e.g. "erp-app-01"; for business metrics, the ERP instance.'),
-  metric: metricField.optional(),
-  value: valueField.optional(),
-  unit: unitField.optional(),
+  metric: metricField().optional(),
+  value: valueField().optional(),
+  unit: unitField().optional(),
   statistic: z.enum(['sample', 'average', 'p95', 'p99', 'max']).optional().describe('How the value aggregates the measurement window; "sample" (a single reading) if absent.'),
   windowSeconds: z.number().int().positive().optional().describe('Length of the aggregation window, in seconds.'),
-  module: moduleName.optional().describe('ERP module a business metric belongs to, e.g. "orders".'),
+  module: moduleName().optional().describe('ERP module a business metric belongs to, e.g. "orders".'),
   report: label('Report name, for report-duration, e.g. "month-end P&L".').optional(),
   volume: identifier('Disk or volume, for disk-free, e.g. "/hana/data".').optional(),
   datapoints: z
-    .array(metricDatapoint)
+    .array(metricDatapoint())
     .min(1)
     .max(MAX_DATAPOINTS_PER_SAMPLE)
     .optional()
@@ -81,30 +81,30 @@ export const metricSample = erpFact('One measurement of a resource or business m
   }
   checkUnit(sample, ctx, []);
   sample.datapoints?.forEach((point, i) => checkUnit(point, ctx, ['datapoints', i]));
-});
-export type MetricSample = z.infer<typeof metricSample>;
+}));
+export type MetricSample = z.infer<ReturnType<typeof metricSample>>;
 
-export const slowQuery = erpFact('A database query ran slower than the APM\'s threshold (guide 3.3).', {
+export const slowQuery = builtOnFirstUse(() => erpFact('A database query ran slower than the APM\'s threshold (guide 3.3).', {
   system: identifier('Database or ERP instance, e.g. "sap-prd-hana".'),
   queryFingerprint: identifier('Stable id of the normalised statement, so repeated runs of one query group together.'),
   statement: prose('Normalised SQL with literals stripped (never customer data), truncated as needed.').optional(),
   durationSeconds: z.number().nonnegative().describe('How long the query ran, in seconds.'),
-  module: moduleName.optional().describe('ERP module that issued the query.'),
+  module: moduleName().optional().describe('ERP module that issued the query.'),
   tables: list(identifier('Table'), 'Tables the query touched; candidates for an index.').optional(),
   rowsExamined: z.number().int().nonnegative().optional().describe('Rows the database examined.'),
   detectedBy: label('Tool that reported it, e.g. "new-relic", "pg_stat_statements".').optional(),
-});
-export type SlowQuery = z.infer<typeof slowQuery>;
+}));
+export type SlowQuery = z.infer<ReturnType<typeof slowQuery>>;
 
-export const moduleError = erpFact('An ERP module raised errors (guide 3.3: find the modules that fail most often).', {
-  module: moduleName,
+export const moduleError = builtOnFirstUse(() => erpFact('An ERP module raised errors (guide 3.3: find the modules that fail most often).', {
+  module: moduleName(),
   errorClass: identifier('Kind of error, stable across occurrences, e.g. "inventory-lock-conflict".'),
   message: prose('Error message of the latest occurrence (no personal data).').optional(),
   occurrences: z.number().int().positive().default(1).describe('How many times the error occurred in the window; 1 if absent.'),
   windowSeconds: z.number().int().positive().optional().describe('Window the occurrences were counted over, in seconds.'),
   host: identifier('Server that raised it.').optional(),
-});
-export type ModuleError = z.infer<typeof moduleError>;
+}));
+export type ModuleError = z.infer<ReturnType<typeof moduleError>>;
 
 /** The measurements a sample carries, one per datapoint, in the order sent; the single form is one datapoint at the event's time. */
 export function sampleDatapoints(sample: MetricSample, eventTime: string): { metric: MetricName; value: number; at: string; volume?: string; module?: string; statistic?: MetricStatistic }[] {
