@@ -4,7 +4,8 @@
  * PutEvents endpoint, the audit trail, the handlers). Each detail-type's example lives in
  * examples.ts, which the contract does not import, so the Lambda bundles do not carry them.
  */
-import type * as z from 'zod';
+import { globalRegistry, type $ZodLiteral } from 'zod/v4/core';
+import type * as z from './zod-mini.ts';
 import type { GuideArea } from './details/common.ts';
 import { guideArea } from './details/common.ts';
 import { employeeDeparted, employeeTransferred, login, permissionReviewSignedOff, roleAssigned, roleRevoked, temporaryGrantIssued } from './details/access.ts';
@@ -79,7 +80,7 @@ const contract = {
   'Entry Rejected': { area: 'pipeline', controls: ['6.1'], schema: entryRejected },
   'Finding Acknowledged': { area: 'pipeline', controls: [], schema: findingAcknowledged },
   'Finding Exception Granted': { area: 'pipeline', controls: [], schema: findingExceptionGranted },
-} as const satisfies Record<string, { area: GuideArea; controls: readonly string[]; schema: () => z.ZodType }>;
+} as const satisfies Record<string, { area: GuideArea; controls: readonly string[]; schema: () => z.ZodMiniType }>;
 
 export type DetailTypeName = keyof typeof contract;
 type Contract = typeof contract;
@@ -99,7 +100,7 @@ export interface RegistryEntry {
   /** What the fact is; from the schema's description (reading it builds the schema). */
   readonly description: string;
   /** Built on first access, then kept. */
-  readonly schema: z.ZodType;
+  readonly schema: z.ZodMiniType;
 }
 
 export const registry: ReadonlyMap<DetailTypeName, RegistryEntry> = new Map(
@@ -108,12 +109,12 @@ export const registry: ReadonlyMap<DetailTypeName, RegistryEntry> = new Map(
     const entry: RegistryEntry = {
       detailType,
       get version() {
-        return schema().shape.schemaVersion.value;
+        return (schema().shape.schemaVersion as $ZodLiteral<number>)._zod.def.values[0] as number;
       },
       area,
       controls,
       get description() {
-        return schema().description ?? detailType;
+        return globalRegistry.get(schema())?.description ?? detailType;
       },
       get schema() {
         return schema();

@@ -1,13 +1,13 @@
 /**
  * The contract builds a detail schema on its first use, not at module load (a Lambda validates
- * only the types routed to it). Counted through zod's object constructor: every detail schema
+ * only the types routed to it). Counted through zod/mini's object constructor: every detail schema
  * is a `z.looseObject`.
  */
 import { describe, expect, it, vi } from 'vitest';
 
 const built = vi.hoisted(() => ({ objects: 0 }));
-vi.mock('zod', async (importOriginal) => {
-  const zod = await importOriginal<typeof import('zod')>();
+vi.mock('zod/mini', async (importOriginal) => {
+  const zod = await importOriginal<typeof import('zod/mini')>();
   return {
     ...zod,
     looseObject: ((...args: Parameters<typeof zod.looseObject>) => {
