@@ -32,4 +32,10 @@ describe('contract registry: detail schemas built on first use', () => {
     expect(registry.get('Login')?.version).toBe(1);
     expect(built.objects).toBe(1);
   });
+
+  it('configures zod\'s English messages with the contract alone (zod/mini ships none)', async () => {
+    const { config } = await import('zod/v4/core');
+    await import('../../schemas/registry.ts');
+    expect(config().localeError?.({ code: 'custom', input: 1, path: [] } as never)).toBe('Invalid input');
+  });
 });
