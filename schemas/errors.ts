@@ -11,7 +11,7 @@
  * This module sits in the lowest layer so that the contract, infra, the runtime and the
  * functions can all use it.
  */
-import { ZodError } from 'zod';
+import { $ZodError } from 'zod/v4/core';
 
 export abstract class PipelineError extends Error {
   abstract readonly retryable: boolean;
@@ -40,7 +40,8 @@ export class ConfigurationError extends PermanentError {}
 /** Whether retrying `err` can help: by type, with validation errors from zod counted as permanent. */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof PipelineError) return err.retryable;
-  // zod's own errors (a schema parse outside the contract door) are validation errors too.
-  if (err instanceof ZodError) return false;
+  // zod's own errors (a schema parse outside the contract door) are validation errors too;
+  // the core class is the base of both classic zod's and zod/mini's.
+  if (err instanceof $ZodError) return false;
   return true;
 }

@@ -10,7 +10,7 @@
  * module loads: a column with a type neither engine knows, a repeated name or an empty
  * description stops the CLI and `cdk synth`.
  */
-import * as z from 'zod';
+import * as z from './zod-mini.ts';
 import declared from './export-tables.json' with { type: 'json' };
 import { EXPORTS_PREFIX } from './archive-layout.ts';
 
@@ -27,17 +27,16 @@ export interface ExportTable {
 }
 
 
-const lowerCaseName = z.string().regex(/^[a-z][a-z0-9_]*$/, { message: 'must be lower case letters, digits and "_"' });
-const tableSchema = z
+const lowerCaseName = z.string().check(z.regex(/^[a-z][a-z0-9_]*$/, { message: 'must be lower case letters, digits and "_"' }));
+const tableSchema = z.pipe(z
   .strictObject({
     name: lowerCaseName,
-    description: z.string().min(1),
+    description: z.string().check(z.minLength(1)),
     /** Only where it is not `exports/<name>`. */
-    prefix: z.string().min(1).optional(),
-    columns: z.array(z.tuple([lowerCaseName, z.enum(columnTypes), z.string().min(1)])).min(1),
+    prefix: z.optional(z.string().check(z.minLength(1))),
+    columns: z.array(z.tuple([lowerCaseName, z.enum(columnTypes), z.string().check(z.minLength(1))])).check(z.minLength(1)),
   })
-  .refine((table) => new Set(table.columns.map(([name]) => name)).size === table.columns.length, { message: 'repeats a column name' })
-  .transform(({ name, description, prefix, columns }): ExportTable => ({ name, description, prefix: prefix ?? `${EXPORTS_PREFIX}/${name}`, columns }));
+  .check(z.refine((table) => new Set(table.columns.map(([name]) => name)).size === table.columns.length, { message: 'repeats a column name' })), z.transform(({ name, description, prefix, columns }): ExportTable => ({ name, description, prefix: prefix ?? `${EXPORTS_PREFIX}/${name}`, columns })));
 const tables = z.strictObject({ auditRecords: tableSchema, findings: tableSchema, reports: z.array(tableSchema) }).parse(declared);
 
 /** Every finding of the shared lifecycle, one row each, as of the export. */

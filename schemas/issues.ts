@@ -6,7 +6,7 @@
  * Convention: a custom message written in a schema (`refine`, `superRefine`, `regex`) starts
  * with "must ..." and is used as is; zod's generic messages are rephrased here.
  */
-import type * as z from 'zod';
+import type * as z from 'zod/v4/core';
 
 export interface Problem {
   /** Key path, e.g. `detail.modules[0]` or `audit.retention.days`. */
@@ -20,11 +20,11 @@ export interface Problem {
 const MAX_VALUE_TEXT = 60;
 
 /** One problem per issue (an unknown-keys issue yields one per key). Needs `reportInput: true` at parse time. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], root: string, schema?: z.ZodType): Problem[] {
+export function describeIssues(issues: readonly z.$ZodIssue[], root: string, schema?: z.$ZodType): Problem[] {
   return issues.flatMap((issue) => describeIssue(issue, root, schema));
 }
 
-export function describeIssue(issue: z.core.$ZodIssue, root: string, schema?: z.ZodType): Problem[] {
+export function describeIssue(issue: z.$ZodIssue, root: string, schema?: z.$ZodType): Problem[] {
   const path = formatPath(root, issue.path);
   if (issue.code === 'unrecognized_keys') {
     const parent = issue.input as Record<string, unknown> | undefined;
@@ -84,7 +84,7 @@ const FORMAT_NAMES: Readonly<Record<string, string>> = {
   uuid: 'a UUID',
 };
 
-function expectation(issue: z.core.$ZodIssue): string {
+function expectation(issue: z.$ZodIssue): string {
   if (issue.message.startsWith('must ')) return issue.message;
   switch (issue.code) {
     case 'invalid_type': {
@@ -127,7 +127,7 @@ function kindOf(value: unknown): string {
  * The keys an object schema accepts at `path`, looking through wrappers (default, optional,
  * refinements) and into records and arrays. Best effort: undefined when it cannot tell.
  */
-export function objectKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
+export function objectKeysAt(schema: z.$ZodType, path: readonly PropertyKey[]): string[] | undefined {
   let current: unknown = schema;
   for (let i = 0; ; i++) {
     current = unwrap(current);

@@ -14,10 +14,15 @@
  * leaver's role); `report-only` evaluates the rule and reports, nothing more.
  */
 import * as z from 'zod';
-import { ruleMode } from './details/common.ts';
+import { ruleMode as contractRuleMode } from './details/common.ts';
 import { approverRole } from './details/change.ts';
 import { controlId, findingSeverity } from './details/pipeline.ts';
-import { incidentSeverity } from './details/incident.ts';
+import { incidentSeverity as contractIncidentSeverity } from './details/incident.ts';
+
+// The contract's enums are zod/mini (what the Lambdas load); the policy defaults them, so it
+// takes classic twins with the same values.
+const ruleMode = z.enum(contractRuleMode.options);
+const incidentSeverity = z.enum(contractIncidentSeverity.options);
 import { isTimeZone } from './time-zones.ts';
 
 /** Audit logs are kept at least 6 months (guide 6.1, China's Data Security Law). */

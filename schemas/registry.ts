@@ -4,7 +4,8 @@
  * PutEvents endpoint, the audit trail, the handlers). Each detail-type's example lives in
  * examples.ts, which the contract does not import, so the Lambda bundles do not carry them.
  */
-import type * as z from 'zod';
+import { globalRegistry, type $ZodLiteral } from 'zod/v4/core';
+import type * as z from './zod-mini.ts';
 import type { GuideArea } from './details/common.ts';
 import { guideArea } from './details/common.ts';
 import { employeeDeparted, employeeTransferred, login, permissionReviewSignedOff, roleAssigned, roleRevoked, temporaryGrantIssued } from './details/access.ts';
@@ -33,7 +34,12 @@ export type { OperationAudited, OperationVerified } from './details/audit.ts';
 export type { FindingRaised, FindingResolved, CommandIssued, EntryRejected, FindingAcknowledged, FindingExceptionGranted } from './details/pipeline.ts';
 export type { GuideArea } from './details/common.ts';
 
-/** Detail-type → area, controls of the guide it serves, schema. Order here is the order of the docs. */
+/**
+ * Detail-type → area, controls of the guide it serves, schema. Each schema is built on its
+ * first use (`builtOnFirstUse` in details/common.ts): the first validation of its type, or the
+ * first read of the entry's `schema`, `version` or `description`; listing the registry builds
+ * none. Order here is the order of the docs.
+ */
 const contract = {
   'Backup Completed': { area: 'backup', controls: ['1.1', '1.3'], schema: backupCompleted },
   'Backup Failed': { area: 'backup', controls: ['1.1'], schema: backupFailed },
@@ -74,25 +80,27 @@ const contract = {
   'Entry Rejected': { area: 'pipeline', controls: ['6.1'], schema: entryRejected },
   'Finding Acknowledged': { area: 'pipeline', controls: [], schema: findingAcknowledged },
   'Finding Exception Granted': { area: 'pipeline', controls: [], schema: findingExceptionGranted },
-} as const satisfies Record<string, { area: GuideArea; controls: readonly string[]; schema: z.ZodType }>;
+} as const satisfies Record<string, { area: GuideArea; controls: readonly string[]; schema: () => z.ZodMiniType }>;
 
 export type DetailTypeName = keyof typeof contract;
 type Contract = typeof contract;
+type SchemaOf<K extends DetailTypeName> = ReturnType<Contract[K]['schema']>;
 /** The detail of `K` after validation (defaults applied). */
-export type DetailOf<K extends DetailTypeName> = z.output<Contract[K]['schema']>;
+export type DetailOf<K extends DetailTypeName> = z.output<SchemaOf<K>>;
 /** The detail of `K` as an ERP sends it. */
-export type DetailInput<K extends DetailTypeName> = z.input<Contract[K]['schema']>;
+export type DetailInput<K extends DetailTypeName> = z.input<SchemaOf<K>>;
 
 export interface RegistryEntry {
   readonly detailType: DetailTypeName;
-  /** The `schemaVersion` this pipeline accepts for the type. */
+  /** The `schemaVersion` this pipeline accepts for the type (reading it builds the schema). */
   readonly version: number;
   readonly area: GuideArea;
   /** Controls of the guide the fact serves (empty for the pipeline's own events). */
   readonly controls: readonly string[];
-  /** What the fact is; from the schema's description. */
+  /** What the fact is; from the schema's description (reading it builds the schema). */
   readonly description: string;
-  readonly schema: z.ZodType;
+  /** Built on first access, then kept. */
+  readonly schema: z.ZodMiniType;
 }
 
 export const registry: ReadonlyMap<DetailTypeName, RegistryEntry> = new Map(
@@ -100,11 +108,17 @@ export const registry: ReadonlyMap<DetailTypeName, RegistryEntry> = new Map(
     const { area, controls, schema } = contract[detailType];
     const entry: RegistryEntry = {
       detailType,
-      version: schema.shape.schemaVersion.value,
+      get version() {
+        return (schema().shape.schemaVersion as $ZodLiteral<number>)._zod.def.values[0] as number;
+      },
       area,
       controls,
-      description: schema.description ?? detailType,
-      schema,
+      get description() {
+        return globalRegistry.get(schema())?.description ?? detailType;
+      },
+      get schema() {
+        return schema();
+      },
     };
     return [detailType, entry];
   }),

@@ -52,7 +52,7 @@ export function renderJsonSchemas(): Map<string, string> {
     index.push({ detailType: entry.detailType, version: entry.version, area: entry.area, controls: entry.controls, file, $id });
   }
 
-  files.set('envelope.json', render(eventEnvelope, { $id: `${ID_PREFIX}envelope`, title: 'EventBridge event', description: eventEnvelope.description ?? '' }));
+  files.set('envelope.json', render(eventEnvelope, { $id: `${ID_PREFIX}envelope`, title: 'EventBridge event', description: z.globalRegistry.get(eventEnvelope)?.description ?? '' }));
   files.set(
     'policy.json',
     render(policySchema, {
@@ -82,7 +82,7 @@ interface Header {
 }
 
 /** Fixed header keys first, then zod's output in its own (declaration) order, examples last. */
-function render(schema: z.ZodType, header: Header): string {
+function render(schema: z.core.$ZodType, header: Header): string {
   // io "input": the schema of what a sender writes (fields with defaults are optional).
   const generated = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'throw' }) as Record<string, unknown>;
   const { $schema, description: _ignored, ...body } = generated;

@@ -324,7 +324,7 @@ async function tagEarlierOperations(deps: GovernanceDeps, grant: Grant): Promise
   for (const record of await deps.trail.recordsOccurredBetween(grant.startsAt, grant.grantExpiresAt)) {
     if (!record.valid || record.detailType !== 'Operation Audited' || record.actor !== grant.account) continue;
     // Valid when recorded: the contract types the original detail.
-    const parsed = operationAudited.safeParse((JSON.parse(record.originalEvent) as { detail?: unknown }).detail);
+    const parsed = operationAudited().safeParse((JSON.parse(record.originalEvent) as { detail?: unknown }).detail);
     if (!parsed.success) continue;
     const { outcome, grantId: named } = parsed.data;
     if (outcome === 'failure' || outcome === 'denied') continue;

@@ -7,41 +7,41 @@
  * cannot be read is "malformed" — flagged as a finding by the flow, never an error (the audit
  * trail already keeps the event verbatim). Pure.
  */
-import * as z from 'zod';
+import * as z from '../../schemas/zod-mini.ts';
 import type { BackupPolicy, DatasetKey } from './catalogue.ts';
 import { addDays } from '../shared/time.ts';
 import type { Observation } from './observations.ts';
 
-const text = z.union([z.string(), z.number()]).transform(String);
+const text = z.pipe(z.union([z.string(), z.number()]), z.transform(String));
 /** A number, or a string holding one ("7200"). */
-const numeric = z.union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+const numeric = z.union([z.number(), z.pipe(z.string().check(z.trim(), z.regex(/^-?\d+(\.\d+)?$/)), z.transform(Number))]);
 /** A boolean, or "true"/"false". */
-const flag = z.union([z.boolean(), z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False']).transform((v) => v.toLowerCase() === 'true')]);
+const flag = z.union([z.boolean(), z.pipe(z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False']), z.transform((v) => v.toLowerCase() === 'true'))]);
 /** ISO text, or epoch seconds (AWS's API spelling) as a number or a string. */
 const instant = z.union([
-  z.number().transform((n) => new Date(n < 1e11 ? n * 1000 : n)),
-  z.string().trim().min(1).transform((s) => (/^\d+(\.\d+)?$/.test(s) ? new Date(Number(s) < 1e11 ? Number(s) * 1000 : Number(s)) : new Date(s))),
-]).refine((d) => !Number.isNaN(d.getTime()), { message: 'not a date' });
+  z.pipe(z.number(), z.transform((n) => new Date(n < 1e11 ? n * 1000 : n))),
+  z.pipe(z.string().check(z.trim(), z.minLength(1)), z.transform((s) => (/^\d+(\.\d+)?$/.test(s) ? new Date(Number(s) < 1e11 ? Number(s) * 1000 : Number(s)) : new Date(s)))),
+]).check(z.refine((d) => !Number.isNaN(d.getTime()), { message: 'not a date' }));
 
 /** The envelope, loosely: only what the function needs, in whatever type AWS gave it. */
 export const awsServiceEnvelope = z.looseObject({
   id: text,
-  source: z.string().min(1),
-  'detail-type': z.string().min(1),
+  source: z.string().check(z.minLength(1)),
+  'detail-type': z.string().check(z.minLength(1)),
   time: instant,
-  account: z.unknown().optional(),
-  region: z.string().optional(),
-  resources: z.array(z.unknown()).optional(),
+  account: z.optional(z.unknown()),
+  region: z.optional(z.string()),
+  resources: z.optional(z.array(z.unknown())),
   detail: z.record(z.string(), z.unknown()),
 });
 
-const lifecycle = z.looseObject({ deleteAfterDays: numeric.optional(), DeleteAfterDays: numeric.optional() }).optional();
-const calculated = z.looseObject({ deleteAt: instant.optional(), DeleteAt: instant.optional() }).optional();
-const tags = z.record(z.string(), text).optional();
+const lifecycle = z.optional(z.looseObject({ deleteAfterDays: z.optional(numeric), DeleteAfterDays: z.optional(numeric) }));
+const calculated = z.optional(z.looseObject({ deleteAt: z.optional(instant), DeleteAt: z.optional(instant) }));
+const tags = z.optional(z.record(z.string(), text));
 
 /** Optional fields of one type: `{ name: schema.optional(), ... }`. */
-function optionalFields<const K extends string, T extends z.ZodType>(schema: T, names: readonly K[]): Record<K, z.ZodOptional<T>> {
-  return Object.fromEntries(names.map((name) => [name, schema.optional()])) as Record<K, z.ZodOptional<T>>;
+function optionalFields<const K extends string, T extends z.ZodMiniType>(schema: T, names: readonly K[]): Record<K, z.ZodMiniOptional<T>> {
+  return Object.fromEntries(names.map((name) => [name, z.optional(schema)])) as Record<K, z.ZodMiniOptional<T>>;
 }
 
 /** Fields of the AWS Backup details the function reads (camelCase as EventBridge delivers them), by type; anything else is kept, not read. */
@@ -54,8 +54,8 @@ const backupDetail = z.looseObject({
   ]),
   ...optionalFields(text, ['backupJobId', 'copyJobId', 'restoreJobId']),
   ...optionalFields(instant, ['creationDate', 'completionDate']),
-  backupSizeInBytes: numeric.optional(),
-  isEncrypted: flag.optional(),
+  backupSizeInBytes: z.optional(numeric),
+  isEncrypted: z.optional(flag),
   lifecycle,
   calculatedLifecycle: calculated,
   tags,

@@ -9,28 +9,28 @@
  * accounts, numbers sent as strings; only what the gate needs is required, everything else is
  * kept verbatim by the audit trail.
  */
-import * as z from 'zod';
+import * as z from '../../schemas/zod-mini.ts';
 import type { Policy } from '../../schemas/policy.ts';
 
-const text = z.union([z.string(), z.number()]).transform(String);
+const text = z.pipe(z.union([z.string(), z.number()]), z.transform(String));
 
 /** The envelope as AWS services send it, keeping only what the gate reads. */
 export const awsServiceEnvelope = z.looseObject({
   id: text,
-  source: z.string().startsWith('aws.'),
-  'detail-type': z.string().min(1),
-  time: z.string().refine((t) => !Number.isNaN(Date.parse(t)), { message: 'must be a date-time' }),
-  resources: z.array(z.unknown()).optional(),
+  source: z.string().check(z.startsWith('aws.')),
+  'detail-type': z.string().check(z.minLength(1)),
+  time: z.string().check(z.refine((t) => !Number.isNaN(Date.parse(t)), { message: 'must be a date-time' })),
+  resources: z.optional(z.array(z.unknown())),
   detail: z.record(z.string(), z.unknown()),
 });
 export type AwsServiceEnvelope = z.infer<typeof awsServiceEnvelope>;
 
-const pipelineDetail = z.looseObject({ pipeline: z.string().min(1), state: z.string().min(1), 'execution-id': text.optional(), stage: z.string().optional(), action: z.string().optional() });
-const codeDeployDetail = z.looseObject({ application: z.string().optional(), deploymentGroup: z.string().min(1), deploymentId: text.optional(), state: z.string().min(1) });
-const stackDetail = z.looseObject({ 'stack-id': z.string().min(1), 'status-details': z.looseObject({ status: z.string().min(1) }) });
-const parameterDetail = z.looseObject({ name: z.string().min(1), operation: z.string().min(1) });
-const calendarDetail = z.looseObject({ state: z.enum(['OPEN', 'CLOSED']), atTime: z.string().optional() });
-const rdsDetail = z.looseObject({ EventCategories: z.array(z.string()).default([]), SourceIdentifier: z.string().optional(), SourceArn: z.string().optional(), Message: z.string().optional(), EventID: z.string().optional() });
+const pipelineDetail = z.looseObject({ pipeline: z.string().check(z.minLength(1)), state: z.string().check(z.minLength(1)), 'execution-id': z.optional(text), stage: z.optional(z.string()), action: z.optional(z.string()) });
+const codeDeployDetail = z.looseObject({ application: z.optional(z.string()), deploymentGroup: z.string().check(z.minLength(1)), deploymentId: z.optional(text), state: z.string().check(z.minLength(1)) });
+const stackDetail = z.looseObject({ 'stack-id': z.string().check(z.minLength(1)), 'status-details': z.looseObject({ status: z.string().check(z.minLength(1)) }) });
+const parameterDetail = z.looseObject({ name: z.string().check(z.minLength(1)), operation: z.string().check(z.minLength(1)) });
+const calendarDetail = z.looseObject({ state: z.enum(['OPEN', 'CLOSED']), atTime: z.optional(z.string()) });
+const rdsDetail = z.looseObject({ EventCategories: z._default(z.array(z.string()), []), SourceIdentifier: z.optional(z.string()), SourceArn: z.optional(z.string()), Message: z.optional(z.string()), EventID: z.optional(z.string()) });
 
 /** The detail-types the change gate reads from AWS, by source (declared in the routing table's default-bus rule). */
 export const AWS_GATE_SOURCES = ['aws.codepipeline', 'aws.codedeploy', 'aws.cloudformation', 'aws.ssm', 'aws.rds'] as const;

@@ -18,7 +18,7 @@
  * for other moments: an expiry, the start and end of a backup, the date a departure takes
  * effect. Every timestamp is ISO-8601 with an explicit offset (`Z` or `+08:00`), never local.
  */
-import * as z from 'zod';
+import * as z from '../zod-mini.ts';
 
 /** The six areas of the maintenance guide, plus the pipeline's own events. */
 export const guideArea = z.enum(['backup', 'access', 'performance', 'change', 'incident', 'audit', 'pipeline']);
@@ -28,49 +28,58 @@ export type GuideArea = z.infer<typeof guideArea>;
 export const ruleMode = z.enum(['enforce', 'report-only']);
 export type RuleMode = z.infer<typeof ruleMode>;
 
-export const schemaVersion1 = z
-  .literal(1)
-  .describe('Version of this detail-type\'s contract. A change that breaks integrators gets a new version; today every detail-type is at 1.');
+/**
+ * A schema built on its first use, not at module load, and kept. The detail schemas are built
+ * this way: a Lambda validates only the few detail-types routed to it, and building all of
+ * them at load cost ~35-40 ms of every cold start. The fields a file's schemas share are
+ * plain functions (`account()`), called while the schema that uses them is built.
+ */
+export function builtOnFirstUse<S>(build: () => S): () => S {
+  let built: S | undefined;
+  return () => (built ??= build());
+}
+
+const schemaVersion1 = () =>
+  z.literal(1).check(z.describe('Version of this detail-type\'s contract. A change that breaks integrators gets a new version; today every detail-type is at 1.'));
 
 /** An identifier: account, person, backup, change... Trimmed; blank is refused. */
 export function identifier(description: string) {
-  return z.string().trim().min(1).max(256).describe(description);
+  return z.string().check(z.trim(), z.minLength(1), z.maxLength(256), z.describe(description));
 }
 
 /** A short human text: a title, a role name, a reason. */
 export function label(description: string) {
-  return z.string().trim().min(1).max(512).describe(description);
+  return z.string().check(z.trim(), z.minLength(1), z.maxLength(512), z.describe(description));
 }
 
 /** Free text that may run long: a rollback plan, a root cause. */
 export function prose(description: string) {
-  return z.string().trim().min(1).max(4000).describe(description);
+  return z.string().check(z.trim(), z.minLength(1), z.maxLength(4000), z.describe(description));
 }
 
 export function timestamp(description: string) {
-  return z.iso.datetime({ offset: true }).describe(`${description} ISO-8601 date-time with offset, e.g. 2026-03-01T09:30:00+08:00.`);
+  return z.iso.datetime({ offset: true }).check(z.describe(`${description} ISO-8601 date-time with offset, e.g. 2026-03-01T09:30:00+08:00.`));
 }
 
 /** A list with at least one item (a role opens at least one module). */
-export function nonEmptyList<T extends z.ZodType>(item: T, description: string) {
-  return z.array(item).min(1).max(1000).describe(description);
+export function nonEmptyList<T extends z.ZodMiniType>(item: T, description: string) {
+  return z.array(item).check(z.minLength(1), z.maxLength(1000), z.describe(description));
 }
 
-export function list<T extends z.ZodType>(item: T, description: string) {
-  return z.array(item).max(1000).describe(description);
+export function list<T extends z.ZodMiniType>(item: T, description: string) {
+  return z.array(item).check(z.maxLength(1000), z.describe(description));
 }
 
-export const moduleName = identifier('ERP module, as the ERP names it, e.g. "orders", "finance", "inventory", "production-planning".');
+export const moduleName = () => identifier('ERP module, as the ERP names it, e.g. "orders", "finance", "inventory", "production-planning".');
 
-export const deviceId = identifier(
-  'Device the action came from: its MAC address (guide 2.2 binds each account to a device) or another stable device fingerprint.',
-);
+export const deviceId = () =>
+  identifier('Device the action came from: its MAC address (guide 2.2 binds each account to a device) or another stable device fingerprint.');
 
 export const passedOrFailed = z.enum(['passed', 'failed']);
 
 /** A detail object: `schemaVersion` first, then the fact's fields; unknown fields allowed (see above). */
-export function erpFact<S extends z.ZodRawShape>(description: string, shape: S) {
-  return z.looseObject({ schemaVersion: schemaVersion1, ...shape }).describe(description);
+export function erpFact<S extends z.core.$ZodLooseShape>(description: string, shape: S) {
+  return z.looseObject({ schemaVersion: schemaVersion1(), ...shape }).check(z.describe(description));
 }
 
 /**
@@ -80,7 +89,7 @@ export function erpFact<S extends z.ZodRawShape>(description: string, shape: S) 
  * `schemas/issues.ts`.
  */
 export function inOrder<K extends string>(earlier: K, later: K, { strictlyAfter = false } = {}) {
-  return (value: Partial<Record<K, unknown>>, ctx: z.RefinementCtx) => {
+  return (value: Partial<Record<K, unknown>>, ctx: z.core.$RefinementCtx) => {
     const from = value[earlier];
     const to = value[later];
     if (typeof from !== 'string' || typeof to !== 'string') return;

@@ -3,8 +3,8 @@
  * (3.1 CPU, memory, free disk; 3.2 order latency, report duration), and the raw material for
  * bottleneck hunting (3.3: slow SQL, the modules that fail most often).
  */
-import * as z from 'zod';
-import { erpFact, identifier, label, list, moduleName, prose, timestamp } from './common.ts';
+import * as z from '../zod-mini.ts';
+import { builtOnFirstUse, erpFact, identifier, label, list, moduleName, prose, timestamp } from './common.ts';
 
 export const metricStatistic = z.enum(['sample', 'average', 'p95', 'p99', 'max']);
 export type MetricStatistic = z.infer<typeof metricStatistic>;
@@ -27,26 +27,26 @@ export const metricUnits: Readonly<Record<MetricName, 'percent' | 'seconds'>> = 
 /** Most datapoints one Metric Sample may carry (a host's metrics of one scrape, or a short backlog). */
 export const MAX_DATAPOINTS_PER_SAMPLE = 500;
 
-const metricField = metricName.describe('What was measured: "cpu" and "memory" (percent used), "disk-free" (percent free), "order-latency" (seconds to process one order), "report-duration" (seconds to generate one report).');
-const valueField = z.number().nonnegative().describe('The measured value, in `unit`.');
-const unitField = z.enum(['percent', 'seconds']).describe('"percent" for cpu, memory and disk-free (0–100); "seconds" for order-latency and report-duration.');
+const metricField = () => metricName.check(z.describe('What was measured: "cpu" and "memory" (percent used), "disk-free" (percent free), "order-latency" (seconds to process one order), "report-duration" (seconds to generate one report).'));
+const valueField = () => z.number().check(z.nonnegative(), z.describe('The measured value, in `unit`.'));
+const unitField = () => z.enum(['percent', 'seconds']).check(z.describe('"percent" for cpu, memory and disk-free (0–100); "seconds" for order-latency and report-duration.'));
 
 /** One datapoint of a sample that carries several (same host; its own metric, value, unit and time). */
-export const metricDatapoint = z
+export const metricDatapoint = () => z
   .strictObject({
-    metric: metricField,
-    value: valueField,
-    unit: unitField,
-    at: timestamp('When the value was measured; the event\'s time if absent.').optional(),
-    statistic: z.enum(['sample', 'average', 'p95', 'p99', 'max']).optional().describe('How the value aggregates its window; "sample" if absent.'),
-    module: moduleName.optional().describe('ERP module a business metric belongs to.'),
-    volume: identifier('Disk or volume, for disk-free.').optional(),
+    metric: metricField(),
+    value: valueField(),
+    unit: unitField(),
+    at: z.optional(timestamp('When the value was measured; the event\'s time if absent.')),
+    statistic: z.optional(z.enum(['sample', 'average', 'p95', 'p99', 'max'])).check(z.describe('How the value aggregates its window; "sample" if absent.')),
+    module: z.optional(moduleName()).check(z.describe('ERP module a business metric belongs to.')),
+    volume: z.optional(identifier('Disk or volume, for disk-free.')),
   })
-  .describe('One measurement of a metric of the sample\'s host.');
-export type MetricDatapoint = z.infer<typeof metricDatapoint>;
+  .check(z.describe('One measurement of a metric of the sample\'s host.'));
+export type MetricDatapoint = z.infer<ReturnType<typeof metricDatapoint>>;
 
 /** A value in the unit its metric must be measured in: the field named when not. */
-function checkUnit(point: { metric?: MetricName | undefined; unit?: string | undefined; value?: number | undefined }, ctx: z.RefinementCtx, path: (string | number)[]) {
+function checkUnit(point: { metric?: MetricName | undefined; unit?: string | undefined; value?: number | undefined }, ctx: z.core.$RefinementCtx, path: (string | number)[]) {
   if (point.metric === undefined || point.unit === undefined) return;
   const expected = metricUnits[point.metric];
   if (point.unit !== expected) {
@@ -56,23 +56,21 @@ function checkUnit(point: { metric?: MetricName | undefined; unit?: string | und
   }
 }
 
-export const metricSample = erpFact('One measurement of a resource or business metric (guide 3.1, 3.2), or several: `datapoints` carries many measurements of the host at once (each with its own metric, unit and time).', {
+export const metricSample = builtOnFirstUse(() => erpFact('One measurement of a resource or business metric (guide 3.1, 3.2), or several: `datapoints` carries many measurements of the host at once (each with its own metric, unit and time).', {
   host: identifier('Server or instance measured, e.g. "erp-app-01"; for business metrics, the ERP instance.'),
-  metric: metricField.optional(),
-  value: valueField.optional(),
-  unit: unitField.optional(),
-  statistic: z.enum(['sample', 'average', 'p95', 'p99', 'max']).optional().describe('How the value aggregates the measurement window; "sample" (a single reading) if absent.'),
-  windowSeconds: z.number().int().positive().optional().describe('Length of the aggregation window, in seconds.'),
-  module: moduleName.optional().describe('ERP module a business metric belongs to, e.g. "orders".'),
-  report: label('Report name, for report-duration, e.g. "month-end P&L".').optional(),
-  volume: identifier('Disk or volume, for disk-free, e.g. "/hana/data".').optional(),
-  datapoints: z
-    .array(metricDatapoint)
-    .min(1)
-    .max(MAX_DATAPOINTS_PER_SAMPLE)
-    .optional()
-    .describe(`Several measurements of the host at once (at most ${MAX_DATAPOINTS_PER_SAMPLE}); given instead of, or besides, metric/value/unit.`),
-}).superRefine((sample, ctx) => {
+  metric: z.optional(metricField()),
+  value: z.optional(valueField()),
+  unit: z.optional(unitField()),
+  statistic: z.optional(z.enum(['sample', 'average', 'p95', 'p99', 'max'])).check(z.describe('How the value aggregates the measurement window; "sample" (a single reading) if absent.')),
+  windowSeconds: z.optional(z.number().check(z.int(), z.positive())).check(z.describe('Length of the aggregation window, in seconds.')),
+  module: z.optional(moduleName()).check(z.describe('ERP module a business metric belongs to, e.g. "orders".')),
+  report: z.optional(label('Report name, for report-duration, e.g. "month-end P&L".')),
+  volume: z.optional(identifier('Disk or volume, for disk-free, e.g. "/hana/data".')),
+  datapoints: z.optional(z
+    .array(metricDatapoint())
+    .check(z.minLength(1), z.maxLength(MAX_DATAPOINTS_PER_SAMPLE)))
+    .check(z.describe(`Several measurements of the host at once (at most ${MAX_DATAPOINTS_PER_SAMPLE}); given instead of, or besides, metric/value/unit.`)),
+}).check(z.superRefine((sample, ctx) => {
   const single = [sample.metric, sample.value, sample.unit];
   if (sample.datapoints === undefined || single.some((field) => field !== undefined)) {
     for (const [field, given] of [['metric', sample.metric], ['value', sample.value], ['unit', sample.unit]] as const) {
@@ -81,30 +79,30 @@ export const metricSample = erpFact('One measurement of a resource or business m
   }
   checkUnit(sample, ctx, []);
   sample.datapoints?.forEach((point, i) => checkUnit(point, ctx, ['datapoints', i]));
-});
-export type MetricSample = z.infer<typeof metricSample>;
+})));
+export type MetricSample = z.infer<ReturnType<typeof metricSample>>;
 
-export const slowQuery = erpFact('A database query ran slower than the APM\'s threshold (guide 3.3).', {
+export const slowQuery = builtOnFirstUse(() => erpFact('A database query ran slower than the APM\'s threshold (guide 3.3).', {
   system: identifier('Database or ERP instance, e.g. "sap-prd-hana".'),
   queryFingerprint: identifier('Stable id of the normalised statement, so repeated runs of one query group together.'),
-  statement: prose('Normalised SQL with literals stripped (never customer data), truncated as needed.').optional(),
-  durationSeconds: z.number().nonnegative().describe('How long the query ran, in seconds.'),
-  module: moduleName.optional().describe('ERP module that issued the query.'),
-  tables: list(identifier('Table'), 'Tables the query touched; candidates for an index.').optional(),
-  rowsExamined: z.number().int().nonnegative().optional().describe('Rows the database examined.'),
-  detectedBy: label('Tool that reported it, e.g. "new-relic", "pg_stat_statements".').optional(),
-});
-export type SlowQuery = z.infer<typeof slowQuery>;
+  statement: z.optional(prose('Normalised SQL with literals stripped (never customer data), truncated as needed.')),
+  durationSeconds: z.number().check(z.nonnegative(), z.describe('How long the query ran, in seconds.')),
+  module: z.optional(moduleName()).check(z.describe('ERP module that issued the query.')),
+  tables: z.optional(list(identifier('Table'), 'Tables the query touched; candidates for an index.')),
+  rowsExamined: z.optional(z.number().check(z.int(), z.nonnegative())).check(z.describe('Rows the database examined.')),
+  detectedBy: z.optional(label('Tool that reported it, e.g. "new-relic", "pg_stat_statements".')),
+}));
+export type SlowQuery = z.infer<ReturnType<typeof slowQuery>>;
 
-export const moduleError = erpFact('An ERP module raised errors (guide 3.3: find the modules that fail most often).', {
-  module: moduleName,
+export const moduleError = builtOnFirstUse(() => erpFact('An ERP module raised errors (guide 3.3: find the modules that fail most often).', {
+  module: moduleName(),
   errorClass: identifier('Kind of error, stable across occurrences, e.g. "inventory-lock-conflict".'),
-  message: prose('Error message of the latest occurrence (no personal data).').optional(),
-  occurrences: z.number().int().positive().default(1).describe('How many times the error occurred in the window; 1 if absent.'),
-  windowSeconds: z.number().int().positive().optional().describe('Window the occurrences were counted over, in seconds.'),
-  host: identifier('Server that raised it.').optional(),
-});
-export type ModuleError = z.infer<typeof moduleError>;
+  message: z.optional(prose('Error message of the latest occurrence (no personal data).')),
+  occurrences: z._default(z.number().check(z.int(), z.positive()), 1).check(z.describe('How many times the error occurred in the window; 1 if absent.')),
+  windowSeconds: z.optional(z.number().check(z.int(), z.positive())).check(z.describe('Window the occurrences were counted over, in seconds.')),
+  host: z.optional(identifier('Server that raised it.')),
+}));
+export type ModuleError = z.infer<ReturnType<typeof moduleError>>;
 
 /** The measurements a sample carries, one per datapoint, in the order sent; the single form is one datapoint at the event's time. */
 export function sampleDatapoints(sample: MetricSample, eventTime: string): { metric: MetricName; value: number; at: string; volume?: string; module?: string; statistic?: MetricStatistic }[] {
