@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { esbuildLambdaOptions } from '../infra/lambda-bundling.ts';
-import { routingTable } from '../infra/routes.ts';
+import { routingTable, type RoutedFunction } from '../infra/routes.ts';
 import { REPO_ROOT } from '../runtime/local-runtime.ts';
 import { shippedPolicy } from '../schemas/policy-loader.ts';
 
@@ -27,10 +27,10 @@ const dir = mkdtempSync(join(tmpdir(), 'erpgov-bundles-'));
 const bakedPolicy = shippedPolicy();
 
 /** The options the stack gives esbuild (infra/lambda-bundling.ts), with the metafile for the weights. */
-const common = { ...esbuildLambdaOptions(bakedPolicy), metafile: true, logLevel: 'silent' as const };
+const common = (fn: RoutedFunction) => ({ ...esbuildLambdaOptions(fn, bakedPolicy), metafile: true, logLevel: 'silent' as const });
 
-async function bundle(entry: string, outfile: string): Promise<{ bytes: number; metafile: Metafile }> {
-  const result = await build({ ...common, entryPoints: [entry], outfile });
+async function bundle(fn: RoutedFunction, entry: string, outfile: string): Promise<{ bytes: number; metafile: Metafile }> {
+  const result = await build({ ...common(fn), entryPoints: [entry], outfile });
   return { bytes: statSync(outfile).size, metafile: result.metafile as Metafile };
 }
 
@@ -97,12 +97,12 @@ let worstImport = 0;
 for (const fn of routingTable) {
   if (only && !only.has(fn.name)) continue;
   const out = join(dir, `${fn.name}.mjs`);
-  const fnBundle = await bundle(resolve(REPO_ROOT, fn.entry), out);
+  const fnBundle = await bundle(fn, resolve(REPO_ROOT, fn.entry), out);
   const packages = sdkPackages(fnBundle.metafile);
   const sdkEntry = join(dir, `${fn.name}.sdk-entry.mjs`);
   writeFileSync(sdkEntry, sdkOnlyEntry(packages));
   const sdkOut = join(dir, `${fn.name}.sdk.mjs`);
-  const sdkBundle = await build({ ...common, entryPoints: [sdkEntry], outfile: sdkOut, nodePaths: [join(REPO_ROOT, 'node_modules')] }).then(() => statSync(sdkOut).size);
+  const sdkBundle = await build({ ...common(fn), entryPoints: [sdkEntry], outfile: sdkOut, nodePaths: [join(REPO_ROOT, 'node_modules')] }).then(() => statSync(sdkOut).size);
   const [fnMs, sdkMs] = coldImportMs(out, sdkOut);
   worstBytes = Math.max(worstBytes, fnBundle.bytes / sdkBundle);
   worstImport = Math.max(worstImport, fnMs / sdkMs);

@@ -98,8 +98,13 @@ function awsServiceEvents<const D extends readonly string[]>(id: string, descrip
   return { id, description, eventPattern: { source: sources, ...(detailTypes ? { 'detail-type': detailTypes } : {}) }, eventBus: 'default' } as const;
 }
 
-/** The product's functions. Later capabilities add their entries here, and only here. */
-export const functionDeclarations = [
+/**
+ * The product's functions. Later capabilities add their entries here, and only here. Built in
+ * a call marked pure: a Lambda bundle reads its routing facts baked at synth (`routingOf`), and
+ * the mark lets esbuild leave the table (its prose above all) out of the bundle, which it
+ * cannot prove side-effect free on its own (template literals over imported constants).
+ */
+export const functionDeclarations = /* @__PURE__ */ (() => [
   {
     name: 'log-archiving',
     description: 'Audit trail (guide 6.1-6.4): every event on the bus becomes an append-only audit record.',
@@ -309,7 +314,7 @@ export const functionDeclarations = [
     signsEvidence: true,
     timeoutSeconds: 900,
   },
-] as const satisfies readonly FunctionDeclaration[];
+] as const satisfies readonly FunctionDeclaration[])();
 
 type Declared = (typeof functionDeclarations)[number];
 export type FunctionName = Declared['name'];
@@ -340,27 +345,69 @@ function declarationOf(name: FunctionName): FunctionDeclaration {
   return found;
 }
 
-/** The detail-types function `name`'s rules route to it, in declaration order. */
-export function routedDetailTypes<N extends FunctionName>(name: N): readonly RoutedDetailTypeOf<N>[] {
-  const types = declarationOf(name).rules.flatMap((rule) => {
+/** What a function's handler needs to know about its own routing: derived from the table, and baked into its bundle. */
+export interface HandlerRouting {
+  readonly name: string;
+  /** The contract detail-types its rules route to it (not the AWS services' events of its default-bus rules), in declaration order. */
+  readonly detailTypes: readonly string[];
+  readonly scheduleIds: readonly string[];
+  /** It has rules on the default bus (AWS services' own events). */
+  readonly takesAwsEvents: boolean;
+  /** It takes its rules' events in SQS batches. */
+  readonly batched: boolean;
+}
+
+/** A function's handler routing, derived from its declaration (the stack bakes it from the definition it deploys). */
+export function handlerRouting(declaration: Pick<FunctionDeclaration, 'name' | 'rules' | 'schedules' | 'batch'>): HandlerRouting {
+  const detailTypes = declaration.rules.flatMap((rule) => {
     if (rule.eventBus === 'default') return [];
     const listed = rule.eventPattern['detail-type'];
     return Array.isArray(listed) ? listed.filter((t): t is string => typeof t === 'string') : [];
   });
-  return [...new Set(types)] as RoutedDetailTypeOf<N>[];
+  return {
+    name: declaration.name,
+    detailTypes: [...new Set(detailTypes)],
+    scheduleIds: declaration.schedules.map((s) => s.id),
+    takesAwsEvents: declaration.rules.some((rule) => rule.eventBus === 'default'),
+    batched: declaration.batch !== undefined,
+  };
+}
+
+let baked: HandlerRouting | undefined;
+
+/**
+ * Function `name`'s handler routing. In a Lambda bundle the stack bakes it in at synth (esbuild's
+ * `define` replaces exactly `process.env.ERPGOV_ROUTING_INLINE`, like the policy): the test is
+ * then a constant, esbuild drops the table branch, and the table's prose (the descriptions the
+ * AWS console and `erpgov routes` show) stays out of the bundle. Unbundled it is the table.
+ */
+function routingOf(name: FunctionName): HandlerRouting {
+  if (process.env.ERPGOV_ROUTING_INLINE) {
+    baked ??= JSON.parse(process.env.ERPGOV_ROUTING_INLINE) as HandlerRouting;
+    if (baked.name !== name) throw new Error(`this bundle was built for function "${baked.name}", not "${name}"`);
+    return baked;
+  } else {
+    // An `else`, not code after the return: esbuild drops a constant condition's dead branch before it decides what the bundle uses.
+    return handlerRouting(declarationOf(name));
+  }
+}
+
+/** The detail-types function `name`'s rules route to it, in declaration order. */
+export function routedDetailTypes<N extends FunctionName>(name: N): readonly RoutedDetailTypeOf<N>[] {
+  return routingOf(name).detailTypes as RoutedDetailTypeOf<N>[];
 }
 
 /** The schedule ids of function `name`. */
 export function scheduleIds<N extends FunctionName>(name: N): readonly ScheduleIdOf<N>[] {
-  return declarationOf(name).schedules.map((s) => s.id) as ScheduleIdOf<N>[];
+  return routingOf(name).scheduleIds as ScheduleIdOf<N>[];
 }
 
 /** Whether function `name` has rules on the default bus (AWS services' own events). */
 export function takesAwsEvents(name: FunctionName): boolean {
-  return declarationOf(name).rules.some((rule) => rule.eventBus === 'default');
+  return routingOf(name).takesAwsEvents;
 }
 
 /** Whether function `name` takes its rules' events in SQS batches. */
 export function isBatched(name: FunctionName): boolean {
-  return declarationOf(name).batch !== undefined;
+  return routingOf(name).batched;
 }

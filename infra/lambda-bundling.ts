@@ -4,6 +4,7 @@
  * the bundle bench and the bundle-contents test, which build without CDK. One home, so what is
  * measured and tested is what is deployed.
  */
+import { handlerRouting, type FunctionDeclaration } from './function-routes.ts';
 
 /**
  * ESM bundles have no `require`; a few CommonJS dependencies still call it for Node
@@ -20,10 +21,17 @@ export const SMTP_PACKAGE = 'nodemailer';
 export const BUNDLE_EXTERNALS = [SMTP_PACKAGE];
 
 /** The policy baked in at synth: schemas/policy-loader.ts reads exactly this expression; the value is JS source. */
-export const bakedPolicyDefine = (policy: unknown): Record<string, string> => ({ 'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(policy)) });
+const bakedPolicyDefine = (policy: unknown): Record<string, string> => ({ 'process.env.ERPGOV_POLICY_INLINE': JSON.stringify(JSON.stringify(policy)) });
+
+/** The function's own routing facts baked in at synth: infra/function-routes.ts reads exactly this expression (the table's prose stays out of the bundle). */
+type Routed = Pick<FunctionDeclaration, 'name' | 'rules' | 'schedules' | 'batch'>;
+const bakedRoutingDefine = (fn: Routed): Record<string, string> => ({ 'process.env.ERPGOV_ROUTING_INLINE': JSON.stringify(JSON.stringify(handlerRouting(fn))) });
+
+/** What synth bakes into a function's bundle: the validated policy and the function's routing facts. */
+export const bakedDefines = (fn: Routed, policy: unknown): Record<string, string> => ({ ...bakedPolicyDefine(policy), ...bakedRoutingDefine(fn) });
 
 /** The same bundle as plain esbuild options (NodejsFunction adds the entry, the output and source maps). */
-export function esbuildLambdaOptions(policy: unknown) {
+export function esbuildLambdaOptions(fn: Routed, policy: unknown) {
   return {
     bundle: true,
     platform: 'node' as const,
@@ -33,6 +41,6 @@ export function esbuildLambdaOptions(policy: unknown) {
     banner: { js: ESM_REQUIRE_SHIM },
     minify: true,
     external: BUNDLE_EXTERNALS,
-    define: bakedPolicyDefine(policy),
+    define: bakedDefines(fn, policy),
   };
 }

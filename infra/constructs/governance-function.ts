@@ -19,7 +19,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { Policy } from '../../schemas/policy-loader.ts';
-import { BUNDLE_EXTERNALS, BUNDLE_MAIN_FIELDS, bakedPolicyDefine, ESM_REQUIRE_SHIM, SMTP_PACKAGE } from '../lambda-bundling.ts';
+import { BUNDLE_EXTERNALS, BUNDLE_MAIN_FIELDS, bakedDefines, ESM_REQUIRE_SHIM, SMTP_PACKAGE } from '../lambda-bundling.ts';
 import { PIPELINE_SOURCE_PREFIX, type RoutedFunction } from '../routes.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { logicalIdOf } from './nag.ts';
@@ -105,7 +105,7 @@ export class GovernanceFunction extends Construct {
         // A function that renders evidence packs gets uPlot there too: it reads its files to inline them.
         externalModules: BUNDLE_EXTERNALS,
         ...(beside.length > 0 ? { commandHooks: besideTheBundle(beside) } : {}),
-        define: bakedPolicyDefine(props.policy),
+        define: bakedDefines(definition, props.policy),
       },
     });
 
