@@ -223,6 +223,18 @@ describe('audit trail store', () => {
       expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ chainId, kind: 'inserted' })]);
     });
 
+    it('a record put under an id an open seal names, but not as that seal\'s batch, is still caught', async () => {
+      const { store, table, chainId, ids } = await trailOf(3);
+      // A redelivery of a recorded event together with a new one dies after its intent (which
+      // names both): the intent stays open until the sweep.
+      const fresh = record(900, { eventId: 'evt-new-in-crashed-batch' });
+      await expect(dynamoAuditTrailStore(crashingClient((c) => c.constructor.name === 'BatchWriteCommand'), table).appendBatch([record(ids[0] as number), fresh], now)).rejects.toThrow('the container died here');
+      expect((await store.openSeals(day)).flatMap((i) => i.groups.flatMap((g) => g.entries.map((e) => e.eventId)))).toContain(fresh.eventId);
+      // Forged straight into the table under the new id, as some other batch: no open seal excuses it.
+      await docs.send(new PutCommand({ TableName: table, Item: recordItem({ chainId, batchId: 'forged', record: fresh }) }));
+      expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ chainId, kind: 'inserted' })]);
+    });
+
     it('a correctly hashed block appended after the stored head, sealing a forged record, the head left alone', async () => {
       const { store, table, chainId, get } = await trailOf(3);
       const forged = record(778, { eventId: 'forged-appended' });

@@ -6,7 +6,7 @@
 import { utcDaysBetween } from '../time.ts';
 import { checkSealedRecords, sealedEventIds, type AuditBlock } from './audit-block.ts';
 import type { AuditRecord } from './audit-record.ts';
-import type { AuditTrailStore } from './audit-trail-store.ts';
+import type { AuditTrailStore, SealIntent } from './audit-trail-store.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from './hash-chain.ts';
 
 const VERIFY_CONCURRENCY = 4;
@@ -23,6 +23,14 @@ export interface VerifyReport {
 export type AnchoredHeads = (day: string) => Promise<readonly ChainHead[]>;
 
 const chainDayOf = (chainId: string) => chainId.split('/').at(-2) ?? 'unknown';
+
+/**
+ * The records open seals excuse (being sealed, or left by a crashed writer for the sweep): a
+ * record is pending only if its own batch's intent names it. An intent names every event of its
+ * batch, duplicates of earlier batches' records too, so an id alone would excuse those.
+ */
+const pendingKey = (batchId: string, eventId: string) => `${batchId}\n${eventId}`;
+const pendingRecords = (intents: readonly SealIntent[]): Set<string> => new Set(intents.flatMap((i) => i.groups.flatMap((g) => g.entries.map((e) => pendingKey(i.batchId, e.eventId)))));
 
 /**
  * Verifies one chain: its blocks as a hash chain against its head (a block beyond the head
@@ -60,7 +68,7 @@ export async function verifyTrail(store: AuditTrailStore, from: string, to: stri
     let open = openByDay.get(day);
     if (!open) {
       const intents = await store.openSeals(day);
-      open = { batches: new Set(intents.map((i) => i.batchId)), events: new Set(intents.flatMap((i) => i.groups.flatMap((g) => g.entries.map((e) => e.eventId)))) };
+      open = { batches: new Set(intents.map((i) => i.batchId)), events: pendingRecords(intents) };
       openByDay.set(day, open);
     }
     return open;
@@ -94,7 +102,7 @@ export async function verifyTrail(store: AuditTrailStore, from: string, to: stri
         sealed = sealedEventIds(await store.readChain(chainId));
         sealedBy.set(chainId, sealed);
       }
-      if (sealed.has(stored.record.eventId) || (await openOf(chainDayOf(chainId))).events.has(stored.record.eventId) || reported.has(chainId)) continue;
+      if (sealed.has(stored.record.eventId) || (await openOf(chainDayOf(chainId))).events.has(pendingKey(stored.batchId, stored.record.eventId)) || reported.has(chainId)) continue;
       reported.add(chainId);
       broken.push({ chainId, kind: 'inserted', seq: (await store.readHead(chainId))?.seq ?? 0, message: `record ${stored.record.eventId} is in the table but no block of the chain seals it: it was added outside the writer` });
     }
@@ -145,16 +153,16 @@ export async function integrityWarnings(store: AuditTrailStore, eventIds: readon
   const warnings = new Map<string, string>();
   const stored = await store.readRecords(eventIds);
   const chains = new Map<string, { broken?: BrokenLink; sealed: Set<string>; pending: Set<string> }>();
-  for (const [eventId, { chainId }] of stored) {
+  for (const [eventId, { chainId, batchId }] of stored) {
     let chain = chains.get(chainId);
     if (!chain) {
       const intents = await store.openSeals(chainDayOf(chainId));
       const result = await verifyOneChain(store, chainId, new Set(intents.map((i) => i.batchId)));
-      chain = { ...(result.broken ? { broken: result.broken } : {}), sealed: sealedEventIds(result.blocks), pending: new Set(intents.flatMap((i) => i.groups.flatMap((g) => g.entries.map((e) => e.eventId)))) };
+      chain = { ...(result.broken ? { broken: result.broken } : {}), sealed: sealedEventIds(result.blocks), pending: pendingRecords(intents) };
       chains.set(chainId, chain);
     }
     if (chain.broken) warnings.set(eventId, `chain ${chainId} is broken at block ${chain.broken.seq} (${chain.broken.kind}): ${chain.broken.message}`);
-    else if (!chain.sealed.has(eventId) && !chain.pending.has(eventId)) warnings.set(eventId, `no block of chain ${chainId} seals this record: it was added outside the writer`);
+    else if (!chain.sealed.has(eventId) && !chain.pending.has(pendingKey(batchId, eventId))) warnings.set(eventId, `no block of chain ${chainId} seals this record: it was added outside the writer`);
   }
   return warnings;
 }

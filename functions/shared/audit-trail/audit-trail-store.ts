@@ -13,7 +13,9 @@
  *        on the index: partition AUDITDAY#<day the operation happened>, sort key <occurredAt>#<eventId>
  *        (search and the behaviour analysis read the trail by time through it)
  *   SEALS#<arrival day> / BATCH#<batchId> a seal intent: per chain, the entries (event id, record hash)
- *        the batch will seal; the writer's lease; deleted once every block of the batch is sealed
+ *        of the batch's events (written before the batch knows which are duplicates: only those
+ *        whose record carries this batch id are sealed, or excused by verify while it is open);
+ *        the writer's lease; deleted once every block of the batch is sealed
  *   CHAIN#<chainId>   / BLOCK#<seq>     a sealed block: its entries, its previous hash and its hash
  *   HEAD#<chainId>    / HEAD            last seq and hash of the chain (lags one block while a seal is in progress);
  *        on the index: partition CHAINS#<arrival day>, sort key <chainId> (the chains of a day)
