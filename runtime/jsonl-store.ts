@@ -11,8 +11,9 @@ import { dirname } from 'node:path';
 
 export class JsonlStore<T> {
   private fd: number | undefined;
-  /** Written since the last fsync started. */
-  private dirty = false;
+  /** Writes so far, and how many of them an fsync that has finished covers (a close's fsync counts). */
+  private written = 0;
+  private synced = 0;
   /** The fsync in progress (never rejects: its callers see its failure). */
   private syncing: Promise<void> = Promise.resolve();
   /** The next fsync, waiting for the one in progress: every write before it starts is covered. */
@@ -25,14 +26,14 @@ export class JsonlStore<T> {
     if (records.length === 0) return;
     this.write(records);
     fsyncSync(this.open());
-    this.dirty = false;
+    this.synced = this.written;
   }
 
   /** Appends records as one write, not yet flushed: `flush` makes them durable. */
   write(records: readonly T[]): void {
     if (records.length === 0) return;
     writeSync(this.open(), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    this.dirty = true;
+    this.written++;
   }
 
   /**
@@ -41,15 +42,23 @@ export class JsonlStore<T> {
    * for the next.
    */
   flush(): Promise<void> {
-    if (!this.dirty && !this.queued) return this.syncing;
+    if (this.synced === this.written) return Promise.resolve();
     // The fsync starts on the next turn of the event loop, not at once: the other requests that
     // turn's I/O brings (concurrent PutEvents calls) write first, and one fsync covers them all.
     this.queued ??= this.syncing.then(() => new Promise((turn) => setImmediate(turn))).then(() => {
       this.queued = undefined;
-      this.dirty = false;
+      const upTo = this.written;
       const fd = this.fd;
-      // A rewrite or close in between already put everything on disk and closed the file.
-      return new Promise<void>((resolve, reject) => (fd === undefined ? resolve() : fsync(fd, (err) => (err && err.code !== 'EBADF' ? reject(err) : resolve()))));
+      // Closed meanwhile: the close fsynced what it closed (and a rewrite keeps only what it fsynced).
+      if (fd === undefined || this.synced >= upTo) return;
+      return new Promise<void>((resolve, reject) =>
+        fsync(fd, (err) => {
+          // EBADF: closed while this fsync waited for a thread; the close fsynced it first.
+          if (err && err.code !== 'EBADF') return reject(err);
+          this.synced = Math.max(this.synced, upTo);
+          resolve();
+        }),
+      );
     });
     const flushed = this.queued;
     this.syncing = flushed.catch(() => undefined);
@@ -78,25 +87,34 @@ export class JsonlStore<T> {
     return records;
   }
 
-  /** Atomically replaces the file's content (write to a temporary file, fsync, rename). */
+  /** Atomically replaces the file's content (write to a temporary file, fsync, rename, fsync the folder). */
   rewrite(records: readonly T[]): void {
     this.close();
-    mkdirSync(dirname(this.file), { recursive: true });
+    const folder = dirname(this.file);
+    mkdirSync(folder, { recursive: true });
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, records.map((r) => JSON.stringify(r) + '\n').join(''));
     const fd = openSync(tmp, 'r+');
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, this.file);
+    // The rename is on disk only once its folder is: until then a power loss brings the old file back.
+    const dir = openSync(folder, 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
   }
 
+  /** Closes the file, on disk first: whatever was written and no fsync has finished covering. */
   close(): void {
     if (this.fd !== undefined) {
-      if (this.dirty) fsyncSync(this.fd);
+      if (this.synced < this.written) fsyncSync(this.fd);
       closeSync(this.fd);
     }
     this.fd = undefined;
-    this.dirty = false;
+    this.synced = this.written;
   }
 
   private open(): number {

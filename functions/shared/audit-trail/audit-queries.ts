@@ -26,8 +26,8 @@ const chainDayOf = (chainId: string) => chainId.split('/').at(-2) ?? 'unknown';
 
 /**
  * The records open seals excuse (being sealed, or left by a crashed writer for the sweep): a
- * record is pending only if its own batch's intent names it. An intent names every event of its
- * batch, duplicates of earlier batches' records too, so an id alone would excuse those.
+ * record is pending only if its own batch's intent names it, not whenever some open intent
+ * names its id (a record forged under that id, as another batch, is not excused).
  */
 const pendingKey = (batchId: string, eventId: string) => `${batchId}\n${eventId}`;
 const pendingRecords = (intents: readonly SealIntent[]): Set<string> => new Set(intents.flatMap((i) => i.groups.flatMap((g) => g.entries.map((e) => pendingKey(i.batchId, e.eventId)))));

@@ -13,9 +13,7 @@
  *        on the index: partition AUDITDAY#<day the operation happened>, sort key <occurredAt>#<eventId>
  *        (search and the behaviour analysis read the trail by time through it)
  *   SEALS#<arrival day> / BATCH#<batchId> a seal intent: per chain, the entries (event id, record hash)
- *        of the batch's events (written before the batch knows which are duplicates: only those
- *        whose record carries this batch id are sealed, or excused by verify while it is open);
- *        the writer's lease; deleted once every block of the batch is sealed
+ *        the batch will seal; the writer's lease; deleted once every block of the batch is sealed
  *   CHAIN#<chainId>   / BLOCK#<seq>     a sealed block: its entries, its previous hash and its hash
  *   HEAD#<chainId>    / HEAD            last seq and hash of the chain (lags one block while a seal is in progress);
  *        on the index: partition CHAINS#<arrival day>, sort key <chainId> (the chains of a day)
@@ -278,15 +276,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       // The same event twice in one batch is recorded once.
       const firstOf = new Map<string, number>();
       records.forEach((r, i) => (firstOf.has(r.eventId) ? (outcomes[i] = 'duplicate') : firstOf.set(r.eventId, i)));
-      // The intent goes out beside the read of the ids, not after it: it names every event of the
-      // batch, and a taker seals only the entries whose record carries this batch's id, so an
-      // entry that turns out to be a duplicate (its record is an earlier batch's) is never sealed.
-      const candidates = [...firstOf.values()].map((i) => records[i] as AuditRecord);
-      const batchId = randomUUID();
-      const day = utcDay(now);
-      const groups = planGroups(candidates, now).map((g) => ({ chainId: g.chainId, records: g.records, entries: g.records.map((r) => ({ eventId: r.eventId, recordHash: recordHash(g.chainId, r) })) }));
-      const intent: SealIntent = { batchId, day, createdAt: now.toISOString(), leaseUntil: new Date(now.getTime() + SEAL_LEASE_MS).toISOString(), groups: groups.map(({ chainId, entries }) => ({ chainId, entries })) };
-      const [existing] = await Promise.all([readRecords([...firstOf.keys()]), client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, batchId), ...intent, ...ttl(expiresAt) } }))]);
+      const existing = await readRecords([...firstOf.keys()]);
       const leftOpen = new Map<string, { day: string; batchId: string }>();
       for (const [eventId, i] of firstOf) {
         const there = existing.get(eventId);
@@ -295,11 +285,18 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
         // Written by an earlier delivery: make sure its batch was sealed (its intent is gone) or seal it.
         leftOpen.set(there.batchId, { day: utcDay(new Date(there.record.recordedAt)), batchId: there.batchId });
       }
-      const freshGroups = groups.map((g) => ({ chainId: g.chainId, records: g.records.filter((r) => !existing.has(r.eventId)) })).filter((g) => g.records.length > 0);
-      await batchPut(freshGroups.flatMap((g) => g.records.map((r) => ({ ...recordItem({ chainId: g.chainId, batchId, record: r }), ...ttl(expiresAt) }))));
-      // Seals only what this batch wrote; with nothing fresh, that is closing the intent.
-      const written = new Set(freshGroups.flatMap((g) => g.records.map((r) => r.eventId)));
-      await seal({ ...intent, groups: intent.groups.map((g) => ({ chainId: g.chainId, entries: g.entries.filter((e) => written.has(e.eventId)) })) }, now, expiresAt, false);
+      // The intent only after the read, for the fresh records only: a redelivery of what the trail
+      // already holds (after a restart, a whole journal of them) writes no intent at all.
+      const fresh = [...firstOf].filter(([eventId]) => !existing.has(eventId)).map(([, i]) => records[i] as AuditRecord);
+      if (fresh.length > 0) {
+        const batchId = randomUUID();
+        const day = utcDay(now);
+        const groups = planGroups(fresh, now).map((g) => ({ chainId: g.chainId, records: g.records, entries: g.records.map((r) => ({ eventId: r.eventId, recordHash: recordHash(g.chainId, r) })) }));
+        const intent: SealIntent = { batchId, day, createdAt: now.toISOString(), leaseUntil: new Date(now.getTime() + SEAL_LEASE_MS).toISOString(), groups: groups.map(({ chainId, entries }) => ({ chainId, entries })) };
+        await client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, batchId), ...intent, ...ttl(expiresAt) } }));
+        await batchPut(groups.flatMap((g) => g.records.map((r) => ({ ...recordItem({ chainId: g.chainId, batchId, record: r }), ...ttl(expiresAt) }))));
+        await seal(intent, now, expiresAt, false);
+      }
       if (leftOpen.size > 0) {
         const intents = await batchGet([...leftOpen.values()].map((o) => intentKey(o.day, o.batchId)));
         for (const item of intents) {
