@@ -28,8 +28,13 @@ export interface MarkerReading {
 }
 
 export interface DueMarker {
-  /** Says an item may fall due at `at` (ISO): call after the item is written. */
-  lower(at: string): Promise<void>;
+  /**
+   * Says an item may fall due at `at` (ISO): call after the item is written. `likely: 'covered'`
+   * when the marker is probably at or before `at` already (the item's deadline moved later): the
+   * version is bumped first, in one request, and the marker lowered only if that finds it later
+   * than `at`. Either way the result is the same; only the number of requests differs.
+   */
+  lower(at: string, likely?: 'covered'): Promise<void>;
   read(): Promise<MarkerReading>;
   /** After a sweep that started from `reading`: the earliest item left falls due at `next` (undefined: none left). */
   settle(reading: MarkerReading, next: string | undefined, now: Date): Promise<void>;
@@ -54,7 +59,19 @@ export const earliestOf = (times: readonly (string | undefined)[]): string | und
 export function dynamoDueMarker(client: DynamoDBDocumentClient, tableName: string, name: string, recheckMs: number): DueMarker {
   const Key = { [stateTable.partitionKey]: `DUE#${name}`, [stateTable.sortKey]: 'MARKER' };
   return {
-    async lower(at) {
+    async lower(at, likely) {
+      const iso = new Date(at).toISOString();
+      const bump = (condition?: string) =>
+        client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key,
+            UpdateExpression: 'ADD #version :one',
+            ...(condition ? { ConditionExpression: condition, ExpressionAttributeValues: { ':one': 1, ':at': iso } } : { ExpressionAttributeValues: { ':one': 1 } }),
+            ExpressionAttributeNames: condition ? NAMES : { '#version': NAMES['#version'] },
+          }),
+        );
+      if (likely === 'covered' && (await conditionally(() => bump('#earliest <= :at')))) return;
       const lowered = await conditionally(() =>
         client.send(
           new UpdateCommand({
@@ -63,12 +80,12 @@ export function dynamoDueMarker(client: DynamoDBDocumentClient, tableName: strin
             UpdateExpression: 'SET #earliest = :at ADD #version :one',
             ConditionExpression: 'attribute_not_exists(#earliest) OR #earliest > :at',
             ExpressionAttributeNames: NAMES,
-            ExpressionAttributeValues: { ':at': new Date(at).toISOString(), ':one': 1 },
+            ExpressionAttributeValues: { ':at': iso, ':one': 1 },
           }),
         ),
       );
       // Already as early or earlier: still bump the version, so a sweep in flight does not settle past this item.
-      if (!lowered) await client.send(new UpdateCommand({ TableName: tableName, Key, UpdateExpression: 'ADD #version :one', ExpressionAttributeNames: { '#version': NAMES['#version'] }, ExpressionAttributeValues: { ':one': 1 } }));
+      if (!lowered) await bump();
     },
     async read() {
       const out = await client.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));

@@ -76,9 +76,9 @@ export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: 
   const marker = dynamoDueMarker(client, tableName, 'threshold-silence', SILENCE_RECHECK_MS);
   /**
    * Per host, the silence deadline its stored version has (undefined: none), as last read or
-   * written here. A save is conditional on the version read just before it, so this is the
-   * deadline it replaces: a heartbeat moves it later, and the marker (already at or before the
-   * old one) needs no write. Only a new or earlier deadline lowers it.
+   * written here: a save is conditional on the version read just before it, so this is the
+   * deadline it replaces. A heartbeat moves it later, so the marker is most likely at or before
+   * the new one already: the marker is told so, and costs one request instead of two.
    */
   const storedDeadline = new Map<string, string | undefined>();
   const remember = (host: string, deadline: string | undefined) => {
@@ -106,7 +106,7 @@ export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: 
       const replaced = storedDeadline.get(state.host);
       const saved = await putVersioned(client, tableName, item, state.version);
       if (!saved) return false;
-      if (silenceDueAt && !(replaced !== undefined && Date.parse(replaced) <= Date.parse(silenceDueAt))) await marker.lower(silenceDueAt);
+      if (silenceDueAt) await marker.lower(silenceDueAt, replaced !== undefined && Date.parse(replaced) <= Date.parse(silenceDueAt) ? 'covered' : undefined);
       remember(state.host, silenceDueAt);
       return true;
     },
