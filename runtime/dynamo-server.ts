@@ -43,6 +43,7 @@ export async function startDynamoServer(options: DynamoServerOptions): Promise<D
 /** dynalite in a worker thread (`dynamo-thread.mjs`); resolves once it listens. */
 function startDynamoThread(options: DynamoServerOptions): Promise<DynamoServer> {
   const worker = new Worker(new URL('./dynamo-thread.mjs', import.meta.url), { workerData: { path: options.path, host: options.host, port: options.port } });
+  let closing = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     worker.once('error', reject);
@@ -52,9 +53,16 @@ function startDynamoThread(options: DynamoServerOptions): Promise<DynamoServer> 
         reject(new Error(`the embedded DynamoDB did not start: ${message.error ?? 'no address'}`));
         return;
       }
+      // From here on every request would fail with a refused connection: say why, loudly, once.
+      worker.off('error', reject);
+      worker.on('error', (err) => console.error(`erpgov: the embedded DynamoDB failed: ${err.stack ?? err.message}`));
+      worker.once('exit', (code) => {
+        if (!closing) console.error(`erpgov: the embedded DynamoDB stopped (exit code ${code}); every state read and write now fails — restart erpgov`);
+      });
       resolve({
         url: message.url,
         async close() {
+          closing = true;
           worker.postMessage('close');
           await exited;
         },

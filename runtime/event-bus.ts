@@ -211,6 +211,9 @@ export class LocalEventBus {
     if (this.durable) {
       this.journal.write(records);
       this.journalLines += records.length;
+      // On disk soon even when nobody waits (a schedule's fire): the endpoint awaits this same
+      // group commit before it answers, and sees its failure; here a failure is only reported.
+      this.journal.flush().catch((err: unknown) => console.error(`erpgov: the bus journal could not be flushed to disk: ${(err as Error).message}`));
     }
     this.stats.accepted += routed.length;
     for (const r of routed) this.track(r.event, r.targets, direct);

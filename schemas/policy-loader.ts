@@ -44,8 +44,8 @@ export function shippedPolicy(): Policy {
   return shipped;
 }
 
-// One parse per file for the life of the process: handlers call loadPolicy on every cold
-// start and the local runtime calls it once per function; the file is the same.
+// One parse per file for the life of the process: unbundled handlers (`functionPolicy`) call
+// loadPolicy on every cold start and the local runtime once per function; the file is the same.
 const loaded = new Map<string, Policy>();
 
 /**
