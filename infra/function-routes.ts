@@ -374,6 +374,8 @@ export function handlerRouting(declaration: Pick<FunctionDeclaration, 'name' | '
 }
 
 let baked: HandlerRouting | undefined;
+/** Unbundled, each function's routing as derived from the table once (handlers ask for it on every event). */
+const fromTable = new Map<FunctionName, HandlerRouting>();
 
 /**
  * Function `name`'s handler routing. In a Lambda bundle the stack bakes it in at synth (esbuild's
@@ -388,7 +390,9 @@ function routingOf(name: FunctionName): HandlerRouting {
     return baked;
   } else {
     // An `else`, not code after the return: esbuild drops a constant condition's dead branch before it decides what the bundle uses.
-    return handlerRouting(declarationOf(name));
+    let routing = fromTable.get(name);
+    if (routing === undefined) fromTable.set(name, (routing = handlerRouting(declarationOf(name))));
+    return routing;
   }
 }
 

@@ -76,13 +76,24 @@ function lambdaContext(fn: RoutedFunction, region: string, account: string, dead
   };
 }
 
+/**
+ * Each event's SQS message body, serialised once for all the batched targets it goes to (the
+ * bus hands every target the same event object; the body is a string, so nobody can change it).
+ */
+const bodies = new WeakMap<BusEvent, string>();
+const bodyOf = (event: BusEvent): string => {
+  let body = bodies.get(event);
+  if (body === undefined) bodies.set(event, (body = JSON.stringify(event)));
+  return body;
+};
+
 /** An SQS record carrying an EventBridge event, as Lambda's SQS event source delivers it (message id = event id locally). */
 function sqsRecord(fn: RoutedFunction, region: string, account: string, event: BusEvent) {
   const sentAt = String(Date.now());
   return {
     messageId: event.id,
     receiptHandle: event.id,
-    body: JSON.stringify(event),
+    body: bodyOf(event),
     attributes: { ApproximateReceiveCount: '1', SentTimestamp: sentAt, SenderId: 'events.amazonaws.com', ApproximateFirstReceiveTimestamp: sentAt },
     messageAttributes: {},
     md5OfBody: '',
