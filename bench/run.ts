@@ -20,6 +20,7 @@ import { routingTable } from '../infra/routes.ts';
 import { stateTable } from '../infra/state-table.ts';
 import type { Target } from '../runtime/event-bus.ts';
 import { lambdaTarget } from '../runtime/lambda-invoker.ts';
+import { LOCAL_CREDENTIALS } from '../runtime/http-server.ts';
 import { REPO_ROOT, startLocalRuntime } from '../runtime/local-runtime.ts';
 import { exampleEvent } from '../schemas/index.ts';
 
@@ -30,7 +31,7 @@ const burstEvents = Number(values.burst);
 const totalEvents = Number(values.events);
 const concurrency = Number(values.concurrency);
 const rounds = Math.max(1, Number(values.rounds));
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const credentials = LOCAL_CREDENTIALS;
 const region = 'us-east-1';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'erpgov-bench-'));
@@ -41,7 +42,12 @@ const started = (id: string) => startedAt.has(id) || startedAt.set(id, performan
 /** Per function, its invocations' durations while the unloaded latency is measured (where that latency goes). */
 const unloadedDurations = new Map<string, number[]>();
 let measuringUnloaded = false;
-const noteUnloaded = (name: string, ms: number) => measuringUnloaded && unloadedDurations.set(name, [...(unloadedDurations.get(name) ?? []), ms]);
+const noteUnloaded = (name: string, ms: number) => {
+  if (!measuringUnloaded) return;
+  const durations = unloadedDurations.get(name) ?? [];
+  durations.push(ms);
+  unloadedDurations.set(name, durations);
+};
 /** Per function: invocations, events and the time its invocations took (summed), to see where a run's time goes. */
 const busy = new Map<string, { invocations: number; events: number; ms: number }>();
 const note = (name: string, events: number, ms: number) => {

@@ -17,6 +17,7 @@ import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stateTable } from '../infra/state-table.ts';
 import { startLocalRuntime } from '../runtime/local-runtime.ts';
+import { LOCAL_CREDENTIALS } from '../runtime/http-server.ts';
 import { defaultPolicy } from '../schemas/default-policy.ts';
 import { dynamoFindingsStore } from '../functions/shared/findings/findings-store.ts';
 import { recordSample } from '../functions/threshold-alerts/flows.ts';
@@ -29,7 +30,7 @@ const hosts = Number(values.hosts);
 const rounds = Number(values.rounds);
 const concurrency = Number(values.concurrency);
 const WARM_ROUNDS = 5; // the window of the last 5 outcomes fills
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const credentials = LOCAL_CREDENTIALS;
 const region = 'us-east-1';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'erpgov-bench-thresholds-'));

@@ -18,7 +18,7 @@ import { LIVE_STATES, isLive, type StoredFinding } from '../functions/shared/fin
 import { dynamoFindingsStore, type FindingsStore } from '../functions/shared/findings/findings-store.ts';
 import { DAY_MS, utcDay } from '../functions/shared/time.ts';
 import { OPERATOR_SOURCE } from '../schemas/details/pipeline.ts';
-import { guideArea } from '../schemas/details/common.ts';
+import { areaOfControl, GUIDE_AREAS } from '../schemas/controls.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../schemas/envelope.ts';
 import { validateDetail, type CommandIssued } from '../schemas/registry.ts';
 import { dataDirFrom } from './options.ts';
@@ -30,9 +30,6 @@ type Out = (line: string) => void;
 const stdout: Out = (line) => process.stdout.write(`${line}\n`);
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
-const AREAS = guideArea.options.filter((a) => a !== 'pipeline');
-/** The guide's areas by the first digit of a control (1.x backup ... 6.x audit). */
-const areaOfControl = (control: string) => AREAS[Number(control.split('.')[0]) - 1];
 const STATE_ORDER = [...LIVE_STATES, 'resolved'];
 
 /** How long ack/exception wait for the finding desk to apply the action. */
@@ -62,7 +59,7 @@ async function list(args: string[], out: Out): Promise<number> {
   });
   if (positionals.length > 0) throw new UsageError(`findings list: unexpected "${positionals[0]}"; it takes only options (see --help)`);
   const { area, control, severity } = values;
-  if (area !== undefined && !(AREAS as readonly string[]).includes(area)) throw new UsageError(`--area: "${area}" is not an area; allowed: ${AREAS.join(', ')}`);
+  if (area !== undefined && !(GUIDE_AREAS as readonly string[]).includes(area)) throw new UsageError(`--area: "${area}" is not an area; allowed: ${GUIDE_AREAS.join(', ')}`);
   if (control !== undefined && !/^[1-6]\.[1-9]\d*$/.test(control)) throw new UsageError(`--control: "${control}" is not a control of the guide; allowed: N.N with N 1-6, e.g. 2.3`);
   if (severity !== undefined && !(SEVERITIES as readonly string[]).includes(severity)) throw new UsageError(`--severity: "${severity}" is not a severity; allowed: ${SEVERITIES.join(', ')}`);
   return withStateTable(stateAccess(values), async ({ docs, tableName, via }) => {

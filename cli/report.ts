@@ -20,7 +20,6 @@ import { dynamoDrillStore } from '../functions/incident-response/drill-store.ts'
 import { dynamoIncidentStore } from '../functions/incident-response/incident-store.ts';
 import { buildOperationsReport, OPERATIONS_FORMATS, writeOperationsReport } from '../functions/incident-response/operations-report.ts';
 import { folderArchiveStore, type ArchiveStore } from '../functions/shared/archive-store.ts';
-import { areaReportKey } from '../schemas/archive-layout.ts';
 import { processClock } from '../functions/shared/clock.ts';
 import { dynamoFindingsStore } from '../functions/shared/findings/findings-store.ts';
 import { ALL_REPORT_FORMATS, type ReportFormatName } from '../functions/shared/report-formats.ts';
@@ -36,7 +35,7 @@ interface ReportKind<R> {
   readonly period: { readonly option: 'month' | 'quarter'; readonly pattern: RegExp; readonly shape: string; readonly defaultAt: (now: Date) => string; readonly current: (now: Date) => string };
   readonly renderers: { readonly [F in ReportFormatName]: { readonly render: (report: R) => string } };
   build(docs: DynamoDBDocumentClient, tableName: string, policy: Policy, period: string, now: Date): Promise<R>;
-  write(archive: ArchiveStore, report: R, period: string, formats: readonly ReportFormatName[]): Promise<string[]>;
+  write(archive: ArchiveStore, report: R, formats: readonly ReportFormatName[]): Promise<string[]>;
   /** One line for the terminal after writing: what the report holds. */
   summary(report: R): string;
 }
@@ -50,14 +49,14 @@ const REPORTS: Readonly<Record<string, ReportKind<unknown>>> = {
     period: monthly,
     renderers: REPORT_FORMATS,
     build: (docs, tableName, policy, month) => buildMonthlyReport(dynamoAccessStores(docs, tableName), policy, month),
-    write: (archive, report, _month, formats) => writeReport(archive, report, formats),
+    write: (archive, report, formats) => writeReport(archive, report, formats),
     summary: (report) => `permission audit ${report.month}: ${report.accountsReviewed} account(s), ${report.items.length} item(s)`,
   }),
   backups: kind({
     period: monthly,
     renderers: BACKUP_REPORT_FORMATS,
     build: (docs, tableName, policy, month, now) => buildBackupReport(dynamoBackupStore(docs, tableName, dynamoFindingsStore(docs, tableName)), policy, month, now),
-    write: (archive, report, _month, formats) => writeBackupReport(archive, report, formats),
+    write: (archive, report, formats) => writeBackupReport(archive, report, formats),
     summary: (report) => `backup report ${report.month}: ${report.rows.length} dataset(s)`,
   }),
   changes: kind({
@@ -69,7 +68,7 @@ const REPORTS: Readonly<Record<string, ReportKind<unknown>>> = {
       const deps = { store: changeStore(items), roles: roleHoldingsReader(items), findings: dynamoFindingsStore(docs, tableName), publisher: { publish: async () => {} }, policy, calendars: freezeCalendars(policy) };
       return monthlyChangeReport(deps, month);
     },
-    write: (archive, report, _month, formats) => writeChangeReport(archive, report, formats),
+    write: (archive, report, formats) => writeChangeReport(archive, report, formats),
     summary: (report) => `change report ${report.month}: ${report.changes.length} change(s), ${report.unmatchedProductionEdits.length} unmatched production change(s)`,
   }),
   operations: kind({
@@ -77,7 +76,7 @@ const REPORTS: Readonly<Record<string, ReportKind<unknown>>> = {
     renderers: OPERATIONS_FORMATS,
     build: (docs, tableName, policy, quarter) =>
       buildOperationsReport({ findings: dynamoFindingsStore(docs, tableName), incidents: dynamoIncidentStore(docs, tableName), drills: dynamoDrillStore(docs, tableName) }, policy, quarter),
-    write: (archive, report, _quarter, formats) => writeOperationsReport(archive, report, formats),
+    write: (archive, report, formats) => writeOperationsReport(archive, report, formats),
     summary: (report) => `operations report ${report.quarter}: ${report.episodes.length} episode(s), ${report.incidents.reduce((n, s) => n + s.incidents, 0)} incident(s), ${report.drills.length} drill(s)`,
   }),
 };
@@ -108,7 +107,7 @@ async function runReport(report: ReportKind<unknown>, args: string[]): Promise<n
     const built = await report.build(docs, tableName, policy, period, now);
     if (values.out !== undefined) {
       const archive = folderArchiveStore(values.out as string);
-      const keys = await report.write(archive, built, period, format ? [format as ReportFormatName] : ALL_REPORT_FORMATS);
+      const keys = await report.write(archive, built, format ? [format as ReportFormatName] : ALL_REPORT_FORMATS);
       process.stdout.write(`${report.summary(built)} → ${keys.map((k) => `${archive.location}/${k}`).join(', ')}\n`);
     } else {
       process.stdout.write(report.renderers[(format as ReportFormatName | undefined) ?? 'md'].render(built));

@@ -5,8 +5,7 @@
  * events (group commit), its dead letters and its rejected entries this way, so the CLI can
  * read them whether or not the runtime is running.
  */
-import { fsync } from 'node:fs';
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export class JsonlStore<T> {

@@ -11,7 +11,7 @@ export const manifestKey = (day: string) => `${ARCHIVE_PREFIX}/manifests/${day}.
 
 /** Where each area writes its reports: `reports/<subject>/<YYYY-MM | YYYY-Qn>.<json|csv|md>`. */
 export const REPORTS_PREFIX = 'reports';
-export const REPORT_SUBJECTS = ['permissions', 'backups', 'changes', 'operations'] as const;
+const REPORT_SUBJECTS = ['permissions', 'backups', 'changes', 'operations'] as const;
 export type ReportSubject = (typeof REPORT_SUBJECTS)[number];
 export const areaReportKey = (subject: ReportSubject, period: string, format: 'json' | 'csv' | 'md' = 'json') => `${REPORTS_PREFIX}/${subject}/${period}.${format}`;
 

@@ -42,10 +42,11 @@ export function describeControl(control: string, language: Language): string {
   return language === 'zh' ? `维护指南控制项 ${control}` : `Control ${control} of the maintenance guide`;
 }
 
-const AREAS = ['backup', 'access', 'performance', 'change', 'incident', 'audit'] as const;
-export type GuideAreaName = (typeof AREAS)[number];
+/** The guide's six areas, in its order (control 1.x is backup ... 6.x audit). */
+export const GUIDE_AREAS = ['backup', 'access', 'performance', 'change', 'incident', 'audit'] as const;
+export type GuideAreaName = (typeof GUIDE_AREAS)[number];
 
 /** "2.3" → "access": the guide's areas are numbered 1–6 in this order. */
 export function areaOfControl(control: string): GuideAreaName | undefined {
-  return AREAS[Number(control.split('.')[0]) - 1];
+  return GUIDE_AREAS[Number(control.split('.')[0]) - 1];
 }

@@ -10,7 +10,7 @@ import type { Problem } from './issues.ts';
 import { parsePolicy, PolicyError, type Policy } from './policy-loader.ts';
 
 /** What is wrong with the policy's freeze calendars (empty when each one parses). */
-export function calendarProblems(policy: Policy): Problem[] {
+function calendarProblems(policy: Policy): Problem[] {
   const { calendars, timezone } = policy.change.freeze;
   return calendars.flatMap((calendar, i) => {
     try {

@@ -24,6 +24,7 @@ import { incidentSeverity as contractIncidentSeverity } from './details/incident
 const ruleMode = z.enum(contractRuleMode.options);
 const incidentSeverity = z.enum(contractIncidentSeverity.options);
 import { isTimeZone } from './time-zones.ts';
+import { GUIDE_AREAS } from './controls.ts';
 
 /** Audit logs are kept at least 6 months (guide 6.1, China's Data Security Law). */
 export const MIN_AUDIT_RETENTION_DAYS = 183;
@@ -410,7 +411,7 @@ const audit = z.lazy(() => group('Guide area 6: compliance audit and log managem
 const notificationChannel = z.enum(['slack', 'email']);
 const channelList = (fallback: z.infer<typeof notificationChannel>[]) => z.array(notificationChannel).default(fallback);
 const emailAddress = z.email({ message: 'must be an e-mail address, e.g. "it-lead@example.com"' });
-const guideAreaName = z.enum(['backup', 'access', 'performance', 'change', 'incident', 'audit']);
+const guideAreaName = z.enum(GUIDE_AREAS);
 
 const notificationRoute = z
   .strictObject({

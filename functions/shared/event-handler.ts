@@ -211,7 +211,6 @@ function invocationScope(): InvocationScope {
   };
 }
 
-
 /**
  * An event from an AWS service (any `aws.*` source but the scheduler's), as AWS put it on the
  * default bus: not part of the ERP contract (no schemaVersion, AWS's own quirks), so the area
