@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { ARCHIVE_PREFIX, manifestKey } from '../../schemas/archive-layout.ts';
+import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
 import { sealedEntries, type AuditBlock, type SealedEntry } from '../shared/audit-trail/audit-block.ts';
 import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
 import type { ChainHead } from '../shared/audit-trail/hash-chain.ts';
@@ -29,7 +29,6 @@ export interface ArchiveManifest {
   readonly heads: readonly ChainHead[];
 }
 
-export { manifestKey };
 
 /**
  * One line per record, flattened so a JSON SerDe table can query the fields directly: the

@@ -10,7 +10,7 @@
  * The hourly anchors: the heads of yesterday's and today's chains (UTC arrival days) to the
  * archive, one object per anchoring.
  */
-import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
+import { ARCHIVE_PREFIX, manifestKey } from '../../schemas/archive-layout.ts';
 import type { RuleMode } from '../shared/findings/finding.ts';
 import type { FindingLifecycle } from '../shared/findings/lifecycle.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
@@ -19,7 +19,7 @@ import { checkSealedRecords } from '../shared/audit-trail/audit-block.ts';
 import { verifyOneChain } from '../shared/audit-trail/audit-queries.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from '../shared/audit-trail/hash-chain.ts';
 import { utcDay, utcDayBefore } from '../shared/time.ts';
-import { buildBatches, daysToArchive, manifestKey } from './archive-batches.ts';
+import { buildBatches, daysToArchive } from './archive-batches.ts';
 import { anchoredHeadsFrom, anchorKey, type HeadAnchor } from '../shared/audit-trail/head-anchors.ts';
 import { brokenChainFinding, chainScope } from './integrity-findings.ts';
 

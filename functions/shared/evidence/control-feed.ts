@@ -10,8 +10,8 @@
  * One conditional put per control, month and container: the first sample of a month writes
  * the mark, later ones are answered from memory (a Lambda container, or the local runtime).
  */
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { conditionally } from '../dynamo-access.ts';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { conditionally, queryAll } from '../dynamo-access.ts';
 import { utcMonth } from '../time.ts';
 
 export interface ControlFeed {
@@ -38,8 +38,7 @@ export function dynamoControlFeed(documents: DynamoDBDocumentClient, tableName: 
     async fedIn(months) {
       const fed = new Set<string>();
       for (const month of months) {
-        const out = await documents.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partition(month) }, ConsistentRead: true }));
-        for (const item of out.Items ?? []) fed.add(String(item.control));
+        for (const item of await queryAll(documents, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partition(month) }, ConsistentRead: true })) fed.add(String(item.control));
       }
       return fed;
     },

@@ -35,8 +35,14 @@ export async function trailEvidence(trail: AuditTrailStore, archive: ArchiveStor
  * archive (every day ever archived) is not listed.
  */
 export async function earliestData(archive: ArchiveStore, findings: readonly { readonly firstRaisedAt: string }[], records: readonly { readonly occurredAt: string }[], periodEnd: string): Promise<string | undefined> {
-  const known = [...findings.map((f) => f.firstRaisedAt), ...records.map((r) => r.occurredAt)].sort()[0];
+  // One pass for the smallest time (ISO text sorts as time), not a sort of every finding and record.
+  const earliestOf = (times: Iterable<string>, start?: string) => {
+    let earliest = start;
+    for (const t of times) if (earliest === undefined || t < earliest) earliest = t;
+    return earliest;
+  };
+  const known = earliestOf(records.map((r) => r.occurredAt), earliestOf(findings.map((f) => f.firstRaisedAt)));
   if (known !== undefined && known < periodEnd) return known;
   const archivedDays = (await archive.list(`${ARCHIVE_PREFIX}/records/`)).flatMap((k) => /date=(\d{4}-\d{2}-\d{2})/.exec(k)?.[1] ?? []);
-  return [...findings.map((f) => f.firstRaisedAt), ...records.map((r) => r.occurredAt), ...archivedDays.map((d) => `${d}T00:00:00.000Z`)].sort()[0];
+  return earliestOf(archivedDays.map((d) => `${d}T00:00:00.000Z`), known);
 }

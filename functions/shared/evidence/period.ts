@@ -3,7 +3,7 @@
  * days (`2026-10-01..2026-11-30`, both days included). Pure; `now` is an argument.
  */
 import { PermanentError } from '../../../schemas/errors.ts';
-import { addDays, DAY_MS, endOfMonth, MONTH_PATTERN, quarterBounds, quarterOf, QUARTER_PATTERN, startOfMonth, utcDay, utcMonth } from '../time.ts';
+import { addDays, DAY_MS, endOfMonth, MONTH_PATTERN, quarterBounds, quarterOf, QUARTER_PATTERN, startOfMonth, utcDay, utcMonth, utcMonthsBetween } from '../time.ts';
 
 /** A period that is malformed or in the future: the CLI answers it with exit 2 (bad input). */
 export class PeriodError extends PermanentError {}
@@ -53,8 +53,8 @@ export function parsePeriod(value: string, now: Date): Period {
     throw new PeriodError(`--period: "${value}" is not a period; ${ALLOWED}`);
   }
   if (from.getTime() > now.getTime()) throw new PeriodError(`--period: "${value}" is in the future (it starts ${utcDay(from)}, now is ${now.toISOString()})`);
-  const months: string[] = [];
-  for (let m = utcMonth(from); startOfMonth(m).getTime() < to.getTime(); m = utcMonth(endOfMonth(m))) months.push(m);
+  // `to` is exclusive: the months from the first day to the last.
+  const months = utcMonthsBetween(from, to.getTime() - 1);
   const quarters = [...new Set(months.map((m) => quarterOf(startOfMonth(m))))];
   return { label: value, from: from.toISOString(), to: to.toISOString(), firstDay: utcDay(from), lastDay: utcDay(to.getTime() - DAY_MS), months, quarters };
 }
