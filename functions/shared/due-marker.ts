@@ -28,13 +28,8 @@ export interface MarkerReading {
 }
 
 export interface DueMarker {
-  /**
-   * Says an item may fall due at `at` (ISO): call after the item is written. `likely: 'covered'`
-   * when the marker is probably at or before `at` already (the item's deadline moved later): the
-   * version is bumped first, in one request, and the marker lowered only if that finds it later
-   * than `at`. Either way the result is the same; only the number of requests differs.
-   */
-  lower(at: string, likely?: 'covered'): Promise<void>;
+  /** Says an item may fall due at `at` (ISO): call after the item is written. */
+  lower(at: string): Promise<void>;
   read(): Promise<MarkerReading>;
   /** After a sweep that started from `reading`: the earliest item left falls due at `next` (undefined: none left). */
   settle(reading: MarkerReading, next: string | undefined, now: Date): Promise<void>;
@@ -58,8 +53,16 @@ export const earliestOf = (times: readonly (string | undefined)[]): string | und
 
 export function dynamoDueMarker(client: DynamoDBDocumentClient, tableName: string, name: string, recheckMs: number): DueMarker {
   const Key = { [stateTable.partitionKey]: `DUE#${name}`, [stateTable.sortKey]: 'MARKER' };
+  /**
+   * A time the marker was at or before when this writer last read or wrote it. When `at` is not
+   * before it (a deadline moved later: a heartbeat), the marker most likely covers `at` already,
+   * so the version is bumped first, conditionally, in one request; only if that finds the marker
+   * later than `at` (a sweep or another writer moved it) is it lowered. The result is the same
+   * either way; only the number of requests differs.
+   */
+  let coveredUpTo: string | undefined;
   return {
-    async lower(at, likely) {
+    async lower(at) {
       const iso = new Date(at).toISOString();
       const bump = (condition?: string) =>
         client.send(
@@ -71,7 +74,7 @@ export function dynamoDueMarker(client: DynamoDBDocumentClient, tableName: strin
             ExpressionAttributeNames: condition ? NAMES : { '#version': NAMES['#version'] },
           }),
         );
-      if (likely === 'covered' && (await conditionally(() => bump('#earliest <= :at')))) return;
+      if (coveredUpTo !== undefined && coveredUpTo <= iso && (await conditionally(() => bump('#earliest <= :at')))) return;
       const lowered = await conditionally(() =>
         client.send(
           new UpdateCommand({
@@ -86,16 +89,19 @@ export function dynamoDueMarker(client: DynamoDBDocumentClient, tableName: strin
       );
       // Already as early or earlier: still bump the version, so a sweep in flight does not settle past this item.
       if (!lowered) await bump();
+      coveredUpTo = iso;
     },
     async read() {
       const out = await client.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
       const item = out.Item;
-      return { earliest: typeof item?.earliest === 'string' ? item.earliest : undefined, version: typeof item?.version === 'number' ? item.version : undefined };
+      const earliest = typeof item?.earliest === 'string' ? item.earliest : undefined;
+      coveredUpTo = earliest;
+      return { earliest, version: typeof item?.version === 'number' ? item.version : undefined };
     },
     async settle(reading, next, now) {
       const recheck = addMs(now, recheckMs).toISOString();
       const earliest = next !== undefined && Date.parse(next) < Date.parse(recheck) ? next : recheck;
-      await conditionally(() =>
+      const settled = await conditionally(() =>
         client.send(
           new UpdateCommand({
             TableName: tableName,
@@ -107,6 +113,7 @@ export function dynamoDueMarker(client: DynamoDBDocumentClient, tableName: strin
           }),
         ),
       );
+      coveredUpTo = settled ? earliest : undefined;
     },
   };
 }

@@ -69,27 +69,11 @@ function fromItem(item: Record<string, unknown>): HostState {
 /** Even with nothing due, the sweep queries the shards this often (bounds how late a crashed save's host is found). */
 const SILENCE_RECHECK_MS = HOUR_MS;
 
-/** How many hosts' stored silence deadlines a container remembers (a fleet; beyond it, it starts over). */
-const KNOWN_DEADLINES = 10_000;
-
 export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: string): ThresholdStore {
   const marker = dynamoDueMarker(client, tableName, 'threshold-silence', SILENCE_RECHECK_MS);
-  /**
-   * Per host, the silence deadline its stored version has (undefined: none), as last read or
-   * written here: a save is conditional on the version read just before it, so this is the
-   * deadline it replaces. A heartbeat moves it later, so the marker is most likely at or before
-   * the new one already: the marker is told so, and costs one request instead of two.
-   */
-  const storedDeadline = new Map<string, string | undefined>();
-  const remember = (host: string, deadline: string | undefined) => {
-    if (storedDeadline.size >= KNOWN_DEADLINES) storedDeadline.clear();
-    storedDeadline.set(host, deadline);
-  };
   return {
     async get(host) {
       const item = await getItem(client, tableName, partition(host), SORT_KEY);
-      const sortKey = item?.[stateIndex.sortKey];
-      remember(host, typeof sortKey === 'string' ? sortKey.split('#')[0] : undefined);
       return item ? fromItem(item) : undefined;
     },
     async save(state, silenceDueAt) {
@@ -103,12 +87,9 @@ export function dynamoThresholdStore(client: DynamoDBDocumentClient, tableName: 
         ...(state.silentSince ? { silentSince: state.silentSince } : {}),
         ...(silenceDueAt ? { [stateIndex.partitionKey]: silencePartition(state.host), [stateIndex.sortKey]: `${silenceDueAt}#${state.host}` } : {}),
       };
-      const replaced = storedDeadline.get(state.host);
       const saved = await putVersioned(client, tableName, item, state.version);
-      if (!saved) return false;
-      if (silenceDueAt) await marker.lower(silenceDueAt, replaced !== undefined && Date.parse(replaced) <= Date.parse(silenceDueAt) ? 'covered' : undefined);
-      remember(state.host, silenceDueAt);
-      return true;
+      if (saved && silenceDueAt) await marker.lower(silenceDueAt);
+      return saved;
     },
     async silentBefore(now) {
       const reading = await marker.read();
