@@ -6,7 +6,7 @@
 import { utcDaysBetween } from '../time.ts';
 import { checkSealedRecords, sealedEventIds, type AuditBlock } from './audit-block.ts';
 import type { AuditRecord } from './audit-record.ts';
-import type { AuditTrailStore, SealIntent } from './audit-trail-store.ts';
+import type { AuditTrailStore } from './audit-trail-store.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from './hash-chain.ts';
 
 const VERIFY_CONCURRENCY = 4;
@@ -24,13 +24,28 @@ export type AnchoredHeads = (day: string) => Promise<readonly ChainHead[]>;
 
 const chainDayOf = (chainId: string) => chainId.split('/').at(-2) ?? 'unknown';
 
-/**
- * The records open seals excuse (being sealed, or left by a crashed writer for the sweep): a
- * record is pending only if its own batch's intent names it, not whenever some open intent
- * names its id (a record forged under that id, as another batch, is not excused).
- */
-const pendingKey = (batchId: string, eventId: string) => `${batchId}\n${eventId}`;
-const pendingRecords = (intents: readonly SealIntent[]): Set<string> => new Set(intents.flatMap((i) => i.groups.flatMap((g) => g.entries.map((e) => pendingKey(i.batchId, e.eventId)))));
+/** The seals open on an arrival day: their batches, and whether one of them excuses a record as still being sealed. */
+interface OpenSeals {
+  readonly batches: ReadonlySet<string>;
+  /** Only a record's own batch excuses it, not any open intent that names its id (a record forged under that id, as another batch, is not excused). */
+  pending(batchId: string, eventId: string): boolean;
+}
+
+/** The open seals per arrival day, read once per day however many chains of the day ask. */
+function openSealsByDay(store: AuditTrailStore): (day: string) => Promise<OpenSeals> {
+  const byDay = new Map<string, Promise<OpenSeals>>();
+  return (day) => {
+    let open = byDay.get(day);
+    if (!open) {
+      open = store.openSeals(day).then((intents) => {
+        const entries = new Map(intents.map((i) => [i.batchId, new Set(i.groups.flatMap((g) => g.entries.map((e) => e.eventId)))]));
+        return { batches: new Set(entries.keys()), pending: (batchId, eventId) => entries.get(batchId)?.has(eventId) ?? false };
+      });
+      byDay.set(day, open);
+    }
+    return open;
+  };
+}
 
 /**
  * Verifies one chain: its blocks as a hash chain against its head (a block beyond the head
@@ -63,16 +78,7 @@ export async function verifyTrail(store: AuditTrailStore, from: string, to: stri
   let anchored = 0;
   const broken: BrokenLink[] = [];
   const sealedBy = new Map<string, Set<string>>();
-  const openByDay = new Map<string, { batches: Set<string>; events: Set<string> }>();
-  const openOf = async (day: string) => {
-    let open = openByDay.get(day);
-    if (!open) {
-      const intents = await store.openSeals(day);
-      open = { batches: new Set(intents.map((i) => i.batchId)), events: pendingRecords(intents) };
-      openByDay.set(day, open);
-    }
-    return open;
-  };
+  const openOf = openSealsByDay(store);
   for (const day of utcDaysBetween(from, to)) {
     const anchors = new Map((anchoredHeads ? await anchoredHeads(day) : []).map((h) => [h.chainId, h]));
     const queue = [...new Set([...(await store.chainsOfDay(day)), ...anchors.keys()])].sort();
@@ -102,7 +108,7 @@ export async function verifyTrail(store: AuditTrailStore, from: string, to: stri
         sealed = sealedEventIds(await store.readChain(chainId));
         sealedBy.set(chainId, sealed);
       }
-      if (sealed.has(stored.record.eventId) || (await openOf(chainDayOf(chainId))).events.has(pendingKey(stored.batchId, stored.record.eventId)) || reported.has(chainId)) continue;
+      if (sealed.has(stored.record.eventId) || (await openOf(chainDayOf(chainId))).pending(stored.batchId, stored.record.eventId) || reported.has(chainId)) continue;
       reported.add(chainId);
       broken.push({ chainId, kind: 'inserted', seq: (await store.readHead(chainId))?.seq ?? 0, message: `record ${stored.record.eventId} is in the table but no block of the chain seals it: it was added outside the writer` });
     }
@@ -152,17 +158,18 @@ export async function searchTrail(store: AuditTrailStore, f: SearchFilters): Pro
 export async function integrityWarnings(store: AuditTrailStore, eventIds: readonly string[]): Promise<Map<string, string>> {
   const warnings = new Map<string, string>();
   const stored = await store.readRecords(eventIds);
-  const chains = new Map<string, { broken?: BrokenLink; sealed: Set<string>; pending: Set<string> }>();
+  const openOf = openSealsByDay(store);
+  const chains = new Map<string, { broken?: BrokenLink; sealed: Set<string>; open: OpenSeals }>();
   for (const [eventId, { chainId, batchId }] of stored) {
     let chain = chains.get(chainId);
     if (!chain) {
-      const intents = await store.openSeals(chainDayOf(chainId));
-      const result = await verifyOneChain(store, chainId, new Set(intents.map((i) => i.batchId)));
-      chain = { ...(result.broken ? { broken: result.broken } : {}), sealed: sealedEventIds(result.blocks), pending: pendingRecords(intents) };
+      const open = await openOf(chainDayOf(chainId));
+      const result = await verifyOneChain(store, chainId, open.batches);
+      chain = { ...(result.broken ? { broken: result.broken } : {}), sealed: sealedEventIds(result.blocks), open };
       chains.set(chainId, chain);
     }
     if (chain.broken) warnings.set(eventId, `chain ${chainId} is broken at block ${chain.broken.seq} (${chain.broken.kind}): ${chain.broken.message}`);
-    else if (!chain.sealed.has(eventId) && !chain.pending.has(pendingKey(batchId, eventId))) warnings.set(eventId, `no block of chain ${chainId} seals this record: it was added outside the writer`);
+    else if (!chain.sealed.has(eventId) && !chain.open.pending(batchId, eventId)) warnings.set(eventId, `no block of chain ${chainId} seals this record: it was added outside the writer`);
   }
   return warnings;
 }
