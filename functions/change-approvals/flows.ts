@@ -105,7 +105,7 @@ export async function evaluateChange(deps: ChangeDeps, changeId: string, now: Da
     }
   }
   const desired = decideChangeFindings(summary, { policy: deps.policy, roleHeld: new Map(), freezeAt: new Map(), conflicts, windowFreezes, now });
-  const outcome = await findingLifecycle({ store: deps.findings, publisher: deps.publisher }, DETECTED_BY).reconcile(scopeOf(changeId), desired, now);
+  const outcome = await lifecycleOf(deps).reconcile(scopeOf(changeId), desired, now);
   for (const deadline of emergencyDeadlines(summary, deps.policy)) if (Date.parse(deadline) > now.getTime() && !summary.signedOff) await deps.store.putDue(deadline, changeId);
   return { summary, outcome };
 }
@@ -147,18 +147,23 @@ export async function recordChangeFact(deps: ChangeDeps, fact: ChangeFactInput, 
  * change, which a freeze does not flag). Only changes that declare deployment targets and a
  * window can cover an AWS event; the window's months are read.
  */
+/** The production-gate findings (4.4): raised where a production change lands, resolved where a change request turns out to cover it. */
+type GateRule = 'direct-production-edit' | 'deployed-in-freeze';
+const gateFindingId = (rule: GateRule, changeKey: string) => stableFindingId(DETECTED_BY, '4.4', rule, changeKey);
+const lifecycleOf = (deps: ChangeDeps) => findingLifecycle({ store: deps.findings, publisher: deps.publisher }, DETECTED_BY);
+
 async function coverEarlierAwsChanges(deps: ChangeDeps, summary: ChangeSummary, now: Date): Promise<string[]> {
   const targets = summary.request?.detail.deploymentTargets;
   if (!summary.window || !Array.isArray(targets) || targets.length === 0) return [];
-  const lifecycle = findingLifecycle({ store: deps.findings, publisher: deps.publisher }, DETECTED_BY);
+  const lifecycle = lifecycleOf(deps);
   const resolved: string[] = [];
+  const rules: GateRule[] = summary.emergency ? ['direct-production-edit', 'deployed-in-freeze'] : ['direct-production-edit'];
   for (const month of utcMonthsBetween(summary.window.start, summary.window.end)) {
     for (const record of awsGateRecordsCoveredBy(summary, deps.policy, await deps.store.gateRecords(month))) {
       await deps.store.putGate(month, record);
       const how = { summary: `${record.summary} at ${record.time} is covered by change ${summary.changeId} (signed off and tested before it, in its window)`, facts: { changeId: summary.changeId }, resolution: 'no-longer-applicable' as const };
-      const rules = summary.emergency ? ['direct-production-edit', 'deployed-in-freeze'] : ['direct-production-edit'];
       for (const rule of rules) {
-        const findingId = stableFindingId(DETECTED_BY, '4.4', rule, record.changeKey);
+        const findingId = gateFindingId(rule, record.changeKey);
         if (await lifecycle.resolve(GATE_SCOPE, findingId, how, now)) resolved.push(findingId);
       }
     }
@@ -167,15 +172,15 @@ async function coverEarlierAwsChanges(deps: ChangeDeps, summary: ChangeSummary, 
 }
 
 async function raiseGate(deps: ChangeDeps, changeKey: string, summary: string, facts: Record<string, unknown>, eventIds: readonly string[], freeze: string | undefined, now: Date, mode: Finding['mode'] = deps.policy.change.directProductionEdits.mode, unmatched = true): Promise<string[]> {
-  const lifecycle = findingLifecycle({ store: deps.findings, publisher: deps.publisher }, DETECTED_BY);
+  const lifecycle = lifecycleOf(deps);
   const subject = { type: 'production-change', id: changeKey };
   const raised: string[] = [];
   const findings: Finding[] = [];
   if (unmatched) {
-    findings.push({ findingId: stableFindingId(DETECTED_BY, '4.4', 'direct-production-edit', changeKey), control: '4.4', rule: 'direct-production-edit', title: 'Direct production edit: no approved, tested change request', severity: 'critical', mode, subject, summary, facts, eventIds, sticky: true });
+    findings.push({ findingId: gateFindingId('direct-production-edit', changeKey), control: '4.4', rule: 'direct-production-edit', title: 'Direct production edit: no approved, tested change request', severity: 'critical', mode, subject, summary, facts, eventIds, sticky: true });
   }
   if (freeze) {
-    findings.push({ findingId: stableFindingId(DETECTED_BY, '4.4', 'deployed-in-freeze', changeKey), control: '4.4', rule: 'deployed-in-freeze', title: 'Production change inside a freeze', severity: 'high', mode: deps.policy.change.freeze.mode, subject, summary: `${summary} Inside ${freeze}.`, facts: { ...facts, freeze }, eventIds, sticky: true });
+    findings.push({ findingId: gateFindingId('deployed-in-freeze', changeKey), control: '4.4', rule: 'deployed-in-freeze', title: 'Production change inside a freeze', severity: 'high', mode: deps.policy.change.freeze.mode, subject, summary: `${summary} Inside ${freeze}.`, facts: { ...facts, freeze }, eventIds, sticky: true });
   }
   for (const finding of findings) {
     const outcome = await lifecycle.raise(GATE_SCOPE, finding, now);
