@@ -14,6 +14,9 @@ export const ESM_REQUIRE_SHIM = "import { createRequire as __erpgovCreateRequire
 
 export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
 
+/** The Node.js major version the functions run on: the Lambda runtime, and the target esbuild compiles for (NodejsFunction derives it from the runtime). */
+export const LAMBDA_NODE_MAJOR = 24;
+
 /** Loaded lazily by the notifier for an SMTP relay; shipped beside its bundle, not inside any. */
 export const SMTP_PACKAGE = 'nodemailer';
 
@@ -35,7 +38,7 @@ export function esbuildLambdaOptions(fn: Routed, policy: unknown) {
   return {
     bundle: true,
     platform: 'node' as const,
-    target: 'node22',
+    target: `node${LAMBDA_NODE_MAJOR}`,
     format: 'esm' as const,
     mainFields: BUNDLE_MAIN_FIELDS,
     banner: { js: ESM_REQUIRE_SHIM },

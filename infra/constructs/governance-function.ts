@@ -19,7 +19,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { Policy } from '../../schemas/policy-loader.ts';
-import { BUNDLE_EXTERNALS, BUNDLE_MAIN_FIELDS, bakedDefines, ESM_REQUIRE_SHIM, SMTP_PACKAGE } from '../lambda-bundling.ts';
+import { BUNDLE_EXTERNALS, BUNDLE_MAIN_FIELDS, bakedDefines, LAMBDA_NODE_MAJOR, ESM_REQUIRE_SHIM, SMTP_PACKAGE } from '../lambda-bundling.ts';
 import { PIPELINE_SOURCE_PREFIX, type RoutedFunction } from '../routes.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { logicalIdOf } from './nag.ts';
@@ -74,7 +74,7 @@ export class GovernanceFunction extends Construct {
       handler: 'handler',
       projectRoot: repoRoot,
       depsLockFilePath: join(repoRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: lambdaRuntime(),
       architecture: lambda.Architecture.ARM_64,
       memorySize: definition.memoryMb,
       timeout: Duration.seconds(definition.timeoutSeconds),
@@ -244,4 +244,11 @@ function besideTheBundle(packages: readonly string[]): ICommandHooks {
     beforeInstall: () => [],
     afterBundling: (inputDir, outputDir) => [`mkdir -p "${outputDir}/node_modules"`, ...packages.map((pkg) => `cp -R "${inputDir}/node_modules/${pkg}" "${outputDir}/node_modules/"`)],
   };
+}
+
+/** CDK's runtime for the Node.js major the bundles are compiled for (one version, in infra/lambda-bundling.ts). */
+function lambdaRuntime(): lambda.Runtime {
+  const runtime = lambda.Runtime.ALL.find((r) => r.name === `nodejs${LAMBDA_NODE_MAJOR}.x` && !r.isVariable);
+  if (!runtime) throw new Error(`aws-cdk-lib knows no Lambda runtime nodejs${LAMBDA_NODE_MAJOR}.x`);
+  return runtime;
 }
