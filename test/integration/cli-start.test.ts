@@ -13,10 +13,11 @@ import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-
 import { stateTable } from '../../infra/state-table.ts';
 import { readRuntimeFile } from '../../runtime/runtime-file.ts';
 import { exampleEvent } from '../../schemas/index.ts';
-import { localCredentials, runCli, startCli, stopCli } from '../support/cli-process.ts';
+import { runCli, startCli, stopCli } from '../support/cli-process.ts';
+import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'erpgov-cli-start-'));
-const credentials = localCredentials;
+
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('erpgov start', () => {
@@ -26,7 +27,7 @@ describe('erpgov start', () => {
     expect(first.output()).toContain(`npm run erpgov -- send-example --data-dir ${dataDir}`);
     expect(first.output()).toMatch(/aws events put-events .*--endpoint-url http:\/\/127\.0\.0\.1:\d+ --entries '\[/);
     expect(readRuntimeFile(dataDir)).toMatchObject({ pid: first.child.pid, eventBridgeUrl: first.eventBridgeUrl, dynamoDbUrl: first.dynamoDbUrl });
-    const bus = new EventBridgeClient({ endpoint: first.eventBridgeUrl, region: 'us-east-1', credentials });
+    const bus = new EventBridgeClient({ endpoint: first.eventBridgeUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const out = await bus.send(new PutEventsCommand({ Entries: Array.from({ length: 10 }, () => exampleEvent('Operation Audited', 'erp.sap')) }));
@@ -41,7 +42,7 @@ describe('erpgov start', () => {
     expect(readRuntimeFile(dataDir)).toBeUndefined();
 
     const second = await startCli(dataDir);
-    const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: second.dynamoDbUrl, region: 'us-east-1', credentials }));
+    const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: second.dynamoDbUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }));
     const trail = dynamoAuditTrailStore(docs, stateTable.name);
     const deadline = Date.now() + 30_000;
     let missing = ids;

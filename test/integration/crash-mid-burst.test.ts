@@ -17,7 +17,8 @@ import { dynamoAuditTrailStore, SEAL_LEASE_MS } from '../../functions/shared/aud
 import { utcDay, utcDaysBetween } from '../../functions/shared/time.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { exampleEvent } from '../../schemas/index.ts';
-import { localCredentials, runCli, startCli, stopCli } from '../support/cli-process.ts';
+import { runCli, startCli, stopCli } from '../support/cli-process.ts';
+import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'erpgov-crash-burst-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -46,7 +47,7 @@ describe('erpgov start killed with SIGKILL in the middle of a burst', () => {
   it('after a restart on the same data folder, every answered entry is in the trail exactly once, all sealed, and audit verify passes', async () => {
     const firstDay = utcDay(new Date());
     const first = await startCli(dataDir);
-    const bus = new EventBridgeClient({ endpoint: first.eventBridgeUrl, region: 'us-east-1', credentials: localCredentials, maxAttempts: 1 });
+    const bus = new EventBridgeClient({ endpoint: first.eventBridgeUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
     const answered = new Map<string, string>(); // event id → marker
     let calls = 0;
     let failedCalls = 0;
@@ -77,7 +78,7 @@ describe('erpgov start killed with SIGKILL in the middle of a burst', () => {
     expect(failedCalls, 'calls refused after the kill').toBeGreaterThan(0);
 
     const second = await startCli(dataDir);
-    const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: second.dynamoDbUrl, region: 'us-east-1', credentials: localCredentials }));
+    const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: second.dynamoDbUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }));
     const trail = dynamoAuditTrailStore(docs, stateTable.name);
     try {
       // Drained: every answered entry recorded (the journal redelivers what the crash interrupted).

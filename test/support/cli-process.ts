@@ -6,7 +6,6 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const erpgovBin = fileURLToPath(new URL('../../bin/erpgov.mjs', import.meta.url));
-export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface StartedCli {
   readonly child: ChildProcessWithoutNullStreams;

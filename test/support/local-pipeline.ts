@@ -10,8 +10,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const credentials = LOCAL_CREDENTIALS;
 
 export interface LocalPipeline {
   readonly dataDir: string;

@@ -23,8 +23,9 @@ import { stateTable } from '../../infra/state-table.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
+import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const credentials = LOCAL_CREDENTIALS;
 
 export interface PipelineHarness {
   readonly dataDir: string;

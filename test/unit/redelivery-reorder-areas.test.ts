@@ -11,7 +11,7 @@ import { buildBackupReport, renderCsv as backupCsv, renderMarkdown as backupMark
 import { retentionFloor } from '../../functions/backup-verification/catalogue.ts';
 import { recordObservation, sweep as sweepBackups } from '../../functions/backup-verification/flows.ts';
 import type { Keyed, Observation } from '../../functions/backup-verification/observations.ts';
-import { changeStore, memoryChangeItems } from '../../functions/change-approvals/change-store.ts';
+import { changeStore, memoryChangeItems, roleHoldingsReader } from '../../functions/change-approvals/change-store.ts';
 import { renderCsv as changeCsv, renderMarkdown as changeMarkdown } from '../../functions/change-approvals/change-report.ts';
 import { freezeCalendars, judgeAwsEvent, monthlyChangeReport, recordChangeFact, sweepEmergencies, type ChangeDeps, type ChangeFactInput } from '../../functions/change-approvals/flows.ts';
 import { memoryDrillStore } from '../../functions/incident-response/drill-store.ts';
@@ -198,7 +198,7 @@ describe('the change scenario', () => {
     }
     const deps: ChangeDeps = {
       store: changeStore(items),
-      roles: { holdings: async (account, role) => (await items.query(`ACCESS#ACCT#${account}`, `ROLE#${role}#`)).map((i) => ({ state: i.state as 'assigned' | 'revoked', eventTime: String(i.eventTime), grantKey: 'standing' })) },
+      roles: roleHoldingsReader(items),
       findings: memoryFindingsStore(), publisher, policy, calendars: freezeCalendars(policy),
     };
     for (const f of order) {
