@@ -149,7 +149,6 @@ interface InspectableDef {
   valueType?: unknown;
   element?: unknown;
   in?: unknown;
-  getter?: () => unknown;
 }
 
 function defOf(schema: unknown): InspectableDef | undefined {
@@ -158,8 +157,8 @@ function defOf(schema: unknown): InspectableDef | undefined {
 
 function unwrap(schema: unknown): unknown {
   let current = schema;
-  for (let def = defOf(current); def?.innerType !== undefined || def?.type === 'pipe' || def?.type === 'lazy'; def = defOf(current)) {
-    current = def.type === 'pipe' ? def.in : def.type === 'lazy' ? def.getter?.() : def.innerType;
+  for (let def = defOf(current); def?.innerType !== undefined || def?.type === 'pipe'; def = defOf(current)) {
+    current = def.type === 'pipe' ? def.in : def.innerType;
   }
   return current;
 }

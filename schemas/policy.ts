@@ -41,11 +41,7 @@ function rule<S extends z.ZodRawShape>(description: string, figures: S, defaultM
   return shape.prefault({} as z.input<typeof shape>).describe(description);
 }
 
-/**
- * A group of rules (an area) or a nested set of figures; defaulted as a whole. Each area below
- * is wrapped in `z.lazy`, so its schema is built on first use: a Lambda reads the policy baked
- * and validated at synth, never parses one, and so never pays for building these at cold start.
- */
+/** A group of rules (an area) or a nested set of figures; defaulted as a whole. */
 function group<S extends z.ZodRawShape>(description: string, members: S) {
   const shape = z.strictObject(members);
   return shape.prefault({} as z.input<typeof shape>).describe(description);
@@ -98,7 +94,7 @@ const sodException = z
   })
   .describe('An accepted segregation-of-duties exception, with an owner and an expiry.');
 
-const access = z.lazy(() => group('Guide area 2: user permissions and access control.', {
+const access = group('Guide area 2: user permissions and access control.', {
   leastPrivilege: rule('2.1 Least privilege: permissions follow the job (sales sees only orders; finance has no access to production planning).', {
     jobModules: z
       .record(jobName, moduleNames)
@@ -154,11 +150,11 @@ const access = z.lazy(() => group('Guide area 2: user permissions and access con
       .describe('Day of the month the audit report is produced (1–28).'),
     unusedPermissionDays: days('A role not used for this many days is reported as redundant.', 90),
   }),
-}));
+});
 
 // ---------------------------------------------------------------------------------------
 // 3. Performance and resource monitoring
-const performance = z.lazy(() => group('Guide area 3: performance and resource monitoring.', {
+const performance = group('Guide area 3: performance and resource monitoring.', {
   cpu: rule('3.1 CPU use at most 75 %.', {
     maxPercent: percent('Highest acceptable CPU use, percent (fire threshold: 75 is fine, 75.1 breaches).', 75),
     clearAtPercent: z.number().min(0).max(100).optional().describe('Clear threshold (hysteresis): a sample at or below this counts towards clearing an episode; at most maxPercent. Default: 5 points below maxPercent (70 for the guide\'s 75).'),
@@ -228,11 +224,11 @@ const performance = z.lazy(() => group('Guide area 3: performance and resource m
       hostSilent: incidentSeverity.default('P2').describe('A host that stopped reporting.'),
     }),
   }),
-}));
+});
 
 // ---------------------------------------------------------------------------------------
 // 4. Change management and version control
-const change = z.lazy(() => group('Guide area 4: change management and version control.', {
+const change = group('Guide area 4: change management and version control.', {
   productionEnvironments: names('Environment names that mean production.', ['production', 'prod', 'prd']),
   testEnvironments: names('Environment names where a change may be tested before production.', ['test', 'qas', 'uat', 'staging']),
   signOff: rule('4.1 Every change has a change request signed off by both the business department and the IT lead.', {
@@ -306,7 +302,7 @@ const change = z.lazy(() => group('Guide area 4: change management and version c
     parameterStore: rule('SSM Parameter Store changes (parameter name).', { operations: names('Operations that change production configuration.', ['Create', 'Update', 'Delete', 'LabelParameterVersion']) }),
     rdsParameterGroups: rule('RDS DB parameter group events (parameter group name).', { categories: names('Event categories that change production configuration.', ['configuration change']) }),
   }),
-}));
+});
 
 // ---------------------------------------------------------------------------------------
 // 5. Incident response and business continuity
@@ -319,7 +315,7 @@ const severityLevel = (description: string, respondWithinMinutes: number, proced
     procedure: z.string().trim().min(1).default(procedure).describe('What the responder does.'),
   });
 
-const incident = z.lazy(() => group('Guide area 5: incident response and business continuity.', {
+const incident = group('Guide area 5: incident response and business continuity.', {
   severityTable: rule('5.1 An incident severity table sets the response time and procedure for each level.', {
     P1: severityLevel('whole system down', 15, 'Page on-call and the IT lead; switch order entry and payment to offline mode (5.2); open a bridge call; update the business every 30 minutes.', { resolveWithinMinutes: 240, renotifyEveryMinutes: 30 }),
     P2: severityLevel('a module is down (e.g. orders, inventory, payment)', 30, 'Page on-call; consider offline mode for the module; inform its business owner.', { resolveWithinMinutes: 480, renotifyEveryMinutes: 60 }),
@@ -343,14 +339,14 @@ const incident = z.lazy(() => group('Guide area 5: incident response and busines
     switchoverTestIntervalDays: days('Largest gap between two successful failover or switch-over drills of a core service, in days.', 90),
     offlineModeDrillIntervalDays: days('Largest gap between two offline-mode drills, in days.', 90),
   }),
-}));
+});
 
 // ---------------------------------------------------------------------------------------
 // 6. Compliance audit and log management
 const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a 24-hour time HH:MM, e.g. "08:00"' });
 
-const audit = z.lazy(() => group('Guide area 6: compliance audit and log management.', {
+const audit = group('Guide area 6: compliance audit and log management.', {
   retention: rule('6.1 All operation logs (logins, data changes, permission changes) are kept at least 6 months (Data Security Law).', {
     days: days(`How long operation logs are kept, in days; at least ${MIN_AUDIT_RETENTION_DAYS} in enforce mode.`, MIN_AUDIT_RETENTION_DAYS),
   }),
@@ -404,7 +400,7 @@ const audit = z.lazy(() => group('Guide area 6: compliance audit and log managem
   logAnalysisReport: rule('6.3 Internal audit regularly receives a log-analysis report explaining abnormal operations.', {
     intervalDays: days('Days between two reports.', 30),
   }),
-}));
+});
 
 // ---------------------------------------------------------------------------------------
 // Notifications: who hears about findings and incidents, through which channel, and when
@@ -429,7 +425,7 @@ const notificationRoute = z
   })
   .describe('A routing rule. Rules are tried in order; the first that matches decides.');
 
-const notifications = z.lazy(() => group('Where findings, alerts and incident changes are sent. Unconfigured channels (no webhook, no mail server) go to the console and the on-disk outbox instead.', {
+const notifications = group('Where findings, alerts and incident changes are sent. Unconfigured channels (no webhook, no mail server) go to the console and the on-disk outbox instead.', {
   language: z.enum(['en', 'zh']).default('en').describe('Language of messages: "en" or "zh".'),
   routes: z.array(notificationRoute).default([]).describe('Routing rules, first match wins; when none matches, channelsBySeverity and defaultEmailRecipients apply.'),
   channelsBySeverity: group('Channels per severity when no routing rule matches. Incidents map P1→critical, P2→high, P3→medium, P4→low.', {
@@ -456,7 +452,7 @@ const notifications = z.lazy(() => group('Where findings, alerts and incident ch
     maxDelaySeconds: seconds('Longest delay between attempts (also caps Retry-After).', 3600),
   }),
   outboxRetentionDays: days('Days a delivered or dead message stays inspectable in the outbox.', 30),
-}));
+});
 
 // ---------------------------------------------------------------------------------------
 // Backups (guide 1.1–1.3): the catalogue of datasets and what each tier must show.
@@ -481,7 +477,7 @@ const backupDataset = z
   })
   .describe('A dataset the organisation must be able to restore.');
 
-const backups = z.lazy(() => group('Guide 1.1–1.3 as the backup-verification function applies them: the catalogue of datasets, tier cadences, restore tests.', {
+const backups = group('Guide 1.1–1.3 as the backup-verification function applies them: the catalogue of datasets, tier cadences, restore tests.', {
   mode: ruleMode.default('enforce').describe('"enforce": findings; "report-only": findings are reported as report-only.'),
   sensitiveDataClasses: names('Data classes that must be encrypted in transit and at rest (1.3).', ['customer', 'payroll']),
   tiers: group('What each tier must show.', {
@@ -511,7 +507,7 @@ const backups = z.lazy(() => group('Guide 1.1–1.3 as the backup-verification f
     offsiteVaultArns: z.array(z.string().trim().min(1)).default([]).describe('Backup vaults that count as off-site; a copy to a vault in another region counts too.'),
   }),
   catalogue: z.array(backupDataset).default([]).describe('Every dataset to protect. Replaces the default (empty) catalogue whole.'),
-}));
+});
 
 // Ingress: what the door takes in, and how far an event's own time may stray from now
 const reservedSourcePrefixes = ['erpgov.', 'aws.'];
@@ -523,14 +519,14 @@ const ingressSource = z
     message: 'must not start with "erpgov." (the pipeline\'s own functions) or "aws." (AWS services): the door never takes those',
   });
 
-const ingress = z.lazy(() => group('What the EventBridge endpoint takes in besides ERP facts, and how far an event\'s own time may stray from the time it arrives.', {
+const ingress = group('What the EventBridge endpoint takes in besides ERP facts, and how far an event\'s own time may stray from the time it arrives.', {
   allowedSources: z
     .array(ingressSource)
     .default([])
     .describe('Sources accepted besides "erp.<system>", e.g. "com.example.hr". Anything else is refused at the door with the reason, instead of being accepted and never governed.'),
   clockSkewToleranceMinutes: minutes('An event whose time lies more than this many minutes ahead of its arrival is recorded with its claimed time, governed at its arrival time and flagged (clockSkew): it never resolves a finding or moves a clock.', 5),
   lateArrivalWindowDays: days('An event whose time lies more than this many days before its arrival is recorded and flagged the same way. Replays and catch-ups younger than this keep their own time.', 400),
-}));
+});
 
 // ---------------------------------------------------------------------------------------
 /** The document's shape and defaults; `policySchema` adds the rules that relate fields. */
