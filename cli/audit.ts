@@ -18,7 +18,7 @@ import { markResends } from '../functions/shared/audit-trail/resends.ts';
 import { folderArchiveStore } from '../functions/shared/archive-store.ts';
 import { processClock } from '../functions/shared/clock.ts';
 import { utcDay } from '../functions/shared/time.ts';
-import { athenaText, auditorQuery, auditSearchSql, type AuditorQuery } from './sql/auditor-queries.ts';
+import { auditSearchAthena } from './sql/auditor-queries.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
@@ -91,7 +91,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       if (values.athena && values.grant !== undefined) throw new Error('--grant cannot be combined with --athena: the grant tags live in the state table, not in the archive');
       if (values.athena) {
         // The same filters for the archive on AWS: the named query's SQL, to run in Athena.
-        out(athenaText(auditorQuery('audit-search') as AuditorQuery, auditSearchSql(filters)).trimEnd());
+        out(auditSearchAthena(filters).trimEnd());
         return 0;
       }
       return withStateTable(access, async ({ docs, tableName }) => {

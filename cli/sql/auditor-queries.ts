@@ -172,8 +172,11 @@ export function auditorSql(query: AuditorQuery, params: AuditorParams): string {
 export function auditSearchSql(filters: SearchFilters): string {
   const firstDay = filters.from.slice(0, 10);
   const lastDay = filters.to.slice(0, 10);
-  return auditorSql(auditorQuery('audit-search') as AuditorQuery, { period: firstDay.slice(0, 7), quarter: '', firstDay, lastDay, filters });
+  return auditorSql(AUDIT_SEARCH, { period: firstDay.slice(0, 7), quarter: '', firstDay, lastDay, filters });
 }
+
+/** `erpgov audit search --athena`: the same search as the named query's text, to run in Athena. */
+export const auditSearchAthena = (filters: SearchFilters): string => athenaText(AUDIT_SEARCH, auditSearchSql(filters));
 
 /** A named query as printed for Athena: what it is, where it runs, the SQL. */
 export function athenaText(query: AuditorQuery, sql: string): string {
@@ -181,3 +184,4 @@ export function athenaText(query: AuditorQuery, sql: string): string {
 }
 
 export const auditorQuery = (name: string): AuditorQuery | undefined => AUDITOR_QUERIES.find((q) => q.name === name);
+const AUDIT_SEARCH = auditorQuery('audit-search') as AuditorQuery;
