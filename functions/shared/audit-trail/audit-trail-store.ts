@@ -117,7 +117,11 @@ const intentKey = (day: string, batchId: string) => ({ pk: `SEALS#${day}`, sk: `
 /** Records of a batch grouped by source, each group with the chain it goes to, in arrival order. */
 function planGroups(records: readonly AuditRecord[], now: Date): { chainId: string; records: AuditRecord[] }[] {
   const bySource = new Map<string, AuditRecord[]>();
-  for (const r of records) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+  for (const r of records) {
+    const group = bySource.get(r.source);
+    if (group) group.push(r);
+    else bySource.set(r.source, [r]);
+  }
   return [...bySource.values()].map((group) => ({ chainId: chainIdFor(group[0] as AuditRecord, now), records: group }));
 }
 
