@@ -7,7 +7,7 @@
  * routed detail to its schema. Handlers import this module, so it imports nothing heavy
  * (the archive's key layout is plain data).
  */
-import { ARCHIVE_PREFIX, EVIDENCE_PREFIX, EXPORTS_PREFIX, REPORTS_PREFIX } from '../schemas/archive-layout.ts';
+import { AUDIT_ANCHORS_PREFIX, AUDIT_MANIFESTS_PREFIX, EVIDENCE_PREFIX, EXPORTS_PREFIX, REPORTS_PREFIX } from '../schemas/archive-layout.ts';
 
 export interface RuleDeclaration {
   /** Stable id, unique across the table; becomes part of the AWS rule's logical id. */
@@ -308,7 +308,7 @@ export const functionDeclarations = /* @__PURE__ */ (() => [
     // Reads the areas' reports and the trail's manifests and anchors; writes only its packs and the export partitions.
     archiveAccess: 'read-write',
     archivePrefixes: {
-      read: [REPORTS_PREFIX, `${ARCHIVE_PREFIX}/manifests`, `${ARCHIVE_PREFIX}/anchors`, EVIDENCE_PREFIX],
+      read: [REPORTS_PREFIX, AUDIT_MANIFESTS_PREFIX, AUDIT_ANCHORS_PREFIX, EVIDENCE_PREFIX],
       write: [EVIDENCE_PREFIX, EXPORTS_PREFIX],
     },
     signsEvidence: true,

@@ -24,7 +24,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ARCHIVE_PREFIX } from '../schemas/archive-layout.ts';
+import { ARCHIVE_PREFIX, AUDIT_RECORDS_PREFIX } from '../schemas/archive-layout.ts';
 import { PolicyError, readPolicyDocument, type Policy } from '../schemas/policy-loader.ts';
 import { parseWholePolicy } from '../schemas/policy-checks.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
@@ -145,7 +145,7 @@ export class GovernanceStack extends Stack {
     // Auditors query the archive with Athena (guide 6.4), with the CLI's search filters.
     const auditTable = new AuditGlueTable(this, 'AuditArchiveTable', {
       bucket: this.archive.bucket,
-      recordsPrefix: `${ARCHIVE_PREFIX}/records`,
+      recordsPrefix: AUDIT_RECORDS_PREFIX,
       retentionDays: policy.audit.archive.coldRetentionDays,
     });
     // The exported findings and reports, queried with the same named auditor queries as locally.

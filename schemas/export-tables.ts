@@ -12,7 +12,7 @@
  */
 import * as z from './zod-mini.ts';
 import declared from './export-tables.json' with { type: 'json' };
-import { EXPORTS_PREFIX } from './archive-layout.ts';
+import { AUDIT_RECORDS_PREFIX, EXPORTS_PREFIX } from './archive-layout.ts';
 
 const columnTypes = ['string', 'bigint', 'double', 'boolean'] as const;
 export type ColumnType = (typeof columnTypes)[number];
@@ -32,11 +32,9 @@ const tableSchema = z.pipe(z
   .strictObject({
     name: lowerCaseName,
     description: z.string().check(z.minLength(1)),
-    /** Only where it is not `exports/<name>`. */
-    prefix: z.optional(z.string().check(z.minLength(1))),
     columns: z.array(z.tuple([lowerCaseName, z.enum(columnTypes), z.string().check(z.minLength(1))])).check(z.minLength(1)),
   })
-  .check(z.refine((table) => new Set(table.columns.map(([name]) => name)).size === table.columns.length, { message: 'repeats a column name' })), z.transform(({ name, description, prefix, columns }): ExportTable => ({ name, description, prefix: prefix ?? `${EXPORTS_PREFIX}/${name}`, columns })));
+  .check(z.refine((table) => new Set(table.columns.map(([name]) => name)).size === table.columns.length, { message: 'repeats a column name' })), z.transform(({ name, description, columns }): ExportTable => ({ name, description, prefix: `${EXPORTS_PREFIX}/${name}`, columns })));
 const tables = z.strictObject({ auditRecords: tableSchema, findings: tableSchema, reports: z.array(tableSchema) }).parse(declared);
 
 /** Every finding of the shared lifecycle, one row each, as of the export. */
@@ -46,6 +44,6 @@ export const FINDINGS_TABLE: ExportTable = tables.findings;
 export const REPORT_TABLES: readonly ExportTable[] = tables.reports;
 
 /** `audit_records` as the archive writes it (functions/audit-archive/archive-batches.ts), with its `date` partition. */
-export const AUDIT_RECORDS_TABLE: ExportTable = tables.auditRecords;
+export const AUDIT_RECORDS_TABLE: ExportTable = { ...tables.auditRecords, prefix: AUDIT_RECORDS_PREFIX };
 
 export const SQL_TABLES: readonly ExportTable[] = [AUDIT_RECORDS_TABLE, FINDINGS_TABLE, ...REPORT_TABLES];

@@ -17,7 +17,7 @@ import { processClock } from '../../functions/shared/clock.ts';
 import { mapWithConcurrency } from '../../functions/shared/concurrency.ts';
 import { dynamoFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import { quarterOf, startOfMonth } from '../../functions/shared/time.ts';
-import { REPORTS_PREFIX, type ReportSubject } from '../../schemas/archive-layout.ts';
+import { partitionDay, REPORTS_PREFIX, type ReportSubject } from '../../schemas/archive-layout.ts';
 import { AUDIT_RECORDS_TABLE, FINDINGS_TABLE, REPORT_TABLES, type ExportTable } from '../../schemas/export-tables.ts';
 import { parsePeriod } from '../../functions/shared/evidence/period.ts';
 import { dataDirFrom } from '../options.ts';
@@ -110,7 +110,7 @@ export async function loadTables(archive: ArchiveStore, findings: Parameters<typ
   };
   const audit: Row[] = [];
   for (const { key, body } of await readAll(`${AUDIT_RECORDS_TABLE.prefix}/`, '.jsonl.gz')) {
-    const date = /date=(\d{4}-\d{2}-\d{2})/.exec(key)?.[1] ?? '';
+    const date = partitionDay(key) ?? '';
     for (const line of decode(gunzipSync(body)).split('\n')) if (line.trim() !== '') audit.push(auditRecordRow(JSON.parse(line) as Record<string, unknown>, date));
   }
   const reports = async <R>(subject: ReportSubject, rows: (r: R) => Row[]): Promise<Row[]> =>

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { ARCHIVE_PREFIX } from '../../schemas/archive-layout.ts';
+import { auditBatchKey } from '../../schemas/archive-layout.ts';
 import { sealedEntries, type AuditBlock, type SealedEntry } from '../shared/audit-trail/audit-block.ts';
 import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
 import type { ChainHead } from '../shared/audit-trail/hash-chain.ts';
@@ -69,7 +69,7 @@ export function buildBatches(day: string, chains: readonly ChainToArchive[], arc
     const shard = chain.chainId.split('/').at(-1);
     const body = gzipSync(lines.join('\n') + '\n', { level: 6 });
     batches.push({
-      key: `${ARCHIVE_PREFIX}/records/date=${day}/${encodeURIComponent(source)}.chain-${shard}.jsonl.gz`,
+      key: auditBatchKey(day, source, shard),
       source,
       chainId: chain.chainId,
       records: lines.length,

@@ -10,7 +10,7 @@
  * The hourly anchors: the heads of yesterday's and today's chains (UTC arrival days) to the
  * archive, one object per anchoring.
  */
-import { ARCHIVE_PREFIX, manifestKey } from '../../schemas/archive-layout.ts';
+import { anchorKey, AUDIT_MANIFESTS_PREFIX, manifestDay, manifestKey } from '../../schemas/archive-layout.ts';
 import type { RuleMode } from '../shared/findings/finding.ts';
 import type { FindingLifecycle } from '../shared/findings/lifecycle.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
@@ -20,7 +20,7 @@ import { verifyOneChain } from '../shared/audit-trail/audit-queries.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from '../shared/audit-trail/hash-chain.ts';
 import { utcDay, utcDayBefore } from '../shared/time.ts';
 import { buildBatches, daysToArchive } from './archive-batches.ts';
-import { anchoredHeadsFrom, anchorKey, type HeadAnchor } from '../shared/audit-trail/head-anchors.ts';
+import { anchoredHeadsFrom, type HeadAnchor } from '../shared/audit-trail/head-anchors.ts';
 import { brokenChainFinding, chainScope } from './integrity-findings.ts';
 
 /** How far back a run looks for days without a manifest. */
@@ -45,8 +45,7 @@ export interface ArchivedDay {
 /** Archives the closed days without a manifest, in (today - lookback, yesterday]; `now` stamps the manifests and the findings. */
 export async function archiveAuditDays(ports: ArchivePorts, today: Date, now: Date): Promise<ArchivedDay[]> {
   const { trail, archive } = ports;
-  const existing = await archive.list(`${ARCHIVE_PREFIX}/manifests/`);
-  const archived = new Set(existing.map((k) => k.slice(`${ARCHIVE_PREFIX}/manifests/`.length).replace(/\.json$/, '')));
+  const archived = new Set((await archive.list(`${AUDIT_MANIFESTS_PREFIX}/`)).map(manifestDay));
   const results: ArchivedDay[] = [];
   for (const day of daysToArchive(today, ARCHIVE_LOOKBACK_DAYS, archived)) {
     const chains = [];

@@ -8,6 +8,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { datePartition } from '../../schemas/archive-layout.ts';
 
 /** Columns of one archived line: the chain fields, then the audit record's fields. */
 const AUDIT_COLUMNS: readonly [name: string, type: string, comment: string][] = [
@@ -70,7 +71,7 @@ export class AuditGlueTable extends Construct {
           'projection.date.range': `NOW-${props.retentionDays}DAYS,NOW`,
           'projection.date.interval': '1',
           'projection.date.interval.unit': 'DAYS',
-          'storage.location.template': `${location}date=\${date}/`,
+          'storage.location.template': `${location}${datePartition('${date}')}/`,
         },
         storageDescriptor: {
           location,

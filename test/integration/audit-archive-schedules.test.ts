@@ -12,6 +12,7 @@ import type { ScheduleIdOf } from '../../infra/function-routes.ts';
 import { stateIndex } from '../../functions/shared/dynamo-access.ts';
 import { addDays } from '../../functions/shared/time.ts';
 import { stateTable } from '../../infra/state-table.ts';
+import { anchorFolder, manifestKey } from '../../schemas/archive-layout.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
@@ -32,7 +33,7 @@ describe('audit-archive schedules', () => {
     await h.put(Array.from({ length: 6 }, (_, i) => h.entry('Operation Audited', { actor: `u${i}`, action: 'update', target: `order-${i}`, module: 'orders' }, now)));
 
     await h.fireSchedule(ANCHOR_SCHEDULE, now);
-    const anchorDir = join(h.dataDir, 'archive', 'audit', 'anchors', `date=${day}`);
+    const anchorDir = join(h.dataDir, 'archive', anchorFolder(day));
     expect(readdirSync(anchorDir).length).toBeGreaterThan(0);
     const intact = await verify(day);
     expect(intact.code).toBe(0);
@@ -61,6 +62,6 @@ describe('audit-archive schedules', () => {
     const day = new Date().toISOString().slice(0, 10);
     const tomorrow = addDays(`${day}T00:00:00Z`, 1);
     await h.fireSchedule(ARCHIVE_SCHEDULE, tomorrow);
-    expect(existsSync(join(h.dataDir, 'archive', 'audit', 'manifests', `${day}.json`))).toBe(true);
+    expect(existsSync(join(h.dataDir, 'archive', manifestKey(day)))).toBe(true);
   });
 });

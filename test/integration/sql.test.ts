@@ -4,7 +4,7 @@
  * named for; bad queries are the user's error.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAuditCommand } from '../../cli/audit.ts';
@@ -14,6 +14,7 @@ import { openSqlEngine, SqlQueryError, type SqlEngine } from '../../cli/sql/sql-
 import { folderArchiveStore } from '../../functions/shared/archive-store.ts';
 import type { StoredFinding } from '../../functions/shared/findings/finding.ts';
 import { SQL_TABLES } from '../../schemas/export-tables.ts';
+import { auditBatchKey } from '../../schemas/archive-layout.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { captureStdout } from '../support/capture-stdout.ts';
@@ -44,8 +45,10 @@ beforeAll(async () => {
     mkdirSync(join(root, p), { recursive: true });
     return join(root, p);
   };
+  const batch = auditBatchKey('2026-11-03', 'erp.sap', '0');
+  dir(dirname(batch));
   writeFileSync(
-    join(dir('audit/records/date=2026-11-03'), 'erp.sap.chain-0.jsonl.gz'),
+    join(root, batch),
     gzipSync(
       [
         line(1, 'Operation Audited', { actor: 'u9', action: 'delete', module: 'sales', target: 'orders', recordCount: 500 }, { actor: 'u9', action: 'delete' }),

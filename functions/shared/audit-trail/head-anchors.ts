@@ -7,7 +7,7 @@
  * head, a tail cut together with the head, or every link re-hashed after an edit. Closed days
  * are also covered by the archive manifest's heads.
  */
-import { ARCHIVE_PREFIX, manifestKey } from '../../../schemas/archive-layout.ts';
+import { anchorFolder, manifestKey } from '../../../schemas/archive-layout.ts';
 import type { ArchiveStore } from '../archive-store.ts';
 import type { ChainHead } from './hash-chain.ts';
 
@@ -16,10 +16,6 @@ export interface HeadAnchor {
   readonly anchoredAt: string;
   readonly heads: readonly ChainHead[];
 }
-
-export const anchorFolder = (day: string) => `${ARCHIVE_PREFIX}/anchors/date=${day}/`;
-/** One object per anchoring, never overwritten (Object Lock keeps every version anyway). */
-export const anchorKey = (day: string, at: Date) => `${anchorFolder(day)}${at.toISOString().replace(/[:.]/g, '-')}.json`;
 
 /**
  * For `verifyTrail`: per chain of the day, the highest head any anchor or the day's manifest

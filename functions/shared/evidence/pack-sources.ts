@@ -5,7 +5,7 @@
  * days. The areas' reports are read by each caller its own way (the CLI builds them from the
  * areas' stores; the function reads what the areas wrote to the archive).
  */
-import { ARCHIVE_PREFIX, manifestKey } from '../../../schemas/archive-layout.ts';
+import { AUDIT_RECORDS_PREFIX, manifestKey, partitionDay } from '../../../schemas/archive-layout.ts';
 import { utcDaysBetween } from '../time.ts';
 import type { ArchiveStore } from '../archive-store.ts';
 import { verifyTrail } from '../audit-trail/audit-queries.ts';
@@ -43,6 +43,6 @@ export async function earliestData(archive: ArchiveStore, findings: readonly { r
   };
   const known = earliestOf(records.map((r) => r.occurredAt), earliestOf(findings.map((f) => f.firstRaisedAt)));
   if (known !== undefined && known < periodEnd) return known;
-  const archivedDays = (await archive.list(`${ARCHIVE_PREFIX}/records/`)).flatMap((k) => /date=(\d{4}-\d{2}-\d{2})/.exec(k)?.[1] ?? []);
+  const archivedDays = (await archive.list(`${AUDIT_RECORDS_PREFIX}/`)).flatMap((k) => partitionDay(k) ?? []);
   return earliestOf(archivedDays.map((d) => `${d}T00:00:00.000Z`), known);
 }
