@@ -21,10 +21,13 @@ import { utcDay } from '../functions/shared/time.ts';
 import { auditSearchAthena } from './sql/auditor-queries.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
+import { searchFilters, SEARCH_FILTER_FLAGS } from './search-filters.ts';
 import { withStateTable } from './state-access.ts';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const TIME = /^\d{4}-\d{2}-\d{2}(T[\d:.]+Z)?$/;
+/** Records `audit search` shows when no --limit is given. */
+const SEARCH_DEFAULT_LIMIT = 100;
 
 export async function runAuditCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -36,11 +39,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       endpoint: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
-      actor: { type: 'string' },
-      action: { type: 'string' },
-      module: { type: 'string' },
-      source: { type: 'string' },
-      limit: { type: 'string' },
+      ...SEARCH_FILTER_FLAGS,
       grant: { type: 'string' },
       json: { type: 'boolean' },
       athena: { type: 'boolean' },
@@ -76,18 +75,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
         return report.broken.length === 0 ? 0 : 1;
       });
     case 'search': {
-      const limit = values.limit === undefined ? 100 : Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit: "${values.limit}" is not a positive whole number`);
-      const filters = {
-        from,
-        to,
-        limit,
-        ...(positionals[0] ? { keyword: positionals.join(' ') } : {}),
-        ...(values.actor ? { actor: values.actor } : {}),
-        ...(values.action ? { action: values.action } : {}),
-        ...(values.module ? { module: values.module } : {}),
-        ...(values.source ? { source: values.source } : {}),
-      };
+      const filters = searchFilters({ from, to }, { ...values, keyword: positionals[0] ? positionals.join(' ') : undefined }, SEARCH_DEFAULT_LIMIT);
       if (values.athena && values.grant !== undefined) throw new Error('--grant cannot be combined with --athena: the grant tags live in the state table, not in the archive');
       if (values.athena) {
         // The same filters for the archive on AWS: the named query's SQL, to run in Athena.

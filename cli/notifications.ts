@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { dynamoOutboxStore, OUTBOX_STATES, type OutboxState } from '../functions/notifier/outbox-store.ts';
-import { dataDirFrom } from './options.ts';
+import { dataDirFrom, limitFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
 
 export async function runNotificationsCommand(args: string[], out: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
@@ -17,8 +17,7 @@ export async function runNotificationsCommand(args: string[], out: (line: string
     options: { state: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' }, endpoint: { type: 'string' } },
   });
   const states: OutboxState[] = values.state === undefined ? [...OUTBOX_STATES] : [parseState(values.state)];
-  const limit = values.limit === undefined ? 50 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit: "${values.limit}" must be a positive whole number`);
+  const limit = limitFrom(values.limit, 50);
   const access = { dataDir: dataDirFrom(values['data-dir']), ...(values.endpoint ? { endpoint: values.endpoint } : {}) };
   return withStateTable(access, async ({ docs, tableName, via }) => {
     const outbox = dynamoOutboxStore(docs, tableName);

@@ -18,3 +18,11 @@ export function portFrom(flag: string | undefined, envValue: string | undefined,
   }
   return port;
 }
+
+/** `--limit N`: a whole number of 1 or more; absent, the fallback (undefined: the command's own default applies later). */
+export function limitFrom<F extends number | undefined>(flag: string | undefined, fallback: F): number | F {
+  if (flag === undefined) return fallback;
+  const limit = Number(flag);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: "${flag}" is not allowed; give a whole number, 1 or more`);
+  return limit;
+}

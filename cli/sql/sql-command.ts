@@ -22,27 +22,15 @@ import { AUDIT_RECORDS_TABLE, FINDINGS_TABLE, REPORT_TABLES, type ExportTable } 
 import { parsePeriod } from '../../functions/shared/evidence/period.ts';
 import { dataDirFrom } from '../options.ts';
 import { withStateTable } from '../state-access.ts';
+import { searchFilters, SEARCH_FILTER_FLAGS } from '../search-filters.ts';
 import { UsageError } from '../usage.ts';
 import { AUDITOR_QUERIES, athenaText, auditorQuery, auditorSql } from './auditor-queries.ts';
 import { openSqlEngine, SqlQueryError, type QueryResult, type SqlEngine } from './sql-engine.ts';
 import { auditRecordRow, backupRows, changeRows, findingsRows, operationsRows, permissionRows, type Row } from '../../functions/shared/evidence/table-rows.ts';
 
 const FORMATS = ['table', 'csv', 'json'] as const;
-/** `audit-search`'s filters (the rest of `erpgov audit search`'s; the period gives from and to). */
-const SEARCH_FLAGS = { actor: { type: 'string' }, action: { type: 'string' }, module: { type: 'string' }, source: { type: 'string' }, keyword: { type: 'string' }, limit: { type: 'string' } } as const;
-
-function searchFilters(values: { actor?: string; action?: string; module?: string; source?: string; keyword?: string; limit?: string }) {
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit: "${values.limit}" is not a positive whole number`);
-  return {
-    ...(values.actor ? { actor: values.actor } : {}),
-    ...(values.action ? { action: values.action } : {}),
-    ...(values.module ? { module: values.module } : {}),
-    ...(values.source ? { source: values.source } : {}),
-    ...(values.keyword ? { keyword: values.keyword } : {}),
-    ...(limit !== undefined ? { limit } : {}),
-  };
-}
+/** `audit-search`'s filters: `erpgov audit search`'s, its keyword as a flag (the period gives from and to). */
+const SEARCH_FLAGS = { ...SEARCH_FILTER_FLAGS, keyword: { type: 'string' } } as const;
 type Format = (typeof FORMATS)[number];
 
 export async function runSqlCommand(args: string[]): Promise<number> {
@@ -65,7 +53,7 @@ export async function runSqlCommand(args: string[]): Promise<number> {
     if (!named) throw new UsageError(`--query: "${values.query}" is not a named query; allowed: ${AUDITOR_QUERIES.map((q) => q.name).join(', ')}`);
     if (values.period === undefined || !/^\d{4}-\d{2}$/.test(values.period)) throw new UsageError(`--query ${named.name}: --period YYYY-MM is required (got "${values.period ?? ''}")`);
     const period = parsePeriod(values.period, processClock.now());
-    sql = auditorSql(named, { period: values.period, quarter: quarterOf(startOfMonth(values.period)), firstDay: period.firstDay, lastDay: period.lastDay, filters: searchFilters(values) });
+    sql = auditorSql(named, { period: values.period, quarter: quarterOf(startOfMonth(values.period)), firstDay: period.firstDay, lastDay: period.lastDay, filters: searchFilters({}, values) });
     if (values.athena) {
       out(athenaText(named, sql));
       return 0;

@@ -18,6 +18,7 @@ import { auditBatchKey } from '../../schemas/archive-layout.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { captureStdout } from '../support/capture-stdout.ts';
+import { UsageError } from '../../cli/usage.ts';
 
 let root = '';
 let engine: SqlEngine;
@@ -129,6 +130,16 @@ describe('SQL over the exports (DuckDB)', () => {
       expect(named.code).toBe(0);
       expect(audit.output).toBe(named.output);
       expect(audit.output).toContain(auditorSql(search, { ...params, filters: { from: '2026-11-01', actor: 'U9', action: 'delete', module: 'sales', source: 'erp.sap', keyword: 'orders', limit: 50 } }));
+    });
+
+    it('refuses a bad --limit the same way in both commands: a usage error naming the flag, the value and what is allowed', async () => {
+      for (const limit of ['0', '-3', '2.5', 'ten']) {
+        const refusal = `--limit: "${limit}" is not allowed; give a whole number, 1 or more`;
+        for (const refused of [runAuditCommand(['search', '--from', '2026-11-01', '--to', '2026-11-30', `--limit=${limit}`, '--athena']), runSqlCommand(['--query', 'audit-search', '--period', '2026-11', `--limit=${limit}`, '--athena'])]) {
+          await expect(refused).rejects.toBeInstanceOf(UsageError);
+          await expect(refused).rejects.toThrow(refusal);
+        }
+      }
     });
 
     it('runs on DuckDB and finds what `audit search` finds', async () => {
