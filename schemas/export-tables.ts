@@ -6,16 +6,16 @@
  * Hive types that both engines know, so the named auditor queries (cli/sql/auditor-queries.ts)
  * run unchanged on either.
  *
- * The tables and their columns are data (`export-tables.json`), checked here once when the
- * module loads: a column with a type neither engine knows, a repeated name or an empty
- * description stops the CLI and `cdk synth`.
+ * The tables and their columns are data (`export-tables.json`), imported as typed constants:
+ * nothing parses them at run time (not at each evidence-delivery cold start). A unit test
+ * (test/unit/export-tables.test.ts) checks the file: a column with a type neither engine knows,
+ * a repeated name or an empty description fails it, naming the path.
  */
-import * as z from './zod-mini.ts';
 import declared from './export-tables.json' with { type: 'json' };
 import { AUDIT_RECORDS_PREFIX, EXPORTS_PREFIX } from './archive-layout.ts';
 
-const columnTypes = ['string', 'bigint', 'double', 'boolean'] as const;
-export type ColumnType = (typeof columnTypes)[number];
+export const COLUMN_TYPES = ['string', 'bigint', 'double', 'boolean'] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
 export type Column = readonly [name: string, type: ColumnType, comment: string];
 
 export interface ExportTable {
@@ -26,24 +26,26 @@ export interface ExportTable {
   readonly columns: readonly Column[];
 }
 
+/** A table as `export-tables.json` declares it: its folder follows from its name and the layout. */
+export type DeclaredTable = Omit<ExportTable, 'prefix'>;
+/** The shape of `export-tables.json`. */
+export interface DeclaredTables {
+  readonly auditRecords: DeclaredTable;
+  readonly findings: DeclaredTable;
+  readonly reports: readonly DeclaredTable[];
+}
 
-const lowerCaseName = z.string().check(z.regex(/^[a-z][a-z0-9_]*$/, { message: 'must be lower case letters, digits and "_"' }));
-const tableSchema = z.pipe(z
-  .strictObject({
-    name: lowerCaseName,
-    description: z.string().check(z.minLength(1)),
-    columns: z.array(z.tuple([lowerCaseName, z.enum(columnTypes), z.string().check(z.minLength(1))])).check(z.minLength(1)),
-  })
-  .check(z.refine((table) => new Set(table.columns.map(([name]) => name)).size === table.columns.length, { message: 'repeats a column name' })), z.transform(({ name, description, columns }): ExportTable => ({ name, description, prefix: `${EXPORTS_PREFIX}/${name}`, columns })));
-const tables = z.strictObject({ auditRecords: tableSchema, findings: tableSchema, reports: z.array(tableSchema) }).parse(declared);
+// JSON imports type their arrays as string[]: the cast names the shape the unit test checks.
+const tables = declared as unknown as DeclaredTables;
+const exported = ({ name, description, columns }: DeclaredTable, prefix = `${EXPORTS_PREFIX}/${name}`): ExportTable => ({ name, description, prefix, columns });
 
 /** Every finding of the shared lifecycle, one row each, as of the export. */
-export const FINDINGS_TABLE: ExportTable = tables.findings;
+export const FINDINGS_TABLE: ExportTable = exported(tables.findings);
 
 /** The monthly reports (permissions, backups, changes, operations), one row per item. */
-export const REPORT_TABLES: readonly ExportTable[] = tables.reports;
+export const REPORT_TABLES: readonly ExportTable[] = tables.reports.map((table) => exported(table));
 
 /** `audit_records` as the archive writes it (functions/audit-archive/archive-batches.ts), with its `date` partition. */
-export const AUDIT_RECORDS_TABLE: ExportTable = { ...tables.auditRecords, prefix: AUDIT_RECORDS_PREFIX };
+export const AUDIT_RECORDS_TABLE: ExportTable = exported(tables.auditRecords, AUDIT_RECORDS_PREFIX);
 
 export const SQL_TABLES: readonly ExportTable[] = [AUDIT_RECORDS_TABLE, FINDINGS_TABLE, ...REPORT_TABLES];

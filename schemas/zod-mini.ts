@@ -1,6 +1,6 @@
 /**
  * zod/mini for every schema a Lambda bundle carries (the contract, the envelope, the AWS
- * service events, the export tables): the functional API (`z.optional(x)`, `.check(...)`) at
+ * service events): the functional API (`z.optional(x)`, `.check(...)`) at
  * about a third of classic zod's bytes and import time. The CLI-only policy schema stays classic.
  *
  * zod/mini ships no messages; the refusals (schemas/issues.ts) rephrase most issues and fall
