@@ -46,6 +46,16 @@ export function describeControl(control: string, language: Language): string {
 export const GUIDE_AREAS = ['backup', 'access', 'performance', 'change', 'incident', 'audit'] as const;
 export type GuideAreaName = (typeof GUIDE_AREAS)[number];
 
+/** Each area's heading in the guide, in English and in Chinese (keyed by GUIDE_AREAS, so the compiler keeps the two together). */
+export const GUIDE_AREA_TITLES: Readonly<Record<GuideAreaName, ControlText>> = {
+  backup: { en: 'Data security and backup', zh: '数据安全与备份' },
+  access: { en: 'User permissions and access control', zh: '用户权限与访问控制' },
+  performance: { en: 'Performance and resource monitoring', zh: '性能与资源监控' },
+  change: { en: 'Change management and version control', zh: '变更管理与版本控制' },
+  incident: { en: 'Incident response and business continuity', zh: '故障响应与业务连续性' },
+  audit: { en: 'Compliance audit and log management', zh: '合规审计与日志管理' },
+};
+
 /** "2.3" → "access": the guide's areas are numbered 1–6 in this order. */
 export function areaOfControl(control: string): GuideAreaName | undefined {
   return GUIDE_AREAS[Number(control.split('.')[0]) - 1];

@@ -31,7 +31,7 @@ import { UsageError } from '../usage.ts';
 import type { EvidenceIndex, EvidenceInputs } from '../../functions/shared/evidence/evidence-index.ts';
 import { renderPack } from '../../functions/shared/evidence/evidence-pack.ts';
 import { dynamoControlFeed } from '../../functions/shared/evidence/control-feed.ts';
-import { earliestData, trailEvidence } from '../../functions/shared/evidence/pack-sources.ts';
+import { earliestData, endsBeforeAnyData, trailEvidence } from '../../functions/shared/evidence/pack-sources.ts';
 import type { Language } from '../../functions/shared/evidence/evidence-render.ts';
 import { localSigner, MANIFEST_FILE, sealPack, signingKey, verifyPack } from '../../functions/shared/evidence/pack-manifest.ts';
 import { parsePeriod, type Period } from '../../functions/shared/evidence/period.ts';
@@ -86,8 +86,9 @@ async function refuseNonEmpty(out: string): Promise<void> {
 }
 
 function refuseBeforeData(period: Period, inputs: EvidenceInputs & { earliestData: string | undefined }): void {
-  if (inputs.earliestData === undefined) throw new UsageError(`--period: "${period.label}" is before any data (the data folder holds no findings, audit records or archive yet)`);
-  if (period.to <= inputs.earliestData) throw new UsageError(`--period: "${period.label}" is before any data (the earliest is ${inputs.earliestData})`);
+  if (!endsBeforeAnyData(period, inputs.earliestData)) return;
+  const why = inputs.earliestData === undefined ? 'the data folder holds no findings, audit records or archive yet' : `the earliest is ${inputs.earliestData}`;
+  throw new UsageError(`--period: "${period.label}" is before any data (${why})`);
 }
 
 async function gatherInputs(options: { docs: Parameters<typeof dynamoFindingsStore>[0]; tableName: string; dataDir: string; policy: Policy; period: Period; now: Date; progress: Progress }): Promise<EvidenceInputs & { earliestData: string | undefined }> {

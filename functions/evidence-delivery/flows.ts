@@ -17,7 +17,7 @@ import type { ControlFeed } from '../shared/evidence/control-feed.ts';
 import { renderPack } from '../shared/evidence/evidence-pack.ts';
 import type { Language } from '../shared/evidence/evidence-render.ts';
 import { MANIFEST_FILE, manifestText, sealManifest, type PackSigner } from '../shared/evidence/pack-manifest.ts';
-import { earliestData, trailEvidence } from '../shared/evidence/pack-sources.ts';
+import { earliestData, endsBeforeAnyData, trailEvidence } from '../shared/evidence/pack-sources.ts';
 import { parsePeriod } from '../shared/evidence/period.ts';
 import { exportPartitions } from '../shared/evidence/table-rows.ts';
 import type { FindingsStore } from '../shared/findings/findings-store.ts';
@@ -58,7 +58,7 @@ export async function deliverMonthlyEvidence(ports: DeliveryPorts, firedAt: Date
   const findings = (await ports.findingsStore.list()).map((r) => r.finding);
   const trail = await trailEvidence(ports.trail, ports.archive, period);
   const earliest = await earliestData(ports.archive, findings, trail.records, period.to);
-  if (earliest === undefined || earliest >= period.to) return { month, delivered: false, manifestKey, reason: 'before-any-data' };
+  if (endsBeforeAnyData(period, earliest)) return { month, delivered: false, manifestKey, reason: 'before-any-data' };
   const { missing, ...reports } = await archivedReports(ports.archive, period);
   const { index, files } = renderPack({ period, generatedAt, findings, ...trail, ...reports, retentionDays: ports.retentionDays, fedControls: [...(await ports.feed.fedIn(period.months))] }, ports.language);
 

@@ -19,6 +19,8 @@ import { keyIdOf, localSigner, type PackManifest } from '../../functions/shared/
 import { parsePeriod } from '../../functions/shared/evidence/period.ts';
 import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import { findingLifecycle } from '../../functions/shared/findings/lifecycle.ts';
+import { earliestData, endsBeforeAnyData } from '../../functions/shared/evidence/pack-sources.ts';
+import { auditBatchKey } from '../../schemas/archive-layout.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 
 function memoryArchive(): ArchiveStore & { readonly objects: Map<string, Uint8Array>; puts: number } {
@@ -159,13 +161,54 @@ describe('deliverMonthlyEvidence', () => {
   });
 });
 
+/** October's index with no data at all: every control no-data. */
+const indexWithoutData = () => buildEvidenceIndex({ period: parsePeriod('2026-10', new Date('2026-11-01T00:00:00Z')), generatedAt: '2026-11-01T00:00:00.000Z', findings: [], records: [], verify: { chains: 0, records: 0, anchored: 0, broken: [] }, archiveManifests: [], permissions: [], backups: [], changes: [], operations: [], retentionDays: 183, fedControls: [] });
+
 describe('missingEvidenceFindings', () => {
   it('is one finding per control without data, with a stable id per control and the period in its facts', () => {
-    const index = buildEvidenceIndex({ period: parsePeriod('2026-10', new Date('2026-11-01T00:00:00Z')), generatedAt: '2026-11-01T00:00:00.000Z', findings: [], records: [], verify: { chains: 0, records: 0, anchored: 0, broken: [] }, archiveManifests: [], permissions: [], backups: [], changes: [], operations: [], retentionDays: 183, fedControls: [] });
+    const index = indexWithoutData();
     const found = missingEvidenceFindings(index, 'enforce');
     expect(found).toHaveLength(22);
     expect(new Set(found.map((f) => f.findingId)).size).toBe(22);
     expect(controlWithoutEvidence('2.3', '2026-11', 'enforce').findingId).toBe(found.find((f) => f.control === '2.3')?.findingId);
     expect(found[0]).toMatchObject({ rule: 'control-without-evidence', facts: { control: '1.1', period: '2026-10' }, subject: { type: 'guide-control', id: '1.1' } });
+  });
+});
+
+describe('the evidence index\'s areas', () => {
+  it('labels each control with its guide area and lists the area\'s evidence files', () => {
+    const index = indexWithoutData();
+    const byArea = new Map(index.controls.map((c) => [c.control.split('.')[0], c]));
+    expect([...byArea.values()].map((c) => `${c.area.en} / ${c.area.zh}`)).toEqual([
+      'Data security and backup / 数据安全与备份',
+      'User permissions and access control / 用户权限与访问控制',
+      'Performance and resource monitoring / 性能与资源监控',
+      'Change management and version control / 变更管理与版本控制',
+      'Incident response and business continuity / 故障响应与业务连续性',
+      'Compliance audit and log management / 合规审计与日志管理',
+    ]);
+    expect(byArea.get('6')?.evidenceFiles).toEqual(['evidence/audit-trail-verification.json', 'evidence/archive-manifests.json', 'evidence/findings.csv', 'evidence/findings.jsonl']);
+    expect(byArea.get('5')?.evidenceFiles[0]).toBe('evidence/operations.json');
+  });
+});
+
+describe('the period before any data (the CLI refuses it, the delivery skips it)', () => {
+  const october = parsePeriod('2026-10', new Date('2026-11-01T00:00:00Z'));
+
+  it('is a period with no data at all, or one that ends at or before the earliest data', () => {
+    expect(endsBeforeAnyData(october, undefined)).toBe(true);
+    expect(endsBeforeAnyData(october, '2026-11-03T08:00:00.000Z')).toBe(true);
+    expect(endsBeforeAnyData(october, october.to)).toBe(true);
+    expect(endsBeforeAnyData(october, '2026-10-31T23:59:59.999Z')).toBe(false);
+    expect(endsBeforeAnyData(october, '2025-01-01T00:00:00.000Z')).toBe(false);
+  });
+
+  it('finds the earliest data in the findings and records, and in the archived days only when they show none before the period ends', async () => {
+    const archived = memoryArchive();
+    await archived.put(auditBatchKey('2026-09-14', 'erp.sap', '0'), new Uint8Array(), 'application/gzip');
+    expect(await earliestData(archived, [], [], october.to)).toBe('2026-09-14T00:00:00.000Z');
+    expect(await earliestData(archived, [{ firstRaisedAt: '2026-10-02T00:00:00.000Z' }], [record('Login', '2026-10-05T00:00:00.000Z')], october.to)).toBe('2026-10-02T00:00:00.000Z');
+    expect(await earliestData(memoryArchive(), [], [record('Login', '2026-11-05T00:00:00.000Z')], october.to)).toBe('2026-11-05T00:00:00.000Z');
+    expect(await earliestData(memoryArchive(), [], [], october.to)).toBeUndefined();
   });
 });

@@ -11,7 +11,7 @@
  *   met                data reached the control in the period and no finding was live;
  *   no-data            nothing fed the control in the period (a control nobody feeds is not "met").
  */
-import { controlCatalogue } from '../../../schemas/controls.ts';
+import { areaOfControl, controlCatalogue, GUIDE_AREA_TITLES, type GuideAreaName } from '../../../schemas/controls.ts';
 import type { AuditRecord } from '../audit-trail/audit-record.ts';
 import type { VerifyReport } from '../audit-trail/audit-queries.ts';
 import type { FindingState, StoredFinding } from '../findings/finding.ts';
@@ -32,14 +32,12 @@ export const STATUS_LABELS: Readonly<Record<ControlStatus, { en: string; zh: str
   'no-data': { en: 'no data', zh: '无数据' },
 };
 
-export const AREA_LABELS: Readonly<Record<string, { en: string; zh: string }>> = {
-  '1': { en: 'Data security and backup', zh: '数据安全与备份' },
-  '2': { en: 'User permissions and access control', zh: '用户权限与访问控制' },
-  '3': { en: 'Performance and resource monitoring', zh: '性能与资源监控' },
-  '4': { en: 'Change management and version control', zh: '变更管理与版本控制' },
-  '5': { en: 'Incident response and business continuity', zh: '故障响应与业务连续性' },
-  '6': { en: 'Compliance audit and log management', zh: '合规审计与日志管理' },
-};
+/** The guide's area of a control of the catalogue ("2.3" → access). */
+function guideAreaOf(control: string): GuideAreaName {
+  const area = areaOfControl(control);
+  if (area === undefined) throw new Error(`control ${control} is in none of the guide's areas`);
+  return area;
+}
 
 /** What the audit trail and the archive give a pack (read by pack-sources.ts). */
 export interface TrailEvidence {
@@ -123,13 +121,13 @@ export const EVIDENCE_FILES = {
   findingsJsonl: 'evidence/findings.jsonl',
 } as const;
 
-const CONTROL_FILES: Readonly<Record<string, readonly (keyof typeof EVIDENCE_FILES)[]>> = {
-  '1': ['backups'],
-  '2': ['permissions'],
-  '3': ['operations'],
-  '4': ['changes'],
-  '5': ['operations'],
-  '6': ['auditTrail', 'manifests'],
+const CONTROL_FILES: Readonly<Record<GuideAreaName, readonly (keyof typeof EVIDENCE_FILES)[]>> = {
+  backup: ['backups'],
+  access: ['permissions'],
+  performance: ['operations'],
+  change: ['changes'],
+  incident: ['operations'],
+  audit: ['auditTrail', 'manifests'],
 };
 
 /** The finding's state at an instant, from its history (the state it was first raised in before any entry). */
@@ -292,21 +290,21 @@ export function buildEvidenceIndex(input: EvidenceInputs): EvidenceIndex {
   };
 
   const controls = CONTROLS.map((control): ControlEvidence => {
-    const area = control.split('.')[0] as string;
+    const area = guideAreaOf(control);
     const own = findingsOf(control);
     const records = recordsByControl.get(control) ?? 0;
     const hasData = records + (extraData[control] ?? 0) > 0;
     const status = controlStatus(own, hasData);
     return {
       control,
-      area: AREA_LABELS[area] as { en: string; zh: string },
+      area: GUIDE_AREA_TITLES[area],
       title: { en: controlCatalogue[control]?.en ?? control, zh: controlCatalogue[control]?.zh ?? control },
       status,
       statusLabel: STATUS_LABELS[status],
       records,
       hasData,
       figures: figures[control] ?? {},
-      evidenceFiles: [...(CONTROL_FILES[area] ?? []).map((k) => EVIDENCE_FILES[k]), EVIDENCE_FILES.findingsCsv, EVIDENCE_FILES.findingsJsonl],
+      evidenceFiles: [...CONTROL_FILES[area].map((k) => EVIDENCE_FILES[k]), EVIDENCE_FILES.findingsCsv, EVIDENCE_FILES.findingsJsonl],
       findings: own,
       exceptions: own.flatMap((f) => (f.exception && f.stateAtEnd === 'excepted' ? [{ findingId: f.findingId, ...f.exception }] : [])),
     };

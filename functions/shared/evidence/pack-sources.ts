@@ -31,8 +31,8 @@ export async function trailEvidence(trail: AuditTrailStore, archive: ArchiveStor
  * first record whose operation it read, the first day archived. A period that ends before it
  * is before any data: the CLI refuses it, the monthly delivery skips it (a month before the
  * pipeline ran is not a month of controls without data). Callers only ask whether it lies
- * before `periodEnd`: when a finding or record already does, that one is returned and the
- * archive (every day ever archived) is not listed.
+ * before `periodEnd` (`endsBeforeAnyData`): when a finding or record already does, that one is
+ * returned and the archive (every day ever archived) is not listed.
  */
 export async function earliestData(archive: ArchiveStore, findings: readonly { readonly firstRaisedAt: string }[], records: readonly { readonly occurredAt: string }[], periodEnd: string): Promise<string | undefined> {
   // One pass for the smallest time (ISO text sorts as time), not a sort of every finding and record.
@@ -46,3 +46,10 @@ export async function earliestData(archive: ArchiveStore, findings: readonly { r
   const archivedDays = (await archive.list(`${AUDIT_RECORDS_PREFIX}/`)).flatMap((k) => partitionDay(k) ?? []);
   return earliestOf(archivedDays.map((d) => `${d}T00:00:00.000Z`), known);
 }
+
+/**
+ * Whether a period lies before any data: nothing is known at all, or the earliest data (from
+ * `earliestData`) comes at or after the period's end. The one test for the CLI's refusal and
+ * the monthly delivery's skip.
+ */
+export const endsBeforeAnyData = (period: Pick<Period, 'to'>, earliest: string | undefined): boolean => earliest === undefined || period.to <= earliest;
