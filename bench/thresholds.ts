@@ -19,6 +19,7 @@ import { stateTable } from '../infra/state-table.ts';
 import { startLocalRuntime } from '../runtime/local-runtime.ts';
 import { LOCAL_CREDENTIALS } from '../runtime/http-server.ts';
 import { defaultPolicy } from '../schemas/default-policy.ts';
+import { dynamoControlFeed } from '../functions/shared/evidence/control-feed.ts';
 import { dynamoFindingsStore } from '../functions/shared/findings/findings-store.ts';
 import { recordSample } from '../functions/threshold-alerts/flows.ts';
 import { dynamoThresholdStore } from '../functions/threshold-alerts/threshold-state.ts';
@@ -45,7 +46,7 @@ docs.middlewareStack.add((next, context) => (args) => {
 }, { step: 'initialize', name: 'benchRequestCounter' });
 
 let published = 0;
-const deps = { store: dynamoThresholdStore(docs, stateTable.name), findings: dynamoFindingsStore(docs, stateTable.name), publisher: { publish: async (events: readonly unknown[]) => void (published += events.length) }, policy: defaultPolicy };
+const deps = { store: dynamoThresholdStore(docs, stateTable.name), feed: dynamoControlFeed(docs, stateTable.name, 'threshold-alerts'), findings: dynamoFindingsStore(docs, stateTable.name), publisher: { publish: async (events: readonly unknown[]) => void (published += events.length) }, policy: defaultPolicy };
 const start = Date.parse('2026-03-02T09:00:00Z');
 const STEP_MS = 10_000;
 

@@ -11,6 +11,7 @@
 import type { IncidentSeverity } from '../../schemas/details/incident.ts';
 import { sampleDatapoints, type MetricName, type MetricSample, type SlowQuery } from '../../schemas/details/performance.ts';
 import type { Policy } from '../../schemas/policy.ts';
+import type { ControlFeed } from '../shared/evidence/control-feed.ts';
 import { findingSource, type Finding } from '../shared/findings/finding.ts';
 import { findingLifecycle, type FindingLifecycle } from '../shared/findings/lifecycle.ts';
 import { subjectScope, type FindingsStore } from '../shared/findings/findings-store.ts';
@@ -33,10 +34,14 @@ export interface ThresholdDeps {
   readonly findings: FindingsStore;
   readonly publisher: EventPublisher;
   readonly policy: Policy;
+  /** Samples never enter the audit trail: the month's mark is what tells the evidence pack 3.1 was fed. */
+  readonly feed: ControlFeed;
 }
 
-/** What the metric-sample and silence flows need (the slow-SQL store is for slow queries only). */
+/** What the metric-sample flow needs (the slow-SQL store is for slow queries only). */
 export type SampleDeps = Omit<ThresholdDeps, 'slowSql'>;
+/** What the silence sweep needs: no feed (a silent host is no data). */
+export type SilenceDeps = Omit<SampleDeps, 'feed'>;
 
 export interface SampleOutcome {
   readonly datapoints: number;
@@ -131,8 +136,14 @@ async function resolveIncident(deps: Pick<ThresholdDeps, 'publisher'>, rules: Ev
   return true;
 }
 
-/** Takes a Metric Sample's datapoints into the host's series. */
+/** Takes a Metric Sample's datapoints into the host's series, and marks control 3.1 fed for the sample's month. */
 export async function recordSample(deps: SampleDeps, sample: MetricSample, eventId: string, eventTime: string): Promise<SampleOutcome> {
+  const outcome = await takeSample(deps, sample, eventId, eventTime);
+  await deps.feed.markFed('3.1', new Date(eventTime));
+  return outcome;
+}
+
+async function takeSample(deps: SilenceDeps, sample: MetricSample, eventId: string, eventTime: string): Promise<SampleOutcome> {
   const { lifecycle, rules } = context(deps);
   const points = sampleDatapoints(sample, eventTime).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const scope = subjectScope(DETECTED_BY, sample.host);
@@ -214,7 +225,7 @@ export async function recordSample(deps: SampleDeps, sample: MetricSample, event
 }
 
 /** Hosts that stopped reporting: each is one finding until it reports again. */
-export async function sweepSilentHosts(deps: SampleDeps, firedAt: Date): Promise<{ silent: string[] }> {
+export async function sweepSilentHosts(deps: SilenceDeps, firedAt: Date): Promise<{ silent: string[] }> {
   const { lifecycle, rules } = context(deps);
   const silent: string[] = [];
   for (const host of await deps.store.silentBefore(firedAt)) {

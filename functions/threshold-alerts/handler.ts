@@ -19,7 +19,6 @@ import { dynamoThresholdStore } from './threshold-state.ts';
 const deps = governanceWiring((documents, tableName) => ({
   store: dynamoThresholdStore(documents, tableName),
   slowSql: dynamoSlowSqlStore(documents, tableName),
-  // Samples never enter the audit trail: the month's mark is what tells the evidence pack 3.1 was fed.
   feed: dynamoControlFeed(documents, tableName, 'threshold-alerts'),
 }));
 
@@ -31,7 +30,6 @@ export const handler = governanceHandler('threshold-alerts')({
       return { eventId: fact.eventId, counted: counted.counted, raised: counted.raised.length, resolved: counted.resolved.length };
     }
     const outcome = await recordSample(deps, fact.detail, fact.eventId, fact.time);
-    await deps.feed.markFed('3.1', new Date(fact.time));
     if (outcome.opened.length + outcome.resolved.length > 0) logger.info('threshold episodes', { eventId: fact.eventId, opened: outcome.opened, resolved: outcome.resolved });
     return { eventId: fact.eventId, datapoints: outcome.datapoints, opened: outcome.opened.length, resolved: outcome.resolved.length, written: outcome.written };
   },

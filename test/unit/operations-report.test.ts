@@ -7,8 +7,8 @@ import { memoryIncidentStore } from '../../functions/incident-response/incident-
 import { buildOperationsReport, OPERATIONS_FORMATS, quarterToReport } from '../../functions/incident-response/operations-report.ts';
 import { quarterBounds } from '../../functions/shared/time.ts';
 import { recordSample } from '../../functions/threshold-alerts/flows.ts';
-import { memoryThresholdStore } from '../../functions/threshold-alerts/threshold-state.ts';
 import { series } from '../support/series.ts';
+import { memoryThresholdDeps } from '../support/threshold-deps.ts';
 
 const T = (iso: string) => new Date(iso);
 
@@ -17,7 +17,7 @@ describe('operations report', () => {
     const findings = memoryFindingsStore();
     const publisher = { publish: async () => undefined };
     const deps: IncidentDeps = { incidents: memoryIncidentStore(), drills: memoryDrillStore(), findings, publisher, policy: defaultPolicy };
-    const thresholds = { store: memoryThresholdStore(), findings, publisher, policy: defaultPolicy };
+    const thresholds = memoryThresholdDeps({ findings, publisher });
     for (const p of series('70 80 82 85 79 81 60 55 50 50 50', '2026-02-10T09:00:00Z')) {
       await recordSample(thresholds, { schemaVersion: 1, host: 'erp-app-01', metric: 'cpu', value: p.value, unit: 'percent' }, `s-${p.at}`, p.at);
     }

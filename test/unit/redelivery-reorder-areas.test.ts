@@ -21,14 +21,13 @@ import { buildOperationsReport, OPERATIONS_FORMATS } from '../../functions/incid
 import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { addMinutes } from '../../functions/shared/time.ts';
-import { recordSample, sweepSilentHosts, type ThresholdDeps } from '../../functions/threshold-alerts/flows.ts';
-import { memorySlowSqlStore } from '../../functions/threshold-alerts/slow-sql-store.ts';
-import { memoryThresholdStore } from '../../functions/threshold-alerts/threshold-state.ts';
+import { recordSample, sweepSilentHosts } from '../../functions/threshold-alerts/flows.ts';
 import { defaultPolicy } from '../../schemas/default-policy.ts';
 import { parsePolicy } from '../../schemas/policy-loader.ts';
 import { interleaved, liveFindings, random, redelivered, redeliveredAfter, shuffled } from '../support/redelivery.ts';
 import { prodStageSucceeded } from '../support/aws-samples.ts';
 import { series } from '../support/series.ts';
+import { memoryThresholdDeps } from '../support/threshold-deps.ts';
 
 const SEEDS = [1, 2, 3, 4, 5, 6];
 const recorder = () => {
@@ -121,7 +120,7 @@ describe('the threshold and incident scenario', () => {
 
   async function runThresholds(order: readonly Sample[]) {
     const { published, publisher } = recorder();
-    const deps: ThresholdDeps = { store: memoryThresholdStore(), slowSql: memorySlowSqlStore(), findings: memoryFindingsStore(), publisher, policy: defaultPolicy };
+    const deps = memoryThresholdDeps({ publisher });
     for (const s of order) await recordSample(deps, { schemaVersion: 1, host: s.host, metric: s.metric, value: s.value, unit: 'percent' }, s.eventId, s.at);
     await sweepSilentHosts(deps, new Date('2026-03-02T09:30:00Z'));
     const incidents = published.filter((e) => e.detailType.startsWith('Incident ')).map((e) => JSON.stringify(e.detail));

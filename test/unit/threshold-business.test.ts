@@ -4,7 +4,6 @@
  * P1/P2 episodes opening incidents when the policy says so.
  */
 import { describe, expect, it } from 'vitest';
-import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { recordSample, recordSlowQuery, sweepSilentHosts, sweepSlowSql, type ThresholdDeps } from '../../functions/threshold-alerts/flows.ts';
 import { bucketBounds, percentileValue, tallyDatapoint, type WindowTally } from '../../functions/threshold-alerts/percentile-window.ts';
@@ -14,6 +13,7 @@ import { memoryThresholdStore } from '../../functions/threshold-alerts/threshold
 import { parsePolicy } from '../../schemas/policy-loader.ts';
 import { defaultPolicy } from '../../schemas/default-policy.ts';
 import { validateDetail } from '../../schemas/registry.ts';
+import { memoryThresholdDeps } from '../support/threshold-deps.ts';
 
 const order = { clearAt: 1.5, fireAt: 2 };
 const windows = { percentile: 95, windowMinutes: 5, minSamples: 5 };
@@ -22,7 +22,7 @@ function setup(policy = defaultPolicy) {
   const published: OutgoingEvent[] = [];
   const store = memoryThresholdStore();
   const slowSql = memorySlowSqlStore();
-  const deps: ThresholdDeps = { store, slowSql, findings: memoryFindingsStore(), publisher: { publish: async (events) => void published.push(...events) }, policy };
+  const deps = memoryThresholdDeps({ store, slowSql, publisher: { publish: async (events) => void published.push(...events) }, policy });
   return { deps, store, slowSql, published, kinds: () => published.map((e) => e.detailType) };
 }
 

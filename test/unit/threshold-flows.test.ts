@@ -1,21 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../schemas/default-policy.ts';
 import { validateDetail } from '../../schemas/registry.ts';
-import { memoryFindingsStore } from '../../functions/shared/findings/findings-store.ts';
+import { memoryControlFeed } from '../../functions/shared/evidence/control-feed.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { parseAlarmChange } from '../../functions/threshold-alerts/cloudwatch-alarm.ts';
 import { recordAlarmChange, recordSample, sweepSilentHosts, type ThresholdDeps } from '../../functions/threshold-alerts/flows.ts';
-import { memoryThresholdStore } from '../../functions/threshold-alerts/threshold-state.ts';
-import { memorySlowSqlStore } from '../../functions/threshold-alerts/slow-sql-store.ts';
+import type { memoryThresholdStore } from '../../functions/threshold-alerts/threshold-state.ts';
 import { series } from '../support/series.ts';
+import { memoryThresholdDeps } from '../support/threshold-deps.ts';
 
 const START = '2026-03-02T09:00:00.000Z';
 const ISSUE_SERIES = '70 80 82 85 79 81 60 55 50 50 50';
 
 function setup() {
   const published: OutgoingEvent[] = [];
-  const deps: ThresholdDeps = { store: memoryThresholdStore(), slowSql: memorySlowSqlStore(), findings: memoryFindingsStore(), publisher: { publish: async (events) => void published.push(...events) }, policy: defaultPolicy };
+  const deps = memoryThresholdDeps({ publisher: { publish: async (events) => void published.push(...events) } });
   return { deps, published, kinds: () => published.map((e) => e.detailType) };
 }
 
@@ -60,6 +59,15 @@ describe('threshold-alerts flows', () => {
     await send(deps, 'erp-app-02', '40x59');
     // 5 writes while the window fills, then one per 5-minute heartbeat.
     expect(store.writes).toBeLessThanOrEqual(5 + 60 / 5);
+  });
+
+  it('a sample marks control 3.1 fed for its own month, breach or not (samples never enter the audit trail)', async () => {
+    const feed = memoryControlFeed();
+    const deps = memoryThresholdDeps({ feed });
+    await send(deps, 'erp-app-04', '40x2', 'cpu', '2026-02-28T23:58:00.000Z');
+    expect([...(await feed.fedIn(['2026-02']))]).toEqual(['3.1']);
+    expect([...(await feed.fedIn(['2026-03']))]).toEqual(['3.1']);
+    expect([...(await feed.fedIn(['2026-01']))]).toEqual([]);
   });
 
   it('several datapoints in one sample are evaluated in time order', async () => {
