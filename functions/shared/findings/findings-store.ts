@@ -45,6 +45,8 @@ export interface FindingRecord {
 export interface FindingsStore {
   /** Every finding kept in the scope (live and resolved), strongly consistent. */
   inScope(scope: FindingScope): Promise<FindingRecord[]>;
+  /** One finding of the scope by id (a strongly consistent read of its one item, not of the scope). */
+  inScopeById(scope: FindingScope, findingId: string): Promise<FindingRecord | undefined>;
   /** One finding by id, wherever it lives. */
   get(findingId: string): Promise<FindingRecord | undefined>;
   /** Every finding kept, in id order within each shard. */
@@ -83,6 +85,10 @@ export function dynamoFindingsStore(client: DynamoDBDocumentClient, tableName: s
         ConsistentRead: true,
       });
       return items.map(findingRecordFromItem);
+    },
+    async inScopeById(scope, findingId) {
+      const item = (await client.send(new GetCommand({ TableName: tableName, Key: key(scope.partition, findingId), ConsistentRead: true }))).Item;
+      return item ? findingRecordFromItem(item) : undefined;
     },
     async get(findingId) {
       const out = await client.send(new QueryCommand({
@@ -154,6 +160,10 @@ export function memoryFindingsStore(): FindingsStore & { readonly records: Map<s
     records,
     async inScope(scope) {
       return [...records.values()].filter((r) => r.partition === scope.partition).map(copy);
+    },
+    async inScopeById(scope, findingId) {
+      const found = records.get(findingId);
+      return found?.partition === scope.partition ? copy(found) : undefined;
     },
     async get(findingId) {
       const found = records.get(findingId);

@@ -157,7 +157,8 @@ export function findingLifecycle(deps: LifecycleDeps, detectedBy: string) {
     return { next, events: [resolvedEvent(before, { resolvedBy: detectedBy, ...how })], result: true };
   }
 
-  const inScope = (scope: FindingScope, findingId: string) => async () => (await store.inScope(scope)).find((r) => r.finding.findingId === findingId);
+  /** One finding's record, read alone: a scope may keep many findings (sticky and resolved ones for months). */
+  const inScope = (scope: FindingScope, findingId: string) => () => store.inScopeById(scope, findingId);
 
   return {
     detectedBy,
@@ -200,7 +201,7 @@ export function findingLifecycle(deps: LifecycleDeps, detectedBy: string) {
             first = false;
             return byId.get(findingId);
           }
-          return (await store.inScope(scope)).find((r) => r.finding.findingId === findingId);
+          return store.inScopeById(scope, findingId);
         };
       };
       for (const finding of plan.raise) {
