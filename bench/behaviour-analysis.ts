@@ -15,6 +15,7 @@ import { analyseBehaviour, baselineStart, contextStart } from '../functions/audi
 import { analyseClosedHours, SETTLE_MS } from '../functions/audit-analysis/flows.ts';
 import { memoryHourlyBaselineStore } from '../functions/audit-analysis/hourly-baseline-store.ts';
 import { toAuditRecord, type AuditRecord } from '../functions/shared/audit-trail/audit-record.ts';
+import { recordsOf, type StoredRecord } from '../functions/shared/audit-trail/audit-trail-store.ts';
 import { memoryFindingsStore } from '../functions/shared/findings/findings-store.ts';
 import { findingLifecycle } from '../functions/shared/findings/lifecycle.ts';
 import { DAY_MS, HOUR_MS as HOUR, startOfHour, utcDay, utcDaysBetween } from '../functions/shared/time.ts';
@@ -60,10 +61,12 @@ for (const hour of ['2026-03-17T04', '2026-03-17T05']) {
   });
 }
 
+// As the store gives them: each record with the chain its item names.
+const storedByDay = new Map([...byDay].map(([day, records]) => [day, records.map((record): StoredRecord => ({ chainId: `erp.sap/${day}/0`, batchId: 'bench', record }))]));
 let recordsRead = 0;
 const trail = {
-  recordsOccurredOn: async (day: string) => {
-    const records = byDay.get(day) ?? [];
+  storedRecordsOccurredOn: async (day: string) => {
+    const records = storedByDay.get(day) ?? [];
     recordsRead += records.length;
     return records;
   },
@@ -89,7 +92,7 @@ async function earlierWay(firedAt: Date) {
   const from = Math.min(baselineStart(window, defaultPolicy).getTime(), contextStart(window, defaultPolicy).getTime());
   const records: AuditRecord[] = [];
   for (const day of utcDaysBetween(utcDay(from), utcDay(window.to.getTime() - 1))) {
-    for (const r of await trail.recordsOccurredOn(day)) if (Date.parse(r.occurredAt) >= from && Date.parse(r.occurredAt) < window.to.getTime()) records.push(r);
+    for (const r of recordsOf(await trail.storedRecordsOccurredOn(day))) if (Date.parse(r.occurredAt) >= from && Date.parse(r.occurredAt) < window.to.getTime()) records.push(r);
   }
   const findings = analyseBehaviour(records, records, defaultPolicy, window);
   return { ms: performance.now() - t, read: recordsRead, findings: findings.length, ids: findings.map((f) => f.findingId).sort() };

@@ -17,7 +17,7 @@
  */
 import type { Policy } from '../../schemas/policy.ts';
 import type { AuditRecord } from '../shared/audit-trail/audit-record.ts';
-import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
+import { recordsOf, type AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import type { Finding } from '../shared/findings/finding.ts';
 import type { FindingLifecycle } from '../shared/findings/lifecycle.ts';
 import { HOUR_MS, MINUTE_MS, retentionExpiry, startOfHour, utcDay, utcDaysBetween } from '../shared/time.ts';
@@ -100,7 +100,7 @@ export const MAX_CATCH_UP_HOURS = 24;
 const HOUR_COUNTS_MARGIN_DAYS = 2;
 
 export interface BehaviourPorts {
-  readonly trail: Pick<AuditTrailStore, 'recordsOccurredOn'>;
+  readonly trail: Pick<AuditTrailStore, 'storedRecordsOccurredOn'>;
   readonly cursor: BehaviourCursorStore;
   readonly hours: HourlyBaselineStore;
   readonly findings: FindingLifecycle;
@@ -125,7 +125,7 @@ export async function analyseClosedHours(ports: BehaviourPorts, firedAt: Date): 
 
   // Each day of the trail is read at most once per run, whoever needs it.
   const days = new Map<string, Promise<AuditRecord[]>>();
-  const readDay = (day: string) => days.get(day) ?? days.set(day, ports.trail.recordsOccurredOn(day)).get(day)!;
+  const readDay = (day: string) => days.get(day) ?? days.set(day, ports.trail.storedRecordsOccurredOn(day).then(recordsOf)).get(day)!;
   const records = await recordsBetween(readDay, contextStart(first, ports.policy), last.to);
   const hourly = await baselineHours(ports, readDay, baselineStart(first, ports.policy), last.from);
 

@@ -13,7 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dynamoAuditTrailStore, SEAL_LEASE_MS } from '../../functions/shared/audit-trail/audit-trail-store.ts';
+import { dynamoAuditTrailStore, recordsOf, SEAL_LEASE_MS } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { utcDay, utcDaysBetween } from '../../functions/shared/time.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { exampleEvent } from '../../schemas/index.ts';
@@ -93,7 +93,7 @@ describe('erpgov start killed with SIGKILL in the middle of a burst', () => {
       const days = utcDaysBetween(firstDay, utcDay(new Date()));
       const byMarker = new Map<string, string[]>();
       for (const day of days) {
-        for (const record of await trail.recordsOccurredOn(day)) {
+        for (const record of recordsOf(await trail.storedRecordsOccurredOn(day))) {
           if (record.target?.startsWith('burst-')) byMarker.set(record.target, [...(byMarker.get(record.target) ?? []), record.eventId]);
         }
       }

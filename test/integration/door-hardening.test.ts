@@ -8,7 +8,7 @@
 import { request, Agent } from 'node:http';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
+import { dynamoAuditTrailStore, recordsOf } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { utcDay } from '../../functions/shared/time.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
@@ -108,7 +108,7 @@ describe('refusals the trail could not hold before', () => {
     expect((await put([longSource])).body.FailedEntryCount).toBe(1);
     await runtime.bus.whenIdle();
     expect(deadLetterStore(dataDir).readAll()).toEqual([]);
-    const records = await dynamoAuditTrailStore(docs, stateTable.name).recordsOccurredOn(utcDay(new Date()));
+    const records = recordsOf(await dynamoAuditTrailStore(docs, stateTable.name).storedRecordsOccurredOn(utcDay(new Date())));
     const refused = records.filter((r) => !r.valid && /NotAuthorizedForSource|InvalidArgument/.test(r.invalidReason ?? ''));
     expect(refused.some((r) => r.originalEvent.includes('sha256') && r.source === 'aws.huge')).toBe(true);
     expect(refused.some((r) => r.source.startsWith('erp.sss') && r.source.length <= 256)).toBe(true);
@@ -129,7 +129,7 @@ describe('whole-call refusals', () => {
     expect(JSON.stringify(kept[0]).includes('op-11-10')).toBe(true);
     await runtime.bus.whenIdle();
     expect(deadLetterStore(dataDir).readAll()).toEqual([]);
-    const records = await dynamoAuditTrailStore(docs, stateTable.name).recordsOccurredOn(utcDay(new Date()));
+    const records = recordsOf(await dynamoAuditTrailStore(docs, stateTable.name).storedRecordsOccurredOn(utcDay(new Date())));
     expect(records.filter((r) => /UnknownOperationException|SerializationException/.test(r.invalidReason ?? ''))).toHaveLength(2);
   });
 });

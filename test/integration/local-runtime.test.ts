@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRoutingTable, functionDefinitions, routingTable } from '../../infra/routes.ts';
 import { stateTable } from '../../infra/state-table.ts';
-import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
+import { dynamoAuditTrailStore, recordsOf } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { exampleEvent } from '../../schemas/index.ts';
@@ -104,7 +104,7 @@ describe('PutEvents through the local runtime', () => {
     // The audit trail keeps the refused entries too: raw, flagged invalid, with the reason.
     const trail = dynamoAuditTrailStore(docs, stateTable.name);
     const today = new Date().toISOString().slice(0, 10);
-    const invalid = (await trail.recordsOccurredOn(today)).filter((r) => !r.valid);
+    const invalid = recordsOf(await trail.storedRecordsOccurredOn(today)).filter((r) => !r.valid);
     const coffee = invalid.find((r) => r.detailType === 'Coffee Brewed');
     expect(coffee).toMatchObject({ source: 'erp.odoo', invalidReason: expect.stringContaining('UnknownDetailType') });
     expect(JSON.parse(coffee?.originalEvent as string).detail.entry.DetailType).toBe('Coffee Brewed');

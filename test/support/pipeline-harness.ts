@@ -18,7 +18,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect, vi } from 'vitest';
 import { utcDaysBetween } from '../../functions/shared/time.ts';
 import { installClock, type Clock } from '../../functions/shared/clock.ts';
-import { dynamoAuditTrailStore } from '../../functions/shared/audit-trail/audit-trail-store.ts';
+import { dynamoAuditTrailStore, recordsOf } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
@@ -124,7 +124,7 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       const trail = dynamoAuditTrailStore(docs, stateTable.name);
       const found: { eventId: string; detail: T }[] = [];
       for (const day of utcDaysBetween(startedAt.toISOString().slice(0, 10), clock.now().toISOString().slice(0, 10))) {
-        for (const record of await trail.recordsOccurredOn(day)) {
+        for (const record of recordsOf(await trail.storedRecordsOccurredOn(day))) {
           if (record.detailType !== detailType || record.source !== source) continue;
           found.push({ eventId: record.eventId, detail: (JSON.parse(record.originalEvent) as { detail: T }).detail });
         }

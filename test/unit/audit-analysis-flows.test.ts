@@ -71,9 +71,9 @@ describe('an analysis run over ports', () => {
       cursor,
       ports: {
         trail: {
-          recordsOccurredOn: (day: string) => {
+          storedRecordsOccurredOn: (day: string) => {
             daysRead.push(day);
-            return trail.recordsOccurredOn(day);
+            return trail.storedRecordsOccurredOn(day);
           },
         },
         cursor,

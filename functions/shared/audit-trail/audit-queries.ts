@@ -6,7 +6,7 @@
 import { utcDaysBetween } from '../time.ts';
 import { checkSealedRecords, sealedEventIds, type AuditBlock } from './audit-block.ts';
 import type { AuditRecord } from './audit-record.ts';
-import type { AuditTrailStore } from './audit-trail-store.ts';
+import { recordsOf, type AuditTrailStore } from './audit-trail-store.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from './hash-chain.ts';
 
 const VERIFY_CONCURRENCY = 4;
@@ -142,7 +142,7 @@ export async function searchTrail(store: AuditTrailStore, f: SearchFilters): Pro
   const found: AuditRecord[] = [];
   const limit = f.limit ?? 1000;
   for (const day of utcDaysBetween(f.from.slice(0, 10), f.to.slice(0, 10))) {
-    for (const record of await store.recordsOccurredOn(day)) {
+    for (const record of recordsOf(await store.storedRecordsOccurredOn(day))) {
       if (matchesSearch(record, f)) found.push(record);
       if (found.length >= limit) return found;
     }

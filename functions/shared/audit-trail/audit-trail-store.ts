@@ -67,6 +67,9 @@ export interface StoredRecord {
   readonly record: AuditRecord;
 }
 
+/** The audit records of stored ones, for a reader that does not need their chains. */
+export const recordsOf = (stored: readonly StoredRecord[]): AuditRecord[] => stored.map((s) => s.record);
+
 /** A writer's promise to seal, per chain, the entries of its batch (see the header). */
 export interface SealIntent {
   readonly batchId: string;
@@ -96,9 +99,11 @@ export interface AuditTrailStore {
   openSeals(day: string): Promise<SealIntent[]>;
   /** Chain ids with a head on the given arrival day (YYYY-MM-DD). */
   chainsOfDay(day: string): Promise<string[]>;
-  /** Records whose operation happened on the given day, in time order (eventually consistent index). */
-  recordsOccurredOn(day: string): Promise<AuditRecord[]>;
-  /** The same with the chain each record item names (for verify: records nobody sealed). */
+  /**
+   * Records whose operation happened on the given day, in time order (eventually consistent
+   * index), with the chain each record item names (for verify: records nobody sealed); a reader
+   * that wants the records alone takes `recordsOf` of them.
+   */
   storedRecordsOccurredOn(day: string): Promise<StoredRecord[]>;
   /** Records whose operation happened in [from, to] (ISO times), read by time range from the by-day index. */
   recordsOccurredBetween(from: string, to: string): Promise<AuditRecord[]>;
@@ -354,10 +359,6 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       return (await queryIndex(`CHAINS#${day}`)).map((item) => String(item[stateIndex.sortKey])).sort();
     },
 
-    async recordsOccurredOn(day) {
-      return (await store.storedRecordsOccurredOn(day)).map((stored) => stored.record);
-    },
-
     async storedRecordsOccurredOn(day) {
       return (await queryIndex(`AUDITDAY#${day}`)).map((item) => toStoredRecord(item as unknown as StoredRecordItem));
     },
@@ -502,9 +503,6 @@ export function memoryAuditTrailStore(): AuditTrailStore {
     },
     async chainsOfDay(day) {
       return [...chains.keys()].filter((chainId) => chainDay(chainId) === day).sort();
-    },
-    async recordsOccurredOn(day) {
-      return copy(occurredOn(day).map((r) => r.record));
     },
     async storedRecordsOccurredOn(day) {
       return copy(occurredOn(day));
