@@ -16,8 +16,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dynamoAuditTrailStore, recordsOf, SEAL_LEASE_MS } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { utcDay, utcDaysBetween } from '../../functions/shared/time.ts';
 import { stateTable } from '../../infra/state-table.ts';
-import { exampleEvent } from '../../schemas/index.ts';
 import { runCli, startCli, stopCli } from '../support/cli-process.ts';
+import { exampleEntry } from '../support/erp-entry.ts';
 import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'erpgov-crash-burst-'));
@@ -30,10 +30,7 @@ const CONCURRENCY = 4;
 const KILL_AFTER = 25;
 
 /** An operation with a marker of its own (target and ERP operation id), so the trail can be counted per entry. */
-const entry = (marker: string) => {
-  const example = exampleEvent('Operation Audited', 'erp.sap');
-  return { ...example, Detail: JSON.stringify({ ...(JSON.parse(example.Detail) as Record<string, unknown>), target: marker, operationId: `OP-${marker}` }) };
-};
+const entry = (marker: string) => exampleEntry('Operation Audited', { target: marker, operationId: `OP-${marker}` });
 
 const until = async (what: string, check: () => Promise<boolean>, timeoutMs: number) => {
   const deadline = Date.now() + timeoutMs;

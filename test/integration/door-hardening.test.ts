@@ -13,8 +13,7 @@ import { utcDay } from '../../functions/shared/time.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts';
-import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/envelope.ts';
-import { exampleEvent } from '../../schemas/index.ts';
+import { exampleEntry } from '../support/erp-entry.ts';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline.ts';
 import { quietFunctions } from '../support/quiet-functions.ts';
 
@@ -62,10 +61,7 @@ function call(target: string, body: string | Buffer): Promise<Answer> {
   });
 }
 
-const good = (operationId: string) => {
-  const e = exampleEvent('Operation Audited', 'erp.sap');
-  return { ...e, EventBusName: PIPELINE_EVENT_BUS_NAME, Detail: JSON.stringify({ ...JSON.parse(e.Detail as string), operationId }) };
-};
+const good = (operationId: string) => exampleEntry('Operation Audited', { operationId });
 const put = (entries: unknown[]) => call('AWSEvents.PutEvents', JSON.stringify({ Entries: entries }));
 
 describe('an oversize body', () => {

@@ -19,8 +19,8 @@ import { stateTable } from '../../infra/state-table.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
-import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/envelope.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
+import { erpEntry } from '../support/erp-entry.ts';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline.ts';
 import { quietFunctions } from '../support/quiet-functions.ts';
 
@@ -42,18 +42,11 @@ afterAll(async () => {
   loud();
 });
 
-const entry = (detailType: string, detail: Record<string, unknown>, time?: Date, source = 'erp.sap') => ({
-  EventBusName: PIPELINE_EVENT_BUS_NAME,
-  Source: source,
-  DetailType: detailType,
-  Detail: JSON.stringify({ schemaVersion: 1, ...detail }),
-  ...(time ? { Time: time } : {}),
-});
 const findings = () => dynamoFindingsStore(docs, stateTable.name);
 
 /** A live finding to forge against: an unverified bulk delete, found by the sweep. */
 async function liveFinding(operationId: string): Promise<string> {
-  await events.send(new PutEventsCommand({ Entries: [entry('Operation Audited', { actor: 'u2002', action: 'delete', target: 'invoice', module: 'finance', recordCount: 400, operationId }, new Date(Date.now() - MINUTE_MS))] }));
+  await events.send(new PutEventsCommand({ Entries: [erpEntry('Operation Audited', { actor: 'u2002', action: 'delete', target: 'invoice', module: 'finance', recordCount: 400, operationId }, new Date(Date.now() - MINUTE_MS))] }));
   await runtime.bus.whenIdle();
   const run = await runtime.runSchedule('audit-high-risk-sweep', new Date(Date.now() + 45 * MINUTE_MS));
   const raised = run.published.find((p) => p.detailType === 'Finding Raised');
@@ -65,8 +58,8 @@ describe('a stranger posting as the pipeline', () => {
   it('is refused at the endpoint per entry (NotAuthorizedForSourceException), kept as a rejection, and changes no finding', async () => {
     const findingId = await liveFinding('door-op-1');
     const stored = (await findings().get(findingId))?.finding;
-    const forged = entry('Finding Resolved', { findingId, control: '6.2', severity: 'critical', mode: 'enforce', subject: stored?.raised.subject, resolution: 'fixed', resolvedBy: 'audit-analysis' }, undefined, 'erpgov.audit-analysis');
-    const out = await events.send(new PutEventsCommand({ Entries: [forged, entry('Login', { account: 'u2002', deviceId: 'D-2002', outcome: 'success' })] }));
+    const forged = erpEntry('Finding Resolved', { findingId, control: '6.2', severity: 'critical', mode: 'enforce', subject: stored?.raised.subject, resolution: 'fixed', resolvedBy: 'audit-analysis' }, undefined, 'erpgov.audit-analysis');
+    const out = await events.send(new PutEventsCommand({ Entries: [forged, erpEntry('Login', { account: 'u2002', deviceId: 'D-2002', outcome: 'success' })] }));
     expect(out.FailedEntryCount).toBe(1);
     expect(out.Entries?.[0]).toMatchObject({ ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: expect.stringContaining('reserved for the pipeline') });
     expect(out.Entries?.[1]?.EventId).toBeDefined();
@@ -94,7 +87,7 @@ describe('an event dated years ahead', () => {
     // A live 6.2 finding whose operation a verification could otherwise settle.
     const findingId = await liveFinding('door-op-3');
     const claimed = new Date(Date.now() + 5 * YEAR);
-    const out = await events.send(new PutEventsCommand({ Entries: [entry('Operation Verified', { operationId: 'door-op-3', verifier: 'it.lead.sun' }, claimed)] }));
+    const out = await events.send(new PutEventsCommand({ Entries: [erpEntry('Operation Verified', { operationId: 'door-op-3', verifier: 'it.lead.sun' }, claimed)] }));
     const id = out.Entries?.[0]?.EventId as string;
     await runtime.bus.whenIdle();
     const record = (await dynamoAuditTrailStore(docs, stateTable.name).get(id))?.record;
@@ -121,14 +114,14 @@ describe('an event dated years ahead', () => {
 describe('a leaver\'s revocation dated five years ahead', () => {
   it('resolves nothing (the lifecycle holds resolutions for it); the same revocation at a believable time does', async () => {
     await events.send(new PutEventsCommand({ Entries: [
-      entry('Role Assigned', { account: 'u7007', person: 'E-7007', role: 'SD_SALES_CLERK', modules: ['orders'], permissions: ['order.create'], job: 'sales', grantedBy: 'admin.li' }, new Date(Date.now() - 10 * DAY_MS)),
-      entry('Employee Departed', { person: 'E-7007', departedAt: new Date(Date.now() - 25 * HOUR_MS).toISOString(), accounts: ['u7007'] }, new Date(Date.now() - 25 * HOUR_MS)),
+      erpEntry('Role Assigned', { account: 'u7007', person: 'E-7007', role: 'SD_SALES_CLERK', modules: ['orders'], permissions: ['order.create'], job: 'sales', grantedBy: 'admin.li' }, new Date(Date.now() - 10 * DAY_MS)),
+      erpEntry('Employee Departed', { person: 'E-7007', departedAt: new Date(Date.now() - 25 * HOUR_MS).toISOString(), accounts: ['u7007'] }, new Date(Date.now() - 25 * HOUR_MS)),
     ] }));
     await runtime.bus.whenIdle();
     const sweep = await runtime.runSchedule('access-sweep', new Date(Date.now() + 5 * MINUTE_MS));
     const findingId = sweep.published.find((p) => p.detailType === 'Finding Raised')?.id as string;
     expect(findingId).toMatch(/^access-governance-2\.3-/);
-    const revoke = (time: Date) => entry('Role Revoked', { account: 'u7007', person: 'E-7007', role: 'SD_SALES_CLERK', revokedBy: 'connector', reason: 'departure' }, time);
+    const revoke = (time: Date) => erpEntry('Role Revoked', { account: 'u7007', person: 'E-7007', role: 'SD_SALES_CLERK', revokedBy: 'connector', reason: 'departure' }, time);
 
     await events.send(new PutEventsCommand({ Entries: [revoke(new Date(Date.now() + 5 * YEAR))] }));
     await runtime.bus.whenIdle();
@@ -144,7 +137,7 @@ describe('replay: the only way an AWS service event enters, never a way to post 
   it('injects aws.* complete events verbatim and refuses erpgov.* ones, with counts and reasons', async () => {
     const alarm = { version: '0', id: 'door-alarm-c4c1c1c9', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '123456789012', time: '2019-10-02T17:04:40Z', region: 'us-east-1', resources: ['arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh'], detail: { alarmName: 'ServerCpuTooHigh', state: { value: 'ALARM' } } };
     const forged = { ...alarm, id: 'forged-2', source: 'erpgov.audit-analysis', 'detail-type': 'Finding Resolved', detail: { schemaVersion: 1, findingId: 'audit-analysis-6.2-unverified-x' } };
-    const login = entry('Login', { account: 'u2002', deviceId: 'D-2002', outcome: 'success' }, new Date(Date.now() - HOUR_MS));
+    const login = erpEntry('Login', { account: 'u2002', deviceId: 'D-2002', outcome: 'success' }, new Date(Date.now() - HOUR_MS));
     const file = join(dataDir, 'replay.jsonl');
     writeFileSync(file, [alarm, forged, { ...login, Time: login.Time?.toISOString() }].map((l) => JSON.stringify(l)).join('\n'));
     const replay = await captureStdout(() => runCli(['replay', file, '--data-dir', dataDir]));

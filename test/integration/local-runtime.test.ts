@@ -15,6 +15,7 @@ import { dynamoAuditTrailStore, recordsOf } from '../../functions/shared/audit-t
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { exampleEvent } from '../../schemas/index.ts';
+import { exampleEntry } from '../support/erp-entry.ts';
 
 const probe = {
   name: 'probe',
@@ -167,9 +168,8 @@ describe('delivery guarantees', () => {
   });
 
   it('retries a failing handler and then delivers; dead-letters one that keeps failing', async () => {
-    const base = JSON.parse(exampleEvent('Module Error', 'erp.test').Detail as string);
-    const flaky = { ...exampleEvent('Module Error', 'erp.test'), Detail: JSON.stringify({ ...base, probeFailTimes: 2 }) };
-    const broken = { ...exampleEvent('Module Error', 'erp.test'), Detail: JSON.stringify({ ...base, probeFailTimes: 99 }) };
+    const flaky = exampleEntry('Module Error', { probeFailTimes: 2 }, 'erp.test');
+    const broken = exampleEntry('Module Error', { probeFailTimes: 99 }, 'erp.test');
     const out = await events.send(new PutEventsCommand({ Entries: [flaky, broken] }));
     const [flakyId, brokenId] = (out.Entries ?? []).map((e) => e.EventId as string);
     await runtime.bus.whenIdle();

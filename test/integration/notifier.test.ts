@@ -23,7 +23,7 @@ import { clearPolicyCache } from '../../schemas/policy-loader.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
-import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
+import { erpEntry } from '../support/erp-entry.ts';
 
 const OUTBOX_DRAIN_SCHEDULE = 'notifier-outbox-drain' satisfies ScheduleIdOf<'notifier'>;
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -182,11 +182,7 @@ async function put(entries: PutEventsRequestEntry[]): Promise<string[]> {
   return (out.Entries ?? []).map((e) => e.EventId as string);
 }
 
-function erpEvent(detailType: string, detail: Record<string, unknown>, time = new Date()): PutEventsRequestEntry {
-  return { EventBusName: PIPELINE_EVENT_BUS_NAME, Source: 'erp.sap', DetailType: detailType, Detail: JSON.stringify({ schemaVersion: 1, ...detail }), Time: time };
-}
-
-const incident = (incidentId: string, severity: string, title: string) => erpEvent('Incident Opened', { incidentId, severity, title, reportedBy: 'monitoring' });
+const incident = (incidentId: string, severity: string, title: string) => erpEntry('Incident Opened', { incidentId, severity, title, reportedBy: 'monitoring' }, new Date());
 
 /** Fires the drain at its first fire time at or after `notBefore` (catching up earlier ones), and waits for it. */
 async function drainAt(notBefore: Date): Promise<Date> {
@@ -206,7 +202,7 @@ const mailMessageId = (key: string, state: string, to: string) => messageIdOf(`$
 
 describe('notifier: done when a finding from the audit trail reaches Slack and e-mail, routed, once', () => {
   it('an unverified bulk delete becomes one Slack message and one mail to the 6.2 route\'s recipient', async () => {
-    await put([erpEvent('Operation Audited', { actor: 'u1001', action: 'delete', target: 'sales-order', module: 'orders', recordCount: 250, operationId: 'nt-unverified' }, new Date(Date.now() - MIN))]);
+    await put([erpEntry('Operation Audited', { actor: 'u1001', action: 'delete', target: 'sales-order', module: 'orders', recordCount: 250, operationId: 'nt-unverified' }, new Date(Date.now() - MIN))]);
     // The sweep after the verification window raises the finding; the notifier hears it on the bus.
     const upcoming = runtime.scheduler.upcoming().find((s) => s.id === HIGH_RISK_SWEEP_SCHEDULE)?.next as string;
     for (let at = new Date(upcoming); at.getTime() <= Date.now() + 45 * MIN; at = new Date(runtime.scheduler.upcoming().find((s) => s.id === HIGH_RISK_SWEEP_SCHEDULE)?.next as string)) {

@@ -9,29 +9,17 @@
  * and to the fire time of a schedule — so a scenario dated days ahead arrives "now" and is not
  * taken for a wrong clock (the skew guard, see `ClockSkew` in functions/shared/event-handler.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { expect, vi } from 'vitest';
 import { utcDaysBetween } from '../../functions/shared/time.ts';
 import { installClock, type Clock } from '../../functions/shared/clock.ts';
 import { dynamoAuditTrailStore, recordsOf } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { stateTable } from '../../infra/state-table.ts';
-import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
-import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
-import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
+import { erpEntry } from './erp-entry.ts';
+import { startLocalPipeline, type LocalPipeline } from './local-pipeline.ts';
 
-const credentials = LOCAL_CREDENTIALS;
-
-export interface PipelineHarness {
-  readonly dataDir: string;
-  readonly runtime: LocalRuntime;
-  readonly events: EventBridgeClient;
-  readonly docs: DynamoDBDocumentClient;
+export interface PipelineHarness extends Omit<LocalPipeline, 'restart'> {
   readonly startedAt: Date;
   /** The driven clock: the system's time, or the latest time the scenario moved it to. */
   readonly clock: Clock & { advanceTo(at: Date): void };
@@ -51,50 +39,43 @@ export interface PipelineHarness {
   restart(): Promise<void>;
   /** Events of `detailType` from `source` that the audit trail recorded since the harness started. */
   published<T>(detailType: string, source: string): Promise<{ eventId: string; detail: T }[]>;
-  stop(): Promise<void>;
 }
 
 export async function startPipelineHarness(name: string): Promise<PipelineHarness> {
-  const dataDir = mkdtempSync(join(tmpdir(), `erpgov-${name}-`));
   const startedAt = new Date();
   let ahead = 0;
   const clock = { now: () => new Date(Math.max(Date.now(), ahead)), advanceTo: (at: Date) => void (ahead = Math.max(ahead, at.getTime())) };
   const restoreClocks = [installClock(clock)];
-  const options = { dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } };
-  let runtime = await startLocalRuntime(options);
-  const clientsOf = (rt: LocalRuntime) => ({
-    events: new EventBridgeClient({ endpoint: rt.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 }),
-    docs: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.dynamoDbUrl, region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } }),
-  });
-  let { events, docs } = clientsOf(runtime);
+  const pipeline = await startLocalPipeline(name);
 
   return {
-    dataDir,
+    dataDir: pipeline.dataDir,
     get runtime() {
-      return runtime;
+      return pipeline.runtime;
     },
     get events() {
-      return events;
+      return pipeline.events;
     },
     get docs() {
-      return docs;
+      return pipeline.docs;
     },
     startedAt,
     clock,
-    entry: (detailType, detail, time) => ({ EventBusName: PIPELINE_EVENT_BUS_NAME, Source: 'erp.sap', DetailType: detailType, Detail: JSON.stringify({ schemaVersion: 1, ...detail }), Time: time }),
+    entry: erpEntry,
     async put(entries) {
       const latest = Math.max(...entries.map((e) => (e.Time ? new Date(e.Time).getTime() : 0)));
       if (latest > 0) clock.advanceTo(new Date(latest));
       const ids: string[] = [];
       for (let i = 0; i < entries.length; i += 10) {
-        const out = await events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
+        const out = await pipeline.events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
         expect(out.FailedEntryCount).toBe(0);
         ids.push(...(out.Entries ?? []).map((e) => e.EventId as string));
       }
-      await runtime.bus.whenIdle();
+      await pipeline.runtime.bus.whenIdle();
       return ids;
     },
     async fireSchedule(id, notBefore) {
+      const { runtime } = pipeline;
       for (;;) {
         const next = runtime.scheduler.upcoming().find((s) => s.id === id)?.next;
         if (!next) throw new Error(`schedule ${id} is not armed`);
@@ -107,21 +88,19 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       }
     },
     async inject(events) {
-      runtime.bus.accept(events as unknown as BusEvent[]);
-      await runtime.bus.whenIdle();
+      pipeline.runtime.bus.accept(events as unknown as BusEvent[]);
+      await pipeline.runtime.bus.whenIdle();
     },
     async restart() {
-      events.destroy();
-      docs.destroy();
-      await runtime.stop();
-      vi.resetModules();
-      const [fresh, freshClock] = await Promise.all([import('../../runtime/local-runtime.ts'), import('../../functions/shared/clock.ts')]);
-      restoreClocks.push(freshClock.installClock(clock));
-      runtime = await fresh.startLocalRuntime(options);
-      ({ events, docs } = clientsOf(runtime));
+      await pipeline.restart(async (options) => {
+        vi.resetModules();
+        const [fresh, freshClock] = await Promise.all([import('../../runtime/local-runtime.ts'), import('../../functions/shared/clock.ts')]);
+        restoreClocks.push(freshClock.installClock(clock));
+        return fresh.startLocalRuntime(options);
+      });
     },
     async published<T>(detailType: string, source: string) {
-      const trail = dynamoAuditTrailStore(docs, stateTable.name);
+      const trail = dynamoAuditTrailStore(pipeline.docs, stateTable.name);
       const found: { eventId: string; detail: T }[] = [];
       for (const day of utcDaysBetween(startedAt.toISOString().slice(0, 10), clock.now().toISOString().slice(0, 10))) {
         for (const record of recordsOf(await trail.storedRecordsOccurredOn(day))) {
@@ -132,11 +111,8 @@ export async function startPipelineHarness(name: string): Promise<PipelineHarnes
       return found;
     },
     async stop() {
-      events.destroy();
-      docs.destroy();
-      await runtime.stop();
+      await pipeline.stop();
       for (const restore of restoreClocks.reverse()) restore();
-      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
