@@ -15,14 +15,13 @@
  * and for strict one-at-a-time ordering; the live run for neither. The machine is shared and
  * noisy: read the ratio, not the absolute figures.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLocalRuntime } from '../runtime/local-runtime.ts';
 import { accessMonth, PERIOD_END, toJsonl } from '../test/support/access-month.ts';
+import { runCli } from '../test/support/cli-process.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values } = parseArgs({ options: { events: { type: 'string', default: '100000' } } });
@@ -37,16 +36,8 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 out(`simulate vs live: ${events.length} access events over ${events[0] ? 'March 2026' : ''}, period to ${PERIOD_END.toISOString()}`);
 
 // 1. Simulated: the CLI in its own process, timed from outside (start-up included, as a user sees it).
-const bin = fileURLToPath(new URL('../bin/erpgov.mjs', import.meta.url));
 const simStarted = performance.now();
-const simulated = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-  const child = spawn(process.execPath, [bin, 'simulate', '--events', file, '--out', join(work, 'out'), '--to', PERIOD_END.toISOString(), '--quiet'], { env: { ...process.env, ERPGOV_POLICY_FILE: '' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += String(c)));
-  child.stderr.on('data', (c) => (stderr += String(c)));
-  child.once('exit', (code) => resolve({ code, stdout, stderr }));
-});
+const simulated = await runCli(['simulate', '--events', file, '--out', join(work, 'out'), '--to', PERIOD_END.toISOString(), '--quiet'], 4 * 3_600_000);
 const simSeconds = (performance.now() - simStarted) / 1000;
 if (simulated.code !== 0) throw new Error(`erpgov simulate failed (${simulated.code}):\n${simulated.stderr}${simulated.stdout}`);
 const fires = Number(/(\d+) schedule fire/.exec(simulated.stdout)?.[1] ?? 0);

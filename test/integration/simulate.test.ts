@@ -15,34 +15,23 @@
  * CPU, about as many for this month as for the access-only one it replaced (the policy fits the
  * silence limits to the month's cadences). The two runs go in parallel.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/cli-process.ts';
 import { erpMonth, MONTH, MONTH_START, PERIOD_END, SIMULATION_POLICY, toJsonl } from '../support/erp-month.ts';
 
-const bin = fileURLToPath(new URL('../../bin/erpgov.mjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'erpgov-simulate-test-'));
 const events = join(work, 'events.jsonl');
 const policy = join(work, 'policy.json');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-type Run = { code: number | null; stdout: string; stderr: string };
+/** A simulated month takes many minutes of CPU: each run may take as long as the hook that waits for it. */
+const SIMULATE_MS = 2_400_000;
+const EVIDENCE_MS = 300_000;
 
-function erpgov(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ERPGOV_POLICY_FILE: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += String(c)));
-    child.stderr.on('data', (c) => (stderr += String(c)));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const simulate = (out: string, keep: string[] = []) => erpgov(['simulate', '--events', events, '--policy', policy, '--out', out, '--from', MONTH_START.toISOString(), '--to', PERIOD_END.toISOString(), '--quiet', ...keep]);
+const simulate = (out: string, keep: string[] = []) => runCli(['simulate', '--events', events, '--policy', policy, '--out', out, '--from', MONTH_START.toISOString(), '--to', PERIOD_END.toISOString(), '--quiet', ...keep], SIMULATE_MS);
 
 /** Every file under `dir`, by relative path, with its exact bytes. */
 function filesOf(dir: string): Map<string, Buffer> {
@@ -74,13 +63,13 @@ describe('erpgov simulate over a month of events across the six areas', () => {
   const second = join(work, 'second');
   const kept = join(work, 'data');
   const lines = erpMonth();
-  let runs: Run[];
+  let runs: CliRun[];
 
   beforeAll(async () => {
     writeFileSync(events, toJsonl(lines));
     writeFileSync(policy, JSON.stringify(SIMULATION_POLICY));
     runs = await Promise.all([simulate(first, ['--data-dir', kept]), simulate(second)]);
-  }, 2_400_000);
+  }, SIMULATE_MS);
 
   it('runs, twice, with byte-identical output', () => {
     for (const run of runs) {
@@ -137,13 +126,13 @@ describe('erpgov simulate over a month of events across the six areas', () => {
 
   describe('the auditor\'s evidence pack of the month, from the kept data folder', () => {
     const pack = join(work, 'pack');
-    let made: Run;
+    let made: CliRun;
     // The data folder alone, never a runtime that may be listening on the default port.
-    const evidence = (args: string[]) => erpgov(['evidence', ...args, '--data-dir', kept, '--endpoint', 'http://127.0.0.1:1']);
+    const evidence = (args: string[]) => runCli(['evidence', ...args, '--data-dir', kept, '--endpoint', 'http://127.0.0.1:1'], EVIDENCE_MS);
 
     beforeAll(async () => {
       made = await evidence(['--period', MONTH, '--out', pack, '--policy', policy]);
-    }, 300_000);
+    }, EVIDENCE_MS);
 
     it('covers all 22 controls, each with data and figures', () => {
       expect(made.stderr.split('\n').filter((l) => /error|warn/i.test(l))).toEqual([]);
@@ -157,14 +146,14 @@ describe('erpgov simulate over a month of events across the six areas', () => {
     });
 
     it('verifies, and names the one file whose byte changed (exit 1)', async () => {
-      const ok = await erpgov(['evidence', 'verify', pack]);
+      const ok = await runCli(['evidence', 'verify', pack]);
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
       expect(ok.stdout).toMatch(/^OK: /m);
       const file = join(pack, 'evidence', 'changes.json');
       const bytes = readFileSync(file);
       bytes.writeUInt8((bytes.readUInt8(bytes.length - 2) ^ 1), bytes.length - 2);
       writeFileSync(file, bytes);
-      const tampered = await erpgov(['evidence', 'verify', pack]);
+      const tampered = await runCli(['evidence', 'verify', pack]);
       expect(tampered.code).toBe(1);
       expect(tampered.stdout).toContain('CHANGED evidence/changes.json');
     }, 60_000);

@@ -37,14 +37,32 @@ export async function stopCli(started: StartedCli, signal: NodeJS.Signals = 'SIG
   return exited;
 }
 
-/** Runs an `erpgov` command to its end (at most `timeoutMs`); its exit code and output. */
-export async function runCli(args: readonly string[], timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+/** What an `erpgov` command printed and how it ended. */
+export interface CliRun {
+  /** The exit code (null when killed, e.g. at the time limit). */
+  readonly code: number | null;
+  /** Standard output and standard error together, in the order they came. */
+  readonly output: string;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs an `erpgov` command to its end (killed after `timeoutMs`); its exit code and output. */
+export async function runCli(args: readonly string[], timeoutMs = 60_000): Promise<CliRun> {
   const child = spawn(process.execPath, [erpgovBin, ...args], { env: { ...process.env, ERPGOV_POLICY_FILE: '' } });
   let output = '';
-  child.stdout.on('data', (c) => (output += String(c)));
-  child.stderr.on('data', (c) => (output += String(c)));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => {
+    stdout += String(c);
+    output += String(c);
+  });
+  child.stderr.on('data', (c) => {
+    stderr += String(c);
+    output += String(c);
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
-  return { code, output };
+  return { code, output, stdout, stderr };
 }
