@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { esbuildLambdaOptions } from '../../infra/lambda-bundling.ts';
 import { shippedPolicy } from '../../schemas/policy-loader.ts';
 import { routingTable, type RoutedFunction } from '../../infra/routes.ts';
@@ -57,16 +57,14 @@ describe('Lambda bundle contents', () => {
       const file = join(dir, 'bundle.mjs');
       writeFileSync(file, (await bundled(fn, shippedPolicy())).text);
       const env = { STATE_TABLE_NAME: 'erpgov-state', EVENT_BUS_NAME: 'erpgov', ARCHIVE_BUCKET_NAME: 'archive', AWS_REGION: 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' };
-      const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-      Object.assign(process.env, env);
+      for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
       try {
         const { handler } = (await import(pathToFileURL(file).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
         const scheduled = { version: '0', id: 'e1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: '2026-11-30T10:00:00Z', region: 'us-east-1', resources: ['arn:aws:events:us-east-1:123456789012:rule/erpgov-no-such-schedule'], detail: {} };
         const context = { functionName: fn.name, awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 };
         await expect(handler(scheduled, context)).rejects.toThrow(fn.schedules.map((s) => s.id).join(', '));
       } finally {
-        for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
+        vi.unstubAllEnvs();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -44,8 +44,6 @@ const policy = {
 let dataDir: string;
 let runtime: LocalRuntime;
 let loud: () => void;
-const previousPolicy = process.env[POLICY_FILE_ENV];
-const savedDataDir = process.env.ERPGOV_DATA_DIR;
 
 async function erpgov(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let err = '';
@@ -97,16 +95,15 @@ beforeAll(async () => {
   loud = quietFunctions();
   dataDir = mkdtempSync(join(tmpdir(), 'erpgov-areas-cli-'));
   writeFileSync(join(dataDir, 'policy.json'), JSON.stringify(policy));
-  process.env[POLICY_FILE_ENV] = join(dataDir, 'policy.json');
+  vi.stubEnv(POLICY_FILE_ENV, join(dataDir, 'policy.json'));
+  // The runtime sets ERPGOV_DATA_DIR for its functions: claimed as it is, so unstubAllEnvs puts it back.
+  vi.stubEnv('ERPGOV_DATA_DIR', process.env.ERPGOV_DATA_DIR);
   clearPolicyCache();
   runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
 }, 60_000);
 afterAll(async () => {
   await runtime?.stop();
-  if (previousPolicy === undefined) delete process.env[POLICY_FILE_ENV];
-  else process.env[POLICY_FILE_ENV] = previousPolicy;
-  if (savedDataDir === undefined) delete process.env.ERPGOV_DATA_DIR;
-  else process.env.ERPGOV_DATA_DIR = savedDataDir;
+  vi.unstubAllEnvs();
   clearPolicyCache();
   rmSync(dataDir, { recursive: true, force: true });
   loud();

@@ -6,21 +6,20 @@
  * restart. Each case reads the finding's state from the findings store the lifecycle keeps.
  * One runtime per describe; cases stay apart by dataset id.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addDays, addMinutes } from '../../functions/shared/time.ts';
 import { dynamoFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import type { StoredFinding } from '../../functions/shared/findings/finding.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { clearPolicyCache, POLICY_FILE_ENV } from '../../schemas/policy-loader.ts';
+import { AWS_SAMPLES_DIR, awsSampleEvents, haveAwsSamples } from '../support/aws-samples.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
-const NATIVE = fileURLToPath(new URL('../../../shared/aws-native-events/', import.meta.url));
 const ACCOUNT = '111122223333';
 const rds = (id: string) => `arn:aws:rds:eu-central-1:${ACCOUNT}:db:${id}`;
 const vault = (region: string, name: string) => `arn:aws:backup:${region}:${ACCOUNT}:backup-vault:${name}`;
@@ -38,18 +37,16 @@ const hot = (id: string, extra: Partial<Dataset> = {}): Dataset => ({ id, system
 function usePolicy(document: unknown): { write(next: unknown): void; undo(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'erpgov-backup-findings-'));
   const file = join(dir, 'policy.json');
-  const previous = process.env[POLICY_FILE_ENV];
   const write = (next: unknown) => {
     writeFileSync(file, JSON.stringify(next));
     clearPolicyCache();
   };
   write(document);
-  process.env[POLICY_FILE_ENV] = file;
+  vi.stubEnv(POLICY_FILE_ENV, file);
   return {
     write,
     undo() {
-      if (previous === undefined) delete process.env[POLICY_FILE_ENV];
-      else process.env[POLICY_FILE_ENV] = previous;
+      vi.unstubAllEnvs();
       clearPolicyCache();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -210,8 +207,8 @@ describe('each finding kind raised by an event, resolved by a later good one', (
     expect(await findingOf(c.rule, c.subject)).toMatchObject({ findingId: raised!.findingId, state: 'resolved' });
   });
 
-  it.runIf(existsSync(NATIVE))('encryption-key-at-risk: the real "KMS CMK Deletion" sample, replayed unchanged; a later backup under another key', async () => {
-    const sample = readFileSync(join(NATIVE, 'other.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { 'detail-type': string }).find((e) => e['detail-type'] === 'KMS CMK Deletion')!;
+  it.runIf(haveAwsSamples)('encryption-key-at-risk: the real "KMS CMK Deletion" sample, replayed unchanged; a later backup under another key', async () => {
+    const sample = awsSampleEvents('other.jsonl').find((e) => e['detail-type'] === 'KMS CMK Deletion')!;
     await send(new Date(h.clock.now().getTime() + 1000), [sample]);
     const raised = await findingOf('encryption-key-at-risk', 'key-deleted');
     expect(raised).toMatchObject({ state: 'open', raised: { severity: 'high', control: '1.3', evidence: { facts: { what: 'deletion', keyArn: SAMPLE_KEY } } } });
@@ -223,7 +220,7 @@ describe('each finding kind raised by an event, resolved by a later good one', (
     await send(at, [backupJob('key-deleted', 'COMPLETED', at, { encryptionKeyArn: OTHER_KEY })]);
     expect((await findingOf('encryption-key-at-risk', 'key-deleted'))?.state).toBe('resolved');
   });
-  if (!existsSync(NATIVE)) console.warn(`skipped the KMS sample case: ${NATIVE} is absent`);
+  if (!haveAwsSamples) console.warn(`skipped the KMS sample case: ${AWS_SAMPLES_DIR} is absent`);
 });
 
 // ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addDays, addMinutes } from '../../functions/shared/time.ts';
 import { readAwsEvent } from '../../functions/backup-verification/aws-events.ts';
 import { parsePolicy, POLICY_FILE_ENV } from '../../schemas/policy-loader.ts';
@@ -20,19 +20,16 @@ const document = { backups: backupsPolicy(financeHistory, customers) };
 
 let h: PipelineHarness;
 let policyDir: string;
-let previousPolicy: string | undefined;
 
 beforeAll(async () => {
   policyDir = mkdtempSync(join(tmpdir(), 'erpgov-backup-policy-'));
   writeFileSync(join(policyDir, 'policy.json'), JSON.stringify(document));
-  previousPolicy = process.env[POLICY_FILE_ENV];
-  process.env[POLICY_FILE_ENV] = join(policyDir, 'policy.json');
+  vi.stubEnv(POLICY_FILE_ENV, join(policyDir, 'policy.json'));
   h = await startPipelineHarness('backups');
 });
 afterAll(async () => {
   await h?.stop();
-  if (previousPolicy === undefined) delete process.env[POLICY_FILE_ENV];
-  else process.env[POLICY_FILE_ENV] = previousPolicy;
+  vi.unstubAllEnvs();
   rmSync(policyDir, { recursive: true, force: true });
 });
 

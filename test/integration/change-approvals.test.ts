@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clearPolicyCache, POLICY_FILE_ENV } from '../../schemas/policy-loader.ts';
 import type { FindingRaised } from '../../schemas/registry.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
@@ -18,14 +18,13 @@ const at = (offsetMs: number) => new Date(now + offsetMs);
 // A daily one-hour freeze that began 10 h ago (and next begins 14 h from now).
 const lastFreezeStart = new Date(Math.floor((now - 10 * HOUR) / 1000) * 1000);
 const icsTime = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-const previousPolicy = process.env[POLICY_FILE_ENV];
 let policyDir = '';
 
 beforeAll(async () => {
   const dir = (policyDir = mkdtempSync(join(tmpdir(), 'erpgov-change-policy-')));
   const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//erpgov//test//EN', 'BEGIN:VEVENT', 'UID:nightly', `DTSTART:${icsTime(new Date(lastFreezeStart.getTime() - 30 * 24 * HOUR))}`, `DTEND:${icsTime(new Date(lastFreezeStart.getTime() - 30 * 24 * HOUR + HOUR))}`, 'RRULE:FREQ=DAILY', 'SUMMARY:nightly batch freeze', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n');
   writeFileSync(join(dir, 'policy.json'), JSON.stringify({ change: { freeze: { calendars: [{ name: 'nightly', ics }] } } }));
-  process.env[POLICY_FILE_ENV] = join(dir, 'policy.json');
+  vi.stubEnv(POLICY_FILE_ENV, join(dir, 'policy.json'));
   clearPolicyCache();
   h = await startPipelineHarness('change-approvals');
   await h.put([
@@ -38,8 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
   if (policyDir) rmSync(policyDir, { recursive: true, force: true });
-  if (previousPolicy === undefined) delete process.env[POLICY_FILE_ENV];
-  else process.env[POLICY_FILE_ENV] = previousPolicy;
+  vi.unstubAllEnvs();
   clearPolicyCache();
 });
 

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { runNotificationsCommand } from '../../cli/notifications.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
@@ -17,13 +17,12 @@ let runtime: LocalRuntime;
 let events: EventBridgeClient;
 const printed: string[] = [];
 const originalStdout = process.stdout.write.bind(process.stdout);
-// The test runner silences the console copy (ERPGOV_QUIET); this test is about that copy.
-const quiet = process.env.ERPGOV_QUIET;
 
 beforeAll(async () => {
-  for (const name of ['ERPGOV_SLACK_WEBHOOK_URL', 'ERPGOV_SMTP_URL', 'ERPGOV_MAIL_FROM', 'ERPGOV_POLICY_FILE', 'NOTIFIER_SECRET_ARN']) delete process.env[name];
+  for (const name of ['ERPGOV_SLACK_WEBHOOK_URL', 'ERPGOV_SMTP_URL', 'ERPGOV_MAIL_FROM', 'ERPGOV_POLICY_FILE', 'NOTIFIER_SECRET_ARN']) vi.stubEnv(name, undefined);
   dataDir = mkdtempSync(join(tmpdir(), 'erpgov-notifier-console-'));
-  delete process.env.ERPGOV_QUIET;
+  // The test runner silences the console copy (ERPGOV_QUIET); this test is about that copy.
+  vi.stubEnv('ERPGOV_QUIET', undefined);
   // Kept, not echoed: what would reach the console.
   process.stdout.write = ((chunk: string | Uint8Array) => {
     printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
@@ -35,7 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.stdout.write = originalStdout;
-  if (quiet !== undefined) process.env.ERPGOV_QUIET = quiet;
+  vi.unstubAllEnvs();
   events.destroy();
   await runtime.stop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SMTPServer } from 'smtp-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runNotificationsCommand } from '../../cli/notifications.ts';
 import type { ScheduleIdOf } from '../../infra/function-routes.ts';
 import { dynamoOutboxStore, type OutboxStore } from '../../functions/notifier/outbox-store.ts';
@@ -121,7 +121,6 @@ let outbox: OutboxStore;
 const logged: string[] = [];
 const originalStdout = process.stdout.write.bind(process.stdout);
 const originalStderr = process.stderr.write.bind(process.stderr);
-const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'erpgov-notifier-'));
@@ -138,14 +137,12 @@ beforeAll(async () => {
       },
     }),
   );
-  Object.assign(process.env, {
-    ERPGOV_POLICY_FILE: policyFile,
-    ERPGOV_SLACK_WEBHOOK_URL: webhookUrl,
-    ERPGOV_SMTP_URL: `smtp://${SMTP_USER}:${SMTP_PASSWORD}@127.0.0.1:${smtpPort}`,
-    ERPGOV_MAIL_FROM: 'erpgov@example.com',
-    // Everything the functions log, so the secrets test has something to search.
-    POWERTOOLS_LOG_LEVEL: 'DEBUG',
-  });
+  vi.stubEnv('ERPGOV_POLICY_FILE', policyFile);
+  vi.stubEnv('ERPGOV_SLACK_WEBHOOK_URL', webhookUrl);
+  vi.stubEnv('ERPGOV_SMTP_URL', `smtp://${SMTP_USER}:${SMTP_PASSWORD}@127.0.0.1:${smtpPort}`);
+  vi.stubEnv('ERPGOV_MAIL_FROM', 'erpgov@example.com');
+  // Everything the functions log, so the secrets test has something to search.
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
   clearPolicyCache();
   // Kept, not echoed: the secrets test searches it, and a green run stays quiet.
   const capture = ((chunk: string | Uint8Array) => {
@@ -169,8 +166,7 @@ afterAll(async () => {
   await runtime.stop();
   await stopSmtp();
   await new Promise((resolve) => slackServer.close(resolve));
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-  Object.assign(process.env, savedEnv);
+  vi.unstubAllEnvs();
   clearPolicyCache();
   rmSync(dataDir, { recursive: true, force: true });
 });

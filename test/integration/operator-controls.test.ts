@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../cli/main.ts';
 import { COMMAND_HELP } from '../../cli/usage.ts';
 import { searchTrail } from '../../functions/shared/audit-trail/audit-queries.ts';
@@ -27,7 +27,6 @@ const MIN = 60_000;
 let dataDir: string;
 let runtime: LocalRuntime;
 let docs: DynamoDBDocumentClient;
-const savedDataDir = process.env.ERPGOV_DATA_DIR;
 let loud: () => void;
 
 /** Runs `erpgov ...args` in-process: exit status, stdout and stderr. */
@@ -40,14 +39,15 @@ async function erpgov(...args: string[]): Promise<{ code: number; out: string; e
 beforeAll(async () => {
   loud = quietFunctions();
   dataDir = mkdtempSync(join(tmpdir(), 'erpgov-operator-'));
+  // The runtime sets ERPGOV_DATA_DIR for its functions: claimed as it is, so unstubAllEnvs puts it back.
+  vi.stubEnv('ERPGOV_DATA_DIR', process.env.ERPGOV_DATA_DIR);
   runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
   docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
 });
 afterAll(async () => {
   docs.destroy();
   await runtime.stop();
-  if (savedDataDir === undefined) delete process.env.ERPGOV_DATA_DIR;
-  else process.env.ERPGOV_DATA_DIR = savedDataDir;
+  vi.unstubAllEnvs();
   rmSync(dataDir, { recursive: true, force: true });
   loud();
 });

@@ -1,11 +1,13 @@
 /**
  * Keeps a test run quiet: the functions' structured log lines and the unconfigured notifier's
  * console copies are held back (they still go to the outbox files and the state table, where
- * the tests read them). Returns a function that restores the output.
+ * the tests read them). Returns a function that restores the output and the environment
+ * (`vi.unstubAllEnvs`: every variable the test file stubbed).
  */
+import { vi } from 'vitest';
+
 export function quietFunctions(): () => void {
-  const level = process.env.POWERTOOLS_LOG_LEVEL;
-  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'ERROR');
   const hold = (stream: NodeJS.WriteStream) => {
     const write = stream.write;
     stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -20,7 +22,6 @@ export function quietFunctions(): () => void {
   return () => {
     restoreOut();
     restoreErr();
-    if (level === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
-    else process.env.POWERTOOLS_LOG_LEVEL = level;
+    vi.unstubAllEnvs();
   };
 }

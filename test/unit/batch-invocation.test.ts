@@ -5,7 +5,7 @@
  * the others are done; a single event (a schedule) has a scope of its own. No I/O.
  */
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { governanceHandler, type GovernanceTools } from '../../functions/shared/event-handler.ts';
 import { fixedClock } from '../../functions/shared/clock.ts';
 import { isBatched } from '../../infra/function-routes.ts';
@@ -40,16 +40,14 @@ function recordingHandler() {
 }
 
 let restore: () => void;
-const metricsDisabled = process.env.POWERTOOLS_METRICS_DISABLED;
 beforeAll(() => {
   restore = quietFunctions();
   // As the local runtime runs them: no metrics flushed to stdout.
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
 });
 afterAll(() => {
   restore();
-  if (metricsDisabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
-  else process.env.POWERTOOLS_METRICS_DISABLED = metricsDisabled;
+  vi.unstubAllEnvs();
 });
 
 describe('a batched governance function', () => {
