@@ -12,13 +12,14 @@
  *   - issue 13: self-approval (4.1), a clean change, another version deployed (4.3), an AWS
  *     production event with no request (4.4), a deploy inside a recurring freeze, the change report.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../cli/main.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
 import { clearPolicyCache, POLICY_FILE_ENV } from '../../schemas/policy-loader.ts';
+import { awsSampleEvents, haveAwsSample } from '../support/aws-samples.ts';
 import { backupsPolicy, coldDataset, customers, CUSTOMER_DB, FINANCE_DB, financeHistory } from '../support/backup-catalogue.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
 import { quietFunctions } from '../support/quiet-functions.ts';
@@ -148,9 +149,8 @@ describe('issue 12 (thresholds, incidents, drills) through the CLI', () => {
     expect(again).toEqual(cpu);
   });
 
-  const CLOUDWATCH = '../shared/aws-native-events/cloudwatch.jsonl';
-  it.skipIf(!existsSync(CLOUDWATCH))('CloudWatch alarm events replayed as AWS sent them: each alarm in ALARM is a finding naming it', async () => {
-    const events = readFileSync(CLOUDWATCH, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { 'detail-type': string; detail: { alarmName: string; state: { value: string } } });
+  it.skipIf(!haveAwsSample('cloudwatch.jsonl'))('CloudWatch alarm events replayed as AWS sent them: each alarm in ALARM is a finding naming it', async () => {
+    const events = awsSampleEvents('cloudwatch.jsonl') as unknown as { 'detail-type': string; detail: { alarmName: string; state: { value: string } } }[];
     const alarms = events.filter((e) => e['detail-type'] === 'CloudWatch Alarm State Change' && e.detail.state?.value === 'ALARM');
     expect(alarms.length).toBeGreaterThan(0);
     expect(await replay(events as unknown as Record<string, unknown>[])).toMatchObject({ refused: 0 });

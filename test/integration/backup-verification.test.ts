@@ -3,9 +3,9 @@
  * as AWS sends them (odd ids and accounts, numbers and booleans as strings), an ERP restore
  * test put through PutEvents, and the sweep fired on the virtual schedule.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addDays, addMinutes } from '../../functions/shared/time.ts';
 import { readAwsEvent } from '../../functions/backup-verification/aws-events.ts';
@@ -14,6 +14,7 @@ import type { BusEvent } from '../../runtime/put-events.ts';
 import { runReportCommand } from '../../cli/report.ts';
 import { backupsPolicy, customers, CUSTOMER_DB, FINANCE_DB, financeHistory } from '../support/backup-catalogue.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
+import { AWS_SAMPLES_DIR, awsSampleEvents, haveAwsSamples } from '../support/aws-samples.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
 const document = { backups: backupsPolicy(financeHistory, customers) };
@@ -87,13 +88,11 @@ describe('erpgov report backups', () => {
 });
 
 describe('the real AWS samples', () => {
-  const dir = resolve(__dirname, '../../../shared/aws-native-events');
-  it.skipIf(!existsSync(dir))('every aws.kms / aws.backup sample reads without a malformed verdict', () => {
+  it.skipIf(!haveAwsSamples)('every aws.kms / aws.backup sample reads without a malformed verdict', () => {
     const policy = parsePolicy(document).backups;
-    const lines = ['other.jsonl'].flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean)).map((l) => JSON.parse(l) as { source: string });
-    const ours = lines.filter((e) => e.source === 'aws.kms' || e.source === 'aws.backup');
+    const ours = awsSampleEvents('other.jsonl').filter((e) => e.source === 'aws.kms' || e.source === 'aws.backup');
     expect(ours.length).toBeGreaterThan(0);
     for (const event of ours) expect(readAwsEvent(event, policy).kind).not.toBe('malformed');
   });
-  if (!existsSync(dir)) console.warn(`skipped: ${dir} is absent`);
+  if (!haveAwsSamples) console.warn(`skipped: ${AWS_SAMPLES_DIR} is absent`);
 });

@@ -3,12 +3,13 @@
  * approver roles held through access governance's own state, AWS's own deployment events
  * injected into the bus as AWS emits them, findings read back from the audit trail.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clearPolicyCache, POLICY_FILE_ENV } from '../../schemas/policy-loader.ts';
 import type { FindingRaised } from '../../schemas/registry.ts';
+import { awsSampleEvents, haveAwsSamples, prodStageSucceeded } from '../support/aws-samples.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
 const HOUR = 3_600_000;
@@ -97,14 +98,12 @@ describe('change-approvals through the runtime', () => {
     expect(await rules('CHG-F')).toContain('deployed-in-freeze');
   });
 
-  const AWS_DIR = '../shared/aws-native-events';
-  it.skipIf(!existsSync(AWS_DIR))('raises the 4.4 critical for AWS CodePipeline and CloudFormation production events with no request', async () => {
-    const lines = (file: string) => readFileSync(join(AWS_DIR, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const stage = lines('deploy.jsonl').find((e) => e['detail-type'] === 'CodePipeline Stage Execution State Change' && (e.detail as { stage?: string }).stage === 'Prod') as Record<string, unknown>;
-    const stack = lines('cloudformation.jsonl').find((e) => e['detail-type'] === 'CloudFormation Stack Status Change') as Record<string, unknown>;
+  it.skipIf(!haveAwsSamples)('raises the 4.4 critical for AWS CodePipeline and CloudFormation production events with no request', async () => {
     const time = at(-HOUR).toISOString().replace(/\.\d+Z$/, 'Z');
+    const stage = prodStageSucceeded(time) as Record<string, unknown>;
+    const stack = awsSampleEvents('cloudformation.jsonl').find((e) => e['detail-type'] === 'CloudFormation Stack Status Change') as Record<string, unknown>;
     await h.inject([
-      { ...stage, id: 'aws-pipeline-1', time, detail: { ...(stage.detail as object), pipeline: 'erp-release', 'execution-id': 'exec-unmatched', state: 'SUCCEEDED' } },
+      { ...stage, id: 'aws-pipeline-1', detail: { ...(stage.detail as object), pipeline: 'erp-release', 'execution-id': 'exec-unmatched' } },
       { ...stack, id: 'aws-stack-1', time, detail: { ...(stack.detail as object), 'stack-id': 'arn:aws:cloudformation:us-west-1:111122223333:stack/erp-prod/1' } },
     ]);
     const gate = (await h.published<FindingRaised>('Finding Raised', 'erpgov.change-approvals')).map((f) => f.detail).filter((f) => f.subject.type === 'production-change' && f.evidence.facts?.rule === 'direct-production-edit');

@@ -5,12 +5,12 @@
  * store; (the restart is in threshold-restart.test.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateTable } from '../../infra/state-table.ts';
 import { dynamoFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import type { FindingRaised, FindingResolved } from '../../schemas/index.ts';
 import { series } from '../support/series.ts';
+import { awsSampleEvents, haveAwsSample } from '../support/aws-samples.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
 const MIN = 60_000;
@@ -49,9 +49,8 @@ describe('threshold-alerts through the local runtime', () => {
     expect(stored?.finding.state).toBe('resolved');
   });
 
-  const CLOUDWATCH = new URL('../../../shared/aws-native-events/cloudwatch.jsonl', import.meta.url).pathname;
-  it.skipIf(!existsSync(CLOUDWATCH))('CloudWatch ALARM events, injected as AWS sends them, each yield a finding naming the alarm', async () => {
-    const events = readFileSync(CLOUDWATCH, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  it.skipIf(!haveAwsSample('cloudwatch.jsonl'))('CloudWatch ALARM events, injected as AWS sends them, each yield a finding naming the alarm', async () => {
+    const events = awsSampleEvents('cloudwatch.jsonl');
     await h.inject(events.map((e) => ({ ...e, id: randomUUID() })));
     const titles = (await h.published<FindingRaised>('Finding Raised', SOURCE)).map((r) => r.detail.title).filter((t) => t.startsWith('CloudWatch'));
     const alarming = events.filter((e) => e['detail-type'] === 'CloudWatch Alarm State Change' && (e.detail as { state: { value: string } }).state.value === 'ALARM');

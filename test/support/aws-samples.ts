@@ -7,6 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 export const AWS_SAMPLES_DIR = '../shared/aws-native-events';
 export const haveAwsSamples = existsSync(AWS_SAMPLES_DIR);
 
+/** Whether the sample file is there (a test that needs it skips when not, rather than pass on no events). */
+export const haveAwsSample = (file: string): boolean => existsSync(`${AWS_SAMPLES_DIR}/${file}`);
+
 /** The events of one sample file (JSON Lines), or none when the file is absent. */
 export const awsSampleEvents = (file: string): Record<string, unknown>[] =>
   existsSync(`${AWS_SAMPLES_DIR}/${file}`) ? readFileSync(`${AWS_SAMPLES_DIR}/${file}`, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>) : [];

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateDetail } from '../../schemas/registry.ts';
 import { memoryControlFeed } from '../../functions/shared/evidence/control-feed.ts';
@@ -6,6 +5,7 @@ import type { OutgoingEvent } from '../../functions/shared/ports.ts';
 import { parseAlarmChange } from '../../functions/threshold-alerts/cloudwatch-alarm.ts';
 import { recordAlarmChange, recordSample, sweepSilentHosts, type ThresholdDeps } from '../../functions/threshold-alerts/flows.ts';
 import type { memoryThresholdStore } from '../../functions/threshold-alerts/threshold-state.ts';
+import { awsSampleEvents, haveAwsSample } from '../support/aws-samples.ts';
 import { series } from '../support/series.ts';
 import { memoryThresholdDeps } from '../support/threshold-deps.ts';
 
@@ -89,10 +89,8 @@ describe('threshold-alerts flows', () => {
   });
 });
 
-const CLOUDWATCH = new URL('../../../shared/aws-native-events/cloudwatch.jsonl', import.meta.url).pathname;
-
-describe.skipIf(!existsSync(CLOUDWATCH))('CloudWatch alarm events as AWS sends them', () => {
-  const events = existsSync(CLOUDWATCH) ? readFileSync(CLOUDWATCH, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>) : [];
+describe.skipIf(!haveAwsSample('cloudwatch.jsonl'))('CloudWatch alarm events as AWS sends them', () => {
+  const events = awsSampleEvents('cloudwatch.jsonl');
   const stateChanges = events.filter((e) => e['detail-type'] === 'CloudWatch Alarm State Change');
 
   it('reads every state change, quirks included', () => {
