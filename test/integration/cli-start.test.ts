@@ -14,7 +14,7 @@ import { stateTable } from '../../infra/state-table.ts';
 import { readRuntimeFile } from '../../runtime/runtime-file.ts';
 import { exampleEvent } from '../../schemas/index.ts';
 import { runCli, startCli, stopCli } from '../support/cli-process.ts';
-import { recordsOf } from '../support/trail-records.ts';
+import { trailRecordsWithin } from '../support/trail-records.ts';
 import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'erpgov-cli-start-'));
@@ -46,7 +46,7 @@ describe('erpgov start', () => {
     const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: second.dynamoDbUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }));
     try {
       // Every accepted event reaches the trail once the restart has drained the journal.
-      expect((await recordsOf(dynamoAuditTrailStore(docs, stateTable.name), ids, 30_000)).size).toBe(60);
+      expect((await trailRecordsWithin(dynamoAuditTrailStore(docs, stateTable.name), ids, 30_000)).size).toBe(60);
     } finally {
       docs.destroy();
       expect(await stopCli(second)).toBe(0);

@@ -18,7 +18,7 @@ import { utcDay, utcDaysBetween } from '../../functions/shared/time.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { runCli, startCli, stopCli } from '../support/cli-process.ts';
 import { exampleEntry } from '../support/erp-entry.ts';
-import { recordsOf } from '../support/trail-records.ts';
+import { trailRecordsWithin } from '../support/trail-records.ts';
 import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'erpgov-crash-burst-'));
@@ -80,7 +80,7 @@ describe('erpgov start killed with SIGKILL in the middle of a burst', () => {
     const trail = dynamoAuditTrailStore(docs, stateTable.name);
     try {
       // Drained: every answered entry recorded (the journal redelivers what the crash interrupted).
-      await recordsOf(trail, [...answered.keys()], 90_000, 250);
+      await trailRecordsWithin(trail, [...answered.keys()], 90_000, 250);
 
       // Exactly once: each answered entry's marker is on one record of the trail, under its own event id.
       const days = utcDaysBetween(firstDay, utcDay(new Date()));

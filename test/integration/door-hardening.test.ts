@@ -16,7 +16,7 @@ import { rejectedStore, type LocalRuntime } from '../../runtime/local-runtime.ts
 import { exampleEntry } from '../support/erp-entry.ts';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline.ts';
 import { quietFunctions } from '../support/quiet-functions.ts';
-import { recordsOf } from '../support/trail-records.ts';
+import { trailRecordsWithin } from '../support/trail-records.ts';
 
 let pipeline: LocalPipeline;
 let dataDir: string;
@@ -90,7 +90,7 @@ describe('bad entries beside good ones', () => {
     expect(entries.map((e) => e.ErrorCode ?? 'ok')).toEqual(['ok', 'MalformedDetail', 'ok', 'MalformedDetail', 'MalformedDetail', 'InvalidArgument', 'ok']);
     await runtime.bus.whenIdle();
     // Recorded by the time the bus is idle: one look, no waiting.
-    await recordsOf(dynamoAuditTrailStore(docs, stateTable.name), entries.flatMap((e) => (typeof e.EventId === 'string' ? [e.EventId] : [])), 0);
+    await trailRecordsWithin(dynamoAuditTrailStore(docs, stateTable.name), entries.flatMap((e) => (typeof e.EventId === 'string' ? [e.EventId] : [])), 0);
     const kept = rejectedStore(dataDir).readAll();
     const bigIntKept = kept.find((r) => JSON.stringify(r.entry).includes('op-bigint'));
     expect((bigIntKept?.entry as { Detail: string }).Detail).toContain('123456789012345678901234567890');

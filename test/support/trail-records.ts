@@ -9,7 +9,7 @@ import type { AuditTrailStore, StoredRecord } from '../../functions/shared/audit
  * Reads the trail every `pollMs` until it holds a record for every id, and returns them;
  * after `withinMs` (0: look once, no waiting) throws, naming how many and which ids are missing.
  */
-export async function recordsOf(trail: Pick<AuditTrailStore, 'readRecords'>, eventIds: readonly string[], withinMs: number, pollMs = 200): Promise<Map<string, StoredRecord>> {
+export async function trailRecordsWithin(trail: Pick<AuditTrailStore, 'readRecords'>, eventIds: readonly string[], withinMs: number, pollMs = 200): Promise<Map<string, StoredRecord>> {
   const deadline = Date.now() + withinMs;
   const found = new Map<string, StoredRecord>();
   let missing = [...new Set(eventIds)];

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { StoredRecord } from '../../functions/shared/audit-trail/audit-trail-store.ts';
-import { recordsOf } from '../support/trail-records.ts';
+import { trailRecordsWithin } from '../support/trail-records.ts';
 
 /** A trail whose records appear one read later each: `a` at once, `b` on the second read, `c` never. */
 function slowTrail() {
@@ -19,21 +19,21 @@ function slowTrail() {
   };
 }
 
-describe('recordsOf', () => {
+describe('trailRecordsWithin', () => {
   it('polls until every id is recorded and returns their records', async () => {
     const trail = slowTrail();
-    const found = await recordsOf(trail, ['a', 'b', 'a'], 5_000, 1);
+    const found = await trailRecordsWithin(trail, ['a', 'b', 'a'], 5_000, 1);
     expect([...found.keys()].sort()).toEqual(['a', 'b']);
     expect(trail.reads()).toBe(2);
   });
 
   it('fails at its deadline naming the ids still missing', async () => {
-    await expect(recordsOf(slowTrail(), ['a', 'b', 'c'], 20, 1)).rejects.toThrow(/^1 of 3 event id\(s\) not in the audit trail within 20 ms: c$/);
+    await expect(trailRecordsWithin(slowTrail(), ['a', 'b', 'c'], 20, 1)).rejects.toThrow(/^1 of 3 event id\(s\) not in the audit trail within 20 ms: c$/);
   });
 
   it('with no time to wait, looks once', async () => {
     const trail = slowTrail();
-    await expect(recordsOf(trail, ['a', 'b'], 0)).rejects.toThrow(/: b$/);
+    await expect(trailRecordsWithin(trail, ['a', 'b'], 0)).rejects.toThrow(/: b$/);
     expect(trail.reads()).toBe(1);
   });
 });
