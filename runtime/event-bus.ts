@@ -39,7 +39,10 @@ export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 20
 
 type JournalRecord =
   | { readonly kind: 'event'; readonly event: BusEvent; readonly targets: readonly string[] }
-  | { readonly kind: 'settled'; readonly eventId: string; readonly target: string; readonly outcome: 'delivered' | 'dead-lettered' };
+  /** Deliveries to one target that ended the same way, one line for the many settled in a moment (a batch's). */
+  | { readonly kind: 'settled'; readonly eventIds: readonly string[]; readonly target: string; readonly outcome: SettledOutcome };
+
+type SettledOutcome = 'delivered' | 'dead-lettered';
 
 export interface DeadLetter {
   readonly deadLetteredAt: string;
@@ -120,7 +123,8 @@ export class LocalEventBus {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Accepted events whose deliveries are not all settled, with the targets left: what a compacted journal keeps. */
   private readonly outstanding = new Map<string, { readonly event: BusEvent; readonly targets: Set<string> }>();
-  private readonly settledBuffer: JournalRecord[] = [];
+  /** Settlements not yet written, per target and outcome (`<outcome>\n<target>`): one journal line each when flushed. */
+  private readonly settledBuffer = new Map<string, string[]>();
   private flushTimer: NodeJS.Timeout | undefined;
   private running = 0;
   private journalLines = 0;
@@ -164,7 +168,7 @@ export class LocalEventBus {
     const pending = new Map<string, { event: BusEvent; targets: Set<string> }>();
     for (const record of this.journal.readAll()) {
       if (record.kind === 'event') pending.set(record.event.id, { event: record.event, targets: new Set(record.targets) });
-      else pending.get(record.eventId)?.targets.delete(record.target);
+      else for (const eventId of record.eventIds) pending.get(eventId)?.targets.delete(record.target);
     }
     const survivors: JournalRecord[] = [];
     let requeued = 0;
@@ -342,13 +346,16 @@ export class LocalEventBus {
     }
   }
 
-  private settle(delivery: Delivery, outcome: 'delivered' | 'dead-lettered'): void {
+  private settle(delivery: Delivery, outcome: SettledOutcome): void {
     const left = this.outstanding.get(delivery.event.id)?.targets;
     left?.delete(delivery.target.name);
     if (left && left.size === 0) this.outstanding.delete(delivery.event.id);
     if (!this.durable) return;
     // Settlement marks are flushed in batches: losing one in a crash only means a redelivery.
-    this.settledBuffer.push({ kind: 'settled', eventId: delivery.event.id, target: delivery.target.name, outcome });
+    const group = `${outcome}\n${delivery.target.name}`;
+    const ids = this.settledBuffer.get(group);
+    if (ids) ids.push(delivery.event.id);
+    else this.settledBuffer.set(group, [delivery.event.id]);
     this.flushTimer ??= setTimeout(() => this.flushSettled(), 50);
   }
 
@@ -361,13 +368,18 @@ export class LocalEventBus {
       const survivors: JournalRecord[] = [...this.outstanding.values()].map(({ event, targets }) => ({ kind: 'event', event, targets: [...targets] }));
       this.journal.rewrite(survivors);
       this.journalLines = survivors.length;
-      this.settledBuffer.length = 0;
+      this.settledBuffer.clear();
       return;
     }
-    if (this.settledBuffer.length === 0) return;
-    this.journalLines += this.settledBuffer.length;
+    if (this.settledBuffer.size === 0) return;
+    const lines: JournalRecord[] = [...this.settledBuffer].map(([group, eventIds]) => {
+      const [outcome, target] = group.split('\n') as [SettledOutcome, string];
+      return { kind: 'settled', eventIds, target, outcome };
+    });
+    this.settledBuffer.clear();
+    this.journalLines += lines.length;
     // Not waited for: the next group commit (or the close) puts them on disk.
-    this.journal.write(this.settledBuffer.splice(0));
+    this.journal.write(lines);
   }
 
   /** Deliveries accepted but not yet settled (in flight, queued or waiting to retry). */

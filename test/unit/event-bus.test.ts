@@ -131,12 +131,35 @@ describe('LocalEventBus', () => {
       await new Promise((r) => setTimeout(r, 60)); // the settlement marks' flush
       longest = Math.max(longest, journalLines());
     }
-    // 30 rounds journal 300 lines (an event and its mark each); compaction keeps it near the threshold.
+    // 30 rounds journal 180 lines (an event each, and a line of marks per flush); compaction keeps it near the threshold.
     expect(longest).toBeLessThan(40 + 2 * 5 + 1);
     await bus.stop(10);
     release();
 
     expect(await restartAndRedeliver()).toEqual({ requeued: 1, seen: ['stuck'] });
+  });
+
+  it('marks what it settled one journal line per target and flush, and after a restart delivers each event only to the targets it had not reached', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const audit = recordingTarget('audit');
+    const stuck: Target = { name: 'access', invoke: () => gate };
+    const first = new LocalEventBus({ dataDir, routes, targets: new Map<string, Target>([['audit', audit], ['access', stuck]]), retry: fastRetry });
+    first.recover();
+    first.accept([event('r1', 'Role Assigned'), event('r2', 'Role Assigned'), event('op', 'Operation Audited')]);
+    while (audit.seen.length < 3) await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 60)); // the settlement marks' flush
+    const lines = readFileSync(join(dataDir, 'bus', 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; target?: string; eventIds?: string[] });
+    expect(lines.filter((l) => l.kind === 'settled')).toEqual([expect.objectContaining({ target: 'audit', outcome: 'delivered', eventIds: expect.arrayContaining(['r1', 'r2', 'op']) })]);
+    await first.stop(10);
+    release();
+
+    const again = { audit: recordingTarget('audit'), access: recordingTarget('access') };
+    const second = new LocalEventBus({ dataDir, routes, targets: new Map<string, Target>(Object.entries(again)), retry: fastRetry });
+    expect(second.recover()).toBe(2);
+    await second.whenIdle();
+    await second.stop();
+    expect({ audit: again.audit.seen, access: again.access.seen.sort() }).toEqual({ audit: [], access: ['r1', 'r2'] });
   });
 
   it('tells a caller how one delivery ended: what the target returned, or why it was dead-lettered', async () => {
