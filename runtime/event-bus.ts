@@ -40,7 +40,9 @@ export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 20
 type JournalRecord =
   | { readonly kind: 'event'; readonly event: BusEvent; readonly targets: readonly string[] }
   /** Deliveries to one target that ended the same way, one line for the many settled in a moment (a batch's). */
-  | { readonly kind: 'settled'; readonly eventIds: readonly string[]; readonly target: string; readonly outcome: SettledOutcome };
+  | { readonly kind: 'settled'; readonly eventIds: readonly string[]; readonly target: string; readonly outcome: SettledOutcome }
+  /** A settlement line as an earlier erpgov wrote it, one per event and target: still read, never written. */
+  | { readonly kind: 'settled'; readonly eventId: string; readonly target: string; readonly outcome: SettledOutcome };
 
 type SettledOutcome = 'delivered' | 'dead-lettered';
 
@@ -168,7 +170,7 @@ export class LocalEventBus {
     const pending = new Map<string, { event: BusEvent; targets: Set<string> }>();
     for (const record of this.journal.readAll()) {
       if (record.kind === 'event') pending.set(record.event.id, { event: record.event, targets: new Set(record.targets) });
-      else for (const eventId of record.eventIds) pending.get(eventId)?.targets.delete(record.target);
+      else for (const eventId of 'eventIds' in record ? record.eventIds : [record.eventId]) pending.get(eventId)?.targets.delete(record.target);
     }
     const survivors: JournalRecord[] = [];
     let requeued = 0;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ConfigurationError, InvalidEventError, TransientError } from '../../schemas/errors.ts';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -160,6 +160,24 @@ describe('LocalEventBus', () => {
     await second.whenIdle();
     await second.stop();
     expect({ audit: again.audit.seen, access: again.access.seen.sort() }).toEqual({ audit: [], access: ['r1', 'r2'] });
+  });
+
+  it('replays a journal an earlier version wrote, with a settlement line per event and target', async () => {
+    const journal = join(dataDir, 'bus', 'journal.jsonl');
+    mkdirSync(join(dataDir, 'bus'), { recursive: true });
+    const lines = [
+      { kind: 'event', event: event('r1', 'Role Assigned'), targets: ['audit', 'access'] },
+      { kind: 'event', event: event('op'), targets: ['audit'] },
+      { kind: 'settled', eventId: 'r1', target: 'audit', outcome: 'delivered' },
+      { kind: 'settled', eventId: 'op', target: 'audit', outcome: 'delivered' },
+    ];
+    writeFileSync(journal, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const again = { audit: recordingTarget('audit'), access: recordingTarget('access') };
+    const bus = new LocalEventBus({ dataDir, routes, targets: new Map<string, Target>(Object.entries(again)), retry: fastRetry });
+    expect(bus.recover()).toBe(1);
+    await bus.whenIdle();
+    await bus.stop();
+    expect({ audit: again.audit.seen, access: again.access.seen }).toEqual({ audit: [], access: ['r1'] });
   });
 
   it('tells a caller how one delivery ended: what the target returned, or why it was dead-lettered', async () => {
