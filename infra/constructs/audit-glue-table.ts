@@ -86,6 +86,6 @@ export class AuditGlueTable extends Construct {
         },
       },
     });
-    table.addDependency(database);
+    table.addResourceDependency(database);
   }
 }
