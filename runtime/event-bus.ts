@@ -45,6 +45,7 @@ type JournalRecord =
   | { readonly kind: 'settled'; readonly eventId: string; readonly target: string; readonly outcome: SettledOutcome };
 
 type SettledOutcome = 'delivered' | 'dead-lettered';
+const SETTLED_IDS_PER_LINE = 500;
 
 export interface DeadLetter {
   readonly deadLetteredAt: string;
@@ -125,8 +126,8 @@ export class LocalEventBus {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Accepted events whose deliveries are not all settled, with the targets left: what a compacted journal keeps. */
   private readonly outstanding = new Map<string, { readonly event: BusEvent; readonly targets: Set<string> }>();
-  /** Settlements not yet written, per target and outcome (`<outcome>\n<target>`): one journal line each when flushed. */
-  private readonly settledBuffer = new Map<string, string[]>();
+  /** Settlements not yet written, by outcome and target: a journal line for each (up to `SETTLED_IDS_PER_LINE` ids) when flushed. */
+  private readonly settledBuffer = new Map<SettledOutcome, Map<string, string[]>>();
   private flushTimer: NodeJS.Timeout | undefined;
   private running = 0;
   private journalLines = 0;
@@ -354,10 +355,11 @@ export class LocalEventBus {
     if (left && left.size === 0) this.outstanding.delete(delivery.event.id);
     if (!this.durable) return;
     // Settlement marks are flushed in batches: losing one in a crash only means a redelivery.
-    const group = `${outcome}\n${delivery.target.name}`;
-    const ids = this.settledBuffer.get(group);
+    let byTarget = this.settledBuffer.get(outcome);
+    if (!byTarget) this.settledBuffer.set(outcome, (byTarget = new Map()));
+    const ids = byTarget.get(delivery.target.name);
     if (ids) ids.push(delivery.event.id);
-    else this.settledBuffer.set(group, [delivery.event.id]);
+    else byTarget.set(delivery.target.name, [delivery.event.id]);
     this.flushTimer ??= setTimeout(() => this.flushSettled(), 50);
   }
 
@@ -374,10 +376,13 @@ export class LocalEventBus {
       return;
     }
     if (this.settledBuffer.size === 0) return;
-    const lines: JournalRecord[] = [...this.settledBuffer].map(([group, eventIds]) => {
-      const [outcome, target] = group.split('\n') as [SettledOutcome, string];
-      return { kind: 'settled', eventIds, target, outcome };
-    });
+    const lines: JournalRecord[] = [];
+    for (const [outcome, byTarget] of this.settledBuffer) {
+      for (const [target, ids] of byTarget) {
+        // Bounded lines: a line torn by a crash costs the redelivery of its ids only.
+        for (let i = 0; i < ids.length; i += SETTLED_IDS_PER_LINE) lines.push({ kind: 'settled', eventIds: ids.slice(i, i + SETTLED_IDS_PER_LINE), target, outcome });
+      }
+    }
     this.settledBuffer.clear();
     this.journalLines += lines.length;
     // Not waited for: the next group commit (or the close) puts them on disk.

@@ -3,8 +3,10 @@
  * README), read where they are, never copied in. Tests that need them skip when they are absent.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-export const AWS_SAMPLES_DIR = '../shared/aws-native-events';
+/** Beside the project's folder, wherever the tests are run from. */
+export const AWS_SAMPLES_DIR = fileURLToPath(new URL('../../../shared/aws-native-events', import.meta.url));
 export const haveAwsSamples = existsSync(AWS_SAMPLES_DIR);
 
 /** Whether the sample file is there (a test that needs it skips when not, rather than pass on no events). */

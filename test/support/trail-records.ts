@@ -10,6 +10,8 @@ import type { AuditTrailStore, StoredRecord } from '../../functions/shared/audit
  * after `withinMs` (0: look once, no waiting) throws, naming how many and which ids are missing.
  */
 export async function trailRecordsWithin(trail: Pick<AuditTrailStore, 'readRecords'>, eventIds: readonly string[], withinMs: number, pollMs = 200): Promise<Map<string, StoredRecord>> {
+  // Nothing to wait for would pass on nothing: a caller that found no ids has a problem of its own.
+  if (eventIds.length === 0) throw new Error('no event ids to look for in the audit trail');
   const deadline = Date.now() + withinMs;
   const found = new Map<string, StoredRecord>();
   let missing = [...new Set(eventIds)];

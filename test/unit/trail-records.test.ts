@@ -31,6 +31,10 @@ describe('trailRecordsWithin', () => {
     await expect(trailRecordsWithin(slowTrail(), ['a', 'b', 'c'], 20, 1)).rejects.toThrow(/^1 of 3 event id\(s\) not in the audit trail within 20 ms: c$/);
   });
 
+  it('refuses to wait for no ids (it would pass on nothing)', async () => {
+    await expect(trailRecordsWithin(slowTrail(), [], 5_000)).rejects.toThrow(/no event ids/);
+  });
+
   it('with no time to wait, looks once', async () => {
     const trail = slowTrail();
     await expect(trailRecordsWithin(trail, ['a', 'b'], 0)).rejects.toThrow(/: b$/);
