@@ -23,6 +23,7 @@ import { loadPolicy } from '../schemas/policy-loader.ts';
 import { dataDirFrom } from './options.ts';
 import { searchFilters, SEARCH_FILTER_FLAGS } from './search-filters.ts';
 import { withStateTable } from './state-access.ts';
+import { UsageError } from './usage.ts';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const TIME = /^\d{4}-\d{2}-\d{2}(T[\d:.]+Z)?$/;
@@ -53,7 +54,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
   const to = values.to ?? utcDay(now);
   const pattern = sub === 'verify' ? DAY : TIME;
   for (const [flag, value] of [['--from', from], ['--to', to]] as const) {
-    if (!pattern.test(value)) throw new Error(`${flag}: "${value}" is not ${sub === 'verify' ? 'a date YYYY-MM-DD' : 'a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM:SSZ'}`);
+    if (!pattern.test(value)) throw new UsageError(`${flag}: "${value}" is not ${sub === 'verify' ? 'a date YYYY-MM-DD' : 'a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM:SSZ'}`);
   }
   const access = { dataDir: dataDirFrom(values['data-dir']), ...(values.endpoint ? { endpoint: values.endpoint } : {}) };
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -76,7 +77,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       });
     case 'search': {
       const filters = searchFilters({ from, to }, { ...values, keyword: positionals[0] ? positionals.join(' ') : undefined }, SEARCH_DEFAULT_LIMIT);
-      if (values.athena && values.grant !== undefined) throw new Error('--grant cannot be combined with --athena: the grant tags live in the state table, not in the archive');
+      if (values.athena && values.grant !== undefined) throw new UsageError('--grant cannot be combined with --athena: the grant tags live in the state table, not in the archive');
       if (values.athena) {
         // The same filters for the archive on AWS: the named query's SQL, to run in Athena.
         out(auditSearchAthena(filters).trimEnd());
@@ -105,7 +106,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       });
     }
     default:
-      throw new Error(`unknown audit subcommand "${sub ?? ''}"; allowed: verify, search`);
+      throw new UsageError(`unknown audit subcommand "${sub ?? ''}"; allowed: verify, search`);
   }
 }
 

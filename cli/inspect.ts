@@ -6,11 +6,12 @@ import { parseArgs } from 'node:util';
 import { deadLetterStore } from '../runtime/event-bus.ts';
 import { rejectedStore } from '../runtime/local-runtime.ts';
 import { dataDirFrom } from './options.ts';
+import { UsageError } from './usage.ts';
 
 function listOptions(args: string[]) {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } });
   const sub = positionals[0] ?? 'list';
-  if (sub !== 'list') throw new Error(`unknown subcommand "${sub}"; allowed: list`);
+  if (sub !== 'list') throw new UsageError(`unknown subcommand "${sub}"; allowed: list`);
   return { dataDir: dataDirFrom(values['data-dir']), json: values.json ?? false };
 }
 

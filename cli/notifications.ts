@@ -8,10 +8,11 @@ import { parseArgs } from 'node:util';
 import { dynamoOutboxStore, OUTBOX_STATES, type OutboxState } from '../functions/notifier/outbox-store.ts';
 import { dataDirFrom, limitFrom } from './options.ts';
 import { withStateTable } from './state-access.ts';
+import { UsageError } from './usage.ts';
 
 export async function runNotificationsCommand(args: string[], out: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'list') throw new Error(`notifications: unknown subcommand "${sub ?? ''}"; allowed: list`);
+  if (sub !== 'list') throw new UsageError(`notifications: unknown subcommand "${sub ?? ''}"; allowed: list`);
   const { values } = parseArgs({
     args: rest,
     options: { state: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' }, endpoint: { type: 'string' } },
@@ -40,5 +41,5 @@ export async function runNotificationsCommand(args: string[], out: (line: string
 
 function parseState(value: string): OutboxState {
   if ((OUTBOX_STATES as readonly string[]).includes(value)) return value as OutboxState;
-  throw new Error(`--state: "${value}" is not an outbox state; allowed: ${OUTBOX_STATES.join(', ')}`);
+  throw new UsageError(`--state: "${value}" is not an outbox state; allowed: ${OUTBOX_STATES.join(', ')}`);
 }

@@ -182,5 +182,12 @@ describe('bad input: one line naming the value and what is allowed, exit status 
     expect(await nothingWritten(() => erpgov('findings', 'list', '--severity', 'urgent'))).toMatch(/--severity: "urgent" is not a severity; allowed: critical, high, medium, low/);
     expect(await nothingWritten(() => erpgov('findings', 'close', 'x'))).toMatch(/unknown subcommand "close"; allowed: list, show, ack, exception/);
     expect(await nothingWritten(() => erpgov('schedule', 'list', '--verbose'))).toMatch(/--verbose/);
+    expect(await nothingWritten(() => erpgov('audit', 'verify', '--from', 'last week'))).toMatch(/--from: "last week" is not a date YYYY-MM-DD/);
+    expect(await nothingWritten(() => erpgov('audit', 'search', '--to', '2026-13-45T99'))).toMatch(/--to: "2026-13-45T99" is not a date YYYY-MM-DD or a UTC time/);
+    expect(await nothingWritten(() => erpgov('audit', 'search', '--grant', 'g1', '--athena'))).toMatch(/--grant cannot be combined with --athena/);
+    expect(await nothingWritten(() => erpgov('audit', 'purge'))).toMatch(/unknown audit subcommand "purge"; allowed: verify, search/);
+    expect(await nothingWritten(() => erpgov('notifications', 'list', '--state', 'lost'))).toMatch(/--state: "lost" is not an outbox state; allowed: /);
+    expect(await nothingWritten(() => erpgov('notifications', 'flush'))).toMatch(/unknown subcommand "flush"; allowed: list/);
+    expect(await nothingWritten(() => erpgov('dlq', 'clear'))).toMatch(/unknown subcommand "clear"; allowed: list/);
   });
 });
