@@ -177,19 +177,20 @@ async function saturate(source: string) {
 const ENTRIES_PER_CALL = 10;
 // Sources outside `erp.*` reach only the catch-all audit trail rule; `erp.*` reach every
 // function whose rules match (the audit trail and audit-analysis today).
-// Rounds of [baseline, pipeline run, baseline] for each: a run's ratio is to the mean of the
-// baselines around it, and the median round is reported, so a burst of load from elsewhere on
-// the machine skews one round, not the figure.
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+// Baselines and pipeline runs alternate (baseline, run, baseline, run, ..., baseline): a run's
+// ratio is to the mean of the two baselines beside it, and the median round is reported, so a
+// burst of load from elsewhere on the machine skews one round, not the figure.
 async function measured(source: string) {
   const runs: { rate: number; ratio: number; requestsPerEvent: number; latencies: number[]; baseline: number }[] = [];
+  let before = await batchWriteRate();
   for (let round = 0; round < rounds; round++) {
-    const before = await batchWriteRate();
     const run = await saturate(source);
-    const baseline = (before + (await batchWriteRate())) / 2;
+    const after = await batchWriteRate();
+    const baseline = (before + after) / 2;
     runs.push({ ...run, baseline, ratio: run.rate / baseline });
+    before = after;
   }
-  const middle = runs.find((r) => r.ratio === median(runs.map((x) => x.ratio))) as (typeof runs)[number];
+  const middle = [...runs].sort((a, b) => a.ratio - b.ratio)[Math.floor(runs.length / 2)] as (typeof runs)[number];
   return { ...middle, ratios: runs.map((r) => r.ratio) };
 }
 // Steady state, not start-up, on both sides: one untimed round of each warms the JIT (the
@@ -199,7 +200,7 @@ await batchWriteRate();
 await saturate('erp.bench');
 const auditOnly = await measured('bench.audit-only');
 const fullTable = await measured('erp.bench');
-const batchRate = median([auditOnly.baseline, fullTable.baseline]);
+const batchRate = (auditOnly.baseline + fullTable.baseline) / 2;
 
 // Latency without a backlog: one event at a time through the whole table, each waited for.
 const unloaded: number[] = [];
