@@ -18,13 +18,13 @@ import { ruleMode as contractRuleMode } from './details/common.ts';
 import { approverRole } from './details/change.ts';
 import { controlId, findingSeverity } from './details/pipeline.ts';
 import { incidentSeverity as contractIncidentSeverity } from './details/incident.ts';
+import { isTimeZone } from './time-zones.ts';
+import { GUIDE_AREAS } from './controls.ts';
 
 // The contract's enums are zod/mini (what the Lambdas load); the policy defaults them, so it
 // takes classic twins with the same values.
 const ruleMode = z.enum(contractRuleMode.options);
 const incidentSeverity = z.enum(contractIncidentSeverity.options);
-import { isTimeZone } from './time-zones.ts';
-import { GUIDE_AREAS } from './controls.ts';
 
 /** Audit logs are kept at least 6 months (guide 6.1, China's Data Security Law). */
 export const MIN_AUDIT_RETENTION_DAYS = 183;

@@ -32,7 +32,7 @@ import type { EvidenceIndex, EvidenceInputs } from '../../functions/shared/evide
 import { renderPack } from '../../functions/shared/evidence/evidence-pack.ts';
 import { dynamoControlFeed } from '../../functions/shared/evidence/control-feed.ts';
 import { earliestData, endsBeforeAnyData, trailEvidence } from '../../functions/shared/evidence/pack-sources.ts';
-import type { Language } from '../../functions/shared/evidence/evidence-render.ts';
+import type { Language } from '../../schemas/controls.ts';
 import { localSigner, MANIFEST_FILE, sealPack, signingKey, verifyPack } from '../../functions/shared/evidence/pack-manifest.ts';
 import { parsePeriod, type Period } from '../../functions/shared/evidence/period.ts';
 import { terminalProgress, type Progress } from './progress.ts';

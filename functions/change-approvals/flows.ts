@@ -35,6 +35,10 @@ export function freezeCalendars(policy: Policy): FreezeCalendar[] {
 
 const scopeOf = (changeId: string) => ({ partition: changePartition(changeId), label: `change ${changeId}` });
 const GATE_SCOPE = { partition: GATE_FINDINGS_PARTITION, label: 'production gate' };
+/** The production-gate findings (4.4): raised where a production change lands, resolved where a change request turns out to cover it. */
+type GateRule = 'direct-production-edit' | 'deployed-in-freeze';
+const gateFindingId = (rule: GateRule, changeKey: string) => stableFindingId(DETECTED_BY, '4.4', rule, changeKey);
+const lifecycleOf = (deps: ChangeDeps) => findingLifecycle({ store: deps.findings, publisher: deps.publisher }, DETECTED_BY);
 
 /** The closed window `at` falls in, if any: the policy's calendars and ranges, and SSM Change Calendars reported CLOSED. */
 export async function freezeAt(deps: ChangeDeps, at: string): Promise<string | undefined> {
@@ -147,11 +151,6 @@ export async function recordChangeFact(deps: ChangeDeps, fact: ChangeFactInput, 
  * change, which a freeze does not flag). Only changes that declare deployment targets and a
  * window can cover an AWS event; the window's months are read.
  */
-/** The production-gate findings (4.4): raised where a production change lands, resolved where a change request turns out to cover it. */
-type GateRule = 'direct-production-edit' | 'deployed-in-freeze';
-const gateFindingId = (rule: GateRule, changeKey: string) => stableFindingId(DETECTED_BY, '4.4', rule, changeKey);
-const lifecycleOf = (deps: ChangeDeps) => findingLifecycle({ store: deps.findings, publisher: deps.publisher }, DETECTED_BY);
-
 async function coverEarlierAwsChanges(deps: ChangeDeps, summary: ChangeSummary, now: Date): Promise<string[]> {
   const targets = summary.request?.detail.deploymentTargets;
   if (!summary.window || !Array.isArray(targets) || targets.length === 0) return [];

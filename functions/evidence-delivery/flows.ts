@@ -15,7 +15,7 @@ import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import type { ControlFeed } from '../shared/evidence/control-feed.ts';
 import { renderPack } from '../shared/evidence/evidence-pack.ts';
-import type { Language } from '../shared/evidence/evidence-render.ts';
+import type { Language } from '../../schemas/controls.ts';
 import { MANIFEST_FILE, manifestText, sealManifest, type PackSigner } from '../shared/evidence/pack-manifest.ts';
 import { earliestData, endsBeforeAnyData, trailEvidence } from '../shared/evidence/pack-sources.ts';
 import { parsePeriod } from '../shared/evidence/period.ts';

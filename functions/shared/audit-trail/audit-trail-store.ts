@@ -287,16 +287,19 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       records.forEach((r, i) => (firstOf.has(r.eventId) ? (outcomes[i] = 'duplicate') : firstOf.set(r.eventId, i)));
       const existing = await readRecords([...firstOf.keys()]);
       const leftOpen = new Map<string, { day: string; batchId: string }>();
+      const fresh: AuditRecord[] = [];
       for (const [eventId, i] of firstOf) {
         const there = existing.get(eventId);
-        if (!there) continue;
+        if (!there) {
+          fresh.push(records[i] as AuditRecord);
+          continue;
+        }
         outcomes[i] = 'duplicate';
         // Written by an earlier delivery: make sure its batch was sealed (its intent is gone) or seal it.
         leftOpen.set(there.batchId, { day: utcDay(new Date(there.record.recordedAt)), batchId: there.batchId });
       }
       // The intent only after the read, for the fresh records only: a redelivery of what the trail
       // already holds (after a restart, a whole journal of them) writes no intent at all.
-      const fresh = [...firstOf].filter(([eventId]) => !existing.has(eventId)).map(([, i]) => records[i] as AuditRecord);
       if (fresh.length > 0) {
         const batchId = randomUUID();
         const day = utcDay(now);

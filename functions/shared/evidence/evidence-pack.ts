@@ -5,7 +5,8 @@
  * Pure; the CLI writes the files into a folder, the evidence-delivery function into the archive.
  */
 import { buildEvidenceIndex, EVIDENCE_FILES, type EvidenceIndex, type EvidenceInputs } from './evidence-index.ts';
-import { evidenceJson, findingsCsv, findingsJsonl, renderHtml, type Language } from './evidence-render.ts';
+import { evidenceJson, findingsCsv, findingsJsonl, renderHtml } from './evidence-render.ts';
+import type { Language } from '../../../schemas/controls.ts';
 
 export interface RenderedPack {
   readonly index: EvidenceIndex;

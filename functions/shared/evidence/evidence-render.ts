@@ -8,8 +8,6 @@ import { createRequire } from 'node:module';
 import type { StoredFinding } from '../findings/finding.ts';
 import { STATUS_LABELS, type ControlEvidence, type EvidenceIndex } from './evidence-index.ts';
 import type { Period } from './period.ts';
-
-export type { Language } from '../../../schemas/controls.ts';
 import type { Language } from '../../../schemas/controls.ts';
 
 /** Wraps an evidence file's content with its period and time of making. */

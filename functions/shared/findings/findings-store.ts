@@ -75,6 +75,11 @@ export const isFindingItem = (item: Record<string, unknown>) => String(item[stat
 export function dynamoFindingsStore(client: DynamoDBDocumentClient, tableName: string): FindingsStore {
   const { partitionKey: pk, sortKey: sk } = stateTable;
   const key = (partition: string, findingId: string) => ({ [pk]: partition, [sk]: `${FINDING_SK_PREFIX}${findingId}` });
+  /** The finding's item in `partition`, read consistently. */
+  const read = async (partition: string, findingId: string): Promise<FindingRecord | undefined> => {
+    const item = (await client.send(new GetCommand({ TableName: tableName, Key: key(partition, findingId), ConsistentRead: true }))).Item;
+    return item ? findingRecordFromItem(item) : undefined;
+  };
   return {
     async inScope(scope) {
       const items = await queryAll(client, {
@@ -86,9 +91,8 @@ export function dynamoFindingsStore(client: DynamoDBDocumentClient, tableName: s
       });
       return items.map(findingRecordFromItem);
     },
-    async inScopeById(scope, findingId) {
-      const item = (await client.send(new GetCommand({ TableName: tableName, Key: key(scope.partition, findingId), ConsistentRead: true }))).Item;
-      return item ? findingRecordFromItem(item) : undefined;
+    inScopeById(scope, findingId) {
+      return read(scope.partition, findingId);
     },
     async get(findingId) {
       const out = await client.send(new QueryCommand({
@@ -101,8 +105,7 @@ export function dynamoFindingsStore(client: DynamoDBDocumentClient, tableName: s
       const hit = out.Items?.[0];
       if (!hit) return undefined;
       // The index is eventually consistent on AWS: read the item itself for the current version.
-      const item = (await client.send(new GetCommand({ TableName: tableName, Key: key(String(hit[pk]), findingId), ConsistentRead: true }))).Item;
-      return item ? findingRecordFromItem(item) : undefined;
+      return read(String(hit[pk]), findingId);
     },
     async list() {
       const records: FindingRecord[] = [];

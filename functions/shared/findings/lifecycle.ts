@@ -158,7 +158,7 @@ export function findingLifecycle(deps: LifecycleDeps, detectedBy: string) {
   }
 
   /** One finding's record, read alone: a scope may keep many findings (sticky and resolved ones for months). */
-  const inScope = (scope: FindingScope, findingId: string) => () => store.inScopeById(scope, findingId);
+  const readFinding = (scope: FindingScope, findingId: string) => () => store.inScopeById(scope, findingId);
 
   return {
     detectedBy,
@@ -173,13 +173,13 @@ export function findingLifecycle(deps: LifecycleDeps, detectedBy: string) {
 
     /** Opens the finding, re-opens it, or updates its evidence; an unexpired exception keeps it quiet. */
     async raise(scope: FindingScope, finding: Finding, now: Date): Promise<RaiseOutcome> {
-      return transition(inScope(scope, finding.findingId), scope.partition, (current) => decideRaise(current, finding, now), expiryOf(now));
+      return transition(readFinding(scope, finding.findingId), scope.partition, (current) => decideRaise(current, finding, now), expiryOf(now));
     },
 
     /** Resolves a live finding; false when it was not live (already resolved, or never raised), or when resolutions are held. */
     async resolve(scope: FindingScope, findingId: string, how: ResolveHow, now: Date): Promise<boolean> {
       if (resolutionsHeld() !== undefined) return false;
-      return transition(inScope(scope, findingId), scope.partition, (current) => decideResolve(current, how, now), expiryOf(now));
+      return transition(readFinding(scope, findingId), scope.partition, (current) => decideResolve(current, how, now), expiryOf(now));
     },
 
     /**
@@ -193,15 +193,16 @@ export function findingLifecycle(deps: LifecycleDeps, detectedBy: string) {
       const outcome: ReconcileOutcome = { raised: [], updated: [], resolved: [] };
       const planned = planReconcile(desired, records.map((r) => r.finding));
       const plan = resolutionsHeld() === undefined ? planned : { ...planned, resolve: [] };
-      // The first attempt decides on what the caller read; a lost race re-reads the scope.
+      // The first attempt decides on what the caller read; a lost race re-reads the finding.
       const firstRead = (findingId: string) => {
+        const reread = readFinding(scope, findingId);
         let first = true;
         return async () => {
           if (first) {
             first = false;
             return byId.get(findingId);
           }
-          return store.inScopeById(scope, findingId);
+          return reread();
         };
       };
       for (const finding of plan.raise) {
