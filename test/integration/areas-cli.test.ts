@@ -104,10 +104,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await runtime?.stop();
-  vi.unstubAllEnvs();
+  loud(); // also unstubs the environment, before the policy cache is cleared
   clearPolicyCache();
   rmSync(dataDir, { recursive: true, force: true });
-  loud();
 });
 
 describe('issue 11 (backups) through erpgov replay and erpgov schedule run', () => {

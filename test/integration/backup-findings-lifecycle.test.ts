@@ -17,7 +17,7 @@ import { dynamoFindingsStore } from '../../functions/shared/findings/findings-st
 import type { StoredFinding } from '../../functions/shared/findings/finding.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { clearPolicyCache, POLICY_FILE_ENV } from '../../schemas/policy-loader.ts';
-import { AWS_SAMPLES_DIR, awsSampleEvents, haveAwsSamples } from '../support/aws-samples.ts';
+import { AWS_SAMPLES_DIR, awsSampleEvents, haveAwsSample } from '../support/aws-samples.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
 const ACCOUNT = '111122223333';
@@ -207,7 +207,7 @@ describe('each finding kind raised by an event, resolved by a later good one', (
     expect(await findingOf(c.rule, c.subject)).toMatchObject({ findingId: raised!.findingId, state: 'resolved' });
   });
 
-  it.runIf(haveAwsSamples)('encryption-key-at-risk: the real "KMS CMK Deletion" sample, replayed unchanged; a later backup under another key', async () => {
+  it.runIf(haveAwsSample('other.jsonl'))('encryption-key-at-risk: the real "KMS CMK Deletion" sample, replayed unchanged; a later backup under another key', async () => {
     const sample = awsSampleEvents('other.jsonl').find((e) => e['detail-type'] === 'KMS CMK Deletion')!;
     await send(new Date(h.clock.now().getTime() + 1000), [sample]);
     const raised = await findingOf('encryption-key-at-risk', 'key-deleted');
@@ -220,7 +220,7 @@ describe('each finding kind raised by an event, resolved by a later good one', (
     await send(at, [backupJob('key-deleted', 'COMPLETED', at, { encryptionKeyArn: OTHER_KEY })]);
     expect((await findingOf('encryption-key-at-risk', 'key-deleted'))?.state).toBe('resolved');
   });
-  if (!haveAwsSamples) console.warn(`skipped the KMS sample case: ${AWS_SAMPLES_DIR} is absent`);
+  if (!haveAwsSample('other.jsonl')) console.warn(`skipped the KMS sample case: ${AWS_SAMPLES_DIR}/other.jsonl is absent`);
 });
 
 // ---------------------------------------------------------------------------------------

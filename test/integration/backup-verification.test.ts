@@ -14,7 +14,7 @@ import type { BusEvent } from '../../runtime/put-events.ts';
 import { runReportCommand } from '../../cli/report.ts';
 import { backupsPolicy, customers, CUSTOMER_DB, FINANCE_DB, financeHistory } from '../support/backup-catalogue.ts';
 import { captureStdout } from '../support/capture-stdout.ts';
-import { AWS_SAMPLES_DIR, awsSampleEvents, haveAwsSamples } from '../support/aws-samples.ts';
+import { AWS_SAMPLES_DIR, awsSampleEvents, haveAwsSample } from '../support/aws-samples.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
 const document = { backups: backupsPolicy(financeHistory, customers) };
@@ -88,11 +88,11 @@ describe('erpgov report backups', () => {
 });
 
 describe('the real AWS samples', () => {
-  it.skipIf(!haveAwsSamples)('every aws.kms / aws.backup sample reads without a malformed verdict', () => {
+  it.skipIf(!haveAwsSample('other.jsonl'))('every aws.kms / aws.backup sample reads without a malformed verdict', () => {
     const policy = parsePolicy(document).backups;
     const ours = awsSampleEvents('other.jsonl').filter((e) => e.source === 'aws.kms' || e.source === 'aws.backup');
     expect(ours.length).toBeGreaterThan(0);
     for (const event of ours) expect(readAwsEvent(event, policy).kind).not.toBe('malformed');
   });
-  if (!haveAwsSamples) console.warn(`skipped: ${AWS_SAMPLES_DIR} is absent`);
+  if (!haveAwsSample('other.jsonl')) console.warn(`skipped: ${AWS_SAMPLES_DIR}/other.jsonl is absent`);
 });

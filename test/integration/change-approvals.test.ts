@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clearPolicyCache, POLICY_FILE_ENV } from '../../schemas/policy-loader.ts';
 import type { FindingRaised } from '../../schemas/registry.ts';
-import { awsSampleEvents, haveAwsSamples, prodStageSucceeded } from '../support/aws-samples.ts';
+import { awsSampleEvents, haveAwsSample, prodStageSucceeded } from '../support/aws-samples.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
 const HOUR = 3_600_000;
@@ -98,7 +98,7 @@ describe('change-approvals through the runtime', () => {
     expect(await rules('CHG-F')).toContain('deployed-in-freeze');
   });
 
-  it.skipIf(!haveAwsSamples)('raises the 4.4 critical for AWS CodePipeline and CloudFormation production events with no request', async () => {
+  it.skipIf(!haveAwsSample('deploy.jsonl') || !haveAwsSample('cloudformation.jsonl'))('raises the 4.4 critical for AWS CodePipeline and CloudFormation production events with no request', async () => {
     const time = at(-HOUR).toISOString().replace(/\.\d+Z$/, 'Z');
     const stage = prodStageSucceeded(time) as Record<string, unknown>;
     const stack = awsSampleEvents('cloudformation.jsonl').find((e) => e['detail-type'] === 'CloudFormation Stack Status Change') as Record<string, unknown>;

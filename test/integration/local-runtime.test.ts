@@ -14,6 +14,7 @@ import { stateTable } from '../../infra/state-table.ts';
 import { dynamoAuditTrailStore, recordsOf } from '../../functions/shared/audit-trail/audit-trail-store.ts';
 import { deadLetterStore } from '../../runtime/event-bus.ts';
 import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 import { exampleEvent } from '../../schemas/index.ts';
 import { exampleEntry } from '../support/erp-entry.ts';
 
@@ -38,12 +39,11 @@ let runtime: LocalRuntime;
 let events: EventBridgeClient;
 let docs: DynamoDBDocumentClient;
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 async function start(): Promise<void> {
   runtime = await startLocalRuntime({ dataDir, routes, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
-  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }));
+  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }));
 }
 
 async function stop(): Promise<void> {

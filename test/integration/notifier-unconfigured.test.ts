@@ -10,6 +10,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { runNotificationsCommand } from '../../cli/notifications.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../../schemas/index.ts';
 
 let dataDir: string;
@@ -29,7 +30,7 @@ beforeAll(async () => {
     return true;
   }) as typeof process.stdout.write;
   runtime = await startLocalRuntime({ dataDir, armSchedules: false });
-  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
 });
 
 afterAll(async () => {

@@ -23,10 +23,10 @@ import { clearPolicyCache } from '../../schemas/policy-loader.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 import { erpEntry } from '../support/erp-entry.ts';
 
 const OUTBOX_DRAIN_SCHEDULE = 'notifier-outbox-drain' satisfies ScheduleIdOf<'notifier'>;
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const SLACK_SECRET_PATH = '/services/T0LOCAL/B0LOCAL/s3cr3tW3bh00kT0k3n';
 const SMTP_USER = 'notifier';
 const SMTP_PASSWORD = 'Sm7p-Pa55w0rd-never-logged';
@@ -153,8 +153,8 @@ beforeAll(async () => {
   process.stderr.write = capture;
 
   runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
-  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }));
+  events = new EventBridgeClient({ endpoint: runtime.eventBridgeUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }));
   outbox = dynamoOutboxStore(docs, stateTable.name);
 });
 

@@ -19,6 +19,7 @@ import { dynamoFindingsStore, subjectScope } from '../../functions/shared/findin
 import { findingLifecycle } from '../../functions/shared/findings/lifecycle.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runtime/local-runtime.ts';
+import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 import { readRuntimeFile } from '../../runtime/runtime-file.ts';
 import { captureOutput } from '../support/capture-stdout.ts';
 import { quietFunctions } from '../support/quiet-functions.ts';
@@ -42,14 +43,13 @@ beforeAll(async () => {
   // The runtime sets ERPGOV_DATA_DIR for its functions: claimed as it is, so unstubAllEnvs puts it back.
   vi.stubEnv('ERPGOV_DATA_DIR', process.env.ERPGOV_DATA_DIR);
   runtime = await startLocalRuntime({ dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+  docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }));
 });
 afterAll(async () => {
   docs.destroy();
   await runtime.stop();
-  vi.unstubAllEnvs();
+  loud(); // also unstubs the environment
   rmSync(dataDir, { recursive: true, force: true });
-  loud();
 });
 
 describe('the CLI finds the runtime', () => {

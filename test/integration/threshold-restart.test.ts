@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { stateTable } from '../../infra/state-table.ts';
 import { dynamoFindingsStore } from '../../functions/shared/findings/findings-store.ts';
 import { startLocalRuntime } from '../../runtime/local-runtime.ts';
+import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 import { series } from '../support/series.ts';
 
 const ISSUE_SERIES = '70 80 82 85 79 81 60 55 50 50 50';
@@ -24,7 +25,6 @@ describe('a restart in the middle of an episode', () => {
       version: '0', id: randomUUID(), 'detail-type': 'Metric Sample', source: 'erp.sap', account: '000000000000', time: p.at, region: 'us-east-1', resources: [],
       detail: { schemaVersion: 1, host: 'erp-app-09', metric: 'cpu', value: p.value, unit: 'percent' },
     }));
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     try {
       let runtime = await startLocalRuntime({ dataDir, armSchedules: false });
       for (const event of events.slice(0, 5)) {
@@ -39,7 +39,7 @@ describe('a restart in the middle of an episode', () => {
         runtime.bus.accept([event] as never);
         await runtime.bus.whenIdle();
       }
-      const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials }));
+      const docs = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }));
       const findings = (await dynamoFindingsStore(docs, stateTable.name).list()).filter((r) => r.finding.detectedBy === 'threshold-alerts');
       expect(findings.map((r) => [r.finding.rule, r.finding.state, r.finding.history.map((e) => e.state)])).toEqual([['threshold-breach', 'resolved', ['open', 'resolved']]]);
       docs.destroy();

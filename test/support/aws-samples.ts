@@ -7,14 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 /** Beside the project's folder, wherever the tests are run from. */
 export const AWS_SAMPLES_DIR = fileURLToPath(new URL('../../../shared/aws-native-events', import.meta.url));
-export const haveAwsSamples = existsSync(AWS_SAMPLES_DIR);
 
 /** Whether the sample file is there (a test that needs it skips when not, rather than pass on no events). */
 export const haveAwsSample = (file: string): boolean => existsSync(`${AWS_SAMPLES_DIR}/${file}`);
 
 /** The events of one sample file (JSON Lines), or none when the file is absent. */
 export const awsSampleEvents = (file: string): Record<string, unknown>[] =>
-  existsSync(`${AWS_SAMPLES_DIR}/${file}`) ? readFileSync(`${AWS_SAMPLES_DIR}/${file}`, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+  haveAwsSample(file) ? readFileSync(`${AWS_SAMPLES_DIR}/${file}`, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>) : [];
 
 /** The sample CodePipeline "Prod" stage execution, succeeded at `time` (a production deployment AWS reports on its own). */
 export function prodStageSucceeded(time: string): Record<string, unknown> | undefined {

@@ -13,8 +13,6 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../runtime/local-runtime.ts';
 import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 
-const credentials = LOCAL_CREDENTIALS;
-
 /** What starts the runtime: by default the one this module imported; a restart may pass one imported afresh. */
 export type StartRuntime = (options: LocalRuntimeOptions) => Promise<LocalRuntime>;
 
@@ -34,8 +32,8 @@ export async function startLocalPipeline(name: string): Promise<LocalPipeline> {
   const options: LocalRuntimeOptions = { dataDir, armSchedules: false, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } };
   let runtime = await startLocalRuntime(options);
   const clientsOf = (rt: LocalRuntime) => ({
-    events: new EventBridgeClient({ endpoint: rt.eventBridgeUrl, region: 'us-east-1', credentials, maxAttempts: 1 }),
-    docs: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.dynamoDbUrl, region: 'us-east-1', credentials }), { marshallOptions: { removeUndefinedValues: true } }),
+    events: new EventBridgeClient({ endpoint: rt.eventBridgeUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }),
+    docs: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.dynamoDbUrl, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }), { marshallOptions: { removeUndefinedValues: true } }),
   });
   let { events, docs } = clientsOf(runtime);
   const close = async () => {

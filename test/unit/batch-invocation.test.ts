@@ -47,7 +47,6 @@ beforeAll(() => {
 });
 afterAll(() => {
   restore();
-  vi.unstubAllEnvs();
 });
 
 describe('a batched governance function', () => {

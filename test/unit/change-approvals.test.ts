@@ -11,7 +11,7 @@ import { changeStore, memoryChangeItems } from '../../functions/change-approvals
 import { freezeCalendars, judgeAwsEvent, monthlyChangeReport, recordChangeFact, sweepEmergencies, type ChangeDeps } from '../../functions/change-approvals/flows.ts';
 import { readAwsGateEvent } from '../../functions/change-approvals/aws-events.ts';
 import { awsGateRecordsCoveredBy, pipelineGateRecords, summariseChange } from '../../functions/change-approvals/change-decisions.ts';
-import { awsSampleEvents, haveAwsSamples, prodStageSucceeded } from '../support/aws-samples.ts';
+import { awsSampleEvents, haveAwsSample, prodStageSucceeded } from '../support/aws-samples.ts';
 import { renderCsv, renderMarkdown } from '../../functions/change-approvals/change-report.ts';
 import { parseFreezeCalendar } from '../../schemas/freeze-calendar.ts';
 import { parseWholePolicy } from '../../schemas/policy-checks.ts';
@@ -303,16 +303,17 @@ describe('freeze calendars', () => {
 });
 
 const awsEvents = awsSampleEvents;
+const GATE_SAMPLES = ['deploy.jsonl', 'cloudformation.jsonl', 'ssm.jsonl', 'rds.jsonl'];
 
 describe('AWS deployment and configuration events at the production gate', () => {
-  it.skipIf(!haveAwsSamples)('reads every AWS sample of the governed services without throwing', () => {
+  it.skipIf(!GATE_SAMPLES.every(haveAwsSample))('reads every AWS sample of the governed services without throwing', () => {
     const policy = parsePolicy({});
-    for (const file of ['deploy.jsonl', 'cloudformation.jsonl', 'ssm.jsonl', 'rds.jsonl']) {
+    for (const file of GATE_SAMPLES) {
       for (const event of awsEvents(file).filter((e) => String(e.source).startsWith('aws.'))) expect(() => readAwsGateEvent(event, policy)).not.toThrow();
     }
   });
 
-  it.skipIf(!haveAwsSamples)('replays AWS samples: a production CodePipeline stage with no request is a critical direct edit; an approved, tested request in its window covers it', async () => {
+  it.skipIf(!haveAwsSample('deploy.jsonl'))('replays AWS samples: a production CodePipeline stage with no request is a critical direct edit; an approved, tested request in its window covers it', async () => {
     const event = prodStageSucceeded('2026-03-10T22:00:00Z');
     expect(event).toBeDefined();
     const s = setup();
@@ -334,7 +335,7 @@ describe('AWS deployment and configuration events at the production gate', () =>
     expect(renderCsv(report).split('\n')[0]).toContain('changeId');
   });
 
-  it.skipIf(!haveAwsSamples)('an AWS production deploy judged before its request is matched, and its direct-edit finding resolved, once the request, sign-offs and test arrive', async () => {
+  it.skipIf(!haveAwsSample('deploy.jsonl'))('an AWS production deploy judged before its request is matched, and its direct-edit finding resolved, once the request, sign-offs and test arrive', async () => {
     const t = setup();
     await approvers(t);
     await judgeAwsEvent(t.deps, prodStageSucceeded('2026-03-10T22:00:00Z'), new Date('2026-03-10T22:00:01Z'));
@@ -348,7 +349,7 @@ describe('AWS deployment and configuration events at the production gate', () =>
     expect((await monthlyChangeReport(t.deps, '2026-03')).unmatchedProductionEdits).toEqual([]);
   });
 
-  it.skipIf(!haveAwsSamples)('CloudFormation, Parameter Store and RDS parameter-group events on production names; SSM Change Calendar CLOSED is a freeze', async () => {
+  it.skipIf(!['cloudformation.jsonl', 'ssm.jsonl', 'rds.jsonl'].every(haveAwsSample))('CloudFormation, Parameter Store and RDS parameter-group events on production names; SSM Change Calendar CLOSED is a freeze', async () => {
     const s = setup();
     const stack = awsEvents('cloudformation.jsonl').find((e) => e['detail-type'] === 'CloudFormation Stack Status Change') as Record<string, unknown>;
     const prodStack = { ...stack, time: '2026-03-10T22:00:00Z', detail: { ...(stack.detail as object), 'stack-id': 'arn:aws:cloudformation:us-west-1:111122223333:stack/erp-prod/6a7e' } };
