@@ -28,6 +28,12 @@ export interface ScheduleDeclaration {
   readonly description: string;
   /** EventBridge schedule expression: `rate(5 minutes)` or `cron(0 2 1 * ? *)` (UTC). */
   readonly expression: string;
+  /**
+   * Locally, the runtime also fires it as soon as a delivery to the function ends (coalesced:
+   * one fire waits at most), for work that follows each delivery; on AWS the expression alone
+   * fires it (`runtime/follow-up-fires.ts`).
+   */
+  readonly alsoAfterEachDelivery?: boolean;
 }
 
 /** What a function may do beyond being invoked. Each has a default (`FUNCTION_DEFAULTS`). */
@@ -116,8 +122,15 @@ export const functionDeclarations = /* @__PURE__ */ (() => [
       },
       awsServiceEvents('audit-aws-service-events', 'The AWS service events the pipeline governs, from the default bus where AWS puts them, so the trail records them verbatim too.', ['aws.backup', 'aws.kms', 'aws.cloudwatch', 'aws.codepipeline', 'aws.codedeploy', 'aws.cloudformation', 'aws.ssm', 'aws.rds']),
     ],
-    schedules: [],
-    // Every event on the bus passes through here: batches of up to 100 (4 BatchWriteItems of 25, one seal per source).
+    schedules: [
+      {
+        id: 'audit-seal-pending',
+        description: 'Every 5 minutes (locally also after every delivery): seal the batches the trail accepted (new records written, one block per chain, the head moved).',
+        expression: 'rate(5 minutes)',
+        alsoAfterEachDelivery: true,
+      },
+    ],
+    // Every event on the bus passes through here: batches of up to 100, each accepted with one write (one intent) and sealed by the pass that follows.
     batch: { size: 100, maxWaitSeconds: 1 },
     publishesEvents: false,
     timeoutSeconds: 60,

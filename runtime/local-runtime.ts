@@ -22,6 +22,7 @@ import { injectEvents, pipelineDoorPath, putEvents, startEventBridgeEndpoint, ty
 import { lockDataDir } from './data-dir-lock.ts';
 import { JsonlStore } from './jsonl-store.ts';
 import { lambdaTarget } from './lambda-invoker.ts';
+import { withFollowUpFires } from './follow-up-fires.ts';
 import type { BusEvent } from './put-events.ts';
 import { announceRuntime } from './runtime-file.ts';
 import { fileFireMemory, LocalScheduler, memoryFireMemory, type ScheduledFire, type ScheduleStatus } from './scheduler.ts';
@@ -138,7 +139,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await ensureStateTable(admin, stateTable);
     admin.destroy();
 
-    const targets = options.targets ?? new Map(routes.map((fn) => [fn.name, lambdaTarget(fn, REPO_ROOT, region, account)]));
+    const targets = withFollowUpFires(routes, options.targets ?? new Map(routes.map((fn) => [fn.name, lambdaTarget(fn, REPO_ROOT, region, account)])), (functionName, scheduleId) => {
+      const fire = scheduler.manualFire(scheduleId, clock.now());
+      bus.acceptFor(fire.event, functionName);
+    });
     const bus = new LocalEventBus({
       dataDir,
       routes,

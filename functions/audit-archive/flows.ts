@@ -85,8 +85,8 @@ export async function anchorHeads(trail: AuditTrailStore, archive: ArchiveStore,
 }
 
 export interface AnchorRun {
-  /** Orphaned batches (writer died before sealing) the sweep sealed. */
-  readonly sealedOrphans: number;
+  /** Batches the sweep found unsealed and sealed (a seal pass missed, or their holder died). */
+  readonly sealedBatches: number;
   readonly anchors: HeadAnchor[];
   /** Chains of yesterday and today found broken now (each a critical 6.1 finding). */
   readonly broken: readonly BrokenLink[];
@@ -103,7 +103,7 @@ export interface AnchorRun {
  */
 export async function sealCheckAndAnchor(ports: ArchivePorts, now: Date): Promise<AnchorRun> {
   const { trail } = ports;
-  const sealedOrphans = await trail.sealOrphans(now);
+  const sealedBatches = await trail.sealPending(now);
   const anchored = anchoredHeadsFrom(ports.archive);
   const broken: BrokenLink[] = [];
   for (const day of [utcDayBefore(now, 1), utcDay(now)]) {
@@ -126,5 +126,5 @@ export async function sealCheckAndAnchor(ports: ArchivePorts, now: Date): Promis
     }
   }
   const anchors = await anchorHeads(trail, ports.archive, now);
-  return { sealedOrphans, anchors, broken };
+  return { sealedBatches, anchors, broken };
 }

@@ -28,8 +28,8 @@ export const handler = governanceHandler(DETECTED_BY)({
   onSchedule: {
     async 'audit-anchor-heads'(firedAt, { logger }) {
       const run = await sealCheckAndAnchor(ports, firedAt);
-      logger.info('audit heads anchored', { days: run.anchors.map((a) => `${a.day}:${a.heads.length}`), sealedOrphans: run.sealedOrphans, brokenChains: run.broken.length });
-      return { schedule: 'audit-anchor-heads', sealedOrphans: run.sealedOrphans, brokenChains: run.broken.length, anchored: run.anchors.map((a) => ({ day: a.day, chains: a.heads.length })) };
+      logger.info('audit heads anchored', { days: run.anchors.map((a) => `${a.day}:${a.heads.length}`), sealedBatches: run.sealedBatches, brokenChains: run.broken.length });
+      return { schedule: 'audit-anchor-heads', sealedBatches: run.sealedBatches, brokenChains: run.broken.length, anchored: run.anchors.map((a) => ({ day: a.day, chains: a.heads.length })) };
     },
     async 'archive-audit-daily'(firedAt, { logger, now }) {
       const results = await archiveAuditDays(ports, firedAt, now);

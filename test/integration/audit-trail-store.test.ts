@@ -68,15 +68,23 @@ afterAll(async () => {
 /** The store's client, failing (as a crash would) at the first command `crashAt` picks; later commands pass. */
 function crashingClient(crashAt: (command: { constructor: { name: string }; input: Record<string, unknown> }) => boolean): DynamoDBDocumentClient {
   let crashed = false;
-  return {
-    send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
-      if (!crashed && crashAt(command)) {
-        crashed = true;
-        return Promise.reject(new Error('the container died here'));
-      }
-      return docs.send(command as never);
-    },
-  } as unknown as DynamoDBDocumentClient;
+  return spyingClient((command) => {
+    if (!crashed && crashAt(command)) {
+      crashed = true;
+      return Promise.reject(new Error('the container died here'));
+    }
+    return undefined;
+  });
+}
+
+/**
+ * The shared client with `intercept` shown every command first (a promise it returns answers
+ * instead); still a DynamoDBDocumentClient, as the SDK's paginators require.
+ */
+function spyingClient(intercept: (command: { constructor: { name: string }; input: Record<string, unknown> }) => Promise<never> | undefined): DynamoDBDocumentClient {
+  return Object.assign(Object.create(docs) as DynamoDBDocumentClient, {
+    send: (command: { constructor: { name: string }; input: Record<string, unknown> }) => intercept(command) ?? docs.send(command as never),
+  });
 }
 const itemSk = (command: { input: Record<string, unknown> }) => String((command.input.Item as { sk?: unknown } | undefined)?.sk ?? '');
 
@@ -99,14 +107,47 @@ describe('audit trail store', () => {
   it('writes a batch in one BatchWriteItem and seals it with one block and one head write', async () => {
     const { table } = await freshStore();
     const sent: string[] = [];
-    const counting = { send: (command: { constructor: { name: string } }) => (sent.push(command.constructor.name), docs.send(command as never)) } as unknown as DynamoDBDocumentClient;
-    const store = dynamoAuditTrailStore(counting, table);
+    const store = dynamoAuditTrailStore(spyingClient((command) => (sent.push(command.constructor.name), undefined)), table);
     const batch = Array.from({ length: 25 }, (_, i) => record(i));
     expect(await store.appendBatch([...batch, record(3)], now)).toEqual([...batch.map(() => 'appended'), 'duplicate']);
-    // read the batch's ids, the seal intent, the records, the head (cold), the block, the head, close the intent
-    expect(sent).toEqual(['BatchGetCommand', 'PutCommand', 'BatchWriteCommand', 'GetCommand', 'PutCommand', 'PutCommand', 'DeleteCommand']);
+    // the seal intent, read the batch's ids, the records, the head (cold), the block, the head, close the intent
+    expect(sent).toEqual(['PutCommand', 'BatchGetCommand', 'BatchWriteCommand', 'GetCommand', 'PutCommand', 'PutCommand', 'DeleteCommand']);
     expect(await store.appendBatch(batch, now)).toEqual(batch.map(() => 'duplicate'));
     expect(await verifyTrail(dynamoAuditTrailStore(docs, table), day, day)).toMatchObject({ chains: 1, records: 25, broken: [] });
+  });
+
+  it('accepts a batch with one write, and the seal pass writes and seals it', async () => {
+    const { table } = await freshStore();
+    const sent: string[] = [];
+    const store = dynamoAuditTrailStore(spyingClient((command) => (sent.push(command.constructor.name), undefined)), table);
+    const batch = Array.from({ length: 100 }, (_, i) => record(200 + i));
+    await store.accept([...batch, record(200)], now);
+    expect(sent).toEqual(['PutCommand']);
+    // Accepted, not sealed yet: verify counts it as a seal in progress, not as tampering.
+    expect(await store.openSeals(day)).toEqual([expect.objectContaining({ records: batch })]);
+    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 0, broken: [] });
+    sent.length = 0;
+    expect(await store.sealPending(now)).toBe(1);
+    // yesterday's and today's intents, take the one, read its ids, 4 record writes, the head (cold), the block, the head, close it
+    expect(sent).toEqual(['QueryCommand', 'QueryCommand', 'UpdateCommand', 'BatchGetCommand', ...Array(4).fill('BatchWriteCommand'), 'GetCommand', 'PutCommand', 'PutCommand', 'DeleteCommand']);
+    expect(await store.sealPending(now)).toBe(0);
+    // A resent batch is accepted again and found duplicate by the pass: nothing written twice.
+    await store.accept(batch.slice(0, 10), now);
+    expect(await store.sealPending(now)).toBe(1);
+    expect(await sealedCounts(store)).toEqual(new Map(batch.map((r) => [r.eventId, 1])));
+    expect(await verifyTrail(store, day, day)).toMatchObject({ chains: 1, records: 100, broken: [] });
+  });
+
+  it('splits a batch of large events across intents that each fit in an item', async () => {
+    const { store } = await freshStore();
+    // Ten events of ~120 KB (Chinese text: three bytes a character in UTF-8).
+    const big = Array.from({ length: 10 }, (_, i) => record(300 + i, { originalEvent: JSON.stringify({ id: `evt-${300 + i}`, detail: { note: '审计'.repeat(20_000) } }) }));
+    await store.accept(big, now);
+    const intents = await store.openSeals(day);
+    expect(intents.length).toBeGreaterThan(1);
+    expect(intents.flatMap((i) => i.records.map((r) => r.eventId)).sort()).toEqual(big.map((r) => r.eventId).sort());
+    expect(await store.sealPending(now)).toBe(intents.length);
+    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 10, broken: [] });
   });
 
   it('keeps every chain intact under concurrent appends', async () => {
@@ -122,39 +163,54 @@ describe('audit trail store', () => {
     const batch = Array.from({ length: 30 }, (_, i) => record(100 + i));
     const later = new Date(now.getTime() + 120_000);
     const points: [string, (c: { constructor: { name: string }; input: Record<string, unknown> }) => boolean][] = [
-      ['after the seal intent, before the records', (c) => c.constructor.name === 'BatchWriteCommand'],
+      ['after the seal intent, before the id read', (c) => c.constructor.name === 'BatchGetCommand'],
+      ['after the id read, before the records', (c) => c.constructor.name === 'BatchWriteCommand'],
       ['between two record writes', (c) => c.constructor.name === 'BatchWriteCommand' && (c.input.RequestItems as Record<string, unknown[]>)[Object.keys(c.input.RequestItems as object)[0] as string]?.length === 5],
       ['after the records, before the block', (c) => c.constructor.name === 'PutCommand' && itemSk(c).startsWith('BLOCK#')],
       ['after the block, before the head', (c) => c.constructor.name === 'PutCommand' && itemSk(c) === 'HEAD'],
       ['after the head, before the intent is closed', (c) => c.constructor.name === 'DeleteCommand'],
     ];
     for (const [where, crashAt] of points) {
-      it(`${where}: the redelivery finishes it (after the lease), or the sweep does`, async () => {
+      it(`${where}: a redelivery records the rest, and the next pass seals what the dead writer wrote`, async () => {
         const { table } = await freshStore();
         await expect(dynamoAuditTrailStore(crashingClient(crashAt), table).appendBatch(batch, now)).rejects.toThrow('the container died here');
         const store = dynamoAuditTrailStore(docs, table);
-        // Within the writer's lease a redelivery does not race it: what it wrote is in progress.
+        // Within the dead writer's lease: what it wrote is its batch's, the rest the redelivery's.
         const early = await store.appendBatch(batch, now);
-        expect(early.every((o) => o === 'in-progress' || o === 'appended')).toBe(true);
-        const redelivered = await store.appendBatch(batch, later);
-        expect(redelivered.every((o) => o === 'duplicate')).toBe(true);
-        // Nothing is left for the sweep but, at most, an intent whose records were never written.
-        await store.sealOrphans(later);
+        expect(early.every((o) => o === 'duplicate' || o === 'appended')).toBe(true);
+        expect(await store.sealPending(now)).toBe(0);
+        // After the lease the pass takes the dead writer's intent over and finishes it.
+        expect(await store.sealPending(later)).toBe(1);
         expect(await store.openSeals(day)).toEqual([]);
+        expect(await store.appendBatch(batch, later)).toEqual(batch.map(() => 'duplicate'));
         const counts = await sealedCounts(store);
         expect([...counts.keys()].sort()).toEqual(batch.map((r) => r.eventId).sort());
         expect([...counts.values()].every((n) => n === 1)).toBe(true);
         expect(await verifyTrail(store, day, day)).toMatchObject({ records: 30, broken: [] });
       });
 
-      it(`${where}: the sweep seals what the dead writer wrote, and the redelivery the rest`, async () => {
+      it(`${where}: the pass alone finishes the whole batch from its intent`, async () => {
         const { table } = await freshStore();
         await expect(dynamoAuditTrailStore(crashingClient(crashAt), table).appendBatch(batch, now)).rejects.toThrow('the container died here');
         const store = dynamoAuditTrailStore(docs, table);
-        await store.sealOrphans(later);
+        expect(await store.sealPending(later)).toBe(1);
         expect(await store.openSeals(day)).toEqual([]);
-        expect((await verifyTrail(store, day, day)).broken).toEqual([]);
-        await store.appendBatch(batch, later);
+        expect((await store.readRecords(batch.map((r) => r.eventId))).size).toBe(30);
+        expect(await verifyTrail(store, day, day)).toMatchObject({ records: 30, broken: [] });
+        expect(await store.appendBatch(batch, later)).toEqual(batch.map(() => 'duplicate'));
+        const counts = await sealedCounts(store);
+        expect(counts.size).toBe(30);
+        expect([...counts.values()].every((n) => n === 1)).toBe(true);
+      });
+
+      it(`${where}, in a seal pass: the next pass after the lease finishes it`, async () => {
+        const { table } = await freshStore();
+        await dynamoAuditTrailStore(docs, table).accept(batch, now);
+        await expect(dynamoAuditTrailStore(crashingClient(crashAt), table).sealPending(now)).rejects.toThrow('the container died here');
+        const store = dynamoAuditTrailStore(docs, table);
+        expect(await store.sealPending(now)).toBe(0);
+        expect(await store.sealPending(later)).toBe(1);
+        expect(await store.openSeals(day)).toEqual([]);
         const counts = await sealedCounts(store);
         expect(counts.size).toBe(30);
         expect([...counts.values()].every((n) => n === 1)).toBe(true);
@@ -227,7 +283,7 @@ describe('audit trail store', () => {
       // A batch dies after its intent, before its records: the intent stays open until the sweep.
       const fresh = record(900, { eventId: 'evt-new-in-crashed-batch' });
       await expect(dynamoAuditTrailStore(crashingClient((c) => c.constructor.name === 'BatchWriteCommand'), table).appendBatch([fresh], now)).rejects.toThrow('the container died here');
-      expect((await store.openSeals(day)).flatMap((i) => i.groups.flatMap((g) => g.entries.map((e) => e.eventId)))).toContain(fresh.eventId);
+      expect((await store.openSeals(day)).flatMap((i) => i.records.map((r) => r.eventId))).toContain(fresh.eventId);
       // Forged straight into the table under that id, as some other batch: the open seal does not excuse it.
       await docs.send(new PutCommand({ TableName: table, Item: recordItem({ chainId, batchId: 'forged', record: fresh }) }));
       expect((await verifyTrail(store, day, day)).broken).toEqual([expect.objectContaining({ chainId, kind: 'inserted' })]);

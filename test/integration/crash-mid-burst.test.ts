@@ -96,7 +96,7 @@ describe('erpgov start killed with SIGKILL in the middle of a burst', () => {
 
       // Nothing left un-sealed: a batch the crash orphaned is sealed by its redelivery, or by the
       // sweep (run with the hourly anchors) once its writer's lease is over.
-      await trail.sealOrphans(new Date(Date.now() + SEAL_LEASE_MS + 1000));
+      await trail.sealPending(new Date(Date.now() + SEAL_LEASE_MS + 1000));
       for (const day of days) expect(await trail.openSeals(day), `open seals of ${day}`).toEqual([]);
 
       const verify = await runCli(['audit', 'verify', '--data-dir', dataDir, '--from', firstDay]);

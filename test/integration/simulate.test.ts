@@ -9,8 +9,8 @@
  * (`erpgov evidence`): all 22 controls with figures, a signature that verifies, and a pack that
  * no longer verifies once one byte of one file changed.
  *
- * A simulated month fires about 164,000 schedules (three every minute: the notifier's drain,
- * the threshold silence sweep and the incident SLA sweep; three 5-minute sweeps, three hourly
+ * A simulated month fires about 173,000 schedules (three every minute: the notifier's drain,
+ * the threshold silence sweep and the incident SLA sweep; four 5-minute ones (three sweeps and the trail's seal pass), three hourly
  * jobs, the daily and monthly ones), each a real invocation against dynalite: many minutes of
  * CPU, about as many for this month as for the access-only one it replaced (the policy fits the
  * silence limits to the month's cadences). The two runs go in parallel.

@@ -38,7 +38,7 @@ function openSealsByDay(store: AuditTrailStore): (day: string) => Promise<OpenSe
     let open = byDay.get(day);
     if (!open) {
       open = store.openSeals(day).then((intents) => {
-        const entries = new Map(intents.map((i) => [i.batchId, new Set(i.groups.flatMap((g) => g.entries.map((e) => e.eventId)))]));
+        const entries = new Map(intents.map((i) => [i.batchId, new Set(i.records.map((r) => r.eventId))]));
         return { batches: new Set(entries.keys()), pending: (batchId, eventId) => entries.get(batchId)?.has(eventId) ?? false };
       });
       byDay.set(day, open);

@@ -1,19 +1,21 @@
 /**
- * The audit trail in the state table, in sealed blocks: records are written as they come,
- * idempotently by event id, up to 25 per BatchWriteItem, and a block seals each batch (the
- * ordered event ids and record hashes, chained to the previous block of its chain). One head
- * write per batch, not three writes per record. No transactions (dynalite has none): a seal
- * intent written before the records makes every step resumable, so a crash anywhere between
- * the record writes and the seal loses or doubles nothing — the redelivery, the next batch
- * that meets the orphaned records, or the sweep (`sealOrphans`, run with the hourly anchors)
- * seals them.
+ * The audit trail in the state table, in sealed blocks, the way CloudTrail writes logs and
+ * seals them with digests: the delivery's one step is to accept a batch — one PutItem of a
+ * seal intent that carries the records themselves — and a seal pass that follows
+ * (`sealPending`: after every delivery locally, every 5 minutes on AWS, and in the hourly sweep)
+ * decides which records are new (idempotent by event id), writes them 25 per BatchWriteItem,
+ * seals each batch's records of a chain as one block (the ordered event ids and record hashes,
+ * chained to the previous block) and moves the head once. No transactions (dynalite has none):
+ * the intent is durable before the delivery is answered and holds everything the seal needs, so
+ * a crash anywhere between the record writes and the seal loses or doubles nothing — the next
+ * pass takes the intent over once its holder's lease is over and finishes it.
  *
  * Items (index and TTL attribute names as `infra/state-table.ts` declares them):
  *   AUDIT#<eventId>   / RECORD          the record, the chain that seals it and the writer's batch id;
  *        on the index: partition AUDITDAY#<day the operation happened>, sort key <occurredAt>#<eventId>
  *        (search and the behaviour analysis read the trail by time through it)
- *   SEALS#<arrival day> / BATCH#<batchId> a seal intent: per chain, the entries (event id, record hash)
- *        the batch will seal; the writer's lease; deleted once every block of the batch is sealed
+ *   SEALS#<arrival day> / BATCH#<batchId> a seal intent: the batch's records as accepted, its holder's
+ *        lease and how often it was taken; deleted once every block of the batch is sealed
  *   CHAIN#<chainId>   / BLOCK#<seq>     a sealed block: its entries, its previous hash and its hash
  *   HEAD#<chainId>    / HEAD            last seq and hash of the chain (lags one block while a seal is in progress);
  *        on the index: partition CHAINS#<arrival day>, sort key <chainId> (the chains of a day)
@@ -48,17 +50,44 @@ export const oldestIntactTrailDay = (now: Date, retentionDays: number): string =
 
 /** The TTL attribute of an item, when the writer gives an expiry. */
 const ttl = (expiresAt: number | undefined) => (expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: expiresAt });
-/** How long a writer's seal intent is honoured before another delivery or the sweep may take over a crashed batch. */
+/** How long the holder of a seal intent (a pass, or `appendBatch`) keeps it before the next pass may take over a crashed seal. */
 export const SEAL_LEASE_MS = MINUTE_MS;
 const MAX_SEAL_ATTEMPTS = 50;
 /** BatchWriteItem takes at most 25 items, BatchGetItem 100 keys. */
 const WRITE_BATCH = 25;
 const READ_BATCH = 100;
+/**
+ * Records per seal intent, by size: an item holds at most 400 KB, and one event may be up to
+ * 256 KB. The estimate counts the original event twice (the record's fields are drawn from it)
+ * plus room for the rest.
+ */
+const INTENT_BYTES = 300_000;
 
-/** `in-progress`: the event is being recorded by another delivery whose seal is not done yet; retry later. */
-export type AppendOutcome = 'appended' | 'duplicate' | 'in-progress';
+/** A chain stayed contended (another writer took every slot tried): the batch's holder retries later. */
+export class ChainContendedError extends TransientError {}
 
-export class AppendInProgressError extends TransientError {}
+/** The first record of each event id, in order: the same event twice in one batch is recorded once. */
+function firstOfEachId(records: readonly AuditRecord[]): AuditRecord[] {
+  const seen = new Set<string>();
+  return records.filter((r) => !seen.has(r.eventId) && (seen.add(r.eventId), true));
+}
+
+/** Consecutive parts of a batch small enough for one intent item each (a part holds at least one record). */
+function splitBySize(records: readonly AuditRecord[]): AuditRecord[][] {
+  const parts: AuditRecord[][] = [];
+  let part: AuditRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = 2 * Buffer.byteLength(record.originalEvent) + Buffer.byteLength(record.invalidReason ?? '') + 1024;
+    if (part.length > 0 && bytes + size > INTENT_BYTES) (parts.push(part), (part = []), (bytes = 0));
+    part.push(record);
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
+export type AppendOutcome = 'appended' | 'duplicate';
 
 /** A record as the table holds it: the record and the chain whose blocks seal it. */
 export interface StoredRecord {
@@ -70,32 +99,50 @@ export interface StoredRecord {
 /** The audit records of stored ones, for a reader that does not need their chains. */
 export const recordsOf = (stored: readonly StoredRecord[]): AuditRecord[] => stored.map((s) => s.record);
 
-/** A writer's promise to seal, per chain, the entries of its batch (see the header). */
+/**
+ * An accepted batch waiting for its seal (see the header): the records as they came (the first
+ * of each event id, in order) and who holds it. Complete in itself, so whoever takes it over
+ * can finish the batch without the delivery that brought it.
+ */
 export interface SealIntent {
   readonly batchId: string;
+  /** The arrival day: the partition it waits in and the day of the chains it goes to. */
   readonly day: string;
   readonly createdAt: string;
+  /** Until when its holder is sealing it; an accepted batch nobody holds yet has `createdAt`. */
   readonly leaseUntil: string;
-  readonly groups: readonly { readonly chainId: string; readonly entries: readonly SealedEntry[] }[];
+  readonly records: readonly AuditRecord[];
 }
 
 export interface AuditTrailStore {
   /**
-   * Records a batch (any size; written 25 per request), idempotent on the event id; one
-   * outcome per record, in order. `expiresAt` (epoch seconds): when the hot copy may go.
+   * The writer's one step on the delivery path: the batch becomes durable as seal intents
+   * (one PutItem per up to ~300 KB of records, side by side) and is sealed later by
+   * `sealPending`, which also decides what is new. `expiresAt` (epoch seconds): when the hot
+   * copy may go.
+   */
+  accept(records: readonly AuditRecord[], now: Date, expiresAt?: number): Promise<void>;
+  /**
+   * Accepts a batch and seals it at once, holding it meanwhile: idempotent on the event id, one
+   * outcome per record, in order. For callers that need the outcome (tests, tools); the trail's
+   * function accepts and lets the seal pass follow.
    */
   appendBatch(records: readonly AuditRecord[], now: Date, expiresAt?: number): Promise<AppendOutcome[]>;
-  /** One record: `appendBatch` of one; throws AppendInProgressError while another delivery is still sealing it. */
-  append(record: AuditRecord, now: Date, expiresAt?: number): Promise<Exclude<AppendOutcome, 'in-progress'>>;
-  /** Seals the batches whose writer died before sealing (their lease over); returns how many it finished. */
-  sealOrphans(now: Date): Promise<number>;
+  /** One record: `appendBatch` of one. */
+  append(record: AuditRecord, now: Date, expiresAt?: number): Promise<AppendOutcome>;
+  /**
+   * The seal pass: takes every accepted batch of yesterday and today that nobody holds (new
+   * ones, and those whose holder died: lease over), oldest first, one at a time; writes the
+   * records that are new, seals them as blocks and closes the intent. Returns how many it sealed.
+   */
+  sealPending(now: Date): Promise<number>;
   get(eventId: string): Promise<StoredRecord | undefined>;
   /** The records the table holds for these event ids. */
   readRecords(eventIds: readonly string[]): Promise<Map<string, StoredRecord>>;
   /** The sealed blocks of a chain, in seq order. */
   readChain(chainId: string): Promise<AuditBlock[]>;
   readHead(chainId: string): Promise<ChainHead | undefined>;
-  /** Seal intents still open for an arrival day (batches being sealed, or orphaned by a crash). */
+  /** Seal intents still open for an arrival day (batches accepted and not sealed yet, or orphaned by a crash). */
   openSeals(day: string): Promise<SealIntent[]>;
   /** Chain ids with a head on the given arrival day (YYYY-MM-DD). */
   chainsOfDay(day: string): Promise<string[]>;
@@ -223,52 +270,87 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       const stored = await readHead(chainId);
       head = stored && stored.seq > taken.seq ? stored : { chainId, seq: taken.seq, hash: taken.hash };
     }
-    throw new AppendInProgressError(`chain ${chainId} stayed contended for ${MAX_SEAL_ATTEMPTS} attempts; retry later`);
+    throw new ChainContendedError(`chain ${chainId} stayed contended for ${MAX_SEAL_ATTEMPTS} attempts; retry later`);
+  }
+
+  /** Puts accepted batches' intents, side by side; `holdMs` above zero: the caller holds them (seals them itself) that long. */
+  async function putIntents(records: readonly AuditRecord[], now: Date, expiresAt: number | undefined, holdMs: number): Promise<SealIntent[]> {
+    const day = utcDay(now);
+    const createdAt = now.toISOString();
+    const leaseUntil = new Date(now.getTime() + holdMs).toISOString();
+    const intents = splitBySize(records).map((part): SealIntent => ({ batchId: randomUUID(), day, createdAt, leaseUntil, records: part }));
+    await Promise.all(
+      intents.map((intent) => client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, intent.batchId), ...intent, takes: holdMs > 0 ? 1 : 0, ...ttl(expiresAt) } }))),
+    );
+    return intents;
   }
 
   /**
-   * Seals every group of an intent (skipping blocks a crashed holder already sealed) and closes
-   * it. The groups are different chains, so they seal side by side. The intent closes only after
-   * every head moved: until then it is what tells verify and the sweep that a block beyond its
-   * head is a seal in progress, not an appended forgery.
+   * Seals an intent its caller holds: reads which of its records the table already has,
+   * writes the new ones, seals them per chain as a block each, moves the heads and closes the
+   * intent. A record the table holds under this batch was written by an earlier holder that
+   * died: it is sealed as it was written. One held before (`resumed`) may have sealed blocks
+   * already; those are found, not sealed twice. Returns each record's outcome, by event id.
    */
-  async function seal(intent: SealIntent, now: Date, expiresAt: number | undefined, takenOver: boolean): Promise<void> {
+  async function complete(intent: SealIntent, now: Date, expiresAt: number | undefined, resumed: boolean): Promise<Map<string, AppendOutcome>> {
+    const outcomes = new Map<string, AppendOutcome>();
+    const existing = await readRecords(intent.records.map((r) => r.eventId));
+    const toWrite: Record<string, unknown>[] = [];
+    // Chains from the whole intent, before any record is found a duplicate: every holder plans the same.
+    const groups = planGroups(intent.records, new Date(intent.createdAt)).map(({ chainId, records }) => {
+      const entries: SealedEntry[] = [];
+      for (const record of records) {
+        const there = existing.get(record.eventId);
+        if (there && there.batchId !== intent.batchId) {
+          outcomes.set(record.eventId, 'duplicate');
+          continue;
+        }
+        outcomes.set(record.eventId, 'appended');
+        entries.push({ eventId: record.eventId, recordHash: recordHash(chainId, there?.record ?? record) });
+        if (!there) toWrite.push({ ...recordItem({ chainId, batchId: intent.batchId, record }), ...ttl(expiresAt) });
+      }
+      return { chainId, entries };
+    });
+    await batchPut(toWrite);
+    // The groups are different chains: they seal side by side. The intent closes only after every
+    // head moved: until then it is what tells verify that a block beyond its head is a seal in progress.
     await Promise.all(
-      intent.groups
+      groups
         .filter((group) => group.entries.length > 0)
         .map(async (group) => {
-          const done = takenOver ? await findSealedBlock(group.chainId, intent.batchId, intent.createdAt) : undefined;
+          const done = resumed ? await findSealedBlock(group.chainId, intent.batchId, intent.createdAt) : undefined;
           await advanceHead(done ?? (await sealGroup(group.chainId, { sealedAt: now.toISOString(), batchId: intent.batchId, entries: group.entries }, expiresAt)), expiresAt);
         }),
     );
     await client.send(new DeleteCommand({ TableName: tableName, Key: intentKey(intent.day, intent.batchId) }));
+    return outcomes;
   }
 
   /**
-   * Takes over an intent whose writer died (lease over): renews the lease (conditionally, so
-   * one taker wins), keeps only the entries whose records the batch did write, and seals them.
-   * False when another holder is still within its lease or won the takeover.
+   * Takes an intent nobody holds (accepted, or its holder's lease over): renews the lease
+   * conditionally, so one taker wins, and reads the whole intent in the same request. Undefined
+   * when another holder is still within its lease or won the race.
    */
-  async function takeOver(intent: SealIntent & { expiresAt?: number }, now: Date): Promise<boolean> {
-    if (Date.parse(intent.leaseUntil) > now.getTime()) return false;
-    const leaseUntil = new Date(now.getTime() + SEAL_LEASE_MS).toISOString();
-    const won = await conditionally(() =>
-      client.send(
+  async function take(key: { day: string; batchId: string; leaseUntil: string }, now: Date): Promise<{ intent: SealIntent & { expiresAt?: number }; resumed: boolean } | undefined> {
+    if (Date.parse(key.leaseUntil) > now.getTime()) return undefined;
+    let item: Record<string, unknown> | undefined;
+    const won = await conditionally(async () => {
+      const out = await client.send(
         new UpdateCommand({
           TableName: tableName,
-          Key: intentKey(intent.day, intent.batchId),
-          UpdateExpression: 'SET leaseUntil = :next',
+          Key: intentKey(key.day, key.batchId),
+          UpdateExpression: 'SET leaseUntil = :next, takes = if_not_exists(takes, :zero) + :one',
           ConditionExpression: 'leaseUntil = :then',
-          ExpressionAttributeValues: { ':next': leaseUntil, ':then': intent.leaseUntil },
+          ExpressionAttributeValues: { ':next': new Date(now.getTime() + SEAL_LEASE_MS).toISOString(), ':then': key.leaseUntil, ':zero': 0, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
         }),
-      ),
-    );
-    if (!won) return false;
-    const written = await readRecords(intent.groups.flatMap((g) => g.entries.map((e) => e.eventId)));
-    // Records never written were never acknowledged: their delivery failed and comes again.
-    const groups = intent.groups.map((g) => ({ chainId: g.chainId, entries: g.entries.filter((e) => written.get(e.eventId)?.batchId === intent.batchId) }));
-    await seal({ ...intent, leaseUntil, groups }, now, intent.expiresAt, true);
-    return true;
+      );
+      item = out.Attributes;
+      return out;
+    });
+    if (!won || !item) return undefined;
+    // Taken before: a holder died part way, and may have sealed some of its blocks.
+    return { intent: toIntent(item), resumed: Number(item.takes) > 1 };
   }
 
   async function openSeals(day: string): Promise<(SealIntent & { expiresAt?: number })[]> {
@@ -276,64 +358,53 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     return items.map((item) => toIntent(item));
   }
 
+  /** The open intents of a day without their records (the pass reads each whole when it takes it), oldest first. */
+  async function openSealKeys(day: string): Promise<{ day: string; batchId: string; leaseUntil: string; createdAt: string }[]> {
+    const items = await queryAll(client, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
+      ExpressionAttributeValues: { ':pk': `SEALS#${day}`, ':b': 'BATCH#' },
+      ProjectionExpression: 'batchId, leaseUntil, createdAt',
+      ConsistentRead: true,
+    });
+    return items.map((i) => ({ day, batchId: String(i.batchId), leaseUntil: String(i.leaseUntil), createdAt: String(i.createdAt) })).sort((x, y) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : 0));
+  }
+
   const queryIndex = (partition: string) =>
     queryAll(client, { TableName: tableName, IndexName: stateIndex.indexName, KeyConditionExpression: '#ipk = :p', ExpressionAttributeNames: { '#ipk': stateIndex.partitionKey }, ExpressionAttributeValues: { ':p': partition } });
 
   const store: AuditTrailStore = {
+    async accept(records, now, expiresAt) {
+      await putIntents(firstOfEachId(records), now, expiresAt, 0);
+    },
+
     async appendBatch(records, now, expiresAt) {
-      const outcomes: AppendOutcome[] = records.map(() => 'appended');
-      // The same event twice in one batch is recorded once.
-      const firstOf = new Map<string, number>();
-      records.forEach((r, i) => (firstOf.has(r.eventId) ? (outcomes[i] = 'duplicate') : firstOf.set(r.eventId, i)));
-      const existing = await readRecords([...firstOf.keys()]);
-      const leftOpen = new Map<string, { day: string; batchId: string }>();
-      const fresh: AuditRecord[] = [];
-      for (const [eventId, i] of firstOf) {
-        const there = existing.get(eventId);
-        if (!there) {
-          fresh.push(records[i] as AuditRecord);
-          continue;
-        }
-        outcomes[i] = 'duplicate';
-        // Written by an earlier delivery: make sure its batch was sealed (its intent is gone) or seal it.
-        leftOpen.set(there.batchId, { day: utcDay(new Date(there.record.recordedAt)), batchId: there.batchId });
-      }
-      // The intent only after the read, for the fresh records only: a redelivery of what the trail
-      // already holds (after a restart, a whole journal of them) writes no intent at all.
-      if (fresh.length > 0) {
-        const batchId = randomUUID();
-        const day = utcDay(now);
-        const groups = planGroups(fresh, now).map((g) => ({ chainId: g.chainId, records: g.records, entries: g.records.map((r) => ({ eventId: r.eventId, recordHash: recordHash(g.chainId, r) })) }));
-        const intent: SealIntent = { batchId, day, createdAt: now.toISOString(), leaseUntil: new Date(now.getTime() + SEAL_LEASE_MS).toISOString(), groups: groups.map(({ chainId, entries }) => ({ chainId, entries })) };
-        await client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, batchId), ...intent, ...ttl(expiresAt) } }));
-        await batchPut(groups.flatMap((g) => g.records.map((r) => ({ ...recordItem({ chainId: g.chainId, batchId, record: r }), ...ttl(expiresAt) }))));
-        await seal(intent, now, expiresAt, false);
-      }
-      if (leftOpen.size > 0) {
-        const intents = await batchGet([...leftOpen.values()].map((o) => intentKey(o.day, o.batchId)));
-        for (const item of intents) {
-          const open = toIntent(item);
-          if (await takeOver(open, now)) continue;
-          // Its writer is still sealing it: those events are not recorded for sure yet.
-          for (const group of open.groups) for (const e of group.entries) {
-            const i = firstOf.get(e.eventId);
-            if (i !== undefined && outcomes[i] === 'duplicate' && existing.get(e.eventId)?.batchId === open.batchId) outcomes[i] = 'in-progress';
-          }
+      const first = firstOfEachId(records);
+      const byId = new Map<string, AppendOutcome>();
+      if (first.length > 0) {
+        for (const intent of await putIntents(first, now, expiresAt, SEAL_LEASE_MS)) {
+          for (const [id, outcome] of await complete(intent, now, expiresAt, false)) byId.set(id, outcome);
         }
       }
-      return outcomes;
+      // The same event twice in one batch is recorded once: the first is its outcome, the rest duplicates.
+      const seen = new Set<string>();
+      return records.map((r) => (seen.has(r.eventId) ? 'duplicate' : (seen.add(r.eventId), byId.get(r.eventId) ?? 'duplicate')));
     },
 
     async append(record, now, expiresAt) {
-      const [outcome] = await store.appendBatch([record], now, expiresAt);
-      if (outcome === 'in-progress') throw new AppendInProgressError(`event ${record.eventId} is being recorded by another delivery; retry later`);
-      return outcome as Exclude<AppendOutcome, 'in-progress'>;
+      return (await store.appendBatch([record], now, expiresAt))[0] as AppendOutcome;
     },
 
-    async sealOrphans(now) {
+    async sealPending(now) {
       let sealed = 0;
       for (const day of [utcDayBefore(now, 1), utcDay(now)]) {
-        for (const intent of await openSeals(day)) if (await takeOver(intent, now)) sealed++;
+        // One at a time, oldest first: of two batches bringing the same event, the earlier records it.
+        for (const key of await openSealKeys(day)) {
+          const taken = await take(key, now);
+          if (!taken) continue;
+          await complete(taken.intent, now, taken.intent.expiresAt, taken.resumed);
+          sealed++;
+        }
       }
       return sealed;
     },
@@ -414,7 +485,7 @@ const toStoredRecord = (item: StoredRecordItem): StoredRecord => ({ chainId: ite
 function toIntent(item: Record<string, unknown>): SealIntent & { expiresAt?: number } {
   const i = item as unknown as SealIntent;
   const expiresAt = item[TTL_ATTRIBUTE];
-  return { batchId: i.batchId, day: i.day, createdAt: i.createdAt, leaseUntil: i.leaseUntil, groups: i.groups, ...(typeof expiresAt === 'number' ? { expiresAt } : {}) };
+  return { batchId: i.batchId, day: i.day, createdAt: i.createdAt, leaseUntil: i.leaseUntil, records: i.records, ...(typeof expiresAt === 'number' ? { expiresAt } : {}) };
 }
 
 function chainDay(chainId: string): string {
@@ -451,7 +522,7 @@ function fromStored(item: StoredBlock): AuditBlock {
 
 /**
  * The same trail in memory, for unit tests and benches of what reads it: idempotent on the
- * event id, each batch sealed at once as a block per source chain like the table, and read
+ * event id, each batch sealed as it is accepted, a block per source chain like the table, and read
  * through the same queries (no crash recovery to model: nothing is left half-written).
  */
 export function memoryAuditTrailStore(): AuditTrailStore {
@@ -482,10 +553,13 @@ export function memoryAuditTrailStore(): AuditTrailStore {
       }
       return outcomes;
     },
-    async append(record, now) {
-      return (await store.appendBatch([record], now))[0] as 'appended' | 'duplicate';
+    async accept(batch, now) {
+      await store.appendBatch(batch, now);
     },
-    async sealOrphans() {
+    async append(record, now) {
+      return (await store.appendBatch([record], now))[0] as AppendOutcome;
+    },
+    async sealPending() {
       return 0;
     },
     async get(eventId) {

@@ -1,0 +1,97 @@
+/**
+ * The local stand-in for work that follows every delivery (the trail's seal pass): a fire
+ * after each delivery, batch or single, never after a schedule's own fire, and coalesced to
+ * one waiting fire — including when the bus starts the fire before `fire` has returned.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildRoutingTable, defineFunction } from '../../infra/routes.ts';
+import type { Target } from '../../runtime/event-bus.ts';
+import { withFollowUpFires } from '../../runtime/follow-up-fires.ts';
+import type { BusEvent } from '../../runtime/put-events.ts';
+
+const routes = buildRoutingTable([
+  defineFunction({
+    name: 'trail',
+    description: 'takes everything',
+    rules: [{ id: 'all', description: 'all', eventPattern: { source: [{ prefix: '' }] } }],
+    schedules: [
+      { id: 'trail-seal', description: 'after each delivery', expression: 'rate(1 minute)', alsoAfterEachDelivery: true },
+      { id: 'trail-hourly', description: 'hourly only', expression: 'rate(1 hour)' },
+    ],
+    batch: { size: 10, maxWaitSeconds: 1 },
+  }),
+  defineFunction({ name: 'other', description: 'no follow-up', rules: [{ id: 'o', description: 'o', eventPattern: { source: ['x'] } }], schedules: [] }),
+]);
+
+const event = (id: string, source = 'erp.sap', resources: string[] = []): BusEvent => ({ version: '0', id, 'detail-type': source === 'aws.events' ? 'Scheduled Event' : 'Thing Happened', source, account: '1', time: '2026-12-01T00:00:00Z', region: 'us-east-1', resources, detail: {} });
+const fireOf = (scheduleId: string, n: number) => event(`fire-${n}`, 'aws.events', [`arn:aws:events:us-east-1:1:rule/erpgov-${scheduleId}`]);
+
+function harness(startAtOnce: boolean) {
+  const invoked: string[] = [];
+  const fired: string[] = [];
+  const inner = (name: string): Target => ({
+    name,
+    invoke: async (e) => void invoked.push(`${name}:${e.id}`),
+    batch: { size: 10 },
+    invokeBatch: async (events) => (invoked.push(`${name}:batch(${events.map((e) => e.id).join(',')})`), []),
+  });
+  let targets: Map<string, Target>;
+  const pending: BusEvent[] = [];
+  let n = 0;
+  targets = withFollowUpFires(routes, new Map([['trail', inner('trail')], ['other', inner('other')]]), (fn, scheduleId) => {
+    const e = fireOf(scheduleId, ++n);
+    fired.push(`${fn}:${scheduleId}`);
+    // The bus may start the delivery at once, before `fire` returns.
+    if (startAtOnce) void targets.get(fn)?.invoke(e);
+    else pending.push(e);
+  });
+  const startPending = async () => {
+    for (const e of pending.splice(0)) await targets.get('trail')?.invoke(e);
+  };
+  return { targets, invoked, fired, startPending };
+}
+
+describe('follow-up fires', () => {
+  it('fires the flagged schedule after a batch and after a single delivery, not after its own fire, and not for other functions', async () => {
+    const { targets, fired, startPending } = harness(false);
+    await targets.get('trail')?.invokeBatch?.([event('a'), event('b')]);
+    expect(fired).toEqual(['trail:trail-seal']);
+    await startPending();
+    expect(fired).toEqual(['trail:trail-seal']);
+    await targets.get('trail')?.invoke(event('c'));
+    expect(fired).toEqual(['trail:trail-seal', 'trail:trail-seal']);
+    await targets.get('other')?.invoke(event('d', 'x'));
+    await targets.get('other')?.invokeBatch?.([event('e', 'x')]);
+    expect(fired).toHaveLength(2);
+  });
+
+  it('coalesces: while a fire waits to start, further deliveries add none; once it started, the next delivery fires again', async () => {
+    const { targets, fired, startPending, invoked } = harness(false);
+    for (const id of ['a', 'b', 'c']) await targets.get('trail')?.invokeBatch?.([event(id)]);
+    expect(fired).toHaveLength(1);
+    await startPending();
+    expect(invoked.at(-1)).toBe('trail:fire-1');
+    await targets.get('trail')?.invokeBatch?.([event('d')]);
+    expect(fired).toHaveLength(2);
+  });
+
+  it('is not stuck when the bus starts the fire before `fire` returns', async () => {
+    const { targets, fired } = harness(true);
+    await targets.get('trail')?.invokeBatch?.([event('a')]);
+    await targets.get('trail')?.invokeBatch?.([event('b')]);
+    expect(fired).toHaveLength(2);
+  });
+
+  it('still fires after a delivery that failed, and stops firing quietly when the bus refuses (shutting down)', async () => {
+    const failing: Target = { name: 'trail', invoke: async () => Promise.reject(new Error('boom')), batch: { size: 10 }, invokeBatch: async () => Promise.reject(new Error('boom')) };
+    let refusals = 0;
+    const targets = withFollowUpFires(routes, new Map([['trail', failing]]), () => {
+      refusals++;
+      throw new Error('the bus is shutting down');
+    });
+    await expect(targets.get('trail')?.invokeBatch?.([event('a')])).rejects.toThrow('boom');
+    await expect(targets.get('trail')?.invoke(event('b'))).rejects.toThrow('boom');
+    // Refused fires leave nothing waiting: each delivery tries again.
+    expect(refusals).toBe(2);
+  });
+});
