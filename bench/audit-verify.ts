@@ -69,7 +69,7 @@ for (let first = 0; first < total; first += 25) {
   const records = Array.from({ length: Math.min(25, total - first) }, (_, k) => record(first + k, chainId.split('/')[0] as string));
   const batchId = `bench-batch-${first}`;
   for (const r of records) await put(recordItem({ chainId, batchId, record: r }));
-  const block = nextLink(chainId, heads.get(chainId), { sealedAt: `${day}T23:59:00.000Z`, batchId, entries: records.map((r) => ({ eventId: r.eventId, recordHash: recordHash(chainId, r) })) });
+  const block = nextLink(chainId, heads.get(chainId), { sealedAt: `${day}T23:59:00.000Z`, batchIds: [batchId], entries: records.map((r) => ({ eventId: r.eventId, recordHash: recordHash(chainId, r) })) });
   heads.set(chainId, { chainId, seq: block.seq, hash: block.hash });
   await put(blockItem(block));
 }

@@ -5,9 +5,10 @@
  * timer tick for work that follows every delivery. On AWS the schedule's expression alone
  * fires them.
  *
- * Coalesced: while one such fire waits to start, a delivery that ends adds no other. The
- * waiting fire starts after that delivery ended, so it sees what the delivery did; under load
- * one fire serves many deliveries.
+ * Coalesced, one run at a time: while a fire waits to start, a delivery that ends adds no
+ * other (the waiting fire starts after that delivery ended, so it sees what the delivery did);
+ * while one runs, a delivery that ends gets one fire after it. Under load one run serves many
+ * deliveries — for the seal pass, one pass seals everything accepted meanwhile.
  */
 import type { RoutedFunction } from '../infra/routes.ts';
 import type { Target } from './event-bus.ts';
@@ -24,19 +25,26 @@ export function withFollowUpFires(routes: readonly RoutedFunction[], targets: Re
     const ids = fn.schedules.filter((s) => s.alsoAfterEachDelivery).map((s) => s.id);
     const inner = targets.get(fn.name);
     if (ids.length === 0 || !inner) continue;
-    /** The schedules with a fire that has not started yet. */
+    /** The schedules with a fire sent and not started yet, with one running, and to fire again once it ends. */
     const waiting = new Set<string>();
+    const running = new Set<string>();
+    const again = new Set<string>();
+    const fireOne = (id: string) => {
+      // Marked before the fire is sent: the bus may start its delivery before `fire` returns.
+      waiting.add(id);
+      try {
+        fire(fn.name, id);
+      } catch {
+        // The bus is stopping: what the delivery left is taken by the next start's fire or the sweep.
+        waiting.delete(id);
+      }
+    };
     const fireAll = () => {
       for (const id of ids) {
         if (waiting.has(id)) continue;
-        // Marked before the fire is sent: the bus may start its delivery before `fire` returns.
-        waiting.add(id);
-        try {
-          fire(fn.name, id);
-        } catch {
-          // The bus is stopping: what the delivery left is taken by the next start's fire or the sweep.
-          waiting.delete(id);
-        }
+        // One run at a time: a delivery that ends while one runs is served by a fire after it.
+        if (running.has(id)) again.add(id);
+        else fireOne(id);
       }
     };
     const invokeBatch = inner.invokeBatch?.bind(inner);
@@ -46,8 +54,15 @@ export function withFollowUpFires(routes: readonly RoutedFunction[], targets: Re
         if (isScheduleFire(event)) {
           // The rule's ARN ends with the schedule id (longest first: an id may end with another).
           const started = [...ids].sort((a, b) => b.length - a.length).find((id) => event.resources[0]?.endsWith(id));
-          if (started !== undefined) waiting.delete(started);
-          return inner.invoke(event);
+          if (started === undefined) return inner.invoke(event);
+          waiting.delete(started);
+          running.add(started);
+          try {
+            return await inner.invoke(event);
+          } finally {
+            running.delete(started);
+            if (again.delete(started)) fireOne(started);
+          }
         }
         try {
           return await inner.invoke(event);

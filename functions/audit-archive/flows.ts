@@ -15,7 +15,7 @@ import type { RuleMode } from '../shared/findings/finding.ts';
 import type { FindingLifecycle } from '../shared/findings/lifecycle.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
-import { checkSealedRecords } from '../shared/audit-trail/audit-block.ts';
+import { checkSealedRecords, sealsAnyOf } from '../shared/audit-trail/audit-block.ts';
 import { verifyOneChain } from '../shared/audit-trail/audit-queries.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from '../shared/audit-trail/hash-chain.ts';
 import { utcDay, utcDayBefore } from '../shared/time.ts';
@@ -112,7 +112,7 @@ export async function sealCheckAndAnchor(ports: ArchivePorts, now: Date): Promis
     for (const chainId of [...new Set([...(await trail.chainsOfDay(day)), ...anchors.keys()])].sort()) {
       const [blocks, head] = await Promise.all([trail.readChain(chainId), trail.readHead(chainId)]);
       const anchor = anchors.get(chainId);
-      const verdict = verifyChain(chainId, blocks, head, (block) => open.has(block.record.batchId));
+      const verdict = verifyChain(chainId, blocks, head, (block) => sealsAnyOf(block, open));
       let problem: BrokenLink | undefined = verdict.ok ? undefined : { chainId, kind: verdict.kind, seq: verdict.seq, message: verdict.message };
       problem ??= anchor ? checkAgainstAnchor(chainId, blocks, anchor) : undefined;
       if (!problem) {

@@ -95,3 +95,32 @@ describe('follow-up fires', () => {
     expect(refusals).toBe(2);
   });
 });
+
+describe('follow-up fires, one run at a time', () => {
+  it('a delivery that ends while the fire runs gets one fire after that run, however many end meanwhile', async () => {
+    const fired: string[] = [];
+    let release: () => void = () => undefined;
+    const slowFire = new Promise<void>((resolve) => (release = resolve));
+    const inner: Target = {
+      name: 'trail',
+      invoke: async (e) => {
+        if (e.source === 'aws.events' && e.id === 'fire-1') await slowFire;
+      },
+      batch: { size: 10 },
+      invokeBatch: async () => [],
+    };
+    let targets: Map<string, Target>;
+    const sent: BusEvent[] = [];
+    targets = withFollowUpFires(routes, new Map([['trail', inner]]), (_fn, scheduleId) => {
+      fired.push(scheduleId);
+      sent.push(fireOf(scheduleId, fired.length));
+    });
+    await targets.get('trail')?.invokeBatch?.([event('a')]);
+    const running = targets.get('trail')?.invoke(sent[0] as BusEvent);
+    for (const id of ['b', 'c', 'd']) await targets.get('trail')?.invokeBatch?.([event(id)]);
+    expect(fired).toHaveLength(1);
+    release();
+    await running;
+    expect(fired).toHaveLength(2);
+  });
+});

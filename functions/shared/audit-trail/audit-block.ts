@@ -22,8 +22,8 @@ export interface SealedEntry {
 export interface BlockBody {
   /** When the batch was sealed. */
   readonly sealedAt: string;
-  /** The writer's batch id (its seal intent), so a crashed seal can be recognised and not doubled. */
-  readonly batchId: string;
+  /** The batches (seal intents) whose entries it seals, so a crashed seal can be recognised and not doubled. */
+  readonly batchIds: readonly string[];
   readonly entries: readonly SealedEntry[];
 }
 
@@ -56,6 +56,9 @@ export function checkSealedRecords(chainId: string, blocks: readonly AuditBlock[
   }
   return undefined;
 }
+
+/** True when the block seals entries of one of these batches (an open intent: a block beyond the head is then a seal in progress). */
+export const sealsAnyOf = (block: AuditBlock, batches: ReadonlySet<string>): boolean => block.record.batchIds.some((b) => batches.has(b));
 
 /** Distinct sealed event ids of a chain (an event sealed twice by racing deliveries counts once). */
 export function sealedEventIds(blocks: readonly AuditBlock[]): Set<string> {

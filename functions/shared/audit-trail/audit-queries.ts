@@ -4,7 +4,7 @@
  * against the local table and tests against dynalite.
  */
 import { utcDaysBetween } from '../time.ts';
-import { checkSealedRecords, sealedEventIds, type AuditBlock } from './audit-block.ts';
+import { checkSealedRecords, sealedEventIds, sealsAnyOf, type AuditBlock } from './audit-block.ts';
 import type { AuditRecord } from './audit-record.ts';
 import { recordsOf, type AuditTrailStore } from './audit-trail-store.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from './hash-chain.ts';
@@ -55,7 +55,7 @@ function openSealsByDay(store: AuditTrailStore): (day: string) => Promise<OpenSe
 export async function verifyOneChain(store: AuditTrailStore, chainId: string, openBatches: ReadonlySet<string>, anchor?: ChainHead): Promise<{ blocks: AuditBlock[]; head: ChainHead | undefined; records: number; recordsById: Map<string, AuditRecord>; broken?: BrokenLink }> {
   const [blocks, head] = await Promise.all([store.readChain(chainId), store.readHead(chainId)]);
   const sealed = sealedEventIds(blocks);
-  const verdict = verifyChain(chainId, blocks, head, (block) => openBatches.has(block.record.batchId));
+  const verdict = verifyChain(chainId, blocks, head, (block) => sealsAnyOf(block, openBatches));
   const stored = await store.readRecords([...sealed]);
   const recordsById = new Map([...stored].filter(([, r]) => r.chainId === chainId).map(([id, r]) => [id, r.record] as const));
   const found = { blocks, head, records: sealed.size, recordsById };

@@ -26,6 +26,7 @@
 import { TransientError } from '../../../schemas/errors.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mapWithConcurrency } from '../concurrency.ts';
 import { conditionally, queryAll, queryPages, stateIndex, TTL_ATTRIBUTE } from '../dynamo-access.ts';
 import { MINUTE_MS, retentionExpiry, retentionWindowStart, utcDay, utcDayBefore, utcDaysBetween } from '../time.ts';
 import type { AuditRecord } from './audit-record.ts';
@@ -56,12 +57,23 @@ const MAX_SEAL_ATTEMPTS = 50;
 /** BatchWriteItem takes at most 25 items, BatchGetItem 100 keys. */
 const WRITE_BATCH = 25;
 const READ_BATCH = 100;
-/**
- * Records per seal intent, by size: an item holds at most 400 KB, and one event may be up to
- * 256 KB. The estimate counts the original event twice (the record's fields are drawn from it)
- * plus room for the rest.
- */
+/** Records per seal intent, by size: an item holds at most 400 KB, and one event may be up to 256 KB. */
 const INTENT_BYTES = 300_000;
+/** Intents a seal pass takes in one round (each up to ~300 KB), and rounds in one pass: a pass ends well within its lease. */
+const PASS_INTENTS = 200;
+const MAX_PASS_ROUNDS = 5;
+/** Takes (conditional updates) in flight at once. */
+const TAKE_CONCURRENCY = 16;
+/** Batch reads or writes of one pass in flight at once. */
+const REQUESTS_IN_FLIGHT = 4;
+
+const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+
+/** Entries per block, by size: a block is one item (at most 400 KB). */
+const BLOCK_BYTES = 300_000;
+
+/** An entry a pass seals, with the batch (intent) it came from. */
+type PassEntry = SealedEntry & { readonly batchId: string };
 
 /** A chain stayed contended (another writer took every slot tried): the batch's holder retries later. */
 export class ChainContendedError extends TransientError {}
@@ -72,20 +84,25 @@ function firstOfEachId(records: readonly AuditRecord[]): AuditRecord[] {
   return records.filter((r) => !seen.has(r.eventId) && (seen.add(r.eventId), true));
 }
 
-/** Consecutive parts of a batch small enough for one intent item each (a part holds at least one record). */
-function splitBySize(records: readonly AuditRecord[]): AuditRecord[][] {
-  const parts: AuditRecord[][] = [];
-  let part: AuditRecord[] = [];
+/** Consecutive parts of `items` of at most `limit` bytes by `sizeOf` each (a part holds at least one item). */
+function partsBySize<T>(items: readonly T[], sizeOf: (item: T) => number, limit: number): T[][] {
+  const parts: T[][] = [];
+  let part: T[] = [];
   let bytes = 0;
-  for (const record of records) {
-    const size = 2 * Buffer.byteLength(record.originalEvent) + Buffer.byteLength(record.invalidReason ?? '') + 1024;
-    if (part.length > 0 && bytes + size > INTENT_BYTES) (parts.push(part), (part = []), (bytes = 0));
-    part.push(record);
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (part.length > 0 && bytes + size > limit) (parts.push(part), (part = []), (bytes = 0));
+    part.push(item);
     bytes += size;
   }
   if (part.length > 0) parts.push(part);
   return parts;
 }
+
+/** A record's size in an intent, estimated: the original event twice (the record's fields are drawn from it), plus room for the rest. */
+const intentBytesOf = (record: AuditRecord) => 2 * Buffer.byteLength(record.originalEvent) + Buffer.byteLength(record.invalidReason ?? '') + 1024;
+/** An entry's size in a block: its event id, a 64-character hash, its batch id among the block's, and some JSON. */
+const blockBytesOf = (entry: PassEntry) => Buffer.byteLength(entry.eventId) + Buffer.byteLength(entry.batchId) + 120;
 
 export type AppendOutcome = 'appended' | 'duplicate';
 
@@ -195,44 +212,47 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     return item ? fromStored(item) : undefined;
   }
 
-  /** BatchGetItem, 100 keys a request, unprocessed keys retried. */
+  /** BatchGetItem, 100 keys a request (a few in flight), unprocessed keys retried. */
   async function batchGet(keys: readonly { pk: string; sk: string }[]): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    for (let i = 0; i < keys.length; i += READ_BATCH) {
-      let pending: { pk: string; sk: string }[] | undefined = keys.slice(i, i + READ_BATCH);
+    const pages = await mapWithConcurrency(chunks(keys, READ_BATCH), REQUESTS_IN_FLIGHT, async (chunk) => {
+      const items: Record<string, unknown>[] = [];
+      let pending: { pk: string; sk: string }[] | undefined = chunk;
       for (let round = 0; pending && pending.length > 0; round++) {
         if (round > 0) await pause(round);
         const out: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }));
         items.push(...((out.Responses?.[tableName] ?? []) as Record<string, unknown>[]));
         pending = out.UnprocessedKeys?.[tableName]?.Keys as { pk: string; sk: string }[] | undefined;
       }
-    }
-    return items;
+      return items;
+    });
+    return pages.flat();
   }
 
-  /** BatchWriteItem puts, 25 items a request, unprocessed items retried. */
-  async function batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
-    for (let i = 0; i < items.length; i += WRITE_BATCH) {
-      let pending: { PutRequest: { Item: Record<string, unknown> } }[] | undefined = items.slice(i, i + WRITE_BATCH).map((Item) => ({ PutRequest: { Item } }));
+  /** BatchWriteItem, 25 requests a call (a few calls in flight), unprocessed ones retried. */
+  async function batchWrite(requests: readonly Record<string, unknown>[]): Promise<void> {
+    await mapWithConcurrency(chunks(requests, WRITE_BATCH), REQUESTS_IN_FLIGHT, async (chunk) => {
+      let pending: Record<string, unknown>[] | undefined = chunk;
       for (let round = 0; pending && pending.length > 0; round++) {
         if (round > 0) await pause(round);
-        const out: BatchWriteCommandOutput = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+        const out: BatchWriteCommandOutput = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
         pending = out.UnprocessedItems?.[tableName] as typeof pending;
       }
-    }
+    });
   }
+  const batchPut = (items: readonly Record<string, unknown>[]) => batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
+  const batchDelete = (keys: readonly { pk: string; sk: string }[]) => batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
 
   async function readRecords(eventIds: readonly string[]): Promise<Map<string, StoredRecord>> {
     const items = await batchGet([...new Set(eventIds)].map(recordKey));
     return new Map(items.map((item) => [(item as unknown as StoredRecordItem).record.eventId, toStoredRecord(item as unknown as StoredRecordItem)]));
   }
 
-  /** The block a batch already sealed in this chain since `since` (a takeover must not seal twice), if any. */
+  /** The block that already sealed a batch's entries in this chain since `since` (a takeover must not seal twice), if any. */
   async function findSealedBlock(chainId: string, batchId: string, since: string): Promise<AuditBlock | undefined> {
     const newestFirst = { TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)', ExpressionAttributeValues: { ':pk': `CHAIN#${chainId}`, ':b': 'BLOCK#' }, ScanIndexForward: false, ConsistentRead: true, Limit: 50 };
     for await (const page of queryPages(client, newestFirst)) {
       for (const item of page as unknown as StoredBlock[]) {
-        if (item.record.batchId === batchId) return fromStored(item);
+        if (item.record.batchIds.includes(batchId)) return fromStored(item);
         if (item.record.sealedAt < since) return undefined;
       }
     }
@@ -255,18 +275,40 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     );
   }
 
-  /** Seals one chain's entries of a batch as the chain's next block; returns the block (the head is moved by the caller). */
-  async function sealGroup(chainId: string, body: BlockBody, expiresAt: number | undefined): Promise<AuditBlock> {
+  /**
+   * Seals one chain's entries of a pass (each entry with the batch it came from) as the chain's
+   * next blocks, as few as fit in an item each; returns the last, where the head is to move
+   * (the caller moves it).
+   */
+  async function sealChain(chainId: string, entries: readonly PassEntry[], now: Date, expiresAt: number | undefined): Promise<AuditBlock> {
+    let last: AuditBlock | undefined;
+    for (const part of partsBySize(entries, blockBytesOf, BLOCK_BYTES)) {
+      last = await sealBlock(chainId, part, now, expiresAt);
+      // The next part chains onto this one.
+      knownHeads.set(chainId, { chainId, seq: last.seq, hash: last.hash });
+    }
+    return last as AuditBlock;
+  }
+
+  /**
+   * Seals entries as the chain's next block; returns it. A slot taken by a block that already
+   * seals some of these batches (another holder of the same intents, its lease run out) keeps
+   * those: only the other batches' entries go on to the next slot.
+   */
+  async function sealBlock(chainId: string, entries: readonly PassEntry[], now: Date, expiresAt: number | undefined): Promise<AuditBlock> {
     let head = knownHeads.get(chainId) ?? (await readHead(chainId));
+    let left = entries;
     for (let attempt = 0; attempt < MAX_SEAL_ATTEMPTS; attempt++) {
-      const block = nextLink(chainId, head, body);
+      const block = nextLink(chainId, head, { sealedAt: now.toISOString(), batchIds: [...new Set(left.map((e) => e.batchId))], entries: left.map(({ eventId, recordHash }) => ({ eventId, recordHash })) });
       const sealed = await conditionally(() =>
         client.send(new PutCommand({ TableName: tableName, Item: { ...blockItem(block), ...ttl(expiresAt) }, ConditionExpression: 'attribute_not_exists(pk)' })),
       );
       if (sealed) return block;
-      // Another batch took the slot (or a crashed seal left the head one block behind): follow the chain.
+      // Another pass took the slot (or a crashed seal left the head one block behind): follow the chain.
       const taken = (await readBlock(chainId, block.seq)) as AuditBlock;
-      if (taken.record.batchId === body.batchId) return taken;
+      const sealedThere = new Set(taken.record.batchIds);
+      left = left.filter((e) => !sealedThere.has(e.batchId));
+      if (left.length === 0) return taken;
       const stored = await readHead(chainId);
       head = stored && stored.seq > taken.seq ? stored : { chainId, seq: taken.seq, hash: taken.hash };
     }
@@ -278,7 +320,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     const day = utcDay(now);
     const createdAt = now.toISOString();
     const leaseUntil = new Date(now.getTime() + holdMs).toISOString();
-    const intents = splitBySize(records).map((part): SealIntent => ({ batchId: randomUUID(), day, createdAt, leaseUntil, records: part }));
+    const intents = partsBySize(records, intentBytesOf, INTENT_BYTES).map((part): SealIntent => ({ batchId: randomUUID(), day, createdAt, leaseUntil, records: part }));
     await Promise.all(
       intents.map((intent) => client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, intent.batchId), ...intent, takes: holdMs > 0 ? 1 : 0, ...ttl(expiresAt) } }))),
     );
@@ -286,43 +328,56 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
   }
 
   /**
-   * Seals an intent its caller holds: reads which of its records the table already has,
-   * writes the new ones, seals them per chain as a block each, moves the heads and closes the
-   * intent. A record the table holds under this batch was written by an earlier holder that
-   * died: it is sealed as it was written. One held before (`resumed`) may have sealed blocks
-   * already; those are found, not sealed twice. Returns each record's outcome, by event id.
+   * Seals the intents a pass holds, as one unit: reads which of their records the table
+   * already has (a record the table holds under its own batch was written by an earlier holder
+   * that died: it is sealed as it was written), writes the new ones, seals each chain's new
+   * entries, from every intent, as one block, moves the heads and closes the intents. Of two
+   * intents bringing the same event, the older records it. An intent held before (`resumed`)
+   * may have had blocks sealed already: those are found, not sealed twice. Returns each
+   * intent's outcomes, by batch id and event id.
    */
-  async function complete(intent: SealIntent, now: Date, expiresAt: number | undefined, resumed: boolean): Promise<Map<string, AppendOutcome>> {
-    const outcomes = new Map<string, AppendOutcome>();
-    const existing = await readRecords(intent.records.map((r) => r.eventId));
+  async function completeAll(held: readonly { intent: SealIntent & { expiresAt?: number }; resumed: boolean }[], now: Date): Promise<Map<string, Map<string, AppendOutcome>>> {
+    const ordered = [...held].sort((x, y) => (x.intent.createdAt < y.intent.createdAt ? -1 : x.intent.createdAt > y.intent.createdAt ? 1 : 0));
+    const existing = await readRecords(ordered.flatMap(({ intent }) => intent.records.map((r) => r.eventId)));
+    const outcomes = new Map<string, Map<string, AppendOutcome>>();
+    const claimed = new Set<string>();
     const toWrite: Record<string, unknown>[] = [];
-    // Chains from the whole intent, before any record is found a duplicate: every holder plans the same.
-    const groups = planGroups(intent.records, new Date(intent.createdAt)).map(({ chainId, records }) => {
-      const entries: SealedEntry[] = [];
-      for (const record of records) {
-        const there = existing.get(record.eventId);
-        if (there && there.batchId !== intent.batchId) {
-          outcomes.set(record.eventId, 'duplicate');
-          continue;
+    const byChain = new Map<string, { entries: PassEntry[]; expiresAt: number | undefined; done: AuditBlock[] }>();
+    for (const { intent, resumed } of ordered) {
+      const mine = new Map<string, AppendOutcome>();
+      outcomes.set(intent.batchId, mine);
+      // Chains from the whole intent, before any record is found a duplicate: every holder plans the same.
+      for (const { chainId, records } of planGroups(intent.records, new Date(intent.createdAt))) {
+        const chain = byChain.get(chainId) ?? { entries: [], expiresAt: undefined, done: [] };
+        byChain.set(chainId, chain);
+        chain.expiresAt = Math.max(chain.expiresAt ?? 0, intent.expiresAt ?? 0) || undefined;
+        const done = resumed ? await findSealedBlock(chainId, intent.batchId, intent.createdAt) : undefined;
+        if (done) chain.done.push(done);
+        for (const record of records) {
+          const there = existing.get(record.eventId);
+          if ((there && there.batchId !== intent.batchId) || claimed.has(record.eventId)) {
+            mine.set(record.eventId, 'duplicate');
+            continue;
+          }
+          claimed.add(record.eventId);
+          mine.set(record.eventId, 'appended');
+          if (!there) toWrite.push({ ...recordItem({ chainId, batchId: intent.batchId, record }), ...ttl(intent.expiresAt) });
+          if (!done) chain.entries.push({ eventId: record.eventId, recordHash: recordHash(chainId, there?.record ?? record), batchId: intent.batchId });
         }
-        outcomes.set(record.eventId, 'appended');
-        entries.push({ eventId: record.eventId, recordHash: recordHash(chainId, there?.record ?? record) });
-        if (!there) toWrite.push({ ...recordItem({ chainId, batchId: intent.batchId, record }), ...ttl(expiresAt) });
       }
-      return { chainId, entries };
-    });
+    }
     await batchPut(toWrite);
-    // The groups are different chains: they seal side by side. The intent closes only after every
-    // head moved: until then it is what tells verify that a block beyond its head is a seal in progress.
+    // Chains seal side by side. The intents close only after every head moved: until then they
+    // are what tells verify that a block beyond its head is a seal in progress.
     await Promise.all(
-      groups
-        .filter((group) => group.entries.length > 0)
-        .map(async (group) => {
-          const done = resumed ? await findSealedBlock(group.chainId, intent.batchId, intent.createdAt) : undefined;
-          await advanceHead(done ?? (await sealGroup(group.chainId, { sealedAt: now.toISOString(), batchId: intent.batchId, entries: group.entries }, expiresAt)), expiresAt);
-        }),
+      [...byChain].map(async ([chainId, chain]) => {
+        const blocks = [...chain.done];
+        if (chain.entries.length > 0) blocks.push(await sealChain(chainId, chain.entries, now, chain.expiresAt));
+        const last = blocks.sort((x, y) => x.seq - y.seq).at(-1);
+        if (last) await advanceHead(last, chain.expiresAt);
+      }),
     );
-    await client.send(new DeleteCommand({ TableName: tableName, Key: intentKey(intent.day, intent.batchId) }));
+    await batchDelete(ordered.map(({ intent }) => intentKey(intent.day, intent.batchId)));
     return outcomes;
   }
 
@@ -382,9 +437,8 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       const first = firstOfEachId(records);
       const byId = new Map<string, AppendOutcome>();
       if (first.length > 0) {
-        for (const intent of await putIntents(first, now, expiresAt, SEAL_LEASE_MS)) {
-          for (const [id, outcome] of await complete(intent, now, expiresAt, false)) byId.set(id, outcome);
-        }
+        const held = (await putIntents(first, now, expiresAt, SEAL_LEASE_MS)).map((intent) => ({ intent: { ...intent, ...(expiresAt === undefined ? {} : { expiresAt }) }, resumed: false }));
+        for (const mine of (await completeAll(held, now)).values()) for (const [id, outcome] of mine) byId.set(id, outcome);
       }
       // The same event twice in one batch is recorded once: the first is its outcome, the rest duplicates.
       const seen = new Set<string>();
@@ -397,14 +451,13 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
 
     async sealPending(now) {
       let sealed = 0;
-      for (const day of [utcDayBefore(now, 1), utcDay(now)]) {
-        // One at a time, oldest first: of two batches bringing the same event, the earlier records it.
-        for (const key of await openSealKeys(day)) {
-          const taken = await take(key, now);
-          if (!taken) continue;
-          await complete(taken.intent, now, taken.intent.expiresAt, taken.resumed);
-          sealed++;
-        }
+      // Rounds of up to PASS_INTENTS, so that a pass ends well within its lease; what arrives meanwhile waits for the next round.
+      for (let round = 0; round < MAX_PASS_ROUNDS; round++) {
+        const open = (await Promise.all([utcDayBefore(now, 1), utcDay(now)].map(openSealKeys))).flat().filter((key) => Date.parse(key.leaseUntil) <= now.getTime());
+        const held = (await mapWithConcurrency(open.slice(0, PASS_INTENTS), TAKE_CONCURRENCY, (key) => take(key, now))).filter((t) => t !== undefined);
+        if (held.length > 0) await completeAll(held, now);
+        sealed += held.length;
+        if (open.length <= PASS_INTENTS) break;
       }
       return sealed;
     },
@@ -548,7 +601,7 @@ export function memoryAuditTrailStore(): AuditTrailStore {
       const batchId = `memory-${++batches}`;
       for (const group of planGroups(fresh, now)) {
         for (const r of group.records) records.set(r.eventId, { chainId: group.chainId, batchId, record: copy(r) });
-        const body: BlockBody = { sealedAt: now.toISOString(), batchId, entries: group.records.map((r) => ({ eventId: r.eventId, recordHash: recordHash(group.chainId, r) })) };
+        const body: BlockBody = { sealedAt: now.toISOString(), batchIds: [batchId], entries: group.records.map((r) => ({ eventId: r.eventId, recordHash: recordHash(group.chainId, r) })) };
         chains.set(group.chainId, [...(chains.get(group.chainId) ?? []), nextLink(group.chainId, headOf(group.chainId), body)]);
       }
       return outcomes;
