@@ -19,8 +19,13 @@ export type FireSchedule = (functionName: string, scheduleId: string) => void;
 
 const isScheduleFire = (event: BusEvent) => event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event';
 
-export function withFollowUpFires(routes: readonly RoutedFunction[], targets: ReadonlyMap<string, Target>, fire: FireSchedule): Map<string, Target> {
+/**
+ * The targets, those of functions with such schedules wrapped; and `fireAll`, which fires every
+ * such schedule once now (at start: what a stop left behind is not kept waiting for a delivery).
+ */
+export function withFollowUpFires(routes: readonly RoutedFunction[], targets: ReadonlyMap<string, Target>, fire: FireSchedule): { targets: Map<string, Target>; fireAll(): void } {
   const wrapped = new Map(targets);
+  const firers: (() => void)[] = [];
   for (const fn of routes) {
     const ids = fn.schedules.filter((s) => s.alsoAfterEachDelivery).map((s) => s.id);
     const inner = targets.get(fn.name);
@@ -47,6 +52,7 @@ export function withFollowUpFires(routes: readonly RoutedFunction[], targets: Re
         else fireOne(id);
       }
     };
+    firers.push(fireAll);
     const invokeBatch = inner.invokeBatch?.bind(inner);
     wrapped.set(fn.name, {
       ...inner,
@@ -83,5 +89,5 @@ export function withFollowUpFires(routes: readonly RoutedFunction[], targets: Re
         : {}),
     });
   }
-  return wrapped;
+  return { targets: wrapped, fireAll: () => firers.forEach((f) => f()) };
 }

@@ -139,10 +139,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await ensureStateTable(admin, stateTable);
     admin.destroy();
 
-    const targets = withFollowUpFires(routes, options.targets ?? new Map(routes.map((fn) => [fn.name, lambdaTarget(fn, REPO_ROOT, region, account)])), (functionName, scheduleId) => {
+    const followUps = withFollowUpFires(routes, options.targets ?? new Map(routes.map((fn) => [fn.name, lambdaTarget(fn, REPO_ROOT, region, account)])), (functionName, scheduleId) => {
       const fire = scheduler.manualFire(scheduleId, clock.now());
       bus.acceptFor(fire.event, functionName);
     });
+    const targets = followUps.targets;
     const bus = new LocalEventBus({
       dataDir,
       routes,
@@ -208,6 +209,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const recoveredDeliveries = bus.recover();
     const missedFires = options.armSchedules ?? true ? scheduler.start(clock) : [];
+    // Work that follows every delivery (the trail's seal pass) also runs once at start, for what the last stop left.
+    if (options.armSchedules ?? true) followUps.fireAll();
     const unannounce =
       options.announce ?? true
         ? announceRuntime({ pid: process.pid, startedAt: clock.now().toISOString(), dataDir, region, eventBridgeUrl: endpoint.url, dynamoDbUrl: dynamo.url, adminToken })

@@ -38,13 +38,13 @@ function harness(startAtOnce: boolean) {
   let targets: Map<string, Target>;
   const pending: BusEvent[] = [];
   let n = 0;
-  targets = withFollowUpFires(routes, new Map([['trail', inner('trail')], ['other', inner('other')]]), (fn, scheduleId) => {
+  ({ targets } = withFollowUpFires(routes, new Map([['trail', inner('trail')], ['other', inner('other')]]), (fn, scheduleId) => {
     const e = fireOf(scheduleId, ++n);
     fired.push(`${fn}:${scheduleId}`);
     // The bus may start the delivery at once, before `fire` returns.
     if (startAtOnce) void targets.get(fn)?.invoke(e);
     else pending.push(e);
-  });
+  }));
   const startPending = async () => {
     for (const e of pending.splice(0)) await targets.get('trail')?.invoke(e);
   };
@@ -82,10 +82,18 @@ describe('follow-up fires', () => {
     expect(fired).toHaveLength(2);
   });
 
+  it('fires every flagged schedule once on demand (at start), coalesced like the rest', async () => {
+    const fired: string[] = [];
+    const { fireAll } = withFollowUpFires(routes, new Map([['trail', { name: 'trail', invoke: async () => undefined }]]), (fn, id) => void fired.push(`${fn}:${id}`));
+    fireAll();
+    fireAll();
+    expect(fired).toEqual(['trail:trail-seal']);
+  });
+
   it('still fires after a delivery that failed, and stops firing quietly when the bus refuses (shutting down)', async () => {
     const failing: Target = { name: 'trail', invoke: async () => Promise.reject(new Error('boom')), batch: { size: 10 }, invokeBatch: async () => Promise.reject(new Error('boom')) };
     let refusals = 0;
-    const targets = withFollowUpFires(routes, new Map([['trail', failing]]), () => {
+    const { targets } = withFollowUpFires(routes, new Map([['trail', failing]]), () => {
       refusals++;
       throw new Error('the bus is shutting down');
     });
@@ -111,10 +119,10 @@ describe('follow-up fires, one run at a time', () => {
     };
     let targets: Map<string, Target>;
     const sent: BusEvent[] = [];
-    targets = withFollowUpFires(routes, new Map([['trail', inner]]), (_fn, scheduleId) => {
+    ({ targets } = withFollowUpFires(routes, new Map([['trail', inner]]), (_fn, scheduleId) => {
       fired.push(scheduleId);
       sent.push(fireOf(scheduleId, fired.length));
-    });
+    }));
     await targets.get('trail')?.invokeBatch?.([event('a')]);
     const running = targets.get('trail')?.invoke(sent[0] as BusEvent);
     for (const id of ['b', 'c', 'd']) await targets.get('trail')?.invokeBatch?.([event(id)]);

@@ -16,7 +16,8 @@
  *        (search and the behaviour analysis read the trail by time through it)
  *   SEALS#<arrival day> / BATCH#<batchId> a seal intent: the batch's records as accepted (one JSON string), its holder's
  *        lease and how often it was taken; deleted once every block of the batch is sealed
- *   CHAIN#<chainId>   / BLOCK#<seq>     a sealed block: its entries, its previous hash and its hash
+ *   SEALS#PASS        / LOCK            the running seal pass and its lease (one pass at a time)
+ *   CHAIN#<chainId>   / BLOCK#<seq>     a sealed block: its entries, the batches they came from, its previous hash and its hash
  *   HEAD#<chainId>    / HEAD            last seq and hash of the chain (lags one block while a seal is in progress);
  *        on the index: partition CHAINS#<arrival day>, sort key <chainId> (the chains of a day)
  * Every item carries the TTL attribute the writer gives (`trailRecordExpiry`).
@@ -59,6 +60,22 @@ const WRITE_BATCH = 25;
 const READ_BATCH = 100;
 /** Records per seal intent, by size: an item holds at most 400 KB, and one event may be up to 256 KB. */
 const INTENT_BYTES = 300_000;
+/** How long the seal pass's lock holds without renewal (each round renews it): a pass that died frees it this soon. */
+const PASS_LOCK_LEASE_MS = 15_000;
+
+/** An open intent as the pass lists it, without its records. */
+interface OpenSealKey {
+  readonly day: string;
+  readonly batchId: string;
+  readonly leaseUntil: string;
+  readonly createdAt: string;
+  /** Held by a seal pass: the lock's holder may take it at once, as only a dead pass can have left it held. */
+  readonly heldByPass: boolean;
+}
+
+/** Whether a pass (holding the lock) may take an intent: nobody holds it, its holder's lease is over, or a (dead) pass held it. */
+const takeable = (key: OpenSealKey, now: Date) => key.heldByPass || Date.parse(key.leaseUntil) <= now.getTime();
+
 /** Intents a seal pass takes in one round (each up to ~300 KB), and rounds in one pass: a pass ends well within its lease. */
 const PASS_INTENTS = 200;
 const MAX_PASS_ROUNDS = 5;
@@ -182,6 +199,8 @@ export function chainIdFor(record: Pick<AuditRecord, 'source' | 'eventId'>, arri
 const seqKey = (seq: number) => `BLOCK#${String(seq).padStart(12, '0')}`;
 const recordKey = (eventId: string) => ({ pk: `AUDIT#${eventId}`, sk: 'RECORD' });
 const intentKey = (day: string, batchId: string) => ({ pk: `SEALS#${day}`, sk: `BATCH#${batchId}` });
+/** The seal pass's lock: one pass at a time (`sealPending`). */
+const PASS_LOCK_KEY = { pk: 'SEALS#PASS', sk: 'LOCK' };
 
 /** Records of a batch grouped by source, each group with the chain it goes to, in arrival order. */
 function planGroups(records: readonly AuditRecord[], now: Date): { chainId: string; records: AuditRecord[] }[] {
@@ -322,7 +341,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     const leaseUntil = new Date(now.getTime() + holdMs).toISOString();
     const intents = partsBySize(records, intentBytesOf, INTENT_BYTES).map((part): SealIntent => ({ batchId: randomUUID(), day, createdAt, leaseUntil, records: part }));
     await Promise.all(
-      intents.map((intent) => client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, intent.batchId), ...intent, records: JSON.stringify(intent.records), takes: holdMs > 0 ? 1 : 0, ...ttl(expiresAt) } }))),
+      intents.map((intent) => client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, intent.batchId), ...intent, records: JSON.stringify(intent.records), takes: holdMs > 0 ? 1 : 0, ...(holdMs > 0 ? { heldBy: 'writer' } : {}), ...ttl(expiresAt) } }))),
     );
     return intents;
   }
@@ -386,17 +405,17 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
    * conditionally, so one taker wins, and reads the whole intent in the same request. Undefined
    * when another holder is still within its lease or won the race.
    */
-  async function take(key: { day: string; batchId: string; leaseUntil: string }, now: Date): Promise<{ intent: SealIntent & { expiresAt?: number }; resumed: boolean } | undefined> {
-    if (Date.parse(key.leaseUntil) > now.getTime()) return undefined;
+  async function take(key: OpenSealKey, now: Date): Promise<{ intent: SealIntent & { expiresAt?: number }; resumed: boolean } | undefined> {
+    if (!takeable(key, now)) return undefined;
     let item: Record<string, unknown> | undefined;
     const won = await conditionally(async () => {
       const out = await client.send(
         new UpdateCommand({
           TableName: tableName,
           Key: intentKey(key.day, key.batchId),
-          UpdateExpression: 'SET leaseUntil = :next, takes = if_not_exists(takes, :zero) + :one',
+          UpdateExpression: 'SET leaseUntil = :next, heldBy = :pass, takes = if_not_exists(takes, :zero) + :one',
           ConditionExpression: 'leaseUntil = :then',
-          ExpressionAttributeValues: { ':next': new Date(now.getTime() + SEAL_LEASE_MS).toISOString(), ':then': key.leaseUntil, ':zero': 0, ':one': 1 },
+          ExpressionAttributeValues: { ':next': new Date(now.getTime() + SEAL_LEASE_MS).toISOString(), ':pass': 'pass', ':then': key.leaseUntil, ':zero': 0, ':one': 1 },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -414,15 +433,39 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
   }
 
   /** The open intents of a day without their records (the pass reads each whole when it takes it), oldest first. */
-  async function openSealKeys(day: string): Promise<{ day: string; batchId: string; leaseUntil: string; createdAt: string }[]> {
+  async function openSealKeys(day: string): Promise<OpenSealKey[]> {
     const items = await queryAll(client, {
       TableName: tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
       ExpressionAttributeValues: { ':pk': `SEALS#${day}`, ':b': 'BATCH#' },
-      ProjectionExpression: 'batchId, leaseUntil, createdAt',
+      ProjectionExpression: 'batchId, leaseUntil, createdAt, heldBy',
       ConsistentRead: true,
     });
-    return items.map((i) => ({ day, batchId: String(i.batchId), leaseUntil: String(i.leaseUntil), createdAt: String(i.createdAt) })).sort((x, y) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : 0));
+    return items.map((i) => ({ day, batchId: String(i.batchId), leaseUntil: String(i.leaseUntil), createdAt: String(i.createdAt), heldByPass: i.heldBy === 'pass' })).sort((x, y) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : 0));
+  }
+
+  /**
+   * The pass's lock (`SEALS#PASS`), with a short lease its holder renews each round. Waits while
+   * another pass holds it (until it is released, or its lease lapses: its holder died), at most
+   * a lease and a bit; undefined if it stayed held (that pass seals what is open). Leases run on
+   * `now` plus the time waited, so a driven clock works as the wall clock does.
+   */
+  async function lockPass(now: Date): Promise<{ renew(): Promise<boolean>; release(): Promise<void> } | undefined> {
+    const holder = randomUUID();
+    const started = performance.now();
+    const at = () => new Date(now.getTime() + (performance.now() - started));
+    const claim = (condition: string, values: Record<string, unknown>) =>
+      conditionally(() =>
+        client.send(new PutCommand({ TableName: tableName, Item: { ...PASS_LOCK_KEY, holder, leaseUntil: new Date(at().getTime() + PASS_LOCK_LEASE_MS).toISOString() }, ConditionExpression: condition, ExpressionAttributeValues: values })),
+      );
+    for (let waited = 0; !(await claim('attribute_not_exists(pk) OR leaseUntil <= :at', { ':at': at().toISOString() })); waited++) {
+      if (performance.now() - started > PASS_LOCK_LEASE_MS + 1000) return undefined;
+      await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** waited)));
+    }
+    return {
+      renew: () => claim('holder = :me', { ':me': holder }),
+      release: async () => void (await conditionally(() => client.send(new DeleteCommand({ TableName: tableName, Key: PASS_LOCK_KEY, ConditionExpression: 'holder = :me', ExpressionAttributeValues: { ':me': holder } })))),
+    };
   }
 
   const queryIndex = (partition: string) =>
@@ -450,16 +493,25 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     },
 
     async sealPending(now) {
-      let sealed = 0;
-      // Rounds of up to PASS_INTENTS, so that a pass ends well within its lease; what arrives meanwhile waits for the next round.
-      for (let round = 0; round < MAX_PASS_ROUNDS; round++) {
-        const open = (await Promise.all([utcDayBefore(now, 1), utcDay(now)].map(openSealKeys))).flat().filter((key) => Date.parse(key.leaseUntil) <= now.getTime());
-        const held = (await mapWithConcurrency(open.slice(0, PASS_INTENTS), TAKE_CONCURRENCY, (key) => take(key, now))).filter((t) => t !== undefined);
-        if (held.length > 0) await completeAll(held, now);
-        sealed += held.length;
-        if (open.length <= PASS_INTENTS) break;
+      // One pass at a time: two passes sealing two intents that bring the same event would both
+      // write its record, and the one overwritten would no longer match its block.
+      const lock = await lockPass(now);
+      if (!lock) return 0;
+      try {
+        let sealed = 0;
+        // Rounds of up to PASS_INTENTS, so that a pass ends well within its lease; what arrives meanwhile waits for the next round.
+        for (let round = 0; round < MAX_PASS_ROUNDS; round++) {
+          if (round > 0 && !(await lock.renew())) break;
+          const open = (await Promise.all([utcDayBefore(now, 1), utcDay(now)].map(openSealKeys))).flat().filter((key) => takeable(key, now));
+          const held = (await mapWithConcurrency(open.slice(0, PASS_INTENTS), TAKE_CONCURRENCY, (key) => take(key, now))).filter((t) => t !== undefined);
+          if (held.length > 0) await completeAll(held, now);
+          sealed += held.length;
+          if (open.length <= PASS_INTENTS) break;
+        }
+        return sealed;
+      } finally {
+        await lock.release();
       }
-      return sealed;
     },
 
     async get(eventId) {
