@@ -66,7 +66,7 @@ export async function runStart(args: string[]): Promise<number> {
   });
   await runtime.stop();
   const s = runtime.bus.stats;
-  out(`stopped: ${s.accepted} events accepted, ${s.delivered} deliveries, ${s.retries} retries, ${s.deadLettered} dead-lettered, ${runtime.bus.pendingDeliveries} pending for next start`);
+  out(`stopped: ${s.accepted} events accepted, ${s.direct} schedule fires, ${s.delivered} deliveries, ${s.retries} retries, ${s.deadLettered} dead-lettered, ${runtime.bus.pendingDeliveries} pending for next start`);
   return 0;
 }
 

@@ -57,7 +57,10 @@ export interface DeadLetter {
 }
 
 export interface BusStats {
+  /** Events routed by the rules (PutEvents, injected, the pipeline's own). */
   accepted: number;
+  /** Events handed straight to one function (`acceptFor`: schedule fires). */
+  direct: number;
   deliveries: number;
   delivered: number;
   retries: number;
@@ -113,7 +116,7 @@ interface BatchDelivery {
 }
 
 export class LocalEventBus {
-  readonly stats: BusStats = { accepted: 0, deliveries: 0, delivered: 0, retries: 0, deadLettered: 0, redeliveredAfterRestart: 0 };
+  readonly stats: BusStats = { accepted: 0, direct: 0, deliveries: 0, delivered: 0, retries: 0, deadLettered: 0, redeliveredAfterRestart: 0 };
   private readonly journal: JsonlStore<JournalRecord>;
   private readonly deadLetters: JsonlStore<DeadLetter>;
   private readonly retry: RetryPolicy;
@@ -222,7 +225,8 @@ export class LocalEventBus {
       // group commit before it answers, and sees its failure; here a failure is only reported.
       this.journal.flush().catch((err: unknown) => console.error(`erpgov: the bus journal could not be flushed to disk: ${(err as Error).message}`));
     }
-    this.stats.accepted += routed.length;
+    if (direct) this.stats.direct += routed.length;
+    else this.stats.accepted += routed.length;
     for (const r of routed) this.track(r.event, r.targets, direct);
     if (this.listeners.size > 0) {
       const events = routed.map((r) => r.event);

@@ -128,8 +128,8 @@ describe('audit trail store', () => {
     expect(await verifyTrail(store, day, day)).toMatchObject({ records: 0, broken: [] });
     sent.length = 0;
     expect(await store.sealPending(now)).toBe(1);
-    // the pass's lock, yesterday's and today's intents, take the one, read its ids, 4 record writes, the head (cold), the block, the head, close it, unlock
-    expect(sent).toEqual(['PutCommand', 'QueryCommand', 'QueryCommand', 'UpdateCommand', 'BatchGetCommand', ...Array(4).fill('BatchWriteCommand'), 'GetCommand', 'PutCommand', 'PutCommand', 'BatchWriteCommand', 'DeleteCommand']);
+    // the pass's lock, yesterday's and today's intents, the lock naming the one it seals, read its ids, 4 record writes, the head (cold), the block, the head, close it, unlock
+    expect(sent).toEqual(['PutCommand', 'QueryCommand', 'QueryCommand', 'PutCommand', 'BatchGetCommand', ...Array(4).fill('BatchWriteCommand'), 'GetCommand', 'PutCommand', 'PutCommand', 'BatchWriteCommand', 'DeleteCommand']);
     expect(await store.sealPending(now)).toBe(0);
     // A resent batch is accepted again and found duplicate by the pass: nothing written twice.
     await store.accept(batch.slice(0, 10), now);
@@ -266,7 +266,7 @@ describe('audit trail store', () => {
         expect([...counts.values()].every((n) => n === 1)).toBe(true);
       });
 
-      it(`${where}, in a seal pass: the next pass finishes it at once (only a dead pass leaves an intent held by a pass)`, async () => {
+      it(`${where}, in a seal pass: the next pass finishes it at once (the dead pass's lock names what it was sealing)`, async () => {
         const { table } = await freshStore();
         await dynamoAuditTrailStore(docs, table).accept(batch, now);
         await expect(dynamoAuditTrailStore(crashingClient(crashAt), table).sealPending(now)).rejects.toThrow('the container died here');

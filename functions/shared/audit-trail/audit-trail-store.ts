@@ -3,12 +3,13 @@
  * seals them with digests: the delivery's one step is to accept a batch — one PutItem of a
  * seal intent that carries the records themselves — and a seal pass that follows
  * (`sealPending`: after every delivery locally, every 5 minutes on AWS, and in the hourly sweep)
- * decides which records are new (idempotent by event id), writes them 25 per BatchWriteItem,
- * seals each batch's records of a chain as one block (the ordered event ids and record hashes,
- * chained to the previous block) and moves the head once. No transactions (dynalite has none):
- * the intent is durable before the delivery is answered and holds everything the seal needs, so
- * a crash anywhere between the record writes and the seal loses or doubles nothing — the next
- * pass takes the intent over once its holder's lease is over and finishes it.
+ * takes every open intent at once, decides which records are new (idempotent by event id),
+ * writes them 25 per BatchWriteItem, seals each chain's new records as one block (the ordered
+ * event ids and record hashes, chained to the previous block) and moves the head once. One pass
+ * runs at a time, under a lock. No transactions (dynalite has none): the intent is durable
+ * before the delivery is answered and holds everything the seal needs, and is deleted only
+ * after the seal, so a crash anywhere between the record writes and the seal loses or doubles
+ * nothing — the next pass, once the dead one's lock lapses, finishes it.
  *
  * Items (index and TTL attribute names as `infra/state-table.ts` declares them):
  *   AUDIT#<eventId>   / RECORD          the record, the chain that seals it and the writer's batch id;
@@ -26,7 +27,7 @@
  */
 import { TransientError } from '../../../schemas/errors.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { conditionally, queryAll, queryPages, stateIndex, TTL_ATTRIBUTE } from '../dynamo-access.ts';
 import { MINUTE_MS, retentionExpiry, retentionWindowStart, utcDay, utcDayBefore, utcDaysBetween } from '../time.ts';
@@ -52,7 +53,7 @@ export const oldestIntactTrailDay = (now: Date, retentionDays: number): string =
 
 /** The TTL attribute of an item, when the writer gives an expiry. */
 const ttl = (expiresAt: number | undefined) => (expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: expiresAt });
-/** How long the holder of a seal intent (a pass, or `appendBatch`) keeps it before the next pass may take over a crashed seal. */
+/** How long `appendBatch` holds the intents it seals itself before a pass may take over (its caller died). */
 export const SEAL_LEASE_MS = MINUTE_MS;
 const MAX_SEAL_ATTEMPTS = 50;
 /** BatchWriteItem takes at most 25 items, BatchGetItem 100 keys. */
@@ -63,24 +64,9 @@ const INTENT_BYTES = 300_000;
 /** How long the seal pass's lock holds without renewal (each round renews it): a pass that died frees it this soon. */
 const PASS_LOCK_LEASE_MS = 15_000;
 
-/** An open intent as the pass lists it, without its records. */
-interface OpenSealKey {
-  readonly day: string;
-  readonly batchId: string;
-  readonly leaseUntil: string;
-  readonly createdAt: string;
-  /** Held by a seal pass: the lock's holder may take it at once, as only a dead pass can have left it held. */
-  readonly heldByPass: boolean;
-}
-
-/** Whether a pass (holding the lock) may take an intent: nobody holds it, its holder's lease is over, or a (dead) pass held it. */
-const takeable = (key: OpenSealKey, now: Date) => key.heldByPass || Date.parse(key.leaseUntil) <= now.getTime();
-
 /** Intents a seal pass takes in one round (each up to ~300 KB), and rounds in one pass: a pass ends well within its lease. */
 const PASS_INTENTS = 200;
 const MAX_PASS_ROUNDS = 5;
-/** Takes (conditional updates) in flight at once. */
-const TAKE_CONCURRENCY = 16;
 /** Batch reads or writes of one pass in flight at once. */
 const REQUESTS_IN_FLIGHT = 4;
 
@@ -135,15 +121,15 @@ export const recordsOf = (stored: readonly StoredRecord[]): AuditRecord[] => sto
 
 /**
  * An accepted batch waiting for its seal (see the header): the records as they came (the first
- * of each event id, in order) and who holds it. Complete in itself, so whoever takes it over
- * can finish the batch without the delivery that brought it.
+ * of each event id, in order). Complete in itself, so whichever pass takes it can finish the
+ * batch without the delivery that brought it.
  */
 export interface SealIntent {
   readonly batchId: string;
   /** The arrival day: the partition it waits in and the day of the chains it goes to. */
   readonly day: string;
   readonly createdAt: string;
-  /** Until when its holder is sealing it; an accepted batch nobody holds yet has `createdAt`. */
+  /** Until when `appendBatch`, which seals its own intents, holds it; an accepted batch (no holder) has `createdAt`. */
   readonly leaseUntil: string;
   readonly records: readonly AuditRecord[];
 }
@@ -165,9 +151,10 @@ export interface AuditTrailStore {
   /** One record: `appendBatch` of one. */
   append(record: AuditRecord, now: Date, expiresAt?: number): Promise<AppendOutcome>;
   /**
-   * The seal pass: takes every accepted batch of yesterday and today that nobody holds (new
-   * ones, and those whose holder died: lease over), oldest first, one at a time; writes the
-   * records that are new, seals them as blocks and closes the intent. Returns how many it sealed.
+   * The seal pass: takes the open intents of yesterday and today (accepted batches, those a dead
+   * pass left, and those `appendBatch` held past its lease), up to 200 a round, writes the
+   * records that are new, seals them as blocks and closes the intents. One pass at a time: it
+   * waits while another holds the lock. Returns how many intents it sealed.
    */
   sealPending(now: Date): Promise<number>;
   get(eventId: string): Promise<StoredRecord | undefined>;
@@ -341,7 +328,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     const leaseUntil = new Date(now.getTime() + holdMs).toISOString();
     const intents = partsBySize(records, intentBytesOf, INTENT_BYTES).map((part): SealIntent => ({ batchId: randomUUID(), day, createdAt, leaseUntil, records: part }));
     await Promise.all(
-      intents.map((intent) => client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, intent.batchId), ...intent, records: JSON.stringify(intent.records), takes: holdMs > 0 ? 1 : 0, ...(holdMs > 0 ? { heldBy: 'writer' } : {}), ...ttl(expiresAt) } }))),
+      intents.map((intent) => client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, intent.batchId), ...intent, records: JSON.stringify(intent.records), ...(holdMs > 0 ? { heldBy: 'writer' } : {}), ...ttl(expiresAt) } }))),
     );
     return intents;
   }
@@ -400,71 +387,60 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     return outcomes;
   }
 
-  /**
-   * Takes an intent nobody holds (accepted, or its holder's lease over): renews the lease
-   * conditionally, so one taker wins, and reads the whole intent in the same request. Undefined
-   * when another holder is still within its lease or won the race.
-   */
-  async function take(key: OpenSealKey, now: Date): Promise<{ intent: SealIntent & { expiresAt?: number }; resumed: boolean } | undefined> {
-    if (!takeable(key, now)) return undefined;
-    let item: Record<string, unknown> | undefined;
-    const won = await conditionally(async () => {
-      const out = await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: intentKey(key.day, key.batchId),
-          UpdateExpression: 'SET leaseUntil = :next, heldBy = :pass, takes = if_not_exists(takes, :zero) + :one',
-          ConditionExpression: 'leaseUntil = :then',
-          ExpressionAttributeValues: { ':next': new Date(now.getTime() + SEAL_LEASE_MS).toISOString(), ':pass': 'pass', ':then': key.leaseUntil, ':zero': 0, ':one': 1 },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      item = out.Attributes;
-      return out;
-    });
-    if (!won || !item) return undefined;
-    // Taken before: a holder died part way, and may have sealed some of its blocks.
-    return { intent: toIntent(item), resumed: Number(item.takes) > 1 };
-  }
-
   async function openSeals(day: string): Promise<(SealIntent & { expiresAt?: number })[]> {
     const items = await queryAll(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)', ExpressionAttributeValues: { ':pk': `SEALS#${day}`, ':b': 'BATCH#' }, ConsistentRead: true });
     return items.map((item) => toIntent(item));
   }
 
-  /** The open intents of a day without their records (the pass reads each whole when it takes it), oldest first. */
-  async function openSealKeys(day: string): Promise<OpenSealKey[]> {
-    const items = await queryAll(client, {
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
-      ExpressionAttributeValues: { ':pk': `SEALS#${day}`, ':b': 'BATCH#' },
-      ProjectionExpression: 'batchId, leaseUntil, createdAt, heldBy',
-      ConsistentRead: true,
-    });
-    return items.map((i) => ({ day, batchId: String(i.batchId), leaseUntil: String(i.leaseUntil), createdAt: String(i.createdAt), heldByPass: i.heldBy === 'pass' })).sort((x, y) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : 0));
+  /**
+   * Up to `limit` open intents a pass may take, oldest day first, and whether more are open. An
+   * intent `appendBatch` holds waits for its lease; one it held past its lease (its caller died)
+   * may have sealed blocks already.
+   */
+  async function openIntents(days: readonly string[], now: Date, limit: number): Promise<{ intents: { intent: SealIntent & { expiresAt?: number }; heldByWriter: boolean }[]; more: boolean }> {
+    const intents: { intent: SealIntent & { expiresAt?: number }; heldByWriter: boolean }[] = [];
+    for (const day of days) {
+      for await (const page of queryPages(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)', ExpressionAttributeValues: { ':pk': `SEALS#${day}`, ':b': 'BATCH#' }, ConsistentRead: true })) {
+        for (const item of page) {
+          const heldByWriter = item.heldBy === 'writer';
+          if (heldByWriter && Date.parse(String(item.leaseUntil)) > now.getTime()) continue;
+          if (intents.length === limit) return { intents, more: true };
+          intents.push({ intent: toIntent(item), heldByWriter });
+        }
+      }
+    }
+    return { intents, more: false };
   }
 
   /**
-   * The pass's lock (`SEALS#PASS`), with a short lease its holder renews each round. Waits while
-   * another pass holds it (until it is released, or its lease lapses: its holder died), at most
-   * a lease and a bit; undefined if it stayed held (that pass seals what is open). Leases run on
-   * `now` plus the time waited, so a driven clock works as the wall clock does.
+   * The pass's lock (`SEALS#PASS`), with a short lease its holder renews each round, naming the
+   * intents the round seals. Waits while another pass holds it (until it is released, or its
+   * lease lapses: its holder died), at most a lease and a bit; undefined if it stayed held (that
+   * pass seals what is open). Taken from a dead holder, it tells which intents that pass was
+   * sealing (`orphaned`): they may have blocks sealed already. Leases run on `now` plus the time
+   * waited, so a driven clock works as the wall clock does.
    */
-  async function lockPass(now: Date): Promise<{ renew(): Promise<boolean>; release(): Promise<void> } | undefined> {
+  async function lockPass(now: Date): Promise<{ orphaned: ReadonlySet<string>; renew(batchIds: readonly string[]): Promise<boolean>; release(): Promise<void>; abandon(): Promise<void> } | undefined> {
     const holder = randomUUID();
     const started = performance.now();
     const at = () => new Date(now.getTime() + (performance.now() - started));
-    const claim = (condition: string, values: Record<string, unknown>) =>
-      conditionally(() =>
-        client.send(new PutCommand({ TableName: tableName, Item: { ...PASS_LOCK_KEY, holder, leaseUntil: new Date(at().getTime() + PASS_LOCK_LEASE_MS).toISOString() }, ConditionExpression: condition, ExpressionAttributeValues: values })),
-      );
+    let before: Record<string, unknown> | undefined;
+    let sealing: readonly string[] = [];
+    const claim = (condition: string, values: Record<string, unknown>, batchIds: readonly string[] = [], leaseMs = PASS_LOCK_LEASE_MS) =>
+      conditionally(async () => {
+        const item = { ...PASS_LOCK_KEY, holder, leaseUntil: new Date(at().getTime() + leaseMs).toISOString(), batchIds };
+        before = (await client.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: condition, ExpressionAttributeValues: values, ReturnValues: 'ALL_OLD' }))).Attributes;
+      });
     for (let waited = 0; !(await claim('attribute_not_exists(pk) OR leaseUntil <= :at', { ':at': at().toISOString() })); waited++) {
       if (performance.now() - started > PASS_LOCK_LEASE_MS + 1000) return undefined;
       await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** waited)));
     }
     return {
-      renew: () => claim('holder = :me', { ':me': holder }),
+      orphaned: new Set((before?.batchIds as string[] | undefined) ?? []),
+      renew: (batchIds) => ((sealing = batchIds), claim('holder = :me', { ':me': holder }, batchIds)),
       release: async () => void (await conditionally(() => client.send(new DeleteCommand({ TableName: tableName, Key: PASS_LOCK_KEY, ConditionExpression: 'holder = :me', ExpressionAttributeValues: { ':me': holder } })))),
+      // Failed part way: the lock lapses at once, still naming what the round was sealing, so the next pass resumes it.
+      abandon: async () => void (await claim('holder = :me', { ':me': holder }, sealing, 0)),
     };
   }
 
@@ -497,21 +473,22 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       // write its record, and the one overwritten would no longer match its block.
       const lock = await lockPass(now);
       if (!lock) return 0;
+      let sealed = 0;
       try {
-        let sealed = 0;
         // Rounds of up to PASS_INTENTS, so that a pass ends well within its lease; what arrives meanwhile waits for the next round.
         for (let round = 0; round < MAX_PASS_ROUNDS; round++) {
-          if (round > 0 && !(await lock.renew())) break;
-          const open = (await Promise.all([utcDayBefore(now, 1), utcDay(now)].map(openSealKeys))).flat().filter((key) => takeable(key, now));
-          const held = (await mapWithConcurrency(open.slice(0, PASS_INTENTS), TAKE_CONCURRENCY, (key) => take(key, now))).filter((t) => t !== undefined);
-          if (held.length > 0) await completeAll(held, now);
-          sealed += held.length;
-          if (open.length <= PASS_INTENTS) break;
+          const { intents, more } = await openIntents([utcDayBefore(now, 1), utcDay(now)], now, PASS_INTENTS);
+          if (intents.length === 0 || !(await lock.renew(intents.map((i) => i.intent.batchId)))) break;
+          await completeAll(intents.map(({ intent, heldByWriter }) => ({ intent, resumed: heldByWriter || lock.orphaned.has(intent.batchId) })), now);
+          sealed += intents.length;
+          if (!more) break;
         }
-        return sealed;
-      } finally {
-        await lock.release();
+      } catch (err) {
+        await lock.abandon();
+        throw err;
       }
+      await lock.release();
+      return sealed;
     },
 
     async get(eventId) {
