@@ -29,10 +29,14 @@ export async function startCli(dataDir: string): Promise<StartedCli> {
   return { child, eventBridgeUrl: url('EventBridge API'), dynamoDbUrl: url('DynamoDB API'), output: () => output };
 }
 
-/** Sends `signal` and waits for the process to exit; its exit code (null when killed by the signal). */
+/**
+ * Sends `signal` and waits for the process to end and its output to be read; its exit code
+ * (null when killed by the signal). 'close', not 'exit': 'exit' can come before the last
+ * output (the closing summary line) has been read from the pipe.
+ */
 export async function stopCli(started: StartedCli, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (started.child.exitCode !== null || started.child.signalCode !== null) return started.child.exitCode;
-  const exited = new Promise<number | null>((resolve) => started.child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => started.child.once('close', (code) => resolve(code)));
   started.child.kill(signal);
   return exited;
 }
@@ -62,7 +66,8 @@ export async function runCli(args: readonly string[], timeoutMs = 60_000): Promi
     output += String(c);
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': all output read.
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   clearTimeout(timer);
   return { code, output, stdout, stderr };
 }

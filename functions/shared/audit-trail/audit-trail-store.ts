@@ -387,14 +387,16 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     return outcomes;
   }
 
+  /** The query of a day's open intents (consistent: a pass must see what was accepted just before). */
+  const intentsOfDay = (day: string) => ({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)', ExpressionAttributeValues: { ':pk': `SEALS#${day}`, ':b': 'BATCH#' }, ConsistentRead: true });
+
   async function openSeals(day: string): Promise<(SealIntent & { expiresAt?: number })[]> {
-    const items = await queryAll(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)', ExpressionAttributeValues: { ':pk': `SEALS#${day}`, ':b': 'BATCH#' }, ConsistentRead: true });
-    return items.map((item) => toIntent(item));
+    return (await queryAll(client, intentsOfDay(day))).map((item) => toIntent(item));
   }
 
   /** Whether a day has any intent open (its first key only). */
   async function anyOpenIntent(day: string): Promise<boolean> {
-    const out = await client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)', ExpressionAttributeValues: { ':pk': `SEALS#${day}`, ':b': 'BATCH#' }, ProjectionExpression: 'sk', Limit: 1, ConsistentRead: true }));
+    const out = await client.send(new QueryCommand({ ...intentsOfDay(day), ProjectionExpression: 'sk', Limit: 1 }));
     return (out.Items?.length ?? 0) > 0;
   }
 
@@ -406,7 +408,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
   async function openIntents(days: readonly string[], now: Date, limit: number): Promise<{ intents: { intent: SealIntent & { expiresAt?: number }; heldByWriter: boolean }[]; more: boolean }> {
     const intents: { intent: SealIntent & { expiresAt?: number }; heldByWriter: boolean }[] = [];
     for (const day of days) {
-      for await (const page of queryPages(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)', ExpressionAttributeValues: { ':pk': `SEALS#${day}`, ':b': 'BATCH#' }, ConsistentRead: true })) {
+      for await (const page of queryPages(client, intentsOfDay(day))) {
         for (const item of page) {
           const heldByWriter = item.heldBy === 'writer';
           if (heldByWriter && Date.parse(String(item.leaseUntil)) > now.getTime()) continue;
