@@ -209,32 +209,28 @@ const batchRate = (auditOnly.baseline + fullTable.baseline) / 2;
 // The ERP side sends as in the saturating runs (`support/put-events-http.mjs`: its request
 // building is the ERP machine's work, not the pipeline's); a second series sends through the
 // SDK in this thread, to show what an in-process SDK publisher adds.
-const unloaded: number[] = [];
-const firstStart: number[] = [];
-/** Until nothing is left to do: the trail's seal pass after the handlers included. */
-const untilSealed: number[] = [];
-const unloadedSdk: number[] = [];
+/** 200 events, one at a time, each waited for until the bus is idle: per event, when all its handlers were done, when the first started, and when all was done. */
+async function oneAtATime(publish: () => Promise<string>) {
+  const series = { handlersDone: [] as number[], firstStart: [] as number[], idle: [] as number[] };
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now();
+    const id = await publish();
+    await runtime.bus.whenIdle();
+    series.idle.push(performance.now() - t);
+    series.handlersDone.push((doneAt.get(id) ?? NaN) - t);
+    series.firstStart.push((startedAt.get(id) ?? NaN) - t);
+  }
+  for (const xs of Object.values(series)) xs.sort((a, b) => a - b);
+  return series;
+}
 const lean = putEventsSender(runtime.eventBridgeUrl, 1);
 const oneEvent = putEventsBody(routineOperation('erp.bench'), 1);
 measuringUnloaded = true;
-for (let i = 0; i < 200; i++) {
-  const t = performance.now();
-  const out = (await lean.send(oneEvent)) as { Entries?: { EventId?: string }[] };
-  await runtime.bus.whenIdle();
-  untilSealed.push(performance.now() - t);
-  const id = out.Entries?.[0]?.EventId as string;
-  unloaded.push((doneAt.get(id) ?? NaN) - t);
-  firstStart.push((startedAt.get(id) ?? NaN) - t);
-}
+const { handlersDone: unloaded, firstStart, idle: untilSealed } = await oneAtATime(async () => ((await lean.send(oneEvent)) as { Entries?: { EventId?: string }[] }).Entries?.[0]?.EventId as string);
 measuringUnloaded = false;
 lean.close();
-for (let i = 0; i < 200; i++) {
-  const t = performance.now();
-  const out = await bus.send(new PutEventsCommand({ Entries: [routineOperation('erp.bench')] }));
-  await runtime.bus.whenIdle();
-  unloadedSdk.push((doneAt.get(out.Entries?.[0]?.EventId as string) ?? NaN) - t);
-}
-for (const xs of [unloaded, firstStart, untilSealed, unloadedSdk]) xs.sort((a, b) => a - b);
+const { handlersDone: unloadedSdk } = await oneAtATime(async () => (await bus.send(new PutEventsCommand({ Entries: [routineOperation('erp.bench')] }))).Entries?.[0]?.EventId as string);
+
 
 /**
  * A month-end burst: `burstEvents` ERP operations arrive at once (through the public door

@@ -419,6 +419,14 @@ export function scheduleIds<N extends FunctionName>(name: N): readonly ScheduleI
   return routingOf(name).scheduleIds as ScheduleIdOf<N>[];
 }
 
+/**
+ * Which of `ids` a scheduled event's rule ARN names: the rule's name ends with its schedule id
+ * (longest first: a schedule id may end with another one). Undefined when none.
+ */
+export function scheduleOfRule(ruleArn: string, ids: readonly string[]): string | undefined {
+  return [...ids].sort((a, b) => b.length - a.length).find((id) => ruleArn.endsWith(id));
+}
+
 /** Whether function `name` has rules on the default bus (AWS services' own events). */
 export function takesAwsEvents(name: FunctionName): boolean {
   return routingOf(name).takesAwsEvents;

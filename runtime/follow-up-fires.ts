@@ -10,6 +10,7 @@
  * while one runs, a delivery that ends gets one fire after it. Under load one run serves many
  * deliveries — for the seal pass, one pass seals everything accepted meanwhile.
  */
+import { scheduleOfRule } from '../infra/function-routes.ts';
 import type { RoutedFunction } from '../infra/routes.ts';
 import type { Target } from './event-bus.ts';
 import type { BusEvent } from './put-events.ts';
@@ -58,8 +59,7 @@ export function withFollowUpFires(routes: readonly RoutedFunction[], targets: Re
       ...inner,
       invoke: async (event) => {
         if (isScheduleFire(event)) {
-          // The rule's ARN ends with the schedule id (longest first: an id may end with another).
-          const started = [...ids].sort((a, b) => b.length - a.length).find((id) => event.resources[0]?.endsWith(id));
+          const started = scheduleOfRule(event.resources[0] ?? '', ids);
           if (started === undefined) return inner.invoke(event);
           waiting.delete(started);
           running.add(started);

@@ -18,7 +18,7 @@ import { stateDocumentClient } from '../shared/aws-clients.ts';
 import { eventOfRecord, isSqsBatch, type SQSBatchResponse, type SQSEvent } from '../shared/batch-handler.ts';
 import { processClock } from '../shared/clock.ts';
 import { readFunctionConfig } from '../shared/config.ts';
-import { eventBridgeHandler, firedSchedule, type HandlerTools, type IncomingEvent } from '../shared/event-handler.ts';
+import { eventBridgeHandler, firedSchedule, isScheduledEvent, type HandlerTools, type IncomingEvent } from '../shared/event-handler.ts';
 
 const config = readFunctionConfig();
 const trail = dynamoAuditTrailStore(stateDocumentClient(), config.stateTableName);
@@ -43,8 +43,8 @@ const batched = eventBridgeHandler('log-archiving', async (batch: SQSEvent & Inc
 
 /** The pipeline's own seal pass: EventBridge's scheduled event for this function (no ERP may send as `aws.events`). */
 function isSealPass(event: IncomingEvent): boolean {
-  const e = event as Partial<EventEnvelope>;
-  return e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event' && Array.isArray(e.resources) && firedSchedule(e as EventEnvelope, 'log-archiving') === 'audit-seal-pending';
+  const e = event as EventEnvelope;
+  return isScheduledEvent(e) && Array.isArray(e.resources) && firedSchedule(e, 'log-archiving') === 'audit-seal-pending';
 }
 
 const single = eventBridgeHandler('log-archiving', async (event: IncomingEvent, tools) => {

@@ -15,7 +15,7 @@ import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
 import { InvalidEventError } from '../../schemas/errors.ts';
 import { validateDetail, type DetailOf, type DetailTypeName } from '../../schemas/registry.ts';
 import { functionPolicy, type Policy } from '../../schemas/policy-loader.ts';
-import { isBatched, routedDetailTypes, scheduleIds, takesAwsEvents, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf, type TakesAwsEvents } from '../../infra/function-routes.ts';
+import { isBatched, routedDetailTypes, scheduleIds, scheduleOfRule, takesAwsEvents, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf, type TakesAwsEvents } from '../../infra/function-routes.ts';
 import { eachRecord, isSqsBatch, type IncomingEvent } from './batch-handler.ts';
 import { processClock, type Clock } from './clock.ts';
 import { withResolutionsHeld } from './findings/lifecycle.ts';
@@ -176,8 +176,7 @@ export const isScheduledEvent = (envelope: EventEnvelope) => envelope.source ===
 export function firedSchedule<N extends FunctionName>(envelope: EventEnvelope, functionName: N): ScheduleIdOf<N> {
   const rule = envelope.resources[0] ?? '';
   const ids: readonly string[] = scheduleIds(functionName);
-  // Longest first: a schedule id may end with another one.
-  const fired = [...ids].sort((a, b) => b.length - a.length).find((id) => rule.endsWith(id)) as ScheduleIdOf<N> | undefined;
+  const fired = scheduleOfRule(rule, ids) as ScheduleIdOf<N> | undefined;
   if (fired === undefined) {
     throw new InvalidEventError(`scheduled event from rule "${rule}" names none of ${functionName}'s schedules (${ids.join(', ')}); the rule's name must end with its schedule id`);
   }

@@ -220,30 +220,25 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
 
   /** BatchGetItem, 100 keys a request (a few in flight), unprocessed keys retried. */
   async function batchGet(keys: readonly { pk: string; sk: string }[]): Promise<Record<string, unknown>[]> {
-    const pages = await mapWithConcurrency(chunks(keys, READ_BATCH), REQUESTS_IN_FLIGHT, async (chunk) => {
-      const items: Record<string, unknown>[] = [];
-      let pending: { pk: string; sk: string }[] | undefined = chunk;
-      for (let round = 0; pending && pending.length > 0; round++) {
-        if (round > 0) await pause(round);
+    const items: Record<string, unknown>[] = [];
+    await mapWithConcurrency(chunks(keys, READ_BATCH), REQUESTS_IN_FLIGHT, (chunk) =>
+      untilProcessed(chunk, async (pending) => {
         const out: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }));
         items.push(...((out.Responses?.[tableName] ?? []) as Record<string, unknown>[]));
-        pending = out.UnprocessedKeys?.[tableName]?.Keys as { pk: string; sk: string }[] | undefined;
-      }
-      return items;
-    });
-    return pages.flat();
+        return out.UnprocessedKeys?.[tableName]?.Keys as typeof pending | undefined;
+      }),
+    );
+    return items;
   }
 
   /** BatchWriteItem, 25 requests a call (a few calls in flight), unprocessed ones retried. */
   async function batchWrite(requests: readonly Record<string, unknown>[]): Promise<void> {
-    await mapWithConcurrency(chunks(requests, WRITE_BATCH), REQUESTS_IN_FLIGHT, async (chunk) => {
-      let pending: Record<string, unknown>[] | undefined = chunk;
-      for (let round = 0; pending && pending.length > 0; round++) {
-        if (round > 0) await pause(round);
+    await mapWithConcurrency(chunks(requests, WRITE_BATCH), REQUESTS_IN_FLIGHT, (chunk) =>
+      untilProcessed(chunk, async (pending) => {
         const out: BatchWriteCommandOutput = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
-        pending = out.UnprocessedItems?.[tableName] as typeof pending;
-      }
-    });
+        return out.UnprocessedItems?.[tableName] as typeof pending | undefined;
+      }),
+    );
   }
   const batchPut = (items: readonly Record<string, unknown>[]) => batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
   const batchDelete = (keys: readonly { pk: string; sk: string }[]) => batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
@@ -555,6 +550,15 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
 }
 
 const pause = (round: number) => new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round)));
+
+/** Sends `chunk`, then what DynamoDB left unprocessed (backing off), until nothing is left. */
+async function untilProcessed<T>(chunk: T[], send: (pending: T[]) => Promise<T[] | undefined>): Promise<void> {
+  let pending: T[] | undefined = chunk;
+  for (let round = 0; pending && pending.length > 0; round++) {
+    if (round > 0) await pause(round);
+    pending = await send(pending);
+  }
+}
 
 interface StoredBlock {
   pk: string;
