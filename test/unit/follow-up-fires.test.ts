@@ -132,3 +132,61 @@ describe('follow-up fires, one run at a time', () => {
     expect(fired).toHaveLength(2);
   });
 });
+
+describe('follow-up fires wait for the other deliveries running', () => {
+  /** A target whose deliveries end when the test says. */
+  function held(name: string) {
+    const releases: (() => void)[] = [];
+    const target: Target = {
+      name,
+      invoke: () => new Promise<void>((resolve) => releases.push(resolve)),
+      batch: { size: 10 },
+      invokeBatch: () => new Promise<readonly string[]>((resolve) => releases.push(() => resolve([]))),
+    };
+    return { target, releaseAll: () => releases.splice(0).forEach((r) => r()) };
+  }
+  const quickTrail: Target = { name: 'trail', invoke: async () => undefined, batch: { size: 10 }, invokeBatch: async () => [] };
+
+  it('a delivery that ends while another function\'s runs fires once that one ends, not before', async () => {
+    const other = held('other');
+    const fired: string[] = [];
+    const { targets } = withFollowUpFires(routes, new Map([['trail', quickTrail], ['other', other.target]]), (_fn, id) => void fired.push(id));
+    const running = targets.get('other')?.invokeBatch?.([event('x', 'x')]);
+    await targets.get('trail')?.invokeBatch?.([event('a')]);
+    expect(fired).toEqual([]);
+    other.releaseAll();
+    await running;
+    expect(fired).toEqual(['trail-seal']);
+  });
+
+  it('waits at most maxDeferMs while deliveries keep running', async () => {
+    const other = held('other');
+    const fired: string[] = [];
+    const { targets } = withFollowUpFires(routes, new Map([['trail', quickTrail], ['other', other.target]]), (_fn, id) => void fired.push(id), { maxDeferMs: 20 });
+    const running = targets.get('other')?.invoke(event('x', 'x'));
+    await targets.get('trail')?.invokeBatch?.([event('a')]);
+    expect(fired).toEqual([]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(fired).toEqual(['trail-seal']);
+    other.releaseAll();
+    await running;
+    // Nothing requested since: the end of the other delivery fires nothing more.
+    expect(fired).toEqual(['trail-seal']);
+  });
+
+  it('a follow-up fire running does not hold back the next one', async () => {
+    const fired: BusEvent[] = [];
+    let targets: Map<string, Target>;
+    const slow = held('trail');
+    const trail: Target = { ...quickTrail, invoke: (e) => (e.source === 'aws.events' ? slow.target.invoke(e) : Promise.resolve()) };
+    ({ targets } = withFollowUpFires(routes, new Map([['trail', trail]]), (_fn, id) => void fired.push(fireOf(id, fired.length + 1))));
+    await targets.get('trail')?.invokeBatch?.([event('a')]);
+    const pass = targets.get('trail')?.invoke(fired[0] as BusEvent);
+    // A delivery ends while the pass runs: the pass is not a delivery it waits for; one fire follows the pass.
+    await targets.get('trail')?.invokeBatch?.([event('b')]);
+    expect(fired).toHaveLength(1);
+    slow.releaseAll();
+    await pass;
+    expect(fired).toHaveLength(2);
+  });
+});
