@@ -6,6 +6,7 @@
  * permission-state.ts, permission-report.ts); this file reads, decides and writes in order,
  * each write idempotent, so a redelivery resumes where a crash stopped.
  */
+import { processClock } from '../shared/clock.ts';
 import { operationAudited } from '../../schemas/details/audit.ts';
 import { erpOperationKey, oncePerOperation } from '../../schemas/erp-identity.ts';
 import { recordOperationKey } from '../shared/audit-trail/resends.ts';
@@ -316,12 +317,15 @@ async function revokeExpiredGrant(deps: GovernanceDeps, due: DueGrant, now: Date
 /**
  * 2.4: delivery is unordered, so the grantee's first operations may be handled before the grant
  * itself. Once the grant is stored (later operations see its window), the trail is read for
- * the grantee's operations since the grant started — normally seconds of one day — and tags them.
+ * the grantee's operations since the grant started — normally seconds of one day — and tags them,
+ * those still waiting for their seal too (delivered a moment ago, sealed by the next pass).
  */
 async function tagEarlierOperations(deps: GovernanceDeps, grant: Grant): Promise<void> {
   if (!deps.trail) return;
   const retentionEnd = retentionExpiry(grant.startsAt, deps.policy.audit.retention.days);
-  for (const record of await deps.trail.recordsOccurredBetween(grant.startsAt, grant.grantExpiresAt)) {
+  // Those still waiting for their seal too: where they wait depends on when they arrived (the
+  // processing clock), not on when the operations happened.
+  for (const record of await deps.trail.recordsOccurredBetween(grant.startsAt, grant.grantExpiresAt, { unsealedAsOf: processClock.now() })) {
     if (!record.valid || record.detailType !== 'Operation Audited' || record.actor !== grant.account) continue;
     // Valid when recorded: the contract types the original detail.
     const parsed = operationAudited().safeParse((JSON.parse(record.originalEvent) as { detail?: unknown }).detail);

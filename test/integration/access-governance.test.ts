@@ -128,6 +128,17 @@ describe('temporary grants (guide 2.4)', () => {
     expect(JSON.parse(search.output)).toMatchObject([{ eventId: early, grant: { grantId: 'G-late', attribution: 'window' } }]);
   });
 
+  it('tags an operation delivered with its grant, handled first, while its trail record still waits for its seal', async () => {
+    // One delivery: the trail accepts both as one batch and seals it after the deliveries end, so
+    // when access governance reaches the grant, the operation is in an open seal intent only.
+    const [early] = await put([
+      entry('Operation Audited', { actor: 'u203', action: 'export', target: 'ledger-2026', module: 'finance' }, at(DAY + 6 * MIN)),
+      entry('Temporary Grant Issued', { grantId: 'G-same', grantee: 'u203', person: 'E-203', permissions: ['ledger.export'], reason: 'audit', approver: 'audit.mgr', startsAt: at(DAY).toISOString(), expiresAt: at(2 * DAY).toISOString() }, at(DAY)),
+    ]);
+    const search = await captureStdout(() => runAuditCommand(['search', '--grant', 'G-same', '--json', '--endpoint', runtime.dynamoDbUrl, '--from', at(0).toISOString().slice(0, 10), '--to', at(3 * DAY).toISOString().slice(0, 10)]));
+    expect(JSON.parse(search.output)).toMatchObject([{ eventId: early, grant: { grantId: 'G-same', attribution: 'window' } }]);
+  });
+
   it('a grant approved by its grantee is a finding', async () => {
     await put([entry('Temporary Grant Issued', { grantId: 'G-self', grantee: 'u201', person: 'E-201', permissions: ['ledger.read'], reason: 'self', approver: 'u201', expiresAt: at(DAY).toISOString() }, at(0))]);
     expect((await raised('u201', '2.4')).map((f) => f.detail.title)).toEqual(['Temporary grant approved by its grantee']);

@@ -464,4 +464,18 @@ describe('audit trail store', () => {
     expect(await ids('2026-11-29T04:00:00.001Z', '2026-11-29T05:00:00Z')).toEqual(['evt-5', 'evt-half']);
     expect(await ids('2026-11-29T09:00:00Z', '2026-11-30T01:00:00Z')).toEqual(['evt-9', 'evt-next-day']);
   });
+
+  it('reads, when asked, the records still waiting for their seal too: a sealed record wins over an intent, an older intent over a newer one', async () => {
+    const { store } = await freshStore();
+    await store.append(record(1), now);
+    // Accepted, not sealed: the pass has not run yet.
+    await store.accept([record(1, { action: 'resent' }), record(2), record(3, { occurredAt: '2026-11-29T23:59:59Z' })], now);
+    await store.accept([record(2, { action: 'later copy' }), record(4, { occurredAt: '2026-11-30T00:00:01Z' })], new Date(now.getTime() + 1000));
+    const between = async (unsealed: boolean) => (await store.recordsOccurredBetween('2026-11-29T00:00:00Z', '2026-11-29T23:59:59Z', unsealed ? { unsealedAsOf: new Date('2026-11-30T08:00:00Z') } : {})).map((r) => `${r.eventId}:${r.action}`).sort();
+    expect(await between(false)).toEqual(['evt-1:update']);
+    expect(await between(true)).toEqual(['evt-1:update', 'evt-2:update', 'evt-3:delete']);
+    await store.sealPending(new Date(now.getTime() + 2000));
+    expect(await between(false)).toEqual(['evt-1:update', 'evt-2:update', 'evt-3:delete']);
+    expect(await between(true)).toEqual(['evt-1:update', 'evt-2:update', 'evt-3:delete']);
+  });
 });

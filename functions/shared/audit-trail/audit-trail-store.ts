@@ -173,8 +173,15 @@ export interface AuditTrailStore {
    * that wants the records alone takes `recordsOf` of them.
    */
   storedRecordsOccurredOn(day: string): Promise<StoredRecord[]>;
-  /** Records whose operation happened in [from, to] (ISO times), read by time range from the by-day index. */
-  recordsOccurredBetween(from: string, to: string): Promise<AuditRecord[]>;
+  /**
+   * Records whose operation happened in [from, to] (ISO times), read by time range from the
+   * by-day index. With `unsealedAsOf`, also those still waiting in the open intents a seal pass
+   * at that time takes (accepted yesterday or today, not sealed yet), for a reader that must not
+   * miss an event delivered a moment before (2.4's tagging of a grant's earlier operations); a
+   * sealed record wins over an intent's, an older intent over a newer one, as the pass decides.
+   * Evidence reads sealed records only.
+   */
+  recordsOccurredBetween(from: string, to: string, options?: { unsealedAsOf?: Date }): Promise<AuditRecord[]>;
 }
 
 /** The chain a batch's records of one source go to: per source and arrival day, sharded by the first event id. */
@@ -186,6 +193,8 @@ export function chainIdFor(record: Pick<AuditRecord, 'source' | 'eventId'>, arri
 const seqKey = (seq: number) => `BLOCK#${String(seq).padStart(12, '0')}`;
 const recordKey = (eventId: string) => ({ pk: `AUDIT#${eventId}`, sk: 'RECORD' });
 const intentKey = (day: string, batchId: string) => ({ pk: `SEALS#${day}`, sk: `BATCH#${batchId}` });
+/** The arrival days whose open intents a seal pass at `now` takes: yesterday's and today's. */
+const sealPassDays = (now: Date) => [utcDayBefore(now, 1), utcDay(now)];
 /** The seal pass's lock: one pass at a time (`sealPending`). */
 const PASS_LOCK_KEY = { pk: 'SEALS#PASS', sk: 'LOCK' };
 
@@ -472,7 +481,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     },
 
     async sealPending(now) {
-      const days = [utcDayBefore(now, 1), utcDay(now)];
+      const days = sealPassDays(now);
       // Most passes (one follows every delivery locally) find nothing open: two small reads, no lock.
       if (!(await Promise.all(days.map(anyOpenIntent))).some(Boolean)) return 0;
       // One pass at a time: two passes sealing two intents that bring the same event would both
@@ -525,8 +534,12 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       return (await queryIndex(`AUDITDAY#${day}`)).map((item) => toStoredRecord(item as unknown as StoredRecordItem));
     },
 
-    async recordsOccurredBetween(from, to) {
+    async recordsOccurredBetween(from, to, options = {}) {
       const [start, end] = [Date.parse(from), Date.parse(to)];
+      const inRange = (record: AuditRecord) => {
+        const at = Date.parse(record.occurredAt);
+        return at >= start && at <= end;
+      };
       const records: AuditRecord[] = [];
       for (const day of utcDaysBetween(from, to)) {
         // The key starts with the event's own time text (with or without milliseconds): bound by the second, then filter exactly.
@@ -539,9 +552,17 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
         });
         for (const item of items) {
           const record = (item as unknown as StoredRecordItem).record;
-          const at = Date.parse(record.occurredAt);
-          if (at >= start && at <= end) records.push(record);
+          if (inRange(record)) records.push(record);
         }
+      }
+      if (!options.unsealedAsOf) return records;
+      // An intent waits under its arrival day; a pass takes yesterday's and today's. Oldest first.
+      const seen = new Set(records.map((r) => r.eventId));
+      const intents = (await Promise.all(sealPassDays(options.unsealedAsOf).map(openSeals))).flat().sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.batchId.localeCompare(b.batchId));
+      for (const record of intents.flatMap((intent) => intent.records)) {
+        if (seen.has(record.eventId) || !inRange(record)) continue;
+        seen.add(record.eventId);
+        records.push(record);
       }
       return records;
     },
@@ -682,6 +703,7 @@ export function memoryAuditTrailStore(): AuditTrailStore {
     async storedRecordsOccurredOn(day) {
       return copy(occurredOn(day));
     },
+    // Sealed as accepted: nothing waits unsealed.
     async recordsOccurredBetween(from, to) {
       const [start, end] = [Date.parse(from), Date.parse(to)];
       return copy(
