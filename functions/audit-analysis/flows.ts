@@ -92,8 +92,12 @@ export async function settleOperation(ports: HighRiskPorts, operationKey: string
 // ---------------------------------------------------------------------------------------
 // 6.3, 6.4, 3.3 Behaviour analysis of the closed hours
 
-/** An hour's events reach the trail a little after it closes (bus delivery, retries): wait this long. */
-export const SETTLE_MS = 5 * MINUTE_MS;
+/**
+ * An hour's events reach the sealed trail a little after it closes: the bus's delivery and
+ * retries, then the seal pass that follows (every 5 minutes on AWS, `audit-seal-pending`); the
+ * analysis reads sealed records, so it waits this long.
+ */
+export const SETTLE_MS = 10 * MINUTE_MS;
 /** After downtime, catch up at most this many hours; older ones are left to an on-demand run. */
 export const MAX_CATCH_UP_HOURS = 24;
 /** Stored hour counts outlive the baseline by this margin (a run near an hour's edge still finds them). */
