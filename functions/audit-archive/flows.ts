@@ -47,7 +47,10 @@ export async function archiveAuditDays(ports: ArchivePorts, today: Date, now: Da
   const { trail, archive } = ports;
   const archived = new Set((await archive.list(`${AUDIT_MANIFESTS_PREFIX}/`)).map(manifestDay));
   const results: ArchivedDay[] = [];
-  for (const day of daysToArchive(today, ARCHIVE_LOOKBACK_DAYS, archived)) {
+  const days = daysToArchive(today, ARCHIVE_LOOKBACK_DAYS, archived);
+  // What a day accepted goes into its archive: a batch still waiting for its seal is sealed first.
+  if (days.length > 0) await trail.sealPending(now, { lookBackDays: ARCHIVE_LOOKBACK_DAYS });
+  for (const day of days) {
     const chains = [];
     const broken: BrokenLink[] = [];
     const open = new Set((await trail.openSeals(day)).map((i) => i.batchId));
@@ -85,7 +88,7 @@ export async function anchorHeads(trail: AuditTrailStore, archive: ArchiveStore,
 }
 
 export interface AnchorRun {
-  /** Batches the sweep found unsealed and sealed (a seal pass missed, or their holder died). */
+  /** Batches the sweep found unsealed and sealed (a seal pass missed, or their holder died), of the last `ARCHIVE_LOOKBACK_DAYS` days. */
   readonly sealedBatches: number;
   readonly anchors: HeadAnchor[];
   /** Chains of yesterday and today found broken now (each a critical 6.1 finding). */
@@ -103,7 +106,8 @@ export interface AnchorRun {
  */
 export async function sealCheckAndAnchor(ports: ArchivePorts, now: Date): Promise<AnchorRun> {
   const { trail } = ports;
-  const sealedBatches = await trail.sealPending(now);
+  // As far back as a day may still be archived: nothing accepted stays out of its day's archive.
+  const sealedBatches = await trail.sealPending(now, { lookBackDays: ARCHIVE_LOOKBACK_DAYS });
   const anchored = anchoredHeadsFrom(ports.archive);
   const broken: BrokenLink[] = [];
   for (const day of [utcDayBefore(now, 1), utcDay(now)]) {

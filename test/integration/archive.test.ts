@@ -116,6 +116,30 @@ describe('archive run', () => {
     await dynamo.close();
   });
 
+  it('seals first what a day accepted and never sealed (the machine off since a crash), so the day\'s archive has it', async () => {
+    const dynamo = await startDynamoServer({ host: '127.0.0.1', port: 0 });
+    const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials });
+    await ensureStateTable(client, stateTable);
+    const trail = dynamoAuditTrailStore(DynamoDBDocumentClient.from(client), stateTable.name);
+    const arrival = new Date('2026-11-20T12:00:00Z');
+    const rec = (i: number): AuditRecord => ({
+      eventId: `o${i}`, source: 'erp.sap', detailType: 'Login', occurredAt: '2026-11-20T11:00:00Z', recordedAt: arrival.toISOString(),
+      actor: 'u1', action: 'Login', target: null, module: null, deviceId: null, recordCount: null, valid: true, invalidReason: null, originalEvent: '{}',
+    });
+    await trail.append(rec(0), arrival);
+    // Accepted, then nothing: no pass ran before the machine went off.
+    await trail.accept([rec(1), rec(2)], arrival);
+    const today = new Date('2026-11-29T00:30:00Z');
+    // A frequent pass looks at yesterday and today only.
+    expect(await trail.sealPending(today)).toBe(0);
+    const archive = folderArchiveStore(join(dir, 'late-seal'));
+    const ports = archivePorts(trail, archive);
+    expect((await archiveAuditDays(ports, today, today)).find((r) => r.day === '2026-11-20')).toMatchObject({ records: 3, broken: [] });
+    expect(await trail.openSeals('2026-11-20')).toEqual([]);
+    client.destroy();
+    await dynamo.close();
+  });
+
   it('verifies each chain as it archives: a tampered chain is archived as found, flagged in the manifest, and becomes a 6.1 finding', async () => {
     const dynamo = await startDynamoServer({ host: '127.0.0.1', port: 0 });
     const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials });

@@ -465,6 +465,18 @@ describe('audit trail store', () => {
     expect(await ids('2026-11-29T09:00:00Z', '2026-11-30T01:00:00Z')).toEqual(['evt-9', 'evt-next-day']);
   });
 
+  it('a pass takes yesterday\'s and today\'s intents; a sweep reaches further back and seals an old one into its own day', async () => {
+    const { store } = await freshStore();
+    const fiveDaysAgo = new Date(now.getTime() - 5 * 86_400_000);
+    await store.accept([record(1)], fiveDaysAgo);
+    await store.accept([record(2)], now);
+    expect(await store.sealPending(now)).toBe(1);
+    expect(await store.sealPending(now, { lookBackDays: 4 })).toBe(0);
+    expect(await store.sealPending(now, { lookBackDays: 14 })).toBe(1);
+    expect((await store.get('evt-1'))?.chainId).toBe(chainIdFor(record(1), fiveDaysAgo));
+    expect(await verifyTrail(store, '2026-11-24', '2026-11-29')).toMatchObject({ broken: [] });
+  });
+
   it('reads, when asked, the records still waiting for their seal too: a sealed record wins over an intent, an older intent over a newer one', async () => {
     const { store } = await freshStore();
     await store.append(record(1), now);

@@ -154,9 +154,11 @@ export interface AuditTrailStore {
    * The seal pass: takes the open intents of yesterday and today (accepted batches, those a dead
    * pass left, and those `appendBatch` held past its lease), up to 200 a round, writes the
    * records that are new, seals them as blocks and closes the intents. One pass at a time: it
-   * waits while another holds the lock. Returns how many intents it sealed.
+   * waits while another holds the lock. Returns how many intents it sealed. `lookBackDays`
+   * (default 1: yesterday) reaches further back, for the sweeps: an intent left open longer (every
+   * pass failing, or the machine off since the crash that left it) is sealed into its own day.
    */
-  sealPending(now: Date): Promise<number>;
+  sealPending(now: Date, options?: { lookBackDays?: number }): Promise<number>;
   get(eventId: string): Promise<StoredRecord | undefined>;
   /** The records the table holds for these event ids. */
   readRecords(eventIds: readonly string[]): Promise<Map<string, StoredRecord>>;
@@ -193,8 +195,11 @@ export function chainIdFor(record: Pick<AuditRecord, 'source' | 'eventId'>, arri
 const seqKey = (seq: number) => `BLOCK#${String(seq).padStart(12, '0')}`;
 const recordKey = (eventId: string) => ({ pk: `AUDIT#${eventId}`, sk: 'RECORD' });
 const intentKey = (day: string, batchId: string) => ({ pk: `SEALS#${day}`, sk: `BATCH#${batchId}` });
-/** The arrival days whose open intents a seal pass at `now` takes: yesterday's and today's. */
-const sealPassDays = (now: Date) => [utcDayBefore(now, 1), utcDay(now)];
+/** The arrival days whose open intents a seal pass at `now` takes, oldest first: by default yesterday's and today's. */
+function sealPassDays(now: Date, lookBackDays = 1): string[] {
+  const back = Math.max(1, Math.floor(lookBackDays));
+  return Array.from({ length: back + 1 }, (_, i) => utcDayBefore(now, back - i));
+}
 /** The seal pass's lock: one pass at a time (`sealPending`). */
 const PASS_LOCK_KEY = { pk: 'SEALS#PASS', sk: 'LOCK' };
 
@@ -480,8 +485,8 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       return (await store.appendBatch([record], now, expiresAt))[0] as AppendOutcome;
     },
 
-    async sealPending(now) {
-      const days = sealPassDays(now);
+    async sealPending(now, options = {}) {
+      const days = sealPassDays(now, options.lookBackDays);
       // Most passes (one follows every delivery locally) find nothing open: two small reads, no lock.
       if (!(await Promise.all(days.map(anyOpenIntent))).some(Boolean)) return 0;
       // One pass at a time: two passes sealing two intents that bring the same event would both
