@@ -178,6 +178,15 @@ describe('audit trail store', () => {
     expect(await verifyTrail(store, day, day)).toMatchObject({ records: 20, broken: [] });
   });
 
+  it('takes round after round while more intents are open: a backlog larger than a round is sealed by one pass', async () => {
+    const { store } = await freshStore();
+    // 230 batches accepted while no pass ran (a round takes 200).
+    for (let b = 0; b < 230; b += 10) await Promise.all(Array.from({ length: 10 }, (_, k) => store.accept([record(5000 + b + k)], now)));
+    expect(await store.sealPending(now)).toBe(230);
+    expect(await store.openSeals(day)).toEqual([]);
+    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 230, broken: [] });
+  });
+
   it('seals a pass larger than one item as several blocks of the chain', async () => {
     const { store } = await freshStore();
     // 30 batches of 100 from one source, accepted while no pass ran: one pass, 3,000 entries with long ids, more than one block of a chain holds.

@@ -64,9 +64,14 @@ const INTENT_BYTES = 300_000;
 /** How long the seal pass's lock holds without renewal (each round renews it): a pass that died frees it this soon. */
 const PASS_LOCK_LEASE_MS = 15_000;
 
-/** Intents a seal pass takes in one round (each up to ~300 KB), and rounds in one pass: a pass ends well within its lease. */
+/** Intents a seal pass takes in one round (each up to ~300 KB): a round ends well within the lock's lease, which each round renews. */
 const PASS_INTENTS = 200;
-const MAX_PASS_ROUNDS = 5;
+/**
+ * How long a pass goes on taking rounds while more intents are open: it keeps up with a backlog
+ * (a month-end burst on AWS, where the pass runs every 5 minutes) and still ends well within its
+ * function's 60-second timeout, a round being a few seconds at most.
+ */
+const PASS_BUDGET_MS = 20_000;
 /** Batch reads or writes of one pass in flight at once. */
 const REQUESTS_IN_FLIGHT = 4;
 
@@ -495,13 +500,14 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       if (!lock) return 0;
       let sealed = 0;
       try {
-        // Rounds of up to PASS_INTENTS, so that a pass ends well within its lease; what arrives meanwhile waits for the next round.
-        for (let round = 0; round < MAX_PASS_ROUNDS; round++) {
-          const { intents, more } = await openIntents(days, now, PASS_INTENTS);
-          if (intents.length === 0 || !(await lock.renew(intents.map((i) => i.intent.batchId)))) break;
-          await completeAll(intents.map(({ intent, heldByWriter }) => ({ intent, resumed: heldByWriter || lock.orphaned.has(intent.batchId) })), now);
-          sealed += intents.length;
-          if (!more) break;
+        // Rounds of up to PASS_INTENTS, each within the lock's lease, while more are open and the budget lasts.
+        const started = performance.now();
+        for (let more = true; more && performance.now() - started < PASS_BUDGET_MS; ) {
+          const round = await openIntents(days, now, PASS_INTENTS);
+          if (round.intents.length === 0 || !(await lock.renew(round.intents.map((i) => i.intent.batchId)))) break;
+          await completeAll(round.intents.map(({ intent, heldByWriter }) => ({ intent, resumed: heldByWriter || lock.orphaned.has(intent.batchId) })), now);
+          sealed += round.intents.length;
+          more = round.more;
         }
       } catch (err) {
         await lock.abandon();
