@@ -78,17 +78,26 @@ describe.each(stores)('%s archive store', (_name, make) => {
   });
 });
 
+/** A login recorded an hour before its arrival. */
+const loginRecord = (eventId: string, source: string, arrival: Date): AuditRecord => ({
+  eventId, source, detailType: 'Login', occurredAt: new Date(arrival.getTime() - 3_600_000).toISOString().replace('.000Z', 'Z'), recordedAt: arrival.toISOString(),
+  actor: 'u1', action: 'Login', target: null, module: null, deviceId: null, recordCount: null, valid: true, invalidReason: null, originalEvent: '{}',
+});
+
+/** The trail on a fresh dynalite; `close` stops both. */
+async function dynaliteTrail() {
+  const dynamo = await startDynamoServer({ host: '127.0.0.1', port: 0 });
+  const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials });
+  await ensureStateTable(client, stateTable);
+  const trail = dynamoAuditTrailStore(DynamoDBDocumentClient.from(client), stateTable.name);
+  return { trail, close: async () => (client.destroy(), await dynamo.close()) };
+}
+
 describe('archive run', () => {
   it('archives each closed day once, batches by source, with digests that verify', async () => {
-    const dynamo = await startDynamoServer({ host: '127.0.0.1', port: 0 });
-    const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials });
-    await ensureStateTable(client, stateTable);
-    const trail = dynamoAuditTrailStore(DynamoDBDocumentClient.from(client), stateTable.name);
+    const { trail, close } = await dynaliteTrail();
     const arrival = new Date('2026-11-28T12:00:00Z');
-    const rec = (i: number, source: string): AuditRecord => ({
-      eventId: `e${i}`, source, detailType: 'Login', occurredAt: '2026-11-28T11:00:00Z', recordedAt: arrival.toISOString(),
-      actor: 'u1', action: 'Login', target: null, module: null, deviceId: null, recordCount: null, valid: true, invalidReason: null, originalEvent: '{}',
-    });
+    const rec = (i: number, source: string): AuditRecord => loginRecord(`e${i}`, source, arrival);
     for (let i = 0; i < 30; i++) await trail.append(rec(i, i % 3 ? 'erp.sap' : 'erp.odoo'), arrival);
 
     const archive = s3ArchiveStore(s3, 'audit-archive-run');
@@ -112,20 +121,13 @@ describe('archive run', () => {
       expect(lines[0]).toMatchObject({ chain_id: batch.chainId, seq: 1, source: batch.source });
       expect(verifyBatchDigest(new Uint8Array([...body, 0]), batch.sha256)).toBe(false);
     }
-    client.destroy();
-    await dynamo.close();
+    await close();
   });
 
   it('seals first what a day accepted and never sealed (the machine off since a crash), so the day\'s archive has it', async () => {
-    const dynamo = await startDynamoServer({ host: '127.0.0.1', port: 0 });
-    const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials });
-    await ensureStateTable(client, stateTable);
-    const trail = dynamoAuditTrailStore(DynamoDBDocumentClient.from(client), stateTable.name);
+    const { trail, close } = await dynaliteTrail();
     const arrival = new Date('2026-11-20T12:00:00Z');
-    const rec = (i: number): AuditRecord => ({
-      eventId: `o${i}`, source: 'erp.sap', detailType: 'Login', occurredAt: '2026-11-20T11:00:00Z', recordedAt: arrival.toISOString(),
-      actor: 'u1', action: 'Login', target: null, module: null, deviceId: null, recordCount: null, valid: true, invalidReason: null, originalEvent: '{}',
-    });
+    const rec = (i: number): AuditRecord => loginRecord(`o${i}`, 'erp.sap', arrival);
     await trail.append(rec(0), arrival);
     // Accepted, then nothing: no pass ran before the machine went off.
     await trail.accept([rec(1), rec(2)], arrival);
@@ -136,8 +138,7 @@ describe('archive run', () => {
     const ports = archivePorts(trail, archive);
     expect((await archiveAuditDays(ports, today, today)).find((r) => r.day === '2026-11-20')).toMatchObject({ records: 3, broken: [] });
     expect(await trail.openSeals('2026-11-20')).toEqual([]);
-    client.destroy();
-    await dynamo.close();
+    await close();
   });
 
   it('verifies each chain as it archives: a tampered chain is archived as found, flagged in the manifest, and becomes a 6.1 finding', async () => {
