@@ -8,6 +8,7 @@
  * (the archive's key layout is plain data).
  */
 import { AUDIT_ANCHORS_PREFIX, AUDIT_MANIFESTS_PREFIX, EVIDENCE_PREFIX, EXPORTS_PREFIX, REPORTS_PREFIX } from '../schemas/archive-layout.ts';
+import { SEAL_INTENT_KEY_PREFIXES, type StateKeyPrefixes } from './state-table.ts';
 
 export interface RuleDeclaration {
   /** Stable id, unique across the table; becomes part of the AWS rule's logical id. */
@@ -30,8 +31,8 @@ export interface ScheduleDeclaration {
   readonly expression: string;
   /**
    * Locally, the runtime also fires it as soon as a delivery to the function ends (coalesced:
-   * one fire waits at most), for work that follows each delivery; on AWS the expression alone
-   * fires it (`runtime/follow-up-fires.ts`).
+   * one fire waits at most), for work that follows each delivery; on AWS the expression fires
+   * it, and a `stateStreamTrigger` may run it after writes too (`runtime/follow-up-fires.ts`).
    */
   readonly alsoAfterEachDelivery?: boolean;
 }
@@ -84,9 +85,32 @@ export interface BatchDeclaration {
   readonly maxWaitSeconds: number;
 }
 
+/** What a write to a DynamoDB item is, as its stream record names it. */
+export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
+export const STREAM_EVENT_NAMES: readonly StreamEventName[] = ['INSERT', 'MODIFY', 'REMOVE'];
+
+/**
+ * Work that should follow a write to the state table within seconds, not at the next fire of its
+ * schedule. On AWS: a stream on the state table (keys only) and a Lambda event source mapping
+ * whose filter passes only the `eventNames` of items whose keys begin with `keyPrefixes`; the
+ * function then runs the flow of its schedule `runs`, which goes on firing as the safety net
+ * (bounded retries, then a DLQ with an alarm). Locally nothing: dynalite has no streams, and a
+ * schedule with `alsoAfterEachDelivery` already runs after each delivery.
+ */
+export interface StateStreamTrigger {
+  readonly description: string;
+  /** Both key prefixes must match (non-empty: an empty one would let every write to the table invoke the function). */
+  readonly keyPrefixes: StateKeyPrefixes;
+  readonly eventNames: readonly StreamEventName[];
+  /** The id of one of the function's own schedules: the work the trigger brings forward. */
+  readonly runs: string;
+}
+
 export interface FunctionDeclaration extends Partial<FunctionCapabilities> {
   /** Where volume is: deliver the rules' events in batches (see `BatchDeclaration`). Default: one event per invocation. */
   readonly batch?: BatchDeclaration;
+  /** On AWS, also run a schedule's flow seconds after matching writes to the state table (see `StateStreamTrigger`). Default: none. */
+  readonly stateStreamTrigger?: StateStreamTrigger;
   /** kebab-case; the function's folder under `functions/` (its handler is `functions/<name>/handler.ts`). */
   readonly name: string;
   readonly description: string;
@@ -125,13 +149,19 @@ export const functionDeclarations = /* @__PURE__ */ (() => [
     schedules: [
       {
         id: 'audit-seal-pending',
-        description: 'Every 5 minutes (locally also after every delivery): seal the batches the trail accepted (new records written, one block per chain, the head moved).',
+        description: 'Every 5 minutes (locally also after every delivery; on AWS also seconds after a batch is accepted, by the stream trigger): seal the batches the trail accepted (new records written, one block per chain, the head moved).',
         expression: 'rate(5 minutes)',
         alsoAfterEachDelivery: true,
       },
     ],
     // Every event on the bus passes through here: batches of up to 100, each accepted with one write (one intent) and sealed by the pass that follows.
     batch: { size: 100, maxWaitSeconds: 1 },
+    stateStreamTrigger: {
+      description: 'On AWS, seconds after a batch is accepted: its seal intent is put, and the seal pass runs (the 5-minute schedule stays as the safety net; the pass\'s lock item is no intent and triggers nothing).',
+      keyPrefixes: SEAL_INTENT_KEY_PREFIXES,
+      eventNames: ['INSERT'],
+      runs: 'audit-seal-pending',
+    },
     publishesEvents: false,
     timeoutSeconds: 60,
     memoryMb: 512,

@@ -7,7 +7,7 @@
 import { PermanentError } from '../schemas/errors.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../schemas/envelope.ts';
 import { compileEventPattern, type CompiledEventPattern } from './event-pattern/index.ts';
-import { FUNCTION_DEFAULTS, functionDeclarations, type BatchDeclaration, type FunctionCapabilities, type FunctionDeclaration, type RuleDeclaration, type ScheduleDeclaration } from './function-routes.ts';
+import { FUNCTION_DEFAULTS, functionDeclarations, STREAM_EVENT_NAMES, type BatchDeclaration, type FunctionCapabilities, type FunctionDeclaration, type RuleDeclaration, type ScheduleDeclaration, type StateStreamTrigger, type StreamEventName } from './function-routes.ts';
 import { parseScheduleExpression, type Schedule } from './schedule.ts';
 
 /** Name of the custom event bus ERP systems publish to (locally, the only bus the endpoint accepts). */
@@ -23,6 +23,8 @@ export interface FunctionDefinition extends FunctionCapabilities {
   readonly name: string;
   /** Present when the rules deliver in batches (SQS on AWS, the bus's batches locally). */
   readonly batch?: BatchDeclaration;
+  /** Present when writes to the state table also run one of its schedules on AWS (a DynamoDB stream trigger). */
+  readonly stateStreamTrigger?: StateStreamTrigger;
   readonly description: string;
   /** Handler module, relative to the repository root; it exports `handler`. */
   readonly entry: string;
@@ -80,6 +82,7 @@ export function buildRoutingTable(definitions: readonly FunctionDefinition[]): r
       if (size > 10 && maxWaitSeconds === 0) problems.push(`batch of "${fn.name}": SQS takes more than 10 records a batch only with a batching window (maxWaitSeconds > 0)`);
       if (fn.rules.length === 0) problems.push(`function "${fn.name}" declares a batch but has no rule to batch`);
     }
+    if (fn.stateStreamTrigger) problems.push(...streamTriggerProblems(fn.name, fn.stateStreamTrigger, fn.schedules.map((s) => s.id)));
     /** Checks each id (kebab-case, unique across the table) and compiles each entry; a failure becomes a problem, not a throw. */
     const compileEach = <T extends { id: string }, C>(kind: 'rule' | 'schedule', entries: readonly T[], compile: (entry: T) => C): C[] => {
       const compiled: C[] = [];
@@ -101,6 +104,22 @@ export function buildRoutingTable(definitions: readonly FunctionDefinition[]): r
   }
   if (problems.length > 0) throw new RoutingTableError(problems);
   return routed;
+}
+
+/** What is wrong with function `name`'s stream trigger, given its schedule ids (none: it is sound). */
+function streamTriggerProblems(name: string, trigger: StateStreamTrigger, scheduleIds: readonly string[]): string[] {
+  const problems: string[] = [];
+  const of = `stream trigger of "${name}"`;
+  for (const [key, prefix] of Object.entries(trigger.keyPrefixes) as [string, unknown][]) {
+    if (typeof prefix !== 'string' || prefix === '') problems.push(`${of}: key prefix ${key} must be a non-empty string (an empty one lets every write to the state table invoke it), not ${JSON.stringify(prefix)}`);
+  }
+  if (trigger.eventNames.length === 0) problems.push(`${of} names no event (give one or more of ${STREAM_EVENT_NAMES.join(', ')})`);
+  for (const [i, eventName] of trigger.eventNames.entries()) {
+    if (!STREAM_EVENT_NAMES.includes(eventName)) problems.push(`${of}: event "${eventName}" is not one of ${STREAM_EVENT_NAMES.join(', ')}`);
+    else if (trigger.eventNames.indexOf(eventName as StreamEventName) !== i) problems.push(`${of} names event "${eventName}" twice`);
+  }
+  if (!scheduleIds.includes(trigger.runs)) problems.push(`${of} runs "${trigger.runs}", which is none of its schedules (${scheduleIds.join(', ') || 'it has none'})`);
+  return problems;
 }
 
 export const routingTable: readonly RoutedFunction[] = buildRoutingTable(functionDefinitions);

@@ -18,6 +18,17 @@ export const stateTable = {
 export type StateTableDefinition = typeof stateTable;
 
 /**
+ * The key prefixes of the audit trail's seal intents (`SEALS#<arrival day>` / `BATCH#<batchId>`;
+ * the layout is in `functions/shared/audit-trail/audit-trail-store.ts`), declared here, below both
+ * the routing table, whose stream trigger filters the table's stream on them, and the store that
+ * writes them. The seal pass's lock (`SEALS#PASS` / `LOCK`) shares the partition prefix only.
+ */
+export const SEAL_INTENT_KEY_PREFIXES = { [stateTable.partitionKey]: 'SEALS#', [stateTable.sortKey]: 'BATCH#' } as const;
+
+/** Prefixes of the state table's partition and sort keys, by the keys' attribute names. */
+export type StateKeyPrefixes = { readonly [K in StateTableDefinition['partitionKey'] | StateTableDefinition['sortKey']]: string };
+
+/**
  * The table's keys and indexes as DynamoDB spells them (the same names in the SDK's CreateTable
  * and CloudFormation's AWS::DynamoDB::Table): the local runtime creates the table with them,
  * and the stack's test checks the synthesised table against them.
