@@ -5,7 +5,9 @@
  * writes the records that are new (idempotent on the event id) and seals them.
  *
  * It takes events in batches (`batch` in the routing table: SQS on AWS, the bus's batches
- * locally), or one EventBridge event at a time. It takes every event as it comes
+ * locally), or one EventBridge event at a time. On AWS the state table's stream also invokes it
+ * when a batch's seal intent is put (`stateStreamTrigger`), and it runs the seal pass then, seconds
+ * after the accept rather than at the schedule's next fire. It takes every event as it comes
  * (`eventBridgeHandler`, not the governance handler): the trail records even what fails its
  * contract, flagged invalid, and never drops anything.
  */
@@ -15,7 +17,7 @@ import { functionPolicy } from '../../schemas/policy-loader.ts';
 import { toAuditRecord, type AuditRecord } from '../shared/audit-trail/audit-record.ts';
 import { dynamoAuditTrailStore, trailRecordExpiry } from '../shared/audit-trail/audit-trail-store.ts';
 import { stateDocumentClient } from '../shared/aws-clients.ts';
-import { eventOfRecord, isSqsBatch, type SQSBatchResponse, type SQSEvent } from '../shared/batch-handler.ts';
+import { eventOfRecord, isDynamoStreamBatch, isSqsBatch, type DynamoDBStreamEvent, type SQSBatchResponse, type SQSEvent } from '../shared/batch-handler.ts';
 import { processClock } from '../shared/clock.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { eventBridgeHandler, firedSchedule, isScheduledEvent, type HandlerTools, type IncomingEvent } from '../shared/event-handler.ts';
@@ -47,14 +49,28 @@ function isSealPass(event: IncomingEvent): boolean {
   return isScheduledEvent(e) && Array.isArray(e.resources) && firedSchedule(e, 'log-archiving') === 'audit-seal-pending';
 }
 
+/**
+ * The seal pass (`audit-seal-pending`), whichever way it was started. A pass that throws throws:
+ * the schedule's target or the stream's mapping retries it, then dead-letters. Another pass
+ * running holds the lock, and this one waits for it and then seals what is still open.
+ */
+async function sealAccepted(startedBy: 'schedule' | 'state-stream', { logger }: HandlerTools) {
+  const sealed = await trail.sealPending(processClock.now());
+  logger.debug('sealed accepted batches', { sealed, startedBy });
+  return { schedule: 'audit-seal-pending', startedBy, sealed };
+}
+
 const single = eventBridgeHandler('log-archiving', async (event: IncomingEvent, tools) => {
-  if (isSealPass(event)) {
-    const sealed = await trail.sealPending(processClock.now());
-    if (sealed > 0) tools.logger.debug('sealed accepted batches', { sealed });
-    return { schedule: 'audit-seal-pending', sealed };
-  }
+  if (isSealPass(event)) return sealAccepted('schedule', tools);
   const [record] = (await acceptEvents([event], tools)) as [AuditRecord];
   return { eventId: record.eventId, outcome: 'accepted', valid: record.valid };
 });
 
-export const handler = (event: unknown, context: Context): Promise<unknown> => (isSqsBatch(event) ? batched(event as SQSEvent & IncomingEvent, context) : single(event as IncomingEvent, context));
+/** Seal intents were put (the stream trigger's filter passes nothing else): the records only say that some are open, the pass finds them all. */
+const streamed = eventBridgeHandler('log-archiving', async (_stream: DynamoDBStreamEvent & IncomingEvent, tools) => sealAccepted('state-stream', tools));
+
+/** Stream records first: a stream batch and an SQS batch both come as `Records`. */
+export const handler = (event: unknown, context: Context): Promise<unknown> =>
+  isDynamoStreamBatch(event) ? streamed(event as DynamoDBStreamEvent & IncomingEvent, context)
+  : isSqsBatch(event) ? batched(event as SQSEvent & IncomingEvent, context)
+  : single(event as IncomingEvent, context);

@@ -4,11 +4,13 @@
  * as EventBridge put it on the queue; the function answers which records failed
  * (`batchItemFailures`, partial batch failure reporting), and only those come back, alone.
  * The local bus delivers the same shape. Schedules keep invoking the function directly with
- * one EventBridge event, so a batched handler takes both shapes.
+ * one EventBridge event, so a batched handler takes both shapes. A function with a stream
+ * trigger (`stateStreamTrigger`, AWS only) also gets the state table's DynamoDB stream records,
+ * which have `Records` too: each shape is told by its records' `eventSource`.
  */
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 
-export type { SQSBatchResponse, SQSEvent };
+export type { DynamoDBStreamEvent, SQSBatchResponse, SQSEvent };
 
 /** An event as EventBridge invokes a function with it, every field unchecked until the envelope is parsed. */
 export interface IncomingEvent {
@@ -20,9 +22,22 @@ export interface IncomingEvent {
   readonly detail?: unknown;
 }
 
-/** Whether the invocation is an SQS batch (else it is one EventBridge event). */
+/** The invocation's `Records` when there are some and every one is an object from `eventSource`, as an event source mapping delivers them; else undefined. */
+function recordsFrom(event: unknown, eventSource: string): Record<string, unknown>[] | undefined {
+  const records: unknown = typeof event === 'object' && event !== null ? (event as { Records?: unknown }).Records : undefined;
+  if (!Array.isArray(records) || records.length === 0) return undefined;
+  const fromSource = (r: unknown): r is Record<string, unknown> => typeof r === 'object' && r !== null && (r as { eventSource?: unknown }).eventSource === eventSource;
+  return records.every(fromSource) ? records : undefined;
+}
+
+/** Whether the invocation is an SQS batch: messages (`aws:sqs`) with an id and a body each. Else it is one EventBridge event, or a stream batch. */
 export function isSqsBatch(event: unknown): event is SQSEvent {
-  return typeof event === 'object' && event !== null && Array.isArray((event as { Records?: unknown }).Records);
+  return recordsFrom(event, 'aws:sqs')?.every((r) => typeof r.messageId === 'string' && typeof r.body === 'string') ?? false;
+}
+
+/** Whether the invocation is a batch of DynamoDB stream records (`aws:dynamodb`, each with its `dynamodb` change), as a stream trigger delivers them. */
+export function isDynamoStreamBatch(event: unknown): event is DynamoDBStreamEvent {
+  return recordsFrom(event, 'aws:dynamodb')?.every((r) => typeof r.dynamodb === 'object' && r.dynamodb !== null) ?? false;
 }
 
 /** The EventBridge event in a record's body; a body that is not JSON is kept as text (the trail still records it). */
