@@ -9,6 +9,7 @@
  *   default bus ─ one scheduled rule per schedule ───▶ function   (DLQ + retry policy per target)
  *   function ─▶ state table (KMS, PITR, TTL) · archive bucket (Object Lock) · bus (if it publishes,
  *              with its own source erpgov.<function> only)
+ *   state table ─stream (keys only), filtered─▶ function with a stream trigger   (retries, then DLQ)
  *   ERP system ─assumes─▶ its publisher role (-c erpSystems=sap,odoo): PutEvents with erp.<system> only
  */
 import { resolve } from 'node:path';
@@ -34,6 +35,7 @@ import { BatchQueue } from './constructs/batch-queue.ts';
 import { DeadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { ERP_SYSTEM_NAME, ErpPublisher } from './constructs/erp-publisher.ts';
 import { GovernanceFunction } from './constructs/governance-function.ts';
+import { StateStreamTrigger } from './constructs/state-stream-trigger.ts';
 import { EVENT_BUS_NAME, routingTable as defaultRoutingTable, type RoutedFunction } from './routes.ts';
 import { stateTable as defaultStateTable, type StateTableDefinition } from './state-table.ts';
 
@@ -92,7 +94,7 @@ export class GovernanceStack extends Stack {
   /** Slack webhook URL and mail settings (JSON), read by the functions with `readsSecrets`. */
   readonly notificationSecret: secretsmanager.Secret;
   readonly functions: ReadonlyMap<string, GovernanceFunction>;
-  /** Every dead-letter queue in the stack: `route-<rule id>`, `schedule-<schedule id>`, `failed-invocations-<function>`. */
+  /** Every dead-letter queue in the stack: `route-<rule id>`, `schedule-<schedule id>`, `failed-invocations-<function>`, `batches-<function>`, `state-stream-<function>`. */
   readonly deadLetterQueues: ReadonlyMap<string, DeadLetterQueue>;
   /** One publisher role per ERP system named in the `erpSystems` context value (or props). */
   readonly erpPublishers: ReadonlyMap<string, ErpPublisher>;
@@ -132,7 +134,8 @@ export class GovernanceStack extends Stack {
       retentionDays: EVENT_ARCHIVE_RETENTION_DAYS,
     });
 
-    this.table = this.stateTable(props.stateTable ?? defaultStateTable, key);
+    // A stream only when a function has a stream trigger: keys only, which is all the triggers filter on.
+    this.table = this.stateTable(props.stateTable ?? defaultStateTable, key, routes.some((d) => d.stateStreamTrigger));
 
     this.archive = new ArchiveBucket(this, 'Archive', {
       encryptionKey: key,
@@ -194,6 +197,11 @@ export class GovernanceStack extends Stack {
         new CfnOutput(this, `BatchQueueUrl${pascal(definition.name)}`, { value: batched.queue.queueUrl, description: `Events waiting for ${definition.name}'s batches` });
         Validations.of(batched.deadLetters.queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: "This queue is itself the dead-letter queue of the function's batch queue (its redrive target). Its alarm fires on the first message." });
         deadLetterQueues.set(`batches-${definition.name}`, batched.deadLetters);
+      }
+      // Writes to the state table that should start a schedule's flow at once (see StateStreamTrigger).
+      if (definition.stateStreamTrigger) {
+        const trigger = new StateStreamTrigger(fn, 'StateStream', { functionName: definition.name, fn: fn.function, table: this.table, trigger: definition.stateStreamTrigger, alarmAction });
+        deadLetterQueues.set(`state-stream-${definition.name}`, trigger.deadLetters);
       }
 
       for (const rule of definition.rules) {
@@ -343,7 +351,7 @@ export class GovernanceStack extends Stack {
     };
   }
 
-  private stateTable(definition: StateTableDefinition, key: kms.IKey): dynamodb.Table {
+  private stateTable(definition: StateTableDefinition, key: kms.IKey, withStream: boolean): dynamodb.Table {
     const attribute = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
     const table = new dynamodb.Table(this, 'StateTable', {
       partitionKey: attribute(definition.partitionKey),
@@ -353,6 +361,7 @@ export class GovernanceStack extends Stack {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: key,
       timeToLiveAttribute: definition.ttlAttribute,
+      ...(withStream ? { stream: dynamodb.StreamViewType.KEYS_ONLY } : {}),
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });

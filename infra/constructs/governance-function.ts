@@ -109,8 +109,11 @@ export class GovernanceFunction extends Construct {
       },
     });
 
-    // X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.
-    this.acknowledge('AwsSolutions-IAM5[Resource::*]', 'X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions, so AWS requires Resource "*".');
+    // X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions, nor has DynamoDB's ListStreams.
+    const listsStreams = definition.stateStreamTrigger
+      ? ' Its DynamoDB stream trigger (StateStreamTrigger, through Table.grantStreamRead) adds dynamodb:ListStreams, which supports none either and lists stream ARNs only; reading records is granted on the state table\'s stream alone.'
+      : '';
+    this.acknowledge('AwsSolutions-IAM5[Resource::*]', `X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions, so AWS requires Resource "*".${listsStreams}`);
 
     for (const [metricName, metric, why] of [
       ['Errors', this.function.metricErrors(), 'the handler threw; Lambda retries asynchronous events twice, then they land in the failed-invocations queue'],

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PolicyError } from '../../schemas/policy-loader.ts';
 import { addGovernanceChecks } from '../../infra/constructs/nag.ts';
 import { buildRoutingTable, EVENT_BUS_NAME, RoutingTableError, routingTable, type FunctionDefinition, type RoutedFunction } from '../../infra/routes.ts';
-import { keyDefinitions, stateTable } from '../../infra/state-table.ts';
+import { keyDefinitions, SEAL_INTENT_KEY_PREFIXES, stateTable } from '../../infra/state-table.ts';
 import { FINDINGS_TABLE, REPORT_TABLES } from '../../schemas/export-tables.ts';
 import { GovernanceStack, REPO_ROOT, scheduledRuleName, STACK_ID, type GovernanceStackProps } from '../../infra/stack.ts';
 
@@ -120,7 +120,8 @@ describe('the stack built from the product routing table', () => {
     expect(batchedFns.map((fn) => fn.name).sort()).toEqual(['access-governance', 'audit-analysis', 'log-archiving', 'threshold-alerts']);
     const functions = resourcesOf(template, 'AWS::Lambda::Function');
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'));
+    // The mappings from queues (a stream trigger's reads the table's stream).
+    const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')).filter((m) => queues[m.Properties?.EventSourceArn?.['Fn::GetAtt']?.[0]] !== undefined);
     expect(mappings).toHaveLength(batchedFns.length);
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
     for (const definition of batchedFns) {
@@ -145,6 +146,35 @@ describe('the stack built from the product routing table', () => {
         expect(cfn?.Properties?.Targets?.[0]?.Arn, schedule.id).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
       }
     }
+  });
+
+  it('seals the trail seconds after a batch is accepted: a keys-only stream on the state table, a mapping filtered to seal-intent INSERTs, bounded retries, a DLQ with an alarm', () => {
+    const triggered = routingTable.filter((fn) => fn.stateStreamTrigger);
+    expect(triggered.map((fn) => [fn.name, fn.stateStreamTrigger?.runs])).toEqual([['log-archiving', 'audit-seal-pending']]);
+    const [tableId, table] = Object.entries(resourcesOf(template, 'AWS::DynamoDB::Table'))[0] ?? [];
+    expect(table?.Properties?.StreamSpecification).toEqual({ StreamViewType: 'KEYS_ONLY' });
+    const functions = resourcesOf(template, 'AWS::Lambda::Function');
+    const [fnId] = Object.entries(functions).find(([, f]) => f.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'log-archiving') ?? [];
+    const fromStream = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')).filter((m) => m.Properties?.EventSourceArn?.['Fn::GetAtt']?.[0] === tableId);
+    expect(fromStream).toHaveLength(1);
+    const mapping = fromStream[0]?.Properties;
+    expect(mapping).toMatchObject({ FunctionName: { Ref: fnId }, EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] }, StartingPosition: 'LATEST', BatchSize: 100, MaximumBatchingWindowInSeconds: 5, MaximumRetryAttempts: 2, BisectBatchOnFunctionError: false });
+    // Only INSERTs of seal intents (SEALS#<day> / BATCH#<id>): not the pass's lock (SEALS#PASS / LOCK), not the intents' updates and deletes.
+    expect(mapping?.FilterCriteria?.Filters?.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: SEAL_INTENT_KEY_PREFIXES.pk }] }, sk: { S: [{ prefix: SEAL_INTENT_KEY_PREFIXES.sk }] } } } },
+    ]);
+    expect(SEAL_INTENT_KEY_PREFIXES).toEqual({ pk: 'SEALS#', sk: 'BATCH#' });
+    // Failed batches go to their own dead-letter queue, which alarms on the first message.
+    const dlqId = mapping?.DestinationConfig?.OnFailure?.Destination?.['Fn::GetAtt']?.[0] as string;
+    expect(resourcesOf(template, 'AWS::SQS::Queue')[dlqId]?.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    const alarm = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Properties?.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0] === dlqId);
+    expect(alarm?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: expect.stringMatching(/^AlarmTopic/) }] });
+    // Least privilege: the function reads its table's stream and may send to its DLQ; ListStreams (no resource-level permissions) is the only addition on "*".
+    const statements = statementsOfFunction(template, 'log-archiving');
+    expect(statements.filter((s) => asArray(s.Action).includes('dynamodb:DescribeStream')).map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [tableId, 'StreamArn'] }]);
+    expect(statements.filter((s) => asArray(s.Action).includes('sqs:SendMessage')).map((s) => s.Resource)).toContainEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
+    // The schedule stays as the safety net.
+    expect(rules(template).scheduled.some((r) => String(r.Properties?.Name).endsWith('-audit-seal-pending') && r.Properties?.Targets?.[0]?.Arn?.['Fn::GetAtt']?.[0] === fnId)).toBe(true);
   });
 
   it('gives every rule target a dead-letter queue and a retry policy', () => {
@@ -257,11 +287,12 @@ describe('the stack built from the product routing table', () => {
   it('encrypts every queue and the alarm topic, keeps dead letters 14 days, and alarms on each dead-letter queue', () => {
     const allQueues = resourcesOf(template, 'AWS::SQS::Queue');
     const batched = routingTable.filter((fn) => fn.batch).length;
-    // A queue per rule target plus one per function for failed asynchronous invocations; a batched function adds its queue and that queue's dead letters.
-    expect(Object.keys(allQueues)).toHaveLength(rules(template).all.length + routingTable.length + 2 * batched);
+    const streamTriggered = routingTable.filter((fn) => fn.stateStreamTrigger).length;
+    // A queue per rule target plus one per function for failed asynchronous invocations; a batched function adds its queue and that queue's dead letters, a stream trigger its dead letters.
+    expect(Object.keys(allQueues)).toHaveLength(rules(template).all.length + routingTable.length + 2 * batched + streamTriggered);
     // The batch queues are the ones with a redrive policy; every other queue is a dead-letter queue.
     const queues = Object.fromEntries(Object.entries(allQueues).filter(([, q]) => q.Properties?.RedrivePolicy === undefined));
-    expect(Object.keys(queues)).toHaveLength(rules(template).all.length + routingTable.length + batched);
+    expect(Object.keys(queues)).toHaveLength(rules(template).all.length + routingTable.length + batched + streamTriggered);
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
@@ -280,11 +311,11 @@ describe('the stack built from the product routing table', () => {
     }
   });
 
-  it('grants least privilege: no wildcard actions, Resource "*" only for X-Ray, no managed policies, PutEvents only for publishers', () => {
+  it('grants least privilege: no wildcard actions, Resource "*" only for X-Ray (and ListStreams for a stream trigger), no managed policies, PutEvents only for publishers', () => {
     for (const s of statements(template)) {
       const actions = asArray(s.Action);
       expect(actions.filter((a) => a === '*' || a.endsWith(':*')), s.policy).toEqual([]);
-      if (asArray(s.Resource).includes('*')) expect(actions.every((a) => a.startsWith('xray:')), `${s.policy}: ${actions.join(', ')} on *`).toBe(true);
+      if (asArray(s.Resource).includes('*')) expect(actions.every((a) => a.startsWith('xray:') || a === 'dynamodb:ListStreams'), `${s.policy}: ${actions.join(', ')} on *`).toBe(true);
     }
     for (const role of Object.values(resourcesOf(template, 'AWS::IAM::Role'))) {
       expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
@@ -295,6 +326,7 @@ describe('the stack built from the product routing table', () => {
       expect(actions.includes('dynamodb:PutItem'), definition.name).toBe(definition.stateAccess === 'read-write');
       expect(actions.includes('s3:PutObject'), definition.name).toBe(definition.archiveAccess !== 'none');
       expect(actions.includes('s3:GetObject'), definition.name).toBe(definition.archiveAccess === 'read-write');
+      expect(actions.includes('dynamodb:ListStreams'), definition.name).toBe(definition.stateStreamTrigger !== undefined);
     }
   });
 
@@ -451,6 +483,8 @@ describe('the stack is generic over the routing table', () => {
     expect(sortByJson(rules(template).onBus.map((r) => r.Properties?.EventPattern))).toEqual(sortByJson(expected));
     expect(rules(template).scheduled.map((r) => r.Properties?.ScheduleExpression)).toEqual(['rate(1 hour)']);
     expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(2);
+    // No stream trigger, no stream.
+    expect(Object.values(resourcesOf(template, 'AWS::DynamoDB::Table'))[0]?.Properties?.StreamSpecification).toBeUndefined();
   });
 
   it('grants PutEvents on the custom bus to the publisher only, and archive access per archiveAccess', () => {
@@ -553,6 +587,32 @@ describe('what fails synth', () => {
     };
     expect(() => buildRoutingTable([bad])).toThrow(RoutingTableError);
     expect(() => buildRoutingTable([bad])).toThrow(/bad-rule/);
+  });
+
+  it('a stream trigger that runs no schedule of its function, names no or an unknown event, or an empty key prefix, naming the function and the value', () => {
+    const triggered = (stateStreamTrigger: unknown): FunctionDefinition => ({
+      name: 'sealer',
+      description: 'runs its sweep after writes',
+      rules: [],
+      ...quietProbe,
+      schedules: [{ id: 'sealer-sweep', description: 'sweep', expression: 'rate(5 minutes)' }],
+      stateStreamTrigger: stateStreamTrigger as FunctionDefinition['stateStreamTrigger'],
+    });
+    const sound = { description: 'after intents', keyPrefixes: { pk: 'SEALS#', sk: 'BATCH#' }, eventNames: ['INSERT'], runs: 'sealer-sweep' };
+    expect(() => buildRoutingTable([triggered(sound)])).not.toThrow();
+    const problems = (trigger: unknown) => {
+      try {
+        buildRoutingTable([triggered(trigger)]);
+      } catch (err) {
+        if (err instanceof RoutingTableError) return err.problems;
+        throw err;
+      }
+      return [];
+    };
+    expect(problems({ ...sound, runs: 'other-sweep' })).toEqual(['stream trigger of "sealer" runs "other-sweep", which is none of its schedules (sealer-sweep)']);
+    expect(problems({ ...sound, eventNames: [] })).toEqual(['stream trigger of "sealer" names no event (give one or more of INSERT, MODIFY, REMOVE)']);
+    expect(problems({ ...sound, eventNames: ['INSERT', 'PUT', 'INSERT'] })).toEqual(['stream trigger of "sealer": event "PUT" is not one of INSERT, MODIFY, REMOVE', 'stream trigger of "sealer" names event "INSERT" twice']);
+    expect(problems({ ...sound, keyPrefixes: { pk: '', sk: 'BATCH#' } })).toEqual(['stream trigger of "sealer": key prefix pk must be a non-empty string (an empty one lets every write to the state table invoke it), not ""']);
   });
 
   it('a governance policy that breaks the schema, naming the key', () => {
