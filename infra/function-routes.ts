@@ -85,14 +85,12 @@ export interface BatchDeclaration {
   readonly maxWaitSeconds: number;
 }
 
-/** What a write to a DynamoDB item is, as its stream record names it. */
-export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
-export const STREAM_EVENT_NAMES: readonly StreamEventName[] = ['INSERT', 'MODIFY', 'REMOVE'];
-
 /**
  * Work that should follow a write to the state table within seconds, not at the next fire of its
  * schedule. On AWS: a stream on the state table (keys only) and a Lambda event source mapping
- * whose filter passes only the `eventNames` of items whose keys begin with `keyPrefixes`; the
+ * whose filter passes only writes to items whose keys begin with `keyPrefixes` (AWS filters a
+ * DynamoDB mapping on the record's `dynamodb` key only, so inserts, updates and deletes of such
+ * items all pass: the flow must be cheap when it finds nothing to do); the
  * function then runs the flow of its schedule `runs`, which goes on firing as the safety net
  * (bounded retries, then a DLQ with an alarm). Locally nothing: dynalite has no streams, and a
  * schedule with `alsoAfterEachDelivery` already runs after each delivery.
@@ -101,7 +99,6 @@ export interface StateStreamTrigger {
   readonly description: string;
   /** Both key prefixes must match (non-empty: an empty one would let every write to the table invoke the function). */
   readonly keyPrefixes: StateKeyPrefixes;
-  readonly eventNames: readonly StreamEventName[];
   /** The id of one of the function's own schedules: the work the trigger brings forward. */
   readonly runs: string;
 }
@@ -157,9 +154,8 @@ export const functionDeclarations = /* @__PURE__ */ (() => [
     // Every event on the bus passes through here: batches of up to 100, each accepted with one write (one intent) and sealed by the pass that follows.
     batch: { size: 100, maxWaitSeconds: 1 },
     stateStreamTrigger: {
-      description: 'On AWS, seconds after a batch is accepted: its seal intent is put, and the seal pass runs (the 5-minute schedule stays as the safety net; the pass\'s lock item is no intent and triggers nothing).',
+      description: 'On AWS, seconds after a batch is accepted: its seal intent is put, and the seal pass runs (the 5-minute schedule stays as the safety net; the pass\'s lock item is no intent and triggers nothing; the intents the pass closes trigger one more pass, which finds nothing open after two small reads).',
       keyPrefixes: SEAL_INTENT_KEY_PREFIXES,
-      eventNames: ['INSERT'],
       runs: 'audit-seal-pending',
     },
     publishesEvents: false,

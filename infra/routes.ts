@@ -7,7 +7,7 @@
 import { PermanentError } from '../schemas/errors.ts';
 import { PIPELINE_EVENT_BUS_NAME } from '../schemas/envelope.ts';
 import { compileEventPattern, type CompiledEventPattern } from './event-pattern/index.ts';
-import { FUNCTION_DEFAULTS, functionDeclarations, STREAM_EVENT_NAMES, type BatchDeclaration, type FunctionCapabilities, type FunctionDeclaration, type RuleDeclaration, type ScheduleDeclaration, type StateStreamTrigger, type StreamEventName } from './function-routes.ts';
+import { FUNCTION_DEFAULTS, functionDeclarations, type BatchDeclaration, type FunctionCapabilities, type FunctionDeclaration, type RuleDeclaration, type ScheduleDeclaration, type StateStreamTrigger } from './function-routes.ts';
 import { parseScheduleExpression, type Schedule } from './schedule.ts';
 
 /** Name of the custom event bus ERP systems publish to (locally, the only bus the endpoint accepts). */
@@ -112,11 +112,6 @@ function streamTriggerProblems(name: string, trigger: StateStreamTrigger, schedu
   const of = `stream trigger of "${name}"`;
   for (const [key, prefix] of Object.entries(trigger.keyPrefixes) as [string, unknown][]) {
     if (typeof prefix !== 'string' || prefix === '') problems.push(`${of}: key prefix ${key} must be a non-empty string (an empty one lets every write to the state table invoke it), not ${JSON.stringify(prefix)}`);
-  }
-  if (trigger.eventNames.length === 0) problems.push(`${of} names no event (give one or more of ${STREAM_EVENT_NAMES.join(', ')})`);
-  for (const [i, eventName] of trigger.eventNames.entries()) {
-    if (!STREAM_EVENT_NAMES.includes(eventName)) problems.push(`${of}: event "${eventName}" is not one of ${STREAM_EVENT_NAMES.join(', ')}`);
-    else if (trigger.eventNames.indexOf(eventName as StreamEventName) !== i) problems.push(`${of} names event "${eventName}" twice`);
   }
   if (!scheduleIds.includes(trigger.runs)) problems.push(`${of} runs "${trigger.runs}", which is none of its schedules (${scheduleIds.join(', ') || 'it has none'})`);
   return problems;

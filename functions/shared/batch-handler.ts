@@ -30,9 +30,13 @@ function recordsFrom(event: unknown, eventSource: string): Record<string, unknow
   return records.every(fromSource) ? records : undefined;
 }
 
-/** Whether the invocation is an SQS batch: messages (`aws:sqs`) with an id and a body each. Else it is one EventBridge event, or a stream batch. */
+/**
+ * Whether the invocation is an SQS batch: `Records` that are not a stream batch (else it is one
+ * EventBridge event). A malformed message still belongs to its batch: it is handled alone
+ * (recorded as unreadable, or reported failed) and the others as they are.
+ */
 export function isSqsBatch(event: unknown): event is SQSEvent {
-  return recordsFrom(event, 'aws:sqs')?.every((r) => typeof r.messageId === 'string' && typeof r.body === 'string') ?? false;
+  return typeof event === 'object' && event !== null && Array.isArray((event as { Records?: unknown }).Records) && !isDynamoStreamBatch(event);
 }
 
 /** Whether the invocation is a batch of DynamoDB stream records (`aws:dynamodb`, each with its `dynamodb` change), as a stream trigger delivers them. */

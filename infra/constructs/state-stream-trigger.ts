@@ -1,7 +1,7 @@
 /**
  * A stream trigger (`stateStreamTrigger` in the routing table): the state table's DynamoDB
  * stream (keys only) invokes the function through a Lambda event source mapping whose filter
- * passes only the declared writes (event names, key prefixes), so the function runs a
+ * passes only writes to the declared keys (key prefixes), so the function runs a
  * schedule's flow seconds after such a write instead of at the schedule's next fire. The flow is
  * safe to repeat and the schedule keeps firing, so a failed batch is retried a few times, whole,
  * then its records go to a dead-letter queue (alarmed on the first message) and the next fire
@@ -63,10 +63,11 @@ export class StateStreamTrigger extends Construct {
 }
 
 /**
- * The mapping's filter: the declared event names, and keys that begin with the declared
- * prefixes (a KEYS_ONLY record carries the item's keys under `dynamodb.Keys`, typed `S`).
+ * The mapping's filter: keys that begin with the declared prefixes (a KEYS_ONLY record carries
+ * the item's keys under `dynamodb.Keys`, typed `S`). Only the `dynamodb` key: AWS's guide says
+ * a DynamoDB event source mapping filters on nothing else.
  */
 export function streamFilter(trigger: StateStreamTriggerDeclaration): Record<string, unknown> {
   const keys = Object.fromEntries(Object.entries(trigger.keyPrefixes).map(([attribute, prefix]) => [attribute, { S: lambda.FilterRule.beginsWith(prefix) }]));
-  return lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.or(...trigger.eventNames), dynamodb: { Keys: keys } });
+  return lambda.FilterCriteria.filter({ dynamodb: { Keys: keys } });
 }

@@ -69,7 +69,7 @@ it('runs the seal pass on a stream record of a seal intent put, and the batch th
   expect((await trail.readRecords(events.map((e) => e.id))).size).toBe(0);
 
   // The trigger the routing table declares runs exactly this pass.
-  expect(routingTable.find((fn) => fn.name === 'log-archiving')?.stateStreamTrigger).toMatchObject({ eventNames: ['INSERT'], runs: 'audit-seal-pending', keyPrefixes: SEAL_INTENT_KEY_PREFIXES });
+  expect(routingTable.find((fn) => fn.name === 'log-archiving')?.stateStreamTrigger).toMatchObject({ runs: 'audit-seal-pending', keyPrefixes: SEAL_INTENT_KEY_PREFIXES });
   expect(await handler({ Records: [insertRecord(intent)] }, context)).toEqual({ schedule: 'audit-seal-pending', startedBy: 'state-stream', sealed: 1 });
   expect((await trail.readRecords(events.map((e) => e.id))).size).toBe(3);
   expect(await trail.openSeals(today)).toEqual([]);
