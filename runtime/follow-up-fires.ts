@@ -2,8 +2,8 @@
  * Schedules a function declares `alsoAfterEachDelivery` (the trail's seal pass): locally the
  * runtime fires them soon after a delivery to the function ends (a batch, a retried event, a
  * direct one; not a schedule's own fire), so a one-machine install does not wait for the next
- * timer tick for work that follows every delivery. On AWS the schedule's expression alone
- * fires them.
+ * timer tick for work that follows every delivery. On AWS the schedule's expression fires
+ * them, and a stream trigger may start the same work after writes (`stateStreamTrigger`).
  *
  * Background work, second to the events' own handlers: a fire waits while other deliveries are
  * running (every function's, not only this one's), and goes once the last of them ends — or

@@ -2,7 +2,8 @@
  * The audit trail in the state table, in sealed blocks, the way CloudTrail writes logs and
  * seals them with digests: the delivery's one step is to accept a batch — one PutItem of a
  * seal intent that carries the records themselves — and a seal pass that follows
- * (`sealPending`: after every delivery locally, every 5 minutes on AWS, and in the hourly sweep)
+ * (`sealPending`: after the deliveries locally; on AWS seconds after an accept, started by the
+ * state table's stream, and every 5 minutes; and in the hourly sweep)
  * takes every open intent at once, decides which records are new (idempotent by event id),
  * writes them 25 per BatchWriteItem, seals each chain's new records as one block (the ordered
  * event ids and record hashes, chained to the previous block) and moves the head once. One pass
@@ -29,6 +30,7 @@ import { TransientError } from '../../../schemas/errors.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../concurrency.ts';
+import { SEAL_INTENT_KEY_PREFIXES } from '../../../infra/state-table.ts';
 import { conditionally, queryAll, queryPages, stateIndex, TTL_ATTRIBUTE } from '../dynamo-access.ts';
 import { MINUTE_MS, retentionExpiry, retentionWindowStart, utcDay, utcDayBefore, utcDaysBetween } from '../time.ts';
 import type { AuditRecord } from './audit-record.ts';
@@ -68,7 +70,7 @@ const PASS_LOCK_LEASE_MS = 15_000;
 const PASS_INTENTS = 200;
 /**
  * How long a pass goes on taking rounds while more intents are open: it keeps up with a backlog
- * (a month-end burst on AWS, where the pass runs every 5 minutes) and still ends well within its
+ * (a month-end burst, passes starting every few seconds on AWS) and still ends well within its
  * function's 60-second timeout, a round being a few seconds at most.
  */
 const PASS_BUDGET_MS = 20_000;
@@ -199,7 +201,8 @@ export function chainIdFor(record: Pick<AuditRecord, 'source' | 'eventId'>, arri
 
 const seqKey = (seq: number) => `BLOCK#${String(seq).padStart(12, '0')}`;
 const recordKey = (eventId: string) => ({ pk: `AUDIT#${eventId}`, sk: 'RECORD' });
-const intentKey = (day: string, batchId: string) => ({ pk: `SEALS#${day}`, sk: `BATCH#${batchId}` });
+// The prefixes the stream trigger's filter passes (`stateStreamTrigger` of log-archiving): declared once.
+const intentKey = (day: string, batchId: string) => ({ pk: `${SEAL_INTENT_KEY_PREFIXES.pk}${day}`, sk: `${SEAL_INTENT_KEY_PREFIXES.sk}${batchId}` });
 /** The arrival days whose open intents a seal pass at `now` takes, oldest first: by default yesterday's and today's. */
 function sealPassDays(now: Date, lookBackDays = 1): string[] {
   const back = Math.max(1, Math.floor(lookBackDays));
@@ -402,7 +405,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
   }
 
   /** The query of a day's open intents (consistent: a pass must see what was accepted just before). */
-  const intentsOfDay = (day: string) => ({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)', ExpressionAttributeValues: { ':pk': `SEALS#${day}`, ':b': 'BATCH#' }, ConsistentRead: true });
+  const intentsOfDay = (day: string) => ({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)', ExpressionAttributeValues: { ':pk': intentKey(day, '').pk, ':b': SEAL_INTENT_KEY_PREFIXES.sk }, ConsistentRead: true });
 
   async function openSeals(day: string): Promise<(SealIntent & { expiresAt?: number })[]> {
     return (await queryAll(client, intentsOfDay(day))).map((item) => toIntent(item));
