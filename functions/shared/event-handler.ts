@@ -44,15 +44,18 @@ function countedPerEvent<E extends IncomingEvent, T extends HandlerTools, R>(han
       return result;
     } catch (err) {
       tools.metrics.addMetric('EventsFailed', MetricUnit.Count, 1);
-      tools.logger.error('event handling failed', {
-        eventId: String(event?.id),
-        source: String(event?.source),
-        detailType: String(event?.['detail-type']),
-        error: err as Error,
-      });
+      tools.logger.error('event handling failed', { ...invocationOf(event), error: err as Error });
       throw err;
     }
   };
+}
+
+/** What a failure log names of the invocation: the event's id, source and detail-type, or for a batch (SQS, a stream) how many records from where — never a detail or a body. */
+export function invocationOf(invocation: unknown): Record<string, string | number> {
+  const records: unknown = (invocation as { Records?: unknown } | undefined)?.Records;
+  if (Array.isArray(records)) return { records: records.length, eventSource: String((records[0] as { eventSource?: unknown } | undefined)?.eventSource) };
+  const event = invocation as IncomingEvent | undefined;
+  return { eventId: String(event?.id), source: String(event?.source), detailType: String(event?.['detail-type']) };
 }
 
 /**

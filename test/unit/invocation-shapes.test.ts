@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isDynamoStreamBatch, isSqsBatch } from '../../functions/shared/batch-handler.ts';
+import { invocationOf } from '../../functions/shared/event-handler.ts';
 
 const sqsRecord = (i: number) => ({
   messageId: `m-${i}`,
@@ -78,5 +79,14 @@ describe('the shape of an invocation', () => {
       expect(isSqsBatch(notAnEvent)).toBe(false);
       expect(isDynamoStreamBatch(notAnEvent)).toBe(false);
     }
+  });
+});
+
+describe('what a failure log names of an invocation', () => {
+  it('one event: its id, source and detail-type; a batch: how many records from where; never a body or a detail', () => {
+    expect(invocationOf(scheduled)).toEqual({ eventId: 'sched-1', source: 'aws.events', detailType: 'Scheduled Event' });
+    expect(invocationOf({ Records: [sqsRecord(1), sqsRecord(2)] })).toEqual({ records: 2, eventSource: 'aws:sqs' });
+    expect(invocationOf({ Records: [streamRecord(1)] })).toEqual({ records: 1, eventSource: 'aws:dynamodb' });
+    expect(invocationOf({ Records: [] })).toEqual({ records: 0, eventSource: 'undefined' });
   });
 });
