@@ -30,8 +30,9 @@ export interface ScheduleDeclaration {
   /** EventBridge schedule expression: `rate(5 minutes)` or `cron(0 2 1 * ? *)` (UTC). */
   readonly expression: string;
   /**
-   * Locally, the runtime also fires it as soon as a delivery to the function ends (coalesced:
-   * one fire waits at most), for work that follows each delivery; on AWS the expression fires
+   * Locally, the runtime also fires it after a delivery to the function ends, once no other
+   * delivery is running (coalesced: one fire waits at most), for work that follows each
+   * delivery; on AWS the expression fires
    * it, and a `stateStreamTrigger` may run it after writes too (`runtime/follow-up-fires.ts`).
    */
   readonly alsoAfterEachDelivery?: boolean;

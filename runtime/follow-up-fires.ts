@@ -79,8 +79,10 @@ export function withFollowUpFires(
     const fn = routes.find((r) => r.name === name);
     const ids = fn?.schedules.filter((s) => s.alsoAfterEachDelivery).map((s) => s.id) ?? [];
     const invokeBatch = inner.invokeBatch?.bind(inner);
+    /** The target's single delivery, counted; ending, it requests `fireAll` if given. */
+    const invokeCounted = (fireAll: (() => void) | undefined) => counted((e: BusEvent) => inner.invoke(e), fireAll);
     if (ids.length === 0) {
-      wrapped.set(name, { ...inner, invoke: counted((e: BusEvent) => inner.invoke(e), undefined), ...(invokeBatch ? { invokeBatch: counted(invokeBatch, undefined) } : {}) });
+      wrapped.set(name, { ...inner, invoke: invokeCounted(undefined), ...(invokeBatch ? { invokeBatch: counted(invokeBatch, undefined) } : {}) });
       continue;
     }
     /** The schedules with a fire sent and not started yet, with one running, and to fire again once it ends. */
@@ -106,9 +108,9 @@ export function withFollowUpFires(
       }
     };
     firers.push(fireAll);
-    const invokeDelivery = counted((e: BusEvent) => inner.invoke(e), fireAll);
+    const invokeDelivery = invokeCounted(fireAll);
     // A schedule's own fire requests none (the follow-up work follows deliveries of events).
-    const invokeOtherFire = counted((e: BusEvent) => inner.invoke(e), undefined);
+    const invokeOtherFire = invokeCounted(undefined);
     wrapped.set(name, {
       ...inner,
       invoke: async (event) => {

@@ -94,8 +94,9 @@ export async function settleOperation(ports: HighRiskPorts, operationKey: string
 
 /**
  * An hour's events reach the sealed trail a little after it closes: the bus's delivery and
- * retries, then the seal pass that follows (every 5 minutes on AWS, `audit-seal-pending`); the
- * analysis reads sealed records, so it waits this long.
+ * retries, then the seal pass that follows (`audit-seal-pending`: seconds later on AWS through the
+ * state table's stream, at worst at its 5-minute schedule); the analysis reads sealed records,
+ * so it waits this long.
  */
 export const SETTLE_MS = 10 * MINUTE_MS;
 /** After downtime, catch up at most this many hours; older ones are left to an on-demand run. */

@@ -22,14 +22,6 @@ export interface IncomingEvent {
   readonly detail?: unknown;
 }
 
-/** The invocation's `Records` when there are some and every one is an object from `eventSource`, as an event source mapping delivers them; else undefined. */
-function recordsFrom(event: unknown, eventSource: string): Record<string, unknown>[] | undefined {
-  const records: unknown = typeof event === 'object' && event !== null ? (event as { Records?: unknown }).Records : undefined;
-  if (!Array.isArray(records) || records.length === 0) return undefined;
-  const fromSource = (r: unknown): r is Record<string, unknown> => typeof r === 'object' && r !== null && (r as { eventSource?: unknown }).eventSource === eventSource;
-  return records.every(fromSource) ? records : undefined;
-}
-
 /**
  * Whether the invocation is an SQS batch: `Records` that are not a stream batch (else it is one
  * EventBridge event). A malformed message still belongs to its batch: it is handled alone
@@ -39,9 +31,11 @@ export function isSqsBatch(event: unknown): event is SQSEvent {
   return typeof event === 'object' && event !== null && Array.isArray((event as { Records?: unknown }).Records) && !isDynamoStreamBatch(event);
 }
 
-/** Whether the invocation is a batch of DynamoDB stream records (`aws:dynamodb`, each with its `dynamodb` change), as a stream trigger delivers them. */
+/** Whether the invocation is a batch of DynamoDB stream records (some, each from `aws:dynamodb` with its `dynamodb` change), as a stream trigger delivers them. */
 export function isDynamoStreamBatch(event: unknown): event is DynamoDBStreamEvent {
-  return recordsFrom(event, 'aws:dynamodb')?.every((r) => typeof r.dynamodb === 'object' && r.dynamodb !== null) ?? false;
+  const records: unknown = typeof event === 'object' && event !== null ? (event as { Records?: unknown }).Records : undefined;
+  const isStreamRecord = (r: unknown) => typeof r === 'object' && r !== null && (r as { eventSource?: unknown }).eventSource === 'aws:dynamodb' && typeof (r as { dynamodb?: unknown }).dynamodb === 'object' && (r as { dynamodb?: unknown }).dynamodb !== null;
+  return Array.isArray(records) && records.length > 0 && records.every(isStreamRecord);
 }
 
 /** The EventBridge event in a record's body; a body that is not JSON is kept as text (the trail still records it). */

@@ -208,6 +208,9 @@ function sealPassDays(now: Date, lookBackDays = 1): string[] {
   const back = Math.max(1, Math.floor(lookBackDays));
   return Array.from({ length: back + 1 }, (_, i) => utcDayBefore(now, back - i));
 }
+/** The order in which a pass takes intents, oldest accepted first: of two bringing the same event, the first records it. */
+const olderIntentFirst = (a: SealIntent, b: SealIntent) => byCodeUnit(a.createdAt, b.createdAt) || byCodeUnit(a.batchId, b.batchId);
+const byCodeUnit = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 /** The seal pass's lock: one pass at a time (`sealPending`). */
 const PASS_LOCK_KEY = { pk: 'SEALS#PASS', sk: 'LOCK' };
 
@@ -360,7 +363,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
    * intent's outcomes, by batch id and event id.
    */
   async function completeAll(held: readonly { intent: SealIntent & { expiresAt?: number }; resumed: boolean }[], now: Date): Promise<Map<string, Map<string, AppendOutcome>>> {
-    const ordered = [...held].sort((x, y) => (x.intent.createdAt < y.intent.createdAt ? -1 : x.intent.createdAt > y.intent.createdAt ? 1 : 0));
+    const ordered = [...held].sort((x, y) => olderIntentFirst(x.intent, y.intent));
     const existing = await readRecords(ordered.flatMap(({ intent }) => intent.records.map((r) => r.eventId)));
     const outcomes = new Map<string, Map<string, AppendOutcome>>();
     const claimed = new Set<string>();
@@ -572,7 +575,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       if (!options.unsealedAsOf) return records;
       // An intent waits under its arrival day; a pass takes yesterday's and today's. Oldest first.
       const seen = new Set(records.map((r) => r.eventId));
-      const intents = (await Promise.all(sealPassDays(options.unsealedAsOf).map(openSeals))).flat().sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.batchId.localeCompare(b.batchId));
+      const intents = (await Promise.all(sealPassDays(options.unsealedAsOf).map(openSeals))).flat().sort(olderIntentFirst);
       for (const record of intents.flatMap((intent) => intent.records)) {
         if (seen.has(record.eventId) || !inRange(record)) continue;
         seen.add(record.eventId);
