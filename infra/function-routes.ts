@@ -202,7 +202,7 @@ export const functionDeclarations = /* @__PURE__ */ (() => [
       { id: 'access-sweep', description: 'Every 5 minutes: leaver/mover clocks past their deadline, temporary grants past their expiry.', expression: 'rate(5 minutes)' },
       { id: 'access-permission-audit', description: 'Daily at 02:00 UTC; on the policy\'s day of the month, the permission audit of the month before (2.5).', expression: 'cron(0 2 * * ? *)' },
     ],
-    // Every ERP operation comes here too: in batches of 100, an account's operations in a batch share one META write (batch-stores.ts).
+    // Every ERP operation comes here too: in batches of 100, an account's operations in a batch share one META write (remembering-stores.ts).
     batch: { size: 100, maxWaitSeconds: 1 },
     archiveAccess: 'write',
     timeoutSeconds: 900,

@@ -262,7 +262,9 @@ function summarise(event: BusEvent): PublishedSummary {
 
 /**
  * The variables the CDK stack sets on every function, pointed at the local servers. Fake
- * credentials only when none are set: the local servers do not check signatures.
+ * credentials only when none are set: the local servers do not check signatures. And one the
+ * stack never sets: here each function runs as a single instance (its invocations share this
+ * process), so a function may remember what only it writes for the process's life.
  */
 function configureFunctionEnvironment(local: { dynamoDbUrl: string; eventBridgeUrl: string; region: string; dataDir: string }): void {
   const env = process.env;
@@ -272,6 +274,7 @@ function configureFunctionEnvironment(local: { dynamoDbUrl: string; eventBridgeU
   env.AWS_ENDPOINT_URL_EVENTBRIDGE = local.eventBridgeUrl;
   env.AWS_REGION = local.region;
   env.ERPGOV_DATA_DIR = local.dataDir;
+  env.ERPGOV_SOLE_INSTANCE = 'true';
   env.AWS_ACCESS_KEY_ID ??= 'local';
   env.AWS_SECRET_ACCESS_KEY ??= 'local';
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';

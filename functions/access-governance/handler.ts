@@ -5,25 +5,34 @@
  *
  * Thin: wires the stores (one per aggregate), the bus and the audit trail once, then hands
  * each routed fact, typed by its detail-type, to `recordFact` (judged at the event's own
- * time; the facts of one SQS batch in order, over stores that remember their accounts for the batch), and the 5-minute sweep and the daily permission-audit check to their flows (judged at
- * the schedule's fire time, so a replayed fire or a test's `scheduler.tick` decides the same way).
+ * time; the facts of one SQS batch in order, over stores that remember their accounts:
+ * remembering-stores.ts), and the 5-minute sweep and the daily permission-audit check to their
+ * flows (judged at the schedule's fire time, so a replayed fire or a test's `scheduler.tick`
+ * decides the same way).
  */
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { governanceHandler } from '../shared/event-handler.ts';
 import { previousMonth } from '../shared/time.ts';
 import { governanceWiring } from '../shared/wiring.ts';
-import { batchStores } from './batch-stores.ts';
+import { PROCESS_ACCOUNT_ENTRIES, rememberingStores } from './remembering-stores.ts';
 import { buildMonthlyReport, recordFact, sweep, writeReport, type GovernanceDeps } from './flows.ts';
 import { dynamoAccessStores } from './stores.ts';
 
-const deps: GovernanceDeps = governanceWiring((documents, tableName) => ({
+/**
+ * Whether this function runs as the only instance of itself (the local runtime says so): then
+ * nothing writes its accounts behind its back, and what it learnt about them is remembered for
+ * the process's life. On AWS, where many containers write the same accounts, for one batch.
+ */
+const soleInstance = process.env.ERPGOV_SOLE_INSTANCE === 'true';
+const wired: GovernanceDeps = governanceWiring((documents, tableName) => ({
   stores: dynamoAccessStores(documents, tableName),
   trail: dynamoAuditTrailStore(documents, tableName),
 }));
+// The schedules' flows write through the same stores, so that a grant the sweep ends is not remembered open.
+const deps: GovernanceDeps = soleInstance ? { ...wired, stores: rememberingStores(wired.stores, PROCESS_ACCOUNT_ENTRIES) } : wired;
 const { policy } = deps;
-/** The facts of one batch share what they learnt about their accounts (batch-stores.ts). */
-const batchDeps = (): GovernanceDeps => ({ ...deps, stores: batchStores(deps.stores) });
+const batchDeps = (): GovernanceDeps => (soleInstance ? deps : { ...deps, stores: rememberingStores(deps.stores) });
 
 export const handler = governanceHandler('access-governance')({
   async onFact(fact, { logger, invocation }) {

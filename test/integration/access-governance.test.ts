@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { ScheduleIdOf } from '../../infra/function-routes.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { runAuditCommand } from '../../cli/audit.ts';
@@ -22,6 +22,7 @@ import { captureStdout } from '../support/capture-stdout.ts';
 import { startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 import { type CommandIssued, type FindingRaised, type FindingResolved } from '../../schemas/index.ts';
 import { processClock } from '../../functions/shared/clock.ts';
+import { stateDocumentClient } from '../../functions/shared/aws-clients.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -137,6 +138,32 @@ describe('temporary grants (guide 2.4)', () => {
     ]);
     const search = await captureStdout(() => runAuditCommand(['search', '--grant', 'G-same', '--json', '--endpoint', runtime.dynamoDbUrl, '--from', at(0).toISOString().slice(0, 10), '--to', at(3 * DAY).toISOString().slice(0, 10)]));
     expect(JSON.parse(search.output)).toMatchObject([{ eventId: early, grant: { grantId: 'G-same', attribution: 'window' } }]);
+  });
+
+  it('remembers an account between deliveries (one instance locally), and still tags the operations of a grant opened meanwhile', async () => {
+    await put([entry('Role Assigned', role('u204', 'E-204', 'FI_VIEWER', ['finance'], ['journal.view'], 'finance'), at(-10 * DAY))]);
+    let metaWrites = 0;
+    const documents = stateDocumentClient();
+    const text = (v: { S?: string } | string | undefined) => (typeof v === 'object' ? v.S : v);
+    documents.middlewareStack.add(
+      (next, context) => (args) => {
+        const key = (args.input as { Key?: Record<string, { S?: string } | string | undefined> }).Key ?? {};
+        if (context.commandName === 'UpdateItemCommand' && text(key.pk) === 'ACCESS#ACCT#u204' && text(key.sk) === 'META') metaWrites++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countAccountMetaWrites' },
+    );
+    onTestFinished(() => void documents.middlewareStack.remove('countAccountMetaWrites'));
+    const operation = (minutes: number) => entry('Operation Audited', { actor: 'u204', action: 'export', target: 'ledger-2026', module: 'finance' }, at(DAY + minutes * MIN));
+    // Each its own delivery: what the role's delivery read back serves all three.
+    await put([operation(1)]);
+    await put([operation(2)]);
+    await put([operation(3)]);
+    expect(metaWrites).toBe(0);
+    await put([entry('Temporary Grant Issued', { grantId: 'G-warm', grantee: 'u204', person: 'E-204', permissions: ['ledger.export'], reason: 'audit', approver: 'audit.mgr', startsAt: at(DAY + 10 * MIN).toISOString(), expiresAt: at(2 * DAY).toISOString() }, at(DAY + 10 * MIN))]);
+    const [under] = await put([operation(20)]);
+    const search = await captureStdout(() => runAuditCommand(['search', '--grant', 'G-warm', '--json', '--endpoint', runtime.dynamoDbUrl, '--from', at(0).toISOString().slice(0, 10), '--to', at(3 * DAY).toISOString().slice(0, 10)]));
+    expect(JSON.parse(search.output)).toMatchObject([{ eventId: under, grant: { grantId: 'G-warm', attribution: 'window' } }]);
   });
 
   it('a grant approved by its grantee is a finding', async () => {

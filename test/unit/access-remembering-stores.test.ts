@@ -1,13 +1,13 @@
 /**
- * The stores one batch of access facts shares (batch-stores.ts): an account's operations in a
- * batch cost one META write; a write to the account within the batch (a role, a grant opened
- * or ended) is seen by the batch's next fact; a write that fails leaves nothing stale; the
- * bound holds; and a batch decides exactly what the same facts decide one per invocation.
- * In-memory twins, no I/O.
+ * The stores that remember accounts (remembering-stores.ts), for a batch or for a process: an
+ * account's operations cost one META write; a write to the account (a role, a grant opened or
+ * ended) is seen by the next fact; a write that fails leaves nothing stale; a touch that
+ * overlapped another write to its account is not remembered; the bound holds; and remembering
+ * decides exactly what the same facts decide one per invocation. In-memory twins, no I/O.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchStores } from '../../functions/access-governance/batch-stores.ts';
+import { rememberingStores } from '../../functions/access-governance/remembering-stores.ts';
 import { recordFact, type AccessFact } from '../../functions/access-governance/flows.ts';
 import { memoryAccessStores } from '../../functions/access-governance/stores.ts';
 import type { OutgoingEvent } from '../../functions/shared/ports.ts';
@@ -25,11 +25,28 @@ function countedStores() {
   return { stores, touches };
 }
 
+/** Holds the next touch's answer (already read from the store) until `release`; `read` resolves once it was read. */
+function held(stores: ReturnType<typeof memoryAccessStores>) {
+  const touch = stores.accounts.touch;
+  let release = () => {};
+  let wasRead = () => {};
+  const read = new Promise<void>((resolve) => (wasRead = resolve));
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  stores.accounts.touch = async (account, fields) => {
+    stores.accounts.touch = touch;
+    const before = await touch(account, fields);
+    wasRead();
+    await gate;
+    return before;
+  };
+  return { read, release: () => release() };
+}
+
 function setup() {
   const { stores, touches } = countedStores();
   const published: OutgoingEvent[] = [];
   const deps = { stores, publisher: { publish: async (events: readonly OutgoingEvent[]) => void published.push(...events) }, policy: defaultPolicy };
-  const batch = { ...deps, stores: batchStores(stores) };
+  const batch = { ...deps, stores: rememberingStores(stores) };
   return { deps, batch, touches, published };
 }
 
@@ -38,7 +55,7 @@ const fact = (detailType: AccessFact['detailType'], detail: Record<string, unkno
 const op = (actor: string, target: string, time: string, extra: Record<string, unknown> = {}) => fact('Operation Audited', { actor, action: 'read', target, module: 'finance', ...extra }, time);
 const grant = (grantId: string, grantee: string, startsAt: string, expiresAt: string) => fact('Temporary Grant Issued', { grantId, grantee, permissions: ['ledger.read'], reason: 'audit', approver: 'boss', startsAt, expiresAt }, startsAt);
 
-describe('batch stores for access-governance', () => {
+describe('remembering stores for access-governance', () => {
   it('touch an account once per batch however many operations it has', async () => {
     const { batch, touches, published } = setup();
     for (let i = 0; i < 5; i++) await recordFact(batch, op('u1', `t-${i}`, `2026-03-02T10:0${i}:00Z`));
@@ -76,7 +93,7 @@ describe('batch stores for access-governance', () => {
       if (down) throw new Error('the table is down');
       return open(g);
     };
-    const batch = batchStores(stores);
+    const batch = rememberingStores(stores);
     await batch.accounts.touch('ext1', { known: false });
     const g = { grantId: 'G1', account: 'ext1', permissions: ['ledger.read'], modules: [], reason: 'audit', approver: 'boss', startsAt: '2026-03-01T00:00:00Z', grantExpiresAt: '2026-03-02T00:00:00Z', requestedExpiresAt: '2026-03-02T00:00:00Z', state: 'active' as const, eventId: 'ev-g' };
     await expect(batch.grants.open(g)).rejects.toThrow('the table is down');
@@ -88,9 +105,42 @@ describe('batch stores for access-governance', () => {
     expect((await batch.accounts.touch('ext1', { known: false }))?.grantWindows).toEqual([{ grantId: 'G1', startsAt: g.startsAt, expiresAt: g.grantExpiresAt }]);
   });
 
+  it('remembers nothing a touch read back while another write to the account was in flight (invocations overlap in one process)', async () => {
+    const g = { grantId: 'G1', account: 'ext1', permissions: ['ledger.read'], modules: [], reason: 'audit', approver: 'boss', startsAt: '2026-03-01T00:00:00Z', grantExpiresAt: '2026-03-02T00:00:00Z', requestedExpiresAt: '2026-03-02T00:00:00Z', state: 'active' as const, eventId: 'ev-g' };
+    const window = [{ grantId: 'G1', startsAt: g.startsAt, expiresAt: g.grantExpiresAt }];
+    // A touch whose answer (read before the grant's write) arrives after that write has ended.
+    {
+      const { stores, touches } = countedStores();
+      const memory = rememberingStores(stores);
+      const answered = held(stores);
+      const slow = memory.accounts.touch('ext1', { known: false });
+      await answered.read;
+      await memory.grants.open(g);
+      answered.release();
+      expect((await slow)?.grantWindows).toBeUndefined();
+      expect((await memory.accounts.touch('ext1', { known: false }))?.grantWindows).toEqual(window);
+      expect(touches).toEqual(['ext1', 'ext1']);
+    }
+    // Two touches in flight at once: neither answer says what the account is now.
+    {
+      const { stores, touches } = countedStores();
+      const memory = rememberingStores(stores);
+      await memory.accounts.touch('u1', { known: false });
+      await memory.grants.open({ ...g, account: 'u1' });
+      const answered = held(stores);
+      const slow = memory.accounts.touch('u1', { known: true, person: 'E-1' });
+      await answered.read;
+      await memory.accounts.touch('u1', { known: true, person: 'E-2' });
+      answered.release();
+      await slow;
+      expect(await memory.accounts.touch('u1', { known: false })).toMatchObject({ person: 'E-2' });
+      expect(touches).toEqual(['u1', 'u1', 'u1', 'u1']);
+    }
+  });
+
   it('holds at most its bound, dropping the account touched least recently', async () => {
     const { stores, touches } = countedStores();
-    const batch = batchStores(stores, 2);
+    const batch = rememberingStores(stores, 2);
     for (const account of ['a', 'b', 'a', 'c', 'a', 'b']) await batch.accounts.touch(account, { known: false });
     // a, b stored; a remembered; c stored and b dropped (a was touched later); a remembered; b stored again.
     expect(touches).toEqual(['a', 'b', 'c', 'b']);
@@ -118,7 +168,7 @@ describe('batch stores for access-governance', () => {
         const single = setup();
         const batched = setup();
         // One per invocation: a fresh batch scope for every fact; batched: one scope for all.
-        for (const f of facts) await recordFact({ ...single.deps, stores: batchStores(single.deps.stores) }, f);
+        for (const f of facts) await recordFact({ ...single.deps, stores: rememberingStores(single.deps.stores) }, f);
         for (const f of facts) await recordFact(batched.batch, f);
         expect(batched.published).toEqual(single.published);
         for (const account of accounts) expect(await batched.deps.stores.accounts.read(account)).toEqual(await single.deps.stores.accounts.read(account));
