@@ -38,7 +38,8 @@ describe('erpgov start', () => {
     bus.destroy();
     // Stop at once: some deliveries are still queued. They must survive in the journal.
     expect(await stopCli(first)).toBe(0);
-    expect(first.output()).toMatch(/stopped: 60 events accepted/);
+    // The 60 sent, and any finding the pipeline published before the stop (how many depends on how far the handlers got).
+    expect(Number(/stopped: (\d+) events accepted/.exec(first.output())?.[1])).toBeGreaterThanOrEqual(60);
     // Stopped: no endpoints left behind for a command to find.
     expect(readRuntimeFile(dataDir)).toBeUndefined();
 
