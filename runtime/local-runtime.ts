@@ -15,6 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EVENT_BUS_NAME, routingTable, type RoutedFunction } from '../infra/routes.ts';
 import { stateTable } from '../infra/state-table.ts';
 import { processClock, type Clock } from '../functions/shared/clock.ts';
+import { SOLE_INSTANCE_VARIABLE } from '../functions/shared/sole-instance.ts';
 import { loadPolicy } from '../schemas/policy-loader.ts';
 import { ensureStateTable, startDynamoServer } from './dynamo-server.ts';
 import { LocalEventBus, type DeliveryResult, type RetryPolicy, type Target, type DeadLetter } from './event-bus.ts';
@@ -205,7 +206,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const endpoint = await startEventBridgeEndpoint(endpointOptions);
     closers.unshift(() => closeServer(endpoint.server));
     const pipelineEventBridgeUrl = `${endpoint.url}${pipelineDoorPath(PIPELINE_TOKEN)}`;
-    configureFunctionEnvironment({ dynamoDbUrl: dynamo.url, eventBridgeUrl: pipelineEventBridgeUrl, region, dataDir });
+    const instance = configureFunctionEnvironment({ dynamoDbUrl: dynamo.url, eventBridgeUrl: pipelineEventBridgeUrl, region, dataDir });
 
     const recoveredDeliveries = bus.recover();
     const missedFires = options.armSchedules ?? true ? scheduler.start(clock) : [];
@@ -239,6 +240,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await bus.stop(graceMs);
         rejected.close();
         await dynamo.close();
+        // The instance has ended: nothing remembered under its name outlives it (see configureFunctionEnvironment).
+        if (process.env[SOLE_INSTANCE_VARIABLE] === instance) delete process.env[SOLE_INSTANCE_VARIABLE];
         unlock();
       },
     };
@@ -263,10 +266,11 @@ function summarise(event: BusEvent): PublishedSummary {
 /**
  * The variables the CDK stack sets on every function, pointed at the local servers. Fake
  * credentials only when none are set: the local servers do not check signatures. And one the
- * stack never sets: here each function runs as a single instance (its invocations share this
- * process), so a function may remember what only it writes for the process's life.
+ * stack never sets: the name of this start's single instance of the functions
+ * (functions/shared/sole-instance.ts), new at every start and removed at the stop, so that what
+ * a function remembers under it never outlives the state it describes. Returns that name.
  */
-function configureFunctionEnvironment(local: { dynamoDbUrl: string; eventBridgeUrl: string; region: string; dataDir: string }): void {
+function configureFunctionEnvironment(local: { dynamoDbUrl: string; eventBridgeUrl: string; region: string; dataDir: string }): string {
   const env = process.env;
   env.STATE_TABLE_NAME = stateTable.name;
   env.EVENT_BUS_NAME = EVENT_BUS_NAME;
@@ -274,9 +278,11 @@ function configureFunctionEnvironment(local: { dynamoDbUrl: string; eventBridgeU
   env.AWS_ENDPOINT_URL_EVENTBRIDGE = local.eventBridgeUrl;
   env.AWS_REGION = local.region;
   env.ERPGOV_DATA_DIR = local.dataDir;
-  env.ERPGOV_SOLE_INSTANCE = 'true';
+  const instance = randomUUID();
+  env[SOLE_INSTANCE_VARIABLE] = instance;
   env.AWS_ACCESS_KEY_ID ??= 'local';
   env.AWS_SECRET_ACCESS_KEY ??= 'local';
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  return instance;
 }

@@ -13,26 +13,28 @@
 import { dynamoAuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { archiveStoreFromEnv } from '../shared/archive-store.ts';
 import { governanceHandler } from '../shared/event-handler.ts';
+import { perSoleInstance } from '../shared/sole-instance.ts';
 import { previousMonth } from '../shared/time.ts';
 import { governanceWiring } from '../shared/wiring.ts';
 import { PROCESS_ACCOUNT_ENTRIES, rememberingStores } from './remembering-stores.ts';
 import { buildMonthlyReport, recordFact, sweep, writeReport, type GovernanceDeps } from './flows.ts';
 import { dynamoAccessStores } from './stores.ts';
 
-/**
- * Whether this function runs as the only instance of itself (the local runtime says so): then
- * nothing writes its accounts behind its back, and what it learnt about them is remembered for
- * the process's life. On AWS, where many containers write the same accounts, for one batch.
- */
-const soleInstance = process.env.ERPGOV_SOLE_INSTANCE === 'true';
 const wired: GovernanceDeps = governanceWiring((documents, tableName) => ({
   stores: dynamoAccessStores(documents, tableName),
   trail: dynamoAuditTrailStore(documents, tableName),
 }));
-// The schedules' flows write through the same stores, so that a grant the sweep ends is not remembered open.
-const deps: GovernanceDeps = soleInstance ? { ...wired, stores: rememberingStores(wired.stores, PROCESS_ACCOUNT_ENTRIES) } : wired;
-const { policy } = deps;
-const batchDeps = (): GovernanceDeps => (soleInstance ? deps : { ...deps, stores: rememberingStores(deps.stores) });
+const { policy } = wired;
+
+/**
+ * What the stores learn about accounts is remembered (remembering-stores.ts) for as long as
+ * nothing else can write those accounts: locally, for as long as this sole instance lives
+ * (sole-instance.ts), the schedules' flows included, so that a grant the sweep ends is not
+ * remembered open; on AWS, where many containers write the same accounts, for one batch.
+ */
+const soleInstanceDeps = perSoleInstance((): GovernanceDeps => ({ ...wired, stores: rememberingStores(wired.stores, PROCESS_ACCOUNT_ENTRIES) }));
+const scheduleDeps = (): GovernanceDeps => soleInstanceDeps() ?? wired;
+const batchDeps = (): GovernanceDeps => soleInstanceDeps() ?? { ...wired, stores: rememberingStores(wired.stores) };
 
 export const handler = governanceHandler('access-governance')({
   async onFact(fact, { logger, invocation }) {
@@ -42,14 +44,14 @@ export const handler = governanceHandler('access-governance')({
   },
   onSchedule: {
     async 'access-sweep'(firedAt, { logger }) {
-      const outcome = await sweep(deps, firedAt);
+      const outcome = await sweep(scheduleDeps(), firedAt);
       logger.info('access sweep', { firedAt: firedAt.toISOString(), raised: outcome.raised, updated: outcome.updated, resolved: outcome.resolved, commands: outcome.commands.map((c) => c.commandId) });
       return { schedule: 'access-sweep', raised: outcome.raised.length, updated: outcome.updated.length, resolved: outcome.resolved.length, commands: outcome.commands.length };
     },
     async 'access-permission-audit'(firedAt, { logger }) {
       // Fires daily; the audit runs on the policy's day of the month, for the month before.
       if (firedAt.getUTCDate() !== policy.access.permissionAudit.dayOfMonth) return { schedule: 'access-permission-audit', skipped: true };
-      const report = await buildMonthlyReport(deps.stores, policy, previousMonth(firedAt));
+      const report = await buildMonthlyReport(scheduleDeps().stores, policy, previousMonth(firedAt));
       const keys = await writeReport(archiveStoreFromEnv(), report);
       logger.info('permission audit', { month: report.month, accounts: report.accountsReviewed, items: report.items.length, keys });
       return { schedule: 'access-permission-audit', month: report.month, items: report.items.length };

@@ -17,6 +17,7 @@ import { rejectedStore, startLocalRuntime, type LocalRuntime } from '../../runti
 import { LOCAL_CREDENTIALS } from '../../runtime/http-server.ts';
 import { exampleEvent } from '../../schemas/index.ts';
 import { exampleEntry } from '../support/erp-entry.ts';
+import { SOLE_INSTANCE_VARIABLE } from '../../functions/shared/sole-instance.ts';
 
 const probe = {
   name: 'probe',
@@ -203,5 +204,16 @@ describe('delivery guarantees', () => {
     await start();
     expect(await auditRecord(id)).toMatchObject({ eventId: id, detailType: 'Backup Completed' });
     expect(routingTable.length).toBeGreaterThan(0);
+  });
+
+  it('names each start as a new instance of the functions, and the name goes with the stop', async () => {
+    // What a function remembers under that name (access governance's accounts) never outlives the runtime it learnt it from.
+    const before = process.env[SOLE_INSTANCE_VARIABLE];
+    expect(before).toMatch(/^[0-9a-f-]{36}$/);
+    await stop();
+    expect(process.env[SOLE_INSTANCE_VARIABLE]).toBeUndefined();
+    await start();
+    expect(process.env[SOLE_INSTANCE_VARIABLE]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(process.env[SOLE_INSTANCE_VARIABLE]).not.toBe(before);
   });
 });
