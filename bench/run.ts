@@ -162,6 +162,7 @@ function routineOperation(source: string) {
  */
 async function saturate(source: string) {
   const requestsBefore = functionRequests;
+  const cpuBefore = process.cpuUsage();
   let sent: [string, number][] = [];
   const ms = await timed(async () => {
     const load = new Worker(new URL('./support/put-events-load.mjs', import.meta.url), {
@@ -174,7 +175,10 @@ async function saturate(source: string) {
   });
   // Both threads' clocks as epoch milliseconds.
   const latencies = sent.map(([id, t]) => (doneAt.get(id) ?? NaN) + performance.timeOrigin - t).filter(Number.isFinite).sort((a, b) => a - b);
-  return { rate: rate(totalEvents, ms), requestsPerEvent: (functionRequests - requestsBefore) / totalEvents, latencies };
+  // Every thread of the process (the load generator's included): how much of the machine the round used.
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return { rate: rate(totalEvents, ms), requestsPerEvent: (functionRequests - requestsBefore) / totalEvents, latencies, cores: cpuMs / ms, cpuMsPerEvent: cpuMs / totalEvents };
 }
 
 const ENTRIES_PER_CALL = 10;
@@ -184,7 +188,7 @@ const ENTRIES_PER_CALL = 10;
 // ratio is to the mean of the two baselines beside it, and the median round is reported, so a
 // burst of load from elsewhere on the machine skews one round, not the figure.
 async function measured(source: string) {
-  const runs: { rate: number; ratio: number; requestsPerEvent: number; latencies: number[]; baseline: number }[] = [];
+  const runs: { rate: number; ratio: number; requestsPerEvent: number; latencies: number[]; baseline: number; cores: number; cpuMsPerEvent: number }[] = [];
   let before = await batchWriteRate();
   for (let round = 0; round < rounds; round++) {
     const run = await saturate(source);
@@ -268,6 +272,7 @@ row('audit trail alone: PutEvents → record sealed', `${auditOnly.rate.toFixed(
 row('  DynamoDB requests per event', auditOnly.requestsPerEvent.toFixed(2), 'target <= 1.5: per batch an intent; per seal pass the lock (take, renew, free), two queries, ids /100, records /25, a block and a head per chain, intents closed /25');
 row('whole routing table: PutEvents → every matching handler', `${fullTable.rate.toFixed(0)} events/s`, `ratio ${(fullTable.rate / putRate).toFixed(2)}x PutItem, ${fullTable.ratio.toFixed(3)}x BatchWriteItem (target >= 0.30; median round of ${fullTable.ratios.map((r) => r.toFixed(3)).join(', ')})`);
 row('  DynamoDB requests per event (all functions)', fullTable.requestsPerEvent.toFixed(2), 'target <= 3');
+row('  CPU of the process meanwhile', `${fullTable.cores.toFixed(2)} cores`, `${fullTable.cpuMsPerEvent.toFixed(2)} ms per event, all threads (the machine has 2 cores; the load generator included)`);
 row('latency publish → all handlers done, one at a time p50', `${pct(unloaded, 50).toFixed(1)} ms`, `ratio ${(pct(unloaded, 50) / pct(putItemLatencies, 50)).toFixed(2)}x PutItem p50 (target <= 2)`);
 row('latency publish → all handlers done, one at a time p99', `${pct(unloaded, 99).toFixed(1)} ms`, `${unloaded.length} samples`);
 row('  the same, published through the SDK in-process, p50', `${pct(unloadedSdk, 50).toFixed(1)} ms`, `ratio ${(pct(unloadedSdk, 50) / pct(putItemLatencies, 50)).toFixed(2)}x PutItem p50: the publisher's own SDK work included`);
