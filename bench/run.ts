@@ -188,7 +188,7 @@ const ENTRIES_PER_CALL = 10;
 // ratio is to the mean of the two baselines beside it, and the median round is reported, so a
 // burst of load from elsewhere on the machine skews one round, not the figure.
 async function measured(source: string) {
-  const runs: { rate: number; ratio: number; requestsPerEvent: number; latencies: number[]; baseline: number; cores: number; cpuMsPerEvent: number }[] = [];
+  const runs: (Awaited<ReturnType<typeof saturate>> & { ratio: number; baseline: number })[] = [];
   let before = await batchWriteRate();
   for (let round = 0; round < rounds; round++) {
     const run = await saturate(source);
@@ -234,7 +234,6 @@ const { handlersDone: unloaded, firstStart, idle: untilSealed } = await oneAtATi
 measuringUnloaded = false;
 lean.close();
 const { handlersDone: unloadedSdk } = await oneAtATime(async () => (await bus.send(new PutEventsCommand({ Entries: [routineOperation('erp.bench')] }))).Entries?.[0]?.EventId as string);
-
 
 /**
  * A month-end burst: `burstEvents` ERP operations arrive at once (through the public door

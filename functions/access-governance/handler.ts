@@ -16,7 +16,7 @@ import { governanceHandler } from '../shared/event-handler.ts';
 import { perSoleInstance } from '../shared/sole-instance.ts';
 import { previousMonth } from '../shared/time.ts';
 import { governanceWiring } from '../shared/wiring.ts';
-import { PROCESS_ACCOUNT_ENTRIES, rememberingStores } from './remembering-stores.ts';
+import { INSTANCE_ACCOUNT_ENTRIES, rememberingStores } from './remembering-stores.ts';
 import { buildMonthlyReport, recordFact, sweep, writeReport, type GovernanceDeps } from './flows.ts';
 import { dynamoAccessStores } from './stores.ts';
 
@@ -32,7 +32,7 @@ const { policy } = wired;
  * (sole-instance.ts), the schedules' flows included, so that a grant the sweep ends is not
  * remembered open; on AWS, where many containers write the same accounts, for one batch.
  */
-const soleInstanceDeps = perSoleInstance((): GovernanceDeps => ({ ...wired, stores: rememberingStores(wired.stores, PROCESS_ACCOUNT_ENTRIES) }));
+const soleInstanceDeps = perSoleInstance((): GovernanceDeps => ({ ...wired, stores: rememberingStores(wired.stores, INSTANCE_ACCOUNT_ENTRIES) }));
 const scheduleDeps = (): GovernanceDeps => soleInstanceDeps() ?? wired;
 const batchDeps = (): GovernanceDeps => soleInstanceDeps() ?? { ...wired, stores: rememberingStores(wired.stores) };
 

@@ -6,8 +6,9 @@
  *   - on AWS, one batch: other containers write the same accounts, and their writes are seen by
  *     the next batch, a window of one batch that unordered delivery already has (a grant's
  *     earlier operations are tagged from the trail when the grant is stored);
- *   - locally, the process: each function runs as a single instance, so every write to an
- *     account goes through these stores and none can make the memory stale.
+ *   - locally, the sole instance's life (functions/shared/sole-instance.ts): each function runs
+ *     as a single instance, so every write to an account goes through these stores and none can
+ *     make the memory stale.
  *
  * A remembered META is returned only for a touch that would not change it (a known account
  * touched as unknown, the same person and job): the write it saves would have been a no-op, and
@@ -30,8 +31,8 @@ import type { AccessStores } from './stores.ts';
 
 /** Accounts one batch remembers at most: a batch of 100 operations names at most 100. */
 export const BATCH_ACCOUNT_ENTRIES = 1_000;
-/** Accounts a process remembers at most (a META is a few hundred bytes): a large ERP's active users. */
-export const PROCESS_ACCOUNT_ENTRIES = 20_000;
+/** Accounts a sole local instance remembers at most (a META is a few hundred bytes): a large ERP's active users. */
+export const INSTANCE_ACCOUNT_ENTRIES = 20_000;
 
 export function rememberingStores<S extends AccessStores>(stores: S, maxEntries = BATCH_ACCOUNT_ENTRIES): S {
   const metas = new Map<string, AccountMeta>();
@@ -62,15 +63,18 @@ export function rememberingStores<S extends AccessStores>(stores: S, maxEntries 
     if (--entry.writes === 0) inFlight.delete(account);
     return alone;
   };
-  /** A write that changes the META behind `touch`'s back: its entry goes before the write. */
-  const writing = async <T>(account: string, write: () => Promise<T>): Promise<T> => {
+  /** A write to the account's META: its entry goes first (a write that fails leaves none); `alone` as `end` tells. */
+  const writing = async <T>(account: string, write: () => Promise<T>): Promise<{ value: T; alone: boolean }> => {
     metas.delete(account);
     const moves = begin(account);
+    let value: T;
     try {
-      return await write();
-    } finally {
+      value = await write();
+    } catch (err) {
       end(account, moves);
+      throw err;
     }
+    return { value, alone: end(account, moves) };
   };
   return {
     ...stores,
@@ -82,23 +86,16 @@ export function rememberingStores<S extends AccessStores>(stores: S, maxEntries 
           remember(known);
           return known;
         }
-        metas.delete(account);
-        const moves = begin(account);
-        let before: AccountMeta | undefined;
-        try {
-          before = await stores.accounts.touch(account, fields);
-        } catch (err) {
-          end(account, moves);
-          throw err;
-        }
-        if (end(account, moves)) remember(metaAfterTouch(account, before, fields));
+        const { value: before, alone } = await writing(account, () => stores.accounts.touch(account, fields));
+        if (alone) remember(metaAfterTouch(account, before, fields));
         return before;
       },
     },
     grants: {
       ...stores.grants,
-      open: (grant) => writing(grant.account, () => stores.grants.open(grant)),
-      end: (account, grantId) => writing(account, () => stores.grants.end(account, grantId)),
+      // A grant's window lives on the META: opened or ended, what was remembered goes.
+      open: async (grant) => (await writing(grant.account, () => stores.grants.open(grant))).value,
+      end: async (account, grantId) => (await writing(account, () => stores.grants.end(account, grantId))).value,
     },
   };
 }

@@ -17,7 +17,7 @@ import { functionPolicy } from '../../schemas/policy-loader.ts';
 import { toAuditRecord, type AuditRecord } from '../shared/audit-trail/audit-record.ts';
 import { dynamoAuditTrailStore, trailRecordExpiry } from '../shared/audit-trail/audit-trail-store.ts';
 import { stateDocumentClient } from '../shared/aws-clients.ts';
-import { eventOfRecord, isDynamoStreamBatch, isSqsBatch, type DynamoDBStreamEvent, type SQSBatchResponse, type SQSEvent } from '../shared/batch-handler.ts';
+import { eventOfRecord, isDynamoStreamBatch, isSqsBatch, type SQSBatchResponse, type SQSEvent } from '../shared/batch-handler.ts';
 import { processClock } from '../shared/clock.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { eventBridgeHandler, firedSchedule, isScheduledEvent, type HandlerTools, type IncomingEvent } from '../shared/event-handler.ts';
@@ -61,16 +61,12 @@ async function sealAccepted(startedBy: 'schedule' | 'state-stream', { logger }: 
 }
 
 const single = eventBridgeHandler('log-archiving', async (event: IncomingEvent, tools) => {
+  // Seal intents were put (the stream trigger's filter passes nothing else): the records only say that some are open, the pass finds them all.
+  if (isDynamoStreamBatch(event)) return sealAccepted('state-stream', tools);
   if (isSealPass(event)) return sealAccepted('schedule', tools);
   const [record] = (await acceptEvents([event], tools)) as [AuditRecord];
   return { eventId: record.eventId, outcome: 'accepted', valid: record.valid };
 });
 
-/** Seal intents were put (the stream trigger's filter passes nothing else): the records only say that some are open, the pass finds them all. */
-const streamed = eventBridgeHandler('log-archiving', async (_stream: DynamoDBStreamEvent & IncomingEvent, tools) => sealAccepted('state-stream', tools));
-
-/** Stream records first: a stream batch and an SQS batch both come as `Records`. */
-export const handler = (event: unknown, context: Context): Promise<unknown> =>
-  isDynamoStreamBatch(event) ? streamed(event as DynamoDBStreamEvent & IncomingEvent, context)
-  : isSqsBatch(event) ? batched(event as SQSEvent & IncomingEvent, context)
-  : single(event as IncomingEvent, context);
+/** An SQS batch, or one invocation of another shape: a schedule's fire, a stream batch (whose `Records` are no SQS batch) or an event. */
+export const handler = (event: unknown, context: Context): Promise<unknown> => (isSqsBatch(event) ? batched(event as SQSEvent & IncomingEvent, context) : single(event as IncomingEvent, context));
