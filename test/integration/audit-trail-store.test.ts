@@ -213,6 +213,22 @@ describe('audit trail store', () => {
     expect((await docs.send(new GetCommand({ TableName: table, Key: { pk: 'SEALS#PASS', sk: 'LOCK' } }))).Item).toBeUndefined();
   });
 
+  it('keeps an intent\'s records deflated in one binary attribute, and still seals one a data folder kept as JSON text', async () => {
+    const { store, table } = await freshStore();
+    const batch = Array.from({ length: 100 }, (_, i) => record(400 + i));
+    await store.accept(batch, now);
+    const [open] = await store.openSeals(day);
+    const item = (await docs.send(new GetCommand({ TableName: table, Key: { pk: `SEALS#${day}`, sk: `BATCH#${open?.batchId}` } }))).Item;
+    expect(item?.records).toBeInstanceOf(Uint8Array);
+    // Routine records share their shape: the packed batch is a small fraction of their JSON.
+    expect((item?.records as Uint8Array).byteLength).toBeLessThan(JSON.stringify(batch).length / 5);
+    expect(open?.records).toEqual(batch);
+    const older = Array.from({ length: 3 }, (_, i) => record(500 + i));
+    await docs.send(new PutCommand({ TableName: table, Item: { pk: `SEALS#${day}`, sk: 'BATCH#from-an-older-folder', batchId: 'from-an-older-folder', day, createdAt: now.toISOString(), leaseUntil: now.toISOString(), records: JSON.stringify(older) } }));
+    expect(await store.sealPending(now)).toBe(2);
+    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 103, broken: [] });
+  });
+
   it('splits a batch of large events across intents that each fit in an item', async () => {
     const { store } = await freshStore();
     // Ten events of ~120 KB (Chinese text: three bytes a character in UTF-8).
