@@ -446,6 +446,9 @@ export function scheduleIds<N extends FunctionName>(name: N): readonly ScheduleI
   return routingOf(name).scheduleIds as ScheduleIdOf<N>[];
 }
 
+/** EventBridge's scheduled events come from `aws.events`; the rule's name ends with the schedule id (`scheduleOfRule`). */
+export const isScheduledEvent = (event: { readonly source?: unknown; readonly 'detail-type'?: unknown }) => event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event';
+
 /**
  * Which of `ids` a scheduled event's rule ARN names: the rule's name ends with its schedule id
  * (longest first: a schedule id may end with another one). Undefined when none.

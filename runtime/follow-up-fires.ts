@@ -16,7 +16,7 @@
  * while one runs, a delivery that ends gets one fire after it. Under load one run serves many
  * deliveries — for the seal pass, one pass seals everything accepted meanwhile.
  */
-import { scheduleOfRule } from '../infra/function-routes.ts';
+import { isScheduledEvent, scheduleOfRule } from '../infra/function-routes.ts';
 import type { RoutedFunction } from '../infra/routes.ts';
 import type { Target } from './event-bus.ts';
 import type { BusEvent } from './put-events.ts';
@@ -26,8 +26,6 @@ export type FireSchedule = (functionName: string, scheduleId: string) => void;
 
 /** How long a follow-up fire waits at most for the other deliveries running to end. */
 export const FOLLOW_UP_MAX_DEFER_MS = 250;
-
-const isScheduleFire = (event: BusEvent) => event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event';
 
 /**
  * The targets, every one wrapped to count the deliveries running and those of functions with
@@ -114,7 +112,7 @@ export function withFollowUpFires(
     wrapped.set(name, {
       ...inner,
       invoke: async (event) => {
-        if (!isScheduleFire(event)) return invokeDelivery(event);
+        if (!isScheduledEvent(event)) return invokeDelivery(event);
         const started = scheduleOfRule(event.resources[0] ?? '', ids);
         if (started === undefined) return invokeOtherFire(event);
         waiting.delete(started);

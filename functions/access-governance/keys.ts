@@ -21,5 +21,5 @@ export const accountScope = (account: string): FindingScope => ({ partition: acc
 /** Where the findings about a person across their accounts live. */
 export const personScope = (person: string): FindingScope => ({ partition: personPartition(person), label: person });
 
-/** Sort keys in the order a Query returns them (by code unit: the table's byte order for the ASCII keys used here), for the in-memory twins. */
-export const inKeyOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** The order a Query returns sort keys in, for this area's in-memory twins. */
+export { inKeyOrder } from '../shared/key-order.ts';

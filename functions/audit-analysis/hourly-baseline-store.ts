@@ -12,6 +12,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryAll, TTL_ATTRIBUTE } from '../shared/dynamo-access.ts';
+import { inKeyOrder } from '../shared/key-order.ts';
 import type { Baseline } from './behaviour-baseline.ts';
 
 export interface HourlyBaselineStore {
@@ -49,7 +50,7 @@ export function memoryHourlyBaselineStore(): HourlyBaselineStore & { readonly ho
     hours,
     async hoursBetween(from, to) {
       const [start, end] = [from.toISOString(), to.toISOString()];
-      return new Map([...hours].filter(([hour]) => hour >= start && hour < end).sort(([a], [b]) => (a < b ? -1 : 1)).map(([hour, counts]) => [hour, structuredClone(counts)]));
+      return new Map([...hours].filter(([hour]) => hour >= start && hour < end).sort(([a], [b]) => inKeyOrder(a, b)).map(([hour, counts]) => [hour, structuredClone(counts)]));
     },
     async putHour(hourStart, counts) {
       hours.set(hourStart.toISOString(), structuredClone(counts));

@@ -18,6 +18,7 @@
  * implementation and an in-memory twin, so unit tests and the local runtime share the logic.
  */
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inKeyOrder } from '../shared/key-order.ts';
 import { stateTable } from '../../infra/state-table.ts';
 import { queryAll } from '../shared/dynamo-access.ts';
 
@@ -79,7 +80,7 @@ export function memoryChangeItems(): ChangeItems & { readonly items: Map<string,
     async query(pk, prefix = '', options = {}) {
       const found = [...(items.get(pk) ?? new Map<string, Record<string, unknown>>()).entries()]
         .filter(([sk]) => (options.upTo !== undefined ? sk >= prefix && sk <= options.upTo : sk.startsWith(prefix)))
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .sort(([a], [b]) => inKeyOrder(a, b))
         .map(([, item]) => structuredClone(item));
       return options.latestOnly ? found.slice(-1) : found;
     },

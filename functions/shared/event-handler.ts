@@ -15,7 +15,7 @@ import { eventEnvelope, type EventEnvelope } from '../../schemas/envelope.ts';
 import { InvalidEventError } from '../../schemas/errors.ts';
 import { validateDetail, type DetailOf, type DetailTypeName } from '../../schemas/registry.ts';
 import { functionPolicy, type Policy } from '../../schemas/policy-loader.ts';
-import { isBatched, routedDetailTypes, scheduleIds, scheduleOfRule, takesAwsEvents, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf, type TakesAwsEvents } from '../../infra/function-routes.ts';
+import { isBatched, isScheduledEvent, routedDetailTypes, scheduleIds, scheduleOfRule, takesAwsEvents, type FunctionName, type RoutedDetailTypeOf, type ScheduleIdOf, type TakesAwsEvents } from '../../infra/function-routes.ts';
 import { eachRecord, isSqsBatch, type IncomingEvent } from './batch-handler.ts';
 import { processClock, type Clock } from './clock.ts';
 import { withResolutionsHeld } from './findings/lifecycle.ts';
@@ -172,8 +172,8 @@ export function routedFact<N extends FunctionName>(envelope: EventEnvelope, func
   } as RoutedFact<N>;
 }
 
-/** EventBridge's scheduled events come from `aws.events`; the rule's name ends with the schedule id. */
-export const isScheduledEvent = (envelope: EventEnvelope) => envelope.source === 'aws.events' && envelope['detail-type'] === 'Scheduled Event';
+/** Re-exported for the handlers, which tell a schedule's fire from a fact with it. */
+export { isScheduledEvent };
 
 /** Which of `functionName`'s schedules fired, from the scheduled event's rule ARN. */
 export function firedSchedule<N extends FunctionName>(envelope: EventEnvelope, functionName: N): ScheduleIdOf<N> {

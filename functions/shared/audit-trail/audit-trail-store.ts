@@ -33,6 +33,7 @@ import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutComma
 import { mapWithConcurrency } from '../concurrency.ts';
 import { SEAL_INTENT_KEY_PREFIXES } from '../../../infra/state-table.ts';
 import { conditionally, queryAll, queryPages, stateIndex, TTL_ATTRIBUTE } from '../dynamo-access.ts';
+import { inKeyOrder } from '../key-order.ts';
 import { MINUTE_MS, retentionExpiry, retentionWindowStart, utcDay, utcDayBefore, utcDaysBetween } from '../time.ts';
 import type { AuditRecord } from './audit-record.ts';
 import { recordHash, type AuditBlock, type BlockBody, type SealedEntry } from './audit-block.ts';
@@ -210,8 +211,7 @@ function sealPassDays(now: Date, lookBackDays = 1): string[] {
   return Array.from({ length: back + 1 }, (_, i) => utcDayBefore(now, back - i));
 }
 /** The order in which a pass takes intents, oldest accepted first: of two bringing the same event, the first records it. */
-const olderIntentFirst = (a: SealIntent, b: SealIntent) => byCodeUnit(a.createdAt, b.createdAt) || byCodeUnit(a.batchId, b.batchId);
-const byCodeUnit = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+const olderIntentFirst = (a: SealIntent, b: SealIntent) => inKeyOrder(a.createdAt, b.createdAt) || inKeyOrder(a.batchId, b.batchId);
 /** The seal pass's lock: one pass at a time (`sealPending`). */
 const PASS_LOCK_KEY = { pk: 'SEALS#PASS', sk: 'LOCK' };
 
