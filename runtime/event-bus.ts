@@ -24,7 +24,11 @@ export interface Target {
    * each failed event is retried alone (through `invoke`, with the usual back-off), the rest of
    * its batch is done. Events for the target sent directly (schedules) go through `invoke`.
    */
-  readonly batch?: { readonly size: number };
+  readonly batch?: {
+    readonly size: number;
+    /** Its batching window (`maxWaitSeconds` in the routing table): under load the bus waits at most `LOADED_BATCH_FILL_MS` of it for a batch to fill. */
+    readonly maxWaitMs?: number;
+  };
   invokeBatch?(events: readonly BusEvent[]): Promise<readonly string[]>;
 }
 
@@ -34,6 +38,17 @@ export interface RetryPolicy {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
 }
+
+/**
+ * Under load, how long a batched target's next batch may wait to fill: once a batch ends with
+ * fewer than a batch's worth of events waiting behind it, the next is taken when it is full or
+ * this long after (never longer than the target's own window). The batching window of an SQS
+ * event source mapping, kept short: under load every invocation's fixed cost (the trail's
+ * intent, block and head; a batch's reads) is shared by a full batch, and the saturating bench
+ * carries about a sixth fewer requests per event. Unloaded, nothing waits when a batch ends,
+ * so an event is still delivered at once.
+ */
+export const LOADED_BATCH_FILL_MS = 20;
 
 export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 30_000 };
 
@@ -126,6 +141,8 @@ export class LocalEventBus {
   private readonly batching = new Map<string, Delivery[]>();
   /** Per batched target: its batch invocations running now. */
   private readonly batchesInFlight = new Map<string, number>();
+  /** Per batched target whose next batch waits to fill (`LOADED_BATCH_FILL_MS`): the timer that ends the wait. */
+  private readonly filling = new Map<string, NodeJS.Timeout>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Accepted events whose deliveries are not all settled, with the targets left: what a compacted journal keeps. */
   private readonly outstanding = new Map<string, { readonly event: BusEvent; readonly targets: Set<string> }>();
@@ -262,8 +279,10 @@ export class LocalEventBus {
       if (waiting.length === 0) continue;
       const target = (waiting[0] as Delivery).target;
       const size = target.batch?.size ?? 1;
-      if (waiting.length < size && (this.batchesInFlight.get(name) ?? 0) > 0) continue;
+      if (waiting.length < size && ((this.batchesInFlight.get(name) ?? 0) > 0 || this.filling.has(name))) continue;
       const batch = waiting.splice(0, size);
+      clearTimeout(this.filling.get(name));
+      this.filling.delete(name);
       // Move the target to the back of the turn order.
       this.batching.delete(name);
       this.batching.set(name, waiting);
@@ -296,6 +315,7 @@ export class LocalEventBus {
       failed = new Set(batch.map((d) => d.event.id));
     } finally {
       this.batchesInFlight.set(target.name, (this.batchesInFlight.get(target.name) ?? 1) - 1);
+      this.letNextBatchFill(target);
     }
     for (const delivery of batch) {
       delivery.attempts++;
@@ -308,6 +328,20 @@ export class LocalEventBus {
       this.stats.retries++;
       this.retryLater(delivery);
     }
+  }
+
+  /** After a batch of `target` ends: if some of its events wait, but fewer than a batch, and none of its batches runs, the next waits a moment to fill. */
+  private letNextBatchFill(target: Target): void {
+    const waitMs = Math.min(LOADED_BATCH_FILL_MS, target.batch?.maxWaitMs ?? 0);
+    const waiting = this.batching.get(target.name)?.length ?? 0;
+    if (this.stopping || waitMs <= 0 || waiting === 0 || waiting >= (target.batch?.size ?? 1) || (this.batchesInFlight.get(target.name) ?? 0) > 0) return;
+    this.filling.set(
+      target.name,
+      setTimeout(() => {
+        this.filling.delete(target.name);
+        this.pump();
+      }, waitMs),
+    );
   }
 
   private retryLater(delivery: Delivery): void {
@@ -426,6 +460,8 @@ export class LocalEventBus {
     this.stopping = true;
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
+    for (const timer of this.filling.values()) clearTimeout(timer);
+    this.filling.clear();
     this.ready.length = 0;
     this.batching.clear();
     const deadline = Date.now() + graceMs;

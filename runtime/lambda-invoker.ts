@@ -45,7 +45,7 @@ export function lambdaTarget(fn: RoutedFunction, repoRoot: string, region: strin
     invoke: (event: BusEvent) => run(structuredClone(event)),
     ...(fn.batch
       ? {
-          batch: { size: fn.batch.size },
+          batch: { size: fn.batch.size, maxWaitMs: fn.batch.maxWaitSeconds * 1000 },
           /** The batch as the SQS event source mapping hands it over: one record per event, the event as the body. */
           async invokeBatch(events: readonly BusEvent[]): Promise<readonly string[]> {
             const response = (await run({ Records: events.map((event) => sqsRecord(fn, region, account, event)) })) as { batchItemFailures?: { itemIdentifier?: unknown }[] } | undefined;

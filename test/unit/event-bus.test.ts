@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRoutingTable, defineFunction } from '../../infra/routes.ts';
-import { backoffDelay, deadLetterStore, isRetryable, journalNeedsCompaction, LocalEventBus, type Target } from '../../runtime/event-bus.ts';
+import { backoffDelay, deadLetterStore, isRetryable, journalNeedsCompaction, LOADED_BATCH_FILL_MS, LocalEventBus, type Target } from '../../runtime/event-bus.ts';
 import type { BusEvent } from '../../runtime/put-events.ts';
 
 // Only the rules matter to the bus: every capability is the default.
@@ -237,6 +237,53 @@ describe('LocalEventBus', () => {
       await bus.whenIdle();
       expect(target.batches).toEqual([['e1'], ['b0', 'b1', 'b2', 'b3'], ['b4', 'b5', 'b6', 'b7'], ['b8']]);
       expect(bus.stats).toMatchObject({ delivered: 10, retries: 0 });
+      await bus.stop();
+    });
+
+    it('under load, lets the next batch fill for a moment (within its window) before taking what waits; unloaded, delivers at once', async () => {
+      const gates: (() => void)[] = [];
+      const batches: { ids: string[]; at: number }[] = [];
+      const target: Target = {
+        name: 'audit',
+        batch: { size: 10, maxWaitMs: 1_000 },
+        async invoke() {},
+        async invokeBatch(events) {
+          batches.push({ ids: events.map((e) => e.id), at: performance.now() });
+          await new Promise<void>((resolve) => gates.push(resolve));
+          return [];
+        },
+      };
+      const endBatch = async () => {
+        (gates.shift() as () => void)();
+        // The batch's end is handled in microtasks; setImmediate runs after them and before any timer set meanwhile.
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+      const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', target]]), retry: fastRetry });
+      bus.recover();
+      bus.accept([event('e1')]);
+      expect(batches.map((b) => b.ids)).toEqual([['e1']]);
+      bus.accept(['b0', 'b1', 'b2'].map((id) => event(id)));
+      await endBatch();
+      // Three wait behind the batch that ended: the next waits to fill...
+      expect(batches).toHaveLength(1);
+      // ...and goes as soon as it is full.
+      bus.accept(Array.from({ length: 7 }, (_, i) => event(`c${i}`)));
+      expect(batches.map((b) => b.ids)[1]).toEqual(['b0', 'b1', 'b2', ...Array.from({ length: 7 }, (_, i) => `c${i}`)]);
+      await endBatch();
+      // Nothing waited behind it: the next event goes at once.
+      bus.accept([event('d0')]);
+      expect(batches.map((b) => b.ids)[2]).toEqual(['d0']);
+      bus.accept([event('x0')]);
+      const ended = performance.now();
+      await endBatch();
+      expect(batches).toHaveLength(3);
+      // Not full: taken when the moment is over (timers may fire up to a millisecond early).
+      for (let waited = 0; batches.length < 4 && waited < 200; waited++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(batches[3]?.ids).toEqual(['x0']);
+      expect((batches[3]?.at ?? 0) - ended).toBeGreaterThanOrEqual(LOADED_BATCH_FILL_MS - 1);
+      await endBatch();
+      await bus.whenIdle();
+      expect(bus.stats).toMatchObject({ delivered: 13, retries: 0 });
       await bus.stop();
     });
 
