@@ -271,8 +271,9 @@ export class LocalEventBus {
    * The next batch to deliver, like an event source mapping polling its queue with a batching
    * window: a target with no batch in flight gets what is waiting at once (unloaded, an event is
    * delivered without delay); while one of its batches runs, the next waits to fill to the batch
-   * size or for that batch to end, so under load batches fill and each invocation's fixed cost
-   * (the trail's seal, a batch's reads) is shared by many events. Targets take turns.
+   * size or for that batch to end, and if that batch left fewer than a batch behind it, for up
+   * to `LOADED_BATCH_FILL_MS` more; so under load batches fill and each invocation's fixed cost
+   * (the trail's intent, a batch's reads) is shared by many events. Targets take turns.
    */
   private nextBatch(): BatchDelivery | undefined {
     for (const [name, waiting] of this.batching) {
