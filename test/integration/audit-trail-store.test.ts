@@ -229,6 +229,22 @@ describe('audit trail store', () => {
     expect(await verifyTrail(store, day, day)).toMatchObject({ records: 103, broken: [] });
   });
 
+  it('an intent that can no longer be read is left open and reported by verify; every other batch is still sealed', async () => {
+    const { store, table } = await freshStore();
+    await store.accept([record(600), record(601)], now);
+    await store.accept([record(602)], now);
+    const [damaged, intact] = await store.openSeals(day);
+    // Damaged (or tampered with) after it was accepted: the bytes are no longer deflated JSON.
+    await docs.send(new UpdateCommand({ TableName: table, Key: { pk: `SEALS#${day}`, sk: `BATCH#${damaged?.batchId}` }, UpdateExpression: 'SET #r = :junk', ExpressionAttributeNames: { '#r': 'records' }, ExpressionAttributeValues: { ':junk': new Uint8Array([1, 2, 3, 250, 251]) } }));
+    expect(await store.sealPending(now)).toBe(1);
+    expect(await store.sealPending(now)).toBe(0);
+    const open = await store.openSeals(day);
+    expect(open).toEqual([expect.objectContaining({ batchId: damaged?.batchId, records: [], unreadable: expect.stringContaining(`seal intent ${damaged?.batchId}: records cannot be read`) })]);
+    const report = await verifyTrail(store, day, day);
+    expect(report.records).toBe(intact?.records.length);
+    expect(report.broken).toEqual([expect.objectContaining({ chainId: `SEALS#${day}/BATCH#${damaged?.batchId}`, kind: 'unreadable-intent', message: expect.stringContaining('can be neither sealed nor checked') })]);
+  });
+
   it('splits a batch of large events across intents that each fit in an item', async () => {
     const { store } = await freshStore();
     // Ten events of ~120 KB (Chinese text: three bytes a character in UTF-8).

@@ -15,5 +15,7 @@ describe('seal intent records', () => {
   it('refuse anything else, naming the intent and what is allowed', () => {
     expect(() => unpackRecords(42, 'batch-7')).toThrow('seal intent batch-7: records must be deflated JSON (binary) or JSON text, not number');
     expect(() => unpackRecords(undefined, 'batch-7')).toThrow(/not undefined/);
+    expect(() => unpackRecords(new Uint8Array([1, 2, 3, 250]), 'batch-7')).toThrow(/^seal intent batch-7: records cannot be read \(/);
+    expect(() => unpackRecords('{"not": "a list"}', 'batch-7')).toThrow('seal intent batch-7: records must be a list, not object');
   });
 });

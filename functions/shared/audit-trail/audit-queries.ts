@@ -6,7 +6,7 @@
 import { utcDaysBetween } from '../time.ts';
 import { checkSealedRecords, sealedEventIds, sealsAnyOf, type AuditBlock } from './audit-block.ts';
 import type { AuditRecord } from './audit-record.ts';
-import { recordsOf, type AuditTrailStore } from './audit-trail-store.ts';
+import { recordsOf, type AuditTrailStore, type SealIntent } from './audit-trail-store.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from './hash-chain.ts';
 
 const VERIFY_CONCURRENCY = 4;
@@ -27,6 +27,8 @@ const chainDayOf = (chainId: string) => chainId.split('/').at(-2) ?? 'unknown';
 /** The seals open on an arrival day: their batches, and whether one of them excuses a record as still being sealed. */
 interface OpenSeals {
   readonly batches: ReadonlySet<string>;
+  /** Open intents whose records cannot be read (`SealIntent.unreadable`). */
+  readonly unreadable: readonly SealIntent[];
   /** Only a record's own batch excuses it, not any open intent that names its id (a record forged under that id, as another batch, is not excused). */
   pending(batchId: string, eventId: string): boolean;
 }
@@ -39,7 +41,7 @@ function openSealsByDay(store: AuditTrailStore): (day: string) => Promise<OpenSe
     if (!open) {
       open = store.openSeals(day).then((intents) => {
         const entries = new Map(intents.map((i) => [i.batchId, new Set(i.records.map((r) => r.eventId))]));
-        return { batches: new Set(entries.keys()), pending: (batchId, eventId) => entries.get(batchId)?.has(eventId) ?? false };
+        return { batches: new Set(entries.keys()), unreadable: intents.filter((i) => i.unreadable !== undefined), pending: (batchId, eventId) => entries.get(batchId)?.has(eventId) ?? false };
       });
       byDay.set(day, open);
     }
@@ -83,6 +85,14 @@ export async function verifyTrail(store: AuditTrailStore, from: string, to: stri
     const anchors = new Map((anchoredHeads ? await anchoredHeads(day) : []).map((h) => [h.chainId, h]));
     const queue = [...new Set([...(await store.chainsOfDay(day)), ...anchors.keys()])].sort();
     const open = await openOf(day);
+    for (const intent of open.unreadable) {
+      broken.push({
+        chainId: `SEALS#${day}/BATCH#${intent.batchId}`,
+        kind: 'unreadable-intent',
+        seq: 0,
+        message: `${intent.unreadable}: the batch accepted ${intent.createdAt} can be neither sealed nor checked; restore the item from a backup of the state table`,
+      });
+    }
     // A few chains at once: reading is I/O-bound, hashing is cheap.
     await Promise.all(
       Array.from({ length: VERIFY_CONCURRENCY }, async () => {

@@ -141,6 +141,12 @@ export interface SealIntent {
   /** Until when `appendBatch`, which seals its own intents, holds it; an accepted batch (no holder) has `createdAt`. */
   readonly leaseUntil: string;
   readonly records: readonly AuditRecord[];
+  /**
+   * Present when the stored records cannot be read (the item was damaged or tampered with): why.
+   * Such an intent has no records; no pass takes it (the rest of the trail goes on sealing), and
+   * `verifyTrail` reports it, since its batch can be neither sealed nor checked.
+   */
+  readonly unreadable?: string;
 }
 
 export interface AuditTrailStore {
@@ -433,8 +439,10 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
         for (const item of page) {
           const heldByWriter = item.heldBy === 'writer';
           if (heldByWriter && Date.parse(String(item.leaseUntil)) > now.getTime()) continue;
+          const intent = toIntent(item);
+          if (intent.unreadable !== undefined) continue;
           if (intents.length === limit) return { intents, more: true };
-          intents.push({ intent: toIntent(item), heldByWriter });
+          intents.push({ intent, heldByWriter });
         }
       }
     }
@@ -630,16 +638,29 @@ export function packRecords(records: readonly AuditRecord[]): Uint8Array {
 
 /** An intent's records back. A data folder written before records were packed holds their JSON as text. */
 export function unpackRecords(stored: unknown, batchId: string): AuditRecord[] {
-  if (stored instanceof Uint8Array) return JSON.parse(inflateRawSync(stored).toString('utf8')) as AuditRecord[];
-  if (typeof stored === 'string') return JSON.parse(stored) as AuditRecord[];
-  throw new Error(`seal intent ${batchId}: records must be deflated JSON (binary) or JSON text, not ${stored === null ? 'null' : typeof stored}`);
+  if (!(stored instanceof Uint8Array) && typeof stored !== 'string') {
+    throw new Error(`seal intent ${batchId}: records must be deflated JSON (binary) or JSON text, not ${stored === null ? 'null' : typeof stored}`);
+  }
+  let records: unknown;
+  try {
+    records = JSON.parse(typeof stored === 'string' ? stored : inflateRawSync(stored).toString('utf8'));
+  } catch (err) {
+    throw new Error(`seal intent ${batchId}: records cannot be read (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!Array.isArray(records)) throw new Error(`seal intent ${batchId}: records must be a list, not ${records === null ? 'null' : typeof records}`);
+  return records as AuditRecord[];
 }
 
 /** An intent item back (its TTL is the expiry its blocks and head get when a taker seals it). */
 function toIntent(item: Record<string, unknown>): SealIntent & { expiresAt?: number } {
   const i = item as unknown as SealIntent;
   const expiresAt = item[TTL_ATTRIBUTE];
-  return { batchId: i.batchId, day: i.day, createdAt: i.createdAt, leaseUntil: i.leaseUntil, records: unpackRecords(item.records, i.batchId), ...(typeof expiresAt === 'number' ? { expiresAt } : {}) };
+  const meta = { batchId: i.batchId, day: i.day, createdAt: i.createdAt, leaseUntil: i.leaseUntil, ...(typeof expiresAt === 'number' ? { expiresAt } : {}) };
+  try {
+    return { ...meta, records: unpackRecords(item.records, i.batchId) };
+  } catch (err) {
+    return { ...meta, records: [], unreadable: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 function chainDay(chainId: string): string {

@@ -23,7 +23,8 @@ export interface ChainHead {
   readonly hash: string;
 }
 
-export type TamperKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'head-mismatch' | 'chain-deleted' | 'rewritten';
+/** What broke; `unreadable-intent`: an accepted batch's seal intent can no longer be read, so its records can be neither sealed nor checked. */
+export type TamperKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'head-mismatch' | 'chain-deleted' | 'rewritten' | 'unreadable-intent';
 
 export interface BrokenLink {
   readonly chainId: string;
