@@ -16,7 +16,7 @@ import type { FindingLifecycle } from '../shared/findings/lifecycle.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { checkSealedRecords, sealsAnyOf } from '../shared/audit-trail/audit-block.ts';
-import { verifyOneChain } from '../shared/audit-trail/audit-queries.ts';
+import { unreadableIntents, verifyOneChain } from '../shared/audit-trail/audit-queries.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from '../shared/audit-trail/hash-chain.ts';
 import { utcDay, utcDayBefore } from '../shared/time.ts';
 import { buildBatches, daysToArchive } from './archive-batches.ts';
@@ -52,8 +52,9 @@ export async function archiveAuditDays(ports: ArchivePorts, today: Date, now: Da
   if (days.length > 0) await trail.sealPending(now, { lookBackDays: ARCHIVE_LOOKBACK_DAYS });
   for (const day of days) {
     const chains = [];
-    const broken: BrokenLink[] = [];
-    const open = new Set((await trail.openSeals(day)).map((i) => i.batchId));
+    const intents = await trail.openSeals(day);
+    const open = new Set(intents.map((i) => i.batchId));
+    const broken: BrokenLink[] = unreadableIntents(day, intents);
     for (const chainId of await trail.chainsOfDay(day)) {
       const found = await verifyOneChain(trail, chainId, open);
       if (found.broken) broken.push(found.broken);
@@ -112,7 +113,12 @@ export async function sealCheckAndAnchor(ports: ArchivePorts, now: Date): Promis
   const broken: BrokenLink[] = [];
   for (const day of [utcDayBefore(now, 1), utcDay(now)]) {
     const anchors = new Map((await anchored(day)).map((h) => [h.chainId, h]));
-    const open = new Set((await trail.openSeals(day)).map((i) => i.batchId));
+    const intents = await trail.openSeals(day);
+    const open = new Set(intents.map((i) => i.batchId));
+    for (const problem of unreadableIntents(day, intents)) {
+      broken.push(problem);
+      await ports.findings.raise(chainScope(problem.chainId), brokenChainFinding(day, problem, ports.mode), now);
+    }
     for (const chainId of [...new Set([...(await trail.chainsOfDay(day)), ...anchors.keys()])].sort()) {
       const [blocks, head] = await Promise.all([trail.readChain(chainId), trail.readHead(chainId)]);
       const anchor = anchors.get(chainId);

@@ -243,6 +243,14 @@ describe('audit trail store', () => {
     const report = await verifyTrail(store, day, day);
     expect(report.records).toBe(intact?.records.length);
     expect(report.broken).toEqual([expect.objectContaining({ chainId: `SEALS#${day}/BATCH#${damaged?.batchId}`, kind: 'unreadable-intent', message: expect.stringContaining('can be neither sealed nor checked') })]);
+    // The hourly check reports it too, as a 6.1 finding.
+    const folder = mkdtempSync(join(tmpdir(), 'erpgov-anchors-'));
+    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+    const published: OutgoingEvent[] = [];
+    const findings = findingLifecycle({ store: memoryFindingsStore(), publisher: { publish: async (events) => void published.push(...events) } }, 'audit-archive');
+    const run = await sealCheckAndAnchor({ trail: store, archive: folderArchiveStore(folder), findings, mode: 'enforce' }, now);
+    expect(run.broken).toEqual([expect.objectContaining({ kind: 'unreadable-intent' })]);
+    expect(published).toEqual([expect.objectContaining({ detailType: 'Finding Raised', detail: expect.objectContaining({ control: '6.1', severity: 'critical' }) })]);
   });
 
   it('splits a batch of large events across intents that each fit in an item', async () => {

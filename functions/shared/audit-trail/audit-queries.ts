@@ -50,6 +50,21 @@ function openSealsByDay(store: AuditTrailStore): (day: string) => Promise<OpenSe
 }
 
 /**
+ * The open intents of an arrival day whose records can no longer be read, as broken links
+ * named by the intent's key (`unreadable-intent`): their batches can be neither sealed nor checked.
+ */
+export function unreadableIntents(day: string, intents: readonly SealIntent[]): BrokenLink[] {
+  return intents
+    .filter((intent) => intent.unreadable !== undefined)
+    .map((intent) => ({
+      chainId: `SEALS#${day}/BATCH#${intent.batchId}`,
+      kind: 'unreadable-intent' as const,
+      seq: 0,
+      message: `${intent.unreadable}: the batch accepted ${intent.createdAt} can be neither sealed nor checked; restore the item from a backup of the state table`,
+    }));
+}
+
+/**
  * Verifies one chain: its blocks as a hash chain against its head (a block beyond the head
  * passes only while its batch's seal intent is open), every record its blocks seal against
  * the sealed hash, and, when given, the anchored head. The first problem, or undefined.
@@ -85,14 +100,7 @@ export async function verifyTrail(store: AuditTrailStore, from: string, to: stri
     const anchors = new Map((anchoredHeads ? await anchoredHeads(day) : []).map((h) => [h.chainId, h]));
     const queue = [...new Set([...(await store.chainsOfDay(day)), ...anchors.keys()])].sort();
     const open = await openOf(day);
-    for (const intent of open.unreadable) {
-      broken.push({
-        chainId: `SEALS#${day}/BATCH#${intent.batchId}`,
-        kind: 'unreadable-intent',
-        seq: 0,
-        message: `${intent.unreadable}: the batch accepted ${intent.createdAt} can be neither sealed nor checked; restore the item from a backup of the state table`,
-      });
-    }
+    broken.push(...unreadableIntents(day, open.unreadable));
     // A few chains at once: reading is I/O-bound, hashing is cheap.
     await Promise.all(
       Array.from({ length: VERIFY_CONCURRENCY }, async () => {
