@@ -16,7 +16,7 @@ import type { FindingLifecycle } from '../shared/findings/lifecycle.ts';
 import type { ArchiveStore } from '../shared/archive-store.ts';
 import type { AuditTrailStore } from '../shared/audit-trail/audit-trail-store.ts';
 import { checkSealedRecords, sealsAnyOf } from '../shared/audit-trail/audit-block.ts';
-import { unreadableIntents, verifyOneChain } from '../shared/audit-trail/audit-queries.ts';
+import { openSealsOn, verifyOneChain } from '../shared/audit-trail/audit-queries.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from '../shared/audit-trail/hash-chain.ts';
 import { utcDay, utcDayBefore } from '../shared/time.ts';
 import { buildBatches, daysToArchive } from './archive-batches.ts';
@@ -52,11 +52,10 @@ export async function archiveAuditDays(ports: ArchivePorts, today: Date, now: Da
   if (days.length > 0) await trail.sealPending(now, { lookBackDays: ARCHIVE_LOOKBACK_DAYS });
   for (const day of days) {
     const chains = [];
-    const intents = await trail.openSeals(day);
-    const open = new Set(intents.map((i) => i.batchId));
-    const broken: BrokenLink[] = unreadableIntents(day, intents);
+    const open = await openSealsOn(trail, day);
+    const broken: BrokenLink[] = [...open.unreadable];
     for (const chainId of await trail.chainsOfDay(day)) {
-      const found = await verifyOneChain(trail, chainId, open);
+      const found = await verifyOneChain(trail, chainId, open.batches);
       if (found.broken) broken.push(found.broken);
       chains.push({ chainId, blocks: found.blocks, head: found.head, records: found.recordsById });
     }
@@ -113,16 +112,15 @@ export async function sealCheckAndAnchor(ports: ArchivePorts, now: Date): Promis
   const broken: BrokenLink[] = [];
   for (const day of [utcDayBefore(now, 1), utcDay(now)]) {
     const anchors = new Map((await anchored(day)).map((h) => [h.chainId, h]));
-    const intents = await trail.openSeals(day);
-    const open = new Set(intents.map((i) => i.batchId));
-    for (const problem of unreadableIntents(day, intents)) {
+    const open = await openSealsOn(trail, day);
+    for (const problem of open.unreadable) {
       broken.push(problem);
       await ports.findings.raise(chainScope(problem.chainId), brokenChainFinding(day, problem, ports.mode), now);
     }
     for (const chainId of [...new Set([...(await trail.chainsOfDay(day)), ...anchors.keys()])].sort()) {
       const [blocks, head] = await Promise.all([trail.readChain(chainId), trail.readHead(chainId)]);
       const anchor = anchors.get(chainId);
-      const verdict = verifyChain(chainId, blocks, head, (block) => sealsAnyOf(block, open));
+      const verdict = verifyChain(chainId, blocks, head, (block) => sealsAnyOf(block, open.batches));
       let problem: BrokenLink | undefined = verdict.ok ? undefined : { chainId, kind: verdict.kind, seq: verdict.seq, message: verdict.message };
       problem ??= anchor ? checkAgainstAnchor(chainId, blocks, anchor) : undefined;
       if (!problem) {

@@ -12,6 +12,7 @@
  * contract, flagged invalid, and never drops anything.
  */
 import type { Context } from 'aws-lambda';
+import { isScheduledEvent } from '../../infra/function-routes.ts';
 import type { EventEnvelope } from '../../schemas/envelope.ts';
 import { functionPolicy } from '../../schemas/policy-loader.ts';
 import { toAuditRecord, type AuditRecord } from '../shared/audit-trail/audit-record.ts';
@@ -20,7 +21,7 @@ import { stateDocumentClient } from '../shared/aws-clients.ts';
 import { eventOfRecord, isDynamoStreamBatch, isSqsBatch, type SQSBatchResponse, type SQSEvent } from '../shared/batch-handler.ts';
 import { processClock } from '../shared/clock.ts';
 import { readFunctionConfig } from '../shared/config.ts';
-import { eventBridgeHandler, firedSchedule, isScheduledEvent, type HandlerTools, type IncomingEvent } from '../shared/event-handler.ts';
+import { eventBridgeHandler, firedSchedule, type HandlerTools, type IncomingEvent } from '../shared/event-handler.ts';
 
 const config = readFunctionConfig();
 const trail = dynamoAuditTrailStore(stateDocumentClient(), config.stateTableName);

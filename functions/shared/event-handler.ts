@@ -172,9 +172,6 @@ export function routedFact<N extends FunctionName>(envelope: EventEnvelope, func
   } as RoutedFact<N>;
 }
 
-/** Re-exported for the handlers, which tell a schedule's fire from a fact with it. */
-export { isScheduledEvent };
-
 /** Which of `functionName`'s schedules fired, from the scheduled event's rule ARN. */
 export function firedSchedule<N extends FunctionName>(envelope: EventEnvelope, functionName: N): ScheduleIdOf<N> {
   const rule = envelope.resources[0] ?? '';

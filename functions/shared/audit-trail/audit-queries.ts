@@ -6,7 +6,7 @@
 import { utcDaysBetween } from '../time.ts';
 import { checkSealedRecords, sealedEventIds, sealsAnyOf, type AuditBlock } from './audit-block.ts';
 import type { AuditRecord } from './audit-record.ts';
-import { recordsOf, type AuditTrailStore, type SealIntent } from './audit-trail-store.ts';
+import { recordsOf, type AuditTrailStore } from './audit-trail-store.ts';
 import { checkAgainstAnchor, verifyChain, type BrokenLink, type ChainHead } from './hash-chain.ts';
 
 const VERIFY_CONCURRENCY = 4;
@@ -25,36 +25,20 @@ export type AnchoredHeads = (day: string) => Promise<readonly ChainHead[]>;
 const chainDayOf = (chainId: string) => chainId.split('/').at(-2) ?? 'unknown';
 
 /** The seals open on an arrival day: their batches, and whether one of them excuses a record as still being sealed. */
-interface OpenSeals {
+/** The seals open on an arrival day: their batches, those that can no longer be read, and whether one of them excuses a record as still being sealed. */
+export interface OpenSeals {
   readonly batches: ReadonlySet<string>;
-  /** Open intents whose records cannot be read (`SealIntent.unreadable`). */
-  readonly unreadable: readonly SealIntent[];
+  /** Open intents whose records cannot be read (`SealIntent.unreadable`), as broken links named by the intent's key: their batches can be neither sealed nor checked. */
+  readonly unreadable: readonly BrokenLink[];
   /** Only a record's own batch excuses it, not any open intent that names its id (a record forged under that id, as another batch, is not excused). */
   pending(batchId: string, eventId: string): boolean;
 }
 
-/** The open seals per arrival day, read once per day however many chains of the day ask. */
-function openSealsByDay(store: AuditTrailStore): (day: string) => Promise<OpenSeals> {
-  const byDay = new Map<string, Promise<OpenSeals>>();
-  return (day) => {
-    let open = byDay.get(day);
-    if (!open) {
-      open = store.openSeals(day).then((intents) => {
-        const entries = new Map(intents.map((i) => [i.batchId, new Set(i.records.map((r) => r.eventId))]));
-        return { batches: new Set(entries.keys()), unreadable: intents.filter((i) => i.unreadable !== undefined), pending: (batchId, eventId) => entries.get(batchId)?.has(eventId) ?? false };
-      });
-      byDay.set(day, open);
-    }
-    return open;
-  };
-}
-
-/**
- * The open intents of an arrival day whose records can no longer be read, as broken links
- * named by the intent's key (`unreadable-intent`): their batches can be neither sealed nor checked.
- */
-export function unreadableIntents(day: string, intents: readonly SealIntent[]): BrokenLink[] {
-  return intents
+/** The seals open on an arrival day (`OpenSeals`): for verify, the hourly check and the day's archive alike. */
+export async function openSealsOn(store: AuditTrailStore, day: string): Promise<OpenSeals> {
+  const intents = await store.openSeals(day);
+  const entries = new Map(intents.map((i) => [i.batchId, new Set(i.records.map((r) => r.eventId))]));
+  const unreadable = intents
     .filter((intent) => intent.unreadable !== undefined)
     .map((intent) => ({
       chainId: `SEALS#${day}/BATCH#${intent.batchId}`,
@@ -62,6 +46,17 @@ export function unreadableIntents(day: string, intents: readonly SealIntent[]): 
       seq: 0,
       message: `${intent.unreadable}: the batch accepted ${intent.createdAt} can be neither sealed nor checked; restore the item from a backup of the state table`,
     }));
+  return { batches: new Set(entries.keys()), unreadable, pending: (batchId, eventId) => entries.get(batchId)?.has(eventId) ?? false };
+}
+
+/** The open seals per arrival day, read once per day however many chains of the day ask. */
+function openSealsByDay(store: AuditTrailStore): (day: string) => Promise<OpenSeals> {
+  const byDay = new Map<string, Promise<OpenSeals>>();
+  return (day) => {
+    let open = byDay.get(day);
+    if (!open) byDay.set(day, (open = openSealsOn(store, day)));
+    return open;
+  };
 }
 
 /**
@@ -100,7 +95,7 @@ export async function verifyTrail(store: AuditTrailStore, from: string, to: stri
     const anchors = new Map((anchoredHeads ? await anchoredHeads(day) : []).map((h) => [h.chainId, h]));
     const queue = [...new Set([...(await store.chainsOfDay(day)), ...anchors.keys()])].sort();
     const open = await openOf(day);
-    broken.push(...unreadableIntents(day, open.unreadable));
+    broken.push(...open.unreadable);
     // A few chains at once: reading is I/O-bound, hashing is cheap.
     await Promise.all(
       Array.from({ length: VERIFY_CONCURRENCY }, async () => {
