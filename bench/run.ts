@@ -135,15 +135,32 @@ const putItemMs = await timed(async () => {
 putItemLatencies.sort((a, b) => a - b);
 const batchCount = Math.ceil(totalEvents / 25) * 25;
 let batchRound = 0;
+/**
+ * How busy the two event loops were while `work` ran (event-loop utilisation, 0..1): this thread
+ * (the bus and the handlers, or the baseline's client) and the embedded DynamoDB's. A loop near 1
+ * is the one the run waits on; both well below it, the run waits on what lies between them
+ * (requests in flight, LevelDB's work in the thread pool, the other threads on two cores).
+ */
+async function busyWhile(work: () => Promise<void>): Promise<{ main: number; store: number }> {
+  const main = performance.eventLoopUtilization();
+  const store = runtime.dynamoDbEventLoopUtilization();
+  await work();
+  return { main: performance.eventLoopUtilization(main).utilization, store: runtime.dynamoDbEventLoopUtilization(store).utilization };
+}
+const baselineBusy: { main: number; store: number }[] = [];
 /** Raw BatchWriteItem items/s now: measured beside each pipeline run, so load from elsewhere on the machine lands on both. */
 async function batchWriteRate(): Promise<number> {
   const prefix = `BENCH-BATCH-${batchRound++}`;
-  const ms = await timed(async () => {
-    for (let i = 0; i < batchCount; i += 25) {
-      const requests = Array.from({ length: 25 }, (_, k) => ({ PutRequest: { Item: item(i + k, prefix) } }));
-      await dynamo.send(new BatchWriteItemCommand({ RequestItems: { [stateTable.name]: requests } }));
-    }
+  let ms = 0;
+  const busy = await busyWhile(async () => {
+    ms = await timed(async () => {
+      for (let i = 0; i < batchCount; i += 25) {
+        const requests = Array.from({ length: 25 }, (_, k) => ({ PutRequest: { Item: item(i + k, prefix) } }));
+        await dynamo.send(new BatchWriteItemCommand({ RequestItems: { [stateTable.name]: requests } }));
+      }
+    });
   });
+  baselineBusy.push(busy);
   return rate(batchCount, ms);
 }
 
@@ -164,21 +181,24 @@ async function saturate(source: string) {
   const requestsBefore = functionRequests;
   const cpuBefore = process.cpuUsage();
   let sent: [string, number][] = [];
-  const ms = await timed(async () => {
-    const load = new Worker(new URL('./support/put-events-load.mjs', import.meta.url), {
-      workerData: { endpoint: runtime.eventBridgeUrl, region, entry: routineOperation(source), total: totalEvents, concurrency, entriesPerCall: ENTRIES_PER_CALL },
+  let ms = 0;
+  const busy = await busyWhile(async () => {
+    ms = await timed(async () => {
+      const load = new Worker(new URL('./support/put-events-load.mjs', import.meta.url), {
+        workerData: { endpoint: runtime.eventBridgeUrl, region, entry: routineOperation(source), total: totalEvents, concurrency, entriesPerCall: ENTRIES_PER_CALL },
+      });
+      const report = await new Promise<{ sentAt?: [string, number][]; error?: string }>((resolve, reject) => load.once('message', resolve).once('error', reject));
+      if (report.error !== undefined) throw new Error(report.error);
+      sent = report.sentAt ?? [];
+      await runtime.bus.whenIdle();
     });
-    const report = await new Promise<{ sentAt?: [string, number][]; error?: string }>((resolve, reject) => load.once('message', resolve).once('error', reject));
-    if (report.error !== undefined) throw new Error(report.error);
-    sent = report.sentAt ?? [];
-    await runtime.bus.whenIdle();
   });
   // Both threads' clocks as epoch milliseconds.
   const latencies = sent.map(([id, t]) => (doneAt.get(id) ?? NaN) + performance.timeOrigin - t).filter(Number.isFinite).sort((a, b) => a - b);
   // Every thread of the process (the load generator's included): how much of the machine the round used.
   const cpu = process.cpuUsage(cpuBefore);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  return { rate: rate(totalEvents, ms), requestsPerEvent: (functionRequests - requestsBefore) / totalEvents, latencies, cores: cpuMs / ms, cpuMsPerEvent: cpuMs / totalEvents };
+  return { rate: rate(totalEvents, ms), requestsPerEvent: (functionRequests - requestsBefore) / totalEvents, latencies, cores: cpuMs / ms, cpuMsPerEvent: cpuMs / totalEvents, busy };
 }
 
 const ENTRIES_PER_CALL = 10;
@@ -205,6 +225,7 @@ async function measured(source: string) {
 // cold round came out 20-30% slower than the rounds after it, and the baseline's first a third.
 await batchWriteRate();
 await saturate('erp.bench');
+baselineBusy.length = 0;
 const auditOnly = await measured('bench.audit-only');
 const fullTable = await measured('erp.bench');
 const batchRate = (auditOnly.baseline + fullTable.baseline) / 2;
@@ -272,6 +293,12 @@ row('  DynamoDB requests per event', auditOnly.requestsPerEvent.toFixed(2), 'tar
 row('whole routing table: PutEvents → every matching handler', `${fullTable.rate.toFixed(0)} events/s`, `ratio ${(fullTable.rate / putRate).toFixed(2)}x PutItem, ${fullTable.ratio.toFixed(3)}x BatchWriteItem (target >= 0.30; median round of ${fullTable.ratios.map((r) => r.toFixed(3)).join(', ')})`);
 row('  DynamoDB requests per event (all functions)', fullTable.requestsPerEvent.toFixed(2), 'target <= 3');
 row('  CPU of the process meanwhile', `${fullTable.cores.toFixed(2)} cores`, `${fullTable.cpuMsPerEvent.toFixed(2)} ms per event, all threads (the machine has 2 cores; the load generator included)`);
+const meanOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+row(
+  '  event loops busy meanwhile: main, embedded DynamoDB',
+  `${fullTable.busy.main.toFixed(2)}, ${fullTable.busy.store.toFixed(2)}`,
+  `beside the baseline's BatchWriteItem: ${meanOf(baselineBusy.map((b) => b.main)).toFixed(2)}, ${meanOf(baselineBusy.map((b) => b.store)).toFixed(2)} (event-loop utilisation: the share of the run each loop spent running work)`,
+);
 row('latency publish → all handlers done, one at a time p50', `${pct(unloaded, 50).toFixed(1)} ms`, `ratio ${(pct(unloaded, 50) / pct(putItemLatencies, 50)).toFixed(2)}x PutItem p50 (target <= 2)`);
 row('latency publish → all handlers done, one at a time p99', `${pct(unloaded, 99).toFixed(1)} ms`, `${unloaded.length} samples`);
 row('  the same, published through the SDK in-process, p50', `${pct(unloadedSdk, 50).toFixed(1)} ms`, `ratio ${(pct(unloadedSdk, 50) / pct(putItemLatencies, 50)).toFixed(2)}x PutItem p50: the publisher's own SDK work included`);

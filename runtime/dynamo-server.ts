@@ -4,6 +4,7 @@
  * memory only for a throw-away runtime), listening on loopback so standard tools
  * (`aws dynamodb scan --endpoint-url ...`, NoSQL Workbench) can inspect the state.
  */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
@@ -15,6 +16,11 @@ export { dynaliteAbstractLevels } from './level-iterators.mjs';
 
 export interface DynamoServer {
   readonly url: string;
+  /**
+   * How busy the store's event loop has been (since `since`, when given): its own thread's when
+   * it runs in one, else this thread's, which it shares. For benches: which side waits on which.
+   */
+  eventLoopUtilization(since?: EventLoopUtilization): EventLoopUtilization;
   /** Stops taking requests and closes the database (on disk, everything written is there). */
   close(): Promise<void>;
 }
@@ -37,7 +43,7 @@ export async function startDynamoServer(options: DynamoServerOptions): Promise<D
   closeLevelIteratorsWithTheirStreams();
   const dynaliteOptions = { ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
   const { server, url } = await listenOnLoopback(dynalite(dynaliteOptions), options);
-  return { url, close: () => closeServer(server) };
+  return { url, close: () => closeServer(server), eventLoopUtilization: (since) => performance.eventLoopUtilization(since) };
 }
 
 /** dynalite in a worker thread (`dynamo-thread.mjs`); resolves once it listens. */
@@ -61,6 +67,7 @@ function startDynamoThread(options: DynamoServerOptions): Promise<DynamoServer> 
       });
       resolve({
         url: message.url,
+        eventLoopUtilization: (since) => worker.performance.eventLoopUtilization(since),
         async close() {
           closing = true;
           worker.postMessage('close');

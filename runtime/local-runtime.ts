@@ -10,6 +10,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EVENT_BUS_NAME, routingTable, type RoutedFunction } from '../infra/routes.ts';
@@ -90,6 +91,8 @@ export interface LocalRuntime {
   /** The pipeline's own door (what the functions publish to). */
   readonly pipelineEventBridgeUrl: string;
   readonly dynamoDbUrl: string;
+  /** How busy the embedded DynamoDB's thread has been (event-loop utilisation, since `since` when given): for benches. */
+  dynamoDbEventLoopUtilization(since?: EventLoopUtilization): EventLoopUtilization;
   readonly dataDir: string;
   readonly region: string;
   readonly adminToken: string;
@@ -221,6 +224,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       eventBridgeUrl: endpoint.url,
       pipelineEventBridgeUrl,
       dynamoDbUrl: dynamo.url,
+      dynamoDbEventLoopUtilization: (since) => dynamo.eventLoopUtilization(since),
       dataDir,
       region,
       adminToken,

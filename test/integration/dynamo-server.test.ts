@@ -87,3 +87,28 @@ it('closes the iterator of every Query and Scan, whether the read ran to the end
   expect(seen.size).toBeGreaterThan(0);
   expect(await settled()).toBe(0);
 });
+
+it("in its own thread, tells how busy that thread's event loop was, not this one's", async () => {
+  const threaded = await startDynamoServer({ host: '127.0.0.1', port: 0, thread: true });
+  const client = new DynamoDBClient({ endpoint: threaded.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+  try {
+    await ensureStateTable(client, stateTable);
+    const threadedDocs = DynamoDBDocumentClient.from(client);
+    const items = Array.from({ length: 25 }, (_, i) => ({ [stateTable.partitionKey]: 'LOAD#one', [stateTable.sortKey]: `ITEM#${i}` }));
+    const serving = threaded.eventLoopUtilization();
+    for (let round = 0; round < 10; round++) await threadedDocs.send(new BatchWriteCommand({ RequestItems: { [stateTable.name]: items.map((Item) => ({ PutRequest: { Item } })) } }));
+    const served = threaded.eventLoopUtilization(serving);
+    expect(served.active).toBeGreaterThan(0);
+    expect(served.utilization).toBeGreaterThan(0);
+    expect(served.utilization).toBeLessThanOrEqual(1);
+
+    // This thread busy for 100 ms, the store sent nothing: its loop stays (nearly) idle.
+    const quiet = threaded.eventLoopUtilization();
+    const until = performance.now() + 100;
+    while (performance.now() < until);
+    expect(threaded.eventLoopUtilization(quiet).active).toBeLessThan(50);
+  } finally {
+    client.destroy();
+    await threaded.close();
+  }
+});
