@@ -21,7 +21,7 @@ import { stateTable } from '../infra/state-table.ts';
 import type { Target } from '../runtime/event-bus.ts';
 import { lambdaTarget } from '../runtime/lambda-invoker.ts';
 import { LOCAL_CREDENTIALS } from '../runtime/http-server.ts';
-import { REPO_ROOT, startLocalRuntime } from '../runtime/local-runtime.ts';
+import { DEFAULT_MAX_BACKLOG, REPO_ROOT, startLocalRuntime } from '../runtime/local-runtime.ts';
 import { exampleEvent } from '../schemas/index.ts';
 import { putEventsBody, putEventsSender } from './support/put-events-http.mjs';
 
@@ -258,17 +258,35 @@ const { handlersDone: unloadedSdk } = await oneAtATime(async () => (await bus.se
 
 /**
  * A month-end burst: `burstEvents` ERP operations arrive at once (through the public door
- * in-process, 10 entries a call, as fast as it takes them), then the time until every
- * delivery is done, and the peak resident memory meanwhile.
+ * in-process, 10 entries a call, as fast as it takes them, a throttled call sent again after a
+ * wait), then the time until every delivery is done, and the peak resident memory and backlog
+ * meanwhile.
  */
 async function burst(n: number) {
   if (n <= 0) return undefined;
   let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  let peakBacklog = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    peakBacklog = Math.max(peakBacklog, runtime.bus.backlog);
+  }, 100);
   const requestsBefore = functionRequests;
+  let throttled = 0;
+  /** As an ERP's SDK does: a call the runtime throttles (its backlog bound reached) goes again after a wait; nothing of it was accepted. */
+  const sendBackingOff = async (entries: readonly unknown[]) => {
+    for (let waited = 0; ; waited += 20) {
+      try {
+        return runtime.putEntries(entries);
+      } catch (err) {
+        if ((err as Error).name !== 'ThrottlingException' || waited > 600_000) throw err;
+        throttled++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  };
   const t0 = performance.now();
   for (let sent = 0; sent < n; sent += ENTRIES_PER_CALL) {
-    const out = runtime.putEntries(Array.from({ length: Math.min(ENTRIES_PER_CALL, n - sent) }, () => routineOperation('erp.bench')));
+    const out = await sendBackingOff(Array.from({ length: Math.min(ENTRIES_PER_CALL, n - sent) }, () => routineOperation('erp.bench')));
     if (out.FailedEntryCount) throw new Error('burst events refused');
     // Let deliveries start while the burst is still arriving, as they would.
     if (sent % 1000 === 0) await new Promise((r) => setImmediate(r));
@@ -277,7 +295,8 @@ async function burst(n: number) {
   await runtime.bus.whenIdle();
   const drainMs = performance.now() - t0;
   clearInterval(sampler);
-  return { acceptedMs, drainMs, peakRss, requestsPerEvent: (functionRequests - requestsBefore) / n };
+  peakBacklog = Math.max(peakBacklog, runtime.bus.backlog);
+  return { acceptedMs, drainMs, peakRss, peakBacklog, throttled, requestsPerEvent: (functionRequests - requestsBefore) / n };
 }
 const burstRun = await burst(burstEvents);
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
@@ -317,6 +336,7 @@ if (burstRun) {
   row(`month-end burst: ${burstEvents} events at once, accepted in`, `${(burstRun.acceptedMs / 1000).toFixed(1)} s`);
   row('  time to drain (every delivery done)', `${(burstRun.drainMs / 1000).toFixed(1)} s`, `${(burstEvents / (burstRun.drainMs / 1000)).toFixed(0)} events/s, ${(burstEvents / (burstRun.drainMs / 1000) / batchRate).toFixed(3)}x BatchWriteItem`);
   row('  peak resident memory', `${(burstRun.peakRss / 2 ** 20).toFixed(0)} MiB`);
+  row('  peak backlog (events not yet delivered)', String(burstRun.peakBacklog), `bound ${DEFAULT_MAX_BACKLOG} (erpgov start --max-backlog); ${burstRun.throttled} calls throttled and sent again`);
   row('  DynamoDB requests per event (all functions)', burstRun.requestsPerEvent.toFixed(2));
 }
 

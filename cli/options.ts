@@ -19,6 +19,17 @@ export function portFrom(flag: string | undefined, envValue: string | undefined,
   return port;
 }
 
+/** `erpgov start --max-backlog N` (or $ERPGOV_MAX_BACKLOG): a whole number of 1 or more; absent, the fallback. */
+export function maxBacklogFrom(flag: string | undefined, envValue: string | undefined, fallback: number): number {
+  const raw = flag ?? envValue;
+  if (raw === undefined) return fallback;
+  const max = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(max) || max < 1) {
+    throw new UsageError(`--max-backlog${flag === undefined ? ' ($ERPGOV_MAX_BACKLOG)' : ''}: "${raw}" is not allowed; give a whole number of undelivered events, 1 or more (default ${fallback})`);
+  }
+  return max;
+}
+
 /** `--limit N`: a whole number of 1 or more; absent, the fallback (undefined: the command's own default applies later). */
 export function limitFrom<F extends number | undefined>(flag: string | undefined, fallback: F): number | F {
   if (flag === undefined) return fallback;

@@ -16,7 +16,7 @@ import type { PutEventsResult } from '../runtime/eventbridge-endpoint.ts';
 import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE_BYTES } from '../runtime/put-events.ts';
 import { parseReplayFile, ReplayFileError, type ReplayLine } from '../runtime/replay-lines.ts';
 import { dataDirFrom } from './options.ts';
-import { adminCall, putEventsRaw, requireRuntime } from './runtime-client.ts';
+import { adminCall, putEventsRaw, requireRuntime, retryingThrottled } from './runtime-client.ts';
 import { UsageError } from './usage.ts';
 
 type Out = (line: string) => void;
@@ -63,8 +63,9 @@ export async function runReplayCommand(args: string[], out: Out = stdout): Promi
   };
   for (const batch of values.unordered ? batches(lines) : lines.map((line) => [line])) {
     // Entries go over the EventBridge API as they are written (Time kept verbatim: ISO text or epoch seconds).
-    if (batch[0]?.kind === 'entry') record(batch, await putEventsRaw(runtime.eventBridgeUrl, batch.map((l) => (l.kind === 'entry' ? l.entry : {}))));
-    else record(batch, await adminCall<PutEventsResult>(runtime, 'InjectEvents', { Events: batch.map((l) => (l.kind === 'event' ? l.event : {})) }));
+    // A runtime whose backlog is full answers ThrottlingException: the batch goes again after a wait.
+    if (batch[0]?.kind === 'entry') record(batch, await retryingThrottled(() => putEventsRaw(runtime.eventBridgeUrl, batch.map((l) => (l.kind === 'entry' ? l.entry : {})))));
+    else record(batch, await retryingThrottled(() => adminCall<PutEventsResult>(runtime, 'InjectEvents', { Events: batch.map((l) => (l.kind === 'event' ? l.event : {})) })));
     if (!values.unordered) await adminCall<{ idle: boolean }>(runtime, 'WaitIdle', { TimeoutMs: IDLE_TIMEOUT_MS });
   }
   const outcome: ReplayOutcome = { accepted, refused: refusals.length, refusals };

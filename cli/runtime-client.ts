@@ -54,6 +54,23 @@ export class RuntimeCallError extends Error {
   }
 }
 
+/**
+ * `call` again while the runtime answers ThrottlingException (its backlog of undelivered events is
+ * full, `erpgov start --max-backlog`), waiting longer each time (doubling, at most `maxDelayMs`);
+ * after `attempts` calls the throttling is the caller's error. Nothing of a throttled call was
+ * accepted, so sending it again doubles nothing.
+ */
+export async function retryingThrottled<T>(call: () => Promise<T>, { attempts = 60, firstDelayMs = 100, maxDelayMs = 5_000 } = {}): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof RuntimeCallError) || err.type !== 'ThrottlingException' || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(maxDelayMs, firstDelayMs * 2 ** (attempt - 1))));
+    }
+  }
+}
+
 /** Calls an admin operation of the runtime (loopback, with the admin token from runtime.json). */
 export async function adminCall<T>(runtime: RuntimeAnnouncement, operation: string, body: Record<string, unknown>, timeoutMs = 15 * 60_000): Promise<T> {
   const response = await fetch(runtime.eventBridgeUrl, {

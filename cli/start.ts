@@ -6,15 +6,15 @@ import { loadPolicy } from '../schemas/policy-loader.ts';
 import { exampleEvent } from '../schemas/index.ts';
 import { routingTable } from '../infra/routes.ts';
 import { stateTable } from '../infra/state-table.ts';
-import { startLocalRuntime } from '../runtime/local-runtime.ts';
-import { dataDirFrom, DEFAULT_DYNAMODB_PORT, DEFAULT_EVENTBRIDGE_PORT, portFrom } from './options.ts';
+import { DEFAULT_MAX_BACKLOG, startLocalRuntime } from '../runtime/local-runtime.ts';
+import { dataDirFrom, DEFAULT_DYNAMODB_PORT, DEFAULT_EVENTBRIDGE_PORT, maxBacklogFrom, portFrom } from './options.ts';
 import { UsageError } from './usage.ts';
 
 export async function runStart(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'dynamodb-port': { type: 'string' }, policy: { type: 'string' } },
+    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'dynamodb-port': { type: 'string' }, policy: { type: 'string' }, 'max-backlog': { type: 'string' } },
   });
   if (positionals.length > 0) throw new UsageError(`start: unexpected "${positionals[0]}"; it takes only options (see erpgov start --help)`);
   const env = process.env;
@@ -26,7 +26,8 @@ export async function runStart(args: string[]): Promise<number> {
   const isDefaultDir = dataDir === dataDirFrom(undefined);
   const eventBridgePort = portFrom(values.port, env.ERPGOV_EVENTBRIDGE_PORT, DEFAULT_EVENTBRIDGE_PORT, '--port');
   const dynamoDbPort = portFrom(values['dynamodb-port'], env.ERPGOV_DYNAMODB_PORT, DEFAULT_DYNAMODB_PORT, '--dynamodb-port');
-  const runtime = await startLocalRuntime({ dataDir, eventBridgePort, dynamoDbPort }).catch((err: NodeJS.ErrnoException) => {
+  const maxBacklog = maxBacklogFrom(values['max-backlog'], env.ERPGOV_MAX_BACKLOG, DEFAULT_MAX_BACKLOG);
+  const runtime = await startLocalRuntime({ dataDir, eventBridgePort, dynamoDbPort, maxBacklog }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') {
       throw new Error(`${err.message}: ports ${eventBridgePort} (EventBridge) and ${dynamoDbPort} (DynamoDB) must be free; is another "erpgov start" running? Choose others with --port and --dynamodb-port`);
     }
@@ -43,6 +44,7 @@ export async function runStart(args: string[]): Promise<number> {
   if (runtime.recoveredDeliveries > 0) out(`  recovered       : ${runtime.recoveredDeliveries} deliveries accepted before the last stop, redelivering`);
   if (runtime.missedFires.length > 0) out(`  caught up       : ${runtime.missedFires.map((f) => `${f.scheduleId} (missed ${f.event.time})`).join(', ')}`);
   out(`  endpoints file  : ${join(dataDir, 'runtime.json')} (every erpgov command finds the runtime there)`);
+  out(`  back-pressure   : PutEvents answers ThrottlingException while ${maxBacklog} events wait for delivery (--max-backlog)`);
   out();
   // Commands find this runtime through the data folder; name it when it is not the default.
   const dirFlag = isDefaultDir ? '' : ` --data-dir ${dataDir}`;
@@ -66,7 +68,7 @@ export async function runStart(args: string[]): Promise<number> {
   });
   await runtime.stop();
   const s = runtime.bus.stats;
-  out(`stopped: ${s.accepted} events accepted, ${s.direct} schedule fires, ${s.delivered} deliveries, ${s.retries} retries, ${s.deadLettered} dead-lettered, ${runtime.bus.pendingDeliveries} pending for next start`);
+  out(`stopped: ${s.accepted} events accepted, ${s.direct} schedule fires, ${s.delivered} deliveries, ${s.retries} retries, ${s.deadLettered} dead-lettered, ${s.throttled} PutEvents calls throttled, ${runtime.bus.pendingDeliveries} pending for next start`);
   return 0;
 }
 

@@ -19,7 +19,7 @@ export const wantsHelp = (args: readonly string[]) => args.includes('--help') ||
 const DATA_DIR = '--data-dir DIR            the data folder (default: $ERPGOV_DATA_DIR or ./.erpgov); the running runtime is found through DIR/runtime.json';
 
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
-  start: `usage: erpgov start [--data-dir DIR] [--port N] [--dynamodb-port N] [--policy FILE]
+  start: `usage: erpgov start [--data-dir DIR] [--port N] [--dynamodb-port N] [--policy FILE] [--max-backlog N]
 
 Runs the pipeline locally (no AWS account needed) until Ctrl-C, and writes its endpoints to
 DIR/runtime.json so every other command finds it.
@@ -27,6 +27,8 @@ DIR/runtime.json so every other command finds it.
   --port N                  EventBridge endpoint port (default: $ERPGOV_EVENTBRIDGE_PORT or 4010; 0 picks a free one)
   --dynamodb-port N         DynamoDB endpoint port (default: $ERPGOV_DYNAMODB_PORT or 4011)
   --policy FILE             governance policy JSON (default: $ERPGOV_POLICY_FILE or the shipped defaults)
+  --max-backlog N           undelivered events held before PutEvents answers ThrottlingException, which
+                            the AWS SDKs retry with back-off (default: $ERPGOV_MAX_BACKLOG or 200000)
 `,
   'send-example': `usage: erpgov send-example [DETAIL-TYPE] [--source erp.SYSTEM] [--endpoint URL] [--data-dir DIR]
 

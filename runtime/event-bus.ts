@@ -81,6 +81,8 @@ export interface BusStats {
   retries: number;
   deadLettered: number;
   redeliveredAfterRestart: number;
+  /** PutEvents calls the public door turned away with ThrottlingException while the backlog was full (`maxBacklog`). */
+  throttled: number;
 }
 
 export interface EventBusOptions {
@@ -131,7 +133,7 @@ interface BatchDelivery {
 }
 
 export class LocalEventBus {
-  readonly stats: BusStats = { accepted: 0, direct: 0, deliveries: 0, delivered: 0, retries: 0, deadLettered: 0, redeliveredAfterRestart: 0 };
+  readonly stats: BusStats = { accepted: 0, direct: 0, deliveries: 0, delivered: 0, retries: 0, deadLettered: 0, redeliveredAfterRestart: 0, throttled: 0 };
   private readonly journal: JsonlStore<JournalRecord>;
   private readonly deadLetters: JsonlStore<DeadLetter>;
   private readonly retry: RetryPolicy;
@@ -429,6 +431,11 @@ export class LocalEventBus {
   }
 
   /** Deliveries accepted but not yet settled (in flight, queued or waiting to retry). */
+  /** Events accepted whose deliveries are not all settled yet: what the bus holds in memory. */
+  get backlog(): number {
+    return this.outstanding.size;
+  }
+
   get pendingDeliveries(): number {
     let n = 0;
     for (const { targets } of this.outstanding.values()) n += targets.size;

@@ -2,7 +2,9 @@
  * An HTTP endpoint on loopback that speaks the EventBridge API (JSON 1.1 protocol), so
  * `@aws-sdk/client-eventbridge` and `aws events ... --endpoint-url` work unchanged.
  * Operations: PutEvents, TestEventPattern, ListRules. Errors are AWS-shaped:
- * HTTP 400 with `{"__type", "message"}` and the `x-amzn-ErrorType` header.
+ * HTTP 400 with `{"__type", "message"}` and the `x-amzn-ErrorType` header. While the bus
+ * holds `maxBacklog` undelivered events, the public door and the admin channel answer
+ * ThrottlingException (the SDKs retry it with back-off); the pipeline's own door never does.
  *
  * Three ways in, each its own door (see put-events.ts):
  *   POST /                        the public door: ERP systems and operators (`erp.*`, and
@@ -60,6 +62,14 @@ export interface EndpointOptions {
   /** The path segment of the pipeline's own door; without it the endpoint has no pipeline door. */
   readonly pipelineToken?: string;
   readonly admin?: AdminOperations;
+  /**
+   * Back-pressure: while this many accepted events (or more) wait for their deliveries, the
+   * public door answers PutEvents (and the admin channel's injections) with ThrottlingException,
+   * as EventBridge does over its quota, and the SDKs retry with back-off. The backlog is held in
+   * memory, so this bounds the runtime's memory under a flood. The pipeline's own door and the
+   * schedules are never turned away: they are how the backlog drains. Undefined: no bound.
+   */
+  readonly maxBacklog?: number;
 }
 
 /** The path of the pipeline's own door for `token`: the functions' EventBridge endpoint is the server's URL plus this. */
@@ -80,7 +90,7 @@ export async function startEventBridgeEndpoint(options: EndpointOptions): Promis
 
 async function handle(options: EndpointOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method === 'GET' && (req.url === '/health' || req.url === '/')) {
-    return sendJson(res, 200, { status: 'ok', bus: options.identity.eventBusName, pid: process.pid, pendingDeliveries: options.bus.pendingDeliveries, stats: options.bus.stats });
+    return sendJson(res, 200, { status: 'ok', bus: options.identity.eventBusName, pid: process.pid, backlog: options.bus.backlog, maxBacklog: options.maxBacklog ?? null, pendingDeliveries: options.bus.pendingDeliveries, stats: options.bus.stats });
   }
   if (req.method !== 'POST') {
     await readBody(req);
@@ -162,6 +172,7 @@ export interface PutEventsResult {
  * "Entry Rejected" so the audit trail records them too. The simulator calls it in-process.
  */
 export function putEvents(options: EndpointOptions, entries: readonly unknown[], door: Door = publicDoor(options.allowedSources)): PutEventsResult {
+  if (door.kind === 'public') refuseWhileBacklogFull(options);
   const receivedAt = (options.clock ?? systemClock).now();
   const id = options.ids ?? randomUUID;
   return accept(options, entries, receivedAt, entries.map((entry) => entryToEvent(entry, id(), receivedAt, options.identity, door)));
@@ -173,10 +184,26 @@ export function putEvents(options: EndpointOptions, entries: readonly unknown[],
  * time (see `completeEventToBusEvent`).
  */
 export function injectEvents(options: EndpointOptions, events: readonly unknown[]): PutEventsResult {
+  refuseWhileBacklogFull(options);
   const receivedAt = (options.clock ?? systemClock).now();
   const id = options.ids ?? randomUUID;
   const door = publicDoor(options.allowedSources);
   return accept(options, events, receivedAt, events.map((event) => completeEventToBusEvent(event, id(), receivedAt, options.identity, door)));
+}
+
+/**
+ * Throws ThrottlingException while the bus holds `maxBacklog` events or more. The whole call is
+ * turned away, nothing of it accepted or kept as a refusal (it is not one): the caller keeps the
+ * entries and sends them again, as after EventBridge's own throttling.
+ */
+function refuseWhileBacklogFull(options: EndpointOptions): void {
+  const backlog = options.bus.backlog;
+  if (options.maxBacklog === undefined || backlog < options.maxBacklog) return;
+  options.bus.stats.throttled++;
+  throw new ApiError(
+    'ThrottlingException',
+    `Rate exceeded: ${backlog} events accepted earlier still wait for delivery, and this runtime takes no more while ${options.maxBacklog} or more wait (erpgov start --max-backlog); nothing of this call was accepted: send it again with back-off`,
+  );
 }
 
 function accept(options: EndpointOptions, entries: readonly unknown[], receivedAt: Date, outcomes: readonly EntryOutcome[]): PutEventsResult {

@@ -67,7 +67,20 @@ export interface LocalRuntimeOptions {
   readonly announce?: boolean;
   /** Sources the public door takes besides `erp.<system>`. Default: the policy's `ingress.allowedSources`. */
   readonly allowedSources?: readonly string[];
+  /**
+   * Undelivered events the bus holds before the public door answers ThrottlingException
+   * (see `EndpointOptions.maxBacklog`). Default `DEFAULT_MAX_BACKLOG`.
+   */
+  readonly maxBacklog?: number;
 }
+
+/**
+ * The default bound on undelivered events: two month-end bursts of `bench/run.ts` (100,000 events
+ * at once) waiting at the same time. The bus holds each in memory, about 1.5 KB with its
+ * deliveries (50,000 held back with every delivery blocked: 0.85 KB of heap and 1.45 KB resident
+ * each), so a flood stops at a few hundred megabytes instead of Node's heap limit.
+ */
+export const DEFAULT_MAX_BACKLOG = 200_000;
 
 /** What `erpgov schedule run` prints: the fire, what the invocation returned, and what it published meanwhile. */
 export interface ScheduleRunResult {
@@ -191,6 +204,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ids,
       allowedSources,
       pipelineToken: PIPELINE_TOKEN,
+      maxBacklog: options.maxBacklog ?? DEFAULT_MAX_BACKLOG,
       admin: {
         token: adminToken,
         runSchedule,
