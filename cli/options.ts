@@ -19,12 +19,18 @@ export function portFrom(flag: string | undefined, envValue: string | undefined,
   return port;
 }
 
+/** `raw` as a whole number of 1 or more (a count), undefined when it is not one. */
+function countOf(raw: string): number | undefined {
+  const n = Number(raw);
+  return raw.trim() !== '' && Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
 /** `erpgov start --max-backlog N` (or $ERPGOV_MAX_BACKLOG): a whole number of 1 or more; absent, the fallback. */
 export function maxBacklogFrom(flag: string | undefined, envValue: string | undefined, fallback: number): number {
   const raw = flag ?? envValue;
   if (raw === undefined) return fallback;
-  const max = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(max) || max < 1) {
+  const max = countOf(raw);
+  if (max === undefined) {
     throw new UsageError(`--max-backlog${flag === undefined ? ' ($ERPGOV_MAX_BACKLOG)' : ''}: "${raw}" is not allowed; give a whole number of undelivered events, 1 or more (default ${fallback})`);
   }
   return max;
@@ -33,7 +39,7 @@ export function maxBacklogFrom(flag: string | undefined, envValue: string | unde
 /** `--limit N`: a whole number of 1 or more; absent, the fallback (undefined: the command's own default applies later). */
 export function limitFrom<F extends number | undefined>(flag: string | undefined, fallback: F): number | F {
   if (flag === undefined) return fallback;
-  const limit = Number(flag);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: "${flag}" is not allowed; give a whole number, 1 or more`);
+  const limit = countOf(flag);
+  if (limit === undefined) throw new UsageError(`--limit: "${flag}" is not allowed; give a whole number, 1 or more`);
   return limit;
 }

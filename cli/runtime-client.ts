@@ -56,16 +56,17 @@ export class RuntimeCallError extends Error {
 
 /**
  * `call` again while the runtime answers ThrottlingException (its backlog of undelivered events is
- * full, `erpgov start --max-backlog`), waiting longer each time (doubling, at most `maxDelayMs`);
+ * full, `erpgov start --max-backlog`), over HTTP (`RuntimeCallError`) or in-process (`ApiError`),
+ * both named by the error's type; waiting longer each time (doubling, at most `maxDelayMs`);
  * after `attempts` calls the throttling is the caller's error. Nothing of a throttled call was
  * accepted, so sending it again doubles nothing.
  */
-export async function retryingThrottled<T>(call: () => Promise<T>, { attempts = 60, firstDelayMs = 100, maxDelayMs = 5_000 } = {}): Promise<T> {
+export async function retryingThrottled<T>(call: () => T | Promise<T>, { attempts = 60, firstDelayMs = 100, maxDelayMs = 5_000 } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (err) {
-      if (!(err instanceof RuntimeCallError) || err.type !== 'ThrottlingException' || attempt >= attempts) throw err;
+      if (!(err instanceof Error) || err.name !== 'ThrottlingException' || attempt >= attempts) throw err;
       await new Promise((resolve) => setTimeout(resolve, Math.min(maxDelayMs, firstDelayMs * 2 ** (attempt - 1))));
     }
   }

@@ -430,12 +430,12 @@ export class LocalEventBus {
     this.journal.write(lines);
   }
 
-  /** Deliveries accepted but not yet settled (in flight, queued or waiting to retry). */
   /** Events accepted whose deliveries are not all settled yet: what the bus holds in memory. */
   get backlog(): number {
     return this.outstanding.size;
   }
 
+  /** Deliveries accepted but not yet settled (in flight, queued or waiting to retry). */
   get pendingDeliveries(): number {
     let n = 0;
     for (const { targets } of this.outstanding.values()) n += targets.size;
