@@ -178,6 +178,49 @@ describe('audit trail store', () => {
     expect(await verifyTrail(store, day, day)).toMatchObject({ records: 20, broken: [] });
   });
 
+  it('writes the records of the ids read so far while later ids are still read, deciding each record in order across reads', async () => {
+    const { table } = await freshStore();
+    const writer = dynamoAuditTrailStore(docs, table);
+    // Sealed before: two events the pass will find in the table, one in its first read and one in its last.
+    expect(await writer.appendBatch([record(6005), record(6590)], now)).toEqual(['appended', 'appended']);
+    const older = Array.from({ length: 600 }, (_, i) => record(6000 + i));
+    // Resent later with other content: one event of the first read and one of the last; the older intent records both.
+    const newer = [record(6001, { actor: 'resent' }), record(6599, { actor: 'resent' }), record(6700, { actor: 'resent' })];
+    for (let b = 0; b < 600; b += 100) await writer.accept(older.slice(b, b + 100), new Date(now.getTime() + b));
+    await writer.accept(newer, new Date(now.getTime() + 1000));
+    const sent: string[] = [];
+    const store = dynamoAuditTrailStore(spyingClient((command) => (sent.push(command.constructor.name), undefined)), table);
+    expect(await store.sealPending(new Date(now.getTime() + 2000))).toBe(7);
+    // Six reads of 100 ids, four in flight: the first read's records are on their way before the last two reads go.
+    const reads = sent.flatMap((name, i) => (name === 'BatchGetCommand' ? [i] : []));
+    expect(reads).toHaveLength(7);
+    expect(sent.indexOf('BatchWriteCommand')).toBeLessThan(reads[5] as number);
+    expect((await store.get('evt-6001'))?.record.actor).toBe(older[1]?.actor);
+    expect((await store.get('evt-6599'))?.record.actor).toBe(older[599]?.actor);
+    expect((await store.get('evt-6700'))?.record.actor).toBe('resent');
+    const counts = await sealedCounts(store);
+    expect(counts.size).toBe(601);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 601, broken: [] });
+  });
+
+  it('a pass that dies on a later read, its first records already written: the next pass seals every record once', async () => {
+    const { table } = await freshStore();
+    const batch = Array.from({ length: 600 }, (_, i) => record(7000 + i));
+    for (let b = 0; b < 600; b += 100) await dynamoAuditTrailStore(docs, table).accept(batch.slice(b, b + 100), now);
+    let reads = 0;
+    const dying = spyingClient((c) => (c.constructor.name === 'BatchGetCommand' && ++reads === 6 ? Promise.reject(new Error('the container died here')) : undefined));
+    await expect(dynamoAuditTrailStore(dying, table).sealPending(now)).rejects.toThrow('the container died here');
+    const store = dynamoAuditTrailStore(docs, table);
+    expect((await store.readRecords(batch.map((r) => r.eventId))).size).toBeGreaterThan(0);
+    expect(await store.sealPending(now)).toBe(6);
+    expect(await store.openSeals(day)).toEqual([]);
+    const counts = await sealedCounts(store);
+    expect(counts.size).toBe(600);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 600, broken: [] });
+  });
+
   it('takes round after round while more intents are open: a backlog larger than a round is sealed by one pass', async () => {
     const { store } = await freshStore();
     // 230 batches accepted while no pass ran (a round takes 200).

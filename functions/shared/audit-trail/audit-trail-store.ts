@@ -5,7 +5,7 @@
  * (`sealPending`: after the deliveries locally; on AWS seconds after an accept, started by the
  * state table's stream, and every 5 minutes; and in the hourly sweep)
  * takes every open intent at once, decides which records are new (idempotent by event id),
- * writes them 25 per BatchWriteItem, seals each chain's new records as one block (the ordered
+ * writes them 25 per BatchWriteItem (the first while later ids are still being read), seals each chain's new records as one block (the ordered
  * event ids and record hashes, chained to the previous block) and moves the head once. One pass
  * runs at a time, under a lock. No transactions (dynalite has none): the intent is durable
  * before the delivery is answered and holds everything the seal needs, and is deleted only
@@ -86,6 +86,19 @@ const BLOCK_BYTES = 300_000;
 
 /** An entry a pass seals, with the batch (intent) it came from. */
 type PassEntry = SealedEntry & { readonly batchId: string };
+
+/** A record of an intent a pass holds, planned into its chain before the pass knows whether it is new. */
+interface PlannedRecord {
+  readonly intent: SealIntent & { expiresAt?: number };
+  readonly chainId: string;
+  readonly record: AuditRecord;
+  /** The intent's outcomes, by event id, that the pass fills in. */
+  readonly mine: Map<string, AppendOutcome>;
+  /** A block the intent's earlier holder sealed already seals it. */
+  readonly sealed: boolean;
+  /** The chain's entries this pass seals. */
+  readonly entries: PassEntry[];
+}
 
 /** A chain stayed contended (another writer took every slot tried): the batch's holder retries later. */
 export class ChainContendedError extends TransientError {}
@@ -371,11 +384,9 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
    */
   async function completeAll(held: readonly { intent: SealIntent & { expiresAt?: number }; resumed: boolean }[], now: Date): Promise<Map<string, Map<string, AppendOutcome>>> {
     const ordered = [...held].sort((x, y) => olderIntentFirst(x.intent, y.intent));
-    const existing = await readRecords(ordered.flatMap(({ intent }) => intent.records.map((r) => r.eventId)));
     const outcomes = new Map<string, Map<string, AppendOutcome>>();
-    const claimed = new Set<string>();
-    const toWrite: Record<string, unknown>[] = [];
     const byChain = new Map<string, { entries: PassEntry[]; expiresAt: number | undefined; done: AuditBlock[] }>();
+    const planned: PlannedRecord[] = [];
     for (const { intent, resumed } of ordered) {
       const mine = new Map<string, AppendOutcome>();
       outcomes.set(intent.batchId, mine);
@@ -386,20 +397,22 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
         chain.expiresAt = Math.max(chain.expiresAt ?? 0, intent.expiresAt ?? 0) || undefined;
         const done = resumed ? await findSealedBlock(chainId, intent.batchId, intent.createdAt) : undefined;
         if (done) chain.done.push(done);
-        for (const record of records) {
-          const there = existing.get(record.eventId);
-          if ((there && there.batchId !== intent.batchId) || claimed.has(record.eventId)) {
-            mine.set(record.eventId, 'duplicate');
-            continue;
-          }
-          claimed.add(record.eventId);
-          mine.set(record.eventId, 'appended');
-          if (!there) toWrite.push({ ...recordItem({ chainId, batchId: intent.batchId, record }), ...ttl(intent.expiresAt) });
-          if (!done) chain.entries.push({ eventId: record.eventId, recordHash: recordHash(chainId, there?.record ?? record), batchId: intent.batchId });
-        }
+        for (const record of records) planned.push({ intent, chainId, record, mine, sealed: done !== undefined, entries: chain.entries });
       }
     }
-    await batchPut(toWrite);
+    const claimed = new Set<string>();
+    /** One record, in order, against what the table holds: a duplicate, or appended (written unless an earlier holder of its batch wrote it) and sealed unless a block already seals it. */
+    const decide = ({ intent, chainId, record, mine, sealed, entries }: PlannedRecord, there: StoredRecord | undefined, toWrite: Record<string, unknown>[]) => {
+      if ((there && there.batchId !== intent.batchId) || claimed.has(record.eventId)) {
+        mine.set(record.eventId, 'duplicate');
+        return;
+      }
+      claimed.add(record.eventId);
+      mine.set(record.eventId, 'appended');
+      if (!there) toWrite.push({ ...recordItem({ chainId, batchId: intent.batchId, record }), ...ttl(intent.expiresAt) });
+      if (!sealed) entries.push({ eventId: record.eventId, recordHash: recordHash(chainId, there?.record ?? record), batchId: intent.batchId });
+    };
+    await readDecideWrite(planned, decide);
     // Chains seal side by side. The intents close only after every head moved: until then they
     // are what tells verify that a block beyond its head is a seal in progress.
     await Promise.all(
@@ -412,6 +425,43 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     );
     await batchDelete(ordered.map(({ intent }) => intentKey(intent.day, intent.batchId)));
     return outcomes;
+  }
+
+  /**
+   * Reads which of the planned records the table holds (100 ids a request), decides each record
+   * in order (`decide`) as soon as every id up to it has been read, and writes the new ones
+   * while later ids are still being read: the store reads and writes side by side instead of
+   * reading everything first. Resolves once every write is done (the blocks seal only then).
+   */
+  async function readDecideWrite(planned: readonly PlannedRecord[], decide: (p: PlannedRecord, there: StoredRecord | undefined, toWrite: Record<string, unknown>[]) => void): Promise<void> {
+    const ids = [...new Set(planned.map((p) => p.record.eventId))];
+    const readChunks = chunks(ids, READ_BATCH);
+    const chunkOfId = new Map(ids.map((id, i) => [id, Math.floor(i / READ_BATCH)]));
+    const existing = new Map<string, StoredRecord>();
+    const read = readChunks.map(() => false);
+    let readThrough = -1;
+    let decided = 0;
+    const writes: Promise<void>[] = [];
+    await mapWithConcurrency(readChunks.map((_, i) => i), REQUESTS_IN_FLIGHT, async (index) => {
+      for (const item of await batchGet((readChunks[index] as string[]).map(recordKey))) {
+        const stored = toStoredRecord(item as unknown as StoredRecordItem);
+        existing.set(stored.record.eventId, stored);
+      }
+      read[index] = true;
+      while (read[readThrough + 1] === true) readThrough++;
+      // Decisions go in order: a record waits for its own id's read and for every record before it.
+      const toWrite: Record<string, unknown>[] = [];
+      for (; decided < planned.length && (chunkOfId.get((planned[decided] as PlannedRecord).record.eventId) as number) <= readThrough; decided++) {
+        const p = planned[decided] as PlannedRecord;
+        decide(p, existing.get(p.record.eventId), toWrite);
+      }
+      if (toWrite.length === 0) return;
+      const written = batchPut(toWrite);
+      // Awaited below; if a read fails first, the pass is abandoned and this write's outcome no longer matters.
+      written.catch(() => undefined);
+      writes.push(written);
+    });
+    await Promise.all(writes);
   }
 
   /** The query of a day's open intents (consistent: a pass must see what was accepted just before). */
