@@ -230,6 +230,31 @@ describe('audit trail store', () => {
     expect(await verifyTrail(store, day, day)).toMatchObject({ records: 230, broken: [] });
   });
 
+  it('seals a round while the next round reads its intents and ids; a pass that dies in the next round leaves the first sealed and the next pass finishes the rest once', async () => {
+    const { table } = await freshStore();
+    const writer = dynamoAuditTrailStore(docs, table);
+    const batches = Array.from({ length: 230 }, (_, b) => [record(8000 + b)]);
+    for (let b = 0; b < 230; b += 10) await Promise.all(batches.slice(b, b + 10).map((batch) => writer.accept(batch, now)));
+    const sent: string[] = [];
+    let reads = 0;
+    const dying = spyingClient((c) => {
+      const isDelete = c.constructor.name === 'BatchWriteCommand' && JSON.stringify(c.input).includes('DeleteRequest');
+      sent.push(isDelete ? 'close' : c.constructor.name);
+      // The first round reads 200 ids in two requests; the third read is the second round's.
+      return c.constructor.name === 'BatchGetCommand' && ++reads === 3 ? Promise.reject(new Error('the container died here')) : undefined;
+    });
+    await expect(dynamoAuditTrailStore(dying, table).sealPending(now)).rejects.toThrow('the container died here');
+    // The second round's read went out before the first round closed its intents, and the first round was still sealed in full.
+    expect(sent.lastIndexOf('BatchGetCommand')).toBeLessThan(sent.indexOf('close'));
+    const store = dynamoAuditTrailStore(docs, table);
+    expect(await store.openSeals(day)).toHaveLength(30);
+    expect(await store.sealPending(now)).toBe(30);
+    const counts = await sealedCounts(store);
+    expect(counts.size).toBe(230);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 230, broken: [] });
+  });
+
   it('seals a pass larger than one item as several blocks of the chain', async () => {
     const { store } = await freshStore();
     // 30 batches of 100 from one source, accepted while no pass ran: one pass, 3,000 entries with long ids, more than one block of a chain holds.

@@ -87,6 +87,16 @@ const BLOCK_BYTES = 300_000;
 /** An entry a pass seals, with the batch (intent) it came from. */
 type PassEntry = SealedEntry & { readonly batchId: string };
 
+/** An intent a pass (or `appendBatch`) holds; `resumed`: held before, so blocks of it may be sealed already. */
+type HeldIntent = { readonly intent: SealIntent & { expiresAt?: number }; readonly resumed: boolean };
+
+/** What a round wrote and has still to seal: its intents in order, each chain's new entries (and blocks found sealed), and each intent's outcomes. */
+interface WrittenRound {
+  readonly ordered: readonly HeldIntent[];
+  readonly byChain: ReadonlyMap<string, { entries: PassEntry[]; expiresAt: number | undefined; done: AuditBlock[] }>;
+  readonly outcomes: Map<string, Map<string, AppendOutcome>>;
+}
+
 /** A record of an intent a pass holds, planned into its chain before the pass knows whether it is new. */
 interface PlannedRecord {
   readonly intent: SealIntent & { expiresAt?: number };
@@ -382,7 +392,18 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
    * may have had blocks sealed already: those are found, not sealed twice. Returns each
    * intent's outcomes, by batch id and event id.
    */
-  async function completeAll(held: readonly { intent: SealIntent & { expiresAt?: number }; resumed: boolean }[], now: Date): Promise<Map<string, Map<string, AppendOutcome>>> {
+  async function completeAll(held: readonly HeldIntent[], now: Date): Promise<Map<string, Map<string, AppendOutcome>>> {
+    const written = await writeAll(held);
+    await sealAll(written, now);
+    return written.outcomes;
+  }
+
+  /**
+   * The first half of `completeAll`: decides which records of the held intents are new and
+   * writes them; what it returns is what `sealAll` seals. Once it resolves, every record it
+   * decided is in the table, so a later round's reads find them.
+   */
+  async function writeAll(held: readonly HeldIntent[]): Promise<WrittenRound> {
     const ordered = [...held].sort((x, y) => olderIntentFirst(x.intent, y.intent));
     const outcomes = new Map<string, Map<string, AppendOutcome>>();
     const byChain = new Map<string, { entries: PassEntry[]; expiresAt: number | undefined; done: AuditBlock[] }>();
@@ -413,6 +434,11 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       if (!sealed) entries.push({ eventId: record.eventId, recordHash: recordHash(chainId, there?.record ?? record), batchId: intent.batchId });
     };
     await readDecideWrite(planned, decide);
+    return { ordered, byChain, outcomes };
+  }
+
+  /** The second half of `completeAll`: seals each chain's new entries, moves the heads, and closes the intents. */
+  async function sealAll({ ordered, byChain }: WrittenRound, now: Date): Promise<void> {
     // Chains seal side by side. The intents close only after every head moved: until then they
     // are what tells verify that a block beyond its head is a seal in progress.
     await Promise.all(
@@ -424,7 +450,6 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       }),
     );
     await batchDelete(ordered.map(({ intent }) => intentKey(intent.day, intent.batchId)));
-    return outcomes;
   }
 
   /**
@@ -478,15 +503,17 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
   }
 
   /**
-   * Up to `limit` open intents a pass may take, oldest day first, and whether more are open. An
+   * Up to `limit` open intents a pass may take (not those in `taken`: the pass's round still
+   * sealing them), oldest day first, and whether more are open. An
    * intent `appendBatch` holds waits for its lease; one it held past its lease (its caller died)
    * may have sealed blocks already.
    */
-  async function openIntents(days: readonly string[], now: Date, limit: number): Promise<{ intents: { intent: SealIntent & { expiresAt?: number }; heldByWriter: boolean }[]; more: boolean }> {
+  async function openIntents(days: readonly string[], now: Date, limit: number, taken: ReadonlySet<string>): Promise<{ intents: { intent: SealIntent & { expiresAt?: number }; heldByWriter: boolean }[]; more: boolean }> {
     const intents: { intent: SealIntent & { expiresAt?: number }; heldByWriter: boolean }[] = [];
     for (const day of days) {
       for await (const page of queryPages(client, intentsOfDay(day))) {
         for (const item of page) {
+          if (taken.has(String(item.batchId))) continue;
           const heldByWriter = item.heldBy === 'writer';
           if (heldByWriter && Date.parse(String(item.leaseUntil)) > now.getTime()) continue;
           const intent = toIntent(item);
@@ -564,17 +591,30 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
       const lock = await lockPass(now);
       if (!lock) return 0;
       let sealed = 0;
+      let sealing: { batchIds: string[]; done: Promise<void> } | undefined;
       try {
-        // Rounds of up to PASS_INTENTS, each within the lock's lease, while more are open and the budget lasts.
+        // Rounds of up to PASS_INTENTS, each within the lock's lease, while more are open and the
+        // budget lasts. A round's blocks are sealed while the next round reads and writes its
+        // records (which then find the round's records in the table); rounds seal in order.
         const started = performance.now();
         for (let more = true; more && performance.now() - started < PASS_BUDGET_MS; ) {
-          const round = await openIntents(days, now, PASS_INTENTS);
-          if (round.intents.length === 0 || !(await lock.renew(round.intents.map((i) => i.intent.batchId)))) break;
-          await completeAll(round.intents.map(({ intent, heldByWriter }) => ({ intent, resumed: heldByWriter || lock.orphaned.has(intent.batchId) })), now);
+          const round = await openIntents(days, now, PASS_INTENTS, new Set(sealing?.batchIds));
+          const batchIds = round.intents.map((i) => i.intent.batchId);
+          // The lock names what both rounds are sealing: a pass that dies leaves both to be resumed.
+          if (round.intents.length === 0 || !(await lock.renew([...(sealing?.batchIds ?? []), ...batchIds]))) break;
+          const written = await writeAll(round.intents.map(({ intent, heldByWriter }) => ({ intent, resumed: heldByWriter || lock.orphaned.has(intent.batchId) })));
+          await sealing?.done;
+          const done = sealAll(written, now);
+          // Awaited by the next round or after the last; until then a failure must not go unhandled.
+          done.catch(() => undefined);
+          sealing = { batchIds, done };
           sealed += round.intents.length;
           more = round.more;
         }
+        await sealing?.done;
       } catch (err) {
+        // A round still sealing finishes (or fails) before the lock lapses: no second pass seals beside it.
+        await sealing?.done.catch(() => undefined);
         await lock.abandon();
         throw err;
       }
