@@ -294,16 +294,28 @@ export class LocalEventBus {
     return undefined;
   }
 
+  /**
+   * Starts what can run. The first job starts at once; each further job started in the same
+   * call waits one turn of the event loop (`setImmediate`), so that one job's run up to its first
+   * request is not interleaved with the others' work: on AWS each function is its own Lambda,
+   * here they share this thread. An event routed to the trail and to two functions that only
+   * compute gets the trail's request on its way first, and the others run while it is in flight
+   * (publish → all handlers done, unloaded: 1.66x against 1.92x a PutItem p50 over three
+   * alternating runs).
+   */
   private pump(): void {
-    while (!this.stopping && this.running < this.concurrency) {
+    for (let started = 0; !this.stopping && this.running < this.concurrency; started++) {
       const job: Delivery | BatchDelivery | undefined = this.ready.shift() ?? this.nextBatch();
       if (!job) break;
       this.running++;
-      void ('batch' in job ? this.deliverBatch(job) : this.deliver(job)).finally(() => {
-        this.running--;
-        this.pump();
-        this.notifyIfIdle();
-      });
+      const run = () =>
+        void ('batch' in job ? this.deliverBatch(job) : this.deliver(job)).finally(() => {
+          this.running--;
+          this.pump();
+          this.notifyIfIdle();
+        });
+      if (started === 0) run();
+      else setImmediate(run);
     }
   }
 

@@ -228,6 +228,32 @@ describe('LocalEventBus', () => {
       };
     }
 
+    it('starts the first of the deliveries an event brings at once and each other one a turn later, so the first reaches its request before the others run', async () => {
+      const steps: string[] = [];
+      const target = (name: string, work: () => Promise<void>): Target => ({
+        name,
+        batch: { size: 10 },
+        async invoke() {},
+        async invokeBatch() {
+          steps.push(`${name} starts`);
+          await work();
+          return [];
+        },
+      });
+      // The trail's way to its request: a few awaits, no turn of the event loop.
+      const audit = target('audit', async () => {
+        for (let i = 0; i < 5; i++) await Promise.resolve();
+        steps.push('audit sends its request');
+      });
+      const access = target('access', async () => void steps.push('access computes'));
+      const bus = new LocalEventBus({ dataDir, routes, targets: new Map([['audit', audit], ['access', access]]), retry: fastRetry });
+      bus.recover();
+      bus.accept([event('e1', 'Role Assigned')]);
+      await bus.whenIdle();
+      expect(steps).toEqual(['audit starts', 'audit sends its request', 'access starts', 'access computes']);
+      await bus.stop();
+    });
+
     it('delivers routed events in batches up to the size while every slot is busy, and at once when a slot is free', async () => {
       const target = batchedTarget(4);
       const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', target]]), retry: fastRetry, concurrency: 1 });
