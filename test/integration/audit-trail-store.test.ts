@@ -88,6 +88,15 @@ function spyingClient(intercept: (command: { constructor: { name: string }; inpu
 }
 const itemSk = (command: { input: Record<string, unknown> }) => String((command.input.Item as { sk?: unknown } | undefined)?.sk ?? '');
 
+/** `n` events sealed, each exactly once, no intent left open, and the day verifies clean. */
+async function expectEachSealedOnce(store: AuditTrailStore, n: number): Promise<void> {
+  expect(await store.openSeals(day)).toEqual([]);
+  const counts = await sealedCounts(store);
+  expect(counts.size).toBe(n);
+  expect([...counts.values()].every((times) => times === 1)).toBe(true);
+  expect(await verifyTrail(store, day, day)).toMatchObject({ records: n, broken: [] });
+}
+
 /** Every event sealed exactly once across the day's chains. */
 async function sealedCounts(store: AuditTrailStore): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
@@ -198,10 +207,7 @@ describe('audit trail store', () => {
     expect((await store.get('evt-6001'))?.record.actor).toBe(older[1]?.actor);
     expect((await store.get('evt-6599'))?.record.actor).toBe(older[599]?.actor);
     expect((await store.get('evt-6700'))?.record.actor).toBe('resent');
-    const counts = await sealedCounts(store);
-    expect(counts.size).toBe(601);
-    expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 601, broken: [] });
+    await expectEachSealedOnce(store, 601);
   });
 
   it('a pass that dies on a later read, its first records already written: the next pass seals every record once', async () => {
@@ -214,11 +220,7 @@ describe('audit trail store', () => {
     const store = dynamoAuditTrailStore(docs, table);
     expect((await store.readRecords(batch.map((r) => r.eventId))).size).toBeGreaterThan(0);
     expect(await store.sealPending(now)).toBe(6);
-    expect(await store.openSeals(day)).toEqual([]);
-    const counts = await sealedCounts(store);
-    expect(counts.size).toBe(600);
-    expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 600, broken: [] });
+    await expectEachSealedOnce(store, 600);
   });
 
   it('takes round after round while more intents are open: a backlog larger than a round is sealed by one pass', async () => {
@@ -249,10 +251,7 @@ describe('audit trail store', () => {
     const store = dynamoAuditTrailStore(docs, table);
     expect(await store.openSeals(day)).toHaveLength(30);
     expect(await store.sealPending(now)).toBe(30);
-    const counts = await sealedCounts(store);
-    expect(counts.size).toBe(230);
-    expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 230, broken: [] });
+    await expectEachSealedOnce(store, 230);
   });
 
   it('seals a pass larger than one item as several blocks of the chain', async () => {
