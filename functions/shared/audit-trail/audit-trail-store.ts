@@ -468,10 +468,7 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     let decided = 0;
     const writes: Promise<void>[] = [];
     await mapWithConcurrency(readChunks.map((_, i) => i), REQUESTS_IN_FLIGHT, async (index) => {
-      for (const item of await batchGet((readChunks[index] as string[]).map(recordKey))) {
-        const stored = toStoredRecord(item as unknown as StoredRecordItem);
-        existing.set(stored.record.eventId, stored);
-      }
+      for (const [id, stored] of await readRecords(readChunks[index] as string[])) existing.set(id, stored);
       read[index] = true;
       while (read[readThrough + 1] === true) readThrough++;
       // Decisions go in order: a record waits for its own id's read and for every record before it.
