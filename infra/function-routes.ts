@@ -133,6 +133,8 @@ function awsServiceEvents<const D extends readonly string[]>(id: string, descrip
  * cannot prove side-effect free on its own (template literals over imported constants).
  */
 export const functionDeclarations = /* @__PURE__ */ (() => [
+  // First: of one event's deliveries the local bus starts the first declared first, and the
+  // trail's is the one with a write to wait on.
   {
     name: 'log-archiving',
     description: 'Audit trail (guide 6.1-6.4): every event on the bus becomes an append-only audit record.',

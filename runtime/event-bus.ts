@@ -123,6 +123,8 @@ export function deadLetterStore(dataDir: string): JsonlStore<DeadLetter> {
 interface Delivery {
   readonly event: BusEvent;
   readonly target: Target;
+  /** When it was queued, in the bus's order of acceptance: deliveries of one event share it. */
+  readonly order: number;
   attempts: number;
 }
 
@@ -139,8 +141,13 @@ export class LocalEventBus {
   private readonly retry: RetryPolicy;
   private readonly concurrency: number;
   private readonly ready: Delivery[] = [];
-  /** Per batched target: routed deliveries waiting for a free slot, taken up to the batch size at a time. */
+  /**
+   * Per batched target: routed deliveries waiting for a free slot, taken up to the batch size at
+   * a time. Its keys start in the routing table's order, which breaks ties (`nextBatch`).
+   */
   private readonly batching = new Map<string, Delivery[]>();
+  /** The `order` of the next delivery queued. */
+  private nextOrder = 0;
   /** Per batched target: its batch invocations running now. */
   private readonly batchesInFlight = new Map<string, number>();
   /** Per batched target whose next batch waits to fill (`LOADED_BATCH_FILL_MS`): the timer that ends the wait. */
@@ -169,6 +176,7 @@ export class LocalEventBus {
     this.durable = options.durable ?? true;
     this.clock = options.clock ?? systemClock;
     this.journalCompactionLines = options.journalCompactionLines ?? 10_000;
+    for (const fn of options.routes) if (options.targets.get(fn.name)?.batch) this.batching.set(fn.name, []);
   }
 
   /** Calls `listener` with every batch of accepted events; returns a function that stops it. */
@@ -257,10 +265,11 @@ export class LocalEventBus {
   private track(event: BusEvent, targetNames: readonly string[], direct = false): void {
     if (targetNames.length === 0) return;
     this.outstanding.set(event.id, { event, targets: new Set(targetNames) });
+    const order = this.nextOrder++;
     for (const name of targetNames) {
       const target = this.options.targets.get(name);
       if (!target) throw new Error(`no target named "${name}" is registered with the bus`);
-      const delivery = { event, target, attempts: 0 };
+      const delivery = { event, target, order, attempts: 0 };
       if (!direct && target.batch && target.invokeBatch) {
         const waiting = this.batching.get(name) ?? [];
         waiting.push(delivery);
@@ -275,23 +284,24 @@ export class LocalEventBus {
    * delivered without delay); while one of its batches runs, the next waits to fill to the batch
    * size or for that batch to end, and if that batch left fewer than a batch behind it, for up
    * to `LOADED_BATCH_FILL_MS` more; so under load batches fill and each invocation's fixed cost
-   * (the trail's intent, a batch's reads) is shared by many events. Targets take turns.
+   * (the trail's intent, a batch's reads) is shared by many events. Of the targets with a batch
+   * to take, the one whose oldest delivery waited longest goes first (none falls behind for
+   * long); of one event's deliveries, the routing table's order decides, and the audit trail,
+   * first there, gets its write on its way before the others' work (`pump`).
    */
   private nextBatch(): BatchDelivery | undefined {
+    let next: { name: string; waiting: Delivery[]; oldest: Delivery } | undefined;
     for (const [name, waiting] of this.batching) {
-      if (waiting.length === 0) continue;
-      const target = (waiting[0] as Delivery).target;
-      const size = target.batch?.size ?? 1;
+      const oldest = waiting[0];
+      if (oldest === undefined || (next && next.oldest.order <= oldest.order)) continue;
+      const size = oldest.target.batch?.size ?? 1;
       if (waiting.length < size && ((this.batchesInFlight.get(name) ?? 0) > 0 || this.filling.has(name))) continue;
-      const batch = waiting.splice(0, size);
-      clearTimeout(this.filling.get(name));
-      this.filling.delete(name);
-      // Move the target to the back of the turn order.
-      this.batching.delete(name);
-      this.batching.set(name, waiting);
-      return { batch, target };
+      next = { name, waiting, oldest };
     }
-    return undefined;
+    if (!next) return undefined;
+    clearTimeout(this.filling.get(next.name));
+    this.filling.delete(next.name);
+    return { batch: next.waiting.splice(0, next.oldest.target.batch?.size ?? 1), target: next.oldest.target };
   }
 
   /**
@@ -299,9 +309,8 @@ export class LocalEventBus {
    * call waits one turn of the event loop (`setImmediate`), so that one job's run up to its first
    * request is not interleaved with the others' work: on AWS each function is its own Lambda,
    * here they share this thread. An event routed to the trail and to two functions that only
-   * compute gets the trail's request on its way first, and the others run while it is in flight
-   * (publish → all handlers done, unloaded: 1.66x against 1.92x a PutItem p50 over three
-   * alternating runs).
+   * compute gets the trail's request on its way first (`nextBatch` takes the trail first), and
+   * the others run while it is in flight.
    */
   private pump(): void {
     for (let started = 0; !this.stopping && this.running < this.concurrency; started++) {

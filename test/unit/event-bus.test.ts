@@ -254,6 +254,69 @@ describe('LocalEventBus', () => {
       await bus.stop();
     });
 
+    /** Batched targets of size `size` that log each batch they start and wait for `release()` to end it. */
+    function gatedTargets(names: readonly string[], size: number) {
+      const started: string[] = [];
+      const gates: (() => void)[] = [];
+      const targets = new Map<string, Target>(
+        names.map((name) => [
+          name,
+          {
+            name,
+            batch: { size },
+            async invoke() {},
+            async invokeBatch(events) {
+              started.push(`${name}:${events.map((e) => e.id).join(',')}`);
+              await new Promise<void>((resolve) => gates.push(resolve));
+              return [];
+            },
+          },
+        ]),
+      );
+      /** Ends the oldest running batch, and lets the bus start what follows. */
+      const release = async () => {
+        (gates.shift() as () => void)();
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+      return { started, targets, release };
+    }
+
+    it("starts an event's batched deliveries in the routing table's order, whatever the events before it reached", async () => {
+      // Given in the other order: the routing table decides, not the map of targets.
+      const { started, targets, release } = gatedTargets(['access', 'audit'], 10);
+      const bus = new LocalEventBus({ dataDir, routes, targets, retry: fastRetry });
+      bus.recover();
+      // One event both take, one only the trail takes, then one both take: turns taken in rotation would now put access first.
+      bus.accept([event('r0', 'Role Assigned')]);
+      await new Promise((resolve) => setImmediate(resolve));
+      await release();
+      await release();
+      bus.accept([event('o1')]);
+      await release();
+      bus.accept([event('r1', 'Role Assigned')]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(started).toEqual(['audit:r0', 'access:r0', 'audit:o1', 'audit:r1', 'access:r1']);
+      await release();
+      await release();
+      await bus.whenIdle();
+      await bus.stop();
+    });
+
+    it('of the targets with a batch to take, starts the one whose oldest delivery has waited longest', async () => {
+      const { started, targets, release } = gatedTargets(['audit', 'access'], 1);
+      const bus = new LocalEventBus({ dataDir, routes, targets, retry: fastRetry, concurrency: 1 });
+      bus.recover();
+      bus.accept([event('o1'), event('o2')]);
+      bus.accept([event('r1', 'Role Assigned')]);
+      // The trail holds the one slot with o1; it still has o2 waiting, older than access's r1.
+      expect(started).toEqual(['audit:o1']);
+      for (let i = 0; i < 3; i++) await release();
+      expect(started).toEqual(['audit:o1', 'audit:o2', 'audit:r1', 'access:r1']);
+      await release();
+      await bus.whenIdle();
+      await bus.stop();
+    });
+
     it('delivers routed events in batches up to the size while every slot is busy, and at once when a slot is free', async () => {
       const target = batchedTarget(4);
       const bus = new LocalEventBus({ dataDir, routes: routes.slice(0, 1), targets: new Map([['audit', target]]), retry: fastRetry, concurrency: 1 });
