@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { retryingThrottled } from '../cli/runtime-client.ts';
-import { stateDocumentClient } from '../functions/shared/aws-clients.ts';
+import { stateDocumentClient, stateTableClient } from '../functions/shared/aws-clients.ts';
 import { routingTable } from '../infra/routes.ts';
 import { stateTable } from '../infra/state-table.ts';
 import type { Target } from '../runtime/event-bus.ts';
@@ -111,12 +111,15 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return performance.now() - t0;
 }
 
-// Count the functions' DynamoDB requests: they share this client with the runtime's handlers.
+// Count the functions' DynamoDB requests: they share these clients with the runtime's handlers
+// (added before any send: the plain client resolves each command's middleware once).
 let functionRequests = 0;
-stateDocumentClient().middlewareStack.add((next) => (args) => {
-  functionRequests++;
-  return next(args);
-}, { step: 'initialize', name: 'benchRequestCounter' });
+for (const client of [stateDocumentClient(), stateTableClient()]) {
+  client.middlewareStack.add((next) => (args) => {
+    functionRequests++;
+    return next(args);
+  }, { step: 'initialize', name: 'benchRequestCounter' });
+}
 
 // Warm up module loading and connections so neither side pays it in the measurement. The
 // account the operations run under gets its role first: an account nobody was given is a

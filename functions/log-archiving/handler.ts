@@ -17,14 +17,14 @@ import type { EventEnvelope } from '../../schemas/envelope.ts';
 import { functionPolicy } from '../../schemas/policy-loader.ts';
 import { toAuditRecord, type AuditRecord } from '../shared/audit-trail/audit-record.ts';
 import { dynamoAuditTrailStore, trailRecordExpiry } from '../shared/audit-trail/audit-trail-store.ts';
-import { stateDocumentClient } from '../shared/aws-clients.ts';
+import { stateDocumentClient, stateTableClient } from '../shared/aws-clients.ts';
 import { eventOfRecord, isDynamoStreamBatch, isSqsBatch, type SQSBatchResponse, type SQSEvent } from '../shared/batch-handler.ts';
 import { processClock } from '../shared/clock.ts';
 import { readFunctionConfig } from '../shared/config.ts';
 import { eventBridgeHandler, firedSchedule, type HandlerTools, type IncomingEvent } from '../shared/event-handler.ts';
 
 const config = readFunctionConfig();
-const trail = dynamoAuditTrailStore(stateDocumentClient(), config.stateTableName);
+const trail = dynamoAuditTrailStore(stateDocumentClient(), config.stateTableName, { intentWriter: stateTableClient() });
 const policy = functionPolicy();
 
 /** Accepts a batch of events into the trail; returns their records. */

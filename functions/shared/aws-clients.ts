@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 
 let documentClient: DynamoDBDocumentClient | undefined;
+let plainClient: DynamoDBClient | undefined;
 let eventBridgeClient: EventBridgeClient | undefined;
 
 export function stateDocumentClient(): DynamoDBDocumentClient {
@@ -15,6 +16,17 @@ export function stateDocumentClient(): DynamoDBDocumentClient {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   return documentClient;
+}
+
+/**
+ * The state table's plain client, for the one request every event waits on (the audit trail's
+ * intent put): no document layer, and each command's middleware resolved once, not on every
+ * send (`cacheMiddleware`, which the document client refuses). Middleware added to it after
+ * its first send of a command does not run for that command.
+ */
+export function stateTableClient(): DynamoDBClient {
+  plainClient ??= new DynamoDBClient({ cacheMiddleware: true });
+  return plainClient;
 }
 
 export function busClient(): EventBridgeClient {

@@ -119,8 +119,8 @@ describe('audit trail store', () => {
     const store = dynamoAuditTrailStore(spyingClient((command) => (sent.push(command.constructor.name), undefined)), table);
     const batch = Array.from({ length: 25 }, (_, i) => record(i));
     expect(await store.appendBatch([...batch, record(3)], now)).toEqual([...batch.map(() => 'appended'), 'duplicate']);
-    // the seal intent, read the batch's ids, the records, the head (cold), the block, the head, close the intent
-    expect(sent).toEqual(['PutCommand', 'BatchGetCommand', 'BatchWriteCommand', 'GetCommand', 'PutCommand', 'PutCommand', 'BatchWriteCommand']);
+    // the seal intent (a plain PutItem), read the batch's ids, the records, the head (cold), the block, the head, close the intent
+    expect(sent).toEqual(['PutItemCommand', 'BatchGetCommand', 'BatchWriteCommand', 'GetCommand', 'PutCommand', 'PutCommand', 'BatchWriteCommand']);
     expect(await store.appendBatch(batch, now)).toEqual(batch.map(() => 'duplicate'));
     expect(await verifyTrail(dynamoAuditTrailStore(docs, table), day, day)).toMatchObject({ chains: 1, records: 25, broken: [] });
   });
@@ -131,7 +131,7 @@ describe('audit trail store', () => {
     const store = dynamoAuditTrailStore(spyingClient((command) => (sent.push(command.constructor.name), undefined)), table);
     const batch = Array.from({ length: 100 }, (_, i) => record(200 + i));
     await store.accept([...batch, record(200)], now);
-    expect(sent).toEqual(['PutCommand']);
+    expect(sent).toEqual(['PutItemCommand']);
     // Accepted, not sealed yet: verify counts it as a seal in progress, not as tampering.
     expect(await store.openSeals(day)).toEqual([expect.objectContaining({ records: batch })]);
     expect(await verifyTrail(store, day, day)).toMatchObject({ records: 0, broken: [] });
@@ -280,20 +280,31 @@ describe('audit trail store', () => {
     expect((await docs.send(new GetCommand({ TableName: table, Key: { pk: 'SEALS#PASS', sk: 'LOCK' } }))).Item).toBeUndefined();
   });
 
-  it('keeps an intent\'s records deflated in one binary attribute, and still seals one a data folder kept as JSON text', async () => {
-    const { store, table } = await freshStore();
+  it('keeps an intent\'s records deflated in one binary attribute, one event\'s as JSON text, and seals both and one a data folder kept as text', async () => {
+    const { table } = await freshStore();
+    // Intents put as the trail's function puts them: through the plain client that resolves each command's middleware once.
+    const plain = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, cacheMiddleware: true });
+    onTestFinished(() => plain.destroy());
+    const store = dynamoAuditTrailStore(docs, table, { intentWriter: plain });
     const batch = Array.from({ length: 100 }, (_, i) => record(400 + i));
     await store.accept(batch, now);
-    const [open] = await store.openSeals(day);
-    const item = (await docs.send(new GetCommand({ TableName: table, Key: { pk: `SEALS#${day}`, sk: `BATCH#${open?.batchId}` } }))).Item;
-    expect(item?.records).toBeInstanceOf(Uint8Array);
+    const single = record(399);
+    await store.accept([single], now);
+    const intents = await store.openSeals(day);
+    const stored = new Map<number, unknown>();
+    for (const intent of intents) {
+      const item = (await docs.send(new GetCommand({ TableName: table, Key: { pk: `SEALS#${day}`, sk: `BATCH#${intent.batchId}` } }))).Item;
+      stored.set(intent.records.length, item?.records);
+    }
+    expect(stored.get(100)).toBeInstanceOf(Uint8Array);
     // Routine records share their shape: the packed batch is a small fraction of their JSON.
-    expect((item?.records as Uint8Array).byteLength).toBeLessThan(JSON.stringify(batch).length / 5);
-    expect(open?.records).toEqual(batch);
+    expect((stored.get(100) as Uint8Array).byteLength).toBeLessThan(JSON.stringify(batch).length / 5);
+    expect(stored.get(1)).toBe(JSON.stringify([single]));
+    expect(intents.find((i) => i.records.length === 100)?.records).toEqual(batch);
     const older = Array.from({ length: 3 }, (_, i) => record(500 + i));
     await docs.send(new PutCommand({ TableName: table, Item: { pk: `SEALS#${day}`, sk: 'BATCH#from-an-older-folder', batchId: 'from-an-older-folder', day, createdAt: now.toISOString(), leaseUntil: now.toISOString(), records: JSON.stringify(older) } }));
-    expect(await store.sealPending(now)).toBe(2);
-    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 103, broken: [] });
+    expect(await store.sealPending(now)).toBe(3);
+    expect(await verifyTrail(store, day, day)).toMatchObject({ records: 104, broken: [] });
   });
 
   it('an intent that can no longer be read is left open and reported by verify; every other batch is still sealed', async () => {

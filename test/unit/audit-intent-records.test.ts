@@ -12,6 +12,16 @@ describe('seal intent records', () => {
     expect(unpackRecords(JSON.stringify(records), 'b1')).toEqual(records);
   });
 
+  it('are deflated above about one event\'s JSON, kept as text up to it', () => {
+    const one = records.slice(0, 1);
+    expect(JSON.stringify(one).length).toBeLessThanOrEqual(1024);
+    expect(packRecords(one)).toBe(JSON.stringify(one));
+    const many = Array.from({ length: 4 }, () => records).flat();
+    expect(JSON.stringify(many).length).toBeGreaterThan(1024);
+    expect(packRecords(many)).toBeInstanceOf(Uint8Array);
+    expect(unpackRecords(packRecords(many), 'b2')).toEqual(many);
+  });
+
   it('refuse anything else, naming the intent and what is allowed', () => {
     expect(() => unpackRecords(42, 'batch-7')).toThrow('seal intent batch-7: records must be deflated JSON (binary) or JSON text, not number');
     expect(() => unpackRecords(undefined, 'batch-7')).toThrow(/not undefined/);

@@ -16,7 +16,7 @@
  *   AUDIT#<eventId>   / RECORD          the record, the chain that seals it and the writer's batch id;
  *        on the index: partition AUDITDAY#<day the operation happened>, sort key <occurredAt>#<eventId>
  *        (search and the behaviour analysis read the trail by time through it)
- *   SEALS#<arrival day> / BATCH#<batchId> a seal intent: the batch's records as accepted (their JSON, deflated: `packRecords`), its holder's
+ *   SEALS#<arrival day> / BATCH#<batchId> a seal intent: the batch's records as accepted (their JSON, deflated unless about one event's: `packRecords`), its holder's
  *        lease and how often it was taken; deleted once every block of the batch is sealed
  *   SEALS#PASS        / LOCK            the running seal pass and its lease (one pass at a time)
  *   CHAIN#<chainId>   / BLOCK#<seq>     a sealed block: its entries, the batches they came from, its previous hash and its hash
@@ -29,6 +29,8 @@
 import { TransientError } from '../../../schemas/errors.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { SEAL_INTENT_KEY_PREFIXES } from '../../../infra/state-table.ts';
@@ -255,7 +257,16 @@ function planGroups(records: readonly AuditRecord[], now: Date): { chainId: stri
   return [...bySource.values()].map((group) => ({ chainId: chainIdFor(group[0] as AuditRecord, now), records: group }));
 }
 
-export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName: string): AuditTrailStore {
+export interface AuditTrailStoreOptions {
+  /**
+   * What puts a batch's seal intent, the one write a delivery waits on: the state table's plain
+   * client (`stateTableClient`) where deliveries are hot; by default the document client.
+   */
+  readonly intentWriter?: Pick<DynamoDBClient, 'send'>;
+}
+
+export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName: string, options: AuditTrailStoreOptions = {}): AuditTrailStore {
+  const intentWriter = options.intentWriter ?? client;
   const knownHeads = new Map<string, ChainHead>();
 
   async function getItem<T>(pk: string, sk: string): Promise<T | undefined> {
@@ -378,7 +389,10 @@ export function dynamoAuditTrailStore(client: DynamoDBDocumentClient, tableName:
     const leaseUntil = new Date(now.getTime() + holdMs).toISOString();
     const intents = partsBySize(records, intentBytesOf, INTENT_BYTES).map((part): SealIntent => ({ batchId: randomUUID(), day, createdAt, leaseUntil, records: part }));
     await Promise.all(
-      intents.map((intent) => client.send(new PutCommand({ TableName: tableName, Item: { ...intentKey(day, intent.batchId), ...intent, records: packRecords(intent.records), ...(holdMs > 0 ? { heldBy: 'writer' } : {}), ...ttl(expiresAt) } }))),
+      intents.map((intent) => {
+        const item = { ...intentKey(day, intent.batchId), ...intent, records: packRecords(intent.records), ...(holdMs > 0 ? { heldBy: 'writer' } : {}), ...ttl(expiresAt) };
+        return intentWriter.send(new PutItemCommand({ TableName: tableName, Item: marshall(item) }));
+      }),
     );
     return intents;
   }
@@ -717,11 +731,19 @@ const toStoredRecord = (item: StoredRecordItem): StoredRecord => ({ chainId: ite
  * attribute to marshal and check, not fifteen per record; and a batch of routine events
  * shrinks about twentyfold (they share their shape and most of their values), so an intent
  * costs a few write units on AWS instead of one per kilobyte of its records, and each pass
- * reads and deletes a small item. Level 1: the fastest, and already most of the gain.
+ * reads and deletes a small item. Level 1: the fastest, and already most of the gain. A batch
+ * of about one event keeps its JSON as text (`KEPT_AS_TEXT_UP_TO_CHARS`).
  */
-export function packRecords(records: readonly AuditRecord[]): Uint8Array {
-  return deflateRawSync(JSON.stringify(records), { level: 1 });
+export function packRecords(records: readonly AuditRecord[]): Uint8Array | string {
+  const json = JSON.stringify(records);
+  return json.length <= KEPT_AS_TEXT_UP_TO_CHARS ? json : deflateRawSync(json, { level: 1 });
 }
+/**
+ * Up to this much JSON (one routine event's record is about 850 characters), an intent keeps
+ * its records as text: the item is a write unit or so either way, and deflating would cost the
+ * delivery 60-230 µs for nothing.
+ */
+const KEPT_AS_TEXT_UP_TO_CHARS = 1024;
 
 /** An intent's records back. A data folder written before records were packed holds their JSON as text. */
 export function unpackRecords(stored: unknown, batchId: string): AuditRecord[] {
