@@ -128,6 +128,9 @@ interface Delivery {
   attempts: number;
 }
 
+/** Whether routed deliveries to the target go in batches (`invokeBatch`) rather than one by one. */
+const takesBatches = (target: Target | undefined): boolean => target?.batch !== undefined && target.invokeBatch !== undefined;
+
 /** Routed deliveries to one batched target, delivered together. */
 interface BatchDelivery {
   readonly batch: readonly Delivery[];
@@ -176,7 +179,7 @@ export class LocalEventBus {
     this.durable = options.durable ?? true;
     this.clock = options.clock ?? systemClock;
     this.journalCompactionLines = options.journalCompactionLines ?? 10_000;
-    for (const fn of options.routes) if (options.targets.get(fn.name)?.batch) this.batching.set(fn.name, []);
+    for (const fn of options.routes) if (takesBatches(options.targets.get(fn.name))) this.batching.set(fn.name, []);
   }
 
   /** Calls `listener` with every batch of accepted events; returns a function that stops it. */
@@ -270,7 +273,7 @@ export class LocalEventBus {
       const target = this.options.targets.get(name);
       if (!target) throw new Error(`no target named "${name}" is registered with the bus`);
       const delivery = { event, target, order, attempts: 0 };
-      if (!direct && target.batch && target.invokeBatch) {
+      if (!direct && takesBatches(target)) {
         const waiting = this.batching.get(name) ?? [];
         waiting.push(delivery);
         this.batching.set(name, waiting);
@@ -290,18 +293,18 @@ export class LocalEventBus {
    * first there, gets its write on its way before the others' work (`pump`).
    */
   private nextBatch(): BatchDelivery | undefined {
-    let next: { name: string; waiting: Delivery[]; oldest: Delivery } | undefined;
+    let next: { name: string; waiting: Delivery[]; oldest: Delivery; size: number } | undefined;
     for (const [name, waiting] of this.batching) {
       const oldest = waiting[0];
       if (oldest === undefined || (next && next.oldest.order <= oldest.order)) continue;
       const size = oldest.target.batch?.size ?? 1;
       if (waiting.length < size && ((this.batchesInFlight.get(name) ?? 0) > 0 || this.filling.has(name))) continue;
-      next = { name, waiting, oldest };
+      next = { name, waiting, oldest, size };
     }
     if (!next) return undefined;
     clearTimeout(this.filling.get(next.name));
     this.filling.delete(next.name);
-    return { batch: next.waiting.splice(0, next.oldest.target.batch?.size ?? 1), target: next.oldest.target };
+    return { batch: next.waiting.splice(0, next.size), target: next.oldest.target };
   }
 
   /**

@@ -745,7 +745,7 @@ export function packRecords(records: readonly AuditRecord[]): Uint8Array | strin
  */
 const KEPT_AS_TEXT_UP_TO_CHARS = 1024;
 
-/** An intent's records back. A data folder written before records were packed holds their JSON as text. */
+/** An intent's records back: deflated JSON, or JSON text (one event's, or any intent a data folder kept from before records were packed). */
 export function unpackRecords(stored: unknown, batchId: string): AuditRecord[] {
   if (!(stored instanceof Uint8Array) && typeof stored !== 'string') {
     throw new Error(`seal intent ${batchId}: records must be deflated JSON (binary) or JSON text, not ${stored === null ? 'null' : typeof stored}`);
